@@ -1,0 +1,148 @@
+/**
+ * Units, and every conversion between the firmware's integers and the units people write.
+ *
+ * Rules:
+ * - Inside the controller every quantity is an integer: volumes in nanolitres (`…Nl`), time in
+ *   milliseconds (`…Ms`), drug mass in nanograms (`…Ng`) or picograms (`…Pg`), concentration in
+ *   micrograms per millilitre (`…UgPerMl`), rates in nanolitres per day (`…NlPerDay`).
+ * - 1 nL of a 1 µg/mL solution holds exactly 1 pg, so `volumeNl * concentrationUgPerMl` is an exact
+ *   dose in picograms. That identity is why these units were chosen.
+ * - Parsing and formatting of human quantities ("1 mg/day", "0.5 mL", "2d 08:00") happen here and
+ *   nowhere else; the CLI, scenario loader and reports call these functions.
+ */
+
+export const SECOND_MS = 1_000;
+export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+export const NL_PER_UL = 1_000;
+export const NL_PER_ML = 1_000_000;
+export const NG_PER_UG = 1_000;
+export const NG_PER_MG = 1_000_000;
+export const PG_PER_NG = 1_000;
+export const UG_PER_MG = 1_000;
+
+/** Exact dose in picograms of a drug in a volume of solution. */
+export function dosePg(volumeNl: number, concentrationUgPerMl: number): number {
+  return volumeNl * concentrationUgPerMl;
+}
+
+/** The volume (rounded down, so never more drug than asked) that holds a dose. */
+export function volumeNlForDoseNg(doseNg: number, concentrationUgPerMl: number): number {
+  return Math.floor((doseNg * PG_PER_NG) / concentrationUgPerMl);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing of human quantities. Each parser returns an integer in the firmware unit or throws a
+// `QuantityError` that names what it expected.
+
+export class QuantityError extends Error {
+  override name = 'QuantityError';
+}
+
+const number = String.raw`([0-9]+(?:\.[0-9]+)?)`;
+
+function scaled(text: string, value: string, factor: number): number {
+  // Decimal strings are scaled by string arithmetic so "0.1 mL" is exactly 100000 nL.
+  const [whole = '0', fraction = ''] = value.split('.');
+  const digits = Math.round(Math.log10(factor));
+  if (10 ** digits !== factor) return Math.round(Number(value) * factor);
+  if (fraction.length > digits) {
+    throw new QuantityError(`"${text}" is more precise than the firmware unit allows`);
+  }
+  const result = Number(whole) * factor + Number(fraction.padEnd(digits, '0') || '0');
+  if (!Number.isSafeInteger(result)) throw new QuantityError(`"${text}" is too large`);
+  return result;
+}
+
+function parseWith(text: string, units: Record<string, number>, expected: string): number {
+  const match = new RegExp(`^\\s*${number}\\s*([a-zA-Zµμ/]+)\\s*$`).exec(text);
+  const unit = match?.[2]?.replace('μ', 'µ');
+  const factor = unit === undefined ? undefined : units[unit];
+  if (!match || factor === undefined) {
+    throw new QuantityError(`"${text}" is not ${expected} (units: ${Object.keys(units).join(', ')})`);
+  }
+  return scaled(text, match[1]!, factor);
+}
+
+export const volumeUnits = { nL: 1, uL: NL_PER_UL, 'µL': NL_PER_UL, mL: NL_PER_ML } as const;
+export const massUnits = { ng: 1, ug: NG_PER_UG, 'µg': NG_PER_UG, mg: NG_PER_MG } as const;
+export const concentrationUnits = { 'ug/mL': 1, 'µg/mL': 1, 'mg/mL': UG_PER_MG } as const;
+export const dailyDoseUnits = { 'ng/day': 1, 'ug/day': NG_PER_UG, 'µg/day': NG_PER_UG, 'mg/day': NG_PER_MG } as const;
+export const rateUnits = { 'nL/day': 1, 'uL/day': NL_PER_UL, 'µL/day': NL_PER_UL, 'mL/day': NL_PER_ML } as const;
+export const durationUnits = { ms: 1, s: SECOND_MS, min: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
+
+export const parseVolumeNl = (t: string) => parseWith(t, volumeUnits, 'a volume');
+export const parseMassNg = (t: string) => parseWith(t, massUnits, 'a drug mass');
+export const parseConcentrationUgPerMl = (t: string) => parseWith(t, concentrationUnits, 'a concentration');
+export const parseDailyDoseNg = (t: string) => parseWith(t, dailyDoseUnits, 'a daily dose');
+export const parseRateNlPerDay = (t: string) => parseWith(t, rateUnits, 'a flow rate');
+
+/** "30 min", "6h", "1.5 h", or a sum such as "1d 2h 30min". */
+export function parseDurationMs(text: string): number {
+  const parts = text.trim().split(/\s+(?=[0-9])/);
+  if (parts.length === 0 || text.trim() === '') throw new QuantityError(`"${text}" is not a duration`);
+  return parts.reduce((sum, part) => sum + parseWith(part, durationUnits, 'a duration (e.g. "30 min", "6 h")'), 0);
+}
+
+/**
+ * A moment of a simulation, measured from its start: "2d 08:00", "08:30", "36h", "90d",
+ * "1d 2h 30min". "Nd HH:MM" reads as day N at that clock time, day 0 being the first.
+ */
+export function parseTimeMs(text: string): number {
+  const clock = /^\s*(?:([0-9]+)d\s*)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*$/.exec(text);
+  if (clock) {
+    const [, d = '0', h, m, s = '0'] = clock;
+    if (Number(h) > 23 || Number(m) > 59 || Number(s) > 59) throw new QuantityError(`"${text}" is not a time of day`);
+    return Number(d) * DAY_MS + Number(h) * HOUR_MS + Number(m) * MINUTE_MS + Number(s) * SECOND_MS;
+  }
+  try {
+    return parseDurationMs(text);
+  } catch {
+    throw new QuantityError(`"${text}" is not a time (e.g. "2d 08:00", "36h", "90d")`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting for people. Exact where it can be: integers are divided as decimals, not floats.
+
+function decimal(value: number, factor: number, places: number): string {
+  const sign = value < 0 ? '-' : '';
+  const abs = Math.abs(value);
+  const whole = Math.floor(abs / factor);
+  const rest = abs - whole * factor;
+  if (places === 0) return `${sign}${whole}`;
+  const fraction = String(Math.round((rest * 10 ** places) / factor)).padStart(places, '0');
+  if (fraction.length > places) return `${sign}${whole + 1}.${'0'.repeat(places)}`;
+  return `${sign}${whole}.${fraction}`;
+}
+
+export const formatMl = (volumeNl: number, places = 3) => `${decimal(volumeNl, NL_PER_ML, places)} mL`;
+export const formatMg = (doseNg: number, places = 3) => `${decimal(doseNg, NG_PER_MG, places)} mg`;
+export const formatUg = (doseNg: number, places = 1) => `${decimal(doseNg, NG_PER_UG, places)} µg`;
+/** A dose in the unit a clinician would use for it: mg from 1 mg up, µg below. */
+export const formatDoseNg = (doseNg: number) => (Math.abs(doseNg) >= NG_PER_MG ? formatMg(doseNg) : formatUg(doseNg));
+export const formatConcentration = (c: number) => (c >= UG_PER_MG && c % UG_PER_MG === 0 ? `${c / UG_PER_MG} mg/mL` : `${c} µg/mL`);
+
+/** "2d 08:00:00" for a time measured from a run's start. */
+export function formatTimeMs(timeMs: number): string {
+  const sign = timeMs < 0 ? '-' : '';
+  let rest = Math.abs(timeMs);
+  const d = Math.floor(rest / DAY_MS);
+  rest -= d * DAY_MS;
+  const h = Math.floor(rest / HOUR_MS);
+  rest -= h * HOUR_MS;
+  const m = Math.floor(rest / MINUTE_MS);
+  rest -= m * MINUTE_MS;
+  const s = Math.floor(rest / SECOND_MS);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${sign}${d}d ${pad(h)}:${pad(m)}:${pad(s)}`;
+}
+
+export function formatDurationMs(durationMs: number): string {
+  if (durationMs % DAY_MS === 0) return `${durationMs / DAY_MS} d`;
+  if (durationMs % HOUR_MS === 0) return `${durationMs / HOUR_MS} h`;
+  if (durationMs % MINUTE_MS === 0) return `${durationMs / MINUTE_MS} min`;
+  return `${durationMs / SECOND_MS} s`;
+}

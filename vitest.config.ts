@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// Two cores in CI: forks keep the heavier property suites apart without oversubscribing.
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
