@@ -225,9 +225,25 @@ function splitFront(segment: PathSegment, volumeNl: number): { front: PathSegmen
     backExcess.set(drug, pg - frontPg);
   }
   return {
-    front: makeSegment(volumeNl, segment.mixture, segment.label, frontExcess),
-    back: makeSegment(backNl, segment.mixture, segment.label, backExcess),
+    front: normalisedSegment(volumeNl, segment.mixture, segment.label, frontExcess),
+    back: normalisedSegment(backNl, segment.mixture, segment.label, backExcess),
   };
+}
+
+/**
+ * A segment whose excess may have reached its volume (a split can give a piece up to one pg per
+ * nL): whole µg/mL move from the excess into the concentration, so the excess is again below the
+ * volume. The piece then differs from its parent's mixture, which is the truth about it.
+ */
+function normalisedSegment(volumeNl: number, mixture: PathMixture, label: string | undefined, excessPg: Map<string, number>): PathSegment {
+  if ([...excessPg.values()].every((pg) => pg < volumeNl)) return makeSegment(volumeNl, mixture, label, excessPg);
+  const normalised = mixture.map(({ drug, concentrationUgPerMl }) => {
+    const pg = excessPg.get(drug) ?? 0;
+    const wholeUgPerMl = floorDiv(pg, volumeNl);
+    excessPg.set(drug, pg - wholeUgPerMl * volumeNl);
+    return { drug, concentrationUgPerMl: concentrationUgPerMl + wholeUgPerMl };
+  });
+  return makeSegment(volumeNl, normalised, label, excessPg);
 }
 
 function mergeable(a: PathSegment, b: PathSegment): boolean {
