@@ -1,0 +1,154 @@
+/**
+ * The bridge bolus after a drug or concentration change, and the dose-rate check of a refill
+ * (docs/drug-path.md).
+ *
+ * Rules:
+ * - After a refill with a new mixture the path still holds the old one, and what leaves the tip
+ *   is old mixture until the path's whole volume has been pushed (plug flow, src/dosing/catheter.ts).
+ *   Keeping the old flow rate while that volume drains keeps every old drug at its old dose rate;
+ *   the new rate starts exactly when the new mixture reaches the tip. That is the bridge.
+ * - Switching to the new rate at once instead delivers the old mixture at the new rate for the
+ *   time the new rate takes to clear the path: a transient under- or overdose. The plan reports it
+ *   per drug as delivered against intended picograms, intended being what the new prescription
+ *   would deliver over the same volume.
+ * - A change that raises any drug's delivered dose rate (flow × concentration, pg/day, once the tip
+ *   clears) by more than a configured factor needs an explicit confirmation; a drug that is new to
+ *   the mixture always does (its factor is unbounded).
+ * Rates are integers in nL/day, so a dose rate in pg/day is exact: nL/day × µg/mL = pg/day.
+ * Pure functions; nothing of XState, the HAL or time sources.
+ */
+import { rateNlPerDayMax } from '../constants.js';
+import {
+  addDoses,
+  checkInteger,
+  checkMixture,
+  concentrationOf,
+  DrugPathError,
+  inletContentPg,
+  pathContentPg,
+  pushDurationMs,
+  sameMixture,
+  volumeAheadOfReservoirNl,
+  type DrugPath,
+  type PathMixture,
+} from './catheter.js';
+
+const PPM = 1_000_000;
+/** Largest confirmation threshold accepted: a 1000-fold increase. */
+export const increaseFactorPpmMax = 1_000 * PPM;
+
+export interface DoseRateChange {
+  readonly drug: string;
+  readonly oldDoseRatePgPerDay: number;
+  readonly newDoseRatePgPerDay: number;
+  /**
+   * new ÷ old in parts per million, rounded up (so a threshold is never passed by rounding);
+   * null when the drug was not delivered before (a drug new to the mixture: unbounded).
+   */
+  readonly increaseFactorPpm: number | null;
+}
+
+/** Per drug of both mixtures (old order first, then new drugs), the dose rate before and after the tip clears. */
+export function doseRateIncreaseFactor(oldMixture: PathMixture, oldRateNlPerDay: number, newMixture: PathMixture, newRateNlPerDay: number): readonly DoseRateChange[] {
+  checkMixture('oldMixture', oldMixture);
+  checkMixture('newMixture', newMixture);
+  checkInteger('oldRateNlPerDay', oldRateNlPerDay, 0, rateNlPerDayMax);
+  checkInteger('newRateNlPerDay', newRateNlPerDay, 0, rateNlPerDayMax);
+  const drugs = oldMixture.map((d) => d.drug);
+  for (const { drug } of newMixture) if (!drugs.includes(drug)) drugs.push(drug);
+  return drugs.map((drug) => {
+    const oldDoseRatePgPerDay = oldRateNlPerDay * concentrationOf(oldMixture, drug);
+    const newDoseRatePgPerDay = newRateNlPerDay * concentrationOf(newMixture, drug);
+    return { drug, oldDoseRatePgPerDay, newDoseRatePgPerDay, increaseFactorPpm: increaseFactorPpm(oldDoseRatePgPerDay, newDoseRatePgPerDay) };
+  });
+}
+
+function increaseFactorPpm(oldPgPerDay: number, newPgPerDay: number): number | null {
+  if (oldPgPerDay === 0) return newPgPerDay === 0 ? PPM : null;
+  // BigInt: a dose rate times a million can pass 2^53.
+  const numerator = BigInt(newPgPerDay) * BigInt(PPM);
+  const denominator = BigInt(oldPgPerDay);
+  const quotient = numerator / denominator;
+  return Number(numerator % denominator === 0n ? quotient : quotient + 1n);
+}
+
+/** The drugs whose dose rate would rise by more than `increaseFactorPpmLimit` (or that are new): these need confirmation. */
+export function drugsNeedingConfirmation(changes: readonly DoseRateChange[], increaseFactorPpmLimit: number): readonly string[] {
+  checkInteger('increaseFactorPpmLimit', increaseFactorPpmLimit, PPM, increaseFactorPpmMax);
+  return changes.filter((c) => c.increaseFactorPpm === null || c.increaseFactorPpm > increaseFactorPpmLimit).map((c) => c.drug);
+}
+
+export interface DrugChange {
+  /** The drug path now, holding the old mixture. */
+  readonly path: DrugPath;
+  readonly oldMixture: PathMixture;
+  readonly oldRateNlPerDay: number;
+  /** The mixture now in the reservoir. */
+  readonly newMixture: PathMixture;
+  readonly newRateNlPerDay: number;
+  /** The drug the prescription is written for; the first drug of the old mixture by default. */
+  readonly primaryDrug?: string;
+}
+
+export interface DrugTransient {
+  /** What leaves the tip while the path clears (the path's content). */
+  readonly deliveredPg: number;
+  /** What the new prescription would deliver over the same volume. */
+  readonly intendedPg: number;
+}
+
+export interface BridgePlan {
+  readonly primaryDrug: string;
+  /** The volume to push at the old rate: the path (plus any inlet). */
+  readonly bridgeVolumeNl: number;
+  readonly bridgeRateNlPerDay: number;
+  /** Ceil: by then the bridge volume has been pushed; then switch to the new rate. */
+  readonly bridgeDurationMs: number;
+  /** With the bridge, the new mixture first reaches the tip after this (equals the bridge duration). */
+  readonly newMixtureAtTipAfterMs: number;
+  /** Without a bridge (new rate at once), the new mixture first reaches the tip after this. */
+  readonly newMixtureAtTipWithoutBridgeAfterMs: number;
+  /** False when the path also holds other fluid (a prime's tail, an earlier change): the bridge then keeps the old flow, not exactly the old dose. */
+  readonly pathHoldsOnlyOldMixture: boolean;
+  /** Per drug, dose rate before (kept through the bridge) and after the tip clears. */
+  readonly doseRates: readonly DoseRateChange[];
+  /** Per drug, the transient if the new rate started at once. */
+  readonly transientWithoutBridge: ReadonlyMap<string, DrugTransient>;
+}
+
+function holdsOnly(path: DrugPath, mixture: PathMixture): boolean {
+  return path.inlet.length === 0 && path.segments.every((s) => s.excessPg === undefined && sameMixture(s.mixture, mixture));
+}
+
+/** The bridge for a drug or concentration change. */
+export function planBridge(change: DrugChange): BridgePlan {
+  checkMixture('oldMixture', change.oldMixture, 1);
+  checkMixture('newMixture', change.newMixture, 1);
+  checkInteger('oldRateNlPerDay', change.oldRateNlPerDay, 1, rateNlPerDayMax);
+  checkInteger('newRateNlPerDay', change.newRateNlPerDay, 1, rateNlPerDayMax);
+  const primaryDrug = change.primaryDrug ?? change.oldMixture[0]!.drug;
+  if (concentrationOf(change.oldMixture, primaryDrug) === 0) {
+    throw new DrugPathError('primaryDrug', JSON.stringify(primaryDrug), `a drug of the old mixture (${change.oldMixture.map((d) => d.drug).join(', ')})`);
+  }
+  const bridgeVolumeNl = volumeAheadOfReservoirNl(change.path);
+  const bridgeDurationMs = pushDurationMs(bridgeVolumeNl, change.oldRateNlPerDay);
+  const doseRates = doseRateIncreaseFactor(change.oldMixture, change.oldRateNlPerDay, change.newMixture, change.newRateNlPerDay);
+  const deliveredPg = new Map(pathContentPg(change.path));
+  addDoses(deliveredPg, inletContentPg(change.path));
+  const transientWithoutBridge = new Map<string, DrugTransient>();
+  const drugs = [...doseRates.map((r) => r.drug), ...[...deliveredPg.keys()].filter((d) => !doseRates.some((r) => r.drug === d))];
+  for (const drug of drugs) {
+    transientWithoutBridge.set(drug, { deliveredPg: deliveredPg.get(drug) ?? 0, intendedPg: bridgeVolumeNl * concentrationOf(change.newMixture, drug) });
+  }
+  return {
+    primaryDrug,
+    bridgeVolumeNl,
+    bridgeRateNlPerDay: change.oldRateNlPerDay,
+    bridgeDurationMs,
+    newMixtureAtTipAfterMs: bridgeDurationMs,
+    newMixtureAtTipWithoutBridgeAfterMs: pushDurationMs(bridgeVolumeNl, change.newRateNlPerDay),
+    pathHoldsOnlyOldMixture: holdsOnly(change.path, change.oldMixture),
+    doseRates,
+    transientWithoutBridge,
+  };
+}
