@@ -1,0 +1,84 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `itpump`: the command line for firmware engineers, QA and rig operators.
+ *
+ * Exit codes: 0 done; 2 invalid input (the message names the file, the field, the value and the
+ * limit, and no output is written); 1 internal error.
+ */
+import { Command, CommanderError } from 'commander';
+import { basename, extname, join } from 'node:path';
+import { formatSummary } from './summary.js';
+import { InputError, loadScenario, scenarioJsonSchema } from './scenario.js';
+import { runScenario } from './runner.js';
+import { writeOutputs } from './outputs.js';
+
+export const defaultScenarioPath = new URL('./scenarios/default.yaml', import.meta.url).pathname;
+
+function seedOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new InputError(`--seed: "${value}" is not an integer from 0 to 2147483647`);
+  return n;
+}
+
+export function buildCli(): Command {
+  const program = new Command('itpump')
+    .description('Firmware simulator of an implantable intrathecal drug pump')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('run a scenario in virtual time and write summary.json, events.jsonl and trace.csv')
+    .argument('[scenario]', 'scenario file (YAML or JSON)', defaultScenarioPath)
+    .option('--out <dir>', 'output directory (default: out/<scenario name>)')
+    .option('--seed <n>', 'seed (overrides the scenario\'s)', seedOption)
+    .option('--json', 'print the summary as JSON instead of text')
+    .action((file: string, opts: { out?: string; seed?: number; json?: boolean }) => {
+      const scenario = loadScenario(file);
+      const seed = opts.seed ?? scenario.seed;
+      if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
+      const result = runScenario(scenario, { seed });
+      if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
+      const out = opts.out ?? join('out', basename(file, extname(file)));
+      const files = writeOutputs(result, out);
+      if (opts.json) process.stdout.write(JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n');
+      else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
+    });
+
+  program
+    .command('validate')
+    .description('check a scenario file without running it')
+    .argument('<scenario>', 'scenario file (YAML or JSON)')
+    .action((file: string) => {
+      const s = loadScenario(file);
+      process.stdout.write(`${file}: valid (${s.name}, ${s.timeline.length} timeline events)\n`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors)')
+    .action(() => {
+      process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,249 @@
+/**
+ * The simulation runner: one scenario, one seed, in virtual time.
+ *
+ * It wires the controller to the simulated drivers, schedules the scenario's timeline and the
+ * patient-demand model on the virtual clock, runs to the scenario's end, and collects the pump's
+ * event log, a trace of reservoir estimate and truth and cumulative dose per drug, and a summary.
+ * Same scenario and seed give identical results (wall time aside).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Hal } from '../hal/index.js';
+import { SimClock } from '../hal/sim/simClock.js';
+import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
+import { SimAnnunciator, SimBattery, SimButton } from '../hal/sim/simPeripherals.js';
+import type { NvmPort } from '../hal/nvm.js';
+import { HalError } from '../hal/halError.js';
+import { Controller } from '../src/controller.js';
+import { FINE_PER_NL, programmedFine } from '../src/dosing/delivery.js';
+import { rateSteps } from '../src/dosing/rates.js';
+import type { LogRecord } from '../src/eventLog.js';
+import { programmeOf } from '../src/pump/decide.js';
+import type { Mixture } from '../src/therapy/schema.js';
+import { DAY_MS, HOUR_MS, dosePg } from '../src/units.js';
+import { Prng } from './prng.js';
+import { InputError, drugLibraryOf, pumpConfigOf, toMixture, toPrescription, toPtm, type Scenario, type TimelineEvent } from './scenario.js';
+import { VirtualClock } from './virtualClock.js';
+import { buildSummary, type Summary } from './summary.js';
+
+export interface TraceRow {
+  timeMs: number;
+  reservoirEstimateNl: number;
+  reservoirTrueNl: number;
+  /** Per drug, cumulative pg that left the pump by the pump's own accounting (strokes × nominal). */
+  deliveredPg: Record<string, number>;
+  /** Per drug, cumulative pg that truly left the pump (true stroke volumes). */
+  trueDeliveredPg: Record<string, number>;
+  therapy: string;
+}
+
+export interface RunOptions {
+  seed?: number;
+  /** Trace sampling period (default 1 h). */
+  traceEveryMs?: number;
+  /** Called with the fraction done, at most every simulated day. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface RunResult {
+  scenario: Scenario;
+  seed: number;
+  summary: Summary;
+  events: LogRecord[];
+  trace: TraceRow[];
+  settings: Record<string, unknown>;
+}
+
+/** In-memory non-volatile memory for runs that do not exercise persistence. */
+class PlainNvm implements NvmPort {
+  private readonly bytes: Uint8Array;
+  constructor(readonly sizeBytes: number) {
+    this.bytes = new Uint8Array(sizeBytes);
+  }
+  read(offset: number, length: number): Uint8Array {
+    if (offset < 0 || offset + length > this.sizeBytes) throw new HalError('outOfRange', `read ${offset}+${length}`);
+    return this.bytes.slice(offset, offset + length);
+  }
+  write(offset: number, bytes: Uint8Array): void {
+    if (offset < 0 || offset + bytes.length > this.sizeBytes) throw new HalError('outOfRange', `write ${offset}+${bytes.length}`);
+    this.bytes.set(bytes, offset);
+  }
+}
+
+export class Simulation {
+  readonly clock = new VirtualClock(0);
+  readonly prng: Prng;
+  readonly simClock: SimClock;
+  readonly motor: SimMotor;
+  readonly button = new SimButton();
+  readonly annunciator: SimAnnunciator;
+  readonly battery: SimBattery;
+  readonly controller: Controller;
+  readonly events: LogRecord[] = [];
+  readonly trace: TraceRow[] = [];
+  readonly deliveredPg = new Map<string, number>();
+  readonly trueDeliveredPg = new Map<string, number>();
+  /** Programmed volume per mixture period, for "dose programmed" per drug. */
+  private readonly programmedPg = new Map<string, number>();
+  private programmedNlAtMixtureStart = 0;
+  private mixtureOfPeriod: Mixture | undefined;
+  private trueMixture: Mixture | undefined;
+
+  constructor(readonly scenario: Scenario, readonly seed: number) {
+    this.prng = new Prng(seed);
+    this.simClock = new SimClock(this.clock, Date.parse(scenario.startRtc));
+    const config = pumpConfigOf(scenario);
+    this.motor = new SimMotor(this.clock, { strokeVolumeNl: config.strokeVolumeNl, strokeVolumeErrorPpm: scenario.motor.strokeVolumeError, strokeVolumeNoisePpm: scenario.motor.strokeVolumeNoise, stallWindows: [] }, this.prng.fork('motor'));
+    this.annunciator = new SimAnnunciator(this.clock);
+    this.battery = new SimBattery(this.clock, { capacityUah: 2_000_000, standbyUahPerDay: 200, uahPerStroke: 0.5, uahPerTelemetry: 50, eriUah: 200_000, eosUah: 100_000 });
+    const hal: Hal = { clock: this.simClock, motor: this.motor, nvm: new PlainNvm(64 * 1024), annunciator: this.annunciator, battery: this.battery, button: this.button };
+    this.motor.onStrokes = (r) => this.onStrokes(r);
+    this.controller = new Controller({ hal, config, library: drugLibraryOf(scenario), onLog: (r) => this.onLog(r) });
+  }
+
+  /** The programmed volume up to now, in whole nL (delivered + owed + missed). */
+  programmedNl(): number {
+    const c = this.controller.context;
+    const pending = programmedFine(programmeOf(c), c.settledAtMs, Math.max(c.settledAtMs, this.clock.nowMs()));
+    return c.deliveredStrokes * c.config.strokeVolumeNl + Math.floor((c.owedFine + c.missedFine + pending) / FINE_PER_NL);
+  }
+
+  private onLog(record: LogRecord): void {
+    this.events.push(record);
+    if (record.type === 'refill') this.closeMixturePeriod(this.controller.context.mixture);
+  }
+
+  private closeMixturePeriod(next: Mixture | undefined): void {
+    const nowNl = this.programmedNl();
+    const deltaNl = nowNl - this.programmedNlAtMixtureStart;
+    for (const d of this.mixtureOfPeriod ?? []) this.programmedPg.set(d.drug, (this.programmedPg.get(d.drug) ?? 0) + dosePg(deltaNl, d.concentrationUgPerMl));
+    this.programmedNlAtMixtureStart = nowNl;
+    this.mixtureOfPeriod = next;
+  }
+
+  private onStrokes(r: StrokeRecord): void {
+    const c = this.controller.context;
+    const mixture = c.batch?.mixture ?? c.mixture ?? [];
+    const nominalNl = r.strokes * c.config.strokeVolumeNl;
+    for (const d of mixture) this.deliveredPg.set(d.drug, (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl));
+    for (const d of this.trueMixture ?? mixture) this.trueDeliveredPg.set(d.drug, (this.trueDeliveredPg.get(d.drug) ?? 0) + dosePg(r.volumeNl, d.concentrationUgPerMl));
+  }
+
+  sample(): void {
+    const c = this.controller.context;
+    const now = this.clock.nowMs();
+    const running = c.batch;
+    let estimate = c.reservoirNl;
+    if (running) estimate -= Math.min(running.count, Math.max(0, Math.floor((now - running.startMs - running.leadMs) / running.intervalMs) + 1)) * c.config.strokeVolumeNl;
+    this.trace.push({
+      timeMs: now,
+      reservoirEstimateNl: Math.max(0, estimate),
+      reservoirTrueNl: this.motor.trueReservoirNl,
+      deliveredPg: Object.fromEntries(this.deliveredPg),
+      trueDeliveredPg: Object.fromEntries(this.trueDeliveredPg),
+      therapy: this.controller.state.therapy,
+    });
+  }
+
+  /** Initial fill, programming and start, at time 0. Refusals here make the scenario invalid. */
+  setUp(): void {
+    const s = this.scenario;
+    this.controller.boot();
+    const before = this.events.length;
+    this.refill({ withdrawn: 0, added: s.initialFill.volume, mixture: s.initialFill.mixture, confirm: s.confirm });
+    this.controller.command({ type: 'cmd.program', prescription: toPrescription(s.prescription), ptm: s.ptm ? toPtm(s.ptm) : undefined, confirm: s.confirm });
+    const refused = this.events.slice(before).find((e) => e.type === 'refused');
+    if (refused && refused.type === 'refused') throw new InputError(`scenario "${s.name}": initial programming refused by the pump: ${refused.message}`);
+    this.controller.command({ type: 'cmd.resume' });
+  }
+
+  private refill(r: { withdrawn: number | 'auto'; added: number; mixture?: Scenario['initialFill']['mixture'] | undefined; confirm: boolean }): void {
+    const withdrawnNl = r.withdrawn === 'auto' ? this.motor.trueReservoirNl : r.withdrawn;
+    const before = this.events.length;
+    this.controller.command({ type: 'cmd.refill', withdrawnNl, addedNl: r.added, mixture: r.mixture ? toMixture(r.mixture) : undefined, confirm: r.confirm });
+    if (this.events.slice(before).some((e) => e.type === 'refill')) {
+      this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - withdrawnNl) + r.added;
+      this.trueMixture = this.controller.context.mixture;
+    }
+  }
+
+  apply(e: TimelineEvent): void {
+    const c = this.controller;
+    if (e.press) this.button.press();
+    else if (e.program) c.command({ type: 'cmd.program', prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined, ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined, confirm: e.program.confirm });
+    else if (e.refill) this.refill(e.refill);
+    else if (e.clinicianBolus) c.command({ type: 'cmd.clinicianBolus', doseNg: e.clinicianBolus.dose, durationMs: e.clinicianBolus.duration, confirm: e.clinicianBolus.confirm });
+    else if (e.stop) c.command({ type: 'cmd.stop' });
+    else if (e.resume) c.command({ type: 'cmd.resume' });
+    else if (e.clearAlarms) c.command({ type: 'cmd.clearAlarms' });
+    else if (e.setClock) {
+      const rtc = this.simClock.rtcMs();
+      const to = e.setClock.to !== undefined ? Date.parse(e.setClock.to) : rtc + (e.setClock.shift ?? 0) - (e.setClock.back ?? 0);
+      c.command({ type: 'cmd.setClock', rtcMs: to });
+    } else if (e.motorStall) this.motor.injectStall(this.clock.nowMs(), this.clock.nowMs() + e.motorStall.for);
+    else if (e.strokeVolumeError !== undefined) this.motor.strokeVolumeErrorPpm = e.strokeVolumeError;
+  }
+
+  /** Breakthrough-pain episodes: Poisson arrivals, each a burst of presses. */
+  scheduleDemand(): void {
+    const demand = this.scenario.demand;
+    if (!demand || demand.episodesPerDay <= 0) return;
+    const random = this.prng.fork('demand');
+    const meanGapMs = DAY_MS / demand.episodesPerDay;
+    for (let t = random.exponential(meanGapMs); t < this.scenario.duration; t += random.exponential(meanGapMs)) {
+      const presses = random.int(demand.pressesPerEpisode[0], Math.max(demand.pressesPerEpisode[0], demand.pressesPerEpisode[1]));
+      for (let i = 0; i < presses; i++) {
+        const at = Math.floor(t) + i * demand.pressSpacing;
+        if (at < this.scenario.duration) this.clock.schedule(at, () => this.button.press());
+      }
+    }
+  }
+
+  run(options: RunOptions = {}): void {
+    const duration = this.scenario.duration;
+    this.setUp();
+    for (const e of this.scenario.timeline) if (e.at <= duration) this.clock.schedule(e.at, () => this.apply(e));
+    this.scheduleDemand();
+    const every = options.traceEveryMs ?? HOUR_MS;
+    this.sample();
+    for (let t = every; t <= duration; t += every) {
+      this.clock.runUntil(t);
+      this.sample();
+      if (options.onProgress && t % DAY_MS === 0) options.onProgress(t / duration);
+    }
+    this.clock.runUntil(duration);
+    if (this.trace.at(-1)?.timeMs !== duration) this.sample();
+    this.closeMixturePeriod(this.controller.context.mixture);
+  }
+
+  programmedDosesPg(): Map<string, number> {
+    return this.programmedPg;
+  }
+
+  /** Settings derived from the scenario, printed first so a run can be replayed. */
+  settings(): Record<string, unknown> {
+    const s = this.scenario;
+    const config = pumpConfigOf(s);
+    const steps = rateSteps(toPrescription(s.prescription), toMixture(s.initialFill.mixture));
+    return {
+      scenario: s.name,
+      seed: this.seed,
+      durationMs: s.duration,
+      startRtc: s.startRtc,
+      pump: config,
+      initialBasalRatesNlPerDay: steps.ratesNlPerDay,
+      motor: { strokeVolumeErrorPpm: s.motor.strokeVolumeError, strokeVolumeNoisePpm: s.motor.strokeVolumeNoise },
+      battery: this.battery.options,
+      demand: s.demand ?? null,
+      drugLibrary: drugLibraryOf(s).name,
+    };
+  }
+}
+
+export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
+  const seed = options.seed ?? scenario.seed;
+  const started = performance.now();
+  const sim = new Simulation(scenario, seed);
+  sim.run(options);
+  const wallTimeMs = performance.now() - started;
+  return { scenario, seed, summary: buildSummary(sim, wallTimeMs), events: sim.events, trace: sim.trace, settings: sim.settings() };
+}

@@ -1,0 +1,233 @@
+/**
+ * Scenario files: a pump, its drugs, a prescription, patient-bolus settings, a timeline and a
+ * patient-demand model, in the units people write ("1 mg/day", "2d 08:00"), validated by zod.
+ *
+ * Quantities are parsed with src/units.ts into firmware integers here, at the edge. Nothing in this
+ * file decides safety: the loader refuses malformed input, and the controller core checks every
+ * programming command against the drug library whatever the loader accepted.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
+import { drugLibrarySchema, type DrugLibrary, type Mixture, type Prescription, type PtmSettings, type PumpConfig } from '../src/therapy/schema.js';
+import * as u from '../src/units.js';
+
+/** A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. */
+function quantity(parse: (text: string) => number, example: string) {
+  return z
+    .union([z.string(), z.number()])
+    .describe(`a quantity such as "${example}"`)
+    .transform((value, ctx) => {
+      try {
+        return parse(String(value));
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
+const volume = quantity(u.parseVolumeNl, '20 mL');
+const mass = quantity(u.parseMassNg, '0.1 mg');
+const dailyDose = quantity(u.parseDailyDoseNg, '1 mg/day');
+const concentration = quantity(u.parseConcentrationUgPerMl, '2 mg/mL');
+const rate = quantity(u.parseRateNlPerDay, '0.048 mL/day');
+const duration = quantity(u.parseDurationMs, '10 min');
+const time = quantity(u.parseTimeMs, '2d 08:00');
+const timeOfDay = z
+  .string()
+  .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time of day "HH:MM"')
+  .transform((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
+/** Percent as a number or "2.4 %", returned in parts per million. */
+const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage such as "-2.4 %"` });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
+});
+
+const mixture = z.array(z.object({ drug: z.string(), concentration }).strict()).min(1).max(4);
+const prescription = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
+  z.object({ mode: z.literal('flex'), steps: z.array(z.object({ at: timeOfDay, dose: dailyDose }).strict()).min(1).max(24) }).strict(),
+]);
+const ptm = z
+  .object({ bolusDose: mass, bolusDuration: duration, lockout: duration, maxPer24h: z.number().int() })
+  .strict();
+
+const refill = z
+  .object({ withdrawn: z.union([z.literal('auto'), volume]).default('auto'), added: volume, mixture: mixture.optional(), confirm: z.boolean().default(false) })
+  .strict();
+const program = z.object({ prescription: prescription.optional(), ptm: ptm.nullable().optional(), confirm: z.boolean().default(false) }).strict();
+
+const timelineEvent = z
+  .object({
+    at: time,
+    press: z.object({}).strict().optional(),
+    program: program.optional(),
+    refill: refill.optional(),
+    clinicianBolus: z.object({ dose: mass, duration, confirm: z.boolean().default(false) }).strict().optional(),
+    stop: z.object({}).strict().optional(),
+    resume: z.object({}).strict().optional(),
+    clearAlarms: z.object({}).strict().optional(),
+    setClock: z.object({ shift: duration.optional(), back: duration.optional(), to: z.string().optional() }).strict().optional(),
+    motorStall: z.object({ for: duration }).strict().optional(),
+    strokeVolumeError: ppm.optional(),
+  })
+  .strict()
+  .refine((e) => Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1, {
+    message: 'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError)',
+  });
+
+const libraryEntry = z
+  .object({ drug: z.string(), maxConcentration: concentration, dailySoftMax: dailyDose, dailyHardMax: dailyDose, bolusSoftMax: mass, bolusHardMax: mass })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    duration: duration.refine((d) => d > 0 && d <= 10 * 365 * u.DAY_MS, 'between 1 ms and 10 years'),
+    startRtc: z.string().default('2025-01-06T00:00:00Z'),
+    pump: z
+      .object({
+        model: z.string().default('20 mL'),
+        reservoirCapacity: volume.default(20 * u.NL_PER_ML),
+        strokeVolume: volume.default(500),
+        lowReservoir: volume.default(2 * u.NL_PER_ML),
+        emptyReservoir: volume.default(u.NL_PER_ML / 2),
+        safeMinimumRate: rate.default(48_000),
+        stallRetry: duration.default(10 * u.MINUTE_MS),
+        stallAttemptsMax: z.number().int().default(3),
+        refillDiscrepancyPercentMax: z.number().int().default(20),
+      })
+      .strict()
+      .prefault({}),
+    drugLibrary: z.object({ name: z.string(), drugs: z.array(libraryEntry).min(1) }).strict().optional(),
+    motor: z
+      .object({ strokeVolumeError: ppm.default(0), strokeVolumeNoise: ppm.default(0) })
+      .strict()
+      .prefault({}),
+    initialFill: z.object({ volume, mixture }).strict(),
+    prescription,
+    ptm: ptm.optional(),
+    confirm: z.boolean().default(false),
+    demand: z
+      .object({ episodesPerDay: z.number().min(0).max(24), pressesPerEpisode: z.tuple([z.number().int().min(1), z.number().int().min(1)]), pressSpacing: duration.default(15 * u.MINUTE_MS) })
+      .strict()
+      .optional(),
+    timeline: z.array(timelineEvent).default([]),
+  })
+  .strict();
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type TimelineEvent = Scenario['timeline'][number];
+
+export function toMixture(m: z.output<typeof mixture>): Mixture {
+  return m.map((d) => ({ drug: d.drug, concentrationUgPerMl: d.concentration }));
+}
+
+export function toPrescription(p: z.output<typeof prescription>): Prescription {
+  if (p.mode === 'continuous') return { mode: 'continuous', doseNgPerDay: p.dose };
+  return { mode: 'flex', steps: p.steps.map((s) => ({ startMinute: s.at, doseNgPerDay: s.dose })) };
+}
+
+export function toPtm(p: z.output<typeof ptm>): PtmSettings {
+  return { bolusDoseNg: p.bolusDose, bolusDurationMs: p.bolusDuration, lockoutMs: p.lockout, bolusesPer24hMax: p.maxPer24h };
+}
+
+export function pumpConfigOf(s: Scenario): PumpConfig {
+  const p = s.pump;
+  return {
+    model: p.model,
+    reservoirCapacityNl: p.reservoirCapacity,
+    strokeVolumeNl: p.strokeVolume,
+    lowReservoirNl: p.lowReservoir,
+    emptyReservoirNl: p.emptyReservoir,
+    safeMinimumRateNlPerDay: p.safeMinimumRate,
+    stallRetryMs: p.stallRetry,
+    stallAttemptsMax: p.stallAttemptsMax,
+    refillDiscrepancyPercentMax: p.refillDiscrepancyPercentMax,
+  };
+}
+
+export function drugLibraryOf(s: Scenario): DrugLibrary {
+  if (!s.drugLibrary) return defaultDrugLibrary;
+  return drugLibrarySchema.parse({
+    name: s.drugLibrary.name,
+    drugs: s.drugLibrary.drugs.map((d) => ({
+      drug: d.drug,
+      concentrationUgPerMlMax: d.maxConcentration,
+      dailyDoseNgSoftMax: d.dailySoftMax,
+      dailyDoseNgHardMax: d.dailyHardMax,
+      bolusDoseNgSoftMax: d.bolusSoftMax,
+      bolusDoseNgHardMax: d.bolusHardMax,
+    })),
+  });
+}
+
+/** Bad input: names the file, the field path, the value and what was expected. Exit code 2. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) v = (v as Record<PropertyKey, unknown> | undefined)?.[key];
+  return v;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('') || '(top level)';
+}
+
+export function describeZodError(file: string, error: z.ZodError, input: unknown): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const value = valueAt(input, issue.path);
+      const shown = value === undefined ? 'missing' : JSON.stringify(value);
+      return `${file}: ${formatPath(issue.path)}: ${shown}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new InputError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(describeZodError(file, parsed.error, raw));
+  if (Number.isNaN(Date.parse(parsed.data.startRtc))) throw new InputError(`${file}: startRtc: ${JSON.stringify(parsed.data.startRtc)}: not an ISO 8601 date-time`);
+  if (parsed.data.drugLibrary) {
+    const lib = drugLibrarySchema.safeParse(drugLibraryOfRaw(parsed.data));
+    if (!lib.success) throw new InputError(describeZodError(`${file} (drugLibrary)`, lib.error, raw));
+  }
+  return parsed.data;
+}
+
+function drugLibraryOfRaw(s: Scenario): unknown {
+  return { name: s.drugLibrary!.name, drugs: s.drugLibrary!.drugs.map((d) => ({ drug: d.drug, concentrationUgPerMlMax: d.maxConcentration, dailyDoseNgSoftMax: d.dailySoftMax, dailyDoseNgHardMax: d.dailyHardMax, bolusDoseNgSoftMax: d.bolusSoftMax, bolusDoseNgHardMax: d.bolusHardMax })) };
+}
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseScenario(text, file);
+}
+
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,194 @@
+/**
+ * The controller: the statechart running on a set of HAL ports.
+ *
+ * It owns one XState actor. Hardware events (button, clock wake, motor reports, battery) and
+ * clinician commands are queued, stamped with the clock port's monotonic time, and sent one at a
+ * time; the effects the statechart emits are carried out through the ports; then the single wake
+ * alarm is armed for the next deadline. Nothing here reads a wall clock or a timer: the same
+ * controller runs on the virtual clock of the simulator and on the real-time clock of a rig.
+ *
+ * Port failures are world faults: a motor command that throws ends its batch as `linkLost`
+ * (handled as a stall), a failing tone is counted and therapy carries on.
+ */
+import { createActor, type Actor } from 'xstate';
+import type { Hal } from '../hal/index.js';
+import { isHalError } from '../hal/halError.js';
+import { assert } from './assert.js';
+import { eventLogCapacity } from './constants.js';
+import { EventLog, type LogRecord } from './eventLog.js';
+import { pumpMachine } from './machine.js';
+import { nextDeadlineMs, type MotorRegion } from './pump/deadlines.js';
+import type { CommandEvent, Effect, PumpContext, PumpEventBody, RestoredState } from './pump/types.js';
+import type { DrugLibrary, PumpConfig } from './therapy/schema.js';
+import { pumpConfigSchema, drugLibrarySchema } from './therapy/schema.js';
+
+export interface ControllerOptions {
+  hal: Hal;
+  config: PumpConfig;
+  library: DrugLibrary;
+  logCapacity?: number;
+  /** Called for every log record as it is appended (the simulator streams them to a file). */
+  onLog?: (record: LogRecord) => void;
+  /** Called after every handled event (the simulator samples its trace here). */
+  onStep?: (controller: Controller) => void;
+}
+
+export function initialContext(config: PumpConfig, library: DrugLibrary, nowMs: number): PumpContext {
+  return {
+    config: pumpConfigSchema.parse(config),
+    library: drugLibrarySchema.parse(library),
+    mixture: undefined,
+    prescription: undefined,
+    steps: undefined,
+    ptm: undefined,
+    ptmBolusNl: 0,
+    mode: 'off',
+    nowMs,
+    rtcOffsetMs: 0,
+    settledAtMs: nowMs,
+    owedFine: 0,
+    deliveredStrokes: 0,
+    missedFine: 0,
+    reservoirNl: 0,
+    bolus: undefined,
+    lockoutUntilMs: Number.NEGATIVE_INFINITY,
+    grantsMs: [],
+    batch: undefined,
+    nextBatchId: 1,
+    recentBatches: [],
+    programmeVersion: 0,
+    stall: undefined,
+    alarms: [],
+    battery: 'ok',
+    stoppedSinceMs: undefined,
+  };
+}
+
+export class Controller {
+  readonly log: EventLog;
+  private readonly actor: Actor<typeof pumpMachine>;
+  private readonly queue: PumpEventBody[] = [];
+  private draining = false;
+  private armedWakeMs = Number.NaN;
+  /** A bug raised while carrying out an effect (XState would otherwise report it asynchronously). */
+  private fault: unknown = undefined;
+  private eventsHandled = 0;
+  toneFailures = 0;
+
+  constructor(private readonly options: ControllerOptions) {
+    const { hal } = options;
+    this.log = new EventLog(options.logCapacity ?? eventLogCapacity);
+    const now = hal.clock.monotonicMs();
+    this.actor = createActor(pumpMachine, { input: initialContext(options.config, options.library, now) });
+    this.actor.on('*', (effect) => {
+      try {
+        this.carryOut(effect);
+      } catch (e) {
+        this.fault ??= e;
+      }
+    });
+    hal.clock.listen((e) => this.dispatch(e));
+    hal.motor.listen((e) => this.dispatch(e));
+    hal.button.listen((e) => this.dispatch(e));
+    hal.battery.listen((e) => this.dispatch(e));
+    this.actor.start();
+  }
+
+  /** Start-up: restore (if a persisted state is given), self-check, and enter the therapy state. */
+  boot(restored?: RestoredState): void {
+    const { clock, battery } = this.options.hal;
+    const status = battery.status();
+    this.dispatch({ type: 'boot', rtcMs: clock.rtcMs(), battery: status.level, lowBatteryReset: status.lowBatteryReset, restored });
+  }
+
+  /** A clinician command (programmer telemetry). */
+  command(command: CommandEvent): void {
+    this.dispatch(command);
+  }
+
+  get context(): PumpContext {
+    return this.actor.getSnapshot().context;
+  }
+
+  /** The active leaf of each region, e.g. `{ therapy: 'infusing.basal', motor: 'idle', alarms: 'quiet' }`. */
+  get state(): { therapy: string; motor: MotorRegion; alarms: string } {
+    const value = this.actor.getSnapshot().value as Record<string, string | Record<string, string>>;
+    const leaf = (v: string | Record<string, string> | undefined): string =>
+      typeof v === 'string' ? v : v === undefined ? '' : Object.entries(v).map(([k, s]) => `${k}.${s}`)[0]!;
+    return { therapy: leaf(value.therapy), motor: leaf(value.motor) as MotorRegion, alarms: leaf(value.alarms) };
+  }
+
+  get handled(): number {
+    return this.eventsHandled;
+  }
+
+  stop(): void {
+    this.options.hal.clock.cancelWake();
+    this.actor.stop();
+  }
+
+  private dispatch(body: PumpEventBody): void {
+    this.queue.push(body);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        this.actor.send({ ...next, nowMs: this.options.hal.clock.monotonicMs() });
+        this.eventsHandled++;
+        if (this.fault !== undefined) throw this.fault;
+        const snapshot = this.actor.getSnapshot();
+        assert(snapshot.status === 'active', `controller actor is ${snapshot.status}: ${String(snapshot.error ?? '')}`);
+        this.options.onStep?.(this);
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.armWake();
+  }
+
+  private armWake(): void {
+    const due = nextDeadlineMs(this.context, this.state.motor);
+    if (due === this.armedWakeMs) return;
+    this.armedWakeMs = due;
+    if (Number.isFinite(due)) this.options.hal.clock.wakeAt(due);
+    else this.options.hal.clock.cancelWake();
+  }
+
+  private carryOut(effect: Effect): void {
+    const { hal } = this.options;
+    switch (effect.type) {
+      case 'motor.deliver':
+        try {
+          hal.motor.deliver(effect.batch);
+        } catch (e) {
+          if (!isHalError(e)) throw e;
+          this.queue.push({ type: 'hal.motor.batchEnded', batchId: effect.batch.batchId, strokesDone: 0, reason: 'linkLost' });
+        }
+        return;
+      case 'motor.stop':
+        try {
+          hal.motor.stop();
+        } catch (e) {
+          if (!isHalError(e)) throw e;
+        }
+        return;
+      case 'tone':
+        try {
+          hal.annunciator.sound(effect.pattern);
+        } catch (e) {
+          if (!isHalError(e)) throw e;
+          this.toneFailures++;
+        }
+        return;
+      case 'clock.setRtc':
+        hal.clock.setRtcMs(effect.rtcMs);
+        return;
+      case 'log': {
+        const c = this.context;
+        const record = this.log.append(effect.body, c.nowMs, c.nowMs + c.rtcOffsetMs);
+        this.options.onLog?.(record);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Exact accounting of programmed against delivered volume, and the stroke planner.
+ *
+ * Units: a "fine" unit is 1/DAY_MS nanolitre, so a rate of R nL/day adds exactly R fine units per
+ * millisecond and every sum is an integer. `owedFine` is the programmed volume not yet delivered;
+ * the planner keeps it within one stroke (0 ≤ owed ≤ stroke), which is the guarantee
+ * "delivered volume stays within one stroke of the programmed cumulative volume" (REQ-DOS-1).
+ *
+ * The planner commands a batch of strokes at a constant interval. The interval is rounded down, so
+ * stroke j of a batch comes at most j ms early and never late; the batch length is bounded so that
+ * this drift stays below one stroke of volume. Pure functions over plain data.
+ */
+import { assert } from '../assert.js';
+import { batchDurationMsMax, strokesPerBatchMax } from '../constants.js';
+import { DAY_MS } from '../units.js';
+import { stepIndexAt, timeOfDayMs, type RateSteps } from './rates.js';
+
+export const FINE_PER_NL = DAY_MS;
+
+/** A bolus superimposed on the basal rate. Its end time and rate are fixed when it starts. */
+export interface ActiveBolus {
+  kind: 'patient' | 'clinician';
+  startMs: number;
+  volumeNl: number;
+  /** Integer rate, rounded down from volume ÷ duration. */
+  rateNlPerDay: number;
+  /** When the bolus's programmed volume is complete. */
+  endMs: number;
+}
+
+export function startBolus(kind: ActiveBolus['kind'], startMs: number, volumeNl: number, durationMs: number): ActiveBolus {
+  assert(volumeNl > 0 && durationMs > 0, 'a bolus has volume and duration');
+  const rateNlPerDay = Math.max(1, Math.floor((volumeNl * DAY_MS) / durationMs));
+  const endMs = startMs + Math.ceil((volumeNl * DAY_MS) / rateNlPerDay);
+  return { kind, startMs, volumeNl, rateNlPerDay, endMs };
+}
+
+/** Fine units of the bolus programmed from its start up to `t`: exactly volume × DAY_MS at its end. */
+export function bolusFineAt(bolus: ActiveBolus, t: number): number {
+  if (t <= bolus.startMs) return 0;
+  if (t >= bolus.endMs) return bolus.volumeNl * FINE_PER_NL;
+  return Math.min(bolus.rateNlPerDay * (t - bolus.startMs), bolus.volumeNl * FINE_PER_NL);
+}
+
+/** What is programmed, as the controller's delivery mode sees it. */
+export interface Programme {
+  mode: 'off' | 'basal' | 'minimum';
+  steps: RateSteps | undefined;
+  minimumRateNlPerDay: number;
+  bolus: ActiveBolus | undefined;
+  rtcOffsetMs: number;
+}
+
+/** The rate in force at `t`, and until when it stays in force (exclusive). */
+export function rateAt(p: Programme, t: number): { rateNlPerDay: number; untilMs: number } {
+  if (p.mode === 'off') return { rateNlPerDay: 0, untilMs: Number.POSITIVE_INFINITY };
+  if (p.mode === 'minimum') return { rateNlPerDay: p.minimumRateNlPerDay, untilMs: Number.POSITIVE_INFINITY };
+  assert(p.steps !== undefined, 'basal mode needs a schedule');
+  let rate = 0;
+  let until = Number.POSITIVE_INFINITY;
+  const tod = timeOfDayMs(t + p.rtcOffsetMs);
+  const index = stepIndexAt(p.steps, tod);
+  rate += p.steps.ratesNlPerDay[index]!;
+  if (p.steps.startsMs.length > 1) until = t + ((p.steps.startsMs[index + 1] ?? DAY_MS) - tod);
+  const b = p.bolus;
+  if (b && t >= b.startMs && t < b.endMs) {
+    rate += b.rateNlPerDay;
+    until = Math.min(until, b.endMs);
+  } else if (b && t < b.startMs) {
+    until = Math.min(until, b.startMs);
+  }
+  return { rateNlPerDay: rate, untilMs: until };
+}
+
+/** Fine units programmed over [fromMs, toMs): the integral of the basal steps plus the bolus. */
+export function programmedFine(p: Programme, fromMs: number, toMs: number): number {
+  assert(toMs >= fromMs, `time went back: ${toMs} < ${fromMs}`);
+  if (p.mode === 'off' || toMs === fromMs) return 0;
+  if (p.mode === 'minimum') return p.minimumRateNlPerDay * (toMs - fromMs);
+  let fine = 0;
+  let t = fromMs;
+  const basalOnly: Programme = { ...p, bolus: undefined };
+  for (let guard = 0; t < toMs; guard++) {
+    assert(guard < 64, 'programmedFine: more schedule steps than a settle interval allows');
+    const { rateNlPerDay, untilMs } = rateAt(basalOnly, t);
+    const end = Math.min(untilMs, toMs);
+    fine += rateNlPerDay * (end - t);
+    t = end;
+  }
+  if (p.bolus) fine += bolusFineAt(p.bolus, toMs) - bolusFineAt(p.bolus, fromMs);
+  return fine;
+}
+
+export interface BatchPlan {
+  count: number;
+  leadMs: number;
+  intervalMs: number;
+  rateNlPerDay: number;
+}
+
+export interface PlanInput {
+  nowMs: number;
+  owedFine: number;
+  strokeVolumeNl: number;
+  rateNlPerDay: number;
+  /** Strokes must fall strictly before this time (the rate may change there). */
+  horizonMs: number;
+  /** Most strokes the reservoir estimate allows before the next threshold. */
+  strokesMax: number;
+}
+
+/**
+ * The strokes due in [now, horizon) at a constant rate, as one batch, or undefined when none is.
+ * Stroke k is due when the programmed volume reaches k strokes beyond what is owed now.
+ */
+export function planBatch(input: PlanInput): BatchPlan | undefined {
+  const { nowMs, owedFine, strokeVolumeNl, rateNlPerDay: rate, horizonMs } = input;
+  if (rate <= 0 || input.strokesMax <= 0 || horizonMs <= nowMs) return undefined;
+  const strokeFine = strokeVolumeNl * FINE_PER_NL;
+  assert(owedFine >= 0 && owedFine <= strokeFine, `owed volume out of bounds: ${owedFine}`);
+  const span = Math.min(horizonMs, nowMs + batchDurationMsMax) - nowMs;
+  const reachable = Math.floor(((span - 1) * rate + owedFine) / strokeFine);
+  // Stroke j comes at most j ms early; keep j·rate below one stroke so the drift stays in bounds.
+  const driftBound = Math.max(1, Math.floor((strokeFine - 1) / rate));
+  const count = Math.min(reachable, driftBound, input.strokesMax, strokesPerBatchMax);
+  if (count <= 0) return undefined;
+  const leadMs = Math.max(0, Math.ceil((strokeFine - owedFine) / rate));
+  const intervalMs = Math.max(1, Math.floor(strokeFine / rate));
+  return { count, leadMs, intervalMs, rateNlPerDay: rate };
+}
+
+/** The time of stroke `j` (1-based) of a batch started at `startMs`. */
+export function strokeTimeMs(batch: { startMs: number; leadMs: number; intervalMs: number }, j: number): number {
+  return batch.startMs + batch.leadMs + (j - 1) * batch.intervalMs;
+}
+
+/** How many of a batch's first `strokes` strokes fall at or before `t`. */
+export function strokesBy(batch: { startMs: number; leadMs: number; intervalMs: number }, strokes: number, t: number): number {
+  const first = batch.startMs + batch.leadMs;
+  if (t < first) return 0;
+  return Math.min(strokes, Math.floor((t - first) / batch.intervalMs) + 1);
+}

@@ -1,0 +1,133 @@
+/**
+ * Programming checks against the drug library, for every drug of the mixture.
+ *
+ * Rules (docs/requirements.md, REQ-LIM-*):
+ * - every drug of the mixture must be in the library, at no more than its maximum concentration;
+ * - a daily dose or a bolus dose beyond a hard maximum is refused;
+ * - beyond a soft maximum it is refused unless the command carries an explicit confirmation;
+ * - the worst case, the basal schedule's daily volume plus every patient bolus the PTM settings
+ *   allow in 24 hours, must stay within each drug's hard daily maximum.
+ * A refusal names the field, the value and the limit. Pure functions.
+ */
+import type { DrugLibrary, DrugLimits, Mixture, Prescription, PtmSettings } from '../therapy/schema.js';
+import { formatConcentration, formatDoseNg, PG_PER_NG, dosePg, volumeNlForDoseNg } from '../units.js';
+import { dailyVolumeNl, highestRateNlPerDay, primaryDrug, rateSteps } from './rates.js';
+
+export type LimitRule = 'unknownDrug' | 'concentration' | 'hard' | 'soft' | 'worstCase' | 'state';
+
+export interface Refusal {
+  rule: LimitRule;
+  /** Path of the offending field, e.g. `ptm.bolusDoseNg` or `mixture[1].concentrationUgPerMl`. */
+  field: string;
+  value: string;
+  limit: string;
+  message: string;
+}
+
+export function refusal(rule: LimitRule, field: string, value: string, limit: string, what: string): Refusal {
+  return { rule, field, value, limit, message: `${field}: ${what} ${value} exceeds the ${limit}` };
+}
+
+function limitsFor(library: DrugLibrary, drug: string): DrugLimits | undefined {
+  return library.drugs.find((d) => d.drug === drug);
+}
+
+/** Dose in ng (rounded up, so a check never passes by rounding) of a volume of one drug. */
+function doseNg(volumeNl: number, concentrationUgPerMl: number): number {
+  return Math.ceil(dosePg(volumeNl, concentrationUgPerMl) / PG_PER_NG);
+}
+
+export function checkMixture(library: DrugLibrary, mixture: Mixture): Refusal | undefined {
+  for (const [i, { drug, concentrationUgPerMl }] of mixture.entries()) {
+    const limits = limitsFor(library, drug);
+    if (limits === undefined) {
+      return { rule: 'unknownDrug', field: `mixture[${i}].drug`, value: drug, limit: `drug library "${library.name}"`, message: `mixture[${i}].drug: "${drug}" is not in the drug library "${library.name}"` };
+    }
+    if (concentrationUgPerMl > limits.concentrationUgPerMlMax) {
+      return refusal('concentration', `mixture[${i}].concentrationUgPerMl`, formatConcentration(concentrationUgPerMl), `maximum concentration of ${drug}, ${formatConcentration(limits.concentrationUgPerMlMax)}`, `${drug} concentration`);
+    }
+  }
+  return undefined;
+}
+
+interface DoseCheck {
+  field: string;
+  what: string;
+  doseNg: number;
+  soft: number;
+  hard: number;
+  kind: 'daily' | 'bolus';
+}
+
+function checkDose(check: DoseCheck, drug: string, confirmed: boolean): Refusal | undefined {
+  const value = formatDoseNg(check.doseNg);
+  if (check.doseNg > check.hard) {
+    return refusal('hard', check.field, value, `hard maximum ${check.kind} dose of ${drug}, ${formatDoseNg(check.hard)}`, check.what);
+  }
+  if (check.doseNg > check.soft && !confirmed) {
+    const r = refusal('soft', check.field, value, `soft maximum ${check.kind} dose of ${drug}, ${formatDoseNg(check.soft)}`, check.what);
+    return { ...r, message: `${r.message}; repeat the command with confirmation to accept it` };
+  }
+  return undefined;
+}
+
+export interface TherapyToCheck {
+  library: DrugLibrary;
+  mixture: Mixture;
+  prescription: Prescription;
+  ptm: PtmSettings | undefined;
+  confirmed: boolean;
+}
+
+/** The first reason to refuse a therapy, or undefined when every drug is within its limits. */
+export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
+  const mixtureRefusal = checkMixture(t.library, t.mixture);
+  if (mixtureRefusal) return mixtureRefusal;
+  const steps = rateSteps(t.prescription, t.mixture);
+  const basalDailyNl = dailyVolumeNl(steps);
+  const peakDailyNl = Math.ceil(highestRateNlPerDay(steps));
+  const bolusNl = t.ptm ? volumeNlForDoseNg(t.ptm.bolusDoseNg, primaryDrug(t.mixture).concentrationUgPerMl) : 0;
+  const bolusesMax = t.ptm?.bolusesPer24hMax ?? 0;
+  for (const { drug, concentrationUgPerMl: c } of t.mixture) {
+    const limits = limitsFor(t.library, drug)!;
+    const checks: DoseCheck[] = [
+      { field: 'prescription.doseNgPerDay', what: `${drug} daily dose`, doseNg: doseNg(peakDailyNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' },
+    ];
+    if (t.ptm) {
+      checks.push({ field: 'ptm.bolusDoseNg', what: `${drug} patient bolus`, doseNg: doseNg(bolusNl, c), soft: limits.bolusDoseNgSoftMax, hard: limits.bolusDoseNgHardMax, kind: 'bolus' });
+      checks.push({ field: 'ptm.bolusesPer24hMax', what: `${drug} worst-case daily dose (basal + ${bolusesMax} boluses)`, doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' });
+    }
+    for (const check of checks) {
+      const r = checkDose(check, drug, t.confirmed);
+      if (r) return check.field === 'ptm.bolusesPer24hMax' ? { ...r, rule: r.rule === 'hard' ? 'worstCase' : r.rule } : r;
+    }
+  }
+  return undefined;
+}
+
+/** A clinician bolus: per drug against the bolus maxima. */
+export function checkBolusDose(library: DrugLibrary, mixture: Mixture, volumeNl: number, field: string, confirmed: boolean): Refusal | undefined {
+  for (const { drug, concentrationUgPerMl: c } of mixture) {
+    const limits = limitsFor(library, drug);
+    if (!limits) return checkMixture(library, mixture);
+    const r = checkDose({ field, what: `${drug} clinician bolus`, doseNg: doseNg(volumeNl, c), soft: limits.bolusDoseNgSoftMax, hard: limits.bolusDoseNgHardMax, kind: 'bolus' }, drug, confirmed);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/**
+ * Would adding `extraNl` to what was delivered in the last 24 hours take any drug beyond its hard
+ * daily maximum? Returns the refusal naming the drug, or undefined.
+ */
+export function checkDailyCap(library: DrugLibrary, deliveredPgByDrug: ReadonlyMap<string, number>, mixture: Mixture, extraNl: number): Refusal | undefined {
+  for (const { drug, concentrationUgPerMl: c } of mixture) {
+    const limits = limitsFor(library, drug);
+    if (!limits) continue;
+    const totalPg = (deliveredPgByDrug.get(drug) ?? 0) + dosePg(extraNl, c);
+    if (totalPg > limits.dailyDoseNgHardMax * PG_PER_NG) {
+      return refusal('hard', 'dailyDoseCap', formatDoseNg(Math.ceil(totalPg / PG_PER_NG)), `hard maximum daily dose of ${drug}, ${formatDoseNg(limits.dailyDoseNgHardMax)}`, `${drug} dose in the last 24 h with this bolus`);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+/**
+ * The pump's event log: a bounded ring of timestamped records.
+ *
+ * Records are appended by the controller for every programming change (old and new values),
+ * refusal, patient press (granted, or denied with its one reason), bolus, alarm, refill, stop and
+ * resume. The ring keeps the newest `capacity` records; the persistence layer mirrors each record
+ * to non-volatile memory as it is appended.
+ */
+import { assert } from './assert.js';
+import type { AlarmCode } from './alarms.js';
+import type { DenyReason } from './pump/types.js';
+
+export type LogBody =
+  | { type: 'boot'; restored: boolean; memoryError: boolean; lowBatteryReset: boolean; stoppedForMs?: number }
+  | { type: 'programmed'; field: 'prescription' | 'ptm'; old: unknown; new: unknown }
+  | { type: 'refused'; command: string; field: string; value: string; limit: string; message: string }
+  | { type: 'pressGranted'; bolusNl: number }
+  | { type: 'pressDenied'; reason: DenyReason }
+  | { type: 'bolusStarted'; kind: 'patient' | 'clinician'; volumeNl: number; durationMs: number }
+  | { type: 'bolusFinished'; kind: 'patient' | 'clinician'; volumeNl: number }
+  | { type: 'bolusCancelled'; kind: 'patient' | 'clinician'; reason: string }
+  | { type: 'alarmRaised'; code: AlarmCode; priority: 'critical' | 'nonCritical' }
+  | { type: 'alarmCleared'; code: AlarmCode }
+  | { type: 'refill'; withdrawnNl: number; addedNl: number; estimateBeforeNl: number; discrepancyNl: number; discrepancyFlagged: boolean; mixture: unknown }
+  | { type: 'stopped' }
+  | { type: 'resumed' }
+  | { type: 'minimumRate'; reason: string }
+  | { type: 'clockSet'; oldRtcMs: number; newRtcMs: number }
+  | { type: 'motorStall'; attempt: number; strokesDone: number }
+  | { type: 'motorRecovered'; stalledForMs: number }
+  | { type: 'deliveryMissed'; volumeNl: number }
+  | { type: 'battery'; level: string }
+  | { type: 'memory'; what: string }
+  | { type: 'longStop'; stoppedForMs: number };
+
+export type LogRecord = LogBody & { seq: number; atMs: number; rtcMs: number };
+
+export class EventLog {
+  private readonly ring: (LogRecord | undefined)[];
+  private nextSeq = 0;
+
+  constructor(readonly capacity: number) {
+    assert(capacity > 0, 'the event log needs room for at least one record');
+    this.ring = new Array<LogRecord | undefined>(capacity);
+  }
+
+  append(body: LogBody, atMs: number, rtcMs: number): LogRecord {
+    const record = { ...body, seq: this.nextSeq, atMs, rtcMs } as LogRecord;
+    this.ring[this.nextSeq % this.capacity] = record;
+    this.nextSeq++;
+    return record;
+  }
+
+  /** Restore after a reset: records in sequence order (as recovered from memory). */
+  restore(records: readonly LogRecord[]): void {
+    for (const r of records.slice(-this.capacity)) {
+      this.ring[r.seq % this.capacity] = r;
+      this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
+    }
+  }
+
+  get size(): number {
+    return Math.min(this.nextSeq, this.capacity);
+  }
+
+  get appended(): number {
+    return this.nextSeq;
+  }
+
+  /** The records still held, oldest first. */
+  records(): LogRecord[] {
+    const out: LogRecord[] = [];
+    for (let seq = this.nextSeq - this.size; seq < this.nextSeq; seq++) out.push(this.ring[seq % this.capacity]!);
+    return out;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The controller's next deadline: the one moment it must wake if nothing else happens.
+ *
+ * The controller is tickless. After every event it computes the earliest of: the end of a running
+ * bolus, a stalled motor's retry, the next alarm tone, and (with the motor idle) the moment strokes
+ * fall due or the programmed rate changes. It arms the clock port's single alarm for that moment
+ * and sleeps. A running motor batch needs no wake: its end is reported by the motor.
+ */
+import { batchDurationMsMax } from '../constants.js';
+import { FINE_PER_NL, rateAt } from '../dosing/delivery.js';
+import { programmeOf, strokesBeforeThreshold } from './decide.js';
+import type { PumpContext } from './types.js';
+
+export type MotorRegion = 'idle' | 'running' | 'stopping' | 'stalled';
+
+function nextStrokeOrRateChangeMs(ctx: PumpContext): number {
+  const { rateNlPerDay, untilMs } = rateAt(programmeOf(ctx), ctx.nowMs);
+  let due = untilMs;
+  if (rateNlPerDay > 0 && strokesBeforeThreshold(ctx) > 0 && ctx.battery !== 'eos') {
+    const strokeFine = ctx.config.strokeVolumeNl * FINE_PER_NL;
+    const owed = Math.min(ctx.owedFine, strokeFine);
+    due = Math.min(due, ctx.nowMs + Math.max(1, Math.ceil((strokeFine - owed) / rateNlPerDay)), ctx.nowMs + batchDurationMsMax);
+  }
+  return due;
+}
+
+export function nextDeadlineMs(ctx: PumpContext, motor: MotorRegion): number {
+  let due = Number.POSITIVE_INFINITY;
+  if (ctx.bolus) due = Math.min(due, ctx.bolus.endMs);
+  for (const a of ctx.alarms) due = Math.min(due, a.nextToneMs);
+  if (motor === 'stalled' && ctx.stall) due = Math.min(due, ctx.stall.retryAtMs);
+  if (motor === 'idle') due = Math.min(due, nextStrokeOrRateChangeMs(ctx));
+  return Math.max(due, ctx.nowMs);
+}

@@ -1,0 +1,359 @@
+/**
+ * The controller's decisions, as pure functions from (context, event) to a new context and the
+ * effects to carry out. The statechart (src/machine.ts) only routes events to these functions and
+ * assigns their results; nothing here knows XState, the HAL or a time source.
+ *
+ * Every step starts by settling the dose accounting up to the event's time, so that a change of
+ * rate, mode or clock takes effect exactly at the moment it happens.
+ */
+import { alarmCatalogue, isCritical, type AlarmCode } from '../alarms.js';
+import { assert } from '../assert.js';
+import { recentBatchesMax, rollingWindowMs } from '../constants.js';
+import {
+  FINE_PER_NL,
+  planBatch,
+  programmedFine,
+  rateAt,
+  startBolus,
+  strokesBy,
+  type Programme,
+} from '../dosing/delivery.js';
+import { checkDailyCap } from '../dosing/limits.js';
+import type { LogBody } from '../eventLog.js';
+import type { Mixture } from '../therapy/schema.js';
+import { dosePg } from '../units.js';
+import type { DenyReason, Effect, PumpContext, PumpEvent, RunningBatch } from './types.js';
+
+/** A working copy of the context plus the effects a step produced. */
+export class Step {
+  readonly effects: Effect[] = [];
+  readonly ctx: PumpContext;
+
+  constructor(context: PumpContext) {
+    this.ctx = { ...context };
+  }
+
+  log(body: LogBody): void {
+    this.effects.push({ type: 'log', body });
+  }
+
+  emit(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  /** The programme changed: a running batch is obsolete and must be re-planned. */
+  reprogrammed(): void {
+    this.ctx.programmeVersion++;
+  }
+}
+
+export function programmeOf(ctx: PumpContext): Programme {
+  return {
+    mode: ctx.mode,
+    steps: ctx.steps,
+    minimumRateNlPerDay: ctx.config.safeMinimumRateNlPerDay,
+    bolus: ctx.bolus,
+    rtcOffsetMs: ctx.rtcOffsetMs,
+  };
+}
+
+/** Bring the programmed-volume accounting up to `nowMs`. Idempotent. */
+export function settle(step: Step, nowMs: number): void {
+  const c = step.ctx;
+  assert(nowMs >= c.settledAtMs, `event time ${nowMs} before settled time ${c.settledAtMs}`);
+  if (nowMs === c.settledAtMs) {
+    c.nowMs = nowMs;
+    return;
+  }
+  c.owedFine += programmedFine(programmeOf(c), c.settledAtMs, nowMs);
+  c.settledAtMs = nowMs;
+  c.nowMs = nowMs;
+}
+
+export function settleOnly(context: PumpContext, event: PumpEvent): Step {
+  const step = new Step(context);
+  settle(step, event.nowMs);
+  return step;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patient presses.
+
+/** Per drug, picograms delivered in (now − 24 h, now], counting strokes at their own times. */
+export function deliveredPgLast24h(ctx: PumpContext, nowMs: number): Map<string, number> {
+  const cutoff = nowMs - rollingWindowMs;
+  const byDrug = new Map<string, number>();
+  const add = (mixture: Mixture, strokes: number) => {
+    const volumeNl = strokes * ctx.config.strokeVolumeNl;
+    for (const d of mixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg(volumeNl, d.concentrationUgPerMl));
+  };
+  for (const b of ctx.recentBatches) add(b.mixture, b.strokes - strokesBy(b, b.strokes, cutoff));
+  const running = ctx.batch;
+  if (running) add(running.mixture, strokesBy(running, running.count, nowMs) - strokesBy(running, running.count, cutoff));
+  return byDrug;
+}
+
+function grantsInWindow(ctx: PumpContext, nowMs: number): number {
+  const cutoff = nowMs - rollingWindowMs;
+  let n = 0;
+  for (const t of ctx.grantsMs) if (t > cutoff) n++;
+  return n;
+}
+
+/**
+ * The one reason a press is denied at `nowMs`, in a fixed order of precedence, or undefined when it
+ * is granted (REQ-PTM-5). Each reason is a fact of that moment:
+ * - stopped: the pump is not infusing (stopped, halted, starting up);
+ * - noPtm: no patient-bolus settings are programmed;
+ * - reservoirEmpty: the reservoir estimate is at or below the empty threshold;
+ * - criticalAlarm: a critical alarm is active;
+ * - lockout: less than the lockout has passed since the last bolus started, or a bolus is running;
+ * - count24h: the boluses granted in the last 24 hours have reached the programmed maximum;
+ * - dailyDoseCap: this bolus would take a drug's dose in the last 24 hours past its hard maximum.
+ */
+export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undefined {
+  if (ctx.mode === 'off') return 'stopped';
+  if (ctx.ptm === undefined || ctx.mixture === undefined || ctx.ptmBolusNl <= 0) return 'noPtm';
+  if (ctx.reservoirNl <= ctx.config.emptyReservoirNl) return 'reservoirEmpty';
+  if (ctx.mode === 'minimum' || ctx.alarms.some((a) => isCritical(a.code))) return 'criticalAlarm';
+  if (nowMs < ctx.lockoutUntilMs || ctx.bolus !== undefined) return 'lockout';
+  if (grantsInWindow(ctx, nowMs) >= ctx.ptm.bolusesPer24hMax) return 'count24h';
+  if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), ctx.mixture, ctx.ptmBolusNl)) return 'dailyDoseCap';
+  return undefined;
+}
+
+export function grantPress(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  const now = event.nowMs;
+  assert(c.ptm !== undefined, 'a granted press needs PTM settings');
+  c.bolus = startBolus('patient', now, c.ptmBolusNl, c.ptm.bolusDurationMs);
+  c.lockoutUntilMs = now + c.ptm.lockoutMs;
+  c.grantsMs = [...c.grantsMs.filter((t) => t > now - rollingWindowMs), now];
+  step.reprogrammed();
+  step.emit({ type: 'tone', pattern: 'pressGranted' });
+  step.log({ type: 'pressGranted', bolusNl: c.ptmBolusNl });
+  step.log({ type: 'bolusStarted', kind: 'patient', volumeNl: c.ptmBolusNl, durationMs: c.ptm.bolusDurationMs });
+  return step;
+}
+
+export function denyPress(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const reason = pressDenial(step.ctx, event.nowMs);
+  assert(reason !== undefined, 'denyPress on a press that would be granted');
+  step.emit({ type: 'tone', pattern: 'pressDenied' });
+  step.log({ type: 'pressDenied', reason });
+  return step;
+}
+
+export function finishBolus(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const b = step.ctx.bolus;
+  if (b) step.log({ type: 'bolusFinished', kind: b.kind, volumeNl: b.volumeNl });
+  step.ctx.bolus = undefined;
+  step.reprogrammed();
+  return step;
+}
+
+export function bolusComplete(ctx: PumpContext): boolean {
+  return ctx.bolus !== undefined && ctx.nowMs >= ctx.bolus.endMs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modes.
+
+/** Drop what a mode change leaves owed beyond one stroke: no catch-up bolus after a stop. */
+function clampOwed(step: Step): void {
+  const strokeFine = step.ctx.config.strokeVolumeNl * FINE_PER_NL;
+  if (step.ctx.owedFine > strokeFine) {
+    step.ctx.missedFine += step.ctx.owedFine - strokeFine;
+    step.ctx.owedFine = strokeFine;
+  }
+}
+
+export function enterMode(context: PumpContext, event: PumpEvent, mode: PumpContext['mode']): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  if (c.bolus && mode !== 'basal') {
+    step.log({ type: 'bolusCancelled', kind: c.bolus.kind, reason: mode === 'off' ? 'stopped' : 'safe minimum rate' });
+    c.bolus = undefined;
+  }
+  if (mode === 'off' && c.stoppedSinceMs === undefined) c.stoppedSinceMs = event.nowMs;
+  if (mode !== 'off') c.stoppedSinceMs = undefined;
+  if (c.mode !== mode) {
+    c.mode = mode;
+    if (mode === 'off') c.owedFine = 0;
+    step.reprogrammed();
+  }
+  return step;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alarms.
+
+export function raiseAlarm(step: Step, code: AlarmCode): void {
+  const c = step.ctx;
+  if (c.alarms.some((a) => a.code === code)) return;
+  const def = alarmCatalogue[code];
+  c.alarms = [...c.alarms, { code, raisedAtMs: c.nowMs, nextToneMs: c.nowMs + def.repeatMs }];
+  step.emit({ type: 'tone', pattern: def.tone });
+  step.log({ type: 'alarmRaised', code, priority: def.priority });
+}
+
+/** Is the condition behind an alarm still true? A latched alarm is cleared only once it is not. */
+export function alarmConditionHolds(ctx: PumpContext, code: AlarmCode, motorStalled: boolean): boolean {
+  switch (code) {
+    case 'lowReservoir':
+      return ctx.reservoirNl <= ctx.config.lowReservoirNl;
+    case 'emptyReservoir':
+      return ctx.reservoirNl <= ctx.config.emptyReservoirNl;
+    case 'motorStall':
+      return motorStalled;
+    case 'memoryError':
+      return ctx.prescription === undefined;
+    case 'batteryEri':
+      return ctx.battery !== 'ok';
+    case 'batteryEos':
+      return ctx.battery === 'eos';
+    case 'lowBatteryReset':
+      return false;
+  }
+}
+
+export function soundDueAlarms(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const now = event.nowMs;
+  if (!step.ctx.alarms.some((a) => a.nextToneMs <= now)) return step;
+  step.ctx.alarms = step.ctx.alarms.map((a) => {
+    if (a.nextToneMs > now) return a;
+    const def = alarmCatalogue[a.code];
+    step.emit({ type: 'tone', pattern: def.tone });
+    const periods = Math.floor((now - a.nextToneMs) / def.repeatMs) + 1;
+    return { ...a, nextToneMs: a.nextToneMs + periods * def.repeatMs };
+  });
+  return step;
+}
+
+export function checkReservoirAlarms(step: Step): void {
+  const c = step.ctx;
+  if (c.reservoirNl <= c.config.lowReservoirNl) raiseAlarm(step, 'lowReservoir');
+  if (c.reservoirNl <= c.config.emptyReservoirNl) raiseAlarm(step, 'emptyReservoir');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Motor batches.
+
+/** How many strokes the estimate allows before it reaches the next alarm threshold (or empty). */
+export function strokesBeforeThreshold(ctx: PumpContext): number {
+  const { strokeVolumeNl: s, lowReservoirNl, emptyReservoirNl } = ctx.config;
+  const r = ctx.reservoirNl;
+  let limit = Math.floor(r / s);
+  for (const threshold of [lowReservoirNl, emptyReservoirNl]) {
+    if (r > threshold) limit = Math.min(limit, Math.ceil((r - threshold) / s));
+  }
+  return limit;
+}
+
+/** The batch the motor should start now, or undefined when no stroke is due before the horizon. */
+export function nextBatch(ctx: PumpContext): { plan: ReturnType<typeof planBatch>; horizonMs: number } {
+  const { rateNlPerDay, untilMs } = rateAt(programmeOf(ctx), ctx.nowMs);
+  const strokeFine = ctx.config.strokeVolumeNl * FINE_PER_NL;
+  const plan = planBatch({
+    nowMs: ctx.nowMs,
+    owedFine: Math.min(ctx.owedFine, strokeFine),
+    strokeVolumeNl: ctx.config.strokeVolumeNl,
+    rateNlPerDay,
+    horizonMs: untilMs,
+    strokesMax: strokesBeforeThreshold(ctx),
+  });
+  return { plan, horizonMs: untilMs };
+}
+
+export function strokesDue(ctx: PumpContext): boolean {
+  return nextBatch(ctx).plan !== undefined;
+}
+
+export function startBatch(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  clampOwed(step);
+  const { plan } = nextBatch(c);
+  assert(plan !== undefined && c.mixture !== undefined, 'startBatch without a plan');
+  const batch: RunningBatch = {
+    batchId: c.nextBatchId,
+    count: plan.count,
+    leadMs: plan.leadMs,
+    intervalMs: plan.intervalMs,
+    startMs: c.nowMs,
+    rateNlPerDay: plan.rateNlPerDay,
+    version: c.programmeVersion,
+    mixture: c.mixture,
+  };
+  c.batch = batch;
+  c.nextBatchId++;
+  step.emit({ type: 'motor.deliver', batch: { batchId: batch.batchId, count: batch.count, leadMs: batch.leadMs, intervalMs: batch.intervalMs } });
+  return step;
+}
+
+export function batchObsolete(ctx: PumpContext): boolean {
+  return ctx.batch !== undefined && ctx.batch.version !== ctx.programmeVersion;
+}
+
+export function stopBatch(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  step.emit({ type: 'motor.stop' });
+  return step;
+}
+
+export function isCurrentBatchReport(ctx: PumpContext, event: PumpEvent): boolean {
+  return event.type === 'hal.motor.batchEnded' && ctx.batch !== undefined && event.batchId === ctx.batch.batchId;
+}
+
+/** Account the strokes a batch completed: the only way volume leaves the reservoir estimate. */
+export function recordBatch(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  assert(event.type === 'hal.motor.batchEnded', 'recordBatch on a batch report');
+  const c = step.ctx;
+  const batch = c.batch;
+  assert(batch !== undefined && batch.batchId === event.batchId, 'report for the running batch');
+  const strokes = Math.min(event.strokesDone, batch.count);
+  c.deliveredStrokes += strokes;
+  c.owedFine -= strokes * c.config.strokeVolumeNl * FINE_PER_NL;
+  c.reservoirNl = Math.max(0, c.reservoirNl - strokes * c.config.strokeVolumeNl);
+  const cutoff = c.nowMs - rollingWindowMs;
+  const recent = c.recentBatches.filter((b) => b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs > cutoff);
+  if (strokes > 0) recent.push({ startMs: batch.startMs, leadMs: batch.leadMs, intervalMs: batch.intervalMs, strokes, mixture: batch.mixture });
+  c.recentBatches = recent.length > recentBatchesMax ? recent.slice(-recentBatchesMax) : recent;
+  c.batch = undefined;
+  if (c.owedFine < 0) c.owedFine = 0; // a motor that did more than asked is a fault, not credit
+  if (c.stall && event.reason === 'completed' && strokes > 0) {
+    step.log({ type: 'motorRecovered', stalledForMs: c.nowMs - c.stall.sinceMs });
+    c.stall = undefined;
+  }
+  checkReservoirAlarms(step);
+  return step;
+}
+
+export function recordStall(context: PumpContext, event: PumpEvent): Step {
+  const step = recordBatch(context, event);
+  assert(event.type === 'hal.motor.batchEnded', 'recordStall on a batch report');
+  const c = step.ctx;
+  const attempts = (c.stall?.attempts ?? 0) + 1;
+  c.stall = { sinceMs: c.stall?.sinceMs ?? c.nowMs, attempts, retryAtMs: c.nowMs + c.config.stallRetryMs };
+  step.log({ type: 'motorStall', attempt: attempts, strokesDone: event.strokesDone });
+  if (attempts >= c.config.stallAttemptsMax) raiseAlarm(step, 'motorStall');
+  return step;
+}
+
+export function stallRetryDue(ctx: PumpContext): boolean {
+  return ctx.stall !== undefined && ctx.nowMs >= ctx.stall.retryAtMs;
+}
+
+export function reportedStall(event: PumpEvent): boolean {
+  return event.type === 'hal.motor.batchEnded' && (event.reason === 'stalled' || event.reason === 'linkLost');
+}
+
+/** Missed volume in whole nanolitres (for reports). */
+export function missedNl(ctx: PumpContext): number {
+  return Math.floor(ctx.missedFine / FINE_PER_NL);
+}
