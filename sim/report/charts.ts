@@ -1,0 +1,689 @@
+/**
+ * The report's charts, each a standalone SVG string rendered headless with vega-lite → vega.
+ *
+ * Rules:
+ * - Every chart has a title, axis titles with units and a legend, so a single SVG file makes
+ *   sense on its own (the run writes them next to report.html).
+ * - Deterministic: same input, byte-identical SVG. Time axes are plain numbers (days, hours or
+ *   minutes since the start of the run), never dates, so neither the time zone nor the locale of
+ *   the machine enters the picture; colours and orders are fixed here, not left to the data.
+ * - Bounded: line series are decimated to `maxPointsPerSeries` (min/max per bucket, so peaks
+ *   survive), press ticks turn into counts per time bin and nearby alarm episodes are joined when
+ *   there are too many, so a chart of a six-month run stays well under ~300 KB.
+ * - Inputs are integer firmware units (types.ts); conversion to mL, mg, µg, mAh and days happens
+ *   here, at the edge, with src/units.ts.
+ * - Rendering uses vega's 'none' renderer (no canvas package): text widths are estimated.
+ *
+ * Nothing here reads files, the clock, or the controller.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { DAY_MS, HOUR_MS, MINUTE_MS, NG_PER_MG, NG_PER_UG, NL_PER_ML, formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
+import { AnalysisInputError, requireInteger } from '../analysis/inputError.js';
+import { rollingWindowSums } from '../analysis/rolling.js';
+import { binEdge, sketchMean, sketchQuantile, type HistogramSketch } from '../analysis/sketch.js';
+import { formatPercent, type TrumpetResult } from '../analysis/trumpet.js';
+import { decimateMinMax, MAX_POINTS_MIN } from './decimate.js';
+import { installTextMetrics } from './textWidth.js';
+import type {
+  AlarmChartInput,
+  BatteryChartInput,
+  ChartOptions,
+  DoseChartInput,
+  HistogramChartInput,
+  PressChartInput,
+  ReservoirChartInput,
+} from './types.js';
+
+const UAH_PER_MAH = 1_000;
+const DEFAULT_WIDTH_PX = 640;
+const DEFAULT_HEIGHT_PX = 220;
+const DEFAULT_MAX_POINTS = 1_000;
+const DEFAULT_MAX_PRESS_MARKS = 1_500;
+const DEFAULT_MAX_ALARM_BARS = 500;
+
+/** Fixed palette (colour-blind-safe Okabe–Ito order), so colours never depend on the data. */
+const COLOUR = {
+  blue: '#0072B2',
+  orange: '#E69F00',
+  green: '#009E73',
+  vermillion: '#D55E00',
+  purple: '#CC79A7',
+  sky: '#56B4E9',
+  yellow: '#F0E442',
+  grey: '#777777',
+  black: '#000000',
+} as const;
+const CATEGORY_RANGE = [COLOUR.vermillion, COLOUR.orange, COLOUR.purple, COLOUR.blue, COLOUR.sky, COLOUR.yellow, COLOUR.grey, COLOUR.black];
+
+const CONFIG = {
+  font: 'Helvetica, Arial, sans-serif',
+  background: 'white',
+  padding: 12,
+  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', offset: 12 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#e6e6e6' },
+  legend: { orient: 'bottom', direction: 'horizontal', labelFontSize: 11, titleFontSize: 11, symbolStrokeWidth: 2, columnPadding: 16, labelLimit: 320 },
+  view: { stroke: '#ccc' },
+} as const;
+
+interface Resolved {
+  widthPx: number;
+  heightPx: number;
+  maxPoints: number;
+}
+
+function resolve(options: ChartOptions): Resolved {
+  const widthPx = options.widthPx ?? DEFAULT_WIDTH_PX;
+  const heightPx = options.heightPx ?? DEFAULT_HEIGHT_PX;
+  const maxPoints = options.maxPointsPerSeries ?? DEFAULT_MAX_POINTS;
+  requireInteger(widthPx, 'widthPx', 100);
+  requireInteger(heightPx, 'heightPx', 60);
+  requireInteger(maxPoints, 'maxPointsPerSeries', MAX_POINTS_MIN);
+  return { widthPx, heightPx, maxPoints };
+}
+
+/**
+ * Renames the ids vega gives clip paths and gradients to `def1`, `def2`, ... in order of first
+ * appearance. vega numbers them with a process-wide counter, so without this the same chart
+ * rendered twice (or after another chart) would differ in its ids.
+ */
+export function normaliseSvgIds(svg: string): string {
+  const renamed = new Map<string, string>();
+  for (const match of svg.matchAll(/\bid="([^"]+)"/g)) {
+    const id = match[1]!;
+    if (!renamed.has(id)) renamed.set(id, `def${renamed.size + 1}`);
+  }
+  if (renamed.size === 0) return svg;
+  return svg.replace(/(\bid="|url\(#|href="#)([^")]+)/g, (whole, prefix: string, id: string) => {
+    const to = renamed.get(id);
+    return to === undefined ? whole : `${prefix}${to}`;
+  });
+}
+
+/** Compiles a vega-lite spec and renders it to an SVG string with the canvas-free renderer. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  installTextMetrics();
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return normaliseSvgIds(await view.toSVG());
+  } finally {
+    view.finalize();
+  }
+}
+
+/** The unit a time axis is drawn in, chosen from the span so ticks read naturally. */
+export interface TimeAxis {
+  unitMs: number;
+  label: string;
+}
+
+export function timeAxisFor(spanMs: number): TimeAxis {
+  if (spanMs >= 2 * DAY_MS) return { unitMs: DAY_MS, label: 'days' };
+  if (spanMs >= 2 * HOUR_MS) return { unitMs: HOUR_MS, label: 'h' };
+  return { unitMs: MINUTE_MS, label: 'min' };
+}
+
+/** The dose unit a clinician would read a quantity in: mg from 1 mg up, µg below (as formatDoseNg). */
+function doseUnitFor(largestNg: number): { perUnitNg: number; label: string } {
+  return largestNg >= NG_PER_MG ? { perUnitNg: NG_PER_MG, label: 'mg' } : { perUnitNg: NG_PER_UG, label: 'µg' };
+}
+
+/** Rounds a display value so float noise never reaches the SVG (and files compare byte for byte). */
+function round(value: number): number {
+  return Number(value.toPrecision(10));
+}
+
+function requireSeries<T extends { timeMs: number }>(series: readonly T[], field: string, value: (point: T) => number): void {
+  series.forEach((point, index) => {
+    requireInteger(point.timeMs, `${field}[${index}].timeMs`);
+    requireInteger(value(point), `${field}[${index}]`);
+    const previous = series[index - 1];
+    if (previous !== undefined && point.timeMs < previous.timeMs) {
+      throw new AnalysisInputError('unordered', `${field}[${index}].timeMs`, `goes back in time: ${point.timeMs} after ${previous.timeMs}`);
+    }
+  });
+}
+
+/** Largest of a list without spreading huge arrays onto the call stack. */
+function largest(values: Iterable<number>, fallback: number): number {
+  let best = -Infinity;
+  for (const value of values) if (value > best) best = value;
+  return best === -Infinity ? fallback : best;
+}
+
+/** The time span a chart shows: from the start of the run (0) or earlier data, to the latest time. */
+function span(times: readonly number[]): { startMs: number; endMs: number } {
+  if (times.length === 0) return { startMs: 0, endMs: DAY_MS };
+  const startMs = -largest(times.map((t) => -t).concat(0), 0);
+  const endMs = largest(times, 0);
+  return { startMs, endMs: endMs > startMs ? endMs : startMs + MINUTE_MS };
+}
+
+function colourScale(domain: string[], range: string[]) {
+  return { domain, range: range.slice(0, domain.length) };
+}
+
+function timeEncoding(axis: TimeAxis, startMs: number, endMs: number) {
+  return {
+    field: 't',
+    type: 'quantitative' as const,
+    title: `Time since start of run (${axis.label})`,
+    scale: { domain: [round(startMs / axis.unitMs), round(endMs / axis.unitMs)], nice: false },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reservoir
+
+export async function reservoirChartSvg(input: ReservoirChartInput, options: ChartOptions = {}): Promise<string> {
+  const { widthPx, heightPx, maxPoints } = resolve(options);
+  requireSeries(input.estimate, 'estimate', (s) => s.volumeNl);
+  requireSeries(input.truth ?? [], 'truth', (s) => s.volumeNl);
+  requireInteger(input.lowReservoirNl, 'lowReservoirNl', 0);
+  requireInteger(input.emptyNl, 'emptyNl', 0);
+  const refills = input.refillTimesMs ?? [];
+  refills.forEach((t, index) => requireInteger(t, `refillTimesMs[${index}]`));
+
+  const { startMs, endMs } = span([...input.estimate, ...(input.truth ?? [])].map((s) => s.timeMs).concat(refills));
+  const axis = timeAxisFor(endMs - startMs);
+  const line = (series: string, samples: readonly { timeMs: number; volumeNl: number }[]) =>
+    decimateMinMax(samples, maxPoints, (s) => s.timeMs, (s) => s.volumeNl).map((s) => ({
+      t: round(s.timeMs / axis.unitMs),
+      v: round(s.volumeNl / NL_PER_ML),
+      series,
+    }));
+
+  const low = `low-reservoir threshold (${formatMl(input.lowReservoirNl, 1)})`;
+  const empty = `empty (${formatMl(input.emptyNl, 1)})`;
+  const domain = ['firmware estimate', ...(input.truth ? ['true volume'] : []), ...(refills.length > 0 ? ['refill'] : []), low, empty];
+  const range = [COLOUR.blue, ...(input.truth ? [COLOUR.grey] : []), ...(refills.length > 0 ? [COLOUR.green] : []), COLOUR.orange, COLOUR.vermillion];
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, range), sort: domain };
+  const x = timeEncoding(axis, startMs, endMs);
+  const y = { field: 'v', type: 'quantitative' as const, title: 'Volume (mL)' };
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'Reservoir volume', subtitle: 'Firmware estimate and true volume, with refills and alarm thresholds' },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: [
+      // Truth first, wide and grey, so the estimate drawn over it stays visible where they agree.
+      ...(input.truth
+        ? [
+            {
+              data: { values: line('true volume', input.truth) },
+              mark: { type: 'line' as const, strokeWidth: 3, clip: true },
+              encoding: { x, y, color },
+            },
+          ]
+        : []),
+      {
+        data: { values: line('firmware estimate', input.estimate) },
+        mark: { type: 'line', strokeWidth: 1.5, clip: true },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values: [{ v: round(input.lowReservoirNl / NL_PER_ML), series: low }, { v: round(input.emptyNl / NL_PER_ML), series: empty }] },
+        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { y: { field: 'v', type: 'quantitative' }, color },
+      },
+      ...(refills.length > 0
+        ? [
+            {
+              data: { values: refills.map((t) => ({ t: round(t / axis.unitMs), series: 'refill' })) },
+              mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
+              encoding: { x: { field: 't', type: 'quantitative' as const }, color },
+            },
+          ]
+        : []),
+    ],
+  };
+  return renderSvg(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dose per drug
+
+/** "24-h", "7-d", "90-min": a rolling window's length as an adjective (hours rather than "1 d"). */
+function windowLengthLabel(windowMs: number): string {
+  if (windowMs % HOUR_MS === 0 && windowMs <= 2 * DAY_MS) return `${windowMs / HOUR_MS}-h`;
+  return formatDurationMs(windowMs).replace(' ', '-');
+}
+
+export async function doseChartSvg(input: DoseChartInput, options: ChartOptions = {}): Promise<string> {
+  const { widthPx, heightPx, maxPoints } = resolve(options);
+  const windowMs = input.rollingWindowMs ?? DAY_MS;
+  requireSeries(input.cumulative, 'cumulative', (s) => s.doseNg);
+  requireInteger(input.hardDailyMaxNg, 'hardDailyMaxNg', 1);
+  if (input.softDailyMaxNg !== undefined) requireInteger(input.softDailyMaxNg, 'softDailyMaxNg', 1);
+  requireInteger(windowMs, 'rollingWindowMs', 1);
+
+  const rolling = rollingWindowSums(
+    input.cumulative.map((s) => ({ timeMs: s.timeMs, value: s.doseNg })),
+    windowMs,
+  );
+  const { startMs, endMs } = span(input.cumulative.map((s) => s.timeMs));
+  const axis = timeAxisFor(endMs - startMs);
+  const cumulativeUnit = doseUnitFor(largest(input.cumulative.map((s) => s.doseNg), 0));
+  const rollingUnit = doseUnitFor(Math.max(input.hardDailyMaxNg, largest(rolling.map((s) => s.value), 0)));
+  const windowLabel = windowLengthLabel(windowMs);
+
+  const cumulativeRows = decimateMinMax(input.cumulative, maxPoints, (s) => s.timeMs, (s) => s.doseNg).map((s) => ({
+    t: round(s.timeMs / axis.unitMs),
+    d: round(s.doseNg / cumulativeUnit.perUnitNg),
+    series: 'cumulative dose',
+  }));
+  const rollingSeries = `${windowLabel} rolling dose`;
+  const rollingRows = decimateMinMax(rolling, maxPoints, (s) => s.timeMs, (s) => s.value).map((s) => ({
+    t: round(s.timeMs / axis.unitMs),
+    d: round(s.value / rollingUnit.perUnitNg),
+    series: rollingSeries,
+  }));
+  const ruleLabel = (name: string, ng: number) => `${name} (${round(ng / rollingUnit.perUnitNg)} ${rollingUnit.label}/day)`;
+  const hard = ruleLabel('hard daily maximum', input.hardDailyMaxNg);
+  const soft = input.softDailyMaxNg === undefined ? undefined : ruleLabel('soft daily maximum', input.softDailyMaxNg);
+  const rules = [
+    { d: round(input.hardDailyMaxNg / rollingUnit.perUnitNg), series: hard },
+    ...(soft === undefined || input.softDailyMaxNg === undefined ? [] : [{ d: round(input.softDailyMaxNg / rollingUnit.perUnitNg), series: soft }]),
+  ];
+  const domain = ['cumulative dose', rollingSeries, ...(soft === undefined ? [] : [soft]), hard];
+  const range = [COLOUR.blue, COLOUR.purple, ...(soft === undefined ? [] : [COLOUR.orange]), COLOUR.vermillion];
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, range), sort: domain };
+  const x = timeEncoding(axis, startMs, endMs);
+  const panelHeight = Math.max(60, Math.round(heightPx * 0.75));
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? `Dose of ${input.drugName}`,
+      subtitle: `Cumulative dose, and ${windowLabel} rolling dose against the daily maximum`,
+    },
+    config: CONFIG,
+    vconcat: [
+      {
+        width: widthPx,
+        height: panelHeight,
+        data: { values: cumulativeRows },
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
+        // The lower panel carries the time axis title; one is enough for both.
+        encoding: { x: { ...x, title: null }, y: { field: 'd', type: 'quantitative', title: `Cumulative dose (${cumulativeUnit.label})` }, color },
+      },
+      {
+        width: widthPx,
+        height: panelHeight,
+        layer: [
+          {
+            data: { values: rollingRows },
+            mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
+            encoding: { x, y: { field: 'd', type: 'quantitative', title: `${windowLabel} dose (${rollingUnit.label})` }, color },
+          },
+          {
+            data: { values: rules },
+            mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+            encoding: { y: { field: 'd', type: 'quantitative' }, color },
+          },
+        ],
+      },
+    ],
+  };
+  return renderSvg(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patient presses
+
+/** Bin widths the binned press chart may use, smallest first. */
+const PRESS_BINS_MS = [MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS, HOUR_MS, 6 * HOUR_MS, DAY_MS, 7 * DAY_MS, 28 * DAY_MS];
+const PRESS_BIN_COUNT_MAX = 200;
+
+/** "day", "hour", "5 min": what one bin of the press chart counts. */
+function binLabel(binMs: number): string {
+  const names: Record<number, string> = { [MINUTE_MS]: 'minute', [HOUR_MS]: 'hour', [DAY_MS]: 'day', [7 * DAY_MS]: 'week' };
+  return names[binMs] ?? formatDurationMs(binMs);
+}
+
+function pressCategory(press: PressChartInput['presses'][number]): string {
+  return press.granted ? 'granted' : `denied: ${press.reason}`;
+}
+
+export async function pressChartSvg(input: PressChartInput, options: ChartOptions = {}): Promise<string> {
+  const { widthPx, heightPx } = resolve(options);
+  const maxMarks = input.maxMarks ?? DEFAULT_MAX_PRESS_MARKS;
+  requireInteger(input.runEndMs, 'runEndMs');
+  requireInteger(maxMarks, 'maxMarks', 1);
+  input.presses.forEach((press, index) => requireInteger(press.timeMs, `presses[${index}].timeMs`));
+
+  const { startMs, endMs } = span([...input.presses.map((p) => p.timeMs), input.runEndMs]);
+  const axis = timeAxisFor(endMs - startMs);
+  const reasons = [...new Set(input.presses.filter((p) => !p.granted).map(pressCategory))].sort();
+  const domain = ['granted', ...reasons];
+  const range = [COLOUR.green, ...reasons.map((_, i) => CATEGORY_RANGE[i % CATEGORY_RANGE.length]!)];
+  const color = { field: 'category', type: 'nominal' as const, title: null, scale: { domain, range }, sort: domain };
+  const granted = input.presses.filter((p) => p.granted).length;
+  const subtitle = `${input.presses.length} presses: ${granted} granted, ${input.presses.length - granted} denied`;
+  const x = timeEncoding(axis, startMs, endMs);
+
+  let layer: TopLevelSpec;
+  if (input.presses.length <= maxMarks) {
+    const rows = input.presses.map((p) => ({ t: round(p.timeMs / axis.unitMs), outcome: p.granted ? 'granted' : 'denied', category: pressCategory(p) }));
+    layer = {
+      title: { text: options.title ?? 'Patient presses', subtitle },
+      width: widthPx,
+      height: Math.min(heightPx, 120),
+      config: CONFIG,
+      data: { values: rows },
+      // One ARIA label per tick would triple the file's size; the chart's title and legend describe it.
+      mark: { type: 'tick', thickness: 1.5, opacity: 0.8, aria: false },
+      encoding: { x, y: { field: 'outcome', type: 'nominal', title: 'Outcome', sort: ['granted', 'denied'] }, color },
+    };
+  } else {
+    // Too many to draw one by one: count per bin, stacked by outcome, so size stays bounded.
+    const binMs = PRESS_BINS_MS.find((ms) => (endMs - startMs) / ms <= PRESS_BIN_COUNT_MAX) ?? PRESS_BINS_MS[PRESS_BINS_MS.length - 1]!;
+    const counts = new Map<string, { bin: number; category: string; count: number }>();
+    for (const press of input.presses) {
+      const bin = Math.floor((press.timeMs - startMs) / binMs);
+      const category = pressCategory(press);
+      const key = `${bin}\u0000${category}`;
+      const entry = counts.get(key) ?? { bin, category, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+    // Stacked here rather than by vega-lite, in the legend's order, so the layout is ours to fix.
+    let stackBin = -1;
+    let stackTop = 0;
+    const rows = [...counts.values()]
+      .sort((a, b) => a.bin - b.bin || domain.indexOf(a.category) - domain.indexOf(b.category))
+      .map((c) => {
+        if (c.bin !== stackBin) [stackBin, stackTop] = [c.bin, 0];
+        const row = {
+          t: round((startMs + c.bin * binMs) / axis.unitMs),
+          t2: round((startMs + (c.bin + 1) * binMs) / axis.unitMs),
+          category: c.category,
+          y0: stackTop,
+          y1: stackTop + c.count,
+        };
+        stackTop += c.count;
+        return row;
+      });
+    layer = {
+      title: { text: options.title ?? 'Patient presses', subtitle: `${subtitle}; counts per ${binLabel(binMs)}` },
+      width: widthPx,
+      height: heightPx,
+      config: CONFIG,
+      data: { values: rows },
+      mark: { type: 'rect', aria: false },
+      encoding: {
+        x,
+        x2: { field: 't2' },
+        y: { field: 'y1', type: 'quantitative', title: `Presses per ${binLabel(binMs)}` },
+        y2: { field: 'y0' },
+        color,
+      },
+    };
+  }
+  return renderSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...layer } as TopLevelSpec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alarms
+
+/** Known priorities first, most urgent first; any others after them in alphabetical order. */
+const PRIORITY_ORDER = ['critical', 'high', 'nonCritical', 'medium', 'low'];
+const PRIORITY_COLOUR: Record<string, string> = {
+  critical: COLOUR.vermillion,
+  high: COLOUR.vermillion,
+  nonCritical: COLOUR.orange,
+  medium: COLOUR.orange,
+  low: COLOUR.sky,
+};
+
+interface Episode {
+  alarm: string;
+  priority: string;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Joins episodes of the same alarm less than `gapMs` apart. Input sorted by (alarm, priority, fromMs). */
+function joinEpisodes(episodes: readonly Episode[], gapMs: number): Episode[] {
+  const joined: Episode[] = [];
+  for (const episode of episodes) {
+    const previous = joined[joined.length - 1];
+    if (previous && previous.alarm === episode.alarm && previous.priority === episode.priority && episode.fromMs - previous.toMs <= gapMs) {
+      previous.toMs = Math.max(previous.toMs, episode.toMs);
+    } else {
+      joined.push({ ...episode });
+    }
+  }
+  return joined;
+}
+
+export async function alarmChartSvg(input: AlarmChartInput, options: ChartOptions = {}): Promise<string> {
+  const { widthPx } = resolve(options);
+  const maxBars = input.maxBars ?? DEFAULT_MAX_ALARM_BARS;
+  requireInteger(input.runEndMs, 'runEndMs');
+  requireInteger(maxBars, 'maxBars', 1);
+  input.alarms.forEach((a, index) => {
+    requireInteger(a.raisedAtMs, `alarms[${index}].raisedAtMs`);
+    if (a.clearedAtMs !== null) requireInteger(a.clearedAtMs, `alarms[${index}].clearedAtMs`, a.raisedAtMs);
+  });
+
+  const { startMs, endMs } = span([...input.alarms.map((a) => a.raisedAtMs), input.runEndMs]);
+  const axis = timeAxisFor(endMs - startMs);
+  // An alarm raised and cleared within the same few minutes would be invisible: draw at least this wide.
+  const minWidthMs = (endMs - startMs) / 400;
+  const sorted: Episode[] = input.alarms
+    .map((a) => ({ alarm: a.alarm, priority: a.priority, fromMs: a.raisedAtMs, toMs: a.clearedAtMs ?? endMs }))
+    .sort((a, b) => (a.alarm < b.alarm ? -1 : a.alarm > b.alarm ? 1 : 0) || (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) || a.fromMs - b.fromMs || a.toMs - b.toMs);
+  let gapMs = 0;
+  let episodes = joinEpisodes(sorted, gapMs);
+  while (episodes.length > maxBars) {
+    gapMs = gapMs === 0 ? (endMs - startMs) / 1000 : gapMs * 2;
+    episodes = joinEpisodes(sorted, gapMs);
+  }
+
+  const priorities = [...new Set(input.alarms.map((a) => a.priority))].sort((a, b) => {
+    const rank = (p: string) => (PRIORITY_ORDER.includes(p) ? PRIORITY_ORDER.indexOf(p) : PRIORITY_ORDER.length);
+    return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  });
+  const colours = priorities.map((p, i) => PRIORITY_COLOUR[p] ?? CATEGORY_RANGE[(i + 3) % CATEGORY_RANGE.length]!);
+  const names = [...new Set(sorted.map((e) => e.alarm))];
+  const rows = episodes.map((e) => ({
+    alarm: e.alarm,
+    priority: e.priority,
+    t: round(e.fromMs / axis.unitMs),
+    t2: round(Math.max(e.toMs, e.fromMs + minWidthMs) / axis.unitMs),
+  }));
+  const raised = input.alarms.length;
+  const active = input.alarms.filter((a) => a.clearedAtMs === null).length;
+  const subtitle =
+    `${raised} alarm${raised === 1 ? '' : 's'} raised, ${active} still active at the end; bars run from raised to cleared` +
+    (gapMs > 0 ? `; episodes less than ${formatDurationMs(Math.ceil(gapMs / 1000) * 1000)} apart joined` : '');
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'Alarms', subtitle },
+    width: widthPx,
+    height: Math.max(40, 24 * Math.max(1, names.length)),
+    config: CONFIG,
+    data: { values: rows },
+    mark: { type: 'bar', cornerRadius: 1, height: 14, aria: false },
+    encoding: {
+      x: timeEncoding(axis, startMs, endMs),
+      x2: { field: 't2' },
+      y: { field: 'alarm', type: 'nominal', title: 'Alarm', sort: names, scale: { domain: names } },
+      color: { field: 'priority', type: 'nominal', title: 'Priority', scale: { domain: priorities, range: colours }, sort: priorities },
+    },
+  };
+  return renderSvg(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Battery
+
+export async function batteryChartSvg(input: BatteryChartInput, options: ChartOptions = {}): Promise<string> {
+  const { widthPx, heightPx, maxPoints } = resolve(options);
+  requireSeries(input.samples, 'samples', (s) => s.remainingUah);
+  requireInteger(input.eriUah, 'eriUah', 0);
+  requireInteger(input.eosUah, 'eosUah', 0);
+
+  const { startMs, endMs } = span(input.samples.map((s) => s.timeMs));
+  const axis = timeAxisFor(endMs - startMs);
+  const rows = decimateMinMax(input.samples, maxPoints, (s) => s.timeMs, (s) => s.remainingUah).map((s) => ({
+    t: round(s.timeMs / axis.unitMs),
+    c: round(s.remainingUah / UAH_PER_MAH),
+    series: 'remaining charge',
+  }));
+  const eri = `ERI (${round(input.eriUah / UAH_PER_MAH)} mAh)`;
+  const eos = `EOS (${round(input.eosUah / UAH_PER_MAH)} mAh)`;
+  const domain = ['remaining charge', eri, eos];
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.blue, COLOUR.orange, COLOUR.vermillion]), sort: domain };
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? 'Battery',
+      subtitle: 'Remaining charge (fuel gauge), elective replacement indicator (ERI) and end of service (EOS)',
+    },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'line', strokeWidth: 1.5, clip: true },
+        encoding: { x: timeEncoding(axis, startMs, endMs), y: { field: 'c', type: 'quantitative', title: 'Remaining charge (mAh)' }, color },
+      },
+      {
+        data: { values: [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }, { c: round(input.eosUah / UAH_PER_MAH), series: eos }] },
+        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { y: { field: 'c', type: 'quantitative' }, color },
+      },
+    ],
+  };
+  return renderSvg(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trumpet curve
+
+export async function trumpetChartSvg(result: TrumpetResult, options: ChartOptions = {}): Promise<string> {
+  const { widthPx, heightPx } = resolve(options);
+  const longest = largest(result.windows.map((w) => w.windowMs), MINUTE_MS);
+  const unit = longest >= 2 * DAY_MS ? { ms: DAY_MS, label: 'days' } : longest >= 2 * HOUR_MS ? { ms: HOUR_MS, label: 'h' } : { ms: MINUTE_MS, label: 'min' };
+  const rows = result.windows.flatMap((w) => [
+    { p: round(w.windowMs / unit.ms), ep: round(w.epMaxPercent), series: 'Ep(max)' },
+    { p: round(w.windowMs / unit.ms), ep: round(w.epMinPercent), series: 'Ep(min)' },
+  ]);
+  const mean = `mean flow error A (${formatPercent(result.meanFlowErrorPercent)} %)`;
+  const domain = ['Ep(max)', 'Ep(min)', mean];
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.vermillion, COLOUR.blue, COLOUR.black]), sort: domain };
+  const endMs = result.analysisStartMs + result.analysisDurationMs;
+  const subtitle =
+    `r = ${formatMl(result.programmedRateNlPerDay)}/day, Δt = ${formatDurationMs(result.sampleIntervalMs)}, ` +
+    `analysis period ${formatTimeMs(result.analysisStartMs)} to ${formatTimeMs(endMs)}`;
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'Trumpet curve (IEC 60601-2-24 method)', subtitle },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: [
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: 'rule', color: '#999', strokeWidth: 1 },
+        encoding: { y: { field: 'zero', type: 'quantitative' } },
+      },
+      {
+        data: { values: rows },
+        mark: { type: 'line', point: true, strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'p', type: 'quantitative', title: `Observation window P (${unit.label})`, scale: { zero: true } },
+          y: { field: 'ep', type: 'quantitative', title: 'Flow error (%)' },
+          color,
+        },
+      },
+      {
+        data: { values: [{ ep: round(result.meanFlowErrorPercent), series: mean }] },
+        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { y: { field: 'ep', type: 'quantitative' }, color },
+      },
+    ],
+  };
+  return renderSvg(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fleet distributions
+
+function formatStat(value: number | undefined, perDisplayUnit: number): string {
+  if (value === undefined) return 'n/a';
+  const shown = value / perDisplayUnit;
+  return Math.abs(shown) >= 100 ? shown.toFixed(0) : shown.toPrecision(3);
+}
+
+export async function histogramChartSvg(
+  sketch: HistogramSketch,
+  input: HistogramChartInput,
+  options: ChartOptions & { countLabel?: string } = {},
+): Promise<string> {
+  const { widthPx, heightPx } = resolve(options);
+  if (!(input.perDisplayUnit > 0 && Number.isFinite(input.perDisplayUnit))) {
+    throw new AnalysisInputError('invalidValue', 'perDisplayUnit', `must be a positive number, got ${input.perDisplayUnit}`);
+  }
+  const countLabel = options.countLabel ?? 'Patients';
+  const { spec: bins, binCounts } = sketch;
+  const show = (value: number) => round(value / input.perDisplayUnit);
+  // Empty bins draw nothing; leaving them out keeps a 1,000-bin sketch's file small.
+  const rows = binCounts.flatMap((count, index) =>
+    count === 0
+      ? []
+      : [{ lower: show(binEdge(bins, index)), upper: show(binEdge(bins, index + 1)), count, series: `${countLabel.toLowerCase()} per bin` }],
+  );
+  const mean = sketchMean(sketch);
+  const meanLabel = `mean (${formatStat(mean, input.perDisplayUnit)} ${input.displayUnit})`;
+  const outside = sketch.underflowCount + sketch.overflowCount;
+  const subtitle = [
+    `n = ${sketch.count}`,
+    `median ${formatStat(sketchQuantile(sketch, 0.5), input.perDisplayUnit)}`,
+    `95th percentile ${formatStat(sketchQuantile(sketch, 0.95), input.perDisplayUnit)}`,
+    `min ${formatStat(sketch.min ?? undefined, input.perDisplayUnit)}`,
+    `max ${formatStat(sketch.max ?? undefined, input.perDisplayUnit)} ${input.displayUnit}`,
+    ...(outside > 0 ? [`${sketch.underflowCount} below and ${sketch.overflowCount} above the bins`] : []),
+  ].join(', ');
+  const domain = [`${countLabel.toLowerCase()} per bin`, ...(mean === undefined ? [] : [meanLabel])];
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.sky, COLOUR.vermillion]), sort: domain };
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? input.metric, subtitle },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5, aria: false },
+        encoding: {
+          x: { field: 'lower', type: 'quantitative', title: `${input.metric} (${input.displayUnit})`, scale: { domain: [show(bins.lowest), show(bins.highest)], nice: false } },
+          x2: { field: 'upper' },
+          y: { field: 'count', type: 'quantitative', title: countLabel, scale: { zero: true } },
+          y2: { datum: 0 },
+          color,
+        },
+      },
+      ...(mean === undefined
+        ? []
+        : [
+            {
+              data: { values: [{ lower: show(mean), series: meanLabel }] },
+              mark: { type: 'rule' as const, strokeDash: [6, 4], strokeWidth: 1.5, clip: true },
+              encoding: { x: { field: 'lower', type: 'quantitative' as const }, color },
+            },
+          ]),
+    ],
+  };
+  return renderSvg(spec);
+}
