@@ -157,6 +157,25 @@ describe('event-log journal', () => {
     expect(restarted.readLog()).toEqual([logValue(1), logValue(2)]);
   });
 
+  it('an append that landed whole but threw is kept by a reset, and replaced by the same writer\'s next append', ({ task }) => {
+    const setUp = () => {
+      const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
+      const writer = new PersistentStore(nvm, SMALL_LAYOUT);
+      writer.appendLog(logValue(1));
+      nvm.tearNextWriteAt(10_000); // every byte lands, the write still throws
+      expect(kindOfThrow(() => writer.appendLog(logValue(2)))).toBe('HalError:writeFailed');
+      return { nvm, writer };
+    };
+    const kept = setUp();
+    const restarted = new PersistentStore(kept.nvm, SMALL_LAYOUT);
+    expect(restarted.appendLog(logValue(3))).toBe(3);
+    expect(restarted.readLog()).toEqual([1, 2, 3].map(logValue));
+    const replaced = setUp();
+    expect(replaced.writer.appendLog(logValue(3))).toBe(2);
+    expect(new PersistentStore(replaced.nvm, SMALL_LAYOUT).readLog()).toEqual([1, 3].map(logValue));
+    recordFaults(task, { tornWrites: 2, restarts: 1 });
+  });
+
   it('asserts an entry over its limit and writes nothing', () => {
     const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
     const store = new PersistentStore(nvm, SMALL_LAYOUT);
