@@ -224,6 +224,13 @@ export function analyseTrumpet(samples: readonly DeliverySample[], options: Trum
   };
 }
 
+/** A rate in mL/day with as many decimals as it needs to be exact (3 to 6): "0.500", "0.0045". */
+export function formatRateMlPerDay(rateNlPerDay: number): string {
+  let places = 3;
+  while (places < 6 && rateNlPerDay % 10 ** (6 - places) !== 0) places++;
+  return `${formatMl(rateNlPerDay, places)}/day`;
+}
+
 /** "+1.23" / "-0.50" / "0.00": a signed percentage with two decimals (no "-0.00"). */
 export function formatPercent(value: number): string {
   const text = value.toFixed(2);
@@ -236,7 +243,7 @@ export function trumpetTable(result: TrumpetResult): string {
   const endMs = result.analysisStartMs + result.analysisDurationMs;
   const lines = [
     'Flow accuracy, IEC 60601-2-24 trumpet method',
-    `Programmed rate r   ${formatMl(result.programmedRateNlPerDay)}/day`,
+    `Programmed rate r   ${formatRateMlPerDay(result.programmedRateNlPerDay)}`,
     `Sampling interval   ${formatDurationMs(result.sampleIntervalMs)}`,
     `Analysis period     ${formatTimeMs(result.analysisStartMs)} to ${formatTimeMs(endMs)} (${formatDurationMs(result.analysisDurationMs)})`,
     `Delivered           ${formatMl(Math.round(result.deliveredNl))} (expected ${formatMl(Math.round(result.expectedNl))})`,

@@ -22,7 +22,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, NG_PER_MG, NG_PER_UG, NL_PER_ML, formatDura
 import { AnalysisInputError, requireInteger } from '../analysis/inputError.js';
 import { rollingWindowSums } from '../analysis/rolling.js';
 import { binEdge, sketchMean, sketchQuantile, type HistogramSketch } from '../analysis/sketch.js';
-import { formatPercent, type TrumpetResult } from '../analysis/trumpet.js';
+import { formatPercent, formatRateMlPerDay, type TrumpetResult } from '../analysis/trumpet.js';
 import { decimateMinMax, MAX_POINTS_MIN } from './decimate.js';
 import { installTextMetrics } from './textWidth.js';
 import type {
@@ -119,7 +119,7 @@ export interface TimeAxis {
 
 export function timeAxisFor(spanMs: number): TimeAxis {
   if (spanMs >= 2 * DAY_MS) return { unitMs: DAY_MS, label: 'days' };
-  if (spanMs >= 2 * HOUR_MS) return { unitMs: HOUR_MS, label: 'h' };
+  if (spanMs > 3 * HOUR_MS) return { unitMs: HOUR_MS, label: 'h' };
   return { unitMs: MINUTE_MS, label: 'min' };
 }
 
@@ -203,7 +203,10 @@ export async function reservoirChartSvg(input: ReservoirChartInput, options: Cha
 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: options.title ?? 'Reservoir volume', subtitle: 'Firmware estimate and true volume, with refills and alarm thresholds' },
+    title: {
+      text: options.title ?? 'Reservoir volume',
+      subtitle: `Firmware estimate${input.truth ? ' and true volume' : ''}, with ${refills.length > 0 ? 'refills and ' : ''}alarm thresholds`,
+    },
     width: widthPx,
     height: heightPx,
     config: CONFIG,
@@ -581,7 +584,7 @@ export async function trumpetChartSvg(result: TrumpetResult, options: ChartOptio
   const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.vermillion, COLOUR.blue, COLOUR.black]), sort: domain };
   const endMs = result.analysisStartMs + result.analysisDurationMs;
   const subtitle =
-    `r = ${formatMl(result.programmedRateNlPerDay)}/day, Δt = ${formatDurationMs(result.sampleIntervalMs)}, ` +
+    `r = ${formatRateMlPerDay(result.programmedRateNlPerDay)}, Δt = ${formatDurationMs(result.sampleIntervalMs)}, ` +
     `analysis period ${formatTimeMs(result.analysisStartMs)} to ${formatTimeMs(endMs)}`;
 
   const spec: TopLevelSpec = {

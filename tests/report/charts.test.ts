@@ -208,7 +208,9 @@ describe('charts', () => {
 
   it('picks the time axis unit from the span', () => {
     expect(timeAxisFor(90 * MINUTE_MS).label).toBe('min');
-    expect(timeAxisFor(2 * HOUR_MS).label).toBe('h');
+    // The standard's two-hour accuracy test reads best in minutes.
+    expect(timeAxisFor(2 * HOUR_MS).label).toBe('min');
+    expect(timeAxisFor(3 * HOUR_MS + 1).label).toBe('h');
     expect(timeAxisFor(2 * DAY_MS).label).toBe('days');
   });
 

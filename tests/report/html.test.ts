@@ -8,7 +8,14 @@ import { analyseTrumpet, trumpetTable } from '../../sim/analysis/trumpet.js';
 import { batteryChartSvg, doseChartSvg, reservoirChartSvg } from '../../sim/report/charts.js';
 import { assertSelfContained, buildReportHtml, externalReferences, type ReportDocument } from '../../sim/report/html.js';
 
-async function report(): Promise<ReportDocument> {
+/** Built once: rendering is the slow part, and no test changes the document it gets. */
+let built: Promise<ReportDocument> | undefined;
+function report(): Promise<ReportDocument> {
+  built ??= buildDocument();
+  return built;
+}
+
+async function buildDocument(): Promise<ReportDocument> {
   const hours = Array.from({ length: 200 }, (_, i) => i * HOUR_MS);
   const reservoir = await reservoirChartSvg({
     estimate: hours.map((timeMs, i) => ({ timeMs, volumeNl: 20_000_000 - i * 40_000 })),

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 import { AnalysisInputError } from '../../sim/analysis/inputError.js';
-import { analyseTrumpet, trumpetTable, TRUMPET_DEFAULTS, type DeliverySample } from '../../sim/analysis/trumpet.js';
+import { analyseTrumpet, formatRateMlPerDay, trumpetTable, TRUMPET_DEFAULTS, type DeliverySample } from '../../sim/analysis/trumpet.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 100);
@@ -222,5 +222,14 @@ describe('trumpetTable', () => {
     const header = lines[lines.length - TRUMPET_DEFAULTS.windowsMs.length - 2]!;
     expect(header).toMatch(/^Window P/);
     for (const row of rows) expect(row.length).toBe(header.length);
+  });
+});
+
+describe('formatRateMlPerDay', () => {
+  it('shows a rate with the decimals it needs, three at least', () => {
+    expect(formatRateMlPerDay(500_000)).toBe('0.500 mL/day');
+    expect(formatRateMlPerDay(4_500)).toBe('0.0045 mL/day');
+    expect(formatRateMlPerDay(48_001)).toBe('0.048001 mL/day');
+    expect(formatRateMlPerDay(24_000_000)).toBe('24.000 mL/day');
   });
 });
