@@ -14,7 +14,7 @@ import { SimAnnunciator, SimBattery, SimButton } from '../hal/sim/simPeripherals
 import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
 import { Controller } from '../src/controller.js';
-import { FINE_PER_NL, programmedFine } from '../src/dosing/delivery.js';
+import { FINE_PER_NL, programmedFine, strokesBy } from '../src/dosing/delivery.js';
 import { rateSteps } from '../src/dosing/rates.js';
 import type { LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
@@ -128,15 +128,19 @@ export class Simulation {
     for (const d of this.trueMixture ?? mixture) this.trueDeliveredPg.set(d.drug, (this.trueDeliveredPg.get(d.drug) ?? 0) + dosePg(r.volumeNl, d.concentrationUgPerMl));
   }
 
-  sample(): void {
+  /** The pump's reservoir estimate now, counting the strokes of a running batch done so far. */
+  reservoirEstimateNl(): number {
     const c = this.controller.context;
-    const now = this.clock.nowMs();
     const running = c.batch;
-    let estimate = c.reservoirNl;
-    if (running) estimate -= Math.min(running.count, Math.max(0, Math.floor((now - running.startMs - running.leadMs) / running.intervalMs) + 1)) * c.config.strokeVolumeNl;
+    const inFlight = running ? strokesBy(running, running.count, this.clock.nowMs()) : 0;
+    return Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
+  }
+
+  sample(): void {
+    const now = this.clock.nowMs();
     this.trace.push({
       timeMs: now,
-      reservoirEstimateNl: Math.max(0, estimate),
+      reservoirEstimateNl: this.reservoirEstimateNl(),
       reservoirTrueNl: this.motor.trueReservoirNl,
       deliveredPg: Object.fromEntries(this.deliveredPg),
       trueDeliveredPg: Object.fromEntries(this.trueDeliveredPg),
@@ -157,6 +161,7 @@ export class Simulation {
   }
 
   private refill(r: { withdrawn: number | 'auto'; added: number; mixture?: Scenario['initialFill']['mixture'] | undefined; confirm: boolean }): void {
+    this.motor.flush(); // strokes done so far came from the old contents
     const withdrawnNl = r.withdrawn === 'auto' ? this.motor.trueReservoirNl : r.withdrawn;
     const before = this.events.length;
     this.controller.command({ type: 'cmd.refill', withdrawnNl, addedNl: r.added, mixture: r.mixture ? toMixture(r.mixture) : undefined, confirm: r.confirm });
@@ -211,6 +216,7 @@ export class Simulation {
       if (options.onProgress && t % DAY_MS === 0) options.onProgress(t / duration);
     }
     this.clock.runUntil(duration);
+    this.motor.flush();
     if (this.trace.at(-1)?.timeMs !== duration) this.sample();
     this.closeMixturePeriod(this.controller.context.mixture);
   }

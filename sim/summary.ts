@@ -74,7 +74,7 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
     alarms,
     refills: events.filter((e) => e.type === 'refill').length,
     refusals: events.filter((e) => e.type === 'refused').length,
-    reservoir: { estimateNl: c.reservoirNl, trueNl: sim.motor.trueReservoirNl, ranDryAtMs: sim.motor.ranDryAtMs ?? null },
+    reservoir: { estimateNl: sim.reservoirEstimateNl(), trueNl: sim.motor.trueReservoirNl, ranDryAtMs: sim.motor.ranDryAtMs ?? null },
     missedNl: missedNl(c),
     finalState: sim.controller.state,
   };

@@ -38,6 +38,8 @@ export type LogRecord = LogBody & { seq: number; atMs: number; rtcMs: number };
 export class EventLog {
   private readonly ring: (LogRecord | undefined)[];
   private nextSeq = 0;
+  /** The first sequence number this ring has held (above 0 after a restore). */
+  private firstSeq = 0;
 
   constructor(readonly capacity: number) {
     assert(capacity > 0, 'the event log needs room for at least one record');
@@ -53,14 +55,16 @@ export class EventLog {
 
   /** Restore after a reset: records in sequence order (as recovered from memory). */
   restore(records: readonly LogRecord[]): void {
-    for (const r of records.slice(-this.capacity)) {
+    const kept = records.slice(-this.capacity);
+    if (kept.length > 0 && this.nextSeq === 0) this.firstSeq = kept[0]!.seq;
+    for (const r of kept) {
       this.ring[r.seq % this.capacity] = r;
       this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
     }
   }
 
   get size(): number {
-    return Math.min(this.nextSeq, this.capacity);
+    return Math.min(this.nextSeq - this.firstSeq, this.capacity);
   }
 
   get appended(): number {

@@ -34,6 +34,8 @@ export interface SimMotorOptions {
 interface Running extends StrokeBatch {
   startMs: number;
   end: { cancel(): void };
+  /** Strokes already moved by `flush()` (end of a run), not to be moved again. */
+  flushed: number;
 }
 
 /** What left the pump, truly, in one batch. */
@@ -86,7 +88,7 @@ export class SimMotor implements MotorPort {
     const endMs = strokeTimeMs({ startMs, ...batch }, stallAt ?? batch.count);
     const reason = stallAt === undefined ? 'completed' : 'stalled';
     const end = this.clock.schedule(endMs, () => this.finish(strokes, reason));
-    this.running = { ...batch, startMs, end };
+    this.running = { ...batch, startMs, end, flushed: 0 };
   }
 
   stop(): void {
@@ -127,13 +129,31 @@ export class SimMotor implements MotorPort {
     return first;
   }
 
+  /**
+   * Move the strokes a running batch has completed by now (the end of a run reads the truth
+   * mid-batch). The batch goes on; its report will still count all its strokes for the controller.
+   */
+  flush(): void {
+    const r = this.running;
+    if (!r) return;
+    const stallAt = this.firstStalledStroke(r);
+    const done = Math.min(strokesBy(r, r.count, this.clock.nowMs()), stallAt === undefined ? r.count : stallAt - 1);
+    this.account(r, done - r.flushed);
+    r.flushed = done;
+  }
+
+  private account(r: Running, strokes: number): void {
+    if (strokes <= 0) return;
+    const volumeNl = this.move(strokes, r);
+    this.strokesTotal += strokes;
+    this.onStrokes?.({ batchId: r.batchId, startMs: r.startMs, leadMs: r.leadMs, intervalMs: r.intervalMs, strokes, volumeNl });
+  }
+
   private finish(strokes: number, reason: 'completed' | 'stopped' | 'stalled'): void {
     const r = this.running;
     assert(r !== undefined, 'batch end without a running batch');
     this.running = undefined;
-    const volumeNl = this.move(strokes, r);
-    this.strokesTotal += strokes;
-    this.onStrokes?.({ batchId: r.batchId, startMs: r.startMs, leadMs: r.leadMs, intervalMs: r.intervalMs, strokes, volumeNl });
+    this.account(r, strokes - r.flushed);
     this.listener?.({ type: 'hal.motor.batchEnded', batchId: r.batchId, strokesDone: strokes, reason });
   }
 

@@ -1,0 +1,132 @@
+/**
+ * The stroke planner and the programmed-volume accounting (src/dosing/delivery.ts).
+ * Method: hand-computed cases, then a property that replays planned batches against the exact
+ * programmed volume and checks REQ-DOS-1 (delivered within one stroke of programmed) at every
+ * stroke and between strokes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FINE_PER_NL, bolusFineAt, planBatch, programmedFine, startBolus, strokeTimeMs, strokesBy, type Programme } from '../../src/dosing/delivery.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
+
+const seed = Number(process.env.FC_SEED ?? 42);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+
+describe('planBatch', () => {
+  it('spaces 500 nL strokes of a 0.5 mL/day basal every 86.4 s, the first after one full stroke', () => {
+    // 0.5 mL/day = 500,000 nL/day; a 500 nL stroke is due every DAY_MS / 1000 = 86,400 ms.
+    const plan = planBatch({ nowMs: 0, owedFine: 0, strokeVolumeNl: 500, rateNlPerDay: 500_000, horizonMs: HOUR_MS, strokesMax: 1e9 });
+    expect(plan).toEqual({ count: 41, leadMs: 86_400, intervalMs: 86_400, rateNlPerDay: 500_000 });
+    // 41 strokes: the 41st at 3,542,400 ms < 1 h; the 42nd would be at 3,628,800 ms > 1 h.
+  });
+
+  it('starts sooner when part of a stroke is already owed', () => {
+    const plan = planBatch({ nowMs: 1000, owedFine: 250 * FINE_PER_NL, strokeVolumeNl: 500, rateNlPerDay: 500_000, horizonMs: 1000 + DAY_MS, strokesMax: 1e9 });
+    expect(plan?.leadMs).toBe(43_200);
+  });
+
+  it('plans nothing when the rate is zero, the reservoir allows no stroke, or the horizon is now', () => {
+    const base = { nowMs: 0, owedFine: 0, strokeVolumeNl: 500, rateNlPerDay: 500_000, horizonMs: DAY_MS, strokesMax: 10 };
+    expect(planBatch({ ...base, rateNlPerDay: 0 })).toBeUndefined();
+    expect(planBatch({ ...base, strokesMax: 0 })).toBeUndefined();
+    expect(planBatch({ ...base, horizonMs: 0 })).toBeUndefined();
+    expect(planBatch(base)?.count).toBe(10);
+  });
+
+  it('never plans a stroke at or after the horizon', () => {
+    // Stroke k is due at k × 86,400 ms; with the horizon exactly at stroke 3, only 2 strokes fit.
+    const plan = planBatch({ nowMs: 0, owedFine: 0, strokeVolumeNl: 500, rateNlPerDay: 500_000, horizonMs: 3 * 86_400, strokesMax: 1e9 });
+    expect(plan?.count).toBe(2);
+  });
+
+  it('keeps delivered within one stroke of programmed at every moment (REQ-DOS-1)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5_000 }), // stroke nL
+        fc.integer({ min: 1_000, max: 24_000_000 }), // rate nL/day
+        fc.integer({ min: 1, max: 3 * DAY_MS }), // horizon span
+        fc.integer({ min: 0, max: 1_000 }), // owed, per mille of a stroke
+        (stroke, rate, span, owedPermille) => {
+          const strokeFine = stroke * FINE_PER_NL;
+          const owed = Math.floor((strokeFine * owedPermille) / 1000);
+          const plan = planBatch({ nowMs: 0, owedFine: owed, strokeVolumeNl: stroke, rateNlPerDay: rate, horizonMs: span, strokesMax: 1e9 });
+          if (!plan) {
+            expect(rate * (Math.min(span, DAY_MS) - 1) + owed).toBeLessThan(strokeFine); // batches span at most a day
+            return;
+          }
+          const batch = { startMs: 0, ...plan };
+          const checkAt = (t: number) => {
+            const programmed = owed + rate * t; // fine units programmed since the plan, plus what was owed
+            const delivered = strokesBy(batch, plan.count, t) * strokeFine;
+            expect(delivered - programmed).toBeLessThan(strokeFine);
+            if (t <= strokeTimeMs(batch, plan.count)) expect(programmed - delivered).toBeLessThanOrEqual(strokeFine);
+          };
+          for (const j of [1, 2, Math.ceil(plan.count / 2), plan.count].filter((k) => k <= plan.count)) {
+            const t = strokeTimeMs(batch, j);
+            expect(t).toBeLessThan(span);
+            checkAt(t);
+            if (t > 0) checkAt(t - 1);
+          }
+        },
+      ),
+      { seed, numRuns },
+    );
+  });
+});
+
+describe('boluses', () => {
+  it('programs exactly the bolus volume by its end, at an integer rate', () => {
+    const b = startBolus('patient', 1000, 50_000, 10 * MINUTE_MS);
+    expect(b.rateNlPerDay).toBe(7_200_000); // 50 µL in 10 min = 7.2 mL/day
+    expect(b.endMs).toBe(1000 + 10 * MINUTE_MS);
+    expect(bolusFineAt(b, 1000 + 5 * MINUTE_MS)).toBe(25_000 * FINE_PER_NL);
+    expect(bolusFineAt(b, b.endMs + 1)).toBe(50_000 * FINE_PER_NL);
+    expect(bolusFineAt(b, 0)).toBe(0);
+  });
+
+  it('ends no earlier than its duration and programs exactly its volume when the rate rounds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: MINUTE_MS, max: DAY_MS }), (volume, duration) => {
+        const b = startBolus('clinician', 0, volume, duration);
+        expect(b.endMs).toBeGreaterThanOrEqual(duration);
+        expect(bolusFineAt(b, b.endMs)).toBe(volume * FINE_PER_NL);
+        expect(bolusFineAt(b, b.endMs - 1)).toBeLessThanOrEqual(volume * FINE_PER_NL);
+      }),
+      { seed, numRuns },
+    );
+  });
+});
+
+describe('programmedFine', () => {
+  const steps = { startsMs: [0, 8 * HOUR_MS, 20 * HOUR_MS], ratesNlPerDay: [240_000, 480_000, 240_000] };
+  const flex: Programme = { mode: 'basal', steps, minimumRateNlPerDay: 48_000, bolus: undefined, rtcOffsetMs: 0 };
+
+  it('integrates a flex schedule across step boundaries exactly', () => {
+    // One day: 8 h at 0.24 + 12 h at 0.48 + 4 h at 0.24 mL/day = 0.08 + 0.24 + 0.04 = 0.36 mL.
+    expect(programmedFine(flex, 0, DAY_MS)).toBe(360_000 * FINE_PER_NL);
+    // From 07:00 to 09:00: 1 h at 0.24 and 1 h at 0.48 mL/day = 10,000 + 20,000 nL.
+    expect(programmedFine(flex, 7 * HOUR_MS, 9 * HOUR_MS)).toBe(30_000 * FINE_PER_NL);
+  });
+
+  it('follows the real-time clock: an offset of +1 h moves the step boundary 1 h earlier', () => {
+    const shifted = { ...flex, rtcOffsetMs: HOUR_MS };
+    expect(programmedFine(shifted, 7 * HOUR_MS, 8 * HOUR_MS)).toBe(20_000 * FINE_PER_NL);
+  });
+
+  it('is additive over any split of an interval', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 * DAY_MS }), fc.integer({ min: 0, max: 2 * DAY_MS }), fc.integer({ min: -DAY_MS, max: DAY_MS }), (a, b, offset) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        const mid = from + Math.floor((to - from) / 3);
+        const p = { ...flex, rtcOffsetMs: offset, bolus: startBolus('patient', from, 30_000, 20 * MINUTE_MS) };
+        expect(programmedFine(p, from, mid) + programmedFine(p, mid, to)).toBe(programmedFine(p, from, to));
+      }),
+      { seed, numRuns },
+    );
+  });
+
+  it('programs nothing when off and the minimum rate when at the safe minimum', () => {
+    expect(programmedFine({ ...flex, mode: 'off' }, 0, DAY_MS)).toBe(0);
+    expect(programmedFine({ ...flex, mode: 'minimum' }, 0, DAY_MS)).toBe(48_000 * FINE_PER_NL);
+  });
+});
