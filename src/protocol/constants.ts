@@ -30,7 +30,7 @@ export const slipEscEsc = 0xdd;
 export const headerBytes = 5;
 /** CRC-32 (ISO-HDLC, as node:zlib `crc32`) over header and payload, little-endian. */
 export const crcBytes = 4;
-/** The largest payload of any message type (HELLO_ACK uses 49). */
+/** Room for the largest payload of any message type (HELLO_ACK uses 48), with spare for growth. */
 export const payloadBytesMax = 64;
 /** The smallest frame: a header and a CRC around an empty payload (ACK, STOP_STROKES). */
 export const frameBytesMin = headerBytes + crcBytes;

@@ -321,29 +321,27 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
   }
 
   private receiveDecoded(decoded: DecodedFrame): void {
+    // Any frame whose CRC holds shows the peer is there, whatever it says.
+    if (this.established) this.lastRxMs = this.nowMs;
     if (decoded.kind === 'rejected') {
       // The CRC held, so the header is the peer's: a sequenced frame gets a NAK, so that its
       // sender gives up on it instead of retransmitting until the link drops.
-      if (!this.established || !isSequencedCode(decoded.typeCode)) return;
-      this.lastRxMs = this.nowMs;
-      this.receiveSequenced(decoded.seq, decoded.error.kind === 'unknownType' ? 'unknownType' : 'badPayload');
+      if (this.established && isSequencedCode(decoded.typeCode)) {
+        this.receiveSequenced(decoded.seq, decoded.error.kind === 'unknownType' ? 'unknownType' : 'badPayload');
+      }
       return;
     }
     const { frame } = decoded;
     const { message } = frame;
     if (!maySend(message.type, this.peer)) {
       this.stats.framesIgnored++;
-      if (this.established && isSequenced(message.type)) {
-        this.lastRxMs = this.nowMs;
-        this.receiveSequenced(frame.seq, 'unexpected');
-      }
+      if (this.established && isSequenced(message.type)) this.receiveSequenced(frame.seq, 'unexpected');
       return;
     }
     if (!this.established) {
       this.receiveWithoutSession(frame);
       return;
     }
-    this.lastRxMs = this.nowMs;
     if (message.type === 'ack') this.receiveAnswer(frame.ack, undefined);
     else if (message.type === 'nak') this.receiveAnswer(frame.ack, message.reason);
     else if (message.type === 'heartbeat') return;
