@@ -19,6 +19,10 @@ import { EventLog, type LogRecord } from './eventLog.js';
 import { pumpMachine } from './machine.js';
 import { nextDeadlineMs, type MotorRegion } from './pump/deadlines.js';
 import type { CommandEvent, Effect, PumpContext, PumpEventBody, RestoredState } from './pump/types.js';
+import { PersistentStore } from './persistence/persistentStore.js';
+import { DEFAULT_LAYOUT } from './persistence/layout.js';
+import { STATE_RECORD_KINDS, type StateRecordKind } from './persistence/recordTypes.js';
+import { recordsOf, restore, therapyStateOf, type LoadedRecords } from './pump/persist.js';
 import type { DrugLibrary, PumpConfig } from './therapy/schema.js';
 import { pumpConfigSchema, drugLibrarySchema } from './therapy/schema.js';
 
@@ -31,6 +35,8 @@ export interface ControllerOptions {
   onLog?: (record: LogRecord) => void;
   /** Called after every handled event (the simulator samples its trace here). */
   onStep?: (controller: Controller) => void;
+  /** Keep records in the NVM port (default: when the memory is large enough for the layout). */
+  persist?: boolean;
 }
 
 export function initialContext(config: PumpConfig, library: DrugLibrary, nowMs: number): PumpContext {
@@ -72,6 +78,12 @@ export class Controller {
   private armedWakeMs = Number.NaN;
   /** A bug raised while carrying out an effect (XState would otherwise report it asynchronously). */
   private fault: unknown = undefined;
+  /** Effects of the step being handled, carried out after its records are committed. */
+  private readonly pending: Effect[] = [];
+  private readonly store: PersistentStore | undefined;
+  /** The last record written per kind (as JSON), so unchanged records are not rewritten. */
+  private readonly written = new Map<StateRecordKind, string>();
+  nvmWrites = 0;
   private eventsHandled = 0;
   toneFailures = 0;
 
@@ -80,13 +92,9 @@ export class Controller {
     this.log = new EventLog(options.logCapacity ?? eventLogCapacity);
     const now = hal.clock.monotonicMs();
     this.actor = createActor(pumpMachine, { input: initialContext(options.config, options.library, now) });
-    this.actor.on('*', (effect) => {
-      try {
-        this.carryOut(effect);
-      } catch (e) {
-        this.fault ??= e;
-      }
-    });
+    this.actor.on('*', (effect) => void this.pending.push(effect));
+    const persist = options.persist ?? hal.nvm.sizeBytes >= DEFAULT_LAYOUT.totalBytes;
+    this.store = persist ? new PersistentStore(hal.nvm) : undefined;
     hal.clock.listen((e) => this.dispatch(e));
     hal.motor.listen((e) => this.dispatch(e));
     hal.button.listen((e) => this.dispatch(e));
@@ -94,11 +102,28 @@ export class Controller {
     this.actor.start();
   }
 
-  /** Start-up: restore (if a persisted state is given), self-check, and enter the therapy state. */
+  /**
+   * Start-up: restore the records that survived in non-volatile memory (or the given state), check
+   * them, and enter the therapy state they describe. A damaged prescription is never run.
+   */
   boot(restored?: RestoredState): void {
     const { clock, battery } = this.options.hal;
     const status = battery.status();
-    this.dispatch({ type: 'boot', rtcMs: clock.rtcMs(), battery: status.level, lowBatteryReset: status.lowBatteryReset, restored });
+    const state = restored ?? this.recover(clock.monotonicMs());
+    for (const r of this.store?.readLog() ?? []) this.log.restore([r as LogRecord]);
+    this.dispatch({ type: 'boot', rtcMs: clock.rtcMs(), battery: status.level, lowBatteryReset: status.lowBatteryReset, restored: state });
+  }
+
+  private recover(nowMs: number): RestoredState | undefined {
+    if (!this.store) return undefined;
+    const report = this.store.recover();
+    const records: LoadedRecords = {};
+    for (const kind of STATE_RECORD_KINDS) {
+      const r = report.states[kind];
+      if (r.current) records[kind] = { value: r.current.value, corrupt: false };
+      else if (r.status === 'corrupt') records[kind] = { value: undefined, corrupt: true };
+    }
+    return restore(records, nowMs);
   }
 
   /** A clinician command (programmer telemetry). */
@@ -135,9 +160,9 @@ export class Controller {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
         this.actor.send({ ...next, nowMs: this.options.hal.clock.monotonicMs() });
         this.eventsHandled++;
-        if (this.fault !== undefined) throw this.fault;
         const snapshot = this.actor.getSnapshot();
         assert(snapshot.status === 'active', `controller actor is ${snapshot.status}: ${String(snapshot.error ?? '')}`);
+        this.commit();
         this.options.onStep?.(this);
       }
     } finally {
@@ -152,6 +177,48 @@ export class Controller {
     this.armedWakeMs = due;
     if (Number.isFinite(due)) this.options.hal.clock.wakeAt(due);
     else this.options.hal.clock.cancelWake();
+  }
+
+  /**
+   * Write-ahead: log records and changed state records reach non-volatile memory before the
+   * step's motor commands and tones are carried out, so a reset never leaves a delivered bolus
+   * out of the ledger. A memory fault is a world fault (memory alarm); anything else propagates.
+   */
+  private commit(): void {
+    const effects = this.pending.splice(0);
+    for (const effect of effects) if (effect.type === 'log') this.appendLog(effect);
+    this.saveRecords();
+    for (const effect of effects) if (effect.type !== 'log') this.carryOut(effect);
+  }
+
+  private saveRecords(): void {
+    if (!this.store) return;
+    const records = recordsOf(this.context, therapyStateOf(this.state.therapy));
+    for (const kind of STATE_RECORD_KINDS) {
+      const json = JSON.stringify(records[kind]);
+      if (this.written.get(kind) === json) continue;
+      if (!this.persistSafely(() => this.store!.saveState(kind, records[kind]), `write ${kind}`)) return;
+      this.written.set(kind, json);
+      this.nvmWrites++;
+    }
+  }
+
+  private persistSafely(write: () => unknown, what: string): boolean {
+    try {
+      write();
+      return true;
+    } catch (e) {
+      if (!isHalError(e)) throw e;
+      this.queue.push({ type: 'hal.nvm.failed', what: `${what}: ${e.message}` });
+      return false;
+    }
+  }
+
+  private appendLog(effect: Extract<Effect, { type: 'log' }>): void {
+    const c = this.context;
+    const record = this.log.append(effect.body, c.nowMs, c.nowMs + c.rtcOffsetMs);
+    if (this.store && this.persistSafely(() => this.store!.appendLog(record), 'append log')) this.nvmWrites++;
+    this.options.onLog?.(record);
   }
 
   private carryOut(effect: Effect): void {
@@ -183,12 +250,8 @@ export class Controller {
       case 'clock.setRtc':
         hal.clock.setRtcMs(effect.rtcMs);
         return;
-      case 'log': {
-        const c = this.context;
-        const record = this.log.append(effect.body, c.nowMs, c.nowMs + c.rtcOffsetMs);
-        this.options.onLog?.(record);
-        return;
-      }
+      case 'log':
+        return; // committed before the hardware effects
     }
   }
 }

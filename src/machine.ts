@@ -48,6 +48,8 @@ export const pumpMachine = setup({
   guards: {
     restoredMemoryError: ({ event }) => event.type === 'boot' && event.restored?.memoryError === true,
     restoredInfusing: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing',
+    restoredPatientBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'patient',
+    restoredClinicianBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'clinician',
     restoredMinimumRate: ({ event }) => event.type === 'boot' && (event.restored?.therapy === 'minimumRate' || event.lowBatteryReset),
     restoredHalted: ({ event }) => event.type === 'boot' && (event.restored?.therapy === 'halted' || event.battery === 'eos'),
     pressGranted: ({ context, event }) => d.pressDenial(context, event.nowMs) === undefined,
@@ -88,6 +90,7 @@ export const pumpMachine = setup({
     setClock: decided(cmd.setClock),
     clearAlarms: decided((c, e) => cmd.clearAlarms(c, e, c.stall !== undefined)),
     batteryChanged: decided(cmd.batteryChanged),
+    memoryFailed: decided(cmd.memoryFailed),
     soundDueAlarms: decided(d.soundDueAlarms),
     startBatch: decided(d.startBatch),
     stopBatch: decided(d.stopBatch),
@@ -119,6 +122,8 @@ export const pumpMachine = setup({
               { guard: 'restoredHalted', target: 'halted', actions: 'boot' },
               { guard: 'restoredMemoryError', target: 'minimumRate', actions: 'boot' },
               { guard: 'restoredMinimumRate', target: 'minimumRate', actions: 'boot' },
+              { guard: 'restoredPatientBolus', target: 'infusing.patientBolus', actions: 'boot' },
+              { guard: 'restoredClinicianBolus', target: 'infusing.clinicianBolus', actions: 'boot' },
               { guard: 'restoredInfusing', target: 'infusing', actions: 'boot' },
               { target: 'stopped', actions: 'boot' },
             ],
@@ -210,6 +215,7 @@ export const pumpMachine = setup({
       on: {
         'cmd.clearAlarms': { actions: 'clearAlarms' },
         'hal.clock.wake': { actions: 'soundDueAlarms' },
+        'hal.nvm.failed': { actions: 'memoryFailed' },
       },
       states: {
         quiet: {

@@ -30,9 +30,9 @@ export const CLOCK_SLOT_BYTES = 256; // monotonic base and the real-time clock o
 /** The state area, including room for kinds added later. */
 export const STATE_AREA_BYTES = 16 * 1024;
 /** Bytes per journal entry: one event-log record per entry, so one entry's corruption is contained. */
-export const JOURNAL_ENTRY_BYTES = 256;
+export const JOURNAL_ENTRY_BYTES = 1024; // a programming record carries old and new flex schedules
 /** Journal entries; the journal keeps the newest JOURNAL_ENTRY_COUNT - 1 records at least. */
-export const JOURNAL_ENTRY_COUNT = 192;
+export const JOURNAL_ENTRY_COUNT = 48;
 /** The total the default layout fills: the default SimNvm capacity (hal/sim/simNvm.ts). */
 export const NVM_LAYOUT_BYTES_DEFAULT = STATE_AREA_BYTES + JOURNAL_ENTRY_BYTES * JOURNAL_ENTRY_COUNT;
 

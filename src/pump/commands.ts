@@ -9,7 +9,9 @@ import { primaryDrug, rateSteps } from '../dosing/rates.js';
 import { startBolus } from '../dosing/delivery.js';
 import { clinicianBolusSchema, mixtureSchema, prescriptionSchema, ptmSchema, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
 import { formatMl, volumeNlForDoseNg } from '../units.js';
-import { alarmConditionHolds, deliveredPgLast24h, raiseAlarm, settleOnly, Step } from './decide.js';
+import { alarmConditionHolds, deliveredPgLast24h, raiseAlarm, settle, settleOnly, Step } from './decide.js';
+import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
+import { longStopMs } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
 import type { z } from 'zod';
 
@@ -115,11 +117,13 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   if ('rule' in checked) return refuse(context, event, checked);
   const step = settleOnly(context, event);
   const c = step.ctx;
-  const before = c.reservoirNl;
+  const inFlight = c.batch ? strokesBy(c.batch, c.batch.count, event.nowMs) - (c.batch.strokesBeforeRefill ?? 0) : 0;
+  const before = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   const discrepancyNl = event.withdrawnNl - before;
   const flagged = Math.abs(discrepancyNl) * 100 > c.config.refillDiscrepancyPercentMax * Math.max(before, 1) && before > 0;
   step.log({ type: 'refill', withdrawnNl: event.withdrawnNl, addedNl: event.addedNl, estimateBeforeNl: before, discrepancyNl, discrepancyFlagged: flagged, mixture: checked.mixture });
   c.reservoirNl = event.addedNl;
+  if (c.batch) c.batch = { ...c.batch, strokesBeforeRefill: strokesBy(c.batch, c.batch.count, event.nowMs) };
   c.mixture = checked.mixture;
   derive(c);
   step.reprogrammed();
@@ -187,6 +191,14 @@ export function clearAlarms(context: PumpContext, event: PumpEvent, motorStalled
   return step;
 }
 
+export function memoryFailed(context: PumpContext, event: PumpEvent): Step {
+  assert(event.type === 'hal.nvm.failed', 'memory event');
+  const step = settleOnly(context, event);
+  step.log({ type: 'memory', what: event.what });
+  raiseAlarm(step, 'memoryError');
+  return step;
+}
+
 export function batteryChanged(context: PumpContext, event: PumpEvent): Step {
   assert(event.type === 'hal.battery.levelChanged', 'battery event');
   const step = settleOnly(context, event);
@@ -202,16 +214,28 @@ export function boot(context: PumpContext, event: PumpEvent): Step {
   const restored = event.restored;
   const step = new Step({ ...context, ...(restored?.context ?? {}) });
   const c = step.ctx;
-  c.nowMs = event.nowMs;
-  c.settledAtMs = Math.max(c.settledAtMs, event.nowMs);
-  c.settledAtMs = event.nowMs;
-  c.rtcOffsetMs = event.rtcMs - event.nowMs;
-  c.battery = event.battery;
-  c.batch = undefined;
+  if (restored?.memoryError) c.mode = 'minimum'; // never run the programme of a damaged record
   derive(c);
+  // Accounting resumes from the last settled moment: the programme ran on (in the last persisted
+  // mode) while the pump was reset, and what it could not deliver is dropped, never caught up.
+  c.nowMs = Math.max(c.settledAtMs, event.nowMs);
+  step.ctx.settledAtMs = Math.min(c.settledAtMs, event.nowMs);
+  settle(step, event.nowMs);
+  if (restored === undefined) c.rtcOffsetMs = event.rtcMs - event.nowMs;
+  if (event.battery !== 'ok') c.battery = event.battery;
+  c.batch = undefined;
+  // The batch in flight at the reset: its strokes up to now left the reservoir (the safe side).
+  const inFlight = restored?.inFlightStrokes ?? 0;
+  c.reservoirNl = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
+  c.owedFine = Math.max(0, c.owedFine - inFlight * c.config.strokeVolumeNl * FINE_PER_NL);
   const stoppedForMs = c.stoppedSinceMs !== undefined ? event.nowMs - c.stoppedSinceMs : undefined;
   step.log({ type: 'boot', restored: restored !== undefined, memoryError: restored?.memoryError ?? false, lowBatteryReset: event.lowBatteryReset, ...(stoppedForMs !== undefined ? { stoppedForMs } : {}) });
-  if (restored?.memoryError) raiseAlarm(step, 'memoryError');
+  if (stoppedForMs !== undefined && stoppedForMs > longStopMs) step.log({ type: 'longStop', stoppedForMs });
+  if (restored?.memoryError) {
+    c.prescription = undefined;
+    c.steps = undefined;
+    raiseAlarm(step, 'memoryError');
+  }
   if (event.lowBatteryReset) raiseAlarm(step, 'lowBatteryReset');
   if (event.battery !== 'ok') raiseAlarm(step, 'batteryEri');
   if (event.battery === 'eos') raiseAlarm(step, 'batteryEos');

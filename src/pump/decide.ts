@@ -210,6 +210,7 @@ export function alarmConditionHolds(ctx: PumpContext, code: AlarmCode, motorStal
     case 'motorStall':
       return motorStalled;
     case 'memoryError':
+      // Cleared once the clinician has reprogrammed a prescription (which rewrites the record).
       return ctx.prescription === undefined;
     case 'batteryEri':
       return ctx.battery !== 'ok';
@@ -319,7 +320,9 @@ export function recordBatch(context: PumpContext, event: PumpEvent): Step {
   const strokes = Math.min(event.strokesDone, batch.count);
   c.deliveredStrokes += strokes;
   c.owedFine -= strokes * c.config.strokeVolumeNl * FINE_PER_NL;
-  c.reservoirNl = Math.max(0, c.reservoirNl - strokes * c.config.strokeVolumeNl);
+  // Strokes done before a refill left the old contents, which the refill replaced.
+  const fromThisFill = Math.max(0, strokes - (batch.strokesBeforeRefill ?? 0));
+  c.reservoirNl = Math.max(0, c.reservoirNl - fromThisFill * c.config.strokeVolumeNl);
   const cutoff = c.nowMs - rollingWindowMs;
   const recent = c.recentBatches.filter((b) => b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs > cutoff);
   if (strokes > 0) recent.push({ startMs: batch.startMs, leadMs: batch.leadMs, intervalMs: batch.intervalMs, strokes, mixture: batch.mixture });

@@ -21,6 +21,8 @@ export interface RunningBatch extends StrokeBatch {
   /** The programme version the batch was planned for; a newer version makes it obsolete. */
   version: number;
   mixture: Mixture;
+  /** Strokes this batch had done when a refill reset the estimate; they left the old contents. */
+  strokesBeforeRefill?: number;
 }
 
 /** A finished batch kept for the rolling 24-hour dose. */
@@ -95,6 +97,8 @@ export interface RestoredState {
   context: Partial<PumpContext>;
   therapy: 'stopped' | 'infusing' | 'minimumRate' | 'halted';
   memoryError: boolean;
+  /** Strokes of the batch in flight at the reset, counted as delivered up to the restart. */
+  inFlightStrokes: number;
 }
 
 export type CommandEvent =
