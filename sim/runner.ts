@@ -13,6 +13,7 @@ import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
 import { SimAnnunciator, SimBattery, SimButton } from '../hal/sim/simPeripherals.js';
 import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
+import { SimNvm } from '../hal/sim/simNvm.js';
 import { Controller } from '../src/controller.js';
 import { FINE_PER_NL, programmedFine, strokesBy } from '../src/dosing/delivery.js';
 import { rateSteps } from '../src/dosing/rates.js';
@@ -23,6 +24,8 @@ import { DAY_MS, HOUR_MS, dosePg } from '../src/units.js';
 import { Prng } from './prng.js';
 import { InputError, drugLibraryOf, pumpConfigOf, toMixture, toPrescription, toPtm, type Scenario, type TimelineEvent } from './scenario.js';
 import { VirtualClock } from './virtualClock.js';
+import { DEFAULT_LAYOUT, stateSlotOffset } from '../src/persistence/layout.js';
+import { RECORD_HEADER_BYTES } from '../src/persistence/recordCodec.js';
 import { buildSummary, type Summary } from './summary.js';
 
 export interface TraceRow {
@@ -53,19 +56,42 @@ export interface RunResult {
   settings: Record<string, unknown>;
 }
 
-/** In-memory non-volatile memory for runs that do not exercise persistence. */
-class PlainNvm implements NvmPort {
-  private readonly bytes: Uint8Array;
-  constructor(readonly sizeBytes: number) {
-    this.bytes = new Uint8Array(sizeBytes);
+/** The power failed in the middle of a controller step (injected); the harness restarts it. */
+export class PowerLoss extends Error {
+  override name = 'PowerLoss';
+}
+
+/**
+ * The simulated NVM with a power-cut switch: `cutPowerAt(write, byte)` lets `write − 1` more writes
+ * land, then lands `byte` bytes of the next one and cuts the power (the controller stops mid-step).
+ */
+export class PowerCutNvm implements NvmPort {
+  private armed: { writesLeft: number; byte: number } | undefined;
+  writes = 0;
+  constructor(readonly inner: SimNvm) {}
+  get sizeBytes(): number {
+    return this.inner.sizeBytes;
   }
   read(offset: number, length: number): Uint8Array {
-    if (offset < 0 || offset + length > this.sizeBytes) throw new HalError('outOfRange', `read ${offset}+${length}`);
-    return this.bytes.slice(offset, offset + length);
+    return this.inner.read(offset, length);
   }
   write(offset: number, bytes: Uint8Array): void {
-    if (offset < 0 || offset + bytes.length > this.sizeBytes) throw new HalError('outOfRange', `write ${offset}+${bytes.length}`);
-    this.bytes.set(bytes, offset);
+    this.writes++;
+    const a = this.armed;
+    if (a && --a.writesLeft === 0) {
+      this.armed = undefined;
+      this.inner.tearNextWriteAt(a.byte);
+      try {
+        this.inner.write(offset, bytes);
+      } catch (e) {
+        if (!(e instanceof HalError)) throw e;
+      }
+      throw new PowerLoss(`power cut during NVM write ${this.writes} after ${a.byte} of ${bytes.length} bytes`);
+    }
+    this.inner.write(offset, bytes);
+  }
+  cutPowerAt(writeIndex: number, byte: number): void {
+    this.armed = { writesLeft: writeIndex, byte };
   }
 }
 
@@ -77,7 +103,10 @@ export class Simulation {
   readonly button = new SimButton();
   readonly annunciator: SimAnnunciator;
   readonly battery: SimBattery;
-  readonly controller: Controller;
+  controller: Controller;
+  readonly nvm: PowerCutNvm;
+  readonly hal: Hal;
+  resets = 0;
   readonly events: LogRecord[] = [];
   readonly trace: TraceRow[] = [];
   readonly deliveredPg = new Map<string, number>();
@@ -95,9 +124,37 @@ export class Simulation {
     this.motor = new SimMotor(this.clock, { strokeVolumeNl: config.strokeVolumeNl, strokeVolumeErrorPpm: scenario.motor.strokeVolumeError, strokeVolumeNoisePpm: scenario.motor.strokeVolumeNoise, stallWindows: [] }, this.prng.fork('motor'));
     this.annunciator = new SimAnnunciator(this.clock);
     this.battery = new SimBattery(this.clock, { capacityUah: 2_000_000, standbyUahPerDay: 200, uahPerStroke: 0.5, uahPerTelemetry: 50, eriUah: 200_000, eosUah: 100_000 });
-    const hal: Hal = { clock: this.simClock, motor: this.motor, nvm: new PlainNvm(64 * 1024), annunciator: this.annunciator, battery: this.battery, button: this.button };
+    this.nvm = new PowerCutNvm(new SimNvm());
+    this.hal = { clock: this.simClock, motor: this.motor, nvm: this.nvm, annunciator: this.annunciator, battery: this.battery, button: this.button };
     this.motor.onStrokes = (r) => this.onStrokes(r);
-    this.controller = new Controller({ hal, config, library: drugLibraryOf(scenario), onLog: (r) => this.onLog(r) });
+    this.controller = this.newController();
+    this.clock.trap = (run) => this.guarded(run);
+  }
+
+  private newController(): Controller {
+    return new Controller({ hal: this.hal, config: pumpConfigOf(this.scenario), library: drugLibraryOf(this.scenario), onLog: (r) => this.onLog(r) });
+  }
+
+  /**
+   * A controller reset (watchdog, brown-out, or a power cut in the middle of a step): the motor
+   * drive stops, the controller's RAM is gone, and a new controller boots from what the NVM holds.
+   */
+  restart(): void {
+    this.resets++;
+    this.motor.powerCut();
+    this.controller.stop();
+    this.controller = this.newController();
+    this.controller.boot();
+  }
+
+  /** Run a harness action; a power cut inside it restarts the controller. */
+  guarded(action: () => void): void {
+    try {
+      action();
+    } catch (e) {
+      if (!(e instanceof PowerLoss)) throw e;
+      this.restart();
+    }
   }
 
   /** The programmed volume up to now, in whole nL (delivered + owed + missed). */
@@ -126,6 +183,13 @@ export class Simulation {
     const nominalNl = r.strokes * c.config.strokeVolumeNl;
     for (const d of mixture) this.deliveredPg.set(d.drug, (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl));
     for (const d of this.trueMixture ?? mixture) this.trueDeliveredPg.set(d.drug, (this.trueDeliveredPg.get(d.drug) ?? 0) + dosePg(r.volumeNl, d.concentrationUgPerMl));
+  }
+
+  /** Strokes the pump has accounted plus those its running batch has done by now. */
+  strokesNow(): number {
+    const c = this.controller.context;
+    const running = c.batch;
+    return c.deliveredStrokes + (running ? strokesBy(running, running.count, this.clock.nowMs()) : 0);
   }
 
   /** The pump's reservoir estimate now, counting the strokes of a running batch done so far. */
@@ -186,6 +250,16 @@ export class Simulation {
       c.command({ type: 'cmd.setClock', rtcMs: to });
     } else if (e.motorStall) this.motor.injectStall(this.clock.nowMs(), this.clock.nowMs() + e.motorStall.for);
     else if (e.strokeVolumeError !== undefined) this.motor.strokeVolumeErrorPpm = e.strokeVolumeError;
+    else if (e.reset) {
+      if (e.reset.duringWrite !== undefined) this.nvm.cutPowerAt(e.reset.duringWrite, e.reset.atByte ?? 0);
+      else this.restart();
+    } else if (e.corruptMemory) this.corrupt(e.corruptMemory.record);
+  }
+
+  /** Flip a bit in both copies of a state record (retention loss), to be found at the next boot. */
+  corrupt(record: 'prescription' | 'ledger' | 'reservoir' | 'alarms' | 'clock'): void {
+    const layout = DEFAULT_LAYOUT;
+    for (const slot of [0, 1] as const) this.nvm.inner.flipBit(stateSlotOffset(layout, record, slot) + RECORD_HEADER_BYTES, 0);
   }
 
   /** Breakthrough-pain episodes: Poisson arrivals, each a burst of presses. */
@@ -198,7 +272,7 @@ export class Simulation {
       const presses = random.int(demand.pressesPerEpisode[0], Math.max(demand.pressesPerEpisode[0], demand.pressesPerEpisode[1]));
       for (let i = 0; i < presses; i++) {
         const at = Math.floor(t) + i * demand.pressSpacing;
-        if (at < this.scenario.duration) this.clock.schedule(at, () => this.button.press());
+        if (at < this.scenario.duration) this.clock.schedule(at, () => this.guarded(() => this.button.press()));
       }
     }
   }
@@ -206,7 +280,7 @@ export class Simulation {
   run(options: RunOptions = {}): void {
     const duration = this.scenario.duration;
     this.setUp();
-    for (const e of this.scenario.timeline) if (e.at <= duration) this.clock.schedule(e.at, () => this.apply(e));
+    for (const e of this.scenario.timeline) if (e.at <= duration) this.clock.schedule(e.at, () => this.guarded(() => this.apply(e)));
     this.scheduleDemand();
     const every = options.traceEveryMs ?? HOUR_MS;
     this.sample();

@@ -76,10 +76,12 @@ const timelineEvent = z
     setClock: z.object({ shift: duration.optional(), back: duration.optional(), to: z.string().optional() }).strict().optional(),
     motorStall: z.object({ for: duration }).strict().optional(),
     strokeVolumeError: ppm.optional(),
+    reset: z.object({ duringWrite: z.number().int().min(1).optional(), atByte: z.number().int().min(0).optional() }).strict().optional(),
+    corruptMemory: z.object({ record: z.enum(['prescription', 'ledger', 'reservoir', 'alarms', 'clock']) }).strict().optional(),
   })
   .strict()
   .refine((e) => Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1, {
-    message: 'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError)',
+    message: 'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
   });
 
 const libraryEntry = z

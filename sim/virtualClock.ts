@@ -23,6 +23,11 @@ export type TimerHandle = { readonly id: number };
 export class VirtualClock {
   private currentMs: number;
   private seq = 0;
+  /**
+   * Wraps every callback the clock runs; the simulator uses it to turn an injected power cut
+   * (thrown from inside a driver callback) into a controller restart.
+   */
+  trap: ((run: () => void) => void) | undefined;
   /** Binary min-heap on (atMs, seq). */
   private readonly heap: Entry[] = [];
 
@@ -60,7 +65,8 @@ export class VirtualClock {
       this.pop();
       this.currentMs = next.atMs;
       events++;
-      next.run();
+      if (this.trap) this.trap(next.run);
+      else next.run();
     }
     this.currentMs = untilMs;
     return events;

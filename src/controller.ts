@@ -93,6 +93,9 @@ export class Controller {
     const now = hal.clock.monotonicMs();
     this.actor = createActor(pumpMachine, { input: initialContext(options.config, options.library, now) });
     this.actor.on('*', (effect) => void this.pending.push(effect));
+    // An error inside the statechart is our bug: `dispatch` reports it at once (an assertion),
+    // so XState must not also report it later from a timer.
+    this.actor.subscribe({ error: () => undefined });
     const persist = options.persist ?? hal.nvm.sizeBytes >= DEFAULT_LAYOUT.totalBytes;
     this.store = persist ? new PersistentStore(hal.nvm) : undefined;
     hal.clock.listen((e) => this.dispatch(e));
@@ -180,14 +183,15 @@ export class Controller {
   }
 
   /**
-   * Write-ahead: log records and changed state records reach non-volatile memory before the
+   * Write-ahead: changed state records, then log records, reach non-volatile memory before the
    * step's motor commands and tones are carried out, so a reset never leaves a delivered bolus
    * out of the ledger. A memory fault is a world fault (memory alarm); anything else propagates.
    */
   private commit(): void {
     const effects = this.pending.splice(0);
-    for (const effect of effects) if (effect.type === 'log') this.appendLog(effect);
+    // The ledger first: a power cut between it and the log loses a log line, never a grant.
     this.saveRecords();
+    for (const effect of effects) if (effect.type === 'log') this.appendLog(effect);
     for (const effect of effects) if (effect.type !== 'log') this.carryOut(effect);
   }
 

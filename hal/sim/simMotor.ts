@@ -130,6 +130,18 @@ export class SimMotor implements MotorPort {
   }
 
   /**
+   * A controller reset cuts the motor drive: strokes done so far have moved, the rest never will,
+   * and no report is sent (the controller that asked for it is gone).
+   */
+  powerCut(): void {
+    const r = this.running;
+    if (!r) return;
+    this.flush();
+    r.end.cancel();
+    this.running = undefined;
+  }
+
+  /**
    * Move the strokes a running batch has completed by now (the end of a run reads the truth
    * mid-batch). The batch goes on; its report will still count all its strokes for the controller.
    */

@@ -104,18 +104,18 @@ function grantsInWindow(ctx: PumpContext, nowMs: number): number {
  * The one reason a press is denied at `nowMs`, in a fixed order of precedence, or undefined when it
  * is granted (REQ-PTM-5). Each reason is a fact of that moment:
  * - stopped: the pump is not infusing (stopped, halted, starting up);
- * - noPtm: no patient-bolus settings are programmed;
  * - reservoirEmpty: the reservoir estimate is at or below the empty threshold;
- * - criticalAlarm: a critical alarm is active;
+ * - criticalAlarm: a critical alarm is active (or the pump runs at the safe minimum rate);
+ * - noPtm: no patient-bolus settings are programmed;
  * - lockout: less than the lockout has passed since the last bolus started, or a bolus is running;
  * - count24h: the boluses granted in the last 24 hours have reached the programmed maximum;
  * - dailyDoseCap: this bolus would take a drug's dose in the last 24 hours past its hard maximum.
  */
 export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undefined {
   if (ctx.mode === 'off') return 'stopped';
-  if (ctx.ptm === undefined || ctx.mixture === undefined || ctx.ptmBolusNl <= 0) return 'noPtm';
   if (ctx.reservoirNl <= ctx.config.emptyReservoirNl) return 'reservoirEmpty';
   if (ctx.mode === 'minimum' || ctx.alarms.some((a) => isCritical(a.code))) return 'criticalAlarm';
+  if (ctx.ptm === undefined || ctx.mixture === undefined || ctx.ptmBolusNl <= 0) return 'noPtm';
   if (nowMs < ctx.lockoutUntilMs || ctx.bolus !== undefined) return 'lockout';
   if (grantsInWindow(ctx, nowMs) >= ctx.ptm.bolusesPer24hMax) return 'count24h';
   if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), ctx.mixture, ctx.ptmBolusNl)) return 'dailyDoseCap';
@@ -279,7 +279,7 @@ export function startBatch(context: PumpContext, event: PumpEvent): Step {
   const c = step.ctx;
   clampOwed(step);
   const { plan } = nextBatch(c);
-  assert(plan !== undefined && c.mixture !== undefined, 'startBatch without a plan');
+  assert(plan !== undefined, 'startBatch without a plan');
   const batch: RunningBatch = {
     batchId: c.nextBatchId,
     count: plan.count,
@@ -288,7 +288,8 @@ export function startBatch(context: PumpContext, event: PumpEvent): Step {
     startMs: c.nowMs,
     rateNlPerDay: plan.rateNlPerDay,
     version: c.programmeVersion,
-    mixture: c.mixture,
+    // After a memory error the contents are unknown: strokes are counted, doses not attributed.
+    mixture: c.mixture ?? [],
   };
   c.batch = batch;
   c.nextBatchId++;

@@ -143,6 +143,7 @@ function restoreLedger(context: Partial<PumpContext>, l: z.infer<typeof schemas.
     const [, startMs, leadMs, intervalMs, count, m] = l.batch as [number, number, number, number, number, number];
     const b = { startMs, leadMs, intervalMs };
     const strokes = strokesBy(b, count, nowMs);
+    context.deliveredStrokes += strokes;
     if (strokes > 0) context.recentBatches = [...context.recentBatches, { ...b, strokes, mixture: mixtureAt(m) }];
     return strokes;
   }

@@ -81,14 +81,15 @@ export interface PumpContext {
 
 export type DenyReason =
   | 'stopped'
-  | 'noPtm'
   | 'reservoirEmpty'
   | 'criticalAlarm'
+  | 'noPtm'
   | 'lockout'
   | 'count24h'
   | 'dailyDoseCap';
 
-export const denyReasons: readonly DenyReason[] = ['stopped', 'noPtm', 'reservoirEmpty', 'criticalAlarm', 'lockout', 'count24h', 'dailyDoseCap'];
+/** In order of precedence: a denied press is logged with the first that holds. */
+export const denyReasons: readonly DenyReason[] = ['stopped', 'reservoirEmpty', 'criticalAlarm', 'noPtm', 'lockout', 'count24h', 'dailyDoseCap'];
 
 // ---------------------------------------------------------------------------------------------
 // Events. Every event carries the monotonic time at which the controller handles it.
