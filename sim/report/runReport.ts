@@ -1,0 +1,254 @@
+/**
+ * The run report: `report.html` (self-contained, opens offline) plus every chart as an `.svg` file.
+ *
+ * Built from `RunData` (runData.ts), which comes either from a run in memory (`writeRunReport`,
+ * called by `itpump run --report`) or from an earlier run's files (`itpump report DIR`); both give
+ * byte-identical pages. The page has no timestamp and no wall time, so the same scenario and seed
+ * give the same report on any machine.
+ *
+ * Sections: reservoir (estimate, truth, refills, alarm thresholds); dose per drug (cumulative and
+ * 24-h rolling true dose against the drug library's soft and hard daily maxima); patient presses by
+ * outcome and reason; alarms; battery; flow accuracy (trumpet curve of the simulated motor's true
+ * basal delivery, runAccuracy.ts); the settings that replay the run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { alarmCatalogue } from '../../src/alarms.js';
+import { PG_PER_NG, formatDoseNg, formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
+import { maxRollingWindowSum } from '../analysis/rolling.js';
+import { formatRateMlPerDay, trumpetTable } from '../analysis/trumpet.js';
+import type { RunResult } from '../runner.js';
+import { alarmChartSvg, batteryChartSvg, doseChartSvg, pressChartSvg, reservoirChartSvg, trumpetChartSvg } from './charts.js';
+import { buildReportHtml, type ReportDocument, type ReportFigure, type ReportSection } from './html.js';
+import { runTrumpet } from './runAccuracy.js';
+import { runDataOf, type RunData } from './runData.js';
+import type { AlarmRecord, PressRecord } from './types.js';
+
+const DAY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** A chart of the report: its file name and SVG. */
+interface Chart {
+  file: string;
+  svg: string;
+}
+
+/** pg → ng for the charts' integer dose unit; rounding keeps a cumulative series non-decreasing. */
+const ngOf = (pg: number) => Math.round(pg / PG_PER_NG);
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : 'n/a';
+}
+
+async function reservoirSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const refills = data.events.filter((e) => e.type === 'refill' && e.atMs > 0);
+  const svg = await reservoirChartSvg({
+    estimate: data.trace.map((r) => ({ timeMs: r.timeMs, volumeNl: r.reservoirEstimateNl })),
+    truth: data.trace.map((r) => ({ timeMs: r.timeMs, volumeNl: r.reservoirTrueNl })),
+    refillTimesMs: refills.map((e) => e.atMs),
+    lowReservoirNl: data.settings.pump.lowReservoirNl,
+    emptyNl: data.settings.pump.emptyReservoirNl,
+  });
+  charts.push({ file: 'reservoir.svg', svg });
+  const r = data.summary.reservoir;
+  return {
+    heading: 'Reservoir',
+    paragraphs: [
+      `The firmware's estimate falls with every stroke it commands; the true volume falls with what the simulated motor really moved. ` +
+        `${refills.length} refill${refills.length === 1 ? '' : 's'} after the initial fill. ` +
+        `At the end: estimate ${formatMl(r.estimateNl)}, true ${formatMl(r.trueNl)}` +
+        (r.ranDryAtMs === null ? '.' : `; the true reservoir ran dry at ${formatTimeMs(r.ranDryAtMs)}.`),
+    ],
+    figures: [{ svg, caption: 'Reservoir volume: firmware estimate and simulated truth, refills, low-reservoir and empty thresholds.' }],
+  };
+}
+
+async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const rows: (string | number)[][] = [];
+  const figures: ReportFigure[] = [];
+  const paragraphs: string[] = [];
+  for (const drug of data.summary.drugs) {
+    const limits = data.drugLibrary.drugs.find((d) => d.drug === drug.drug);
+    const cumulative = data.trace.map((r) => ({ timeMs: r.timeMs, doseNg: ngOf(r.trueDeliveredPg[drug.drug] ?? 0) }));
+    const highest = maxRollingWindowSum(cumulative.map((s) => ({ timeMs: s.timeMs, value: s.doseNg })), DAY_WINDOW_MS);
+    const highestNg = highest?.value ?? 0;
+    rows.push([
+      drug.drug,
+      formatDoseNg(drug.programmedNg),
+      formatDoseNg(drug.deliveredNg),
+      formatDoseNg(drug.trueDeliveredNg),
+      formatDoseNg(highestNg) + (highest && highestNg > 0 ? ` (${formatTimeMs(highest.timeMs)})` : ''),
+      limits ? formatDoseNg(limits.dailyDoseNgSoftMax) : 'not in library',
+      limits ? formatDoseNg(limits.dailyDoseNgHardMax) : 'not in library',
+      limits ? percent(highestNg, limits.dailyDoseNgHardMax) : 'n/a',
+    ]);
+    if (!limits || limits.dailyDoseNgHardMax <= 0) {
+      paragraphs.push(`${drug.drug} is not in the drug library "${data.drugLibrary.name}": no limits to chart it against.`);
+      continue;
+    }
+    const svg = await doseChartSvg({
+      drugName: drug.drug,
+      cumulative,
+      hardDailyMaxNg: limits.dailyDoseNgHardMax,
+      ...(limits.dailyDoseNgSoftMax > 0 ? { softDailyMaxNg: limits.dailyDoseNgSoftMax } : {}),
+    });
+    charts.push({ file: `dose-${drug.drug}.svg`, svg });
+    figures.push({ svg, caption: `${drug.drug}: cumulative true dose, and 24-h rolling dose against the daily maxima of "${data.drugLibrary.name}".` });
+  }
+  return {
+    heading: 'Dose per drug',
+    paragraphs: [
+      'Programmed: basal plus every bolus granted. Delivered (pump): strokes counted by the firmware × nominal stroke volume. ' +
+        'Delivered (true): what the simulated motor really moved. The highest 24-h dose is the true dose in any rolling 24 hours ' +
+        '(step semantics over the trace samples, docs/reports.md), against the hard daily maximum.',
+      ...paragraphs,
+    ],
+    tables: [
+      {
+        caption: 'Dose per drug',
+        columns: ['Drug', 'Programmed', 'Delivered (pump)', 'Delivered (true)', 'Highest 24-h dose (true)', 'Soft daily max', 'Hard daily max', 'Highest / hard max'],
+        rows,
+      },
+    ],
+    figures,
+  };
+}
+
+async function pressSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const presses: PressRecord[] = [];
+  for (const e of data.events) {
+    if (e.type === 'pressGranted') presses.push({ timeMs: e.atMs, granted: true });
+    else if (e.type === 'pressDenied') presses.push({ timeMs: e.atMs, granted: false, reason: e.reason });
+  }
+  const svg = await pressChartSvg({ presses, runEndMs: data.summary.simulatedMs });
+  charts.push({ file: 'presses.svg', svg });
+  const p = data.summary.presses;
+  const reasons = Object.entries(p.deniedByReason).filter(([, n]) => n > 0);
+  return {
+    heading: 'Patient presses',
+    paragraphs: [`${p.requested} presses: ${p.granted} granted, ${p.denied} denied. Each denied press has exactly one reason, the first that applies in the controller's order of precedence.`],
+    tables: [
+      {
+        caption: 'Presses by outcome',
+        columns: ['Outcome', 'Presses', 'Share'],
+        rows: [['granted', p.granted, percent(p.granted, p.requested)], ...reasons.map(([reason, n]) => [`denied: ${reason}`, n, percent(n, p.requested)])],
+      },
+    ],
+    figures: [{ svg, caption: 'Patient presses on the run timeline, granted or denied by reason.' }],
+  };
+}
+
+async function alarmSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const alarms: AlarmRecord[] = data.summary.alarms.map((a) => ({ alarm: a.code, priority: a.priority, raisedAtMs: a.raisedAtMs, clearedAtMs: a.clearedAtMs }));
+  const svg = await alarmChartSvg({ alarms, runEndMs: data.summary.simulatedMs });
+  charts.push({ file: 'alarms.svg', svg });
+  return {
+    heading: 'Alarms',
+    paragraphs: [alarms.length === 0 ? 'No alarm was raised.' : `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised. Alarms are latched until a clinician clears them.`],
+    tables:
+      alarms.length === 0
+        ? []
+        : [
+            {
+              caption: 'Alarms raised',
+              columns: ['Alarm', 'Priority', 'Raised', 'Cleared', 'Meaning'],
+              rows: data.summary.alarms.map((a) => [a.code, a.priority, formatTimeMs(a.raisedAtMs), a.clearedAtMs === null ? 'still active' : formatTimeMs(a.clearedAtMs), alarmCatalogue[a.code].description]),
+            },
+          ],
+    figures: [{ svg, caption: 'Alarms from raised to cleared, by priority.' }],
+  };
+}
+
+async function batterySection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const levels = data.settings.battery;
+  if (data.battery === undefined || data.battery.length === 0 || levels === undefined) {
+    return { heading: 'Battery', paragraphs: ['This run recorded no battery series (the trace has no battery_remaining_uah column).'] };
+  }
+  const svg = await batteryChartSvg({ samples: data.battery, eriUah: levels.eriUah, eosUah: levels.eosUah });
+  charts.push({ file: 'battery.svg', svg });
+  const last = data.battery[data.battery.length - 1]!;
+  return {
+    heading: 'Battery',
+    paragraphs: [`Remaining charge at the end: ${(last.remainingUah / 1000).toFixed(1)} mAh (ERI at ${levels.eriUah / 1000} mAh, EOS at ${levels.eosUah / 1000} mAh).`],
+    figures: [{ svg, caption: 'Remaining battery charge with the elective replacement indicator and end of service levels.' }],
+  };
+}
+
+async function accuracySection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const trumpet = runTrumpet(data.trace, data.events, data.summary.simulatedMs);
+  const heading = 'Flow accuracy (trumpet curve)';
+  if (!trumpet.ok) return { heading, paragraphs: [`No trumpet curve for this run: ${trumpet.reason}.`] };
+  const { result, period, bolusesSubtracted } = trumpet;
+  const endMs = result.analysisStartMs + result.analysisDurationMs;
+  const svg = await trumpetChartSvg(result, { title: 'Trumpet curve of the simulated motor\'s true basal delivery' });
+  charts.push({ file: 'trumpet.svg', svg });
+  return {
+    heading,
+    paragraphs: [
+      `The IEC 60601-2-24 trumpet method applied to the simulated motor's true delivery, in the same form as the rig's accuracy test. ` +
+        `Analysed: the longest period of constant basal rate (${formatRateMlPerDay(result.programmedRateNlPerDay)}), ` +
+        `from ${formatTimeMs(period.startMs)} to ${formatTimeMs(period.endMs)}, after a ${formatDurationMs(24 * 3_600_000)} warm-up: ` +
+        `${formatTimeMs(result.analysisStartMs)} to ${formatTimeMs(endMs)}, Δt = ${formatDurationMs(result.sampleIntervalMs)}. ` +
+        `${bolusesSubtracted} bolus${bolusesSubtracted === 1 ? '' : 'es'} in that period ${bolusesSubtracted === 1 ? 'was' : 'were'} subtracted at ` +
+        `their programmed volume. Windows are hours to days because an implant moves one stroke every few minutes (docs/reports.md).`,
+    ],
+    preformatted: [trumpetTable(result)],
+    figures: [{ svg, caption: 'Largest and smallest flow error over each observation window, and the mean flow error.' }],
+  };
+}
+
+/** The report page and charts for a run's data. Nothing is written. */
+export async function buildRunReport(data: RunData): Promise<{ html: string; charts: Chart[] }> {
+  const charts: Chart[] = [];
+  const s = data.summary;
+  const sections = [
+    await reservoirSection(data, charts),
+    await doseSection(data, charts),
+    await pressSection(data, charts),
+    await alarmSection(data, charts),
+    await batterySection(data, charts),
+    await accuracySection(data, charts),
+    { heading: 'Settings', paragraphs: ['The seed and every derived setting: `itpump run <scenario> --seed N` replays this run.'], preformatted: [JSON.stringify(data.settings, null, 2)] },
+  ];
+  const document: ReportDocument = {
+    title: `Run report: ${s.scenario}`,
+    subtitle: [`Seed ${s.seed}; ${formatDurationMs(s.simulatedMs)} simulated; drug library "${data.drugLibrary.name}".`],
+    summary: [
+      { label: 'Scenario', value: s.scenario },
+      { label: 'Seed', value: s.seed },
+      { label: 'Simulated time', value: formatTimeMs(s.simulatedMs) },
+      { label: 'Controller events', value: s.controllerEvents },
+      { label: 'Patient presses', value: `${s.presses.requested} requested, ${s.presses.granted} granted, ${s.presses.denied} denied` },
+      { label: 'Boluses', value: `${s.boluses.patient} patient, ${s.boluses.clinician} clinician` },
+      { label: 'Refills', value: s.refills },
+      { label: 'Refused commands', value: s.refusals },
+      { label: 'Alarms raised', value: s.alarms.length },
+      { label: 'Reservoir at end', value: `estimate ${formatMl(s.reservoir.estimateNl)}, true ${formatMl(s.reservoir.trueNl)}` },
+      { label: 'True reservoir ran dry', value: s.reservoir.ranDryAtMs === null ? 'no' : formatTimeMs(s.reservoir.ranDryAtMs) },
+      { label: 'Volume not delivered (motor faults)', value: formatMl(s.missedNl) },
+      { label: 'Final state', value: `therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}` },
+    ],
+    sections,
+  };
+  return { html: buildReportHtml(document), charts };
+}
+
+/** Writes report.html and the charts' SVG files into `dir`; returns the paths written. */
+export async function writeRunDataReport(data: RunData, dir: string): Promise<string[]> {
+  const { html, charts } = await buildRunReport(data);
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const chart of charts) {
+    const file = join(dir, chart.file);
+    writeFileSync(file, chart.svg);
+    written.push(file);
+  }
+  const page = join(dir, 'report.html');
+  writeFileSync(page, html);
+  written.push(page);
+  return written;
+}
+
+/** `itpump run --report`: the report of a run in memory, written next to its outputs. */
+export function writeRunReport(result: RunResult, dir: string): Promise<string[]> {
+  return writeRunDataReport(runDataOf(result), dir);
+}
