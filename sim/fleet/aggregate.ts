@@ -1,0 +1,284 @@
+/**
+ * The fleet's streaming aggregate: what N patients add up to, in memory that does not grow with N.
+ *
+ * Each patient's outcome (patient.ts) is folded in with `recordPatient` and then dropped. The
+ * aggregate holds exact integer totals (patients, presses, alarms, simulated time) and one
+ * fixed-bin `HistogramSketch` per distribution (sim/analysis/sketch.ts), plus a short list of the
+ * patients worth replaying. Its size depends on the scenario (drugs, run length), never on N.
+ *
+ * Merging is exact: `mergeAggregates` of shards gives, field for field, the aggregate of one run
+ * over all their patients, because every part is order-independent (integer sums, min/max, sketch
+ * merges, a top-k list sorted by value then seed). Patients are identified by index ranges
+ * (`coverage`), so a merge can refuse overlapping shards and say which patients are missing.
+ *
+ * Plain data, JSON-safe; it knows nothing about threads or files.
+ */
+import { alarmCodes, type AlarmCode } from '../../src/alarms.js';
+import { denyReasons, type DenyReason } from '../../src/pump/types.js';
+import { DAY_MS, PG_PER_NG } from '../../src/units.js';
+import { AnalysisInputError } from '../analysis/inputError.js';
+import { createSketch, mergeSketches, recordObservation, type HistogramSketch, type HistogramSpec } from '../analysis/sketch.js';
+import { YEAR_MS, type FleetVariation, type PatientOutcome } from './patient.js';
+
+export const FLEET_FORMAT = 'itpump-fleet/1';
+/** How many patients the aggregate names as worth replaying. */
+export const WORST_PATIENTS_KEPT = 10;
+
+/** What every shard of one fleet must agree on. */
+export interface FleetSpec {
+  scenario: string;
+  /** sha256 of the parsed scenario: shards of different scenario files cannot be merged. */
+  scenarioDigest: string;
+  baseSeed: number;
+  /** N, the patients of the whole fleet (all shards). */
+  patients: number;
+  durationMs: number;
+  sampleEveryMs: number;
+  variation: FleetVariation;
+  /** The drugs followed, with the hard daily maximum each dose is compared with. */
+  drugs: { drug: string; dailyDoseNgHardMax: number }[];
+}
+
+export interface FleetTotals {
+  patients: number;
+  simulatedMs: number;
+  controllerEvents: number;
+  pressesRequested: number;
+  /** Patients who pressed at least once (the denied fractions are over these). */
+  patientsWithPresses: number;
+  deniedByReason: Record<DenyReason, number>;
+  alarmsRaised: Record<AlarmCode, number>;
+  patientsWithAlarm: Record<AlarmCode, number>;
+  reachedLowReservoirAlarm: number;
+  reachedEmptyReservoirAlarm: number;
+  trueReservoirRanDry: number;
+}
+
+export interface FleetSketches {
+  /** ms from the start to the first low-reservoir alarm, over the patients who had one. */
+  timeToLowReservoirAlarm: HistogramSketch;
+  timeToEmptyReservoirAlarm: HistogramSketch;
+  timeToTrueEmpty: HistogramSketch;
+  /** ppm of a patient's presses denied, in all and by reason (patients with presses only). */
+  deniedFraction: Record<'any' | DenyReason, HistogramSketch>;
+  /** Alarms raised per patient-year, in thousandths, per alarm. */
+  alarmRate: Record<AlarmCode, HistogramSketch>;
+  /** Highest true dose in any 24 h as basis points (1/10,000) of the hard daily maximum, per drug. */
+  highest24hDoseOfHardMax: Record<string, HistogramSketch>;
+  /** The drawn systematic stroke-volume error, ppm. */
+  strokeVolumeError: HistogramSketch;
+}
+
+export interface WorstPatient {
+  index: number;
+  seed: number;
+  drug: string;
+  /** Highest 24-h dose as basis points of the drug's hard daily maximum. */
+  basisPoints: number;
+}
+
+export interface FleetAggregate {
+  format: typeof FLEET_FORMAT;
+  spec: FleetSpec;
+  /** Patient index ranges [from, to) included, sorted and joined. */
+  coverage: [number, number][];
+  totals: FleetTotals;
+  sketches: FleetSketches;
+  /** Patients with the highest 24-h dose against its limit, highest first (ties: lower index). */
+  worst: WorstPatient[];
+}
+
+const record = <K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> =>
+  Object.fromEntries(keys.map((k) => [k, value(k)])) as Record<K, V>;
+
+/** Bins of the time-to-event sketches: one per day of the run. */
+function timeSpec(durationMs: number): HistogramSpec {
+  const days = Math.max(1, Math.ceil(durationMs / DAY_MS));
+  return { unit: 'ms', lowest: 0, highest: days * DAY_MS, binCount: Math.min(days, 3_650) };
+}
+/** 1 % bins from 0 to 101 %, so 100 % has a bin of its own. */
+const FRACTION_SPEC: HistogramSpec = { unit: 'ppm', lowest: 0, highest: 1_010_000, binCount: 101 };
+/** 0.5 per patient-year bins up to 100 a year; more is overflow. */
+const RATE_SPEC: HistogramSpec = { unit: 'milli per patient-year', lowest: 0, highest: 100_000, binCount: 200 };
+/** 1 % bins up to 200 % of the hard maximum. */
+const DOSE_SPEC: HistogramSpec = { unit: 'basis points', lowest: 0, highest: 20_000, binCount: 200 };
+/** 0.1 % bins over ±20 %. */
+const MOTOR_SPEC: HistogramSpec = { unit: 'ppm', lowest: -200_000, highest: 200_000, binCount: 400 };
+
+export function createAggregate(spec: FleetSpec): FleetAggregate {
+  return {
+    format: FLEET_FORMAT,
+    spec,
+    coverage: [],
+    totals: {
+      patients: 0,
+      simulatedMs: 0,
+      controllerEvents: 0,
+      pressesRequested: 0,
+      patientsWithPresses: 0,
+      deniedByReason: record(denyReasons, () => 0),
+      alarmsRaised: record(alarmCodes, () => 0),
+      patientsWithAlarm: record(alarmCodes, () => 0),
+      reachedLowReservoirAlarm: 0,
+      reachedEmptyReservoirAlarm: 0,
+      trueReservoirRanDry: 0,
+    },
+    sketches: {
+      timeToLowReservoirAlarm: createSketch(timeSpec(spec.durationMs)),
+      timeToEmptyReservoirAlarm: createSketch(timeSpec(spec.durationMs)),
+      timeToTrueEmpty: createSketch(timeSpec(spec.durationMs)),
+      deniedFraction: record(['any', ...denyReasons] as const, () => createSketch(FRACTION_SPEC)),
+      alarmRate: record(alarmCodes, () => createSketch(RATE_SPEC)),
+      highest24hDoseOfHardMax: record(
+        spec.drugs.map((d) => d.drug),
+        () => createSketch(DOSE_SPEC),
+      ),
+      strokeVolumeError: createSketch(MOTOR_SPEC),
+    },
+    worst: [],
+  };
+}
+
+/** Inserts [from, to) into sorted, joined ranges; throws if it overlaps one. */
+function addCoverage(coverage: [number, number][], from: number, to: number): [number, number][] {
+  if (to <= from) return coverage;
+  const all = [...coverage, [from, to] as [number, number]].sort((a, b) => a[0] - b[0]);
+  const joined: [number, number][] = [];
+  for (const [a, b] of all) {
+    const last = joined[joined.length - 1];
+    if (last && a < last[1]) throw new AnalysisInputError('mismatch', 'coverage', `patients ${a} to ${Math.min(b, last[1]) - 1} are counted twice`);
+    if (last && a === last[1]) last[1] = b;
+    else joined.push([a, b]);
+  }
+  return joined;
+}
+
+function byBasisPoints(a: WorstPatient, b: WorstPatient): number {
+  return b.basisPoints - a.basisPoints || a.index - b.index || (a.drug < b.drug ? -1 : a.drug > b.drug ? 1 : 0);
+}
+
+/** Folds one patient into the aggregate, in place. */
+export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome): void {
+  const { spec, totals, sketches } = aggregate;
+  aggregate.coverage = addCoverage(aggregate.coverage, outcome.index, outcome.index + 1);
+  totals.patients++;
+  totals.simulatedMs += outcome.simulatedMs;
+  totals.controllerEvents += outcome.controllerEvents;
+  totals.pressesRequested += outcome.pressesRequested;
+  recordObservation(sketches.strokeVolumeError, outcome.strokeVolumeErrorPpm);
+
+  if (outcome.firstLowReservoirAlarmMs !== null) {
+    totals.reachedLowReservoirAlarm++;
+    recordObservation(sketches.timeToLowReservoirAlarm, outcome.firstLowReservoirAlarmMs);
+  }
+  if (outcome.firstEmptyReservoirAlarmMs !== null) {
+    totals.reachedEmptyReservoirAlarm++;
+    recordObservation(sketches.timeToEmptyReservoirAlarm, outcome.firstEmptyReservoirAlarmMs);
+  }
+  if (outcome.trueReservoirDryAtMs !== null) {
+    totals.trueReservoirRanDry++;
+    recordObservation(sketches.timeToTrueEmpty, outcome.trueReservoirDryAtMs);
+  }
+
+  let denied = 0;
+  for (const reason of denyReasons) {
+    totals.deniedByReason[reason] += outcome.deniedByReason[reason];
+    denied += outcome.deniedByReason[reason];
+  }
+  if (outcome.pressesRequested > 0) {
+    totals.patientsWithPresses++;
+    const ppm = (n: number) => Math.round((n * 1_000_000) / outcome.pressesRequested);
+    recordObservation(sketches.deniedFraction.any, ppm(denied));
+    for (const reason of denyReasons) recordObservation(sketches.deniedFraction[reason], ppm(outcome.deniedByReason[reason]));
+  }
+
+  for (const code of alarmCodes) {
+    const raised = outcome.alarmsRaised[code];
+    totals.alarmsRaised[code] += raised;
+    if (raised > 0) totals.patientsWithAlarm[code]++;
+    if (outcome.simulatedMs > 0) recordObservation(sketches.alarmRate[code], Math.round((raised * 1_000 * YEAR_MS) / outcome.simulatedMs));
+  }
+
+  spec.drugs.forEach((d, k) => {
+    const pg = outcome.highest24hPg[k] ?? 0;
+    const basisPoints = Math.round((pg * 10_000) / (d.dailyDoseNgHardMax * PG_PER_NG));
+    recordObservation(sketches.highest24hDoseOfHardMax[d.drug]!, basisPoints);
+    aggregate.worst.push({ index: outcome.index, seed: outcome.seed, drug: d.drug, basisPoints });
+  });
+  aggregate.worst = keepWorst(aggregate.worst);
+}
+
+/** The highest entries, one per patient (its worst drug). */
+function keepWorst(entries: readonly WorstPatient[]): WorstPatient[] {
+  const seen = new Set<number>();
+  const kept: WorstPatient[] = [];
+  for (const entry of [...entries].sort(byBasisPoints)) {
+    if (seen.has(entry.index)) continue;
+    seen.add(entry.index);
+    kept.push(entry);
+    if (kept.length === WORST_PATIENTS_KEPT) break;
+  }
+  return kept;
+}
+
+function sameSpec(a: FleetSpec, b: FleetSpec): string | undefined {
+  for (const key of Object.keys(a) as (keyof FleetSpec)[]) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return `spec.${key} differs: ${JSON.stringify(a[key])} and ${JSON.stringify(b[key])}`;
+  }
+  return undefined;
+}
+
+const sumRecord = <K extends string>(a: Record<K, number>, b: Record<K, number>): Record<K, number> =>
+  Object.fromEntries(Object.keys(a).map((k) => [k, a[k as K] + b[k as K]])) as Record<K, number>;
+const mergeRecord = <K extends string>(a: Record<K, HistogramSketch>, b: Record<K, HistogramSketch>): Record<K, HistogramSketch> =>
+  Object.fromEntries(Object.keys(a).map((k) => [k, mergeSketches(a[k as K], b[k as K])])) as Record<K, HistogramSketch>;
+
+/** The aggregate of both inputs' patients: exactly what one run over all of them gives. */
+export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggregate {
+  const difference = sameSpec(a.spec, b.spec);
+  if (difference !== undefined) throw new AnalysisInputError('mismatch', 'spec', `cannot merge fleets: ${difference}`);
+  let coverage = a.coverage.map(([x, y]) => [x, y] as [number, number]);
+  for (const [from, to] of b.coverage) coverage = addCoverage(coverage, from, to);
+  const t = a.totals;
+  const u = b.totals;
+  return {
+    format: FLEET_FORMAT,
+    spec: a.spec,
+    coverage,
+    totals: {
+      patients: t.patients + u.patients,
+      simulatedMs: t.simulatedMs + u.simulatedMs,
+      controllerEvents: t.controllerEvents + u.controllerEvents,
+      pressesRequested: t.pressesRequested + u.pressesRequested,
+      patientsWithPresses: t.patientsWithPresses + u.patientsWithPresses,
+      deniedByReason: sumRecord(t.deniedByReason, u.deniedByReason),
+      alarmsRaised: sumRecord(t.alarmsRaised, u.alarmsRaised),
+      patientsWithAlarm: sumRecord(t.patientsWithAlarm, u.patientsWithAlarm),
+      reachedLowReservoirAlarm: t.reachedLowReservoirAlarm + u.reachedLowReservoirAlarm,
+      reachedEmptyReservoirAlarm: t.reachedEmptyReservoirAlarm + u.reachedEmptyReservoirAlarm,
+      trueReservoirRanDry: t.trueReservoirRanDry + u.trueReservoirRanDry,
+    },
+    sketches: {
+      timeToLowReservoirAlarm: mergeSketches(a.sketches.timeToLowReservoirAlarm, b.sketches.timeToLowReservoirAlarm),
+      timeToEmptyReservoirAlarm: mergeSketches(a.sketches.timeToEmptyReservoirAlarm, b.sketches.timeToEmptyReservoirAlarm),
+      timeToTrueEmpty: mergeSketches(a.sketches.timeToTrueEmpty, b.sketches.timeToTrueEmpty),
+      deniedFraction: mergeRecord(a.sketches.deniedFraction, b.sketches.deniedFraction),
+      alarmRate: mergeRecord(a.sketches.alarmRate, b.sketches.alarmRate),
+      highest24hDoseOfHardMax: mergeRecord(a.sketches.highest24hDoseOfHardMax, b.sketches.highest24hDoseOfHardMax),
+      strokeVolumeError: mergeSketches(a.sketches.strokeVolumeError, b.sketches.strokeVolumeError),
+    },
+    worst: keepWorst([...a.worst, ...b.worst]),
+  };
+}
+
+/** Patients of the fleet not covered yet, as ranges (empty when the fleet is complete). */
+export function missingPatients(aggregate: FleetAggregate): [number, number][] {
+  const missing: [number, number][] = [];
+  let next = 0;
+  for (const [from, to] of aggregate.coverage) {
+    if (from > next) missing.push([next, from]);
+    next = to;
+  }
+  if (next < aggregate.spec.patients) missing.push([next, aggregate.spec.patients]);
+  return missing;
+}

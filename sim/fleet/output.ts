@@ -1,0 +1,360 @@
+/**
+ * Fleet outputs: `fleet.json` (the aggregate, with readable statistics beside the sketches), one
+ * SVG histogram per distribution, and a self-contained `report.html`.
+ *
+ * fleet.json is a pure function of the aggregate: no wall time, no host, no shard number (shards
+ * are recorded as the patient ranges they cover). So `itpump fleet merge` of all shards writes a
+ * fleet.json byte-identical to one run over the whole fleet, and the same charts. The statistics
+ * (means, quantiles, pooled rates) are derived from the sketches and totals on every write; a
+ * reader takes only the sketches, totals, coverage and spec back (`parseFleetJson`) and checks
+ * them, so a hand-edited statistic cannot leak into a merge.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { alarmCatalogue, alarmCodes } from '../../src/alarms.js';
+import { denyReasons } from '../../src/pump/types.js';
+import { DAY_MS, formatDurationMs } from '../../src/units.js';
+import { AnalysisInputError } from '../analysis/inputError.js';
+import { parseSketch, sketchMean, sketchQuantile, type HistogramSketch } from '../analysis/sketch.js';
+import { histogramChartSvg } from '../report/charts.js';
+import { buildReportHtml, type ReportFigure, type ReportSection } from '../report/html.js';
+import type { HistogramChartInput } from '../report/types.js';
+import { describeZodError, InputError } from '../scenario.js';
+import { FLEET_FORMAT, mergeAggregates, missingPatients, type FleetAggregate } from './aggregate.js';
+import { YEAR_MS } from './patient.js';
+
+interface Statistics {
+  count: number;
+  mean: number | null;
+  p05: number | null;
+  median: number | null;
+  p95: number | null;
+  min: number | null;
+  max: number | null;
+  /** The sketch's unit divided by this gives `displayUnit`. */
+  displayUnit: string;
+}
+
+/** Readable statistics in display units, rounded so the JSON stays short and stable. */
+function statistics(sketch: HistogramSketch, perDisplayUnit: number, displayUnit: string): Statistics {
+  const show = (v: number | undefined | null) => (v === undefined || v === null ? null : Number((v / perDisplayUnit).toPrecision(6)));
+  return {
+    count: sketch.count,
+    mean: show(sketchMean(sketch)),
+    p05: show(sketchQuantile(sketch, 0.05)),
+    median: show(sketchQuantile(sketch, 0.5)),
+    p95: show(sketchQuantile(sketch, 0.95)),
+    min: show(sketch.min),
+    max: show(sketch.max),
+    displayUnit,
+  };
+}
+
+/** Per distribution: its name, sketch, display unit, and the file its chart goes to. */
+interface Distribution {
+  key: string;
+  title: string;
+  sketch: HistogramSketch;
+  chart: HistogramChartInput;
+  file: string;
+}
+
+function distributions(a: FleetAggregate): Distribution[] {
+  const s = a.sketches;
+  const days = (key: string, title: string, sketch: HistogramSketch): Distribution => ({
+    key,
+    title,
+    sketch,
+    chart: { metric: title, displayUnit: 'days', perDisplayUnit: DAY_MS },
+    file: `${key}.svg`,
+  });
+  return [
+    days('timeToLowReservoirAlarm', 'Days to the first low-reservoir alarm', s.timeToLowReservoirAlarm),
+    days('timeToEmptyReservoirAlarm', 'Days to the first empty-reservoir alarm', s.timeToEmptyReservoirAlarm),
+    days('timeToTrueEmpty', 'Days until the true reservoir ran dry', s.timeToTrueEmpty),
+    ...(['any', ...denyReasons] as const).map((reason) => ({
+      key: `deniedFraction.${reason}`,
+      title: reason === 'any' ? 'Share of presses denied' : `Share of presses denied: ${reason}`,
+      sketch: s.deniedFraction[reason],
+      chart: { metric: reason === 'any' ? 'Presses denied' : `Presses denied (${reason})`, displayUnit: '%', perDisplayUnit: 10_000 },
+      file: `denied-${reason}.svg`,
+    })),
+    ...alarmCodes.map((code) => ({
+      key: `alarmRate.${code}`,
+      title: `${code} alarms per patient-year`,
+      sketch: s.alarmRate[code],
+      chart: { metric: `${code} alarms`, displayUnit: 'per patient-year', perDisplayUnit: 1_000 },
+      file: `alarm-rate-${code}.svg`,
+    })),
+    ...a.spec.drugs.map(({ drug }) => ({
+      key: `highest24hDoseOfHardMax.${drug}`,
+      title: `Highest 24-h dose of ${drug}, % of its hard daily maximum`,
+      sketch: s.highest24hDoseOfHardMax[drug]!,
+      chart: { metric: `Highest 24-h dose of ${drug}`, displayUnit: '% of hard max', perDisplayUnit: 100 },
+      file: `highest-24h-dose-${drug}.svg`,
+    })),
+    {
+      key: 'strokeVolumeError',
+      title: 'Systematic stroke-volume error drawn per patient',
+      sketch: s.strokeVolumeError,
+      chart: { metric: 'Stroke-volume error', displayUnit: '%', perDisplayUnit: 10_000 },
+      file: 'stroke-volume-error.svg',
+    },
+  ];
+}
+
+const round6 = (x: number) => Number(x.toPrecision(6));
+
+/** fleet.json's object: spec, coverage, totals, derived statistics, worst patients, sketches. */
+export function fleetJsonObject(a: FleetAggregate): unknown {
+  const t = a.totals;
+  const patientYears = t.simulatedMs / YEAR_MS;
+  const missing = missingPatients(a);
+  return {
+    format: FLEET_FORMAT,
+    spec: a.spec,
+    coverage: a.coverage,
+    complete: missing.length === 0,
+    missing,
+    totals: t,
+    statistics: {
+      patientYears: round6(patientYears),
+      deniedFractionPooled: Object.fromEntries(denyReasons.map((r) => [r, t.pressesRequested > 0 ? round6(t.deniedByReason[r] / t.pressesRequested) : null])),
+      alarmsPerPatientYearPooled: Object.fromEntries(alarmCodes.map((c) => [c, patientYears > 0 ? round6(t.alarmsRaised[c] / patientYears) : null])),
+      distributions: Object.fromEntries(distributions(a).map((d) => [d.key, statistics(d.sketch, d.chart.perDisplayUnit, d.chart.displayUnit)])),
+    },
+    worst: a.worst,
+    sketches: a.sketches,
+  };
+}
+
+export function fleetJson(a: FleetAggregate): string {
+  return JSON.stringify(fleetJsonObject(a), null, 2) + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading fleet.json back
+
+const int = z.number().int();
+const nonNegative = int.nonnegative();
+const countsOf = (keys: readonly string[]) => z.object(Object.fromEntries(keys.map((k) => [k, nonNegative])));
+const fleetFileSchema = z.object({
+  format: z.literal(FLEET_FORMAT),
+  spec: z.object({
+    scenario: z.string(),
+    scenarioDigest: z.string(),
+    baseSeed: nonNegative,
+    patients: int.positive(),
+    durationMs: int.positive(),
+    sampleEveryMs: int.positive(),
+    variation: z.object({ motorErrorSdPpm: z.number().nonnegative(), stallsPerYear: z.number().nonnegative(), stallDurationMs: int.positive() }),
+    drugs: z.array(z.object({ drug: z.string(), dailyDoseNgHardMax: int.positive() })),
+  }),
+  coverage: z.array(z.tuple([nonNegative, nonNegative])),
+  totals: z.object({
+    patients: nonNegative,
+    simulatedMs: nonNegative,
+    controllerEvents: nonNegative,
+    pressesRequested: nonNegative,
+    patientsWithPresses: nonNegative,
+    deniedByReason: countsOf(denyReasons),
+    alarmsRaised: countsOf(alarmCodes),
+    patientsWithAlarm: countsOf(alarmCodes),
+    reachedLowReservoirAlarm: nonNegative,
+    reachedEmptyReservoirAlarm: nonNegative,
+    trueReservoirRanDry: nonNegative,
+  }),
+  worst: z.array(z.object({ index: nonNegative, seed: nonNegative, drug: z.string(), basisPoints: int })),
+  sketches: z.object({
+    timeToLowReservoirAlarm: z.unknown(),
+    timeToEmptyReservoirAlarm: z.unknown(),
+    timeToTrueEmpty: z.unknown(),
+    deniedFraction: z.record(z.string(), z.unknown()),
+    alarmRate: z.record(z.string(), z.unknown()),
+    highest24hDoseOfHardMax: z.record(z.string(), z.unknown()),
+    strokeVolumeError: z.unknown(),
+  }),
+});
+
+/** Reads a sketch per key, in the given order, naming the field at fault. */
+function sketchRecord<K extends string>(raw: Record<string, unknown>, keys: readonly K[], field: string): Record<K, HistogramSketch> {
+  return Object.fromEntries(
+    keys.map((k) => {
+      if (!(k in raw)) throw new AnalysisInputError('mismatch', `${field}.${k}`, 'is missing');
+      return [k, parseSketch(raw[k], `${field}.${k}`)];
+    }),
+  ) as Record<K, HistogramSketch>;
+}
+
+/** Parses and checks a fleet.json (a shard's or a whole fleet's). Bad content is an InputError. */
+export function parseFleetJson(text: string, file: string): FleetAggregate {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = fleetFileSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(describeZodError(file, parsed.error, raw));
+  const f = parsed.data;
+  try {
+    const s = f.sketches;
+    const aggregate: FleetAggregate = {
+      format: FLEET_FORMAT,
+      spec: f.spec,
+      coverage: f.coverage,
+      totals: f.totals as FleetAggregate['totals'],
+      sketches: {
+        timeToLowReservoirAlarm: parseSketch(s.timeToLowReservoirAlarm, 'sketches.timeToLowReservoirAlarm'),
+        timeToEmptyReservoirAlarm: parseSketch(s.timeToEmptyReservoirAlarm, 'sketches.timeToEmptyReservoirAlarm'),
+        timeToTrueEmpty: parseSketch(s.timeToTrueEmpty, 'sketches.timeToTrueEmpty'),
+        deniedFraction: sketchRecord(s.deniedFraction, ['any', ...denyReasons] as const, 'sketches.deniedFraction'),
+        alarmRate: sketchRecord(s.alarmRate, alarmCodes, 'sketches.alarmRate'),
+        highest24hDoseOfHardMax: sketchRecord(s.highest24hDoseOfHardMax, f.spec.drugs.map((d) => d.drug), 'sketches.highest24hDoseOfHardMax'),
+        strokeVolumeError: parseSketch(s.strokeVolumeError, 'sketches.strokeVolumeError'),
+      },
+      worst: f.worst,
+    };
+    const covered = aggregate.coverage.reduce((n, [from, to]) => n + (to - from), 0);
+    if (covered !== aggregate.totals.patients) {
+      throw new AnalysisInputError('mismatch', 'coverage', `covers ${covered} patients but totals.patients is ${aggregate.totals.patients}`);
+    }
+    return aggregate;
+  } catch (e) {
+    if (e instanceof AnalysisInputError) throw new InputError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function readFleetDir(dir: string): FleetAggregate {
+  const file = join(dir, 'fleet.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseFleetJson(text, file);
+}
+
+/** Joins shard outputs; refuses different fleets and overlapping shards, naming the files. */
+export function mergeFleetDirs(dirs: readonly string[]): FleetAggregate {
+  if (dirs.length === 0) throw new InputError('fleet merge: name at least one shard directory');
+  let merged: FleetAggregate | undefined;
+  for (const dir of dirs) {
+    const next = readFleetDir(dir);
+    try {
+      merged = merged === undefined ? next : mergeAggregates(merged, next);
+    } catch (e) {
+      if (e instanceof AnalysisInputError) throw new InputError(`${join(dir, 'fleet.json')}: ${e.message}`);
+      throw e;
+    }
+  }
+  return merged!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts and report
+
+function pct(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : 'n/a';
+}
+
+/** Writes fleet.json, the charts and report.html into `dir`; returns the paths written. */
+export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    written.push(file);
+  };
+  write('fleet.json', fleetJson(a));
+
+  const figures = new Map<string, ReportFigure>();
+  for (const d of distributions(a)) {
+    // An empty distribution (no patient reached the event) gets no chart; the tables say so.
+    if (d.sketch.count === 0) continue;
+    const svg = await histogramChartSvg(d.sketch, d.chart, { title: d.title });
+    write(d.file, svg);
+    figures.set(d.key, { svg, caption: d.title });
+  }
+  const pick = (keys: string[]) => keys.flatMap((k) => (figures.has(k) ? [figures.get(k)!] : []));
+  const t = a.totals;
+  const patientYears = t.simulatedMs / YEAR_MS;
+  const missing = missingPatients(a);
+  const v = a.spec.variation;
+  const sections: ReportSection[] = [
+    {
+      heading: 'Reservoir',
+      paragraphs: [
+        `Low-reservoir alarm reached by ${t.reachedLowReservoirAlarm} of ${t.patients} patients (${pct(t.reachedLowReservoirAlarm, t.patients)}), ` +
+          `empty-reservoir alarm by ${t.reachedEmptyReservoirAlarm}, true reservoir ran dry for ${t.trueReservoirRanDry}. ` +
+          'Times count from the start of the run; the distributions are over the patients who reached the event.',
+      ],
+      figures: pick(['timeToLowReservoirAlarm', 'timeToEmptyReservoirAlarm', 'timeToTrueEmpty']),
+    },
+    {
+      heading: 'Patient presses',
+      paragraphs: [`${t.pressesRequested} presses by ${t.patientsWithPresses} patients. The per-patient shares below are over patients who pressed at least once.`],
+      tables: [
+        {
+          caption: 'Presses denied, pooled over the fleet',
+          columns: ['Reason', 'Presses', 'Share of all presses'],
+          rows: denyReasons.map((r) => [r, t.deniedByReason[r], pct(t.deniedByReason[r], t.pressesRequested)]),
+        },
+      ],
+      figures: pick(['deniedFraction.any', ...denyReasons.filter((r) => t.deniedByReason[r] > 0).map((r) => `deniedFraction.${r}`)]),
+    },
+    {
+      heading: 'Alarms',
+      tables: [
+        {
+          caption: `Alarms over ${patientYears.toFixed(1)} patient-years`,
+          columns: ['Alarm', 'Priority', 'Raised', 'Patients with it', 'Per patient-year (pooled)'],
+          rows: alarmCodes.map((c) => [c, alarmCatalogue[c].priority, t.alarmsRaised[c], t.patientsWithAlarm[c], patientYears > 0 ? (t.alarmsRaised[c] / patientYears).toFixed(3) : 'n/a']),
+        },
+      ],
+      figures: pick(alarmCodes.filter((c) => t.alarmsRaised[c] > 0).map((c) => `alarmRate.${c}`)),
+    },
+    {
+      heading: 'Highest 24-hour dose',
+      paragraphs: ['Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' + formatDurationMs(a.spec.sampleEveryMs) + '), as a share of the drug\'s hard daily maximum.'],
+      tables: [
+        {
+          caption: 'Patients with the highest 24-h dose against its limit (replay with itpump run --seed)',
+          columns: ['Patient', 'Seed', 'Drug', '% of hard max'],
+          rows: a.worst.map((w) => [w.index, w.seed, w.drug, (w.basisPoints / 100).toFixed(2)]),
+        },
+      ],
+      figures: pick(a.spec.drugs.map((d) => `highest24hDoseOfHardMax.${d.drug}`)),
+    },
+    {
+      heading: 'Patient variation',
+      paragraphs: [
+        `Per patient: systematic stroke-volume error ~ normal(scenario value, ${v.motorErrorSdPpm / 10_000} %); ` +
+          `motor stalls at ${v.stallsPerYear} per patient-year lasting ${formatDurationMs(v.stallDurationMs)}; demand and noise from the seed.`,
+      ],
+      figures: pick(['strokeVolumeError']),
+    },
+  ];
+  const html = buildReportHtml({
+    title: `Fleet report: ${a.spec.scenario}`,
+    subtitle: [
+      `${t.patients} of ${a.spec.patients} patients, seeds ${a.spec.baseSeed} + index; ${formatDurationMs(a.spec.durationMs)} each.`,
+      ...(missing.length > 0 ? [`Incomplete: patients ${missing.map(([f, to]) => `${f}–${to - 1}`).join(', ')} are missing.`] : []),
+    ],
+    summary: [
+      { label: 'Scenario', value: a.spec.scenario },
+      { label: 'Patients', value: t.patients },
+      { label: 'Patient-years', value: patientYears.toFixed(2) },
+      { label: 'Controller events', value: t.controllerEvents },
+      { label: 'Presses denied', value: pct(Object.values(t.deniedByReason).reduce((x, y) => x + y, 0), t.pressesRequested) },
+      { label: 'Reached low-reservoir alarm', value: pct(t.reachedLowReservoirAlarm, t.patients) },
+    ],
+    sections,
+  });
+  write('report.html', html);
+  return written;
+}

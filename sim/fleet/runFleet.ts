@@ -1,0 +1,177 @@
+/**
+ * Fleet runs: N virtual patients of one scenario across worker threads, aggregated as they finish.
+ *
+ * - Patient i has seed `baseSeed + i` (patient.ts says what the seed decides).
+ * - `shard: { index, count }` runs only the contiguous index range [⌊N·index/count⌋,
+ *   ⌊N·(index+1)/count⌋), so a CI matrix or a Kubernetes Indexed Job runs the parts and
+ *   `mergeAggregates` joins them (index is 0-based, like JOB_COMPLETION_INDEX).
+ * - Workers are `node:worker_threads` running sim/fleet/worker.ts. Node 20 ignores `--import`
+ *   loaders in a worker's execArgv (nodejs/node#47747), so each worker starts from a tiny eval'd
+ *   bootstrap that registers tsx's ESM hooks with its API (`register()` from 'tsx/esm/api') and
+ *   then imports the TypeScript worker. `workers: 0` runs the patients in this thread instead.
+ * - Work is handed out in small chunks of indices, the next chunk when a worker goes idle, so two
+ *   workers stay busy whatever each patient costs; each outcome is folded into the aggregate as it
+ *   arrives and dropped. The result does not depend on which worker ran whom (aggregate.ts).
+ */
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { drugLibraryOf, InputError, type Scenario } from '../scenario.js';
+import { createAggregate, recordPatient, type FleetAggregate, type FleetSpec } from './aggregate.js';
+import { DEFAULT_VARIATION, runPatient, type FleetVariation, type PatientOutcome } from './patient.js';
+import type { ToWorker, WorkerData } from './worker.js';
+import { HOUR_MS } from '../../src/units.js';
+
+export const PATIENTS_MAX = 10_000_000;
+export const WORKERS_MAX = 64;
+
+export interface Shard {
+  /** 0-based. */
+  index: number;
+  count: number;
+}
+
+export interface FleetOptions {
+  scenario: Scenario;
+  /** N, the patients of the whole fleet (a shard runs part of them). */
+  patients: number;
+  /** Worker threads; 0 runs every patient in this thread. Default 1. */
+  workers?: number;
+  shard?: Shard;
+  /** Seed of patient 0 (default: the scenario's seed). */
+  baseSeed?: number;
+  variation?: FleetVariation;
+  /** How often each patient's true delivery is sampled for the 24-h dose (default 1 h). */
+  sampleEveryMs?: number;
+  /** Called after each patient with the patients done and the patients this run has to do. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The patient index range [from, to) of a shard. */
+export function shardRange(patients: number, shard: Shard | undefined): [number, number] {
+  if (shard === undefined) return [0, patients];
+  return [Math.floor((patients * shard.index) / shard.count), Math.floor((patients * (shard.index + 1)) / shard.count)];
+}
+
+/** Parses "I/M" (0 ≤ I < M). */
+export function parseShard(text: string): Shard {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || count > 100_000 || index >= count) {
+    throw new InputError(`--shard: "${text}" is not I/M with 0 ≤ I < M ≤ 100000 (I is 0-based, as JOB_COMPLETION_INDEX)`);
+  }
+  return { index, count };
+}
+
+/** The drugs a scenario puts in the reservoir (initial fill, then refills), in order of appearance. */
+export function scenarioDrugs(scenario: Scenario): string[] {
+  const drugs = new Set(scenario.initialFill.mixture.map((d) => d.drug));
+  for (const e of scenario.timeline) for (const d of e.refill?.mixture ?? []) drugs.add(d.drug);
+  return [...drugs];
+}
+
+export function fleetSpecOf(options: FleetOptions): FleetSpec {
+  const { scenario } = options;
+  const library = drugLibraryOf(scenario);
+  return {
+    scenario: scenario.name,
+    scenarioDigest: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
+    baseSeed: options.baseSeed ?? scenario.seed,
+    patients: options.patients,
+    durationMs: scenario.duration,
+    sampleEveryMs: options.sampleEveryMs ?? HOUR_MS,
+    variation: { ...(options.variation ?? DEFAULT_VARIATION) },
+    drugs: scenarioDrugs(scenario).flatMap((drug) => {
+      const limits = library.drugs.find((d) => d.drug === drug);
+      return limits && limits.dailyDoseNgHardMax > 0 ? [{ drug, dailyDoseNgHardMax: limits.dailyDoseNgHardMax }] : [];
+    }),
+  };
+}
+
+function validate(options: FleetOptions): void {
+  const { patients, workers = 1 } = options;
+  if (!Number.isSafeInteger(patients) || patients < 1 || patients > PATIENTS_MAX) throw new InputError(`--patients: ${patients}: must be an integer from 1 to ${PATIENTS_MAX}`);
+  if (!Number.isSafeInteger(workers) || workers < 0 || workers > WORKERS_MAX) throw new InputError(`--workers: ${workers}: must be an integer from 0 to ${WORKERS_MAX}`);
+  const base = options.baseSeed ?? options.scenario.seed;
+  if (!Number.isSafeInteger(base) || base < 0 || base + patients - 1 > 2 ** 31 - 1) throw new InputError(`--seed: ${base}: seeds ${base} to ${base + patients - 1} must lie within 0 to 2147483647`);
+  const v = options.variation;
+  if (v && (!(v.motorErrorSdPpm >= 0) || !(v.stallsPerYear >= 0) || !Number.isSafeInteger(v.stallDurationMs) || v.stallDurationMs < 1)) {
+    throw new InputError(`variation: ${JSON.stringify(v)}: the spread and stall rate must be ≥ 0 and the stall duration at least 1 ms`);
+  }
+}
+
+/** The bootstrap each worker evaluates: tsx's hooks first, then the TypeScript worker. */
+function workerBootstrap(): string {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+}
+
+function inThisThread(options: FleetOptions, aggregate: FleetAggregate, from: number, to: number): void {
+  const patientOptions = { variation: aggregate.spec.variation, drugs: aggregate.spec.drugs.map((d) => d.drug), sampleEveryMs: aggregate.spec.sampleEveryMs };
+  for (let index = from; index < to; index++) {
+    recordPatient(aggregate, runPatient(options.scenario, index, aggregate.spec.baseSeed + index, patientOptions));
+    options.onProgress?.(index - from + 1, to - from);
+  }
+}
+
+type FromWorker = { type: 'outcome'; outcome: PatientOutcome } | { type: 'idle' } | { type: 'error'; message: string; input: boolean };
+
+async function inWorkers(options: FleetOptions, aggregate: FleetAggregate, from: number, to: number, workerCount: number): Promise<void> {
+  const total = to - from;
+  const chunk = Math.max(1, Math.min(16, Math.ceil(total / (workerCount * 8))));
+  let next = from;
+  let done = 0;
+  const data: WorkerData = {
+    scenario: options.scenario,
+    baseSeed: aggregate.spec.baseSeed,
+    options: { variation: aggregate.spec.variation, drugs: aggregate.spec.drugs.map((d) => d.drug), sampleEveryMs: aggregate.spec.sampleEveryMs },
+  };
+  const bootstrap = workerBootstrap();
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      const handOut = (worker: Worker) => {
+        if (next >= to) {
+          if (--running === 0) resolve();
+          return;
+        }
+        const message: ToWorker = { type: 'run', from: next, to: Math.min(to, next + chunk) };
+        next = message.to;
+        worker.postMessage(message);
+      };
+      for (let k = 0; k < Math.min(workerCount, total); k++) {
+        const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData: data });
+        workers.push(worker);
+        running++;
+        worker.on('message', (message: FromWorker) => {
+          if (message.type === 'outcome') {
+            recordPatient(aggregate, message.outcome);
+            options.onProgress?.(++done, total);
+          } else if (message.type === 'idle') handOut(worker);
+          else reject(message.input ? new InputError(message.message) : new Error(`fleet worker: ${message.message}`));
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => {
+          if (code !== 0) reject(new Error(`fleet worker exited with code ${code}`));
+        });
+        handOut(worker);
+      }
+      if (running === 0) resolve();
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** Runs the fleet (or its shard) and returns its aggregate. */
+export async function runFleet(options: FleetOptions): Promise<FleetAggregate> {
+  validate(options);
+  const aggregate = createAggregate(fleetSpecOf(options));
+  const [from, to] = shardRange(options.patients, options.shard);
+  const workers = options.workers ?? 1;
+  if (workers === 0) inThisThread(options, aggregate, from, to);
+  else await inWorkers(options, aggregate, from, to, workers);
+  return aggregate;
+}
