@@ -43,6 +43,15 @@ function decided(decide: Decision) {
 
 const anyCritical = (c: PumpContext) => c.alarms.some((a) => isCritical(a.code));
 
+/** A running or stopping batch ends the same way: a stall, or strokes to account. */
+const batchReport = {
+  'hal.motor.batchEnded': [
+    { guard: 'currentBatchStalled', target: 'stalled', actions: 'recordStall' },
+    { guard: 'currentBatchReport', target: 'idle', actions: 'recordBatch' },
+  ],
+  '*': { actions: 'settle' },
+} as const;
+
 export const pumpMachine = setup({
   types,
   guards: {
@@ -187,23 +196,9 @@ export const pumpMachine = setup({
         },
         running: {
           always: { guard: 'batchObsolete', target: 'stopping', actions: 'stopBatch' },
-          on: {
-            'hal.motor.batchEnded': [
-              { guard: 'currentBatchStalled', target: 'stalled', actions: 'recordStall' },
-              { guard: 'currentBatchReport', target: 'idle', actions: 'recordBatch' },
-            ],
-            '*': { actions: 'settle' },
-          },
+          on: batchReport,
         },
-        stopping: {
-          on: {
-            'hal.motor.batchEnded': [
-              { guard: 'currentBatchStalled', target: 'stalled', actions: 'recordStall' },
-              { guard: 'currentBatchReport', target: 'idle', actions: 'recordBatch' },
-            ],
-            '*': { actions: 'settle' },
-          },
-        },
+        stopping: { on: batchReport },
         stalled: {
           always: { guard: 'stallRetryDue', target: 'idle' },
           on: { '*': { actions: 'settle' } },
