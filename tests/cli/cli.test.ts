@@ -1,0 +1,258 @@
+/**
+ * The real `itpump` command line, spawned as a user would run it: `run` on the default scenario and
+ * its outputs, determinism, `--seed`, `--json`, `validate`, `schema`, and exit code 2 for each kind
+ * of bad input, with a message naming the file, the field path, the value and the limit, no stack
+ * trace and no output written. Each spawn costs half a second or more of CPU, so every invocation is
+ * started up front, a few at a time, and the tests read their results.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsx = join(root, 'node_modules/.bin/tsx');
+const cliPath = join(root, 'sim/cli.ts');
+const defaultScenario = join(root, 'sim/scenarios/default.yaml');
+const small = readFileSync(join(root, 'tests/fixtures/cli/small.yaml'), 'utf8');
+const examplesDir = join(root, 'sim/scenarios/examples');
+
+let work = '';
+
+interface Outcome {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: readonly string[]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, [cliPath, ...args], { cwd: work });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const read = (dir: string, name: string) => readFileSync(join(work, dir, name), 'utf8');
+const stackTrace = /^\s+at .+[:(]/m;
+
+// Input files written into the working directory before anything runs.
+const inputs: Record<string, string> = {
+  'small.yaml': small,
+  'ok.yaml': small,
+  'seed.yaml': small,
+  'blocker': 'a file, not a directory\n',
+  'validate-bad.yaml': small.replace('volume: 10 mL', 'volume: 10 litres'),
+  'validate-refused.yaml': small.replace('dose: 1 mg/day', 'dose: 50 mg/day'),
+};
+
+// Each kind of bad input: the file, and what the message must name (file, field path, value, limit).
+const badInputs: { kind: string; name: string; text?: string; expected: string[] }[] = [
+  { kind: 'an unreadable file', name: 'no-such-file.yaml', expected: ['no-such-file.yaml', 'cannot read', 'ENOENT'] },
+  { kind: 'bad YAML', name: 'bad-yaml.yaml', text: 'name: [unclosed\n', expected: ['bad-yaml.yaml', 'not valid YAML', 'line 2'] },
+  { kind: 'an unknown field', name: 'unknown.yaml', text: small.replace('initialFill:', 'pump: { colour: red }\ninitialFill:'), expected: ['unknown.yaml', 'pump', 'colour', 'red', 'Unrecognized key'] },
+  { kind: 'a bad unit', name: 'unit.yaml', text: small.replace('volume: 10 mL', 'volume: 20 lbs'), expected: ['unit.yaml', 'initialFill.volume', '20 lbs', 'nL, uL, µL, mL'] },
+  { kind: 'a missing field', name: 'missing.yaml', text: small.replace(/^prescription:.*\n/m, ''), expected: ['missing.yaml', 'prescription', 'missing'] },
+  { kind: 'a value above a schema limit', name: 'above.yaml', text: `${small}demand: { episodesPerDay: 30, pressesPerEpisode: [1, 2] }\n`, expected: ['above.yaml', 'demand.episodesPerDay', '30', '24'] },
+  { kind: 'a prescription the drug library refuses', name: 'morphine.yaml', text: small.replace('dose: 1 mg/day', 'dose: 50 mg/day'), expected: ['morphine.yaml', 'prescription.dose', '50.000 mg', 'hard maximum daily dose of morphine, 20.000 mg'] },
+  { kind: 'an overfill at the initial fill', name: 'overfill.yaml', text: small.replace('volume: 10 mL', 'volume: 25 mL'), expected: ['overfill.yaml', 'initialFill.volume', '25.000 mL', '20.000 mL'] },
+  { kind: 'a timeline event with two actions', name: 'two-actions.yaml', text: small.replace('press: {} }', 'press: {}, stop: {} }'), expected: ['two-actions.yaml', 'timeline[0]', '"press":{}', '"stop":{}', 'exactly one action'] },
+];
+for (const bad of badInputs) if (bad.text !== undefined) inputs[bad.name] = bad.text;
+
+const examples = readdirSync(examplesDir)
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .map((f) => join(examplesDir, f));
+
+// Every invocation, by name. The three runs of the default scenario come first: they take longest.
+const invocations: Record<string, string[]> = {
+  first: ['run', '--out', 'first'],
+  again: ['run', defaultScenario, '--out', 'again', '--json'],
+  reseeded: ['run', '--seed', '7', '--out', 'reseeded'],
+  noOut: ['run', 'small.yaml'],
+  validateBad: ['validate', 'validate-bad.yaml'],
+  validateRefused: ['validate', 'validate-refused.yaml'],
+  schema: ['schema'],
+  badSeed: ['run', 'seed.yaml', '--seed', 'abc', '--out', 'out-seed'],
+  unknownCommand: ['frobnicate'],
+  internal: ['run', 'ok.yaml', '--out', join('blocker', 'sub')],
+  ...Object.fromEntries([defaultScenario, ...examples].map((f) => [`validate:${f}`, ['validate', f]])),
+  ...Object.fromEntries(badInputs.map((b) => [`bad:${b.name}`, ['run', b.name, '--out', `out-${b.name}`]])),
+};
+const results = new Map<string, Outcome>();
+const result = (name: string): Outcome => results.get(name) ?? expect.fail(`no result for ${name}`);
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'itpump-cli-'));
+  for (const [name, text] of Object.entries(inputs)) writeFileSync(join(work, name), text);
+  const queue = Object.entries(invocations);
+  const worker = async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) results.set(next[0], await cli(next[1]));
+  };
+  await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) }, worker));
+}, 120_000);
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('itpump run on the default scenario', () => {
+  it('exits 0 and prints the seed and the derived settings first', () => {
+    const first = result('first');
+    expect(first.status, first.stderr).toBe(0);
+    const [line1, line2] = first.stdout.split('\n');
+    expect(line1).toBe(`itpump run ${defaultScenario} --seed 1`);
+    expect(line2).toMatch(/^settings: \{"scenario":"potocnik-2025-case","seed":1,/);
+    expect(first.stdout).toMatch(/wrote .*summary\.json, .*events\.jsonl, .*trace\.csv/);
+    expect(first.stderr).toBe('');
+  });
+
+  it('writes summary.json, events.jsonl and trace.csv', () => {
+    expect(readdirSync(join(work, 'first')).sort()).toEqual(['events.jsonl', 'summary.json', 'trace.csv']);
+    const events = read('first', 'events.jsonl').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; atMs: number });
+    expect(events[0]).toMatchObject({ type: 'boot', seq: 0, atMs: 0 });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events.filter((e) => e.type === 'refill')).toHaveLength(9); // the initial fill and 8 refills
+    const [header, ...rows] = read('first', 'trace.csv').trimEnd().split('\n');
+    expect(header).toMatch(/^time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,morphine_delivered_pg,/);
+    expect(rows).toHaveLength(180 * 24 + 1); // hourly over 180 days
+    expect(rows.at(-1)!.split(',')[0]).toBe(String(180 * 86_400_000));
+  });
+
+  it('summarises doses per drug, presses by reason, alarms, the reservoir, simulated and wall time', () => {
+    const s = JSON.parse(read('first', 'summary.json'));
+    expect(s.seed).toBe(1);
+    expect(s.settings.seed).toBe(1);
+    expect(s.simulatedMs).toBe(180 * 86_400_000);
+    expect(s.wallTimeMs).toBeGreaterThan(0);
+    expect(s.drugs.map((d: { drug: string }) => d.drug)).toEqual(['morphine', 'bupivacaine', 'clonidine']);
+    for (const d of s.drugs) {
+      expect(d.programmedNg).toBeGreaterThan(0);
+      expect(Number.isInteger(d.deliveredNg)).toBe(true);
+      // Delivered follows programmed within a few strokes' worth of drug over six months.
+      expect(Math.abs(d.deliveredNg - d.programmedNg) / d.programmedNg).toBeLessThan(0.001);
+    }
+    expect(Object.keys(s.presses.deniedByReason).sort()).toEqual(['count24h', 'criticalAlarm', 'dailyDoseCap', 'lockout', 'noPtm', 'reservoirEmpty', 'stopped']);
+    const denied = Object.values(s.presses.deniedByReason as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(s.presses.denied).toBe(denied);
+    expect(s.presses.requested).toBe(s.presses.granted + s.presses.denied);
+    expect(s.presses.requested).toBeGreaterThan(100); // 1.5 episodes a day for 180 days
+    expect(Array.isArray(s.alarms)).toBe(true);
+    expect(Number.isInteger(s.reservoir.estimateNl) && Number.isInteger(s.reservoir.trueNl)).toBe(true);
+    expect(s.reservoir.estimateNl).toBeGreaterThan(2_000_000); // refilled before it ran low
+  });
+
+  it('is deterministic: same seed, byte-identical events and trace, same summary but for wall time', () => {
+    const again = result('again');
+    expect(again.status, again.stderr).toBe(0);
+    expect(read('again', 'events.jsonl')).toBe(read('first', 'events.jsonl'));
+    expect(read('again', 'trace.csv')).toBe(read('first', 'trace.csv'));
+    const { wallTimeMs: _a, ...a } = JSON.parse(read('first', 'summary.json'));
+    const { wallTimeMs: _b, ...b } = JSON.parse(read('again', 'summary.json'));
+    expect(b).toEqual(a);
+  });
+
+  it('--json prints the summary as JSON, seed and settings first', () => {
+    const printed = JSON.parse(result('again').stdout);
+    expect(Object.keys(printed)[0]).toBe('settings');
+    expect(Object.keys(printed.settings).slice(0, 2)).toEqual(['scenario', 'seed']);
+    expect(printed).toEqual(JSON.parse(read('again', 'summary.json')));
+  });
+
+  it('--seed changes the patient demand, and is printed', () => {
+    const reseeded = result('reseeded');
+    expect(reseeded.status, reseeded.stderr).toBe(0);
+    expect(reseeded.stdout.split('\n')[0]).toBe(`itpump run ${defaultScenario} --seed 7`);
+    const pressTimes = (dir: string) =>
+      read(dir, 'events.jsonl')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; atMs: number })
+        .filter((e) => e.type === 'pressGranted' || e.type === 'pressDenied')
+        .map((e) => e.atMs);
+    expect(pressTimes('reseeded')).not.toEqual(pressTimes('first'));
+    expect(JSON.parse(read('reseeded', 'summary.json')).seed).toBe(7);
+  });
+});
+
+describe('itpump run without --out', () => {
+  it('writes to out/<scenario name> under the working directory', () => {
+    const r = result('noOut');
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(join(work, 'out', 'small')).sort()).toEqual(['events.jsonl', 'summary.json', 'trace.csv']);
+  });
+});
+
+describe('itpump validate and schema', () => {
+  it('validate accepts the default scenario and every example', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const f of [defaultScenario, ...examples]) {
+      const r = result(`validate:${f}`);
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/: valid \(/);
+    }
+  });
+
+  it('validate rejects a bad file with exit code 2', () => {
+    const r = result('validateBad');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('validate-bad.yaml: initialFill.volume: "10 litres"');
+    expect(r.stdout).toBe('');
+  });
+
+  it("validate also runs the pump's own programming checks", () => {
+    const r = result('validateRefused');
+    expect(r.status, r.stdout).toBe(2);
+    expect(r.stderr).toContain('validate-refused.yaml');
+    expect(r.stderr).toContain('20.000 mg');
+  });
+
+  it('schema prints a JSON Schema of scenario files', () => {
+    const r = result('schema');
+    expect(r.status).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(schema.type).toBe('object');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'duration', 'pump', 'initialFill', 'prescription', 'ptm', 'timeline', 'demand']));
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'duration', 'initialFill', 'prescription']));
+    expect(schema.properties.initialFill.properties.volume.description).toMatch(/quantity/);
+  });
+});
+
+describe('bad input: exit code 2, a message naming file, field, value and limit, nothing written', () => {
+  for (const bad of badInputs) {
+    it(bad.kind, () => {
+      const out = `out-${bad.name}`;
+      const r = result(`bad:${bad.name}`);
+      expect(r.status, r.stderr).toBe(2);
+      for (const part of bad.expected) expect(r.stderr, `message should name ${JSON.stringify(part)}`).toContain(part);
+      expect(r.stderr).not.toMatch(stackTrace);
+      expect(r.stderr).not.toContain('internal error');
+      expect(r.stdout).not.toContain('wrote');
+      expect(existsSync(join(work, out))).toBe(false);
+    });
+  }
+
+  it('a bad --seed or an unknown command', () => {
+    const seed = result('badSeed');
+    expect(seed.status).toBe(2);
+    expect(seed.stderr).toContain('--seed: "abc" is not an integer from 0 to 2147483647');
+    expect(existsSync(join(work, 'out-seed'))).toBe(false);
+    const unknown = result('unknownCommand');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('internal error', () => {
+  it('exits 1 when the outputs cannot be written (the output path runs through a file)', () => {
+    const r = result('internal');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^internal error: .*ENOTDIR/);
+  });
+});

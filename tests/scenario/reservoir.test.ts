@@ -1,0 +1,106 @@
+/**
+ * The reservoir: low and empty alarms at times computed by hand from the fill, the rate and the
+ * thresholds; the safe minimum rate and `reservoirEmpty` denials after empty; a refill above
+ * capacity refused, naming the field, the value and the limit, and changing nothing else.
+ */
+import { describe, expect, it } from 'vitest';
+import { NL_PER_ML } from '../../src/units.js';
+import { runScenario, type RunResult } from '../../sim/runner.js';
+import { at, mg, morphineBase, ofType, pressOutcomes, ptm, scenario, when } from './helpers.js';
+
+// Fill 4.2 mL at 0.5 mL/day (morphine 1 mg/day at 2 mg/mL), strokes of 500 nL every 86.4 s.
+// The estimate falls one stroke at a time; an alarm fires at the stroke that takes it to ≤ its threshold.
+const fillNl = 4_200_000;
+const strokeNl = 500;
+const strokeMs = (strokeNl * 86_400_000) / 500_000; // 86 400 ms: an exact interval, so no stroke is early
+const lowNl = 2 * NL_PER_ML;
+const emptyNl = NL_PER_ML / 2;
+const strokesToLow = Math.ceil((fillNl - lowNl) / strokeNl); // 4 400
+const strokesToEmpty = Math.ceil((fillNl - emptyNl) / strokeNl); // 7 400
+const lowAtMs = strokesToLow * strokeMs; // 380 160 000 ms = 4d 09:36
+const emptyAtMs = strokesToEmpty * strokeMs; // 639 360 000 ms = 7d 09:36
+// Then the safe minimum rate, 0.048 mL/day: a stroke every 500 nL ÷ 48 000 nL/day = 15 min, from empty.
+const minimumStrokeMs = (strokeNl * 86_400_000) / 48_000;
+const durationMs = emptyAtMs + 2 * 86_400_000; // two more days: 2 × 96 strokes
+
+describe('low and empty reservoir', () => {
+  const result = runScenario(
+    scenario({
+      ...morphineBase,
+      duration: `${durationMs} ms`,
+      initialFill: { volume: '4.2 mL', mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }] },
+      ptm,
+      timeline: [
+        { at: when(8, 0), press: {} },
+        { at: when(8, 12), press: {} },
+        { at: when(8, 12, 5), clinicianBolus: { dose: '0.1 mg', duration: '10 min' } },
+      ],
+    }),
+  );
+
+  it('has the hand-computed stroke counts and times', () => {
+    expect([strokeMs, strokesToLow, strokesToEmpty, minimumStrokeMs]).toEqual([86_400, 4_400, 7_400, 900_000]);
+    expect([lowAtMs, emptyAtMs]).toEqual([at(4, 9, 36), at(7, 9, 36)]);
+  });
+
+  it('raises the low-reservoir alarm at the stroke that reaches 2 mL, and the empty alarm at 0.5 mL', () => {
+    expect(ofType(result.events, 'alarmRaised').map((e) => ({ code: e.code, priority: e.priority, atMs: e.atMs }))).toEqual([
+      { code: 'lowReservoir', priority: 'nonCritical', atMs: lowAtMs },
+      { code: 'emptyReservoir', priority: 'critical', atMs: emptyAtMs },
+    ]);
+    expect(result.summary.alarms).toEqual([
+      { code: 'lowReservoir', priority: 'nonCritical', raisedAtMs: lowAtMs, clearedAtMs: null },
+      { code: 'emptyReservoir', priority: 'critical', raisedAtMs: emptyAtMs, clearedAtMs: null },
+    ]);
+  });
+
+  it('drops to the safe minimum rate at empty', () => {
+    expect(ofType(result.events, 'minimumRate').map((e) => e.atMs)).toEqual([emptyAtMs]);
+    expect(result.summary.finalState.therapy).toBe('minimumRate');
+    // 2 days at 15 min a stroke: 192 strokes after the 7 400 (the last falls exactly at the end).
+    const strokes = strokesToEmpty + (durationMs - emptyAtMs) / minimumStrokeMs;
+    expect(strokes).toBe(7_592);
+    expect(result.summary.reservoir.estimateNl).toBe(fillNl - strokes * strokeNl);
+    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(7.592), deliveredNg: mg(7.592), trueDeliveredNg: mg(7.592) }]);
+  });
+
+  it('denies patient presses with reservoirEmpty and refuses a clinician bolus', () => {
+    expect(pressOutcomes(result.events)).toEqual([
+      { atMs: at(8, 0), outcome: 'reservoirEmpty' },
+      { atMs: at(8, 12), outcome: 'reservoirEmpty' },
+    ]);
+    const refused = ofType(result.events, 'refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ atMs: at(8, 12, 5), command: 'cmd.clinicianBolus' });
+  });
+});
+
+describe('a refill above capacity', () => {
+  const base = { ...morphineBase, duration: '3d', ptm, timeline: [{ at: when(1, 8), press: {} }] };
+  const overfill = { at: when(1, 10), refill: { added: '25 mL' } };
+  const plain = runScenario(scenario(base));
+  const refused = runScenario(scenario({ ...base, timeline: [...base.timeline, overfill] }));
+
+  it('is refused with a log record naming the field, the value and the limit', () => {
+    const records = ofType(refused.events, 'refused');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ atMs: at(1, 10), command: 'cmd.refill', field: 'addedNl', value: '25.000 mL' });
+    expect(records[0]!.limit).toContain('20.000 mL');
+    expect(records[0]!.message).toMatch(/addedNl.*25\.000 mL.*20\.000 mL/);
+    expect(ofType(refused.events, 'refill')).toHaveLength(1); // the initial fill only
+  });
+
+  it('changes nothing else: same deliveries, reservoir, trace and log as without it', () => {
+    const strip = (r: RunResult) => r.events.filter((e) => e.type !== 'refused').map(({ seq: _seq, ...rest }) => rest);
+    expect(strip(refused)).toEqual(strip(plain));
+    // The pump's side of the trace. (The harness's delivered and true columns count a motor batch
+    // when it ends, or when a refill command flushes it, so they may move earlier; the totals below
+    // are the same.)
+    const pumpSide = (r: RunResult) => r.trace.map((row) => [row.timeMs, row.reservoirEstimateNl, row.therapy]);
+    expect(pumpSide(refused)).toEqual(pumpSide(plain));
+    const { wallTimeMs: _a, refusals: r1, controllerEvents: _c1, ...a } = refused.summary;
+    const { wallTimeMs: _b, refusals: r0, controllerEvents: _c0, ...b } = plain.summary;
+    expect([r1, r0]).toEqual([1, 0]);
+    expect(a).toEqual(b);
+  });
+});
