@@ -274,8 +274,9 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
 
   const figures = new Map<string, ReportFigure>();
   for (const d of distributions(a)) {
-    // An empty distribution (no patient reached the event) gets no chart; the tables say so.
-    if (d.sketch.count === 0) continue;
+    // An empty distribution (no patient reached the event) or one that is zero for every patient
+    // (an alarm nobody had) gets no chart: the tables and fleet.json say so.
+    if (d.sketch.count === 0 || (d.sketch.min === 0 && d.sketch.max === 0)) continue;
     const svg = await histogramChartSvg(d.sketch, d.chart, { title: d.title });
     write(d.file, svg);
     figures.set(d.key, { svg, caption: d.title });

@@ -80,7 +80,7 @@ export interface SteadyPeriod {
   startMs: number;
   /** The next rate-changing event (or the end of the run). */
   endMs: number;
-  /** The basal rate in force, or undefined when it is not one constant rate (flex steps). */
+  /** The basal rate in force, or undefined when it is not one constant rate (flex steps, stopped, minimum rate). */
   rateNlPerDay: number | undefined;
 }
 
@@ -90,8 +90,9 @@ export function steadyPeriods(events: readonly LogRecord[], runEndMs: number): S
   let prescription: Prescription | undefined;
   let mixture: Mixture | undefined;
   let startMs = 0;
+  let suspended = false; // stopped, or at the safe minimum rate
   const rate = (): number | undefined => {
-    if (prescription === undefined || mixture === undefined) return undefined;
+    if (suspended || prescription === undefined || mixture === undefined) return undefined;
     const steps = rateSteps(prescription, mixture);
     const first = steps.ratesNlPerDay[0];
     return steps.ratesNlPerDay.every((r) => r === first) ? first : undefined;
@@ -104,7 +105,9 @@ export function steadyPeriods(events: readonly LogRecord[], runEndMs: number): S
     const prescriptionChange = e.type === 'programmed' && e.field === 'prescription';
     if (!RATE_BREAKS.has(e.type) && !prescriptionChange) continue;
     close(e.atMs);
-    if (e.type === 'refill') {
+    if (e.type === 'stopped' || e.type === 'minimumRate') suspended = true;
+    else if (e.type === 'resumed') suspended = false;
+    else if (e.type === 'refill') {
       const parsed = mixtureSchema.safeParse(e.mixture);
       if (parsed.success) mixture = parsed.data;
     } else if (e.type === 'programmed') {
