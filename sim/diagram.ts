@@ -103,6 +103,13 @@ function idsOf(root: AnyStateNode): Map<AnyStateNode, { id: string; alias: boole
   return ids;
 }
 
+/** The ancestor of a node (or the node itself) whose path has `depth` keys. */
+function ancestorAt(node: AnyStateNode, depth: number): AnyStateNode {
+  let n = node;
+  while (n.path.length > depth) n = n.parent!;
+  return n;
+}
+
 /** What happens in a state without leaving it: entry/exit actions and targetless transitions. */
 function internals(node: AnyStateNode): string[] {
   const lines: string[] = [];
@@ -119,6 +126,30 @@ export function statechartMermaid(machine: AnyStateMachine = pumpMachine): strin
   const idOf = (n: AnyStateNode) => ids.get(n)!.id;
   const lines: string[] = ['stateDiagram-v2'];
   const out = (depth: number, text: string) => lines.push(`${'  '.repeat(depth)}${text}`);
+
+  // Mermaid draws an edge only between states declared in the same block: an edge to a state nested
+  // elsewhere would pull that state out of its box. So each transition is drawn between the two
+  // states that are children of the source's and target's closest common ancestor (the box it
+  // belongs in), and its label names the deeper source (`from …`) or target (`into …`).
+  const scoped = new Map<AnyStateNode | undefined, string[]>();
+  for (const node of allNodes(root)) {
+    for (const { t, label } of labelled(node)) {
+      for (const target of t.target ?? []) {
+        const a = node.path;
+        const b = target.path;
+        let common = 0;
+        while (common < a.length && common < b.length && a[common] === b[common]) common++;
+        const k = Math.min(common, a.length - 1, b.length - 1);
+        const [scope, from, to] = k < 0 ? [undefined, root, root] : [ancestorAt(node, k), ancestorAt(node, k + 1), ancestorAt(target, k + 1)];
+        const fromRest = a.slice(k + 1).join('.');
+        const intoRest = b.slice(k + 1).join('.');
+        const text = clean(`${fromRest ? `(from ${fromRest}) ` : ''}${label}${intoRest ? ` (into ${intoRest})` : ''}`);
+        const list = scoped.get(scope) ?? [];
+        list.push(`${idOf(from)} --> ${idOf(to)} : ${text}`);
+        scoped.set(scope, list);
+      }
+    }
+  }
 
   const declare = (node: AnyStateNode, depth: number): void => {
     const { id, alias } = ids.get(node)!;
@@ -143,20 +174,14 @@ export function statechartMermaid(machine: AnyStateMachine = pumpMachine): strin
     } else {
       for (const target of node.initial.target) out(depth + 1, `[*] --> ${idOf(target)}`);
       for (const kid of kids) declare(kid, depth + 1);
-      for (const kid of kids) edges(kid, depth + 1);
     }
+    for (const edge of scoped.get(node) ?? []) out(depth + 1, edge);
     out(depth, '}');
-  };
-
-  const edges = (node: AnyStateNode, depth: number): void => {
-    for (const { t, label } of labelled(node)) {
-      for (const target of t.target ?? []) out(depth, `${idOf(node)} --> ${idOf(target)} : ${label}`);
-    }
   };
 
   out(1, `[*] --> ${idOf(root)}`);
   declare(root, 1);
-  edges(root, 1);
+  for (const edge of scoped.get(undefined) ?? []) out(1, edge);
   return lines.join('\n') + '\n';
 }
 
@@ -188,6 +213,7 @@ calls a pure function of src/pump/ (see docs/architecture.md).
 | regions split by a dashed line | parallel regions: therapy, motor and alarms are all active at once |
 | \`[*] -->\` | the initial state of a compound state |
 | \`event [guard] / action, action\` | a transition taken on \`event\` when the named guard holds, running the named actions |
+| \`(into state)\`, \`(from state)\` | a transition into (or out of) a state nested in the box the arrow ends at (or starts from) |
 | \`[else]\` | the fallback for the same event when none of the guards before it holds (XState takes the first transition whose guard holds, in order) |
 | \`[always: guard]\` | an eventless transition, taken as soon as the guard holds after any event |
 | \`*\`, \`cmd.*\` | wildcard events: any event, any clinician command |

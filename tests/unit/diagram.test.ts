@@ -99,7 +99,7 @@ describe('statechartMermaid on the pump machine', () => {
 });
 
 describe('statechartMermaid on a small machine', () => {
-  it('renders parallel regions, initial states, aliases for repeated keys, else and always', () => {
+  it('renders parallel regions, initial states, aliases for repeated keys, else, always and transitions across boxes', () => {
     const machine = setup({
       types: { events: {} as { type: 'go' } | { type: 'tick' } },
       guards: { ready: () => true, late: () => false },
@@ -118,7 +118,10 @@ describe('statechartMermaid on a small machine', () => {
         },
         b: {
           initial: 'idle',
-          states: { idle: { always: { target: 'end' } }, end: {} },
+          states: {
+            idle: { always: { target: 'end' }, on: { go: { target: 'end.deep' } } },
+            end: { initial: 'shallow', states: { shallow: { on: { tick: { target: '#m.b.idle' } } }, deep: {} } },
+          },
         },
       },
     });
@@ -142,8 +145,14 @@ describe('statechartMermaid on a small machine', () => {
         '    state b {',
         '      [*] --> m_b_idle',
         '      state "idle" as m_b_idle',
-        '      state "end" as m_b_end',
+        '      state "end" as m_b_end {',
+        '        [*] --> shallow',
+        '        state shallow',
+        '        state deep',
+        '      }',
+        '      m_b_idle --> m_b_end : go (into deep)',
         '      m_b_idle --> m_b_end : [always]',
+        '      m_b_end --> m_b_idle : (from shallow) tick',
         '    }',
         '  }',
         '',
