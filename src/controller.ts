@@ -22,7 +22,7 @@ import type { CommandEvent, Effect, PumpContext, PumpEventBody, RestoredState } 
 import { PersistentStore } from './persistence/persistentStore.js';
 import { DEFAULT_LAYOUT } from './persistence/layout.js';
 import { STATE_RECORD_KINDS, type StateRecordKind } from './persistence/recordTypes.js';
-import { recordsOf, restore, therapyStateOf, type LoadedRecords } from './pump/persist.js';
+import { recordKeys, recordsOf, restore, therapyStateOf, type LoadedRecords } from './pump/persist.js';
 import type { DrugLibrary, PumpConfig } from './therapy/schema.js';
 import { pumpConfigSchema, drugLibrarySchema } from './therapy/schema.js';
 
@@ -81,8 +81,8 @@ export class Controller {
   /** Effects of the step being handled, carried out after its records are committed. */
   private readonly pending: Effect[] = [];
   private readonly store: PersistentStore | undefined;
-  /** The last record written per kind (as JSON), so unchanged records are not rewritten. */
-  private readonly written = new Map<StateRecordKind, string>();
+  /** The context fields each record was last written from, so unchanged records are not rewritten. */
+  private readonly written = new Map<StateRecordKind, readonly unknown[]>();
   nvmWrites = 0;
   private eventsHandled = 0;
   toneFailures = 0;
@@ -197,12 +197,17 @@ export class Controller {
 
   private saveRecords(): void {
     if (!this.store) return;
-    const records = recordsOf(this.context, therapyStateOf(this.state.therapy));
+    const context = this.context;
+    const therapy = therapyStateOf(this.state.therapy);
+    const keys = recordKeys(context, therapy);
+    let records: ReturnType<typeof recordsOf> | undefined;
     for (const kind of STATE_RECORD_KINDS) {
-      const json = JSON.stringify(records[kind]);
-      if (this.written.get(kind) === json) continue;
-      if (!this.persistSafely(() => this.store!.saveState(kind, records[kind]), `write ${kind}`)) return;
-      this.written.set(kind, json);
+      const last = this.written.get(kind);
+      if (last !== undefined && last.every((v, i) => Object.is(v, keys[kind][i]))) continue;
+      records ??= recordsOf(context, therapy);
+      const record = records[kind];
+      if (!this.persistSafely(() => this.store!.saveState(kind, record), `write ${kind}`)) return;
+      this.written.set(kind, keys[kind]);
       this.nvmWrites++;
     }
   }

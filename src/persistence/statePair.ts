@@ -99,9 +99,24 @@ function newer(a: StateCopy | undefined, b: StateCopy | undefined): StateCopy | 
  * Write `value` as the newest copy of `kind`; returns its sequence number. Asserts the value is
  * JSON data that fits the slot before touching the memory. Propagates the port's `HalError`.
  */
+/**
+ * The slot and sequence number of the newest copy that passes its CRC and type check, without
+ * decoding payloads: all a write needs to pick the slot to overwrite (every write, so it is cheap).
+ * A CRC-intact payload this firmware cannot parse counts as a copy here; it was never written by us.
+ */
+function newestIntactSlot(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind): { slot: 0 | 1; seq: number } | undefined {
+  let best: { slot: 0 | 1; seq: number } | undefined;
+  for (const slot of [0, 1] as const) {
+    const decoded = decodeRecord(nvm.read(stateSlotOffset(layout, kind, slot), layout.states[kind].slotBytes));
+    if (!decoded.ok || decoded.record.type !== kind) continue;
+    if (best === undefined || decoded.record.seq > best.seq) best = { slot, seq: decoded.record.seq };
+  }
+  return best;
+}
+
 export function writeStatePair(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind, value: unknown): number {
   const payload = encodePayload(value, kind, statePayloadBytesMax(layout, kind));
-  const { current } = readStatePair(nvm, layout, kind);
+  const current = newestIntactSlot(nvm, layout, kind);
   const slot: 0 | 1 = current === undefined ? 0 : current.slot === 0 ? 1 : 0;
   const seq = (current?.seq ?? 0) + 1;
   const bytes = encodeRecord({ type: kind, seq, payload });

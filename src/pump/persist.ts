@@ -27,11 +27,27 @@ export function therapyStateOf(leaf: string): TherapyState {
   return 'stopped';
 }
 
+/**
+ * The context fields each record depends on, compared by identity: a step copies the context and
+ * replaces only what it changes, so an unchanged record is recognised without serialising it.
+ * Owed volume and the settled time change on every event; they are checkpointed with the ledger.
+ */
+export function recordKeys(c: PumpContext, therapy: TherapyState): Record<StateRecordKind, readonly unknown[]> {
+  return {
+    prescription: [c.mixture, c.prescription, c.ptm],
+    ledger: [c.grantsMs, c.lockoutUntilMs, c.bolus, c.deliveredStrokes, c.nextBatchId, c.batch, c.recentBatches, c.missedFine],
+    reservoir: [c.reservoirNl],
+    alarms: [c.alarms, c.stall, c.battery],
+    clock: [c.rtcOffsetMs, therapy, c.mode, c.stoppedSinceMs],
+  };
+}
+
 /** The records of a context, by kind. Values are plain JSON. */
 export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRecordKind, unknown> {
   const mixtures: PumpContext['mixture'][] = [];
   const mixtureIndex = (m: PumpContext['mixture']) => {
-    let i = mixtures.findIndex((x) => JSON.stringify(x) === JSON.stringify(m));
+    let i = mixtures.indexOf(m); // batches share the context's mixture object
+    if (i < 0) i = mixtures.findIndex((x) => JSON.stringify(x) === JSON.stringify(m));
     if (i < 0) i = mixtures.push(m) - 1;
     return i;
   };
@@ -44,6 +60,8 @@ export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRe
       lockoutUntilMs: Number.isFinite(c.lockoutUntilMs) ? c.lockoutUntilMs : null,
       bolus: c.bolus ?? null,
       deliveredStrokes: c.deliveredStrokes,
+      // A checkpoint: owed volume as of settledAtMs (rewritten with the ledger, not on every event).
+      settledAtMs: c.settledAtMs,
       owedFine: c.owedFine,
       missedFine: c.missedFine,
       nextBatchId: c.nextBatchId,
@@ -53,7 +71,7 @@ export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRe
     },
     reservoir: { reservoirNl: c.reservoirNl },
     alarms: { alarms: c.alarms, stall: c.stall ?? null, battery: c.battery },
-    clock: { rtcOffsetMs: c.rtcOffsetMs, settledAtMs: c.settledAtMs, therapy, mode: c.mode, stoppedSinceMs: c.stoppedSinceMs ?? null },
+    clock: { rtcOffsetMs: c.rtcOffsetMs, therapy, mode: c.mode, stoppedSinceMs: c.stoppedSinceMs ?? null },
   };
 }
 
@@ -66,6 +84,7 @@ const schemas = {
     lockoutUntilMs: finite.nullable(),
     bolus: z.object({ kind: z.enum(['patient', 'clinician']), startMs: finite, volumeNl: finite, rateNlPerDay: finite, endMs: finite }).nullable(),
     deliveredStrokes: finite,
+    settledAtMs: finite,
     owedFine: finite,
     missedFine: finite,
     nextBatchId: finite,
@@ -79,7 +98,7 @@ const schemas = {
     stall: z.object({ sinceMs: finite, attempts: finite, retryAtMs: finite }).nullable(),
     battery: z.enum(['ok', 'eri', 'eos']),
   }),
-  clock: z.object({ rtcOffsetMs: finite, settledAtMs: finite, therapy: z.enum(['stopped', 'infusing', 'minimumRate', 'halted']), mode: z.enum(['off', 'basal', 'minimum']), stoppedSinceMs: finite.nullable() }),
+  clock: z.object({ rtcOffsetMs: finite, therapy: z.enum(['stopped', 'infusing', 'minimumRate', 'halted']), mode: z.enum(['off', 'basal', 'minimum']), stoppedSinceMs: finite.nullable() }),
 };
 
 export type LoadedRecords = Partial<Record<StateRecordKind, { value: unknown; corrupt: boolean }>>;
@@ -113,7 +132,6 @@ export function restore(records: LoadedRecords, nowMs: number): RestoredState | 
   }
   if (clock) {
     context.rtcOffsetMs = clock.rtcOffsetMs;
-    context.settledAtMs = Math.min(clock.settledAtMs, nowMs);
     context.mode = clock.mode;
     context.stoppedSinceMs = clock.stoppedSinceMs ?? undefined;
   }
@@ -134,6 +152,7 @@ function restoreLedger(context: Partial<PumpContext>, l: z.infer<typeof schemas.
   context.grantsMs = l.grantsMs;
   context.lockoutUntilMs = l.lockoutUntilMs ?? Number.NEGATIVE_INFINITY;
   context.bolus = l.bolus ?? undefined;
+  context.settledAtMs = Math.min(l.settledAtMs, nowMs);
   context.owedFine = l.owedFine;
   context.missedFine = l.missedFine;
   context.nextBatchId = l.nextBatchId;
