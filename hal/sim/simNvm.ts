@@ -167,8 +167,15 @@ export class SimNvm implements NvmPort {
       return armed;
     }
     if (this.tearProbability === 0 || this.random === undefined) return undefined;
-    if (this.random() >= this.tearProbability) return undefined;
-    return Math.min(Math.floor(this.random() * lengthBytes), Math.max(0, lengthBytes - 1));
+    if (this.draw(this.random) >= this.tearProbability) return undefined;
+    return Math.floor(this.draw(this.random) * lengthBytes);
+  }
+
+  /** One draw in [0, 1); a source outside that range is a bug of whoever supplied it. */
+  private draw(random: () => number): number {
+    const value = random();
+    assert(value >= 0 && value < 1, `SimNvm random source must return values in [0, 1), got ${value}`);
+    return value;
   }
 
   private checkRange(operation: string, offset: number, lengthBytes: number): void {

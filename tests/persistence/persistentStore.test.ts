@@ -183,6 +183,32 @@ describe('event-log journal', () => {
     expect(nvm.counters.writes).toBe(0);
   });
 
+  it('reports an intact record of another type, or with a non-JSON payload, in a journal entry as corrupt', () => {
+    const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
+    const store = new PersistentStore(nvm, SMALL_LAYOUT);
+    for (let n = 1; n <= 3; n++) store.appendLog(logValue(n));
+    nvm.write(journalEntryOffset(SMALL_LAYOUT, 2), encodeRecord({ type: 'ledger', seq: 2, payload: Uint8Array.from([0x31]) }));
+    nvm.write(journalEntryOffset(SMALL_LAYOUT, 3), encodeRecord({ type: 'logEntry', seq: 3, payload: Uint8Array.from([0x7b]) }));
+    expect(store.readLog()).toEqual([logValue(1)]);
+    // Seq 1 is now the newest intact record, so seq 2's entry (where the next append goes) reads
+    // as a torn tail; nothing inside the retained range is missing.
+    expect(store.recover().journal).toMatchObject({ lastSeq: 1, corruptEntryCount: 2, tornTail: true, missingSeqs: [] });
+    store.appendLog(logValue(4));
+    expect(store.recover().journal).toMatchObject({ lastSeq: 2, corruptEntryCount: 1, tornTail: true });
+  });
+
+  it('reports an intact record from before the last lap as misplaced, and does not return it', () => {
+    const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
+    const store = new PersistentStore(nvm, SMALL_LAYOUT);
+    const { entryCount } = SMALL_LAYOUT.journal;
+    for (let n = 1; n <= 2 * entryCount + 4; n++) store.appendLog(logValue(n));
+    // Seq 3 sits in its own entry (3 mod 8) but two laps late: only bytes from elsewhere could put it there.
+    nvm.write(journalEntryOffset(SMALL_LAYOUT, 3), encodeRecord({ type: 'logEntry', seq: 3, payload: Uint8Array.from([0x33]) }));
+    const retained = Array.from({ length: entryCount }, (_, i) => 2 * entryCount + 4 - entryCount + 1 + i);
+    expect(store.readLogEntries().map((e) => e.seq)).toEqual(retained.filter((seq) => seq % entryCount !== 3));
+    expect(store.recover().journal).toMatchObject({ lastSeq: 2 * entryCount + 4, corruptEntryCount: 1, missingSeqs: [2 * entryCount + 3] });
+  });
+
   it('ignores an intact log record that sits in the wrong entry, reporting it as misplaced', () => {
     const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
     const store = new PersistentStore(nvm, SMALL_LAYOUT);

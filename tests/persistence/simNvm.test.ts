@@ -125,12 +125,34 @@ describe('SimNvm fault knobs', () => {
     expect(Array.from(nvm.read(0, 4))).toEqual([1, 2, 3, 4]);
   });
 
-  it('asserts on knob values that are bugs of the caller', () => {
+  it('asserts on knob values that are bugs of the caller, naming the value', () => {
     expect(() => new SimNvm({ tearProbability: 0.1 })).toThrow(/random/);
-    expect(() => new SimNvm({ tearProbability: 1.5, random: () => 0 })).toThrow(/\[0, 1\]/);
-    expect(() => new SimNvm({ sizeBytes: 0 })).toThrow(AssertionFailure);
-    expect(() => new SimNvm().tearNextWriteAt(-1)).toThrow(AssertionFailure);
-    expect(() => new SimNvm().flipBit(0, 8)).toThrow(AssertionFailure);
+    expect(() => new SimNvm({ tearProbability: 1.5, random: () => 0 })).toThrow('SimNvm tearProbability must be in [0, 1], got 1.5');
+    expect(() => new SimNvm({ tearProbability: -0.1, random: () => 0 })).toThrow(AssertionFailure);
+    for (const sizeBytes of [0, -1, 1.5]) expect(() => new SimNvm({ sizeBytes })).toThrow(`SimNvm sizeBytes must be a positive integer, got ${sizeBytes}`);
+    for (const blankByte of [-1, 256, 1.5]) expect(() => new SimNvm({ blankByte })).toThrow(`SimNvm blankByte must be a byte, got ${blankByte}`);
+    for (const bytesLanded of [-1, 0.5]) expect(() => new SimNvm().tearNextWriteAt(bytesLanded)).toThrow(`tearNextWriteAt needs a byte count >= 0, got ${bytesLanded}`);
+    for (const bit of [-1, 8, 0.5]) expect(() => new SimNvm().flipBit(0, bit)).toThrow(`flipBit bit must be 0..7, got ${bit}`);
+    const outOfRangeSource = new SimNvm({ sizeBytes: 8, tearProbability: 0.5, random: () => 1 });
+    expect(() => outOfRangeSource.write(0, bytesOf(2))).toThrow('SimNvm random source must return values in [0, 1), got 1');
+  });
+
+  it('names the operation, the range and the landed bytes in its HalError messages', () => {
+    const nvm = new SimNvm({ sizeBytes: 16 });
+    expect(() => nvm.read(15, 2)).toThrow('nvm read of 2 bytes at 15 is outside [0, 16)');
+    expect(() => nvm.write(15, bytesOf(2))).toThrow('nvm write of 2 bytes at 15 is outside [0, 16)');
+    expect(() => nvm.flipBit(16, 0)).toThrow('nvm flipBit of 1 bytes at 16 is outside [0, 16)');
+    nvm.tearNextWriteAt(3);
+    expect(() => nvm.write(4, bytesOf(8))).toThrow('nvm write of 8 bytes at 4 torn after 3 bytes (injected)');
+    nvm.failNextRead();
+    expect(() => nvm.read(0, 4)).toThrow('nvm read of 4 bytes at 0 failed (injected)');
+  });
+
+  it('refuses a negative length, and snapshot() is a copy', () => {
+    const nvm = new SimNvm({ sizeBytes: 16 });
+    expect(halErrorKindOf(() => nvm.read(4, -1))).toBe('outOfRange');
+    nvm.snapshot().fill(0);
+    expect(nvm.snapshot().every((b) => b === 0xff)).toBe(true);
   });
 
   it('flipBit inverts exactly one bit', ({ task }) => {
