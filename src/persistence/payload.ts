@@ -25,7 +25,7 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 export function encodePayload(value: unknown, what: string, payloadBytesMax?: number): Uint8Array {
   checkJsonData(what, '', value);
   const text = JSON.stringify(value);
-  // The replacer has refused undefined at the top level, so stringify returned a string.
+  // checkJsonData has refused undefined (and everything else stringify drops), so this is a string.
   const bytes = utf8Encoder.encode(text);
   if (payloadBytesMax !== undefined && bytes.length > payloadBytesMax) {
     throw new AssertionFailure(

@@ -96,10 +96,6 @@ function newer(a: StateCopy | undefined, b: StateCopy | undefined): StateCopy | 
 }
 
 /**
- * Write `value` as the newest copy of `kind`; returns its sequence number. Asserts the value is
- * JSON data that fits the slot before touching the memory. Propagates the port's `HalError`.
- */
-/**
  * The slot and sequence number of the newest copy that passes its CRC and type check, without
  * decoding payloads: all a write needs to pick the slot to overwrite (every write, so it is cheap).
  * A CRC-intact payload this firmware cannot parse counts as a copy here; it was never written by us.
@@ -114,6 +110,10 @@ function newestIntactSlot(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind
   return best;
 }
 
+/**
+ * Write `value` as the newest copy of `kind`; returns its sequence number. Asserts the value is
+ * JSON data that fits the slot before touching the memory. Propagates the port's `HalError`.
+ */
 export function writeStatePair(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind, value: unknown): number {
   const payload = encodePayload(value, kind, statePayloadBytesMax(layout, kind));
   const current = newestIntactSlot(nvm, layout, kind);
