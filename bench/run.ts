@@ -1,0 +1,303 @@
+/**
+ * `npm run bench`: the simulator's performance figures, printed as a table and written to
+ * bench/results.json. Method and latest figures: docs/performance.md.
+ *
+ * Every timing is the median of several repetitions after one warm-up run in the same process
+ * (JIT and module loading out of the way); fleet and memory figures come from fresh child
+ * processes (bench/fleetChild.ts) so that each peak RSS is that run's own. The machine's load
+ * average is recorded with the results: on a shared 2-core machine it explains most of the spread.
+ *
+ * Environment: BENCH_REPS (default 5), BENCH_FLEET_PATIENTS (patient-years per fleet timing,
+ * default 12), BENCH_FULL=1 adds the 10,000-patient memory run (several minutes), and
+ * BENCH_PATIENT_YEARS=N really runs an N patient-year fleet with 2 workers (10,000 takes on the
+ * order of an hour here; by default that figure is extrapolated from the fleet throughput).
+ *
+ * This is tooling, not firmware: it reads the wall clock (performance.now) by design.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { assign, createActor, setup, type AnyEventObject } from 'xstate';
+import { initialContext } from '../src/controller.js';
+import { pumpMachine } from '../src/machine.js';
+import { YEAR_MS } from '../sim/fleet/patient.js';
+import { runScenario, Simulation } from '../sim/runner.js';
+import { drugLibraryOf, loadScenario, pumpConfigOf, type Scenario } from '../sim/scenario.js';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const DEFAULT_SCENARIO = here('../sim/scenarios/default.yaml');
+const YEAR_SCENARIO = here('./scenarios/year-demand.yaml');
+const RESULTS = here('./results.json');
+
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const FLEET_PATIENTS = Number(process.env.BENCH_FLEET_PATIENTS ?? 12);
+const FULL = process.env.BENCH_FULL === '1';
+const PATIENT_YEARS = process.env.BENCH_PATIENT_YEARS === undefined ? undefined : Number(process.env.BENCH_PATIENT_YEARS);
+/** Patients of the memory runs: one week each (memory depends on how many, not how long). */
+const MEMORY_PATIENT_DAYS = 7;
+
+const TARGETS = {
+  patientYearMs: 50,
+  basalX10Ratio: 1.2,
+  controllerVsBareXstate: 0.5,
+  tenThousandPatientYearsS: 300,
+  twoWorkerSpeedUp: 1.8,
+  peakRssBytes: 300 * 1024 * 1024,
+};
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median wall time (ms) of `reps` calls after one warm-up call. */
+function timeIt(reps: number, run: () => void): { medianMs: number; samplesMs: number[] } {
+  run();
+  const samplesMs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    run();
+    samplesMs.push(performance.now() - started);
+  }
+  return { medianMs: median(samplesMs), samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10) };
+}
+
+const round = (x: number, places = 1) => Math.round(x * 10 ** places) / 10 ** places;
+
+function withBasalTimes(scenario: Scenario, factor: number): Scenario {
+  if (scenario.prescription.mode !== 'continuous') throw new Error('the benchmark scenario must have a continuous prescription');
+  return { ...scenario, name: `${scenario.name}-basal-x${factor}`, prescription: { ...scenario.prescription, dose: scenario.prescription.dose * factor } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario timings
+
+function scenarioTimings() {
+  const sixMonths = loadScenario(DEFAULT_SCENARIO);
+  const year = loadScenario(YEAR_SCENARIO);
+  const yearX10 = withBasalTimes(year, 10);
+  let events = 0;
+  let eventsX10 = 0;
+  const defaultRun = timeIt(REPS, () => void runScenario(sixMonths));
+  // As `itpump run` does it: hourly trace and all.
+  const withTrace = timeIt(REPS, () => void (events = runScenario(year).summary.controllerEvents));
+  // The controller and the simulated drivers alone: one trace sample at each end.
+  const bare = timeIt(REPS, () => void runScenario(year, { traceEveryMs: year.duration }));
+  const x10 = timeIt(REPS, () => void (eventsX10 = runScenario(yearX10, { traceEveryMs: year.duration }).summary.controllerEvents));
+  const x10Trace = timeIt(REPS, () => void runScenario(yearX10));
+  const perYear = (ms: number) => (ms * YEAR_MS) / year.duration;
+  return {
+    defaultSixMonths: { scenario: 'sim/scenarios/default.yaml', ...defaultRun },
+    patientYear: {
+      scenario: 'bench/scenarios/year-demand.yaml',
+      controllerEvents: events,
+      withHourlyTraceMs: round(perYear(withTrace.medianMs)),
+      withoutTraceMs: round(perYear(bare.medianMs)),
+      samplesWithTraceMs: withTrace.samplesMs,
+      samplesWithoutTraceMs: bare.samplesMs,
+    },
+    basalX10: {
+      controllerEvents: eventsX10,
+      withoutTraceMs: round(perYear(x10.medianMs)),
+      withHourlyTraceMs: round(perYear(x10Trace.medianMs)),
+      ratioWithoutTrace: round(x10.medianMs / bare.medianMs, 3),
+      ratioWithHourlyTrace: round(x10Trace.medianMs / withTrace.medianMs, 3),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controller event throughput against a bare XState actor
+
+/** The smallest useful XState v5 actor: one state, every event counted by an assign. */
+const bareMachine = setup({ types: { context: {} as { n: number }, events: {} as AnyEventObject } }).createMachine({
+  context: { n: 0 },
+  on: { '*': { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+});
+
+function throughput() {
+  const scenario = loadScenario(YEAR_SCENARIO);
+  // Capture what the controller sends its actor during one run (the actor is private: reach it
+  // at run time, as a profiler would).
+  const sim = new Simulation(scenario, scenario.seed);
+  const actor = (sim.controller as unknown as { actor: { send(event: AnyEventObject): void } }).actor;
+  const sent: AnyEventObject[] = [];
+  const send = actor.send.bind(actor);
+  actor.send = (event) => {
+    sent.push(structuredClone(event));
+    send(event);
+  };
+  sim.run({ traceEveryMs: scenario.duration });
+  const events = sent.length;
+
+  const whole = timeIt(REPS, () => void runScenario(scenario, { traceEveryMs: scenario.duration }));
+  const config = pumpConfigOf(scenario);
+  const library = drugLibraryOf(scenario);
+  const machineOnly = timeIt(REPS, () => {
+    const a = createActor(pumpMachine, { input: initialContext(config, library, 0) });
+    a.subscribe({ error: () => undefined });
+    a.start();
+    for (const e of sent) a.send(e as never);
+  });
+  const bare = timeIt(REPS, () => {
+    const a = createActor(bareMachine);
+    a.start();
+    for (const e of sent) a.send(e);
+  });
+  const us = (ms: number) => round((1000 * ms) / events, 2);
+  return {
+    events,
+    controllerUsPerEvent: us(whole.medianMs),
+    pumpMachineAloneUsPerEvent: us(machineOnly.medianMs),
+    bareXstateUsPerEvent: us(bare.medianMs),
+    controllerEventsPerS: Math.round((1000 * events) / whole.medianMs),
+    bareXstateEventsPerS: Math.round((1000 * events) / bare.medianMs),
+    ratioToBareXstate: round(bare.medianMs / whole.medianMs, 4),
+    pumpMachineRatioToBareXstate: round(bare.medianMs / machineOnly.medianMs, 4),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fleet runs in child processes
+
+interface ChildResult {
+  patients: number;
+  simulatedMs: number;
+  controllerEvents: number;
+  wallMs: number;
+  steadyMs: number;
+  maxRssBytes: number;
+}
+
+function fleetChild(args: { scenario: string; patients: number; workers: number; durationDays?: number }): ChildResult {
+  const tsx = import.meta.resolve('tsx');
+  const out = execFileSync(process.execPath, ['--import', tsx, here('./fleetChild.ts'), JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+function fleetTimings() {
+  const runs = [1, 2].map((workers) => {
+    const r = fleetChild({ scenario: YEAR_SCENARIO, patients: FLEET_PATIENTS, workers });
+    const years = r.simulatedMs / YEAR_MS;
+    return {
+      workers,
+      patients: r.patients,
+      patientYears: round(years, 2),
+      wallS: round(r.wallMs / 1000, 2),
+      patientYearsPerS: round(years / (r.wallMs / 1000), 3),
+      /** Without worker start-up: from the first patient done to the last. */
+      steadyPatientYearsPerS: r.patients > 1 ? round(((r.patients - 1) * years) / r.patients / (r.steadyMs / 1000), 3) : null,
+      maxRssMiB: round(r.maxRssBytes / 2 ** 20),
+    };
+  });
+  const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  const tenThousand = PATIENT_YEARS === undefined ? undefined : fleetChild({ scenario: YEAR_SCENARIO, patients: PATIENT_YEARS, workers: 2 });
+  return {
+    runs,
+    speedUp: round(one.wallS / two.wallS, 2),
+    steadySpeedUp: one.steadyPatientYearsPerS && two.steadyPatientYearsPerS ? round(two.steadyPatientYearsPerS / one.steadyPatientYearsPerS, 2) : null,
+    tenThousandPatientYearsTwoWorkersS:
+      tenThousand === undefined
+        ? { extrapolated: true, seconds: round(10_000 / two.patientYearsPerS) }
+        : { extrapolated: false, seconds: round((tenThousand.wallMs / 1000) * (10_000 / (tenThousand.simulatedMs / YEAR_MS))), patientYears: round(tenThousand.simulatedMs / YEAR_MS), maxRssMiB: round(tenThousand.maxRssBytes / 2 ** 20) },
+  };
+}
+
+function memory() {
+  const sizes = FULL ? [10, 1_000, 10_000] : [10, 1_000];
+  return sizes.map((patients) => {
+    const r = fleetChild({ scenario: YEAR_SCENARIO, patients, workers: 2, durationDays: MEMORY_PATIENT_DAYS });
+    return { patients, patientDays: MEMORY_PATIENT_DAYS, workers: 2, wallS: round(r.wallMs / 1000, 1), maxRssMiB: round(r.maxRssBytes / 2 ** 20) };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rig round trip (the rig helper's bench, if it is there and socat is installed)
+
+async function rigRoundTrip(): Promise<unknown> {
+  const file = here('./rig-roundtrip.ts');
+  if (!existsSync(file)) return { skipped: 'bench/rig-roundtrip.ts does not exist' };
+  if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error) return { skipped: 'socat is not installed' };
+  const module = (await import(file)) as { benchRigRoundTrip?: () => unknown };
+  if (typeof module.benchRigRoundTrip !== 'function') return { skipped: 'bench/rig-roundtrip.ts does not export benchRigRoundTrip()' };
+  try {
+    return await module.benchRigRoundTrip();
+  } catch (e) {
+    return { skipped: `benchRigRoundTrip() failed: ${(e as Error).message}` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'MISSED';
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg().map((l) => round(l, 2));
+  const startedMs = performance.now();
+  process.stderr.write(`bench: ${REPS} repetitions, ${FLEET_PATIENTS} patient-years per fleet timing${FULL ? ', full (10,000-patient memory run)' : ''}\n`);
+  process.stderr.write('bench: scenario timings...\n');
+  const timings = scenarioTimings();
+  process.stderr.write('bench: controller throughput...\n');
+  const events = throughput();
+  process.stderr.write('bench: fleet with 1 and 2 workers...\n');
+  const fleet = fleetTimings();
+  process.stderr.write('bench: peak memory...\n');
+  const rss = memory();
+  process.stderr.write('bench: rig round trip...\n');
+  const rig = await rigRoundTrip();
+  const peakRssMiB = Math.max(...rss.map((m) => m.maxRssMiB), ...fleet.runs.map((r) => r.maxRssMiB));
+
+  const results = {
+    generatedAt: new Date().toISOString(),
+    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map((l) => round(l, 2)) },
+    method: { repetitions: REPS, statistic: 'median after one warm-up', fleetPatientYears: FLEET_PATIENTS, memoryPatientDays: MEMORY_PATIENT_DAYS, full: FULL },
+    timings,
+    controllerThroughput: events,
+    fleet,
+    memory: rss,
+    rigRoundTrip: rig,
+    targets: {
+      patientYearMs: { target: `≤ ${TARGETS.patientYearMs}`, measured: timings.patientYear.withoutTraceMs, status: verdict(timings.patientYear.withoutTraceMs <= TARGETS.patientYearMs) },
+      basalX10Ratio: { target: `≤ ${TARGETS.basalX10Ratio}`, measured: timings.basalX10.ratioWithoutTrace, status: verdict(timings.basalX10.ratioWithoutTrace <= TARGETS.basalX10Ratio) },
+      controllerVsBareXstate: { target: `≥ ${TARGETS.controllerVsBareXstate}`, measured: events.ratioToBareXstate, status: verdict(events.ratioToBareXstate >= TARGETS.controllerVsBareXstate) },
+      tenThousandPatientYearsS: {
+        target: `≤ ${TARGETS.tenThousandPatientYearsS}`,
+        measured: fleet.tenThousandPatientYearsTwoWorkersS.seconds,
+        extrapolated: fleet.tenThousandPatientYearsTwoWorkersS.extrapolated,
+        status: verdict(fleet.tenThousandPatientYearsTwoWorkersS.seconds <= TARGETS.tenThousandPatientYearsS),
+      },
+      twoWorkerSpeedUp: { target: `≥ ${TARGETS.twoWorkerSpeedUp}`, measured: fleet.speedUp, status: verdict(fleet.speedUp >= TARGETS.twoWorkerSpeedUp) },
+      peakRssMiB: { target: `< ${TARGETS.peakRssBytes / 2 ** 20}`, measured: peakRssMiB, status: verdict(peakRssMiB * 2 ** 20 < TARGETS.peakRssBytes) },
+    },
+    wallS: 0,
+  };
+  results.wallS = round((performance.now() - startedMs) / 1000);
+  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
+
+  const t = results.targets;
+  const rows: [string, string, string, string][] = [
+    ['Default six-month scenario (itpump run)', `${round(timings.defaultSixMonths.medianMs)} ms`, '"well under 1 s"', verdict(timings.defaultSixMonths.medianMs < 1000)],
+    ['Patient-year with demand, controller + drivers', `${timings.patientYear.withoutTraceMs} ms (${timings.patientYear.controllerEvents} events)`, t.patientYearMs.target + ' ms', t.patientYearMs.status],
+    ['Patient-year with demand, with hourly trace', `${timings.patientYear.withHourlyTraceMs} ms`, '', ''],
+    ['Basal ×10: time ratio', `${timings.basalX10.ratioWithoutTrace} (${timings.basalX10.controllerEvents} events)`, t.basalX10Ratio.target, t.basalX10Ratio.status],
+    ['Controller µs per event / bare XState', `${events.controllerUsPerEvent} / ${events.bareXstateUsPerEvent} µs`, '', ''],
+    ['Statechart alone (replayed events)', `${events.pumpMachineAloneUsPerEvent} µs per event`, '', ''],
+    ['Controller throughput ÷ bare XState', `${events.ratioToBareXstate}`, t.controllerVsBareXstate.target, t.controllerVsBareXstate.status],
+    ...fleet.runs.map((r): [string, string, string, string] => [`Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`, `${r.wallS} s, ${r.patientYearsPerS} patient-years/s`, '', '']),
+    ['Fleet speed-up, 2 workers over 1', `${fleet.speedUp}`, t.twoWorkerSpeedUp.target, t.twoWorkerSpeedUp.status],
+    [`10,000 patient-years, 2 workers${fleet.tenThousandPatientYearsTwoWorkersS.extrapolated ? ' (extrapolated)' : ''}`, `${fleet.tenThousandPatientYearsTwoWorkersS.seconds} s`, t.tenThousandPatientYearsS.target + ' s', t.tenThousandPatientYearsS.status],
+    ...rss.map((m): [string, string, string, string] => [`Peak RSS, ${m.patients} patients (2 workers)`, `${m.maxRssMiB} MiB`, t.peakRssMiB.target + ' MiB', verdict(m.maxRssMiB * 2 ** 20 < TARGETS.peakRssBytes)]),
+    ['Rig round trip', JSON.stringify(rig), '', ''],
+  ];
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['Measure', 'Value', 'Target', 'Status'][c]!.length));
+  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(['Measure', 'Value', 'Target', 'Status'])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+  process.stdout.write(`\nload average ${loadBefore.join(' ')} before, ${results.machine.loadAverageAfter.join(' ')} after; ${results.wallS} s in all; wrote bench/results.json\n`);
+}
+
+await main();
