@@ -528,20 +528,24 @@ export async function alarmChartSvg(input: AlarmChartInput, options: ChartOption
 export async function batteryChartSvg(input: BatteryChartInput, options: ChartOptions = {}): Promise<string> {
   const { widthPx, heightPx, maxPoints } = resolve(options);
   requireSeries(input.samples, 'samples', (s) => s.remainingUah);
-  requireInteger(input.eriUah, 'eriUah', 0);
+  if (input.eriUah !== undefined) requireInteger(input.eriUah, 'eriUah', 0);
+  if (input.eriAtMs !== undefined) requireInteger(input.eriAtMs, 'eriAtMs');
   requireInteger(input.eosUah, 'eosUah', 0);
 
-  const { startMs, endMs } = span(input.samples.map((s) => s.timeMs));
+  const { startMs, endMs } = span(input.samples.map((s) => s.timeMs).concat(input.eriAtMs ?? []));
   const axis = timeAxisFor(endMs - startMs);
   const rows = decimateMinMax(input.samples, maxPoints, (s) => s.timeMs, (s) => s.remainingUah).map((s) => ({
     t: round(s.timeMs / axis.unitMs),
     c: round(s.remainingUah / UAH_PER_MAH),
     series: 'remaining charge',
   }));
-  const eri = `ERI (${round(input.eriUah / UAH_PER_MAH)} mAh)`;
+  const eri = input.eriUah === undefined ? undefined : `ERI (${round(input.eriUah / UAH_PER_MAH)} mAh)`;
+  const eriRaised = input.eriAtMs === undefined ? undefined : `ERI raised (${formatTimeMs(input.eriAtMs)})`;
   const eos = `EOS (${round(input.eosUah / UAH_PER_MAH)} mAh)`;
-  const domain = ['remaining charge', eri, eos];
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.blue, COLOUR.orange, COLOUR.vermillion]), sort: domain };
+  const domain = ['remaining charge', ...(eri ? [eri] : []), ...(eriRaised ? [eriRaised] : []), eos];
+  const range = [COLOUR.blue, ...(eri ? [COLOUR.orange] : []), ...(eriRaised ? [COLOUR.orange] : []), COLOUR.vermillion];
+  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, range), sort: domain };
+  const levels = [...(eri && input.eriUah !== undefined ? [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }] : []), { c: round(input.eosUah / UAH_PER_MAH), series: eos }];
 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -559,10 +563,19 @@ export async function batteryChartSvg(input: BatteryChartInput, options: ChartOp
         encoding: { x: timeEncoding(axis, startMs, endMs), y: { field: 'c', type: 'quantitative', title: 'Remaining charge (mAh)' }, color },
       },
       {
-        data: { values: [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }, { c: round(input.eosUah / UAH_PER_MAH), series: eos }] },
+        data: { values: levels },
         mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
         encoding: { y: { field: 'c', type: 'quantitative' }, color },
       },
+      ...(eriRaised && input.eriAtMs !== undefined
+        ? [
+            {
+              data: { values: [{ t: round(input.eriAtMs / axis.unitMs), series: eriRaised }] },
+              mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
+              encoding: { x: { field: 't', type: 'quantitative' as const }, color },
+            },
+          ]
+        : []),
     ],
   };
   return renderSvg(spec);

@@ -3,7 +3,7 @@
  *
  *   itpump report <dir> [--out DIR] [--scenario FILE]
  *   itpump fleet <scenario> --patients N [--workers K] [--shard I/M] [--out DIR] [--seed BASE]
- *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR]
+ *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR] [--replay I]
  *   itpump fleet merge <dirs...> --out DIR
  *
  * Bad input throws `InputError` (exit code 2, nothing written), as every other command. Results
@@ -13,14 +13,17 @@ import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { parseDurationMs, QuantityError } from '../../src/units.js';
-import { DEFAULT_VARIATION, YEAR_MS, type FleetVariation } from '../fleet/patient.js';
+import { DEFAULT_VARIATION, drawPatient, patientScenario, YEAR_MS, type FleetVariation } from '../fleet/patient.js';
 import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
 import { parseShard, runFleet } from '../fleet/runFleet.js';
 import { missingPatients } from '../fleet/aggregate.js';
-import { InputError, loadScenario } from '../scenario.js';
+import { writeOutputs } from '../outputs.js';
+import { runScenario } from '../runner.js';
+import { InputError, loadScenario, type Scenario } from '../scenario.js';
+import { formatSummary } from '../summary.js';
 import { readRunDir } from './runData.js';
-import { writeRunDataReport } from './runReport.js';
+import { writeRunDataReport, writeRunReport } from './runReport.js';
 
 function integerOption(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -68,6 +71,22 @@ interface FleetCliOptions {
   motorErrorSd?: number;
   stallsPerYear?: number;
   stallDuration?: number;
+  replay?: number;
+}
+
+/**
+ * One patient of a fleet as a full run: the scenario with that patient's drawn motor error and
+ * stalls, its seed, then the usual outputs and report. The run samples its trace as `itpump run`
+ * does, so with stroke-volume noise its figures can differ slightly from the fleet's (docs/fleet.md).
+ */
+async function replayPatient(scenario: Scenario, index: number, patients: number, baseSeed: number, variation: FleetVariation, out: string): Promise<void> {
+  if (index >= patients) throw new InputError(`--replay: ${index}: the fleet has patients 0 to ${patients - 1}`);
+  const seed = baseSeed + index;
+  const draw = drawPatient(scenario, seed, variation);
+  process.stdout.write(`patient ${index}: seed ${seed}, stroke-volume error ${draw.strokeVolumeErrorPpm / 10_000} %, ${draw.stallStartsMs.length} stall(s)\n`);
+  const result = runScenario(patientScenario(scenario, draw, variation), { seed });
+  const files = [...writeOutputs(result, out), ...(await writeRunReport(result, out))];
+  process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
 }
 
 export function registerReportCommands(program: Command): void {
@@ -99,6 +118,7 @@ export function registerReportCommands(program: Command): void {
     .option('--motor-error-sd <pct>', `spread of the per-patient stroke-volume error (default ${DEFAULT_VARIATION.motorErrorSdPpm / 10_000} %)`, percentPpm('--motor-error-sd'))
     .option('--stalls-per-year <r>', `motor-stall faults per patient-year (default ${DEFAULT_VARIATION.stallsPerYear})`, nonNegativeNumber('--stalls-per-year'))
     .option('--stall-duration <d>', 'how long each stall lasts (default 2 h)', durationOption('--stall-duration'))
+    .option('--replay <index>', 'run only patient INDEX, as the fleet varies it, and write its run outputs and report', integerOption('--replay', 0, 10_000_000))
     .enablePositionalOptions()
     .action(async (file: string, opts: FleetCliOptions) => {
       // Checked here rather than with requiredOption: commander checks a parent's required options
@@ -113,8 +133,12 @@ export function registerReportCommands(program: Command): void {
         stallDurationMs: opts.stallDuration ?? DEFAULT_VARIATION.stallDurationMs,
       };
       const name = basename(file, extname(file));
-      const out = opts.out ?? join('out', 'fleet', name, ...(shard ? [`shard-${shard.index}-of-${shard.count}`] : []));
       const baseSeed = opts.seed ?? scenario.seed;
+      if (opts.replay !== undefined) {
+        await replayPatient(scenario, opts.replay, patients, baseSeed, variation, opts.out ?? join('out', 'fleet', name, `patient-${opts.replay}`));
+        return;
+      }
+      const out = opts.out ?? join('out', 'fleet', name, ...(shard ? [`shard-${shard.index}-of-${shard.count}`] : []));
       process.stdout.write(
         `itpump fleet ${file} --patients ${patients} --seed ${baseSeed}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --workers ${opts.workers}\n` +
           `variation: ${JSON.stringify(variation)}\n`,

@@ -45,7 +45,8 @@ const settingsSchema = z
     seed: nonNegative,
     durationMs: nonNegative,
     pump: z.object({ lowReservoirNl: nonNegative, emptyReservoirNl: nonNegative, reservoirCapacityNl: nonNegative }).loose(),
-    battery: z.object({ eriUah: nonNegative, eosUah: nonNegative }).loose().optional(),
+    // A fixed ERI level (eriUah) or a lead time before end of service (eriLeadMs): either may be there.
+    battery: z.object({ eosUah: nonNegative, eriUah: nonNegative.optional() }).loose().optional(),
     drugLibrary: z.string().optional(),
   })
   .loose();

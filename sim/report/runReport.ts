@@ -163,12 +163,23 @@ async function batterySection(data: RunData, charts: Chart[]): Promise<ReportSec
   if (data.battery === undefined || data.battery.length === 0 || levels === undefined) {
     return { heading: 'Battery', paragraphs: ['This run recorded no battery series (the trace has no battery_remaining_uah column).'] };
   }
-  const svg = await batteryChartSvg({ samples: data.battery, eriUah: levels.eriUah, eosUah: levels.eosUah });
+  const eriRaised = data.events.find((e) => (e.type === 'alarmRaised' && e.code === 'batteryEri') || (e.type === 'battery' && e.level === 'eri'));
+  const svg = await batteryChartSvg({
+    samples: data.battery,
+    eosUah: levels.eosUah,
+    ...(levels.eriUah === undefined ? {} : { eriUah: levels.eriUah }),
+    ...(eriRaised === undefined ? {} : { eriAtMs: eriRaised.atMs }),
+  });
   charts.push({ file: 'battery.svg', svg });
   const last = data.battery[data.battery.length - 1]!;
+  const mAh = (uah: number) => `${(uah / 1000).toFixed(1)} mAh`;
   return {
     heading: 'Battery',
-    paragraphs: [`Remaining charge at the end: ${(last.remainingUah / 1000).toFixed(1)} mAh (ERI at ${levels.eriUah / 1000} mAh, EOS at ${levels.eosUah / 1000} mAh).`],
+    paragraphs: [
+      `Remaining charge at the end: ${mAh(last.remainingUah)}; end of service at ${mAh(levels.eosUah)}` +
+        (levels.eriUah === undefined ? '' : `, ERI at ${mAh(levels.eriUah)}`) +
+        (eriRaised === undefined ? '; the elective replacement indicator was not raised.' : `; the elective replacement indicator was raised at ${formatTimeMs(eriRaised.atMs)}.`),
+    ],
     figures: [{ svg, caption: 'Remaining battery charge with the elective replacement indicator and end of service levels.' }],
   };
 }

@@ -91,8 +91,14 @@ export interface BatterySample {
 
 export interface BatteryChartInput {
   samples: readonly BatterySample[];
-  /** Remaining charge at which the elective replacement indicator (ERI) is raised. */
-  eriUah: number;
+  /**
+   * Remaining charge at which the elective replacement indicator (ERI) is raised, for a gauge
+   * with a fixed ERI level. A gauge that projects ERI from the drain (a lead time before end of
+   * service) has no fixed level: give `eriAtMs` instead, or both.
+   */
+  eriUah?: number;
+  /** When the ERI was raised in this run, drawn as a vertical marker. */
+  eriAtMs?: number;
   /** Remaining charge at which the end of service (EOS) is reached. */
   eosUah: number;
 }

@@ -18,8 +18,7 @@ import { runScenario } from '../../sim/runner.js';
 import { InputError, parseScenario } from '../../sim/scenario.js';
 
 /** Six days of one small fill: most patients reach the low-reservoir alarm, stalls are frequent. */
-const SCENARIO = parseScenario(
-  `
+const SCENARIO_TEXT = `
 name: fleet-test
 seed: 500
 duration: 6d
@@ -28,9 +27,8 @@ initialFill: { volume: 4 mL, mixture: [{ drug: morphine, concentration: 2 mg/mL 
 prescription: { mode: continuous, dose: 1 mg/day }
 ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 3 h, maxPer24h: 4 }
 demand: { episodesPerDay: 2, pressesPerEpisode: [1, 4] }
-`,
-  'fleet-test.yaml',
-);
+`;
+const SCENARIO = parseScenario(SCENARIO_TEXT, 'fleet-test.yaml');
 const VARIATION: FleetVariation = { motorErrorSdPpm: 30_000, stallsPerYear: 20, stallDurationMs: 2 * 3_600_000 };
 const PATIENTS = 16;
 const options: FleetOptions = { scenario: SCENARIO, patients: PATIENTS, variation: VARIATION };
@@ -135,6 +133,23 @@ describe('fleet.json', () => {
 });
 
 describe('itpump fleet', () => {
+  it('--replay I writes patient I\'s own run, as the fleet varied it, with its report', async () => {
+    const file = join(root, 'fleet-test.yaml');
+    writeFileSync(file, SCENARIO_TEXT);
+    const out = join(root, 'replay-3');
+    const program = new Command('itpump').exitOverride();
+    registerReportCommands(program);
+    const variationArgs = ['--motor-error-sd', '3 %', '--stalls-per-year', '20', '--stall-duration', '2 h'];
+    await program.parseAsync(['fleet', file, '--patients', String(PATIENTS), '--replay', '3', ...variationArgs, '--out', out], { from: 'user' });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const patient = runPatient(SCENARIO, 3, 503, { variation: VARIATION, drugs: ['morphine', 'clonidine'] });
+    expect(summary.seed).toBe(503);
+    expect(summary.settings.motor.strokeVolumeErrorPpm).toBe(patient.strokeVolumeErrorPpm);
+    expect(summary.presses.requested).toBe(patient.pressesRequested);
+    expect(summary.presses.deniedByReason).toEqual(patient.deniedByReason);
+    expect(readdirSync(out)).toContain('report.html');
+  });
+
   it('needs --patients and a well-formed --shard, and writes nothing without them', async () => {
     const file = join(root, 'fleet-test.json');
     writeFileSync(file, JSON.stringify({ name: 'x', duration: '1d', initialFill: { volume: '4 mL', mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }] }, prescription: { mode: 'continuous', dose: '1 mg/day' } }));

@@ -160,6 +160,13 @@ describe('charts', () => {
     expectChart(svg, ['Battery', 'Remaining charge (mAh)', 'Time since start of run (days)', 'remaining charge', 'ERI (600 mAh)', 'EOS (300 mAh)']);
   });
 
+  it('battery: a gauge that projects ERI from the drain gets a marker when ERI was raised, no ERI level', async () => {
+    const samples = Array.from({ length: 100 }, (_, i) => ({ timeMs: i * DAY_MS, remainingUah: 1_500_000 - i * 5_000 }));
+    const svg = await batteryChartSvg({ samples, eriAtMs: 60 * DAY_MS, eosUah: 50_000 });
+    expectChart(svg, ['Battery', 'remaining charge', 'ERI raised (60d 00:00:00)', 'EOS (50 mAh)']);
+    expect(svg).not.toMatch(/>ERI \([0-9.]+ mAh\)</);
+  });
+
   it('trumpet: Ep(max) and Ep(min) against the observation window, with the mean error', async () => {
     const svg = await trumpetChartSvg(trumpetResult());
     expectChart(svg, ['Trumpet curve (IEC 60601-2-24 method)', 'Observation window P (min)', 'Flow error (%)', 'Ep(max)', 'Ep(min)']);

@@ -90,7 +90,7 @@ describe('writeRunReport', () => {
     const dir = join(root, 'with-battery');
     const files = await writeRunReport({ ...result, battery } as RunResult, dir);
     expect(files.map((f) => f.slice(dir.length + 1))).toContain('battery.svg');
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Remaining charge at the end: 1998.4 mAh');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Remaining charge at the end: 1998.4 mAh; end of service at ');
   });
 });
 
