@@ -66,8 +66,12 @@ export const ackTimeoutMs = 200;
 export const retransmitsMax = 5;
 /** Each side sends a HEARTBEAT when it has sent nothing else for this long. */
 export const heartbeatIntervalMs = 1_000;
-/** A side that has received no valid frame for this long declares the link lost. */
-export const linkLostMs = 3_000;
+/**
+ * A side that has received no valid frame for this long declares the link lost. Two heartbeats in
+ * a row may be lost: the third comes 3 × heartbeatIntervalMs after the last frame received, plus
+ * its wire time, and must still arrive in time (3000 ms would tie with it, and any line delay lose).
+ */
+export const linkLostMs = 3_500;
 /** While connecting, the host sends HELLO this often. */
 export const helloIntervalMs = 500;
 /** The host reports an unanswered handshake (wrong port, wrong baud rate, no rig) after this long. */

@@ -40,7 +40,12 @@ const wireMs = (bytes: number, baud: number) => (bytes * bitsPerByteOnWire * 100
 
 describe('protocol constants', () => {
   it('a heartbeat can be lost twice in a row without the link being declared lost', () => {
-    expect(2 * heartbeatIntervalMs).toBeLessThan(linkLostMs);
+    // After the last frame received, heartbeats leave at 1, 2 and 3 heartbeat intervals; the first
+    // two are lost, the third must arrive (wire time at the slowest rate, plus the peer's answer
+    // budget as scheduling slack) before the silence window closes.
+    const heartbeatWireBytesMax = 2 * (frameBytesMin + payloadBytes('heartbeat')) + 2;
+    const thirdArrivesMs = 3 * heartbeatIntervalMs + wireMs(heartbeatWireBytesMax, baudRateMin) + rigAnswerMsMax;
+    expect(thirdArrivesMs).toBeLessThan(linkLostMs);
   });
 
   it('all retransmits of one frame are over before silence would be declared', () => {
