@@ -66,7 +66,7 @@ export function serialOpenError(path: string, baudRate: number, error: unknown):
   if (/no such file|ENOENT|does not exist/i.test(text)) {
     return new SerialRigError('portMissing', `serial port ${path} does not exist. ${findPortHint}`, cause);
   }
-  if (/cannot lock port|resource temporarily unavailable|EBUSY|device or resource busy/i.test(text)) {
+  if (/cannot lock port|port is locked|resource temporarily unavailable|EBUSY|device or resource busy/i.test(text)) {
     return new SerialRigError(
       'portInUse',
       `serial port ${path} is in use by another program (it could not be locked). Close the other program (another itpump, screen, minicom, a serial monitor) and try again.`,

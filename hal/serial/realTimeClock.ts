@@ -20,7 +20,6 @@
  *
  * This module knows nothing of serial ports, the protocol or the controller.
  */
-import { performance } from 'node:perf_hooks';
 import type { ClockEvent, ClockPort } from '../clock.js';
 import { SerialRigError } from './errors.js';
 
@@ -42,7 +41,7 @@ export interface RealTimeClockOptions {
   timeScale?: number;
   /** The RTC at start, ms since 1970 UTC. Default: the host's wall clock. */
   rtcStartMs?: number;
-  /** The real-time source in ms (default `performance.now`); tests may inject one. */
+  /** The real-time source in ms (default the global `performance.now`, read at each call so fake timers apply). */
   nowMs?: () => number;
 }
 

@@ -167,13 +167,20 @@ export class SerialRig {
     return this.session.linkUp;
   }
 
+  /** Stop the motor and latch it until the next session (operator abort). False without a session. */
+  emergencyStop(): boolean {
+    let sent = false;
+    this.flushAfter(() => (sent = this.session.emergencyStop()));
+    return sent;
+  }
+
   /**
    * Stop: optionally an emergency stop first (the motor halts and latches until the next session),
    * then close the port and cancel every timer.
    */
   async close(options: { emergencyStop?: boolean } = {}): Promise<void> {
     if (this.closed) return;
-    if (options.emergencyStop && this.session.emergencyStop()) this.flush();
+    if (options.emergencyStop) this.emergencyStop();
     this.closed = true;
     this.alarm?.cancel();
     this.reopenTimer?.cancel();

@@ -156,6 +156,7 @@ export class RigCore {
   private outbound: Transit[] = [];
   private lastStrokeMs = Number.NEGATIVE_INFINITY;
   private pressId = 0;
+  private statusKey = '';
 
   // --- The truth, for tests and the status line ----------------------------------------------------
   /** Strokes the motor mechanically completed, all batches, all boots. */
@@ -264,6 +265,7 @@ export class RigCore {
     this.inbound = [];
     this.outbound = [];
     this.link = new RigLink({ startMs: realMs, status: this.status() });
+    this.statusKey = '';
     this.log(`reset (boot id ${this.bootId})${b !== undefined ? `: batch ${b.batchId} interrupted after ${b.done} of ${b.count} strokes` : ''}`);
   }
 
@@ -356,8 +358,17 @@ export class RigCore {
 
   private deliverToLink(bytes: Uint8Array): void {
     // The HELLO_ACK a HELLO may trigger inside receiveBytes reports the record as of now.
-    this.link.setStatus(this.status());
+    this.syncStatus();
     this.link.receiveBytes(bytes, this.nowRealMs);
+  }
+
+  /** Hand the link what HELLO_ACK must report, when it changed (the link validates each one). */
+  private syncStatus(): void {
+    const r = this.record;
+    const key = `${this.bootId}/${r.batchId}/${r.strokesDone}/${r.state}/${this.estop ?? ''}`;
+    if (key === this.statusKey) return;
+    this.statusKey = key;
+    this.link.setStatus(this.status());
   }
 
   /**
@@ -378,7 +389,7 @@ export class RigCore {
     }
     const o = this.options;
     if (o.stallForMs !== undefined && this.jammedSinceMs !== undefined && nowMs >= this.jammedSinceMs + o.stallForMs) this.jammedSinceMs = undefined;
-    this.link.setStatus(this.status());
+    this.syncStatus();
   }
 
   /** The running batch's strokes due by rig time `untilMs`. */
