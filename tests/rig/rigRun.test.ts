@@ -14,7 +14,7 @@ import { HOUR_MS, MINUTE_MS } from '../../src/units.js';
 import { finishVirtualRun, smallScenario, startVirtualRun } from './virtualRig.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 8);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 6);
 
 const withBolus = `
 timeline:
