@@ -42,5 +42,7 @@ process.stdout.write(
     /** From the first patient finished to the last: the rate without worker start-up. */
     steadyMs: firstDoneMs === undefined ? wallMs : performance.now() - firstDoneMs,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    /** CPU time of the whole process, all threads. */
+    cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
   }) + '\n',
 );

@@ -53,16 +53,24 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Median wall time (ms) of `reps` calls after one warm-up call. */
-function timeIt(reps: number, run: () => void): { medianMs: number; samplesMs: number[] } {
+/**
+ * Median wall time (ms) of `reps` calls after one warm-up call, and the median CPU time the
+ * process spent meanwhile (user + system, all threads: V8's GC helpers included). On a shared
+ * machine the CPU time is the steadier figure: other processes lengthen wall time, not CPU time.
+ */
+function timeIt(reps: number, run: () => void): { medianMs: number; medianCpuMs: number; samplesMs: number[] } {
   run();
   const samplesMs: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const cpu = process.cpuUsage();
     const started = performance.now();
     run();
     samplesMs.push(performance.now() - started);
+    const used = process.cpuUsage(cpu);
+    cpuMs.push((used.user + used.system) / 1000);
   }
-  return { medianMs: median(samplesMs), samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10) };
+  return { medianMs: median(samplesMs), medianCpuMs: round(median(cpuMs)), samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10) };
 }
 
 const round = (x: number, places = 1) => Math.round(x * 10 ** places) / 10 ** places;
@@ -96,6 +104,7 @@ function scenarioTimings() {
       controllerEvents: events,
       withHourlyTraceMs: round(perYear(withTrace.medianMs)),
       withoutTraceMs: round(perYear(bare.medianMs)),
+      withoutTraceCpuMs: round(perYear(bare.medianCpuMs)),
       samplesWithTraceMs: withTrace.samplesMs,
       samplesWithoutTraceMs: bare.samplesMs,
     },
@@ -104,6 +113,7 @@ function scenarioTimings() {
       withoutTraceMs: round(perYear(x10.medianMs)),
       withHourlyTraceMs: round(perYear(x10Trace.medianMs)),
       ratioWithoutTrace: round(x10.medianMs / bare.medianMs, 3),
+      cpuRatioWithoutTrace: round(x10.medianCpuMs / bare.medianCpuMs, 3),
       ratioWithHourlyTrace: round(x10Trace.medianMs / withTrace.medianMs, 3),
     },
   };
@@ -148,16 +158,57 @@ function throughput() {
     for (const e of sent) a.send(e);
   });
   const us = (ms: number) => round((1000 * ms) / events, 2);
+  const split = splitOfControllerTime(scenario);
   return {
+    /** Where a controller event's time goes (instrumented run; medians over the repetitions). */
+    usPerEventSplit: Object.fromEntries(Object.entries(split).map(([k, ms]) => [k, us(ms)])),
     events,
     controllerUsPerEvent: us(whole.medianMs),
+    controllerCpuUsPerEvent: us(whole.medianCpuMs),
+    bareXstateCpuUsPerEvent: us(bare.medianCpuMs),
     pumpMachineAloneUsPerEvent: us(machineOnly.medianMs),
     bareXstateUsPerEvent: us(bare.medianMs),
     controllerEventsPerS: Math.round((1000 * events) / whole.medianMs),
     bareXstateEventsPerS: Math.round((1000 * events) / bare.medianMs),
     ratioToBareXstate: round(bare.medianMs / whole.medianMs, 4),
+    cpuRatioToBareXstate: round(bare.medianCpuMs / whole.medianCpuMs, 4),
     pumpMachineRatioToBareXstate: round(bare.medianMs / machineOnly.medianMs, 4),
   };
+}
+
+/**
+ * One year's run with the controller's steps timed: the statechart (`actor.send`), the write-ahead
+ * of state records and log records to non-volatile memory (`saveRecords`, `appendLog`), and the
+ * rest (effects, wake arming, the simulated drivers and virtual clock). Private methods are
+ * wrapped at run time on the instance, as a profiler would; nothing in src/ changes.
+ */
+function splitOfControllerTime(scenario: Scenario): Record<'total' | 'statechart' | 'stateRecords' | 'logRecords' | 'rest', number> {
+  const samples: Record<'total' | 'statechart' | 'stateRecords' | 'logRecords' | 'rest', number>[] = [];
+  for (let rep = 0; rep <= REPS; rep++) {
+    const sim = new Simulation(scenario, scenario.seed);
+    const controller = sim.controller as unknown as Record<string, (...args: unknown[]) => unknown> & { actor: Record<string, (...args: unknown[]) => unknown> };
+    const spent = { statechart: 0, stateRecords: 0, logRecords: 0 };
+    const wrap = (target: Record<string, (...args: unknown[]) => unknown>, method: string, key: keyof typeof spent) => {
+      const original = target[method]!.bind(target);
+      target[method] = (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return original(...args);
+        } finally {
+          spent[key] += performance.now() - started;
+        }
+      };
+    };
+    wrap(controller.actor, 'send', 'statechart');
+    wrap(controller, 'saveRecords', 'stateRecords');
+    wrap(controller, 'appendLog', 'logRecords');
+    const started = performance.now();
+    sim.run({ traceEveryMs: scenario.duration });
+    const total = performance.now() - started;
+    if (rep > 0) samples.push({ total, ...spent, rest: total - spent.statechart - spent.stateRecords - spent.logRecords });
+  }
+  const keys = ['total', 'statechart', 'stateRecords', 'logRecords', 'rest'] as const;
+  return Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])) as Record<(typeof keys)[number], number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,6 +221,7 @@ interface ChildResult {
   wallMs: number;
   steadyMs: number;
   maxRssBytes: number;
+  cpuMs: number;
 }
 
 function fleetChild(args: { scenario: string; patients: number; workers: number; durationDays?: number }): ChildResult {
@@ -191,6 +243,8 @@ function fleetTimings() {
       /** Without worker start-up: from the first patient done to the last. */
       steadyPatientYearsPerS: r.patients > 1 ? round(((r.patients - 1) * years) / r.patients / (r.steadyMs / 1000), 3) : null,
       maxRssMiB: round(r.maxRssBytes / 2 ** 20),
+      /** CPU seconds of the whole process (workers, main thread, start-up) per patient-year. */
+      cpuSPerPatientYear: round(r.cpuMs / 1000 / years, 3),
     };
   });
   const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
@@ -201,7 +255,12 @@ function fleetTimings() {
     steadySpeedUp: one.steadyPatientYearsPerS && two.steadyPatientYearsPerS ? round(two.steadyPatientYearsPerS / one.steadyPatientYearsPerS, 2) : null,
     tenThousandPatientYearsTwoWorkersS:
       tenThousand === undefined
-        ? { extrapolated: true, seconds: round(10_000 / two.patientYearsPerS) }
+        ? {
+            extrapolated: true,
+            seconds: round(10_000 / two.patientYearsPerS),
+            /** On an otherwise idle 2-core machine: two workers each doing a core's worth. */
+            idleMachineSeconds: round((10_000 * two.cpuSPerPatientYear) / 2),
+          }
         : { extrapolated: false, seconds: round((tenThousand.wallMs / 1000) * (10_000 / (tenThousand.simulatedMs / YEAR_MS))), patientYears: round(tenThousand.simulatedMs / YEAR_MS), maxRssMiB: round(tenThousand.maxRssBytes / 2 ** 20) },
   };
 }
@@ -231,6 +290,18 @@ async function rigRoundTrip(): Promise<unknown> {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The rig bench's result in one short cell: its median and tail if it has them, else why not. */
+function describeRig(rig: unknown): string {
+  const r = (rig ?? {}) as Record<string, unknown>;
+  if (typeof r.skipped === 'string') return `skipped: ${r.skipped}`;
+  if (typeof r.medianMs === 'number') {
+    const p99 = typeof r.p99Ms === 'number' ? `, p99 ${r.p99Ms} ms` : '';
+    const n = typeof r.samples === 'number' ? ` (${r.samples} round trips)` : '';
+    return `median ${r.medianMs} ms${p99}${n}`;
+  }
+  return JSON.stringify(rig).slice(0, 80);
+}
 
 function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
@@ -262,9 +333,11 @@ async function main(): Promise<void> {
     memory: rss,
     rigRoundTrip: rig,
     targets: {
-      patientYearMs: { target: `≤ ${TARGETS.patientYearMs}`, measured: timings.patientYear.withoutTraceMs, status: verdict(timings.patientYear.withoutTraceMs <= TARGETS.patientYearMs) },
-      basalX10Ratio: { target: `≤ ${TARGETS.basalX10Ratio}`, measured: timings.basalX10.ratioWithoutTrace, status: verdict(timings.basalX10.ratioWithoutTrace <= TARGETS.basalX10Ratio) },
-      controllerVsBareXstate: { target: `≥ ${TARGETS.controllerVsBareXstate}`, measured: events.ratioToBareXstate, status: verdict(events.ratioToBareXstate >= TARGETS.controllerVsBareXstate) },
+      // Single-threaded measures are judged on CPU time, which other processes on a shared machine
+      // do not inflate (docs/performance.md); the wall-clock figures are recorded beside them.
+      patientYearMs: { target: `≤ ${TARGETS.patientYearMs}`, measured: timings.patientYear.withoutTraceCpuMs, wall: timings.patientYear.withoutTraceMs, status: verdict(timings.patientYear.withoutTraceCpuMs <= TARGETS.patientYearMs) },
+      basalX10Ratio: { target: `≤ ${TARGETS.basalX10Ratio}`, measured: timings.basalX10.cpuRatioWithoutTrace, wall: timings.basalX10.ratioWithoutTrace, status: verdict(timings.basalX10.cpuRatioWithoutTrace <= TARGETS.basalX10Ratio) },
+      controllerVsBareXstate: { target: `≥ ${TARGETS.controllerVsBareXstate}`, measured: events.cpuRatioToBareXstate, wall: events.ratioToBareXstate, status: verdict(events.cpuRatioToBareXstate >= TARGETS.controllerVsBareXstate) },
       tenThousandPatientYearsS: {
         target: `≤ ${TARGETS.tenThousandPatientYearsS}`,
         measured: fleet.tenThousandPatientYearsTwoWorkersS.seconds,
@@ -282,17 +355,23 @@ async function main(): Promise<void> {
   const t = results.targets;
   const rows: [string, string, string, string][] = [
     ['Default six-month scenario (itpump run)', `${round(timings.defaultSixMonths.medianMs)} ms`, '"well under 1 s"', verdict(timings.defaultSixMonths.medianMs < 1000)],
-    ['Patient-year with demand, controller + drivers', `${timings.patientYear.withoutTraceMs} ms (${timings.patientYear.controllerEvents} events)`, t.patientYearMs.target + ' ms', t.patientYearMs.status],
+    ['Patient-year with demand, controller + drivers', `CPU ${timings.patientYear.withoutTraceCpuMs} ms (wall ${timings.patientYear.withoutTraceMs}; ${timings.patientYear.controllerEvents} events)`, t.patientYearMs.target + ' ms', t.patientYearMs.status],
     ['Patient-year with demand, with hourly trace', `${timings.patientYear.withHourlyTraceMs} ms`, '', ''],
-    ['Basal ×10: time ratio', `${timings.basalX10.ratioWithoutTrace} (${timings.basalX10.controllerEvents} events)`, t.basalX10Ratio.target, t.basalX10Ratio.status],
-    ['Controller µs per event / bare XState', `${events.controllerUsPerEvent} / ${events.bareXstateUsPerEvent} µs`, '', ''],
+    ['Basal ×10: time ratio', `CPU ${timings.basalX10.cpuRatioWithoutTrace} (wall ${timings.basalX10.ratioWithoutTrace}; ${timings.basalX10.controllerEvents} events)`, t.basalX10Ratio.target, t.basalX10Ratio.status],
+    ['Controller µs per event / bare XState', `${events.controllerUsPerEvent} / ${events.bareXstateUsPerEvent} µs (CPU ${events.controllerCpuUsPerEvent} / ${events.bareXstateCpuUsPerEvent})`, '', ''],
     ['Statechart alone (replayed events)', `${events.pumpMachineAloneUsPerEvent} µs per event`, '', ''],
-    ['Controller throughput ÷ bare XState', `${events.ratioToBareXstate}`, t.controllerVsBareXstate.target, t.controllerVsBareXstate.status],
-    ...fleet.runs.map((r): [string, string, string, string] => [`Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`, `${r.wallS} s, ${r.patientYearsPerS} patient-years/s`, '', '']),
+    [
+      'Per event: statechart / state records / log / rest',
+      `${events.usPerEventSplit.statechart} / ${events.usPerEventSplit.stateRecords} / ${events.usPerEventSplit.logRecords} / ${events.usPerEventSplit.rest} µs`,
+      '',
+      '',
+    ],
+    ['Controller throughput ÷ bare XState', `CPU ${events.cpuRatioToBareXstate} (wall ${events.ratioToBareXstate})`, t.controllerVsBareXstate.target, t.controllerVsBareXstate.status],
+    ...fleet.runs.map((r): [string, string, string, string] => [`Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`, `${r.wallS} s, ${r.patientYearsPerS} patient-years/s, ${r.cpuSPerPatientYear} CPU s each`, '', '']),
     ['Fleet speed-up, 2 workers over 1', `${fleet.speedUp}`, t.twoWorkerSpeedUp.target, t.twoWorkerSpeedUp.status],
-    [`10,000 patient-years, 2 workers${fleet.tenThousandPatientYearsTwoWorkersS.extrapolated ? ' (extrapolated)' : ''}`, `${fleet.tenThousandPatientYearsTwoWorkersS.seconds} s`, t.tenThousandPatientYearsS.target + ' s', t.tenThousandPatientYearsS.status],
+    [`10,000 patient-years, 2 workers${fleet.tenThousandPatientYearsTwoWorkersS.extrapolated ? ' (extrapolated)' : ''}`, `${fleet.tenThousandPatientYearsTwoWorkersS.seconds} s` + ('idleMachineSeconds' in fleet.tenThousandPatientYearsTwoWorkersS ? ` (idle machine: ${fleet.tenThousandPatientYearsTwoWorkersS.idleMachineSeconds} s)` : ''), t.tenThousandPatientYearsS.target + ' s', t.tenThousandPatientYearsS.status],
     ...rss.map((m): [string, string, string, string] => [`Peak RSS, ${m.patients} patients (2 workers)`, `${m.maxRssMiB} MiB`, t.peakRssMiB.target + ' MiB', verdict(m.maxRssMiB * 2 ** 20 < TARGETS.peakRssBytes)]),
-    ['Rig round trip', JSON.stringify(rig), '', ''],
+    ['Rig round trip (bench/rig-roundtrip.ts)', describeRig(rig), '', ''],
   ];
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['Measure', 'Value', 'Target', 'Status'][c]!.length));
   const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
