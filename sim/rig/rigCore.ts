@@ -503,11 +503,12 @@ export class RigCore {
           this.queueReport(known.report); // a repeat: the same answer, never a second run
           return;
         }
+        // The order of docs/protocol.md §6.8.
         const problem =
-          this.estop !== undefined
-            ? 'emergency stop engaged'
-            : this.running !== undefined
-              ? `batch ${this.running.batchId} is running`
+          this.running !== undefined
+            ? `batch ${this.running.batchId} is running`
+            : this.estop !== undefined
+              ? 'emergency stop engaged'
               : m.count > this.options.strokesPerBatchMax
                 ? `count ${m.count} over ${this.options.strokesPerBatchMax}`
                 : undefined;
