@@ -30,7 +30,6 @@ import {
 import { AnalysisInputError } from '../analysis/inputError.js';
 import { trumpetTable } from '../analysis/trumpet.js';
 import { writeOutputs } from '../outputs.js';
-import { trumpetChartSvg } from '../report/charts.js';
 import { InputError, loadScenario, type Scenario } from '../scenario.js';
 import { formatSummary } from '../summary.js';
 import { baudRateDefault, linkLostMs } from '../../src/protocol/index.js';
@@ -438,7 +437,8 @@ export function registerRigCommands(program: Command): void {
             'balance.csv': balanceCsv(run.balance),
             'trumpet.txt': table,
             'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
-            'trumpet.svg': await trumpetChartSvg(trumpet, { title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)` }),
+            // vega loads only here, so the other commands start fast.
+            'trumpet.svg': await (await import('../report/charts.js')).trumpetChartSvg(trumpet, { title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)` }),
           };
           for (const [name, text] of Object.entries(extra)) {
             writeFileSync(join(opts.out, name), text);
