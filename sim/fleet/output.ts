@@ -148,7 +148,7 @@ const fleetFileSchema = z.object({
     patients: int.positive(),
     durationMs: int.positive(),
     sampleEveryMs: int.positive(),
-    variation: z.object({ motorErrorSdPpm: z.number().nonnegative(), stallsPerYear: z.number().nonnegative(), stallDurationMs: int.positive() }),
+    variation: z.object({ motorErrorSdPpm: z.number().nonnegative(), stallsPerYear: z.number().nonnegative(), stallDurationMs: int.positive(), clinicResponseMs: int.nonnegative() }),
     drugs: z.array(z.object({ drug: z.string(), dailyDoseNgHardMax: int.positive() })),
   }),
   coverage: z.array(z.tuple([nonNegative, nonNegative])),
@@ -335,7 +335,8 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
       heading: 'Patient variation',
       paragraphs: [
         `Per patient: systematic stroke-volume error ~ normal(scenario value, ${v.motorErrorSdPpm / 10_000} %); ` +
-          `motor stalls at ${v.stallsPerYear} per patient-year lasting ${formatDurationMs(v.stallDurationMs)}; demand and noise from the seed.`,
+          `motor stalls at ${v.stallsPerYear} per patient-year lasting ${formatDurationMs(v.stallDurationMs)}, alarms cleared at the clinic ${formatDurationMs(v.clinicResponseMs)} after each; ` +
+          'demand and noise from the seed.',
       ],
       figures: pick(['strokeVolumeError']),
     },

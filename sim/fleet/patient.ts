@@ -8,7 +8,13 @@
  * - the patient's systematic stroke-volume error, drawn once from a normal distribution around the
  *   scenario's value (`motorErrorSdPpm`), so the fleet has pumps that over- and under-infuse;
  * - motor-stall faults: Poisson arrivals at `stallsPerYear`, each lasting `stallDurationMs`,
- *   added to the timeline as `motorStall` events.
+ *   added to the timeline as `motorStall` events, each followed `clinicResponseMs` after it ends
+ *   by a clinician clearing the alarms (the patient goes to the clinic). Without that visit a
+ *   latched critical alarm would repeat every 10 minutes for the rest of the run: unrealistic,
+ *   and 144 extra controller events a day that would dominate the fleet's run time. The default
+ *   response is two days because the pump refuses the clear until it has seen the motor work
+ *   again, which it learns at the end of its first good batch: at the safe minimum rate that
+ *   batch can run a day.
  * Each draw uses its own PRNG stream forked from the seed, so the runner's own draws are untouched
  * and a patient with no variation runs exactly as `itpump run --seed S` does.
  *
@@ -31,6 +37,8 @@ export interface FleetVariation {
   stallsPerYear: number;
   /** How long each injected stall lasts. */
   stallDurationMs: number;
+  /** From the end of a stall to the clinician clearing the alarms. */
+  clinicResponseMs: number;
 }
 
 /**
@@ -38,7 +46,7 @@ export interface FleetVariation {
  * (the order of the per-refill mean error measured for the SynchroMed II, +2.5 %, Wesemann 2014 via
  * domain.md S2; the spread itself is UNCONFIRMED), and a rare intermittent stall (UNCONFIRMED rate).
  */
-export const DEFAULT_VARIATION: FleetVariation = { motorErrorSdPpm: 25_000, stallsPerYear: 0.1, stallDurationMs: 2 * HOUR_MS };
+export const DEFAULT_VARIATION: FleetVariation = { motorErrorSdPpm: 25_000, stallsPerYear: 0.1, stallDurationMs: 2 * HOUR_MS, clinicResponseMs: 2 * DAY_MS };
 
 export const YEAR_MS = 365 * DAY_MS;
 
@@ -68,7 +76,10 @@ export function drawPatient(scenario: Scenario, seed: number, variation: FleetVa
 
 /** The scenario as this patient lives it: its motor error, its stalls in the timeline. */
 export function patientScenario(scenario: Scenario, draw: PatientDraw, variation: FleetVariation): Scenario {
-  const stalls: TimelineEvent[] = draw.stallStartsMs.map((at) => ({ at, motorStall: { for: variation.stallDurationMs } }) as TimelineEvent);
+  const stalls: TimelineEvent[] = draw.stallStartsMs.flatMap((at) => [
+    { at, motorStall: { for: variation.stallDurationMs } } as TimelineEvent,
+    { at: at + variation.stallDurationMs + variation.clinicResponseMs, clearAlarms: {} } as TimelineEvent,
+  ]);
   const timeline = stalls.length === 0 ? scenario.timeline : [...scenario.timeline, ...stalls].sort((a, b) => a.at - b.at);
   return { ...scenario, motor: { ...scenario.motor, strokeVolumeError: draw.strokeVolumeErrorPpm }, timeline };
 }

@@ -104,8 +104,8 @@ function validate(options: FleetOptions): void {
   const base = options.baseSeed ?? options.scenario.seed;
   if (!Number.isSafeInteger(base) || base < 0 || base + patients - 1 > 2 ** 31 - 1) throw new InputError(`--seed: ${base}: seeds ${base} to ${base + patients - 1} must lie within 0 to 2147483647`);
   const v = options.variation;
-  if (v && (!(v.motorErrorSdPpm >= 0) || !(v.stallsPerYear >= 0) || !Number.isSafeInteger(v.stallDurationMs) || v.stallDurationMs < 1)) {
-    throw new InputError(`variation: ${JSON.stringify(v)}: the spread and stall rate must be ≥ 0 and the stall duration at least 1 ms`);
+  if (v && (!(v.motorErrorSdPpm >= 0) || !(v.stallsPerYear >= 0) || !Number.isSafeInteger(v.stallDurationMs) || v.stallDurationMs < 1 || !Number.isSafeInteger(v.clinicResponseMs) || v.clinicResponseMs < 0)) {
+    throw new InputError(`variation: ${JSON.stringify(v)}: the spread, stall rate and clinic response must be ≥ 0 and the stall duration at least 1 ms`);
   }
 }
 

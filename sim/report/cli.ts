@@ -3,7 +3,8 @@
  *
  *   itpump report <dir> [--out DIR] [--scenario FILE]
  *   itpump fleet <scenario> --patients N [--workers K] [--shard I/M] [--out DIR] [--seed BASE]
- *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR] [--replay I]
+ *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR] [--clinic-after DUR]
+ *                [--replay I]
  *   itpump fleet merge <dirs...> --out DIR
  *
  * Bad input throws `InputError` (exit code 2, nothing written), as every other command. Results
@@ -71,6 +72,7 @@ interface FleetCliOptions {
   motorErrorSd?: number;
   stallsPerYear?: number;
   stallDuration?: number;
+  clinicAfter?: number;
   replay?: number;
 }
 
@@ -118,6 +120,7 @@ export function registerReportCommands(program: Command): void {
     .option('--motor-error-sd <pct>', `spread of the per-patient stroke-volume error (default ${DEFAULT_VARIATION.motorErrorSdPpm / 10_000} %)`, percentPpm('--motor-error-sd'))
     .option('--stalls-per-year <r>', `motor-stall faults per patient-year (default ${DEFAULT_VARIATION.stallsPerYear})`, nonNegativeNumber('--stalls-per-year'))
     .option('--stall-duration <d>', 'how long each stall lasts (default 2 h)', durationOption('--stall-duration'))
+    .option('--clinic-after <d>', 'from the end of a stall to the clinician clearing the alarms (default 2 d)', durationOption('--clinic-after'))
     .option('--replay <index>', 'run only patient INDEX, as the fleet varies it, and write its run outputs and report', integerOption('--replay', 0, 10_000_000))
     .enablePositionalOptions()
     .action(async (file: string, opts: FleetCliOptions) => {
@@ -131,6 +134,7 @@ export function registerReportCommands(program: Command): void {
         motorErrorSdPpm: opts.motorErrorSd ?? DEFAULT_VARIATION.motorErrorSdPpm,
         stallsPerYear: opts.stallsPerYear ?? DEFAULT_VARIATION.stallsPerYear,
         stallDurationMs: opts.stallDuration ?? DEFAULT_VARIATION.stallDurationMs,
+        clinicResponseMs: opts.clinicAfter ?? DEFAULT_VARIATION.clinicResponseMs,
       };
       const name = basename(file, extname(file));
       const baseSeed = opts.seed ?? scenario.seed;

@@ -23,7 +23,7 @@ const SPEC: FleetSpec = {
   patients: 100_000,
   durationMs: 365 * DAY_MS,
   sampleEveryMs: 3_600_000,
-  variation: { motorErrorSdPpm: 25_000, stallsPerYear: 0.1, stallDurationMs: 7_200_000 },
+  variation: { motorErrorSdPpm: 25_000, stallsPerYear: 0.1, stallDurationMs: 7_200_000, clinicResponseMs: 86_400_000 },
   drugs: [
     { drug: 'morphine', dailyDoseNgHardMax: 20_000_000 },
     { drug: 'clonidine', dailyDoseNgHardMax: 1_000_000 },

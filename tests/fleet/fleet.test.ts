@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/units.js';
 import { mergeAggregates, missingPatients, type FleetAggregate } from '../../sim/fleet/aggregate.js';
 import { fleetJson, mergeFleetDirs, parseFleetJson, writeFleetOutputs } from '../../sim/fleet/output.js';
-import { runPatient, type FleetVariation } from '../../sim/fleet/patient.js';
+import { patientScenario, runPatient, type FleetVariation } from '../../sim/fleet/patient.js';
 import { runFleet, type FleetOptions } from '../../sim/fleet/runFleet.js';
 import { registerReportCommands } from '../../sim/report/cli.js';
 import { runScenario } from '../../sim/runner.js';
@@ -29,7 +29,7 @@ ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 3 h, maxPer24h: 4 }
 demand: { episodesPerDay: 2, pressesPerEpisode: [1, 4] }
 `;
 const SCENARIO = parseScenario(SCENARIO_TEXT, 'fleet-test.yaml');
-const VARIATION: FleetVariation = { motorErrorSdPpm: 30_000, stallsPerYear: 20, stallDurationMs: 2 * 3_600_000 };
+const VARIATION: FleetVariation = { motorErrorSdPpm: 30_000, stallsPerYear: 20, stallDurationMs: 2 * 3_600_000, clinicResponseMs: 36 * 3_600_000 };
 const PATIENTS = 16;
 const options: FleetOptions = { scenario: SCENARIO, patients: PATIENTS, variation: VARIATION };
 
@@ -104,8 +104,25 @@ describe('runFleet', () => {
     expect(files).toContain('timeToLowReservoirAlarm.svg');
   });
 
+  it('sends the patient to the clinic after a stall: the alarm is cleared and therapy resumes', () => {
+    const draw = { strokeVolumeErrorPpm: 0, stallStartsMs: [DAY_MS] };
+    const lived = patientScenario(SCENARIO, draw, VARIATION);
+    expect(lived.timeline.map((e) => [e.at, e.motorStall ? 'motorStall' : e.clearAlarms ? 'clearAlarms' : '?'])).toEqual([
+      [DAY_MS, 'motorStall'],
+      [DAY_MS + 2 * 3_600_000 + 36 * 3_600_000, 'clearAlarms'],
+    ]);
+    const run = runScenario(lived, { seed: 9 });
+    const visit = DAY_MS + 38 * 3_600_000;
+    // The pump learns the motor works again at the end of its first good batch, before the visit.
+    const recovered = run.events.find((e) => e.type === 'motorRecovered');
+    expect(recovered!.atMs).toBeLessThan(visit);
+    const stall = run.summary.alarms.find((a) => a.code === 'motorStall');
+    expect(stall!.clearedAtMs).toBe(visit);
+    expect(run.events.some((e) => e.type === 'resumed' && e.atMs === visit)).toBe(true);
+  });
+
   it('runs a patient exactly as itpump run does when nothing varies', () => {
-    const still: FleetVariation = { motorErrorSdPpm: 0, stallsPerYear: 0, stallDurationMs: 1 };
+    const still: FleetVariation = { motorErrorSdPpm: 0, stallsPerYear: 0, stallDurationMs: 1, clinicResponseMs: 0 };
     const outcome = runPatient(SCENARIO, 0, 42, { variation: still, drugs: ['morphine'] });
     const run = runScenario(SCENARIO, { seed: 42 });
     expect(outcome.pressesRequested).toBe(run.summary.presses.requested);
@@ -139,7 +156,7 @@ describe('itpump fleet', () => {
     const out = join(root, 'replay-3');
     const program = new Command('itpump').exitOverride();
     registerReportCommands(program);
-    const variationArgs = ['--motor-error-sd', '3 %', '--stalls-per-year', '20', '--stall-duration', '2 h'];
+    const variationArgs = ['--motor-error-sd', '3 %', '--stalls-per-year', '20', '--stall-duration', '2 h', '--clinic-after', '36 h'];
     await program.parseAsync(['fleet', file, '--patients', String(PATIENTS), '--replay', '3', ...variationArgs, '--out', out], { from: 'user' });
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const patient = runPatient(SCENARIO, 3, 503, { variation: VARIATION, drugs: ['morphine', 'clonidine'] });
