@@ -27,7 +27,7 @@ export const PATIENTS_MAX = 10_000_000;
  * Heap limits of a worker. A patient keeps ~15 MB live (measured after GC), but V8 sizes its heap
  * by allocation rate, not by what is live: with the default young generation each worker's
  * resident memory drifted up by ~60 MB over the first thousand patients. An 8 MB young generation
- * keeps two workers and the main thread under 250 MB at no measurable cost in time
+ * keeps two workers and the main thread under 250 MB, for some 5-10 % more CPU in scavenges
  * (docs/performance.md); 256 MB of old generation is far above what a ten-year patient needs.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 };
