@@ -9,8 +9,18 @@ import { Command, CommanderError } from 'commander';
 import { basename, extname, join } from 'node:path';
 import { formatSummary } from './summary.js';
 import { InputError, loadScenario, scenarioJsonSchema } from './scenario.js';
-import { runScenario } from './runner.js';
+import { runScenario, Simulation } from './runner.js';
 import { writeOutputs } from './outputs.js';
+
+/** Bad input found while setting the pump up names the file it came from. */
+function inFile<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
 
 export const defaultScenarioPath = new URL('./scenarios/default.yaml', import.meta.url).pathname;
 
@@ -37,7 +47,7 @@ export function buildCli(): Command {
       const scenario = loadScenario(file);
       const seed = opts.seed ?? scenario.seed;
       if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
-      const result = runScenario(scenario, { seed });
+      const result = inFile(file, () => runScenario(scenario, { seed }));
       if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
       const out = opts.out ?? join('out', basename(file, extname(file)));
       const files = writeOutputs(result, out);
@@ -51,6 +61,8 @@ export function buildCli(): Command {
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .action((file: string) => {
       const s = loadScenario(file);
+      // Set the pump up as `run` would, so a therapy the pump refuses is invalid here too.
+      inFile(file, () => new Simulation(s, s.seed).setUp());
       process.stdout.write(`${file}: valid (${s.name}, ${s.timeline.length} timeline events)\n`);
     });
 

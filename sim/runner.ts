@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Hal } from '../hal/index.js';
 import { SimClock } from '../hal/sim/simClock.js';
 import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
-import { SimAnnunciator, SimBattery, SimButton } from '../hal/sim/simPeripherals.js';
+import { SimAnnunciator, SimBattery, SimButton, batteryDefaults } from '../hal/sim/simPeripherals.js';
 import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
@@ -95,6 +95,26 @@ export class PowerCutNvm implements NvmPort {
   }
 }
 
+/** The scenario field behind a firmware field of a set-up command, for messages about the file. */
+export function scenarioFieldOf(command: string, field: string): string {
+  if (command === 'cmd.refill') {
+    if (field === 'addedNl') return 'initialFill.volume';
+    const m = /^mixture\[(\d+)\]\.(drug|concentrationUgPerMl)/.exec(field);
+    if (m) return `initialFill.mixture[${m[1]}].${m[2] === 'drug' ? 'drug' : 'concentration'}`;
+    return `initialFill (${field})`;
+  }
+  const names: Record<string, string> = {
+    'prescription.doseNgPerDay': 'prescription.dose',
+    'ptm.bolusDoseNg': 'ptm.bolusDose',
+    'ptm.bolusesPer24hMax': 'ptm.maxPer24h',
+    'ptm.bolusDurationMs': 'ptm.bolusDuration',
+    'ptm.lockoutMs': 'ptm.lockout',
+  };
+  const m = /^mixture\[(\d+)\]\.(drug|concentrationUgPerMl)/.exec(field);
+  if (m) return `initialFill.mixture[${m[1]}].${m[2] === 'drug' ? 'drug' : 'concentration'}`;
+  return names[field] ?? field;
+}
+
 export class Simulation {
   readonly clock = new VirtualClock(0);
   readonly prng: Prng;
@@ -123,7 +143,7 @@ export class Simulation {
     const config = pumpConfigOf(scenario);
     this.motor = new SimMotor(this.clock, { strokeVolumeNl: config.strokeVolumeNl, strokeVolumeErrorPpm: scenario.motor.strokeVolumeError, strokeVolumeNoisePpm: scenario.motor.strokeVolumeNoise, stallWindows: [] }, this.prng.fork('motor'));
     this.annunciator = new SimAnnunciator(this.clock);
-    this.battery = new SimBattery(this.clock, { capacityUah: 2_000_000, standbyUahPerDay: 200, uahPerStroke: 0.5, uahPerTelemetry: 50, eriUah: 200_000, eosUah: 100_000 });
+    this.battery = new SimBattery(this.clock, batteryDefaults);
     this.nvm = new PowerCutNvm(new SimNvm());
     this.hal = { clock: this.simClock, motor: this.motor, nvm: this.nvm, annunciator: this.annunciator, battery: this.battery, button: this.button };
     this.motor.onStrokes = (r) => this.onStrokes(r);
@@ -220,7 +240,10 @@ export class Simulation {
     this.refill({ withdrawn: 0, added: s.initialFill.volume, mixture: s.initialFill.mixture, confirm: s.confirm });
     this.controller.command({ type: 'cmd.program', prescription: toPrescription(s.prescription), ptm: s.ptm ? toPtm(s.ptm) : undefined, confirm: s.confirm });
     const refused = this.events.slice(before).find((e) => e.type === 'refused');
-    if (refused && refused.type === 'refused') throw new InputError(`scenario "${s.name}": initial programming refused by the pump: ${refused.message}`);
+    if (refused && refused.type === 'refused') {
+      const field = scenarioFieldOf(refused.command, refused.field);
+      throw new InputError(`${field}: ${refused.value}: refused by the pump: ${refused.message.replace(`${refused.field}: `, '')} (limit: ${refused.limit})`);
+    }
     this.controller.command({ type: 'cmd.resume' });
   }
 

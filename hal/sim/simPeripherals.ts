@@ -41,20 +41,50 @@ export class SimButton implements ButtonPort {
 }
 
 export interface SimBatteryOptions {
+  /** Charge of a new cell (µAh). */
   capacityUah: number;
+  /** Drain of the electronics asleep, per day (µAh/day). */
   standbyUahPerDay: number;
+  /** Charge one motor stroke costs (µAh). */
   uahPerStroke: number;
+  /** Charge one telemetry session (a clinician programming session) costs (µAh). */
   uahPerTelemetry: number;
-  eriUah: number;
+  /** End of service: infusion stops below this charge (µAh). */
   eosUah: number;
+  /** The elective replacement indicator comes at least this long before end of service (ms). */
+  eriLeadMs: number;
 }
 
+/**
+ * A cell of an implant's size with placeholder figures (UNCONFIRMED: real longevity depends on the
+ * flow rate and is not published in what we found, domain.md §1.1): 1.5 Ah, 120 µAh/day asleep,
+ * 0.4 µAh a stroke (about 7 years at 0.5 mL/day of 0.5 µL strokes), 100 µAh a telemetry session.
+ */
+export const batteryDefaults: SimBatteryOptions = {
+  capacityUah: 1_500_000,
+  standbyUahPerDay: 120,
+  uahPerStroke: 0.4,
+  uahPerTelemetry: 100,
+  eosUah: 50_000,
+  eriLeadMs: 100 * DAY_MS, // 90 days required, 10 days of margin for a rising drain
+};
+
+/**
+ * The cell and its fuel gauge. ERI is raised when the charge above end of service would last no
+ * more than `eriLeadMs` at the drain of the last week (standby plus strokes plus telemetry), so at
+ * unchanged settings ERI comes at least that long before EOS (90 days: domain.md S5). EOS is a
+ * charge threshold. Levels only move forward: ok → eri → eos.
+ */
 export class SimBattery implements BatteryPort {
   private listener: ((e: BatteryEvent) => void) | undefined;
   private consumedUah = 0;
   private level: BatteryLevel = 'ok';
   private readonly startMs: number;
+  /** Consumption (µAh) other than standby, per whole day since start, for the drain estimate. */
+  private readonly dailyUah = new Map<number, number>();
   lowBatteryReset = false;
+  eriAtMs: number | undefined;
+  eosAtMs: number | undefined;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -76,7 +106,11 @@ export class SimBattery implements BatteryPort {
   }
 
   consume(what: BatteryConsumption): void {
-    this.consumedUah += what.kind === 'strokes' ? what.count * this.options.uahPerStroke : this.options.uahPerTelemetry;
+    const uah = what.kind === 'strokes' ? what.count * this.options.uahPerStroke : this.options.uahPerTelemetry;
+    this.consumedUah += uah;
+    const day = Math.floor((this.clock.nowMs() - this.startMs) / DAY_MS);
+    this.dailyUah.set(day, (this.dailyUah.get(day) ?? 0) + uah);
+    this.dailyUah.delete(day - 8);
     this.update();
   }
 
@@ -84,18 +118,30 @@ export class SimBattery implements BatteryPort {
     this.listener = listener;
   }
 
-  /** Standby drain alone: when the charge will reach a level, if no strokes were delivered. */
-  standbyCrossingMs(levelUah: number): number {
-    const spare = this.options.capacityUah - this.consumedUah - levelUah;
-    return this.startMs + Math.ceil((spare * DAY_MS) / this.options.standbyUahPerDay);
+  /** Drain per day the gauge projects with: standby plus the average of the last 7 whole days. */
+  projectedUahPerDay(): number {
+    const today = Math.floor((this.clock.nowMs() - this.startMs) / DAY_MS);
+    let sum = 0;
+    let days = 0;
+    for (let d = today - 7; d < today; d++) {
+      if (d < 0) continue;
+      sum += this.dailyUah.get(d) ?? 0;
+      days++;
+    }
+    const active = days > 0 ? sum / days : (this.dailyUah.get(today) ?? 0);
+    return this.options.standbyUahPerDay + active;
   }
 
   /** Re-evaluate the level; a change is reported through the virtual clock. */
   update(): void {
-    const r = this.remainingUah();
-    const level: BatteryLevel = r <= this.options.eosUah ? 'eos' : r <= this.options.eriUah ? 'eri' : 'ok';
-    if (level === this.level || (this.level === 'eos') || (this.level === 'eri' && level === 'ok')) return;
+    const remaining = this.remainingUah();
+    const leadUah = (this.projectedUahPerDay() * this.options.eriLeadMs) / DAY_MS;
+    const level: BatteryLevel = remaining <= this.options.eosUah ? 'eos' : remaining - this.options.eosUah <= leadUah ? 'eri' : 'ok';
+    const order = { ok: 0, eri: 1, eos: 2 } as const;
+    if (order[level] <= order[this.level]) return;
     this.level = level;
+    if (level === 'eri' || (level === 'eos' && this.eriAtMs === undefined)) this.eriAtMs = this.clock.nowMs();
+    if (level === 'eos') this.eosAtMs = this.clock.nowMs();
     this.clock.schedule(this.clock.nowMs(), () => this.listener?.({ type: 'hal.battery.levelChanged', level }));
   }
 }

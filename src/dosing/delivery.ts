@@ -3,7 +3,7 @@
  *
  * Units: a "fine" unit is 1/DAY_MS nanolitre, so a rate of R nL/day adds exactly R fine units per
  * millisecond and every sum is an integer. `owedFine` is the programmed volume not yet delivered;
- * the planner keeps it within one stroke (0 ≤ owed ≤ stroke), which is the guarantee
+ * the planner keeps it within one stroke (−stroke < owed ≤ stroke), which is the guarantee
  * "delivered volume stays within one stroke of the programmed cumulative volume" (REQ-DOS-1).
  *
  * The planner commands a batch of strokes at a constant interval. The interval is rounded down, so
@@ -117,7 +117,8 @@ export function planBatch(input: PlanInput): BatchPlan | undefined {
   const { nowMs, owedFine, strokeVolumeNl, rateNlPerDay: rate, horizonMs } = input;
   if (rate <= 0 || input.strokesMax <= 0 || horizonMs <= nowMs) return undefined;
   const strokeFine = strokeVolumeNl * FINE_PER_NL;
-  assert(owedFine >= 0 && owedFine <= strokeFine, `owed volume out of bounds: ${owedFine}`);
+  // Owed may be negative when early strokes put delivery ahead by part of a stroke.
+  assert(owedFine > -strokeFine && owedFine <= strokeFine, `owed volume out of bounds: ${owedFine}`);
   const span = Math.min(horizonMs, nowMs + batchDurationMsMax) - nowMs;
   const reachable = Math.floor(((span - 1) * rate + owedFine) / strokeFine);
   // Stroke j comes at most j ms early; keep j·rate below one stroke so the drift stays in bounds.

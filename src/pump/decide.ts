@@ -181,8 +181,9 @@ export function enterMode(context: PumpContext, event: PumpEvent, mode: PumpCont
   if (mode === 'off' && c.stoppedSinceMs === undefined) c.stoppedSinceMs = event.nowMs;
   if (mode !== 'off') c.stoppedSinceMs = undefined;
   if (c.mode !== mode) {
+    // Owed volume is kept across a stop: the strokes of the batch being stopped are still to be
+    // reported and were programmed before the stop. Nothing accrues while off.
     c.mode = mode;
-    if (mode === 'off') c.owedFine = 0;
     step.reprogrammed();
   }
   return step;
@@ -261,7 +262,7 @@ export function nextBatch(ctx: PumpContext): { plan: ReturnType<typeof planBatch
   const strokeFine = ctx.config.strokeVolumeNl * FINE_PER_NL;
   const plan = planBatch({
     nowMs: ctx.nowMs,
-    owedFine: Math.min(ctx.owedFine, strokeFine),
+    owedFine: Math.min(ctx.owedFine, strokeFine), // may be negative: ahead by part of a stroke
     strokeVolumeNl: ctx.config.strokeVolumeNl,
     rateNlPerDay,
     horizonMs: untilMs,
@@ -329,7 +330,10 @@ export function recordBatch(context: PumpContext, event: PumpEvent): Step {
   if (strokes > 0) recent.push({ startMs: batch.startMs, leadMs: batch.leadMs, intervalMs: batch.intervalMs, strokes, mixture: batch.mixture });
   c.recentBatches = recent.length > recentBatchesMax ? recent.slice(-recentBatchesMax) : recent;
   c.batch = undefined;
-  if (c.owedFine < 0) c.owedFine = 0; // a motor that did more than asked is a fault, not credit
+  // Strokes may come a little early (the planner rounds intervals down), so the pump may be ahead
+  // of the programme by less than a stroke; that lead is kept, never thrown away, or delivery
+  // would creep above the prescription with every batch.
+  assert(c.owedFine > -c.config.strokeVolumeNl * FINE_PER_NL, `delivery ahead of the programme by a stroke or more: ${c.owedFine}`);
   if (c.stall && event.reason === 'completed' && strokes > 0) {
     step.log({ type: 'motorRecovered', stalledForMs: c.nowMs - c.stall.sinceMs });
     c.stall = undefined;
