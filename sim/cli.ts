@@ -11,6 +11,7 @@ import { formatSummary } from './summary.js';
 import { InputError, loadScenario, scenarioJsonSchema } from './scenario.js';
 import { runScenario, Simulation } from './runner.js';
 import { writeOutputs } from './outputs.js';
+import { registerRigCommands } from './rig/cli.js';
 
 /** Bad input found while setting the pump up names the file it came from. */
 function inFile<T>(file: string, run: () => T): T {
@@ -73,6 +74,7 @@ export function buildCli(): Command {
       process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
     });
 
+  registerRigCommands(program);
   return program;
 }
 
