@@ -245,6 +245,8 @@ function fleetTimings() {
       maxRssMiB: round(r.maxRssBytes / 2 ** 20),
       /** CPU seconds of the whole process (workers, main thread, start-up) per patient-year. */
       cpuSPerPatientYear: round(r.cpuMs / 1000 / years, 3),
+      /** CPU time over wall time: how many cores the run really had (2 on an idle 2-core machine). */
+      coresUsed: round(r.cpuMs / r.wallMs, 2),
     };
   });
   const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
@@ -367,7 +369,7 @@ async function main(): Promise<void> {
       '',
     ],
     ['Controller throughput ÷ bare XState', `CPU ${events.cpuRatioToBareXstate} (wall ${events.ratioToBareXstate})`, t.controllerVsBareXstate.target, t.controllerVsBareXstate.status],
-    ...fleet.runs.map((r): [string, string, string, string] => [`Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`, `${r.wallS} s, ${r.patientYearsPerS} patient-years/s, ${r.cpuSPerPatientYear} CPU s each`, '', '']),
+    ...fleet.runs.map((r): [string, string, string, string] => [`Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`, `${r.wallS} s, ${r.patientYearsPerS} patient-years/s, ${r.cpuSPerPatientYear} CPU s each, ${r.coresUsed} cores used`, '', '']),
     ['Fleet speed-up, 2 workers over 1', `${fleet.speedUp}`, t.twoWorkerSpeedUp.target, t.twoWorkerSpeedUp.status],
     [`10,000 patient-years, 2 workers${fleet.tenThousandPatientYearsTwoWorkersS.extrapolated ? ' (extrapolated)' : ''}`, `${fleet.tenThousandPatientYearsTwoWorkersS.seconds} s` + ('idleMachineSeconds' in fleet.tenThousandPatientYearsTwoWorkersS ? ` (idle machine: ${fleet.tenThousandPatientYearsTwoWorkersS.idleMachineSeconds} s)` : ''), t.tenThousandPatientYearsS.target + ' s', t.tenThousandPatientYearsS.status],
     ...rss.map((m): [string, string, string, string] => [`Peak RSS, ${m.patients} patients (2 workers)`, `${m.maxRssMiB} MiB`, t.peakRssMiB.target + ' MiB', verdict(m.maxRssMiB * 2 ** 20 < TARGETS.peakRssBytes)]),
