@@ -14,6 +14,7 @@ import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { parseDurationMs, QuantityError } from '../../src/units.js';
+import { AnalysisInputError } from '../analysis/inputError.js';
 import { DEFAULT_VARIATION, drawPatient, patientScenario, YEAR_MS, type FleetVariation } from '../fleet/patient.js';
 import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
@@ -104,7 +105,15 @@ export function registerReportCommands(program: Command): void {
     .option('--scenario <file>', 'the run\'s scenario, for its drug library (when the directory has no drug-library.json)')
     .action(async (dir: string, opts: { out?: string; scenario?: string }) => {
       const data = readRunDir(dir, opts.scenario ? { scenario: loadScenario(opts.scenario) } : {});
-      const files = await writeRunDataReport(data, opts.out ?? dir);
+      let files: string[];
+      try {
+        files = await writeRunDataReport(data, opts.out ?? dir);
+      } catch (e) {
+        // Files that parse but cannot be analysed (a trace going back in time, a dose that
+        // shrinks) are bad input too: exit code 2, naming the directory and the field.
+        if (e instanceof AnalysisInputError) throw new InputError(`${dir}: ${e.message}`);
+        throw e;
+      }
       process.stdout.write(`wrote ${files.join(', ')}\n`);
     });
 

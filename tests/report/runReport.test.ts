@@ -128,6 +128,20 @@ describe('itpump report DIR', () => {
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
   });
 
+  it('refuses a trace that parses but goes back in time, as bad input naming the field', async () => {
+    const dir = join(root, 'backwards');
+    writeOutputs(result, dir);
+    const lines = readFileSync(join(dir, 'trace.csv'), 'utf8').split('\n');
+    [lines[5], lines[6]] = [lines[6]!, lines[5]!];
+    writeFileSync(join(dir, 'trace.csv'), lines.join('\n'));
+    const program = new Command('itpump').exitOverride();
+    registerReportCommands(program);
+    const run = program.parseAsync(['report', dir], { from: 'user' });
+    await expect(run).rejects.toThrow(InputError);
+    await expect(run).rejects.toThrow(/backwards: .*\[5\]\.timeMs: goes back in time/);
+    expect(existsSync(join(dir, 'report.html'))).toBe(false);
+  });
+
   it('needs the drug library of a run that did not use the built-in one', () => {
     const custom = parseScenario(
       `${SCENARIO}\ndrugLibrary: { name: clinic-2025, drugs: [{ drug: morphine, maxConcentration: 25 mg/mL, dailySoftMax: 10 mg/day, dailyHardMax: 20 mg/day, bolusSoftMax: 1 mg, bolusHardMax: 2 mg }, { drug: clonidine, maxConcentration: 2 mg/mL, dailySoftMax: 1 mg/day, dailyHardMax: 2 mg/day, bolusSoftMax: 0.1 mg, bolusHardMax: 0.2 mg }] }\n`,
