@@ -18,7 +18,7 @@ import { AnalysisInputError } from '../analysis/inputError.js';
 import { DEFAULT_VARIATION, drawPatient, patientScenario, YEAR_MS, type FleetVariation } from '../fleet/patient.js';
 import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
-import { parseShard, runFleet } from '../fleet/runFleet.js';
+import { parseShard, runFleet, shardRange } from '../fleet/runFleet.js';
 import { missingPatients } from '../fleet/aggregate.js';
 import { writeOutputs } from '../outputs.js';
 import { runScenario } from '../runner.js';
@@ -157,6 +157,8 @@ export function registerReportCommands(program: Command): void {
           `variation: ${JSON.stringify(variation)}\n`,
       );
       const progress = createProgress(shard ? `fleet shard ${shard.index}/${shard.count}` : 'fleet');
+      const [from, to] = shardRange(patients, shard);
+      progress.update(0, to - from); // the bar and its ETA start with the run, not with the first patient
       const started = performance.now();
       let aggregate;
       try {
