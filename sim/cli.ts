@@ -12,6 +12,8 @@ import { InputError, loadScenario, scenarioJsonSchema } from './scenario.js';
 import { runScenario, Simulation } from './runner.js';
 import { writeOutputs } from './outputs.js';
 import { registerRigCommands } from './rig/cli.js';
+import { registerReportCommands } from './report/cli.js';
+import { writeRunReport } from './report/runReport.js';
 
 /** Bad input found while setting the pump up names the file it came from. */
 function inFile<T>(file: string, run: () => T): T {
@@ -44,7 +46,8 @@ export function buildCli(): Command {
     .option('--out <dir>', 'output directory (default: out/<scenario name>)')
     .option('--seed <n>', 'seed (overrides the scenario\'s)', seedOption)
     .option('--json', 'print the summary as JSON instead of text')
-    .action((file: string, opts: { out?: string; seed?: number; json?: boolean }) => {
+    .option('--report', 'also write report.html and the chart SVGs next to the outputs')
+    .action(async (file: string, opts: { out?: string; seed?: number; json?: boolean; report?: boolean }) => {
       const scenario = loadScenario(file);
       const seed = opts.seed ?? scenario.seed;
       if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
@@ -52,6 +55,7 @@ export function buildCli(): Command {
       if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
       const out = opts.out ?? join('out', basename(file, extname(file)));
       const files = writeOutputs(result, out);
+      if (opts.report) files.push(...(await writeRunReport(result, out)));
       if (opts.json) process.stdout.write(JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n');
       else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
     });
@@ -75,6 +79,7 @@ export function buildCli(): Command {
     });
 
   registerRigCommands(program);
+  registerReportCommands(program);
   return program;
 }
 
