@@ -266,7 +266,9 @@ export function nextBatch(ctx: PumpContext): { plan: ReturnType<typeof planBatch
     strokeVolumeNl: ctx.config.strokeVolumeNl,
     rateNlPerDay,
     horizonMs: untilMs,
-    strokesMax: strokesBeforeThreshold(ctx),
+    // After a stall, one stroke at a time: the first that completes proves the motor turns again,
+    // rather than a day-long batch at the safe minimum rate.
+    strokesMax: ctx.stall ? Math.min(1, strokesBeforeThreshold(ctx)) : strokesBeforeThreshold(ctx),
   });
   return { plan, horizonMs: untilMs };
 }
