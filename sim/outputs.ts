@@ -1,6 +1,12 @@
 /**
  * Run outputs: summary.json, events.jsonl (the pump's event log) and trace.csv.
  * Files are written only after a run succeeded, so bad input never leaves partial outputs.
+ *
+ * trace.csv has, per drug, what left the pump (`_delivered_pg` by the pump's count, `_true_delivered_pg`
+ * in truth) and, when the run simulated the drug path, what reached the patient: `_tip_pg`
+ * (cumulative, through the catheter tip), `_tip_ug_per_ml` (the concentration at the tip at that
+ * moment) and `_subcutaneous_pg` (cumulative, from pocket fills). Those columns come after the
+ * others, so readers that find columns by name are unaffected.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,10 +14,14 @@ import type { RunResult } from './runner.js';
 
 export function traceCsv(result: RunResult): string {
   const drugs = [...new Set(result.summary.drugs.map((d) => d.drug))];
+  const path = result.trace.some((r) => r.tipPg !== undefined);
   const header = ['time_ms', 'reservoir_estimate_nl', 'reservoir_true_nl', 'therapy', ...drugs.map((d) => `${d}_delivered_pg`), ...drugs.map((d) => `${d}_true_delivered_pg`)];
-  const rows = result.trace.map((r) =>
-    [r.timeMs, r.reservoirEstimateNl, r.reservoirTrueNl, r.therapy, ...drugs.map((d) => r.deliveredPg[d] ?? 0), ...drugs.map((d) => r.trueDeliveredPg[d] ?? 0)].join(','),
-  );
+  if (path) header.push(...drugs.map((d) => `${d}_tip_pg`), ...drugs.map((d) => `${d}_tip_ug_per_ml`), ...drugs.map((d) => `${d}_subcutaneous_pg`));
+  const rows = result.trace.map((r) => {
+    const cells: (string | number)[] = [r.timeMs, r.reservoirEstimateNl, r.reservoirTrueNl, r.therapy, ...drugs.map((d) => r.deliveredPg[d] ?? 0), ...drugs.map((d) => r.trueDeliveredPg[d] ?? 0)];
+    if (path) cells.push(...drugs.map((d) => r.tipPg?.[d] ?? 0), ...drugs.map((d) => r.tipConcentrationUgPerMl?.[d] ?? 0), ...drugs.map((d) => r.subcutaneousPg?.[d] ?? 0));
+    return cells.join(',');
+  });
   return [header.join(','), ...rows].join('\n') + '\n';
 }
 

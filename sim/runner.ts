@@ -5,6 +5,11 @@
  * patient-demand model on the virtual clock, runs to the scenario's end, and collects the pump's
  * event log, a trace of reservoir estimate and truth and cumulative dose per drug, and a summary.
  * Same scenario and seed give identical results (wall time aside).
+ *
+ * The drug path (docs/drug-path.md §7) is simulated truth, like the true reservoir: every batch of
+ * true strokes pushes its true volume of the true reservoir mixture into a plug-flow model of the
+ * tubing and catheter (`DrugPathTruth`), and what leaves the tip is what the patient receives. A
+ * priming bolus sets up the mixing zone at the front; a pocket fill puts drug under the skin.
  */
 import { performance } from 'node:perf_hooks';
 import type { Hal } from '../hal/index.js';
@@ -15,14 +20,16 @@ import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
 import { Controller } from '../src/controller.js';
-import { FINE_PER_NL, programmedFine, strokesBy } from '../src/dosing/delivery.js';
+import { FINE_PER_NL, programmedFine, strokeTimeMs, strokesBy } from '../src/dosing/delivery.js';
+import { addDoses, concentrationOf, createDrugPath, DrugPathError, drugPathVolumeNl, push, pathContentPg, inletContentPg, sameMixture, tipSegment, type DrugPath, type PathMixture } from '../src/dosing/catheter.js';
+import { startPriming } from '../src/dosing/priming.js';
 import { rateSteps } from '../src/dosing/rates.js';
 import type { LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { Mixture } from '../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, dosePg } from '../src/units.js';
 import { Prng } from './prng.js';
-import { InputError, drugLibraryOf, pumpConfigOf, toMixture, toPrescription, toPtm, type Scenario, type TimelineEvent } from './scenario.js';
+import { InputError, drugLibraryOf, drugPathGeometryOf, pumpConfigOf, toMixture, toPrescription, toPtm, type Scenario, type TimelineEvent } from './scenario.js';
 import { VirtualClock } from './virtualClock.js';
 import { DEFAULT_LAYOUT, stateSlotOffset } from '../src/persistence/layout.js';
 import { RECORD_HEADER_BYTES } from '../src/persistence/recordCodec.js';
@@ -37,6 +44,169 @@ export interface TraceRow {
   /** Per drug, cumulative pg that truly left the pump (true stroke volumes). */
   trueDeliveredPg: Record<string, number>;
   therapy: string;
+  /** Per drug, cumulative pg that left the catheter tip: the patient's intrathecal dose (simulator only). */
+  tipPg?: Record<string, number>;
+  /** Per drug, the concentration at the catheter tip now, µg/mL (simulator only). */
+  tipConcentrationUgPerMl?: Record<string, number>;
+  /** Per drug, cumulative pg injected under the skin by pocket fills (simulator only). */
+  subcutaneousPg?: Record<string, number>;
+}
+
+const add = (into: Map<string, number>, drug: string, pg: number) => into.set(drug, (into.get(drug) ?? 0) + pg);
+
+/** A mixture change (refill) followed from the refill until its mixture first leaves the tip. */
+export interface DrugChangeWindow {
+  atMs: number;
+  label: string;
+  mixture: Mixture;
+  bridged: boolean;
+  arrivedAtMs: number | undefined;
+  /** Per drug over the window, pg: basal volume at the tip and what the programme meant it to carry. */
+  basalTipPg: Map<string, number>;
+  basalIntendedPg: Map<string, number>;
+  /** The same for the volume of patient and clinician boluses in the window. */
+  bolusTipPg: Map<string, number>;
+  bolusIntendedPg: Map<string, number>;
+}
+
+/** A priming bolus as the simulator saw it. */
+export interface PrimeRecord {
+  atMs: number;
+  volumeNl: number;
+  /** False when the mixing model could not apply (the path's back was not one plain fluid): plug flow. */
+  mixing: boolean;
+  zoneLabel: string;
+  fillLabel: string;
+}
+
+/** What a stroke batch's volume was programmed to carry: basal and bolus shares and their mixtures. */
+interface Intention {
+  bolusShare: number;
+  basal: PathMixture;
+  bolus: PathMixture;
+}
+
+/**
+ * The simulated drug path: plug flow (src/dosing/catheter.ts) fed by the true strokes with the true
+ * reservoir mixture. It keeps, per drug, what left the tip; when each new fluid (label) first
+ * reached the tip; per mixture change, the basal and bolus dose at the tip against what the
+ * programme meant while the catheter cleared. Times within a batch come from the stroke at which
+ * the volume crossed the tip (exact to a stroke).
+ */
+export class DrugPathTruth {
+  path: DrugPath;
+  fillLabel: string;
+  private mixtures = 1;
+  readonly tipPg = new Map<string, number>();
+  readonly subcutaneousPg = new Map<string, number>();
+  /** First time each label left the tip. */
+  readonly arrivals: { label: string; atMs: number; mixture: PathMixture; changedAtMs: number }[] = [];
+  readonly firstAtTip = new Map<string, number>();
+  readonly windows: DrugChangeWindow[] = [];
+  readonly primes: PrimeRecord[] = [];
+  readonly pocketFills: { atMs: number; volumeNl: number; dosesPg: Map<string, number> }[] = [];
+  /** The path's content at the start, so every pg can be accounted for at the end. */
+  readonly initialContentPg: Map<string, number>;
+  private readonly awaiting = new Map<string, { mixture: PathMixture; changedAtMs: number }>();
+  private seen: { batchId: number; strokes: number } | undefined;
+
+  constructor(deadVolumeNl: number, contents: 'drug' | 'saline', mixture: PathMixture) {
+    this.fillLabel = 'mixture 1';
+    this.path = createDrugPath({ deadVolumeNl, fill: contents === 'drug' ? mixture : [], label: contents === 'drug' ? this.fillLabel : 'saline' });
+    this.initialContentPg = new Map(pathContentPg(this.path));
+    if (contents === 'saline') this.awaiting.set(this.fillLabel, { mixture, changedAtMs: 0 });
+  }
+
+  /** A refill changed the reservoir's mixture: new fluid enters behind the old. */
+  mixtureChanged(atMs: number, mixture: PathMixture, bridged: boolean): void {
+    this.mixtures += 1;
+    this.fillLabel = `mixture ${this.mixtures}`;
+    this.awaiting.set(this.fillLabel, { mixture, changedAtMs: atMs });
+    const empty = () => new Map<string, number>();
+    this.windows.push({ atMs, label: this.fillLabel, mixture: [...mixture], bridged, arrivedAtMs: undefined, basalTipPg: empty(), basalIntendedPg: empty(), bolusTipPg: empty(), bolusIntendedPg: empty() });
+  }
+
+  /** A priming bolus started: the front of the drug column becomes the mixing zone (src/dosing/priming.ts). */
+  primed(atMs: number, volumeNl: number, mixture: PathMixture, model: { mixingZoneVolumePpm: number; mixingZoneSegmentCount: number }): void {
+    const zoneLabel = `${this.fillLabel} mixing zone`;
+    let mixing = true;
+    try {
+      this.path = startPriming(this.path, mixture, model, zoneLabel).path;
+    } catch (e) {
+      if (!(e instanceof DrugPathError)) throw e;
+      mixing = false; // the back of the path is not one plain fluid: plug flow
+    }
+    this.awaiting.set(zoneLabel, { mixture, changedAtMs: atMs });
+    if (!this.arrivals.some((a) => a.label === this.fillLabel)) this.awaiting.set(this.fillLabel, { mixture, changedAtMs: atMs });
+    this.primes.push({ atMs, volumeNl, mixing, zoneLabel, fillLabel: this.fillLabel });
+  }
+
+  pocketFill(atMs: number, volumeNl: number, mixture: PathMixture): void {
+    const dosesPg = new Map<string, number>();
+    for (const d of mixture) {
+      dosesPg.set(d.drug, volumeNl * d.concentrationUgPerMl);
+      add(this.subcutaneousPg, d.drug, volumeNl * d.concentrationUgPerMl);
+    }
+    this.pocketFills.push({ atMs, volumeNl, dosesPg });
+  }
+
+  /** Strokes moved `r.volumeNl` of `mixture` into the path; `intention` is what the programme meant. */
+  strokes(r: StrokeRecord, mixture: PathMixture, intention: Intention): void {
+    const offset = this.seen?.batchId === r.batchId ? this.seen.strokes : 0;
+    this.seen = { batchId: r.batchId, strokes: offset + r.strokes };
+    if (r.volumeNl <= 0) return;
+    const result = push(this.path, r.volumeNl, mixture, this.fillLabel);
+    this.path = result.path;
+    const open = this.windows.filter((w) => w.arrivedAtMs === undefined);
+    let beforeNl = 0;
+    for (const piece of result.leftTip) {
+      // The first nL of this piece left with the stroke whose cumulative volume first passed `beforeNl`.
+      const stroke = Math.min(r.strokes, Math.floor((beforeNl * r.strokes) / r.volumeNl) + 1);
+      const atMs = strokeTimeMs(r, offset + stroke);
+      const awaited = piece.label === undefined ? undefined : this.awaiting.get(piece.label);
+      if (piece.label !== undefined && awaited) {
+        this.awaiting.delete(piece.label);
+        this.arrivals.push({ label: piece.label, atMs, mixture: awaited.mixture, changedAtMs: awaited.changedAtMs });
+        for (const w of open) if (w.label === piece.label && w.arrivedAtMs === undefined) this.closeWindow(w, atMs, intention, beforeNl);
+      }
+      for (const [drug, pg] of piece.dosePg) {
+        if (pg > 0 && !this.firstAtTip.has(drug)) this.firstAtTip.set(drug, atMs);
+        add(this.tipPg, drug, pg);
+        for (const w of open) {
+          if (w.arrivedAtMs !== undefined) continue;
+          add(w.basalTipPg, drug, pg * (1 - intention.bolusShare));
+          add(w.bolusTipPg, drug, pg * intention.bolusShare);
+        }
+      }
+      beforeNl += piece.volumeNl;
+    }
+    for (const w of open) if (w.arrivedAtMs === undefined) this.intend(w, intention, r.volumeNl);
+  }
+
+  /** The window's mixture reached the tip after `volumeNl` of this batch: the programme's share up to there counts. */
+  private closeWindow(w: DrugChangeWindow, atMs: number, intention: Intention, volumeNl: number): void {
+    this.intend(w, intention, volumeNl);
+    w.arrivedAtMs = atMs;
+  }
+
+  /** What the programme meant `volumeNl` to carry: the basal share at its mixture, the bolus share at the reservoir's. */
+  private intend(w: DrugChangeWindow, intention: Intention, volumeNl: number): void {
+    for (const d of intention.basal) add(w.basalIntendedPg, d.drug, volumeNl * (1 - intention.bolusShare) * d.concentrationUgPerMl);
+    for (const d of intention.bolus) add(w.bolusIntendedPg, d.drug, volumeNl * intention.bolusShare * d.concentrationUgPerMl);
+  }
+
+  /** Per drug, the drug still in the tubing and catheter (and a prime's inlet). */
+  inPathPg(): Map<string, number> {
+    const pg = new Map(pathContentPg(this.path));
+    addDoses(pg, inletContentPg(this.path));
+    return pg;
+  }
+
+  /** Per drug, the concentration of the fluid at the tip. */
+  tipConcentrations(drugs: Iterable<string>): Record<string, number> {
+    const tip = tipSegment(this.path);
+    return Object.fromEntries([...drugs].map((d) => [d, tip ? concentrationOf(tip.mixture, d) : 0]));
+  }
 }
 
 export interface RunOptions {
@@ -136,6 +306,8 @@ export class Simulation {
   private programmedNlAtMixtureStart = 0;
   private mixtureOfPeriod: Mixture | undefined;
   private trueMixture: Mixture | undefined;
+  /** The simulated tubing and catheter, created with the initial fill. */
+  drugPath: DrugPathTruth | undefined;
 
   constructor(readonly scenario: Scenario, readonly seed: number) {
     this.prng = new Prng(seed);
@@ -203,6 +375,28 @@ export class Simulation {
     const nominalNl = r.strokes * c.config.strokeVolumeNl;
     for (const d of mixture) this.deliveredPg.set(d.drug, (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl));
     for (const d of this.trueMixture ?? mixture) this.trueDeliveredPg.set(d.drug, (this.trueDeliveredPg.get(d.drug) ?? 0) + dosePg(r.volumeNl, d.concentrationUgPerMl));
+    this.drugPath?.strokes(r, this.trueMixture ?? mixture, this.intentionOf(r));
+  }
+
+  /**
+   * What the controller programmed a batch's volume for: the basal share for the mixture the tip
+   * should deliver (the old one while a bridge runs), the share of a patient or clinician bolus for
+   * the reservoir's mixture (a bolus is sized on it). A priming bolus is meant to fill the path.
+   */
+  private intentionOf(r: StrokeRecord): Intention {
+    const c = this.controller.context;
+    const reservoir: PathMixture = c.mixture ?? [];
+    const firstStrokeMs = strokeTimeMs(r, 1);
+    const b = c.bolus;
+    if (b?.kind === 'priming' && firstStrokeMs >= b.startMs && firstStrokeMs < b.endMs) return { bolusShare: 0, basal: [], bolus: [] };
+    const bridge = c.bridge;
+    // Strokes are reported when their batch ends, possibly after a stop paused the bridge: judge
+    // them by their own time (a paused bridge ran up to its anchor, the pause).
+    const bridgeEndMs = bridge === undefined ? 0 : bridge.pausedRateNlPerDay !== undefined ? bridge.anchorMs : bridge.endMs;
+    const bridged = bridge !== undefined && firstStrokeMs >= bridge.startMs && firstStrokeMs < bridgeEndMs;
+    const batch = c.batch?.batchId === r.batchId ? c.batch : undefined;
+    const inBolus = b !== undefined && batch !== undefined && firstStrokeMs >= b.startMs && firstStrokeMs < b.endMs && batch.rateNlPerDay > 0;
+    return { bolusShare: inBolus ? Math.min(1, b.rateNlPerDay / batch.rateNlPerDay) : 0, basal: bridged ? bridge.oldMixture : reservoir, bolus: reservoir };
   }
 
   /** Strokes the pump has accounted plus those its running batch has done by now. */
@@ -229,6 +423,13 @@ export class Simulation {
       deliveredPg: Object.fromEntries(this.deliveredPg),
       trueDeliveredPg: Object.fromEntries(this.trueDeliveredPg),
       therapy: this.controller.state.therapy,
+      ...(this.drugPath
+        ? {
+            tipPg: Object.fromEntries(this.drugPath.tipPg),
+            tipConcentrationUgPerMl: this.drugPath.tipConcentrations(new Set([...this.trueDeliveredPg.keys(), ...this.drugPath.tipPg.keys()])),
+            subcutaneousPg: Object.fromEntries(this.drugPath.subcutaneousPg),
+          }
+        : {}),
     });
   }
 
@@ -238,6 +439,7 @@ export class Simulation {
     this.controller.boot();
     const before = this.events.length;
     this.refill({ withdrawn: 0, added: s.initialFill.volume, mixture: s.initialFill.mixture, confirm: s.confirm });
+    this.drugPath = new DrugPathTruth(drugPathVolumeNl(drugPathGeometryOf(s)), s.catheter.contents, toMixture(s.initialFill.mixture));
     this.controller.command({ type: 'cmd.program', prescription: toPrescription(s.prescription), ptm: s.ptm ? toPtm(s.ptm) : undefined, confirm: s.confirm });
     const refused = this.events.slice(before).find((e) => e.type === 'refused');
     if (refused && refused.type === 'refused') {
@@ -247,14 +449,35 @@ export class Simulation {
     this.controller.command({ type: 'cmd.resume' });
   }
 
-  private refill(r: { withdrawn: number | 'auto'; added: number; mixture?: Scenario['initialFill']['mixture'] | undefined; confirm: boolean }): void {
+  private refill(r: { withdrawn: number | 'auto'; added: number; mixture?: Scenario['initialFill']['mixture'] | undefined; confirm: boolean; bridge?: boolean | undefined; pocketFill?: { sharePpm: number } | { volumeNl: number } | undefined }): void {
     this.motor.flush(); // strokes done so far came from the old contents
     const withdrawnNl = r.withdrawn === 'auto' ? this.motor.trueReservoirNl : r.withdrawn;
     const before = this.events.length;
-    this.controller.command({ type: 'cmd.refill', withdrawnNl, addedNl: r.added, mixture: r.mixture ? toMixture(r.mixture) : undefined, confirm: r.confirm });
-    if (this.events.slice(before).some((e) => e.type === 'refill')) {
-      this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - withdrawnNl) + r.added;
-      this.trueMixture = this.controller.context.mixture;
+    this.controller.command({ type: 'cmd.refill', withdrawnNl, addedNl: r.added, mixture: r.mixture ? toMixture(r.mixture) : undefined, confirm: r.confirm, ...(r.bridge === undefined ? {} : { bridge: r.bridge }) });
+    const records = this.events.slice(before);
+    if (!records.some((e) => e.type === 'refill')) return;
+    // A pocket fill: the needle missed the reservoir for part of the injection (domain.md F1). The
+    // pump cannot tell; the drug goes under the skin at once.
+    const pf = r.pocketFill;
+    const pocketNl = pf === undefined ? 0 : 'volumeNl' in pf ? Math.min(r.added, pf.volumeNl) : Math.floor((r.added * pf.sharePpm) / 1_000_000);
+    this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - withdrawnNl) + r.added - pocketNl;
+    const next = this.controller.context.mixture ?? [];
+    if (pf !== undefined) this.drugPath?.pocketFill(this.clock.nowMs(), pocketNl, next);
+    if (this.drugPath && this.trueMixture && !sameMixture(this.trueMixture, next)) {
+      this.drugPath.mixtureChanged(this.clock.nowMs(), next, records.some((e) => e.type === 'bridgeStarted'));
+    }
+    this.trueMixture = this.controller.context.mixture;
+  }
+
+  /** A priming bolus: if the pump starts it, the front of the drug column becomes the mixing zone. */
+  private prime(p: NonNullable<TimelineEvent['primingBolus']>): void {
+    this.motor.flush(); // strokes done so far pushed the path before the prime
+    const before = this.events.length;
+    this.controller.command({ type: 'cmd.primingBolus', confirm: p.confirm, ...(p.rate === undefined ? {} : { rateNlPerDay: p.rate }), ...(p.margin === undefined ? {} : { marginNl: p.margin }) });
+    const started = this.events.slice(before).find((e) => e.type === 'bolusStarted' && e.kind === 'priming');
+    if (started && started.type === 'bolusStarted' && this.drugPath) {
+      const zone = this.scenario.catheter;
+      this.drugPath.primed(this.clock.nowMs(), started.volumeNl, this.trueMixture ?? [], { mixingZoneVolumePpm: zone.mixingZone, mixingZoneSegmentCount: zone.mixingZoneSegments });
     }
   }
 
@@ -264,6 +487,7 @@ export class Simulation {
     else if (e.program) c.command({ type: 'cmd.program', prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined, ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined, confirm: e.program.confirm });
     else if (e.refill) this.refill(e.refill);
     else if (e.clinicianBolus) c.command({ type: 'cmd.clinicianBolus', doseNg: e.clinicianBolus.dose, durationMs: e.clinicianBolus.duration, confirm: e.clinicianBolus.confirm });
+    else if (e.primingBolus) this.prime(e.primingBolus);
     else if (e.stop) c.command({ type: 'cmd.stop' });
     else if (e.resume) c.command({ type: 'cmd.resume' });
     else if (e.clearAlarms) c.command({ type: 'cmd.clearAlarms' });

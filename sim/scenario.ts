@@ -5,6 +5,11 @@
  * Quantities are parsed with src/units.ts into firmware integers here, at the edge. Nothing in this
  * file decides safety: the loader refuses malformed input, and the controller core checks every
  * programming command against the drug library whatever the loader accepted.
+ *
+ * The drug path (docs/drug-path.md §7): `catheter` describes the implanted catheter the simulator
+ * models (and, unless `recorded: false`, what the clinician recorded in the pump); the timeline
+ * has a `primingBolus` action and a refill's `bridge` and `pocketFill` options. Defaults are the
+ * Prometra figure (2.6 µL/cm, CONFIRMED) and placeholders marked UNCONFIRMED in the docs.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -49,6 +54,44 @@ const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
 });
 
+/** A catheter length in whole cm: 100 or "100 cm". */
+const lengthCm = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a length in whole cm such as "100 cm"` });
+    return z.NEVER;
+  }
+  return Number(m[1]);
+});
+/** A factor: 1.5, "×1.5", "1.5x" or "150 %", returned in parts per million; null turns the check off. */
+const factorPpm = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const text = String(v).trim();
+  const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"` });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * (m[2] === '%' ? 10_000 : 1_000_000));
+});
+/** A pocket fill: the share of the injected volume ("100 %") or a volume ("5 mL") that misses the reservoir. */
+const pocketFill = z.string().transform((v, ctx) => {
+  if (/%\s*$/.test(v)) {
+    const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(v);
+    const percent = m ? Number(m[1]) : Number.NaN;
+    if (!(percent >= 0 && percent <= 100)) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a share from 0 % to 100 %` });
+      return z.NEVER;
+    }
+    return { sharePpm: Math.round(percent * 10_000) };
+  }
+  try {
+    return { volumeNl: u.parseVolumeNl(v) };
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `${(e as Error).message} (or a share such as "100 %")` });
+    return z.NEVER;
+  }
+});
+
 const mixture = z.array(z.object({ drug: z.string(), concentration }).strict()).min(1).max(4);
 const prescription = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
@@ -59,8 +102,18 @@ const ptm = z
   .strict();
 
 const refill = z
-  .object({ withdrawn: z.union([z.literal('auto'), volume]).default('auto'), added: volume, mixture: mixture.optional(), confirm: z.boolean().default(false) })
+  .object({
+    withdrawn: z.union([z.literal('auto'), volume]).default('auto'),
+    added: volume,
+    mixture: mixture.optional(),
+    confirm: z.boolean().default(false),
+    /** Keep the old schedule until the new mixture reaches the tip (the pump's default: yes). */
+    bridge: z.boolean().optional(),
+    /** Part or all of the injected volume goes under the skin, not into the reservoir. */
+    pocketFill: pocketFill.optional(),
+  })
   .strict();
+const primingBolus = z.object({ rate: rate.optional(), margin: volume.optional(), confirm: z.boolean().default(false) }).strict();
 const program = z.object({ prescription: prescription.optional(), ptm: ptm.nullable().optional(), confirm: z.boolean().default(false) }).strict();
 
 const timelineEvent = z
@@ -70,6 +123,7 @@ const timelineEvent = z
     program: program.optional(),
     refill: refill.optional(),
     clinicianBolus: z.object({ dose: mass, duration, confirm: z.boolean().default(false) }).strict().optional(),
+    primingBolus: primingBolus.optional(),
     stop: z.object({}).strict().optional(),
     resume: z.object({}).strict().optional(),
     clearAlarms: z.object({}).strict().optional(),
@@ -81,7 +135,7 @@ const timelineEvent = z
   })
   .strict()
   .refine((e) => Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1, {
-    message: 'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
+    message: 'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
   });
 
 const libraryEntry = z
@@ -106,6 +160,27 @@ export const scenarioSchema = z
         stallRetry: duration.default(10 * u.MINUTE_MS),
         stallAttemptsMax: z.number().int().default(3),
         refillDiscrepancyPercentMax: z.number().int().default(20),
+        /** Pump tubing, reservoir outlet to catheter port: UNCONFIRMED for every pump, 0 by default. */
+        tubingVolume: volume.default(0),
+        /** Refills raising a drug's dose rate by more than this need confirmation (placeholder ×1.5); null: no check. */
+        doseRateIncreaseLimit: factorPpm.nullable().default(1_500_000),
+        primingRate: rate.optional(),
+      })
+      .strict()
+      .prefault({}),
+    catheter: z
+      .object({
+        /** Implanted length: placeholder 100 cm (Prometra's 110 cm less a 10 cm trim), UNCONFIRMED. */
+        length: lengthCm.default(100),
+        /** Prometra: 2.6 µL/cm (IFU p.33, CONFIRMED). */
+        volumePerCm: volume.default(2_600),
+        /** Whether the clinician recorded the catheter in the pump (false: no bridge, no priming). */
+        recorded: z.boolean().default(true),
+        /** What the path holds at the start: the initial mixture (primed before the run) or saline (just implanted). */
+        contents: z.enum(['drug', 'saline']).default('drug'),
+        /** Priming mixing zone as a share of the dead volume (placeholder 20 %; 0 % is plug flow). */
+        mixingZone: ppm.default(200_000),
+        mixingZoneSegments: z.number().int().default(8),
       })
       .strict()
       .prefault({}),
@@ -155,7 +230,15 @@ export function pumpConfigOf(s: Scenario): PumpConfig {
     stallRetryMs: p.stallRetry,
     stallAttemptsMax: p.stallAttemptsMax,
     refillDiscrepancyPercentMax: p.refillDiscrepancyPercentMax,
+    ...(s.catheter.recorded ? { pumpTubingVolumeNl: p.tubingVolume, catheterLengthCm: s.catheter.length, catheterVolumeNlPerCm: s.catheter.volumePerCm } : {}),
+    ...(p.doseRateIncreaseLimit === null ? {} : { doseRateIncreasePpmMax: p.doseRateIncreaseLimit }),
+    ...(p.primingRate === undefined ? {} : { primingRateNlPerDay: p.primingRate }),
   };
+}
+
+/** The simulated drug path's volume: tubing + catheter, whether or not the pump has it recorded. */
+export function drugPathGeometryOf(s: Scenario): { pumpTubingVolumeNl: number; catheterLengthCm: number; catheterVolumeNlPerCm: number } {
+  return { pumpTubingVolumeNl: s.pump.tubingVolume, catheterLengthCm: s.catheter.length, catheterVolumeNlPerCm: s.catheter.volumePerCm };
 }
 
 export function drugLibraryOf(s: Scenario): DrugLibrary {

@@ -2,13 +2,15 @@
  * The pump's event log: a bounded ring of timestamped records.
  *
  * Records are appended by the controller for every programming change (old and new values),
- * refusal, patient press (granted, or denied with its one reason), bolus, alarm, refill, stop and
- * resume. The ring keeps the newest `capacity` records; the persistence layer mirrors each record
+ * refusal, patient press (granted, or denied with its one reason), bolus (patient, clinician or
+ * priming), alarm, refill, drug change (the bridge that keeps the old dose at the catheter tip, or
+ * why there is none, and a confirmed dose-rate increase), stop and resume. The ring keeps the newest `capacity` records; the persistence layer mirrors each record
  * to non-volatile memory as it is appended.
  */
 import { assert } from './assert.js';
 import type { AlarmCode } from './alarms.js';
 import type { DenyReason } from './pump/types.js';
+import type { BolusKind } from './dosing/delivery.js';
 
 export type LogBody =
   | { type: 'boot'; restored: boolean; memoryError: boolean; lowBatteryReset: boolean; stoppedForMs?: number }
@@ -16,12 +18,25 @@ export type LogBody =
   | { type: 'refused'; command: string; field: string; value: string; limit: string; message: string }
   | { type: 'pressGranted'; bolusNl: number }
   | { type: 'pressDenied'; reason: DenyReason }
-  | { type: 'bolusStarted'; kind: 'patient' | 'clinician'; volumeNl: number; durationMs: number }
-  | { type: 'bolusFinished'; kind: 'patient' | 'clinician'; volumeNl: number }
-  | { type: 'bolusCancelled'; kind: 'patient' | 'clinician'; reason: string }
+  | { type: 'bolusStarted'; kind: BolusKind; volumeNl: number; durationMs: number }
+  | { type: 'bolusFinished'; kind: BolusKind; volumeNl: number }
+  | { type: 'bolusCancelled'; kind: BolusKind; reason: string }
   | { type: 'alarmRaised'; code: AlarmCode; priority: 'critical' | 'nonCritical' }
   | { type: 'alarmCleared'; code: AlarmCode }
-  | { type: 'refill'; withdrawnNl: number; addedNl: number; estimateBeforeNl: number; discrepancyNl: number; discrepancyFlagged: boolean; mixture: unknown }
+  | { type: 'refill'; withdrawnNl: number; addedNl: number; estimateBeforeNl: number; discrepancyNl: number; discrepancyFlagged: boolean; mixture: unknown; discrepancyLimitPercent?: number }
+  /** A refill's new mixture raises dose rates beyond the configured factor, and the clinician confirmed it. */
+  | { type: 'doseRateIncreaseConfirmed'; limitPpm: number; drugs: { drug: string; increaseFactorPpm: number | null }[] }
+  /**
+   * A bridge after a drug change: the old basal schedule runs until the pump estimates the new
+   * mixture reaches the catheter tip at `endMs` (monotonic), having pushed the path's `volumeNl`.
+   */
+  | { type: 'bridgeStarted'; volumeNl: number; endMs: number; oldRateNlPerDay: number; oldMixture: unknown; newMixture: unknown; paused: boolean }
+  /** A bolus pushed the path faster, or therapy paused and resumed: the bridge's estimated end moved. */
+  | { type: 'bridgeAdjusted'; reason: 'bolus' | 'paused' | 'resumed' | 'clockSet'; endMs: number; remainingNl: number }
+  /** The pump estimates the new mixture reached the tip: the new schedule runs from here. */
+  | { type: 'bridgeFinished'; startedAtMs: number; volumeNl: number }
+  /** The mixture changed but no bridge runs: the tip delivers the old mixture at the new rate until it clears. */
+  | { type: 'bridgeSkipped'; reason: 'declined' | 'catheter not recorded' | 'no basal' | 'empty path'; newMixtureAtTipAfterMs: number | null }
   | { type: 'stopped' }
   | { type: 'resumed' }
   | { type: 'minimumRate'; reason: string }

@@ -1,12 +1,18 @@
 /**
  * The pump's statechart (XState v5).
  *
- * Three parallel regions:
- * - therapy: startup → stopped | infusing (basal, patient bolus, clinician bolus) | minimumRate |
- *   halted. Critical alarms send infusing to the safe minimum rate; battery end of service halts.
+ * Four parallel regions:
+ * - therapy: startup → stopped | infusing (basal, patient bolus, clinician bolus, priming bolus) |
+ *   minimumRate | halted. Critical alarms send infusing to the safe minimum rate; battery end of
+ *   service halts.
  * - motor: idle → running → (stopping) → idle, and stalled with timed retries. The motor region
  *   starts a batch whenever strokes are due and stops a batch the programme has made obsolete.
  * - alarms: quiet | nonCritical | critical, derived from the latched alarm list; repeats tones.
+ * - drugPath: unbridged | bridging (flowing, waiting), derived from the bridge a refill with a new
+ *   mixture puts in context (docs/drug-path.md §6). The bridge overrides the basal schedule with
+ *   the old one; this region moves it along: a bolus started during it shortens it, therapy
+ *   leaving the basal mode pauses it, coming back resumes it, and it ends when the pump estimates
+ *   the new mixture has reached the catheter tip.
  *
  * The state tree holds no logic: every guard and action is named in `setup()` and calls a pure
  * function of src/pump/. Actions only assign what those functions return and emit their effects
@@ -59,11 +65,20 @@ export const pumpMachine = setup({
     restoredInfusing: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing',
     restoredPatientBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'patient',
     restoredClinicianBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'clinician',
+    restoredPrimingBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'priming',
     restoredMinimumRate: ({ event }) => event.type === 'boot' && (event.restored?.therapy === 'minimumRate' || event.lowBatteryReset),
     restoredHalted: ({ event }) => event.type === 'boot' && (event.restored?.therapy === 'halted' || event.battery === 'eos'),
     pressGranted: ({ context, event }) => d.pressDenial(context, event.nowMs) === undefined,
     canResume: ({ context }) => context.prescription !== undefined && context.mixture !== undefined,
     clinicianBolusAcceptable: ({ context, event }) => cmd.clinicianBolusRefusal(context, event) === undefined,
+    primingBolusAcceptable: ({ context, event }) => cmd.primingBolusRefusal(context, event) === undefined,
+    bridgeRunning: ({ context }) => context.bridge !== undefined,
+    noBridge: ({ context }) => context.bridge === undefined,
+    bridgeOver: ({ context }) => cmd.bridgeOver(context),
+    bridgePaused: ({ context }) => cmd.bridgePaused(context),
+    bridgePauseDue: ({ context }) => cmd.bridgePauseDue(context),
+    bridgeResumeDue: ({ context }) => cmd.bridgeResumeDue(context),
+    bridgeBolusDue: ({ context }) => cmd.bridgeBolusDue(context),
     bolusComplete: ({ context }) => d.bolusComplete(context),
     criticalAlarm: ({ context }) => anyCritical(context),
     noCriticalAlarm: ({ context }) => !anyCritical(context),
@@ -92,6 +107,12 @@ export const pumpMachine = setup({
     finishBolus: decided(d.finishBolus),
     startClinicianBolus: decided(cmd.startClinicianBolus),
     refuseClinicianBolus: decided(cmd.refuseClinicianBolus),
+    startPrimingBolus: decided(cmd.startPrimingBolus),
+    refusePrimingBolus: decided(cmd.refusePrimingBolus),
+    bridgeAfterBolus: decided(cmd.bridgeAfterBolus),
+    pauseBridge: decided(cmd.pauseBridge),
+    resumeBridge: decided(cmd.resumeBridge),
+    finishBridge: decided(cmd.finishBridge),
     refuseResume: decided((c, e) => cmd.refuseState(c, e, c.prescription ? 'running' : 'not programmed', 'stopped with a programmed therapy')),
     refuseStop: decided((c, e) => cmd.refuseState(c, e, 'not infusing', 'infusing or at the safe minimum rate')),
     program: decided(cmd.program),
@@ -121,6 +142,7 @@ export const pumpMachine = setup({
         'hal.battery.levelChanged': { actions: 'batteryChanged' },
         'hal.button.pressed': { actions: 'denyPress' },
         'cmd.clinicianBolus': { actions: 'refuseClinicianBolus' },
+        'cmd.primingBolus': { actions: 'refusePrimingBolus' },
         'cmd.resume': { actions: 'refuseResume' },
         'cmd.stop': { actions: 'refuseStop' },
       },
@@ -133,6 +155,7 @@ export const pumpMachine = setup({
               { guard: 'restoredMinimumRate', target: 'minimumRate', actions: 'boot' },
               { guard: 'restoredPatientBolus', target: 'infusing.patientBolus', actions: 'boot' },
               { guard: 'restoredClinicianBolus', target: 'infusing.clinicianBolus', actions: 'boot' },
+              { guard: 'restoredPrimingBolus', target: 'infusing.primingBolus', actions: 'boot' },
               { guard: 'restoredInfusing', target: 'infusing', actions: 'boot' },
               { target: 'stopped', actions: 'boot' },
             ],
@@ -169,10 +192,15 @@ export const pumpMachine = setup({
                   { guard: 'clinicianBolusAcceptable', target: 'clinicianBolus', actions: 'startClinicianBolus' },
                   { actions: 'refuseClinicianBolus' },
                 ],
+                'cmd.primingBolus': [
+                  { guard: 'primingBolusAcceptable', target: 'primingBolus', actions: 'startPrimingBolus' },
+                  { actions: 'refusePrimingBolus' },
+                ],
               },
             },
             patientBolus: { always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' } },
             clinicianBolus: { always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' } },
+            primingBolus: { always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' } },
           },
         },
         minimumRate: {
@@ -230,6 +258,34 @@ export const pumpMachine = setup({
             { guard: 'noAlarm', target: 'quiet' },
             { guard: 'noCriticalAlarm', target: 'nonCritical' },
           ],
+        },
+      },
+    },
+    drugPath: {
+      initial: 'unbridged',
+      states: {
+        unbridged: { always: { guard: 'bridgeRunning', target: 'bridging' } },
+        bridging: {
+          initial: 'flowing',
+          always: [
+            { guard: 'bridgeOver', target: 'unbridged', actions: 'finishBridge' },
+            { guard: 'noBridge', target: 'unbridged' },
+          ],
+          states: {
+            flowing: {
+              always: [
+                { guard: 'bridgePauseDue', target: 'waiting', actions: 'pauseBridge' },
+                { guard: 'bridgePaused', target: 'waiting' },
+                { guard: 'bridgeBolusDue', target: 'flowing', actions: 'bridgeAfterBolus' },
+              ],
+            },
+            waiting: {
+              always: [
+                { guard: 'bridgeResumeDue', target: 'flowing', actions: 'resumeBridge' },
+                { guard: 'bridgePauseDue', target: 'waiting', actions: 'pauseBridge' },
+              ],
+            },
+          },
         },
       },
     },

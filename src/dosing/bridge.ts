@@ -14,12 +14,19 @@
  * - A change that raises any drug's delivered dose rate (flow × concentration, pg/day, once the tip
  *   clears) by more than a configured factor needs an explicit confirmation; a drug that is new to
  *   the mixture always does (its factor is unbounded).
+ * - The controller keeps the old *schedule* (flex steps included) through the bridge; a bridge ends
+ *   when that schedule has programmed the bridge volume (`scheduleReachesMs`), in fine units
+ *   (1/DAY_MS nL) so the end is exact.
  * Rates are integers in nL/day, so a dose rate in pg/day is exact: nL/day × µg/mL = pg/day.
  * Pure functions; nothing of XState, the HAL or time sources.
  */
+import { assert, assertSafeInteger } from '../assert.js';
 import { rateNlPerDayMax } from '../constants.js';
+import { DAY_MS } from '../units.js';
+import { stepIndexAt, timeOfDayMs, type RateSteps } from './rates.js';
 import {
   addDoses,
+  ceilDiv,
   checkInteger,
   checkMixture,
   concentrationOf,
@@ -151,4 +158,60 @@ export function planBridge(change: DrugChange): BridgePlan {
     doseRates,
     transientWithoutBridge,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A bridge on a schedule: how long the old schedule takes to push a volume.
+
+/** Fine units (1/DAY_MS nL) one whole day of a schedule programs: the same for every 24 h window. */
+export function scheduleDailyFine(steps: RateSteps): number {
+  let fine = 0;
+  for (let i = 0; i < steps.startsMs.length; i++) fine += steps.ratesNlPerDay[i]! * ((steps.startsMs[i + 1] ?? DAY_MS) - steps.startsMs[i]!);
+  assertSafeInteger(fine, 'daily fine units');
+  return fine;
+}
+
+/** The step in force at `t` and when it ends. */
+function stepAt(steps: RateSteps, t: number, rtcOffsetMs: number): { rateNlPerDay: number; endMs: number } {
+  const tod = timeOfDayMs(t + rtcOffsetMs);
+  const index = stepIndexAt(steps, tod);
+  return { rateNlPerDay: steps.ratesNlPerDay[index]!, endMs: t + ((steps.startsMs[index + 1] ?? DAY_MS) - tod) };
+}
+
+/** Fine units a schedule programs over [fromMs, toMs), read on a clock `rtcOffsetMs` ahead of monotonic time. */
+export function scheduleFine(steps: RateSteps, rtcOffsetMs: number, fromMs: number, toMs: number): number {
+  assert(toMs >= fromMs, `scheduleFine: ${toMs} < ${fromMs}`);
+  const days = Math.floor((toMs - fromMs) / DAY_MS);
+  let fine = days * scheduleDailyFine(steps);
+  for (let t = fromMs + days * DAY_MS; t < toMs; ) {
+    const { rateNlPerDay, endMs } = stepAt(steps, t, rtcOffsetMs);
+    const end = Math.min(endMs, toMs);
+    fine += rateNlPerDay * (end - t);
+    t = end;
+  }
+  assertSafeInteger(fine, 'scheduleFine');
+  return fine;
+}
+
+/**
+ * The first time at which the schedule, started at `fromMs`, has programmed `fine` fine units
+ * (rounded up to a whole ms); `fromMs` for nothing to push, undefined when the schedule programs
+ * nothing at all.
+ */
+export function scheduleReachesMs(steps: RateSteps, rtcOffsetMs: number, fromMs: number, fine: number): number | undefined {
+  assert(Number.isSafeInteger(fine), `scheduleReachesMs: ${fine} is not an integer`);
+  if (fine <= 0) return fromMs;
+  const daily = scheduleDailyFine(steps);
+  if (daily === 0) return undefined;
+  // Every 24 h window programs exactly `daily`: skip whole days, then walk at most one day of steps.
+  const days = Math.floor((fine - 1) / daily);
+  let t = fromMs + days * DAY_MS;
+  let left = fine - days * daily;
+  for (let guard = 0; ; guard++) {
+    assert(guard <= 2 * steps.startsMs.length + 2, 'scheduleReachesMs: walked past a whole day');
+    const { rateNlPerDay, endMs } = stepAt(steps, t, rtcOffsetMs);
+    if (rateNlPerDay * (endMs - t) >= left) return t + ceilDiv(left, rateNlPerDay);
+    left -= rateNlPerDay * (endMs - t);
+    t = endMs;
+  }
 }

@@ -8,7 +8,15 @@
  *
  * The planner commands a batch of strokes at a constant interval. The interval is rounded down, so
  * stroke j of a batch comes at most j ms early and never late; the batch length is bounded so that
- * this drift stays below one stroke of volume. Pure functions over plain data.
+ * this drift stays below one stroke of volume.
+ *
+ * Two drug-path features shape the programme (docs/drug-path.md):
+ * - a priming bolus *replaces* the basal rate while it runs: its volume is exactly the dead volume,
+ *   so the drug is at the catheter tip when it ends, and basal volume pushed during it would only
+ *   push the drug past the tip early;
+ * - a bridge after a drug change *overrides* the basal schedule with the old one until the new
+ *   mixture reaches the tip (`ProgrammeSteps.override`); boluses still add on top of it.
+ * Pure functions over plain data.
  */
 import { assert } from '../assert.js';
 import { batchDurationMsMax, strokesPerBatchMax } from '../constants.js';
@@ -17,9 +25,14 @@ import { stepIndexAt, timeOfDayMs, type RateSteps } from './rates.js';
 
 export const FINE_PER_NL = DAY_MS;
 
-/** A bolus superimposed on the basal rate. Its end time and rate are fixed when it starts. */
+export type BolusKind = 'patient' | 'clinician' | 'priming';
+
+/**
+ * A bolus. Patient and clinician boluses are superimposed on the basal rate; a priming bolus
+ * replaces it (`bolusReplacesBasal`). Its end time and rate are fixed when it starts.
+ */
 export interface ActiveBolus {
-  kind: 'patient' | 'clinician';
+  kind: BolusKind;
   startMs: number;
   volumeNl: number;
   /** Integer rate, rounded down from volume ÷ duration. */
@@ -35,6 +48,20 @@ export function startBolus(kind: ActiveBolus['kind'], startMs: number, volumeNl:
   return { kind, startMs, volumeNl, rateNlPerDay, endMs };
 }
 
+/**
+ * A bolus of `volumeNl` at (at most) `rateNlPerDay`: the duration is rounded up to a whole ms and
+ * the rate then follows from it, so the rate never exceeds the one asked for.
+ */
+export function startBolusAtRate(kind: BolusKind, startMs: number, volumeNl: number, rateNlPerDay: number): ActiveBolus {
+  assert(volumeNl > 0 && rateNlPerDay > 0, 'a bolus has volume and rate');
+  return startBolus(kind, startMs, volumeNl, Math.ceil((volumeNl * DAY_MS) / rateNlPerDay));
+}
+
+/** A priming bolus runs instead of the basal rate, not on top of it. */
+export function bolusReplacesBasal(bolus: ActiveBolus): boolean {
+  return bolus.kind === 'priming';
+}
+
 /** Fine units of the bolus programmed from its start up to `t`: exactly volume × DAY_MS at its end. */
 export function bolusFineAt(bolus: ActiveBolus, t: number): number {
   if (t <= bolus.startMs) return 0;
@@ -42,13 +69,42 @@ export function bolusFineAt(bolus: ActiveBolus, t: number): number {
   return Math.min(bolus.rateNlPerDay * (t - bolus.startMs), bolus.volumeNl * FINE_PER_NL);
 }
 
+/** A basal schedule that runs instead of the prescription's until `untilMs` (exclusive): a bridge. */
+export interface BasalOverride {
+  readonly steps: RateSteps;
+  readonly untilMs: number;
+}
+
+/** The basal schedule in force: the prescription's steps, and an override while a bridge runs. */
+export interface ProgrammeSteps extends RateSteps {
+  readonly override?: BasalOverride | undefined;
+}
+
 /** What is programmed, as the controller's delivery mode sees it. */
 export interface Programme {
   mode: 'off' | 'basal' | 'minimum';
-  steps: RateSteps | undefined;
+  steps: ProgrammeSteps | undefined;
   minimumRateNlPerDay: number;
   bolus: ActiveBolus | undefined;
   rtcOffsetMs: number;
+}
+
+/** The rate of a plain schedule at `t`, and until when it holds (infinite for a single step). */
+function scheduleRateAt(steps: RateSteps, t: number, rtcOffsetMs: number): { rateNlPerDay: number; untilMs: number } {
+  const tod = timeOfDayMs(t + rtcOffsetMs);
+  const index = stepIndexAt(steps, tod);
+  const untilMs = steps.startsMs.length > 1 ? t + ((steps.startsMs[index + 1] ?? DAY_MS) - tod) : Number.POSITIVE_INFINITY;
+  return { rateNlPerDay: steps.ratesNlPerDay[index]!, untilMs };
+}
+
+/** The basal rate at `t`: the override's schedule before its end, then the prescription's. */
+export function basalRateAt(steps: ProgrammeSteps, t: number, rtcOffsetMs: number): { rateNlPerDay: number; untilMs: number } {
+  const o = steps.override;
+  if (o !== undefined && t < o.untilMs) {
+    const r = scheduleRateAt(o.steps, t, rtcOffsetMs);
+    return { rateNlPerDay: r.rateNlPerDay, untilMs: Math.min(r.untilMs, o.untilMs) };
+  }
+  return scheduleRateAt(steps, t, rtcOffsetMs);
 }
 
 /** The rate in force at `t`, and until when it stays in force (exclusive). */
@@ -56,13 +112,11 @@ export function rateAt(p: Programme, t: number): { rateNlPerDay: number; untilMs
   if (p.mode === 'off') return { rateNlPerDay: 0, untilMs: Number.POSITIVE_INFINITY };
   if (p.mode === 'minimum') return { rateNlPerDay: p.minimumRateNlPerDay, untilMs: Number.POSITIVE_INFINITY };
   assert(p.steps !== undefined, 'basal mode needs a schedule');
-  let rate = 0;
-  let until = Number.POSITIVE_INFINITY;
-  const tod = timeOfDayMs(t + p.rtcOffsetMs);
-  const index = stepIndexAt(p.steps, tod);
-  rate += p.steps.ratesNlPerDay[index]!;
-  if (p.steps.startsMs.length > 1) until = t + ((p.steps.startsMs[index + 1] ?? DAY_MS) - tod);
   const b = p.bolus;
+  if (b && bolusReplacesBasal(b) && t >= b.startMs && t < b.endMs) return { rateNlPerDay: b.rateNlPerDay, untilMs: b.endMs };
+  const basal = basalRateAt(p.steps, t, p.rtcOffsetMs);
+  let rate = basal.rateNlPerDay;
+  let until = basal.untilMs;
   if (b && t >= b.startMs && t < b.endMs) {
     rate += b.rateNlPerDay;
     until = Math.min(until, b.endMs);
@@ -77,17 +131,24 @@ export function programmedFine(p: Programme, fromMs: number, toMs: number): numb
   assert(toMs >= fromMs, `time went back: ${toMs} < ${fromMs}`);
   if (p.mode === 'off' || toMs === fromMs) return 0;
   if (p.mode === 'minimum') return p.minimumRateNlPerDay * (toMs - fromMs);
-  let fine = 0;
-  let t = fromMs;
   const basalOnly: Programme = { ...p, bolus: undefined };
-  for (let guard = 0; t < toMs; guard++) {
-    assert(guard < 64, 'programmedFine: more schedule steps than a settle interval allows');
-    const { rateNlPerDay, untilMs } = rateAt(basalOnly, t);
-    const end = Math.min(untilMs, toMs);
-    fine += rateNlPerDay * (end - t);
-    t = end;
+  const b = p.bolus;
+  // A priming bolus replaces the basal rate: no basal is programmed while it runs.
+  const pieces: [number, number][] = b && bolusReplacesBasal(b)
+    ? [[fromMs, Math.min(toMs, b.startMs)], [Math.max(fromMs, b.endMs), toMs]]
+    : [[fromMs, toMs]];
+  let fine = 0;
+  for (const [from, to] of pieces) {
+    let t = from;
+    for (let guard = 0; t < to; guard++) {
+      assert(guard < 64, 'programmedFine: more schedule steps than a settle interval allows');
+      const { rateNlPerDay, untilMs } = rateAt(basalOnly, t);
+      const end = Math.min(untilMs, to);
+      fine += rateNlPerDay * (end - t);
+      t = end;
+    }
   }
-  if (p.bolus) fine += bolusFineAt(p.bolus, toMs) - bolusFineAt(p.bolus, fromMs);
+  if (b) fine += bolusFineAt(b, toMs) - bolusFineAt(b, fromMs);
   return fine;
 }
 

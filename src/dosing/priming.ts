@@ -39,6 +39,7 @@ import {
   type PathMixture,
   type PathSegment,
 } from './catheter.js';
+import { NL_PER_ML } from '../units.js';
 
 export interface MixingZoneModel {
   /** Zone volume as parts per million of the dead volume (0 turns mixing off: plug flow). */
@@ -49,6 +50,11 @@ export interface MixingZoneModel {
 
 /** Placeholders (no source gives a mixing volume): a zone of 20 % of the dead volume in 8 steps. */
 export const mixingZoneModelDefault: MixingZoneModel = { mixingZoneVolumePpm: 200_000, mixingZoneSegmentCount: 8 };
+/**
+ * Default priming rate when neither the command nor the pump configuration names one: 12 mL/day
+ * (0.5 mL/h, a 0.26 mL catheter in about half an hour). A placeholder: no source gives a rate.
+ */
+export const primingRateNlPerDayDefault = 12 * NL_PER_ML;
 /** At most this many zone segments, so a prime fits the path's segment bound with room to spare. */
 export const mixingZoneSegmentCountMax = 16;
 /** The zone may not exceed the dead volume (a ramp longer than the path would reach the tip at once). */

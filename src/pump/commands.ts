@@ -1,17 +1,30 @@
 /**
  * Clinician commands and start-up, as pure decisions. A refused command changes nothing but the
  * log record that names the field, the value and the limit (REQ-CMD-1).
+ *
+ * The drug path (docs/drug-path.md §6) adds three things here:
+ * - the refill workflow checks a new mixture's dose-rate increase once the catheter clears, and
+ *   starts a bridge: the old schedule runs until the pump estimates the new mixture reached the
+ *   tip. The bridge is a volume: a bolus pushes it faster (its end moves earlier), a stop or the
+ *   safe minimum rate pauses it (it resumes with what is left), a clock change re-reads a flex
+ *   schedule. Its end lives in `ctx.bridge`; `derive()` turns it into the schedule's override;
+ * - the priming bolus: the dead volume at a high rate, instead of the basal rate, only with an
+ *   explicit statement that the catheter holds no drug;
+ * - the refill log record names the discrepancy threshold it applied.
  */
 import { isCritical } from '../alarms.js';
 import { assert } from '../assert.js';
 import { checkBolusDose, checkDailyCap, checkTherapy, refusal, type Refusal } from '../dosing/limits.js';
-import { primaryDrug, rateSteps } from '../dosing/rates.js';
-import { startBolus } from '../dosing/delivery.js';
-import { clinicianBolusSchema, mixtureSchema, prescriptionSchema, ptmSchema, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
-import { formatMl, volumeNlForDoseNg } from '../units.js';
+import { dailyVolumeNl, primaryDrug, rateSteps, type RateSteps } from '../dosing/rates.js';
+import { startBolus, startBolusAtRate } from '../dosing/delivery.js';
+import { doseRateIncreaseFactor, drugsNeedingConfirmation, scheduleDailyFine, scheduleFine, scheduleReachesMs, type DoseRateChange } from '../dosing/bridge.js';
+import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
+import { primingRateNlPerDayDefault } from '../dosing/priming.js';
+import { clinicianBolusSchema, deadVolumeNlOf, mixtureSchema, prescriptionSchema, ptmSchema, type Bridge, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
+import { formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
 import { alarmConditionHolds, deliveredPgLast24h, raiseAlarm, settle, settleOnly, Step } from './decide.js';
 import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
-import { longStopMs } from '../constants.js';
+import { longStopMs, rateNlPerDayMax } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
 import type { z } from 'zod';
 
@@ -32,7 +45,8 @@ function schemaRefusal(prefix: string, error: z.ZodError, value: unknown): Refus
 }
 
 function derive(c: PumpContext): void {
-  c.steps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
+  const steps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
+  c.steps = steps && c.bridge ? { ...steps, override: { steps: c.bridge.steps, untilMs: c.bridge.endMs } } : steps;
   c.ptmBolusNl = c.ptm && c.mixture ? volumeNlForDoseNg(c.ptm.bolusDoseNg, primaryDrug(c.mixture).concentrationUgPerMl) : 0;
 }
 
@@ -78,6 +92,41 @@ export function program(context: PumpContext, event: PumpEvent): Step {
 
 type RefillEvent = Extract<PumpEvent, { type: 'cmd.refill' }>;
 
+/** The schedule and mixture the catheter tip delivers now: a running bridge's, else the prescription's. */
+function tipSchedule(ctx: PumpContext): { steps: RateSteps; mixture: Mixture } | undefined {
+  if (ctx.bridge) return { steps: ctx.bridge.steps, mixture: ctx.bridge.oldMixture };
+  if (ctx.prescription === undefined || ctx.mixture === undefined) return undefined;
+  return { steps: rateSteps(ctx.prescription, ctx.mixture), mixture: ctx.mixture };
+}
+
+/** ×1.250 for 1 250 000 ppm (display only). */
+const formatFactor = (ppm: number) => `×${(ppm / 1_000_000).toFixed(3)}`;
+
+/**
+ * Per drug, the dose rate at the tip now and once the new mixture has cleared the catheter, and the
+ * drugs whose increase passes the configured factor (all of them new drugs or above the limit).
+ * Undefined when no limit is configured, nothing is programmed, or the mixture does not change.
+ */
+export function doseRateIncreases(ctx: PumpContext, mixture: Mixture): { changes: readonly DoseRateChange[]; needing: readonly string[]; limitPpm: number } | undefined {
+  const limitPpm = ctx.config.doseRateIncreasePpmMax;
+  const tip = tipSchedule(ctx);
+  if (limitPpm === undefined || tip === undefined || ctx.prescription === undefined || sameMixture(tip.mixture, mixture)) return undefined;
+  const oldRate = dailyVolumeNl(tip.steps);
+  const newRate = dailyVolumeNl(rateSteps(ctx.prescription, mixture));
+  if (oldRate > rateNlPerDayMax || newRate > rateNlPerDayMax) return undefined; // refused by the therapy checks
+  const changes = doseRateIncreaseFactor(tip.mixture, oldRate, mixture, newRate);
+  return { changes, needing: drugsNeedingConfirmation(changes, limitPpm), limitPpm };
+}
+
+function doseRateRefusal(mixture: Mixture, change: DoseRateChange, limitPpm: number): Refusal {
+  const i = mixture.findIndex((d) => d.drug === change.drug);
+  const field = `mixture[${i}].concentrationUgPerMl`;
+  const value = change.increaseFactorPpm === null ? 'a drug new to the mixture' : formatFactor(change.increaseFactorPpm);
+  const limit = `dose-rate increase of ${formatFactor(limitPpm)} without confirmation`;
+  const rates = `${formatDoseNg(change.oldDoseRatePgPerDay / PG_PER_NG)}/day → ${formatDoseNg(change.newDoseRatePgPerDay / PG_PER_NG)}/day`;
+  return { rule: 'soft', field, value, limit, message: `${field}: ${change.drug} dose rate at the catheter tip ${rates} once the old mixture has cleared (${value}) exceeds the ${limit}; confirm to proceed` };
+}
+
 export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { mixture: Mixture } {
   const cap = ctx.config.reservoirCapacityNl;
   for (const field of ['withdrawnNl', 'addedNl'] as const) {
@@ -85,6 +134,7 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
     if (!Number.isSafeInteger(v) || v < 0) return refusal('state', field, String(v), 'a whole number of nanolitres ≥ 0', `${field}`);
   }
   if (event.addedNl > cap) return refusal('hard', 'addedNl', formatMl(event.addedNl), `reservoir capacity, ${formatMl(cap)}`, 'fill volume');
+  if (event.bridge !== undefined && typeof event.bridge !== 'boolean') return refusal('state', 'bridge', JSON.stringify(event.bridge), 'true or false', 'bridge option');
   let mixture = ctx.mixture;
   if (event.mixture !== undefined) {
     const parsed = mixtureSchema.safeParse(event.mixture);
@@ -103,6 +153,11 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
     const r = checkTherapy({ library: ctx.library, mixture, prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: undefined, confirmed: true });
     if (r) return r;
   }
+  // A new mixture that raises a drug's dose rate at the tip beyond the configured factor, once the
+  // catheter clears, needs an explicit confirmation (domain.md F5).
+  const increases = doseRateIncreases(ctx, mixture);
+  const first = increases?.changes.find((c) => increases.needing.includes(c.drug));
+  if (increases && first && event.confirm !== true) return doseRateRefusal(mixture, first, increases.limitPpm);
   return { mixture };
 }
 
@@ -110,6 +165,7 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
  * A refill: the clinician empties the reservoir (measuring what was withdrawn) and adds a volume,
  * possibly of a new mixture. The estimate becomes the added volume; a withdrawn volume that differs
  * from the estimate by more than the configured share is logged as a discrepancy (domain.md F6).
+ * A new mixture starts a bridge unless the clinician declines it (`bridge: false`).
  */
 export function refill(context: PumpContext, event: PumpEvent): Step {
   assert(event.type === 'cmd.refill', 'refill on cmd.refill');
@@ -121,13 +177,200 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   const before = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   const discrepancyNl = event.withdrawnNl - before;
   const flagged = Math.abs(discrepancyNl) * 100 > c.config.refillDiscrepancyPercentMax * Math.max(before, 1) && before > 0;
-  step.log({ type: 'refill', withdrawnNl: event.withdrawnNl, addedNl: event.addedNl, estimateBeforeNl: before, discrepancyNl, discrepancyFlagged: flagged, mixture: checked.mixture });
+  step.log({ type: 'refill', withdrawnNl: event.withdrawnNl, addedNl: event.addedNl, estimateBeforeNl: before, discrepancyNl, discrepancyFlagged: flagged, mixture: checked.mixture, discrepancyLimitPercent: c.config.refillDiscrepancyPercentMax });
+  const increases = doseRateIncreases(c, checked.mixture);
+  if (increases && increases.needing.length > 0) {
+    step.log({ type: 'doseRateIncreaseConfirmed', limitPpm: increases.limitPpm, drugs: increases.changes.filter((x) => increases.needing.includes(x.drug)).map((x) => ({ drug: x.drug, increaseFactorPpm: x.increaseFactorPpm })) });
+  }
+  const tip = tipSchedule(c);
+  const changed = c.mixture !== undefined && !sameMixture(c.mixture, checked.mixture);
   c.reservoirNl = event.addedNl;
   if (c.batch) c.batch = { ...c.batch, strokesBeforeRefill: strokesBy(c.batch, c.batch.count, event.nowMs) };
   c.mixture = checked.mixture;
+  if (changed) startBridge(step, tip, event.bridge !== false);
   derive(c);
   step.reprogrammed();
   return step;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bridge after a drug change.
+
+/** What a paused bridge is pushed by: nothing when stopped, the safe minimum rate at the minimum. */
+function pauseRateNlPerDay(c: PumpContext): number | undefined {
+  if (c.mode === 'basal') return undefined;
+  return c.mode === 'minimum' ? c.config.safeMinimumRateNlPerDay : 0;
+}
+
+/** The bridge volume (fine units) still to push at `nowMs`. */
+export function bridgeRemainingFine(b: Bridge, rtcOffsetMs: number, nowMs: number): number {
+  const pushed = b.pausedRateNlPerDay !== undefined ? b.pausedRateNlPerDay * (nowMs - b.anchorMs) : scheduleFine(b.steps, rtcOffsetMs, b.anchorMs, nowMs);
+  return Math.max(0, b.remainingFine - pushed);
+}
+
+/** The bridge re-anchored at `nowMs` with `remainingFine` left, running (its end recomputed) or paused. */
+function reanchored(b: Bridge, rtcOffsetMs: number, nowMs: number, remainingFine: number, pausedRateNlPerDay: number | undefined): Bridge {
+  const { pausedRateNlPerDay: _old, ...rest } = b;
+  if (pausedRateNlPerDay !== undefined) return { ...rest, remainingFine, anchorMs: nowMs, pausedRateNlPerDay };
+  const endMs = scheduleReachesMs(b.steps, rtcOffsetMs, nowMs, remainingFine);
+  assert(endMs !== undefined, 'a bridge schedule programs some volume');
+  return { ...rest, remainingFine, anchorMs: nowMs, endMs };
+}
+
+/**
+ * A drug change: keep the schedule the tip runs on now until the path's volume has been pushed, or
+ * log why not. The volume is the configured dead volume: the pump assumes the path holds what it
+ * delivers now (a second change before the first cleared pushes the whole path again).
+ */
+function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | undefined, wanted: boolean): void {
+  const c = step.ctx;
+  const now = c.nowMs;
+  const deadVolumeNl = deadVolumeNlOf(c.config);
+  const reason = !wanted ? 'declined' : deadVolumeNl === undefined ? 'catheter not recorded' : deadVolumeNl === 0 ? 'empty path' : tip === undefined || scheduleDailyFine(tip.steps) === 0 ? 'no basal' : undefined;
+  if (reason !== undefined || tip === undefined || deadVolumeNl === undefined) {
+    c.bridge = undefined;
+    const newSteps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
+    const at = deadVolumeNl !== undefined && newSteps ? scheduleReachesMs(newSteps, c.rtcOffsetMs, now, deadVolumeNl * FINE_PER_NL) : undefined;
+    step.log({ type: 'bridgeSkipped', reason: reason ?? 'no basal', newMixtureAtTipAfterMs: at === undefined ? null : at - now });
+    return;
+  }
+  const steps = { startsMs: [...tip.steps.startsMs], ratesNlPerDay: [...tip.steps.ratesNlPerDay] };
+  const start: Bridge = { startMs: now, volumeNl: deadVolumeNl, steps, oldMixture: tip.mixture, remainingFine: deadVolumeNl * FINE_PER_NL, anchorMs: now, endMs: now };
+  const b = reanchored(start, c.rtcOffsetMs, now, start.remainingFine, pauseRateNlPerDay(c));
+  c.bridge = b;
+  step.log({ type: 'bridgeStarted', volumeNl: deadVolumeNl, endMs: b.endMs, oldRateNlPerDay: dailyVolumeNl(steps), oldMixture: tip.mixture, newMixture: c.mixture, paused: b.pausedRateNlPerDay !== undefined });
+}
+
+function adjustBridge(step: Step, reason: 'bolus' | 'paused' | 'resumed' | 'clockSet', b: Bridge): void {
+  const c = step.ctx;
+  c.bridge = b;
+  derive(c);
+  step.reprogrammed();
+  step.log({ type: 'bridgeAdjusted', reason, endMs: b.endMs, remainingNl: Math.ceil(b.remainingFine / FINE_PER_NL) });
+}
+
+/** A patient or clinician bolus started after the bridge last moved: it pushes the path too. */
+export function bridgeBolusDue(ctx: PumpContext): boolean {
+  const b = ctx.bridge;
+  return b !== undefined && b.pausedRateNlPerDay === undefined && ctx.bolus !== undefined && ctx.bolus.kind !== 'priming' && ctx.bolus.startMs > b.anchorMs;
+}
+
+/** The bolus pushes the path as fast as it goes: the bridge ends earlier by its volume. */
+export function bridgeAfterBolus(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  const b = c.bridge;
+  assert(b !== undefined && c.bolus !== undefined && bridgeBolusDue(c), 'bridgeAfterBolus without a new bolus in a bridge');
+  // Pushed by the old schedule up to the bolus start, then the bolus volume.
+  const left = Math.max(0, bridgeRemainingFine(b, c.rtcOffsetMs, c.bolus.startMs) - c.bolus.volumeNl * FINE_PER_NL);
+  const atStart = reanchored(b, c.rtcOffsetMs, c.bolus.startMs, left, undefined);
+  adjustBridge(step, 'bolus', atStart);
+  return step;
+}
+
+export function bridgePaused(ctx: PumpContext): boolean {
+  return ctx.bridge?.pausedRateNlPerDay !== undefined;
+}
+
+/** Therapy is not at its basal rate, and the bridge does not yet wait at the rate that now pushes it. */
+export function bridgePauseDue(ctx: PumpContext): boolean {
+  const rate = pauseRateNlPerDay(ctx);
+  return ctx.bridge !== undefined && rate !== undefined && ctx.bridge.pausedRateNlPerDay !== rate;
+}
+
+export function bridgeResumeDue(ctx: PumpContext): boolean {
+  return bridgePaused(ctx) && ctx.mode === 'basal';
+}
+
+/** Therapy left the basal mode (stopped, halted, safe minimum rate): the bridge waits. */
+export function pauseBridge(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  const b = c.bridge;
+  const rate = pauseRateNlPerDay(c);
+  assert(b !== undefined && rate !== undefined, 'pauseBridge without a bridge to pause');
+  adjustBridge(step, 'paused', reanchored(b, c.rtcOffsetMs, c.nowMs, bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs), rate));
+  return step;
+}
+
+/** Therapy is back at the basal rate: the bridge runs on with what the pause left of it. */
+export function resumeBridge(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  const b = c.bridge;
+  assert(b !== undefined && b.pausedRateNlPerDay !== undefined, 'resumeBridge without a paused bridge');
+  adjustBridge(step, 'resumed', reanchored(b, c.rtcOffsetMs, c.nowMs, bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs), undefined));
+  return step;
+}
+
+/** The pump estimates the new mixture has reached the tip: the bridge is over. */
+export function bridgeOver(ctx: PumpContext): boolean {
+  const b = ctx.bridge;
+  if (b === undefined) return false;
+  return b.pausedRateNlPerDay !== undefined ? bridgeRemainingFine(b, ctx.rtcOffsetMs, ctx.nowMs) === 0 : ctx.nowMs >= b.endMs;
+}
+
+export function finishBridge(context: PumpContext, event: PumpEvent): Step {
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  const b = c.bridge;
+  assert(b !== undefined, 'finishBridge without a bridge');
+  step.log({ type: 'bridgeFinished', startedAtMs: b.startMs, volumeNl: b.volumeNl });
+  c.bridge = undefined;
+  derive(c);
+  step.reprogrammed();
+  return step;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The priming bolus.
+
+type PrimingEvent = Extract<PumpEvent, { type: 'cmd.primingBolus' }>;
+
+/** The priming bolus a command asks for: the dead volume plus the margin, at its rate. */
+function primingPlan(ctx: PumpContext, event: PrimingEvent): Refusal | { volumeNl: number; rateNlPerDay: number } {
+  const rate = event.rateNlPerDay ?? ctx.config.primingRateNlPerDay ?? primingRateNlPerDayDefault;
+  if (!Number.isSafeInteger(rate) || rate < 1 || rate > rateNlPerDayMax) return refusal('hard', 'primingBolus.rateNlPerDay', String(rate), `pump's flow range, 1 to ${rateNlPerDayMax} nL/day`, 'priming rate');
+  const marginNl = event.marginNl ?? 0;
+  if (!Number.isSafeInteger(marginNl) || marginNl < 0 || marginNl > drugPathVolumeNlMax) return refusal('state', 'primingBolus.marginNl', String(marginNl), `a whole number of nanolitres from 0 to ${drugPathVolumeNlMax}`, 'priming margin');
+  if (event.confirm !== true) {
+    return { rule: 'state', field: 'primingBolus.confirm', value: String(event.confirm ?? false), limit: 'an explicit confirmation that the catheter holds no drug', message: 'primingBolus.confirm: a priming bolus pushes the whole catheter volume at a high rate; confirm that the catheter holds no drug (after implant or a catheter revision)' };
+  }
+  const deadVolumeNl = deadVolumeNlOf(ctx.config);
+  if (deadVolumeNl === undefined) return refusal('state', 'pumpConfig.catheterLengthCm', 'not recorded', 'a recorded catheter (length and volume per cm)', 'catheter');
+  const volumeNl = deadVolumeNl + marginNl;
+  if (volumeNl === 0) return refusal('state', 'primingBolus', '0 nL', 'a drug path of some volume', 'priming volume');
+  return { volumeNl, rateNlPerDay: rate };
+}
+
+export function primingBolusRefusal(ctx: PumpContext, event: PumpEvent): Refusal | undefined {
+  assert(event.type === 'cmd.primingBolus', 'priming bolus check');
+  const plan = primingPlan(ctx, event);
+  if ('rule' in plan) return plan;
+  if (ctx.mode !== 'basal' || ctx.bolus !== undefined || ctx.mixture === undefined) return refusal('state', 'therapy', ctx.bolus ? 'a bolus is running' : 'not infusing', 'infusing with no bolus running', 'state');
+  if (ctx.bridge !== undefined) return refusal('state', 'therapy', 'a bridge after a drug change is running', 'no bridge running', 'state');
+  if (ctx.alarms.some((a) => isCritical(a.code))) return refusal('state', 'alarms', 'critical alarm active', 'no critical alarm', 'state');
+  if (ctx.reservoirNl - plan.volumeNl < ctx.config.emptyReservoirNl) return refusal('state', 'primingBolus', formatMl(plan.volumeNl), `reservoir above empty, ${formatMl(Math.max(0, ctx.reservoirNl - ctx.config.emptyReservoirNl))} available`, 'priming volume');
+  return undefined;
+}
+
+/** A priming bolus replaces the basal rate until the dead volume has been pushed (no patient lockout). */
+export function startPrimingBolus(context: PumpContext, event: PumpEvent): Step {
+  assert(event.type === 'cmd.primingBolus', 'priming bolus');
+  const step = settleOnly(context, event);
+  const c = step.ctx;
+  const plan = primingPlan(c, event);
+  assert(!('rule' in plan), 'startPrimingBolus on a refused command');
+  c.bolus = startBolusAtRate('priming', event.nowMs, plan.volumeNl, plan.rateNlPerDay);
+  step.reprogrammed();
+  step.log({ type: 'bolusStarted', kind: 'priming', volumeNl: plan.volumeNl, durationMs: c.bolus.endMs - c.bolus.startMs });
+  return step;
+}
+
+export function refusePrimingBolus(context: PumpContext, event: PumpEvent): Step {
+  const r = primingBolusRefusal(context, event);
+  assert(r !== undefined, 'refusePrimingBolus without a reason');
+  return refuse(context, event, r);
 }
 
 export function clinicianBolusRefusal(ctx: PumpContext, event: PumpEvent): Refusal | undefined {
@@ -174,9 +417,18 @@ export function setClock(context: PumpContext, event: PumpEvent): Step {
   const step = settleOnly(context, event);
   const c = step.ctx;
   const oldRtcMs = c.nowMs + c.rtcOffsetMs;
+  // A running bridge keeps what it has pushed on the old clock; a flex schedule is re-read on the new.
+  const b = c.bridge;
+  const left = b && b.pausedRateNlPerDay === undefined ? bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs) : undefined;
   c.rtcOffsetMs = event.rtcMs - c.nowMs;
   step.emit({ type: 'clock.setRtc', rtcMs: event.rtcMs });
   step.log({ type: 'clockSet', oldRtcMs, newRtcMs: event.rtcMs });
+  if (b && left !== undefined) {
+    const moved = reanchored(b, c.rtcOffsetMs, c.nowMs, left, undefined);
+    if (moved.endMs !== b.endMs) adjustBridge(step, 'clockSet', moved);
+    else c.bridge = moved;
+    derive(c);
+  }
   step.reprogrammed();
   return step;
 }

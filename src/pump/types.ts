@@ -7,9 +7,8 @@
  */
 import type { AlarmCode, ActiveAlarm } from '../alarms.js';
 import type { BatteryLevel, StrokeBatch, TonePattern } from '../../hal/index.js';
-import type { ActiveBolus } from '../dosing/delivery.js';
-import type { RateSteps } from '../dosing/rates.js';
-import type { DrugLibrary, Mixture, Prescription, PtmSettings, PumpConfig } from '../therapy/schema.js';
+import type { ActiveBolus, ProgrammeSteps } from '../dosing/delivery.js';
+import type { Bridge, DrugLibrary, Mixture, Prescription, PtmSettings, PumpConfig } from '../therapy/schema.js';
 import type { LogBody } from '../eventLog.js';
 
 export type DeliveryMode = 'off' | 'basal' | 'minimum';
@@ -45,8 +44,11 @@ export interface PumpContext {
   library: DrugLibrary;
   mixture: Mixture | undefined;
   prescription: Prescription | undefined;
-  /** Derived from prescription and mixture when either changes (kept for speed on every event). */
-  steps: RateSteps | undefined;
+  /**
+   * Derived from prescription and mixture when either changes (kept for speed on every event),
+   * with the bridge's old schedule as an override while a bridge runs.
+   */
+  steps: ProgrammeSteps | undefined;
   ptm: PtmSettings | undefined;
   /** Volume of one patient bolus, derived from the PTM dose and the primary concentration. */
   ptmBolusNl: number;
@@ -64,6 +66,12 @@ export interface PumpContext {
   reservoirNl: number;
 
   bolus: ActiveBolus | undefined;
+  /**
+   * After a drug change: the old schedule runs until the pump estimates the new mixture has
+   * reached the catheter tip (docs/drug-path.md §6). Optional so that contexts built before the
+   * drug path existed stay valid; persisted with the ledger.
+   */
+  bridge?: Bridge | undefined;
   /** Start-to-start lockout: no patient bolus is granted before this monotonic time. */
   lockoutUntilMs: number;
   /** Monotonic start times of patient boluses granted in the last 24 hours. */
@@ -104,7 +112,18 @@ export interface RestoredState {
 
 export type CommandEvent =
   | { type: 'cmd.program'; prescription?: unknown; ptm?: unknown; confirm?: boolean }
-  | { type: 'cmd.refill'; withdrawnNl: number; addedNl: number; mixture?: unknown; confirm?: boolean }
+  /**
+   * The refill workflow: the volume withdrawn (measured), the volume added, the new mixture if it
+   * changes. `confirm` confirms soft limits and a dose-rate increase beyond the configured factor;
+   * `bridge` (default true) keeps the old schedule until the new mixture reaches the catheter tip.
+   */
+  | { type: 'cmd.refill'; withdrawnNl: number; addedNl: number; mixture?: unknown; confirm?: boolean; bridge?: boolean }
+  /**
+   * A priming bolus after implant or a catheter revision: the dead volume (plus `marginNl`) at
+   * `rateNlPerDay` (default: the configured priming rate), instead of the basal rate. `confirm`
+   * states that the catheter holds no drug; without it the command is refused.
+   */
+  | { type: 'cmd.primingBolus'; rateNlPerDay?: number; marginNl?: number; confirm?: boolean }
   | { type: 'cmd.clinicianBolus'; doseNg: number; durationMs: number; confirm?: boolean }
   | { type: 'cmd.stop' }
   | { type: 'cmd.resume' }
@@ -139,4 +158,4 @@ export type Effect =
   | { type: 'clock.setRtc'; rtcMs: number }
   | { type: 'log'; body: LogBody };
 
-export type { AlarmCode };
+export type { AlarmCode, Bridge };

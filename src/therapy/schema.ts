@@ -4,8 +4,15 @@
  *
  * These schemas check shape and absolute bounds only. Whether a therapy is safe for its drugs is
  * decided by src/dosing/limits.ts against the drug library, in the core, for every command.
+ *
+ * The drug-path fields of the pump configuration (tubing, catheter length and volume per cm, the
+ * dose-rate increase limit, the priming rate) are optional: a pump whose catheter was not recorded
+ * has no dead volume to bridge or prime (`deadVolumeNlOf` is undefined), and a pump without a
+ * dose-rate increase limit asks no confirmation for one (docs/drug-path.md §6).
  */
 import { z } from 'zod';
+import { increaseFactorPpmMax } from '../dosing/bridge.js';
+import { catheterLengthCmMax, catheterVolumeNlPerCmMax, drugPathVolumeNlMax } from '../dosing/catheter.js';
 import {
   bolusDurationMsMax,
   bolusDurationMsMin,
@@ -106,8 +113,34 @@ export const pumpConfigSchema = z
     stallRetryMs: int(1_000, DAY_MS),
     /** Consecutive stalled attempts before the motor-stall critical alarm. */
     stallAttemptsMax: int(1, 100),
-    /** Refill discrepancy (|withdrawn − estimate| / estimate) that is logged, in percent. */
+    /**
+     * Refill discrepancy threshold, in percent: a refill whose withdrawn volume differs from the
+     * pump's estimate by more than this share of the estimate is flagged in its log record
+     * (domain.md F6: a sign of occlusion, granuloma or an earlier pocket fill; value UNCONFIRMED).
+     */
     refillDiscrepancyPercentMax: int(0, 100),
+    /** Volume inside the pump from the reservoir outlet to the catheter port (UNCONFIRMED for every pump: no default). */
+    pumpTubingVolumeNl: int(0, drugPathVolumeNlMax).optional(),
+    /** Implanted catheter length, whole cm (Prometra: 110 cm minus the trimmed length). */
+    catheterLengthCm: int(0, catheterLengthCmMax).optional(),
+    /** Catheter volume per cm (Prometra: 2600 nL/cm, IFU p.33). */
+    catheterVolumeNlPerCm: int(0, catheterVolumeNlPerCmMax).optional(),
+    /**
+     * A refill whose new mixture would raise any drug's delivered dose rate, once the catheter
+     * clears, by more than this factor (ppm: 1 500 000 = ×1.5) needs an explicit confirmation.
+     * A drug new to the mixture always does. Absent: no such check (no sourced value exists).
+     */
+    doseRateIncreasePpmMax: int(1_000_000, increaseFactorPpmMax).optional(),
+    /** Default rate of a priming bolus when the command names none. */
+    primingRateNlPerDay: int(1, rateNlPerDayMax).optional(),
+  })
+  .refine((c) => (c.catheterLengthCm === undefined) === (c.catheterVolumeNlPerCm === undefined), {
+    message: 'the catheter length and its volume per cm are recorded together',
+    path: ['catheterLengthCm'],
+  })
+  .refine((c) => (c.pumpTubingVolumeNl ?? 0) + (c.catheterLengthCm ?? 0) * (c.catheterVolumeNlPerCm ?? 0) <= drugPathVolumeNlMax, {
+    message: `the drug path (tubing + catheter length × volume per cm) must hold at most ${drugPathVolumeNlMax} nL`,
+    path: ['catheterLengthCm'],
   })
   .refine((c) => c.emptyReservoirNl < c.lowReservoirNl, {
     message: 'the empty threshold must be below the low-reservoir threshold',
@@ -122,6 +155,36 @@ export const pumpConfigSchema = z
     path: ['safeMinimumRateNlPerDay'],
   });
 
+/**
+ * A bridge after a drug change, as the controller keeps it (and persists it: src/pump/persist.ts).
+ * The old basal schedule runs instead of the prescription's until the pump estimates that the new
+ * mixture has reached the catheter tip, i.e. until the old schedule (plus boluses, minus pauses)
+ * has pushed the drug path's volume (docs/drug-path.md §6).
+ */
+export const bridgeSchema = z.object({
+  startMs: z.number().int(),
+  /** The drug path's volume when the bridge started: what it must push. */
+  volumeNl: z.number().int().min(0),
+  /** The old schedule, kept through the bridge. */
+  steps: z.object({ startsMs: z.array(z.number().int()).min(1), ratesNlPerDay: z.array(z.number().int().min(0)).min(1) }),
+  /** The mixture the tip delivers through the bridge (the old one). */
+  oldMixture: mixtureSchema,
+  /** Bridge volume still to push at `anchorMs`, in fine units (1/DAY_MS nL). */
+  remainingFine: z.number().int().min(0),
+  anchorMs: z.number().int(),
+  /** When the pump estimates the new mixture reaches the tip: the override ends (ignored while paused). */
+  endMs: z.number().int(),
+  /** Present while therapy is stopped or at the safe minimum rate (since `anchorMs`): the flow then pushing the path. */
+  pausedRateNlPerDay: z.number().int().min(0).optional(),
+});
+
+/** The drug path's dead volume (tubing + catheter), or undefined when the catheter is not recorded. */
+export function deadVolumeNlOf(config: PumpConfig): number | undefined {
+  if (config.pumpTubingVolumeNl === undefined && config.catheterLengthCm === undefined) return undefined;
+  return (config.pumpTubingVolumeNl ?? 0) + (config.catheterLengthCm ?? 0) * (config.catheterVolumeNlPerCm ?? 0);
+}
+
+export type Bridge = z.infer<typeof bridgeSchema>;
 export type DrugLimits = z.infer<typeof drugLimitsSchema>;
 export type DrugLibrary = z.infer<typeof drugLibrarySchema>;
 export type Mixture = z.infer<typeof mixtureSchema>;
