@@ -16,7 +16,7 @@ import { isCritical } from '../alarms.js';
 import { assert } from '../assert.js';
 import { checkBolusDose, checkDailyCap, checkTherapy, refusal, type Refusal } from '../dosing/limits.js';
 import { dailyVolumeNl, primaryDrug, rateSteps, type RateSteps } from '../dosing/rates.js';
-import { startBolus, startBolusAtRate } from '../dosing/delivery.js';
+import { bolusFineAt, startBolus, startBolusAtRate } from '../dosing/delivery.js';
 import { doseRateIncreaseFactor, drugsNeedingConfirmation, scheduleDailyFine, scheduleFine, scheduleReachesMs, type DoseRateChange } from '../dosing/bridge.js';
 import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
 import { primingRateNlPerDayDefault } from '../dosing/priming.js';
@@ -235,8 +235,12 @@ function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | u
     return;
   }
   const steps = { startsMs: [...tip.steps.startsMs], ratesNlPerDay: [...tip.steps.ratesNlPerDay] };
-  const start: Bridge = { startMs: now, volumeNl: deadVolumeNl, steps, oldMixture: tip.mixture, remainingFine: deadVolumeNl * FINE_PER_NL, anchorMs: now, endMs: now };
-  const b = reanchored(start, c.rtcOffsetMs, now, start.remainingFine, pauseRateNlPerDay(c));
+  // A patient or clinician bolus still running pushes the path with what it has left to give.
+  const bolus = c.bolus && c.bolus.kind !== 'priming' ? c.bolus : undefined;
+  const bolusLeftFine = bolus ? bolus.volumeNl * FINE_PER_NL - bolusFineAt(bolus, now) : 0;
+  const remainingFine = Math.max(0, deadVolumeNl * FINE_PER_NL - bolusLeftFine);
+  const start: Bridge = { startMs: now, volumeNl: deadVolumeNl, steps, oldMixture: tip.mixture, remainingFine, anchorMs: now, endMs: now };
+  const b = reanchored(start, c.rtcOffsetMs, now, remainingFine, pauseRateNlPerDay(c));
   c.bridge = b;
   step.log({ type: 'bridgeStarted', volumeNl: deadVolumeNl, endMs: b.endMs, oldRateNlPerDay: dailyVolumeNl(steps), oldMixture: tip.mixture, newMixture: c.mixture, paused: b.pausedRateNlPerDay !== undefined });
 }

@@ -62,6 +62,17 @@ describe('a patient bolus during the bridge', () => {
   });
 });
 
+describe('a patient bolus still running at the refill', () => {
+  // Granted at 09:55: 0.1 mg at 2 mg/mL = 50 000 nL over 10 min. At 10:00 half of it, 25 000 nL, is
+  // still to come and pushes the new path: the bridge has 235 000 nL to push at 500 000 nL/day.
+  const sim = runWhole(scenario({ ...morphineBase, duration: '2d', ptm, timeline: [{ at: when(1, 9, 55), press: {} }, { at: when(1, 10), refill: { added: '18 mL', mixture: fourMg } }] }));
+
+  it('starts the bridge with what the bolus has left counted as pushed', () => {
+    expect(ofType(sim.events, 'bridgeStarted').map((e) => [e.atMs, e.endMs])).toEqual([[t0, t0 + (235_000 * DAY_MS) / 500_000]]);
+    expect(withinAStroke(sim.drugPath!.arrivals[0]!.atMs, t0 + 40_608_000)).toBe(true);
+  });
+});
+
 describe('a stop during the bridge', () => {
   const sim = runWhole(withBridge([{ at: when(1, 14), stop: {} }, { at: when(1, 16), resume: {} }]));
 
