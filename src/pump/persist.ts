@@ -14,7 +14,7 @@
  * commands, so a reset can never leave a bolus delivered but not in the ledger. Pure functions.
  */
 import { z } from 'zod';
-import { mixtureSchema, prescriptionSchema, ptmSchema } from '../therapy/schema.js';
+import { bridgeSchema, mixtureSchema, prescriptionSchema, ptmSchema } from '../therapy/schema.js';
 import { strokesBy } from '../dosing/delivery.js';
 import type { StateRecordKind } from '../persistence/recordTypes.js';
 import type { PumpContext, RestoredState } from './types.js';
@@ -35,7 +35,7 @@ export function therapyStateOf(leaf: string): TherapyState {
 export function recordKeys(c: PumpContext, therapy: TherapyState): Record<StateRecordKind, readonly unknown[]> {
   return {
     prescription: [c.mixture, c.prescription, c.ptm],
-    ledger: [c.grantsMs, c.lockoutUntilMs, c.bolus, c.deliveredStrokes, c.nextBatchId, c.batch, c.recentBatches, c.missedFine],
+    ledger: [c.grantsMs, c.lockoutUntilMs, c.bolus, c.deliveredStrokes, c.nextBatchId, c.batch, c.recentBatches, c.missedFine, c.bridge],
     reservoir: [c.reservoirNl],
     alarms: [c.alarms, c.stall, c.battery],
     clock: [c.rtcOffsetMs, therapy, c.mode, c.stoppedSinceMs],
@@ -65,6 +65,7 @@ export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRe
       owedFine: c.owedFine,
       missedFine: c.missedFine,
       nextBatchId: c.nextBatchId,
+      bridge: c.bridge ?? null,
       batch,
       batches,
       mixtures,
@@ -82,12 +83,13 @@ const schemas = {
   ledger: z.object({
     grantsMs: z.array(finite),
     lockoutUntilMs: finite.nullable(),
-    bolus: z.object({ kind: z.enum(['patient', 'clinician']), startMs: finite, volumeNl: finite, rateNlPerDay: finite, endMs: finite }).nullable(),
+    bolus: z.object({ kind: z.enum(['patient', 'clinician', 'priming']), startMs: finite, volumeNl: finite, rateNlPerDay: finite, endMs: finite }).nullable(),
     deliveredStrokes: finite,
     settledAtMs: finite,
     owedFine: finite,
     missedFine: finite,
     nextBatchId: finite,
+    bridge: bridgeSchema.nullable().optional(),
     batch: z.array(finite).length(6).nullable(),
     batches: z.array(z.array(finite).length(5)),
     mixtures: z.array(mixtureOrNull),
@@ -156,6 +158,7 @@ function restoreLedger(context: Partial<PumpContext>, l: z.infer<typeof schemas.
   context.owedFine = l.owedFine;
   context.missedFine = l.missedFine;
   context.nextBatchId = l.nextBatchId;
+  context.bridge = l.bridge ?? undefined;
   context.recentBatches = l.batches.map(([startMs, leadMs, intervalMs, strokes, m]) => ({ startMs: startMs!, leadMs: leadMs!, intervalMs: intervalMs!, strokes: strokes!, mixture: mixtureAt(m!) }));
   context.deliveredStrokes = l.deliveredStrokes;
   if (l.batch) {
