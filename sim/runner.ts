@@ -44,6 +44,8 @@ export interface TraceRow {
   /** Per drug, cumulative pg that truly left the pump (true stroke volumes). */
   trueDeliveredPg: Record<string, number>;
   therapy: string;
+  /** Charge left in the simulated cell (µAh); absent on a rig run. */
+  batteryRemainingUah?: number;
   /** Per drug, cumulative pg that left the catheter tip: the patient's intrathecal dose (simulator only). */
   tipPg?: Record<string, number>;
   /** Per drug, the concentration at the catheter tip now, µg/mL (simulator only). */
@@ -211,6 +213,11 @@ export class DrugPathTruth {
 
 export interface RunOptions {
   seed?: number;
+  /**
+   * Keep the controller's records in the simulated NVM (default true). Runs that inject no reset
+   * (the fleet) may turn it off: it is about 40 % of a run's time.
+   */
+  persist?: boolean;
   /** Trace sampling period (default 1 h). */
   traceEveryMs?: number;
   /** Called with the fraction done, at most every simulated day. */
@@ -223,6 +230,8 @@ export interface RunResult {
   summary: Summary;
   events: LogRecord[];
   trace: TraceRow[];
+  /** Remaining charge of the simulated cell, sampled with the trace (simulator runs). */
+  battery?: { timeMs: number; remainingUah: number }[];
   settings: Record<string, unknown>;
 }
 
@@ -309,7 +318,11 @@ export class Simulation {
   /** The simulated tubing and catheter, created with the initial fill. */
   drugPath: DrugPathTruth | undefined;
 
-  constructor(readonly scenario: Scenario, readonly seed: number) {
+  constructor(
+    readonly scenario: Scenario,
+    readonly seed: number,
+    private readonly options: { persist?: boolean } = {},
+  ) {
     this.prng = new Prng(seed);
     this.simClock = new SimClock(this.clock, Date.parse(scenario.startRtc));
     const config = pumpConfigOf(scenario);
@@ -324,7 +337,7 @@ export class Simulation {
   }
 
   private newController(): Controller {
-    return new Controller({ hal: this.hal, config: pumpConfigOf(this.scenario), library: drugLibraryOf(this.scenario), onLog: (r) => this.onLog(r) });
+    return new Controller({ hal: this.hal, config: pumpConfigOf(this.scenario), library: drugLibraryOf(this.scenario), onLog: (r) => this.onLog(r), persist: this.options.persist ?? true });
   }
 
   /**
@@ -370,6 +383,7 @@ export class Simulation {
   }
 
   private onStrokes(r: StrokeRecord): void {
+    this.battery.consume({ kind: 'strokes', count: r.strokes });
     const c = this.controller.context;
     const mixture = c.batch?.mixture ?? c.mixture ?? [];
     const nominalNl = r.strokes * c.config.strokeVolumeNl;
@@ -416,6 +430,7 @@ export class Simulation {
 
   sample(): void {
     const now = this.clock.nowMs();
+    this.motor.flush(); // the truth columns count strokes done so far, not only finished batches
     this.trace.push({
       timeMs: now,
       reservoirEstimateNl: this.reservoirEstimateNl(),
@@ -423,6 +438,7 @@ export class Simulation {
       deliveredPg: Object.fromEntries(this.deliveredPg),
       trueDeliveredPg: Object.fromEntries(this.trueDeliveredPg),
       therapy: this.controller.state.therapy,
+      batteryRemainingUah: this.battery.remainingUah(),
       ...(this.drugPath
         ? {
             tipPg: Object.fromEntries(this.drugPath.tipPg),
@@ -483,6 +499,8 @@ export class Simulation {
 
   apply(e: TimelineEvent): void {
     const c = this.controller;
+    const telemetry = e.program ?? e.refill ?? e.clinicianBolus ?? e.primingBolus ?? e.stop ?? e.resume ?? e.clearAlarms ?? e.setClock;
+    if (telemetry !== undefined) this.battery.consume({ kind: 'telemetry' }); // a programmer session
     if (e.press) this.button.press();
     else if (e.program) c.command({ type: 'cmd.program', prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined, ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined, confirm: e.program.confirm });
     else if (e.refill) this.refill(e.refill);
@@ -569,8 +587,9 @@ export class Simulation {
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
   const seed = options.seed ?? scenario.seed;
   const started = performance.now();
-  const sim = new Simulation(scenario, seed);
+  const sim = new Simulation(scenario, seed, { persist: options.persist ?? true });
   sim.run(options);
   const wallTimeMs = performance.now() - started;
-  return { scenario, seed, summary: buildSummary(sim, wallTimeMs), events: sim.events, trace: sim.trace, settings: sim.settings() };
+  const battery = sim.trace.map((r) => ({ timeMs: r.timeMs, remainingUah: r.batteryRemainingUah ?? 0 }));
+  return { scenario, seed, summary: buildSummary(sim, wallTimeMs), events: sim.events, trace: sim.trace, battery, settings: sim.settings() };
 }

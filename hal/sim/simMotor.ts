@@ -179,8 +179,9 @@ export class SimMotor implements MotorPort {
     const moved = Math.min(wanted, this.trueReservoirNl);
     if (moved < wanted && this.ranDryAtMs === undefined) {
       const perStroke = wanted / strokes;
+      // Stroke numbers count from the batch's first stroke; `flushed` strokes were moved earlier.
       const dryStroke = Math.floor(this.trueReservoirNl / perStroke) + 1;
-      this.ranDryAtMs = strokeTimeMs(r, Math.min(dryStroke, strokes));
+      this.ranDryAtMs = strokeTimeMs(r, r.flushed + Math.min(dryStroke, strokes));
     }
     this.trueReservoirNl -= moved;
     return moved;

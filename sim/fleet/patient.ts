@@ -115,7 +115,8 @@ class PatientSimulation extends Simulation {
     private readonly drugs: readonly string[],
     private readonly windowMs: number,
   ) {
-    super(scenario, seed);
+    // No resets are injected into fleet patients, so nothing needs the NVM: about 40 % faster.
+    super(scenario, seed, { persist: false });
     this.highestPg = drugs.map(() => 0);
   }
 

@@ -113,13 +113,13 @@ describe('itpump run on the default scenario', () => {
   });
 
   it('writes summary.json, events.jsonl and trace.csv', () => {
-    expect(readdirSync(join(work, 'first')).sort()).toEqual(['events.jsonl', 'summary.json', 'trace.csv']);
+    expect(readdirSync(join(work, 'first')).sort()).toEqual(['drug-library.json', 'events.jsonl', 'summary.json', 'trace.csv']);
     const events = read('first', 'events.jsonl').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; atMs: number });
     expect(events[0]).toMatchObject({ type: 'boot', seq: 0, atMs: 0 });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     expect(events.filter((e) => e.type === 'refill')).toHaveLength(9); // the initial fill and 8 refills
     const [header, ...rows] = read('first', 'trace.csv').trimEnd().split('\n');
-    expect(header).toMatch(/^time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,morphine_delivered_pg,/);
+    expect(header).toMatch(/^time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,battery_remaining_uah,morphine_delivered_pg,/);
     expect(rows).toHaveLength(180 * 24 + 1); // hourly over 180 days
     expect(rows.at(-1)!.split(',')[0]).toBe(String(180 * 86_400_000));
   });
@@ -184,7 +184,7 @@ describe('itpump run without --out', () => {
   it('writes to out/<scenario name> under the working directory', () => {
     const r = result('noOut');
     expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(join(work, 'out', 'small')).sort()).toEqual(['events.jsonl', 'summary.json', 'trace.csv']);
+    expect(readdirSync(join(work, 'out', 'small')).sort()).toEqual(['drug-library.json', 'events.jsonl', 'summary.json', 'trace.csv']);
   });
 });
 

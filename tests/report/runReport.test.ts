@@ -52,7 +52,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('writeRunReport', () => {
   it('writes report.html and one SVG per chart: reservoir, each drug, presses, alarms, trumpet', () => {
     const names = written.map((f) => f.slice(runDir.length + 1));
-    expect(names).toEqual(['reservoir.svg', 'dose-morphine.svg', 'dose-clonidine.svg', 'presses.svg', 'alarms.svg', 'trumpet.svg', 'report.html']);
+    expect([...names].sort()).toEqual(['alarms.svg', 'battery.svg', 'dose-clonidine.svg', 'dose-morphine.svg', 'presses.svg', 'report.html', 'reservoir.svg', 'trumpet.svg']);
   });
 
   it('is self-contained and holds every chart it wrote as a file', () => {
@@ -74,8 +74,14 @@ describe('writeRunReport', () => {
     expect(html).toContain('<td>motorStall</td><td>critical</td>');
     expect(html).toContain(`<tr><th>Patient presses</th><td>${result.summary.presses.requested} requested, ${result.summary.presses.granted} granted, ${result.summary.presses.denied} denied</td></tr>`);
     expect(html).toMatch(/<pre>Flow accuracy, IEC 60601-2-24 trumpet method\nProgrammed rate r {3}0\.500 mL\/day\n/);
-    expect(html).toContain('This run recorded no battery series');
+    expect(html).toContain('Remaining charge at the end');
     expect(html).toContain('&quot;seed&quot;: 7');
+  });
+
+  it('says so when a run recorded no battery series (a rig run)', async () => {
+    const dir = join(root, 'no-battery');
+    await writeRunReport({ ...result, battery: undefined } as RunResult, dir);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('This run recorded no battery series');
   });
 
   it('leaves the wall time out, so the same seed gives the same page on any machine', async () => {
@@ -101,17 +107,16 @@ describe('itpump report DIR', () => {
     registerReportCommands(program);
     await program.parseAsync(['report', runDir, '--out', again], { from: 'user' });
     const original = filesOf(runDir);
-    for (const f of ['summary.json', 'events.jsonl', 'trace.csv']) delete original[f];
+    for (const f of ['summary.json', 'events.jsonl', 'trace.csv', 'drug-library.json']) delete original[f];
     expect(filesOf(again)).toEqual(original);
   });
 
   it('reads a battery_remaining_uah column of trace.csv as the battery series', async () => {
     const dir = join(root, 'battery-files');
     writeOutputs(result, dir);
-    const lines = readFileSync(join(dir, 'trace.csv'), 'utf8').trimEnd().split('\n');
-    const battery = result.trace.map((r, i) => ({ timeMs: r.timeMs, remainingUah: 2_000_000 - i * 3 }));
-    writeFileSync(join(dir, 'trace.csv'), lines.map((line, i) => `${line},${i === 0 ? 'battery_remaining_uah' : battery[i - 1]!.remainingUah}`).join('\n') + '\n');
-    expect(readRunDir(dir).battery).toEqual(battery);
+    expect(readFileSync(join(dir, 'trace.csv'), 'utf8').split('\n')[0]).toContain('battery_remaining_uah');
+    expect(readRunDir(dir).battery).toEqual(result.battery);
+    expect(result.battery!.at(-1)!.remainingUah).toBeLessThan(result.battery![0]!.remainingUah);
   });
 
   it('refuses a malformed trace naming the file and line, and writes nothing', async () => {
@@ -149,6 +154,7 @@ describe('itpump report DIR', () => {
     );
     const dir = join(root, 'custom');
     writeOutputs({ ...result, settings: { ...result.settings, drugLibrary: 'clinic-2025' } }, dir);
+    rmSync(join(dir, 'drug-library.json')); // an output directory from before the file was written
     expect(() => readRunDir(dir)).toThrow(/settings\.drugLibrary: "clinic-2025": not the built-in library/);
     expect(readRunDir(dir, { scenario: custom }).drugLibrary.name).toBe('clinic-2025');
     writeFileSync(join(dir, 'drug-library.json'), JSON.stringify({ name: 'from-file', drugs: [{ drug: 'morphine', concentrationUgPerMlMax: 25_000, dailyDoseNgSoftMax: 1, dailyDoseNgHardMax: 2, bolusDoseNgSoftMax: 1, bolusDoseNgHardMax: 2 }] }));
