@@ -9,8 +9,9 @@ export class AssertionFailure extends Error {
   override name = 'AssertionFailure';
 }
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionFailure(message);
+/** `message` may be a function, so a hot path does not build the text of a failure that never comes. */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionFailure(typeof message === 'string' ? message : message());
 }
 
 /** An integer that is safe for exact arithmetic. */

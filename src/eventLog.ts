@@ -44,6 +44,8 @@ export type LogBody =
   | { type: 'motorStall'; attempt: number; strokesDone: number }
   | { type: 'motorRecovered'; stalledForMs: number }
   | { type: 'deliveryMissed'; volumeNl: number }
+  /** The motor reported strokes earlier than the programme called for them (by this volume). */
+  | { type: 'deliveryAhead'; volumeNl: number }
   | { type: 'battery'; level: string }
   | { type: 'memory'; what: string }
   | { type: 'longStop'; stoppedForMs: number };

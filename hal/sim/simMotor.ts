@@ -79,7 +79,7 @@ export class SimMotor implements MotorPort {
 
   deliver(batch: StrokeBatch): void {
     if (this.running) throw new HalError('busy', `batch ${this.running.batchId} is still running`);
-    assert(batch.count >= 1 && batch.intervalMs >= 1 && batch.leadMs >= 0, `malformed batch ${JSON.stringify(batch)}`);
+    assert(batch.count >= 1 && batch.intervalMs >= 1 && batch.leadMs >= 0, () => `malformed batch ${JSON.stringify(batch)}`);
     if (this.executed.has(batch.batchId)) return; // a retransmit: never run a batch twice
     this.executed.add(batch.batchId);
     const startMs = this.clock.nowMs();

@@ -128,7 +128,7 @@ export function rateAt(p: Programme, t: number): { rateNlPerDay: number; untilMs
 
 /** Fine units programmed over [fromMs, toMs): the integral of the basal steps plus the bolus. */
 export function programmedFine(p: Programme, fromMs: number, toMs: number): number {
-  assert(toMs >= fromMs, `time went back: ${toMs} < ${fromMs}`);
+  assert(toMs >= fromMs, () => `time went back: ${toMs} < ${fromMs}`);
   if (p.mode === 'off' || toMs === fromMs) return 0;
   if (p.mode === 'minimum') return p.minimumRateNlPerDay * (toMs - fromMs);
   const basalOnly: Programme = { ...p, bolus: undefined };
@@ -178,8 +178,9 @@ export function planBatch(input: PlanInput): BatchPlan | undefined {
   const { nowMs, owedFine, strokeVolumeNl, rateNlPerDay: rate, horizonMs } = input;
   if (rate <= 0 || input.strokesMax <= 0 || horizonMs <= nowMs) return undefined;
   const strokeFine = strokeVolumeNl * FINE_PER_NL;
-  // Owed may be negative when early strokes put delivery ahead by part of a stroke.
-  assert(owedFine > -strokeFine && owedFine <= strokeFine, `owed volume out of bounds: ${owedFine}`);
+  // Owed may be negative: early strokes put delivery ahead by part of a stroke, and a motor that
+  // ran ahead (a rig with a fast clock) by more; the first stroke then waits until it is due.
+  assert(owedFine <= strokeFine, () => `owed volume above a stroke: ${owedFine}`);
   const span = Math.min(horizonMs, nowMs + batchDurationMsMax) - nowMs;
   const reachable = Math.floor(((span - 1) * rate + owedFine) / strokeFine);
   // Stroke j comes at most j ms early; keep j·rate below one stroke so the drift stays in bounds.

@@ -130,3 +130,12 @@ describe('programmedFine', () => {
     expect(programmedFine({ ...flex, mode: 'minimum' }, 0, DAY_MS)).toBe(48_000 * FINE_PER_NL);
   });
 });
+
+describe('a motor ahead of the programme', () => {
+  it('waits: with delivery three strokes ahead the first stroke comes when they are due', () => {
+    const strokeFine = 500 * FINE_PER_NL;
+    // 3 strokes ahead at 0.5 mL/day (one stroke every 86.4 s): the next is due after 4 × 86.4 s.
+    const plan = planBatch({ nowMs: 0, owedFine: -3 * strokeFine, strokeVolumeNl: 500, rateNlPerDay: 500_000, horizonMs: DAY_MS, strokesMax: 1e9 });
+    expect(plan?.leadMs).toBe(4 * 86_400);
+  });
+});
