@@ -1,0 +1,405 @@
+/**
+ * The QA harness: the real controller (src/controller.ts) on the simulated drivers, in virtual time.
+ *
+ * A `PumpRig` owns a virtual clock and one of each simulated driver (clock, motor, button,
+ * annunciator, battery, NVM), wires them to a `Controller` exactly as sim/runner.ts does, boots it,
+ * and records what a test needs to judge the pump from the outside:
+ * - every event-log record (unbounded, unlike the pump's own ring);
+ * - every motor batch the controller commanded, with the mixture that was in the reservoir when it
+ *   started, how it ended and how many strokes truly happened (from `SimMotor.onStrokes`); stroke j
+ *   of a batch happens at start + lead + (j − 1) × interval;
+ * - the mixture in the reservoir, from the refills the pump accepted (not from its context).
+ * Hooks given in `onStep` run after every event the controller handles: that is where invariant
+ * checks see every intermediate state. A hook that throws stops the run with its message.
+ *
+ * Time is monotonic milliseconds since the rig was built (0 = start), printed as "2d 08:10:00".
+ * The rig must not know the invariants or the reference model; it only drives and observes.
+ */
+import type { Hal, MotorEvent, MotorPort, StrokeBatch } from '../hal/index.js';
+import { SimClock } from '../hal/sim/simClock.js';
+import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
+import { SimNvm } from '../hal/sim/simNvm.js';
+import { SimAnnunciator, SimBattery, SimButton, batteryDefaults } from '../hal/sim/simPeripherals.js';
+import { Prng } from '../sim/prng.js';
+import { VirtualClock } from '../sim/virtualClock.js';
+import { Controller } from '../src/controller.js';
+import { FINE_PER_NL, programmedFine, strokesBy, strokeTimeMs } from '../src/dosing/delivery.js';
+import type { LogBody, LogRecord } from '../src/eventLog.js';
+import { programmeOf } from '../src/pump/decide.js';
+import type { CommandEvent, RestoredState } from '../src/pump/types.js';
+import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
+import type { DrugLibrary, Mixture, PumpConfig } from '../src/therapy/schema.js';
+import { DAY_MS, MINUTE_MS, NL_PER_ML, dosePg, formatTimeMs } from '../src/units.js';
+
+/** The 20 mL pump of the default scenario (sim/scenarios/default.yaml). */
+export const defaultPumpConfig: PumpConfig = {
+  model: '20 mL',
+  reservoirCapacityNl: 20 * NL_PER_ML,
+  strokeVolumeNl: 500,
+  lowReservoirNl: 2 * NL_PER_ML,
+  emptyReservoirNl: NL_PER_ML / 2,
+  safeMinimumRateNlPerDay: 48_000,
+  stallRetryMs: 10 * MINUTE_MS,
+  stallAttemptsMax: 3,
+  refillDiscrepancyPercentMax: 20,
+};
+
+/**
+ * Every stroke of a batch falls within this long after its start: the lead is under a day and a
+ * batch runs at most `batchDurationMsMax` (a day). Lets the observers skip old batches.
+ */
+const batchSpanMs = 2 * DAY_MS;
+
+/** 2025-01-06T00:00:00Z, a Monday at midnight: the default scenario's start. */
+export const defaultStartRtcMs = Date.UTC(2025, 0, 6);
+
+export interface PumpRigOptions {
+  config?: PumpConfig;
+  library?: DrugLibrary;
+  /** The real-time clock at the start (ms since 1970). */
+  startRtcMs?: number;
+  /** Seeds the motor's noise stream (only used with `strokeVolumeNoisePpm`). */
+  seed?: number;
+  /** A systematic stroke-volume error in ppm; 0 (the default) is an ideal motor. */
+  strokeVolumeErrorPpm?: number;
+  strokeVolumeNoisePpm?: number;
+  /** Checks run after every event the controller handles. */
+  onStep?: ((rig: PumpRig) => void)[];
+  /** Leave the controller in its start-up state (default: boot at time 0). */
+  noBoot?: boolean;
+}
+
+/** A motor batch as commanded, and what truly came of it. */
+export interface BatchRecord extends StrokeBatch {
+  startMs: number;
+  /** The mixture in the reservoir when the batch started (the harness's own record of refills). */
+  mixture: Mixture;
+  /** When the controller stopped it, if it did. */
+  stoppedAtMs: number | undefined;
+  /** Strokes that truly happened, once the batch has ended (or power was cut under it). */
+  strokesDone: number | undefined;
+  /** Strokes the motor has accounted so far (it may account a running batch early, at a power cut). */
+  strokesMoved: number;
+  endReason: MotorEvent['reason'] | undefined;
+  /** Strokes before the first one that falls in a stall window known when it started (or was cut). */
+  stallCap: number;
+}
+
+/**
+ * 1-based index of the first stroke of a batch inside a stall window, minus one: the strokes the
+ * mechanism completes. The simulated motor decides this when a batch starts or a stall is injected.
+ */
+export function strokesBeforeStall(b: StrokeBatch & { startMs: number }, windows: readonly { fromMs: number; toMs: number }[]): number {
+  let cap = b.count;
+  const first = strokeTimeMs(b, 1);
+  for (const w of windows) {
+    if (w.toMs <= first) continue;
+    const j = w.fromMs <= first ? 1 : Math.ceil((w.fromMs - first) / b.intervalMs) + 1;
+    if (j <= b.count && strokeTimeMs(b, j) < w.toMs) cap = Math.min(cap, j - 1);
+  }
+  return cap;
+}
+
+/** What one clinician command or press did, as the log shows it. */
+export interface Outcome {
+  atMs: number;
+  records: LogRecord[];
+  refused: Extract<LogRecord, { type: 'refused' }>[];
+  tones: number;
+}
+
+/**
+ * A motor port in front of the simulated motor that records each commanded batch. It forwards
+ * every call unchanged, so the controller sees the simulated motor exactly.
+ */
+class RecordingMotor implements MotorPort {
+  constructor(
+    private readonly rig: PumpRig,
+    private readonly motor: SimMotor,
+  ) {}
+
+  deliver(batch: StrokeBatch): void {
+    this.motor.deliver(batch);
+    const startMs = this.rig.nowMs;
+    const stallCap = strokesBeforeStall({ ...batch, startMs }, this.rig.stallWindows);
+    this.rig.recordBatch({ ...batch, startMs, mixture: this.rig.reservoirMixture, stoppedAtMs: undefined, strokesDone: undefined, endReason: undefined, stallCap, strokesMoved: 0 });
+  }
+
+  stop(): void {
+    const running = this.rig.runningBatch();
+    if (running && running.stoppedAtMs === undefined) running.stoppedAtMs = this.rig.nowMs;
+    this.motor.stop();
+  }
+
+  listen(listener: (event: MotorEvent) => void): void {
+    this.motor.listen((e) => {
+      const b = this.rig.batchById(e.batchId);
+      if (b && b.strokesDone === undefined) {
+        b.endReason = e.reason;
+        this.rig.batchEnded(b, e.strokesDone);
+      }
+      listener(e);
+    });
+  }
+}
+
+export class PumpRig {
+  readonly clock = new VirtualClock(0);
+  readonly config: PumpConfig;
+  readonly library: DrugLibrary;
+  readonly simClock: SimClock;
+  readonly motor: SimMotor;
+  readonly button = new SimButton();
+  readonly annunciator: SimAnnunciator;
+  readonly battery: SimBattery;
+  readonly nvm = new SimNvm();
+  readonly hal: Hal;
+  controller: Controller;
+  /** Every log record, in order (the pump's ring may have dropped old ones). */
+  readonly log: LogRecord[] = [];
+  /** Every batch the controller commanded, in order. */
+  readonly batches: BatchRecord[] = [];
+  /** The batches that moved drug or may still (the running one): what the observers add up. */
+  private readonly counted: BatchRecord[] = [];
+  /** The mixture in the reservoir, as set by accepted refills (empty before the first fill). */
+  reservoirMixture: Mixture = [];
+  /** Monotonic times of the accepted refills. */
+  readonly refillsMs: number[] = [];
+  /** Stall windows the test injected. */
+  readonly stallWindows: { fromMs: number; toMs: number }[] = [];
+  readonly onStep: ((rig: PumpRig) => void)[];
+  /** Controller steps handled so far (counts across restarts). */
+  steps = 0;
+  /** Strokes of the batches that have ended (kept so "delivered so far" costs nothing per step). */
+  endedStrokes = 0;
+
+  constructor(options: PumpRigOptions = {}) {
+    this.config = options.config ?? defaultPumpConfig;
+    this.library = options.library ?? defaultDrugLibrary;
+    this.onStep = [...(options.onStep ?? [])];
+    this.simClock = new SimClock(this.clock, options.startRtcMs ?? defaultStartRtcMs);
+    this.motor = new SimMotor(
+      this.clock,
+      {
+        strokeVolumeNl: this.config.strokeVolumeNl,
+        strokeVolumeErrorPpm: options.strokeVolumeErrorPpm ?? 0,
+        strokeVolumeNoisePpm: options.strokeVolumeNoisePpm ?? 0,
+        stallWindows: [],
+      },
+      new Prng(options.seed ?? 1).fork('motor'),
+    );
+    this.motor.onStrokes = (r) => this.recordStrokes(r);
+    this.annunciator = new SimAnnunciator(this.clock);
+    // A cell that lasts decades: battery depletion is not what these tests are about.
+    this.battery = new SimBattery(this.clock, { ...batteryDefaults, capacityUah: 1e12 });
+    this.hal = { clock: this.simClock, motor: new RecordingMotor(this, this.motor), nvm: this.nvm, annunciator: this.annunciator, battery: this.battery, button: this.button };
+    this.controller = this.newController();
+    if (!options.noBoot) this.controller.boot();
+  }
+
+  private newController(): Controller {
+    return new Controller({
+      hal: this.hal,
+      config: this.config,
+      library: this.library,
+      onLog: (r) => this.log.push(r),
+      onStep: () => {
+        this.steps++;
+        for (const hook of this.onStep) hook(this);
+      },
+    });
+  }
+
+  /**
+   * Power loss and restart (between two controller steps): the motor drive is cut where it is (no
+   * report: the controller that asked is gone), and a new controller boots on the same drivers,
+   * the same NVM and the same monotonic clock, recovering what it persisted. `restored` overrides
+   * the recovery (for tests of the boot path itself).
+   */
+  powerCycle(restored?: RestoredState): void {
+    const running = this.runningBatch();
+    this.motor.powerCut();
+    if (running) this.batchEnded(running, running.strokesMoved);
+    this.controller.stop();
+    this.controller = this.newController();
+    this.restarts++;
+    this.controller.boot(restored);
+  }
+
+  /** Power cycles so far. */
+  restarts = 0;
+
+  get nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  /** "2d 08:10:00": the time since the start of the run. */
+  get at(): string {
+    return formatTimeMs(this.nowMs);
+  }
+
+  /** Let time pass, running everything that falls due (and stand at the end). */
+  advance(ms: number): void {
+    this.clock.advance(ms);
+  }
+
+  /**
+   * Run what is already due at this millisecond (a motor's report of a stop, say) before the next
+   * action: hardware answers within microseconds, a person does not.
+   */
+  catchUp(): void {
+    this.clock.runUntil(this.nowMs);
+  }
+
+  /** The patient presses the button now. */
+  press(): Outcome {
+    this.catchUp();
+    return this.observe(() => this.button.press());
+  }
+
+  /** Send a clinician command now. An accepted refill updates the harness's reservoir record. */
+  command(cmd: CommandEvent): Outcome {
+    this.catchUp();
+    const outcome = this.observe(() => this.controller.command(cmd));
+    if (cmd.type === 'cmd.refill' && outcome.records.some((r) => r.type === 'refill')) {
+      this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - cmd.withdrawnNl) + cmd.addedNl;
+      if (cmd.mixture !== undefined) this.reservoirMixture = structuredClone(cmd.mixture as Mixture);
+      this.refillsMs.push(this.nowMs);
+    }
+    return outcome;
+  }
+
+  /** The motor cannot turn from now for `forMs` (a stall the pump must detect). */
+  injectStall(forMs: number): void {
+    this.catchUp();
+    const w = { fromMs: this.nowMs, toMs: this.nowMs + forMs };
+    this.stallWindows.push(w);
+    const running = this.runningBatch();
+    if (running) running.stallCap = Math.min(running.stallCap, strokesBeforeStall(running, [w]));
+    this.motor.injectStall(w.fromMs, w.toMs);
+  }
+
+  /** Every injected stall ends now (the mechanism frees itself). */
+  clearStalls(): void {
+    this.catchUp();
+    const now = this.nowMs;
+    for (const w of this.stallWindows) if (w.toMs > now) w.toMs = Math.max(w.fromMs, now);
+    this.motor.stallWindows = this.motor.stallWindows.map((w) => ({ fromMs: w.fromMs, toMs: Math.min(w.toMs, Math.max(w.fromMs, now)) }));
+  }
+
+  private observe(act: () => void): Outcome {
+    const before = this.log.length;
+    const tones = this.annunciator.tones.length;
+    act();
+    const records = this.log.slice(before);
+    return {
+      atMs: this.nowMs,
+      records,
+      refused: records.filter((r): r is Extract<LogRecord, { type: 'refused' }> => r.type === 'refused'),
+      tones: this.annunciator.tones.length - tones,
+    };
+  }
+
+  private recordStrokes(r: StrokeRecord): void {
+    const b = this.batchById(r.batchId);
+    if (b) b.strokesMoved += r.strokes;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Observations: what truly left the pump, from the motor's side.
+
+  /** Called by the motor tap when the controller commands a batch. */
+  recordBatch(b: BatchRecord): void {
+    this.batches.push(b);
+    this.counted.push(b);
+  }
+
+  /** A batch ended (reported, or cut by a power loss) having truly done `strokes`. */
+  batchEnded(b: BatchRecord, strokes: number): void {
+    b.strokesDone = strokes;
+    this.endedStrokes += strokes;
+    // A batch that moved nothing (a stalled retry, say) never counts again: drop it from the sums.
+    if (strokes === 0 && this.counted.at(-1) === b) this.counted.pop();
+  }
+
+  /** The latest batch with this id (ids are unique per controller; a restart may reuse them). */
+  batchById(batchId: number): BatchRecord | undefined {
+    for (let i = this.batches.length - 1; i >= 0; i--) if (this.batches[i]!.batchId === batchId) return this.batches[i];
+    return undefined;
+  }
+
+  /** Batches that moved drug (or may: the running one), oldest first. */
+  countedBatches(): readonly BatchRecord[] {
+    return this.counted;
+  }
+
+  /** The batch the motor is running, if any. */
+  runningBatch(): BatchRecord | undefined {
+    const last = this.batches.at(-1);
+    return last && last.strokesDone === undefined ? last : undefined;
+  }
+
+  /** How many strokes of a batch truly happen by `t` (stops and injected stalls included). */
+  strokesOfBatchBy(b: BatchRecord, t: number, assumeNoStall = false): number {
+    const cap = b.strokesDone ?? this.plannedStrokes(b, assumeNoStall);
+    return strokesBy(b, Math.max(0, cap), t);
+  }
+
+  /**
+   * Strokes a running batch will complete: its count, cut by a stop and by a stall window (unless
+   * `assumeNoStall`: the strokes the controller believes in until the motor reports the stall).
+   */
+  private plannedStrokes(b: BatchRecord, assumeNoStall: boolean): number {
+    let cap = assumeNoStall ? b.count : Math.min(b.count, b.stallCap);
+    if (b.stoppedAtMs !== undefined) cap = Math.min(cap, strokesBy(b, b.count, b.stoppedAtMs));
+    return cap;
+  }
+
+  /** Strokes that truly happened in (fromMs, toMs]. */
+  strokesBetween(fromMs: number, toMs: number): number {
+    let n = 0;
+    for (let i = this.counted.length - 1; i >= 0; i--) {
+      const b = this.counted[i]!;
+      if (b.startMs + batchSpanMs <= fromMs) break; // every stroke of it and of earlier batches is before
+      if (b.startMs > toMs) continue;
+      n += this.strokesOfBatchBy(b, toMs) - this.strokesOfBatchBy(b, fromMs);
+    }
+    return n;
+  }
+
+  /** Volume that truly left the pump by `t` (nominal stroke volume; ideal-motor terms). */
+  deliveredNlBy(t = this.nowMs): number {
+    if (t < this.nowMs) return this.strokesBetween(Number.NEGATIVE_INFINITY, t) * this.config.strokeVolumeNl;
+    const running = this.runningBatch();
+    return (this.endedStrokes + (running ? this.strokesOfBatchBy(running, t) : 0)) * this.config.strokeVolumeNl;
+  }
+
+  /** Per drug, picograms that left the pump in (t − 24 h, t], from the strokes and the reservoir's mixture. */
+  dosePgInWindow(t = this.nowMs, windowMs = DAY_MS, assumeNoStall = false): Map<string, number> {
+    const byDrug = new Map<string, number>();
+    for (let i = this.counted.length - 1; i >= 0; i--) {
+      const b = this.counted[i]!;
+      if (b.startMs + batchSpanMs <= t - windowMs) break;
+      if (b.startMs > t) continue;
+      const strokes = this.strokesOfBatchBy(b, t, assumeNoStall) - this.strokesOfBatchBy(b, t - windowMs, assumeNoStall);
+      if (strokes === 0) continue;
+      for (const d of b.mixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg(strokes * this.config.strokeVolumeNl, d.concentrationUgPerMl));
+    }
+    return byDrug;
+  }
+
+  /**
+   * The programmed cumulative volume by the controller's own accounting, in nL (exact fraction):
+   * delivered strokes + owed + missed, settled up to `t` with the programme in force.
+   */
+  programmedNl(t = this.nowMs): number {
+    const c = this.controller.context;
+    const pending = programmedFine(programmeOf(c), c.settledAtMs, Math.max(c.settledAtMs, t));
+    return c.deliveredStrokes * c.config.strokeVolumeNl + (c.owedFine + c.missedFine + pending) / FINE_PER_NL;
+  }
+
+  /** Log records of one type. */
+  records<T extends LogBody['type']>(type: T): Extract<LogRecord, { type: T }>[] {
+    return this.log.filter((r): r is Extract<LogRecord, { type: T }> => r.type === type);
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * The invariants of issue 3 as named checks, each traced to requirement ids (docs/requirements.md).
+ *
+ * A check takes the rig (what the pump did, seen from outside) and the reference model (what it
+ * was told and what that allows) and throws an `InvariantViolation` naming the invariant, the
+ * requirement and the numbers when the pump broke it. Checks never change the rig or the model.
+ *
+ * `InvariantMonitor` runs the checks that must hold at every step (INV-4, INV-5) from the rig's
+ * `onStep` hook, and keeps the little state they need (the previous step's alarms, when the
+ * current critical alarm began). The checks that judge a command (INV-1, 2, 6, 7) are called by
+ * the commands in testing/commands.ts right after the command ran.
+ */
+import { isCritical, type AlarmCode } from '../src/alarms.js';
+import type { LogRecord } from '../src/eventLog.js';
+import { denyReasons, type DenyReason } from '../src/pump/types.js';
+import type { Prescription } from '../src/therapy/schema.js';
+import { DAY_MS, MINUTE_MS, PG_PER_NG, formatDoseNg, formatTimeMs } from '../src/units.js';
+import { FINE_PER_NL, strokeTimeMs } from '../src/dosing/delivery.js';
+import type { Outcome, PumpRig } from './harness.js';
+import type { ReferenceModel } from './model.js';
+
+export interface InvariantInfo {
+  id: string;
+  requirements: readonly string[];
+  title: string;
+}
+
+/** The invariants of issue 3; ids and requirements match docs/requirements.md. */
+export const INVARIANTS = {
+  lockout: { id: 'INV-1', requirements: ['REQ-PTM-1', 'REQ-PTM-2', 'REQ-PTM-3'], title: 'no two patient boluses start closer than the lockout, whatever the real-time clock says' },
+  count24h: { id: 'INV-2', requirements: ['REQ-PTM-4'], title: 'no more patient boluses in any rolling 24 hours than programmed' },
+  dose24h: { id: 'INV-3', requirements: ['REQ-LIM-5', 'REQ-LIM-6'], title: 'every drug’s dose in any rolling 24 hours is within the programmed worst case and the hard daily maximum' },
+  volume: { id: 'INV-4', requirements: ['REQ-DOS-1', 'REQ-DOS-2'], title: 'with an ideal motor, delivered volume stays within one stroke of the programmed volume' },
+  reservoir: { id: 'INV-5', requirements: ['REQ-RES-1', 'REQ-ALM-3', 'REQ-ALM-2'], title: 'reservoir estimate never negative; low-reservoir alarm before empty; nothing above the safe minimum rate under a critical alarm' },
+  refusal: { id: 'INV-6', requirements: ['REQ-CMD-1'], title: 'a refused command changes nothing but the log record of the refusal' },
+  denial: { id: 'INV-7', requirements: ['REQ-PTM-5'], title: 'every denied press has exactly one reason, the first true one, and it is true at that moment' },
+} as const satisfies Record<string, InvariantInfo>;
+
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+  constructor(
+    readonly invariant: InvariantInfo,
+    message: string,
+  ) {
+    super(`${invariant.id} (${invariant.requirements.join(', ')}) ${invariant.title}: ${message}`);
+  }
+}
+
+function fail(invariant: InvariantInfo, message: string): never {
+  throw new InvariantViolation(invariant, message);
+}
+
+const at = formatTimeMs;
+
+// ---------------------------------------------------------------------------------------------
+// INV-1 and INV-2: judged at every granted press.
+
+/** INV-1: the press granted at `grantMs` starts at least a lockout after every earlier lockout start. */
+export function checkLockout(model: ReferenceModel, grantMs: number): void {
+  for (const s of model.lockoutStarts) {
+    if (s.atMs > grantMs || (s.kind === 'patient' && s.atMs === grantMs)) continue;
+    if (grantMs - s.atMs < s.lockoutMs) {
+      fail(INVARIANTS.lockout, `patient bolus at ${at(grantMs)} only ${grantMs - s.atMs} ms after the ${s.kind} bolus at ${at(s.atMs)}; lockout ${s.lockoutMs} ms`);
+    }
+  }
+}
+
+/** INV-2: with the bolus granted at `grantMs`, the last 24 hours hold no more than allowed. */
+export function checkCount24h(model: ReferenceModel, grantMs: number): void {
+  const grant = model.grants.at(-1);
+  if (!grant || grant.atMs !== grantMs) return;
+  const n = model.grantsInWindow(grantMs);
+  if (n > grant.bolusesPer24hMax) fail(INVARIANTS.count24h, `${n} patient boluses in the 24 h ending ${at(grantMs)}; at most ${grant.bolusesPer24hMax} allowed`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// INV-3: the dose in every rolling 24 hours.
+
+/**
+ * Window ends where the 24-hour dose can peak: the first and last stroke of every batch (doses
+ * arrive) and a millisecond before those strokes leave the window (doses about to leave), plus now.
+ */
+export function doseWindowEnds(rig: PumpRig, fromMs: number, toMs: number): number[] {
+  const ends = new Set<number>([toMs]);
+  const batches = rig.countedBatches();
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const b = batches[i]!;
+    if (b.startMs + 3 * DAY_MS <= fromMs) break; // its strokes, and their exits a day later, are all judged
+    const n = rig.strokesOfBatchBy(b, toMs);
+    if (n === 0) continue;
+    for (const t of [strokeTimeMs(b, 1), strokeTimeMs(b, n)]) {
+      for (const end of [t, t + DAY_MS - 1]) if (end > fromMs && end <= toMs) ends.add(end);
+    }
+  }
+  return [...ends].sort((a, b) => a - b);
+}
+
+/** INV-3 for the 24 hours ending at `t`. */
+export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): void {
+  const delivered = rig.dosePgInWindow(t);
+  for (const [drug, pg] of delivered) {
+    const lim = rig.library.drugs.find((d) => d.drug === drug);
+    if (lim && pg > lim.dailyDoseNgHardMax * PG_PER_NG) {
+      fail(INVARIANTS.dose24h, `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the hard daily maximum ${formatDoseNg(lim.dailyDoseNgHardMax)}`);
+    }
+  }
+  const worst = model.worstCasePg(t);
+  if (!worst) return;
+  for (const [drug, boundPg] of worst) {
+    const pg = delivered.get(drug) ?? 0;
+    if (pg > boundPg * (1 + 1e-12) + 1) {
+      fail(INVARIANTS.dose24h, `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the programmed worst case ${formatDoseNg(Math.floor(boundPg / PG_PER_NG))}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// INV-4: delivered against programmed volume.
+
+/**
+ * INV-4 at `t` (now, or any moment since the last step). Delivered volume is never more than a
+ * stroke ahead of the programmed volume. With an ideal motor and a reservoir that never ran out it
+ * is never more than a stroke behind either. Once delivery was blocked (a stall, or an estimate
+ * below one stroke) the volume the pump could not deliver is dropped as missed, never caught up
+ * (REQ-MOT-2) when the next batch starts: then, while it runs a batch, it is within a stroke of
+ * the programmed volume less the missed volume.
+ */
+export function checkVolume(rig: PumpRig, model: ReferenceModel, t = rig.nowMs): void {
+  const c = rig.controller.context;
+  const stroke = rig.config.strokeVolumeNl;
+  const delivered = rig.deliveredNlBy(t);
+  const programmed = rig.programmedNl(t);
+  if (delivered > programmed + stroke) fail(INVARIANTS.volume, `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) above the programmed ${programmed.toFixed(3)} nL`);
+  if (!model.deliveryEverBlocked) {
+    if (delivered < programmed - stroke) fail(INVARIANTS.volume, `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) below the programmed ${programmed.toFixed(3)} nL (ideal motor, reservoir never out)`);
+    return;
+  }
+  // What a blocked pump owes is dropped when its next batch starts; judge the batches it runs.
+  const delivering = rig.controller.state.motor === 'running' && c.stall === undefined && c.reservoirNl >= stroke && !rig.stallWindows.some((w) => w.fromMs <= t && t < w.toMs);
+  const intended = programmed - c.missedFine / FINE_PER_NL;
+  if (delivering && delivered < intended - stroke) fail(INVARIANTS.volume, `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) below the programmed volume less the missed, ${intended.toFixed(3)} nL`);
+}
+
+/**
+ * The volume a prescription schedules over [0, durationMs) from a given real-time clock reading,
+ * by walking its steps (the requirement's arithmetic, REQ-DOS-2; whole nL per day per step).
+ */
+export function scheduledNl(prescription: Prescription, primaryConcentrationUgPerMl: number, rtcStartMs: number, durationMs: number): number {
+  const steps = prescription.mode === 'continuous' ? [{ startMinute: 0, doseNgPerDay: prescription.doseNgPerDay }] : prescription.steps;
+  const rate = (doseNg: number) => Math.floor((doseNg * PG_PER_NG) / primaryConcentrationUgPerMl);
+  let fine = 0;
+  let t = 0;
+  while (t < durationMs) {
+    const tod = (((rtcStartMs + t) % DAY_MS) + DAY_MS) % DAY_MS;
+    let i = 0;
+    while (i + 1 < steps.length && steps[i + 1]!.startMinute * MINUTE_MS <= tod) i++;
+    const nextStart = (steps[i + 1]?.startMinute ?? 1440) * MINUTE_MS;
+    const end = Math.min(durationMs, t + (nextStart - tod));
+    fine += rate(steps[i]!.doseNgPerDay) * (end - t);
+    t = end;
+  }
+  return fine / DAY_MS;
+}
+
+// ---------------------------------------------------------------------------------------------
+// INV-5: reservoir and alarms, at every step.
+
+export interface MonitorOptions {
+  /**
+   * Also require the low-reservoir alarm strictly before the empty one after a refill to a volume
+   * at or below the low threshold (see FOUND-BUGS in docs/testing.md). Default false.
+   */
+  strictLowAfterLowRefill?: boolean;
+}
+
+const activeCodes = (rig: PumpRig): Set<AlarmCode> => new Set(rig.controller.context.alarms.map((a) => a.code));
+
+/** Runs INV-4 and INV-5 after every controller step and feeds the model what it observes. */
+export class InvariantMonitor {
+  private previousAlarms = new Set<AlarmCode>();
+  private criticalSinceMs: number | undefined;
+  /** Steps judged, for the reports of how much was checked. */
+  stepsChecked = 0;
+  /** Steps at which the pump was not in a plain basal without alarms (a steady basal ends there). */
+  disturbances = 0;
+
+  constructor(
+    private readonly rig: PumpRig,
+    private readonly model: ReferenceModel,
+    private readonly options: MonitorOptions = {},
+  ) {
+    rig.onStep.push(() => this.step());
+  }
+
+  private step(): void {
+    const { rig, model } = this;
+    const c = rig.controller.context;
+    const state = rig.controller.state;
+    this.stepsChecked++;
+    if (state.therapy !== 'infusing.basal' || c.alarms.length > 0) this.disturbances++;
+    model.observeMinimumRate(rig.nowMs, state.therapy === 'minimumRate');
+    if (c.reservoirNl < rig.config.strokeVolumeNl || c.stall !== undefined) model.deliveryEverBlocked = true;
+
+    // INV-5a: the estimate is a whole, non-negative number of nL.
+    if (!Number.isSafeInteger(c.reservoirNl) || c.reservoirNl < 0) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}`);
+
+    // INV-5b: the low-reservoir alarm comes before the empty one.
+    const alarms = activeCodes(rig);
+    if (alarms.has('emptyReservoir') && !this.previousAlarms.has('emptyReservoir') && !this.previousAlarms.has('lowReservoir')) {
+      const lastRefill = rig.records('refill').at(-1);
+      const refilledLow = lastRefill !== undefined && lastRefill.addedNl <= rig.config.lowReservoirNl;
+      if (!refilledLow || this.options.strictLowAfterLowRefill) {
+        fail(INVARIANTS.reservoir, `empty-reservoir alarm at ${rig.at} without an earlier low-reservoir alarm (estimate ${c.reservoirNl} nL${refilledLow ? `, last refill ${lastRefill.addedNl} nL` : ''})`);
+      }
+    }
+    this.previousAlarms = alarms;
+
+    // INV-5c: under a critical alarm, the safe minimum rate at most.
+    const critical = [...alarms].some(isCritical);
+    if (!critical) this.criticalSinceMs = undefined;
+    else {
+      this.criticalSinceMs ??= rig.nowMs;
+      if (state.therapy.startsWith('infusing')) fail(INVARIANTS.reservoir, `critical alarm ${[...alarms].filter(isCritical).join(', ')} active at ${rig.at} while therapy is ${state.therapy}`);
+      this.checkCriticalRate(rig.nowMs);
+    }
+
+    checkVolume(rig, model);
+  }
+
+  /** INV-5c over the current critical alarm, up to `t`. */
+  checkCriticalRate(t = this.rig.nowMs): void {
+    const since = this.criticalSinceMs;
+    if (since === undefined) return;
+    const { strokeVolumeNl: stroke, safeMinimumRateNlPerDay: m } = this.rig.config;
+    const deliveredNl = this.rig.strokesBetween(since, t) * stroke;
+    const allowedNl = Math.floor((m * (t - since)) / DAY_MS) + stroke;
+    if (deliveredNl > allowedNl) {
+      fail(INVARIANTS.reservoir, `${deliveredNl} nL delivered under a critical alarm from ${at(since)} to ${at(t)}; the safe minimum rate allows ${allowedNl} nL (one stroke included)`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// INV-6: a refused command changes nothing but the log.
+
+/** Context fields that settling moves by design on every event, refused or not. */
+export const settlingFields = ['nowMs', 'settledAtMs', 'owedFine'] as const;
+
+export interface PumpSnapshot {
+  /** Each context field as JSON, but the settling fields. */
+  context: Record<string, string>;
+  rtcMs: number;
+  tones: number;
+  batches: number;
+  state: { therapy: string; motor: string; alarms: string };
+}
+
+export function snapshotPump(rig: PumpRig): PumpSnapshot {
+  const context: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rig.controller.context)) if (!(settlingFields as readonly string[]).includes(k)) context[k] = JSON.stringify(v) ?? 'undefined';
+  return { context, rtcMs: rig.simClock.rtcMs(), tones: rig.annunciator.tones.length, batches: rig.batches.length, state: { ...rig.controller.state } };
+}
+
+/** Is this outcome a refusal and nothing else (one or more `refused` records, no other record)? */
+export function isRefusal(outcome: Outcome): boolean {
+  return outcome.refused.length > 0 && outcome.refused.length === outcome.records.length;
+}
+
+export interface RefusalOptions {
+  /**
+   * Judge strictly: also fail when an idle motor started a batch during the refused command
+   * (FOUND-BUGS #2). Default false: that start is reported apart, the rest is judged.
+   */
+  strictMotorStart?: boolean;
+}
+
+/** INV-6: after a refusal the pump is as it was, but for the refusal records. */
+export function checkRefusal(rig: PumpRig, before: PumpSnapshot, outcome: Outcome, command: string, options: RefusalOptions = {}): void {
+  const after = snapshotPump(rig);
+  const changed: string[] = [];
+  const keys = new Set([...Object.keys(before.context), ...Object.keys(after.context)]);
+  for (const k of keys) if (before.context[k] !== after.context[k]) changed.push(`context.${k}: ${diff(before.context[k] ?? '', after.context[k] ?? '')}`);
+  for (const k of ['rtcMs', 'tones', 'batches'] as const) if (before[k] !== after[k]) changed.push(`${k}: ${before[k]} became ${after[k]}`);
+  for (const k of ['therapy', 'motor', 'alarms'] as const) if (before.state[k] !== after.state[k]) changed.push(`${k} state: ${before.state[k]} became ${after.state[k]}`);
+  // An idle motor whose next stroke fell due within its planning horizon starts a batch on any
+  // event, a refused command included (the wake is armed later): FOUND-BUGS #2.
+  const motorStartOnly =
+    before.state.motor === 'idle' &&
+    after.state.motor === 'running' &&
+    changed.every((c) => /^(context\.(batch|nextBatchId)|batches|motor state):/.test(c)) &&
+    rig.runningBatch()?.startMs === rig.nowMs;
+  if (changed.length > 0 && (options.strictMotorStart || !motorStartOnly)) {
+    fail(INVARIANTS.refusal, `${command} at ${rig.at} was refused (${outcome.refused.map((r) => r.message).join('; ')}) but changed ${changed.join('; ')}`);
+  }
+  for (const r of outcome.refused) {
+    if (!r.field || r.limit === undefined || r.value === undefined) fail(INVARIANTS.refusal, `refusal without field, value and limit: ${JSON.stringify(r)}`);
+  }
+}
+
+function diff(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `…${a.slice(Math.max(0, i - 40), i + 60)}… became …${b.slice(Math.max(0, i - 40), i + 60)}…`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// INV-7: every denied press has one reason, the first true one.
+
+/** The facts behind each deny reason, established from outside just before a press. */
+export type PressFacts = Record<DenyReason, boolean> & {
+  /** The cap counting the running batch as planned (a stall not yet reported): also a true basis. */
+  dailyDoseCapAsPlanned: boolean;
+  detail: string;
+};
+
+/** The declared order of precedence of the deny reasons (REQ-PTM-5), as the product states it. */
+export const denyPrecedence: readonly DenyReason[] = denyReasons;
+
+export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
+  const state = rig.controller.state;
+  const c = rig.controller.context;
+  const now = rig.nowMs;
+  const bolusNl = model.bolusVolumeNl();
+  const therapy = state.therapy;
+  const capExceeded = (assumeNoStall: boolean) => {
+    const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall);
+    return (model.mixture ?? []).some((d) => {
+      const lim = rig.library.drugs.find((x) => x.drug === d.drug);
+      return lim !== undefined && (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl > lim.dailyDoseNgHardMax * PG_PER_NG;
+    });
+  };
+  const capTruth = capExceeded(false);
+  const facts: PressFacts = {
+    stopped: !(therapy.startsWith('infusing') || therapy === 'minimumRate'),
+    noPtm: model.ptm === undefined || bolusNl <= 0,
+    reservoirEmpty: c.reservoirNl <= rig.config.emptyReservoirNl,
+    criticalAlarm: therapy === 'minimumRate' || c.alarms.some((a) => isCritical(a.code)),
+    lockout: now < model.lockoutUntilMs() || (therapy.startsWith('infusing.') && therapy !== 'infusing.basal'),
+    count24h: model.ptm !== undefined && model.grantsInWindow(now) >= model.ptm.bolusesPer24hMax,
+    dailyDoseCap: capTruth,
+    dailyDoseCapAsPlanned: capTruth || capExceeded(true),
+    detail: `therapy ${therapy}, reservoir ${c.reservoirNl} nL, lockout until ${formatTimeMs(model.lockoutUntilMs())}, ${model.grantsInWindow(now)} grants in 24 h`,
+  };
+  return facts;
+}
+
+/** INV-7 (and the grant side of INV-1/2): judge the outcome of a press against the facts before it. */
+export function checkPress(rig: PumpRig, facts: PressFacts, outcome: Outcome): 'granted' | DenyReason {
+  const granted = outcome.records.filter((r) => r.type === 'pressGranted');
+  const denied = outcome.records.filter((r): r is Extract<LogRecord, { type: 'pressDenied' }> => r.type === 'pressDenied');
+  const when = formatTimeMs(outcome.atMs);
+  if (granted.length + denied.length !== 1) {
+    fail(INVARIANTS.denial, `press at ${when} logged ${granted.length} grants and ${denied.length} denials; exactly one outcome expected`);
+  }
+  const firstTrue = denyPrecedence.find((r) => facts[r]);
+  if (granted.length === 1) {
+    if (firstTrue !== undefined) fail(INVARIANTS.denial, `press at ${when} was granted although "${firstTrue}" held (${facts.detail})`);
+    return 'granted';
+  }
+  const reason = denied[0]!.reason;
+  const holds = facts[reason] || (reason === 'dailyDoseCap' && facts.dailyDoseCapAsPlanned);
+  if (!holds) fail(INVARIANTS.denial, `press at ${when} denied for "${reason}", which was not true (${facts.detail})`);
+  const earlier = denyPrecedence.slice(0, denyPrecedence.indexOf(reason)).find((r) => facts[r]);
+  if (earlier) fail(INVARIANTS.denial, `press at ${when} denied for "${reason}" but "${earlier}" comes first and held (${facts.detail})`);
+  return reason;
+}
