@@ -279,9 +279,9 @@ export function placeTherapy(shape: TherapyShape, library: DrugLibrary, mixture:
   const soft = Math.max(...checks.map((c) => (c.valueNg === 0 ? 0 : c.softNg === 0 ? Number.POSITIVE_INFINITY : c.valueNg / c.softNg)));
   const hard = Math.max(...checks.map((c) => (c.valueNg === 0 ? 0 : c.hardNg === 0 ? Number.POSITIVE_INFINITY : c.valueNg / c.hardNg)));
   if (soft === 0) return undefined;
-  if (!Number.isFinite(soft)) return shape.band === 'withinSoft' ? undefined : unit(1000);
   const softToHard = soft / hard;
-  const scale = (1000 * bandRatio(shape.band, shape.position, softToHard)) / soft;
+  // A zero maximum (ziconotide's bolus) makes every dose of it refused: only "beyond hard" fits.
+  const scale = Number.isFinite(soft) ? (1000 * bandRatio(shape.band, shape.position, softToHard)) / soft : 1000;
   const placed = unit(scale);
   const doses = placed.prescription.mode === 'continuous' ? [placed.prescription.doseNgPerDay] : placed.prescription.steps.map((s) => s.doseNgPerDay);
   if (doses.some((d) => !Number.isSafeInteger(d) || d > 1e12)) return undefined;

@@ -38,6 +38,7 @@ import {
   checkPress,
   checkRefusal,
   checkVolume,
+  denyPrecedence,
   doseWindowEnds,
   isRefusal,
   pressFacts,
@@ -120,15 +121,23 @@ const describeMixture = (m: Mixture): string => m.map((d) => `${d.drug} ${format
 // ---------------------------------------------------------------------------------------------
 
 export class PressCommand extends ClinicalCommand {
+  constructor(readonly guard?: FindingsGuard) {
+    super();
+  }
   protected planned(): string {
     return 'press';
   }
   protected fresh(): PressCommand {
-    return new PressCommand();
+    return new PressCommand(this.guard);
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
     const facts = pressFacts(rig, model);
+    // Under the guard, a press that would be granted is made only with room for a day (#10);
+    // a press that will be denied is always made (the denials are what INV-7 judges).
+    const wouldGrant = denyPrecedence.every((r) => !facts[r]);
+    const skip = this.guard && wouldGrant ? guardedDoseSkip(rig, model, 0) : undefined;
+    if (skip) return this.note(run, `press at ${rig.at} not made: ${skip}`);
     const outcome = rig.press();
     const denied = outcome.records.find((r) => r.type === 'pressDenied');
     const granted = outcome.records.some((r) => r.type === 'pressGranted');
@@ -147,6 +156,7 @@ export class PressBurstCommand extends ClinicalCommand {
   constructor(
     readonly count: number,
     readonly gapMs: number,
+    readonly guard?: FindingsGuard,
   ) {
     super();
   }
@@ -154,14 +164,14 @@ export class PressBurstCommand extends ClinicalCommand {
     return `${this.count} presses every ${formatDurationMs(this.gapMs)}`;
   }
   protected fresh(): PressBurstCommand {
-    return new PressBurstCommand(this.count, this.gapMs);
+    return new PressBurstCommand(this.count, this.gapMs, this.guard);
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const from = run.rig.at;
     const outcomes: string[] = [];
     for (let i = 0; i < this.count; i++) {
       if (i > 0) new WaitCommand(this.gapMs).run(model, run);
-      const press = new PressCommand();
+      const press = new PressCommand(this.guard);
       press.run(model, run);
       outcomes.push(String(press).replace(/^press at .* \((.*)\)$/, '$1'));
     }
@@ -230,6 +240,8 @@ export class ReprogramCommand extends ClinicalCommand {
       this.note(run, `reprogram at ${rig.at}: nothing to place (${this.shape.band})`);
       return;
     }
+    const skip = this.guard && guardedDoseSkip(rig, model, 0, { mixture: model.mixture, prescription: placed.prescription, ptm: placed.ptm });
+    if (skip) return this.note(run, `reprogram at ${rig.at} not sent: ${skip}`);
     const expected = model.expectProgram(placed.prescription, placed.ptm, this.confirm);
     const before = snapshotPump(rig);
     const outcome = rig.command({ type: 'cmd.program', prescription: placed.prescription, ptm: placed.ptm ?? null, confirm: this.confirm });
@@ -299,6 +311,8 @@ export class ClinicianBolusCommand extends ClinicalCommand {
     const guardNg = Math.floor((guardedBolusNlMax(this.durationMs, this.guard) * c1) / PG_PER_NG);
     const doseNg = Math.min(placedNg, Math.max(1, guardNg));
     const volumeNl = Math.floor((doseNg * PG_PER_NG) / c1);
+    const skip = this.guard && this.band !== 'invalid' && rig.controller.state.therapy === 'infusing.basal' ? guardedDoseSkip(rig, model, volumeNl) : undefined;
+    if (skip) return this.note(run, `clinician bolus at ${rig.at} not sent: ${skip}`);
     const expected = this.expectation(model, rig, doseNg, volumeNl, ratios);
     const before = snapshotPump(rig);
     const outcome = rig.command({ type: 'cmd.clinicianBolus', doseNg, durationMs: this.durationMs, confirm: this.confirm });
@@ -365,6 +379,26 @@ export class RefillCommand extends ClinicalCommand {
 }
 
 /**
+ * #10: the daily cap looks back only, so basal (and boluses) that follow a bolus in the same 24
+ * hours can take a drug past its hard daily maximum. Under the guard a dose-raising action is taken
+ * only when the last 24 hours, plus `extraNl` now, plus a day of the therapy's peak flow (or the
+ * safe minimum rate), plus every patient bolus it allows, plus two strokes, stay within every hard
+ * daily maximum. Returns why not, or undefined.
+ */
+function guardedDoseSkip(rig: PumpRig, model: ReferenceModel, extraNl: number, therapy = { mixture: model.mixture, prescription: model.prescription, ptm: model.ptm }): string | undefined {
+  const { mixture, prescription, ptm } = therapy;
+  if (!mixture) return undefined;
+  const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, true);
+  const peakNl = prescription ? dailyVolumesNl(prescription, mixture[0]!.concentrationUgPerMl).peakNl : 0;
+  const dayNl = Math.max(peakNl, rig.config.safeMinimumRateNlPerDay) + (ptm?.bolusesPer24hMax ?? 0) * bolusVolumeNl(ptm, mixture) + 2 * rig.config.strokeVolumeNl;
+  for (const d of mixture) {
+    const lim = rig.library.drugs.find((x) => x.drug === d.drug);
+    if (lim && (delivered.get(d.drug) ?? 0) + (extraNl + dayNl) * d.concentrationUgPerMl > lim.dailyDoseNgHardMax * PG_PER_NG) return `${d.drug} could pass its hard daily maximum within 24 h (FOUND-BUGS #10)`;
+  }
+  return undefined;
+}
+
+/**
  * Why a refill is not sent under the findings guard, or undefined: a new mixture while a bolus
  * runs (#7: the bolus keeps its volume, so its dose follows the new concentration), or one that
  * would turn the programmed therapy into flows the guard keeps away from (#5, #6).
@@ -374,7 +408,7 @@ function guardedRefillSkip(model: ReferenceModel, rig: PumpRig, mixture: Mixture
   if (rig.controller.context.bolus !== undefined) return 'a bolus is running (FOUND-BUGS #7)';
   if (model.prescription && dailyVolumesNl(model.prescription, mixture[0]!.concentrationUgPerMl).peakNl > guardedRateNlPerDayMax(guard)) return 'the basal flow would exceed the guard (FOUND-BUGS #5, #6)';
   if (model.ptm && bolusVolumeNl(model.ptm, mixture) > guardedBolusNlMax(model.ptm.bolusDurationMs, guard)) return 'the PTM bolus volume would exceed the guard (FOUND-BUGS #5, #6)';
-  return undefined;
+  return guardedDoseSkip(rig, model, 0, { mixture, prescription: model.prescription, ptm: model.ptm });
 }
 
 export class InvalidRefillCommand extends ClinicalCommand {
@@ -556,8 +590,8 @@ export function commandArbitraries(library: DrugLibrary, options: CommandSetOpti
   const position = fc.integer({ min: 0, max: 100 }).map((p) => p / 100);
   const g = options.guard;
   const byKind: Record<CommandKind, () => fc.Arbitrary<PumpCommand>> = {
-    press: () => fc.constant(null).map(() => new PressCommand()),
-    pressBurst: () => fc.tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 90 })).map(([n, minutes]) => new PressBurstCommand(n, minutes * 60_000)),
+    press: () => fc.constant(null).map(() => new PressCommand(g)),
+    pressBurst: () => fc.tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 90 })).map(([n, minutes]) => new PressBurstCommand(n, minutes * 60_000, g)),
     wait: () => waitMsArb().map((ms) => new WaitCommand(ms)),
     reprogram: () => fc.tuple(therapyShapeArb(), fc.boolean()).map(([s, confirm]) => new ReprogramCommand(s, confirm, g)),
     invalidReprogram: () =>

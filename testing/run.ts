@@ -28,8 +28,12 @@ export interface QaSetup {
   startRtcMs: number;
 }
 
-/** Set-ups whose first therapy lies within the soft maxima (so the clinic's programming succeeds). */
+/**
+ * Set-ups whose first therapy lies within the soft maxima (so the clinic's programming succeeds).
+ * `guardFindings` (default true) keeps them away from the known findings (FOUND-BUGS.test.ts).
+ */
 export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: boolean } = {}): fc.Arbitrary<QaSetup> {
+  options = { ...options, guardFindings: options.guardFindings ?? true };
   const config = options.randomPump === false ? fc.constant(defaultPumpConfig) : fc.oneof(fc.constant(defaultPumpConfig), pumpConfigArb());
   return fc
     .record({ config, library: drugLibraryArb() })
@@ -76,14 +80,19 @@ export function qaScenarioArb(options: Omit<CommandSetOptions, 'guard'> & { rand
   );
 }
 
-/** How strictly a run judges the known findings (docs/testing.md, FOUND-BUGS). */
-export type QaOptions = MonitorOptions & RefusalOptions;
+/** How strictly a run judges the known findings (docs/testing.md, FOUND-BUGS), and extra checks. */
+export type QaOptions = MonitorOptions &
+  RefusalOptions & {
+    /** Your own checks, run after every controller step (after the built-in invariants). */
+    onStep?: (rig: PumpRig) => void;
+  };
 
 /** Build the rig, the model and the monitor, and do what a clinic does first. */
 export function startRun(setup: QaSetup, options: QaOptions = {}): { model: ReferenceModel; run: QaRun } {
   const rig = new PumpRig({ config: setup.config, library: setup.library, startRtcMs: setup.startRtcMs });
   const model = new ReferenceModel(setup.config, setup.library);
   const monitor = new InvariantMonitor(rig, model, options);
+  if (options.onStep) rig.onStep.push(options.onStep);
   const run: QaRun = { rig, monitor, journal: [], doseCheckedUntilMs: 0, refusal: options };
   const fill = rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: setup.fillNl, mixture: setup.mixture });
   if (fill.refused.length > 0) throw new Error(`set-up refill refused: ${fill.refused[0]!.message}`);
