@@ -257,7 +257,13 @@ const bandRatio = (band: LimitBand, position: number, softToHard: number): numbe
  * Scale a shape so its largest dose-to-soft-maximum ratio over every drug of the mixture is the
  * band's. Returns undefined when the shape cannot be placed (every dose rounds to zero).
  */
-export function placeTherapy(shape: TherapyShape, library: DrugLibrary, mixture: Mixture, guard?: FindingsGuard): { prescription: Prescription; ptm: PtmSettings | undefined } | undefined {
+export function placeTherapy(
+  shape: TherapyShape,
+  library: DrugLibrary,
+  mixture: Mixture,
+  guard?: FindingsGuard,
+  strokeVolumeNl = guard?.pump.strokeVolumeNl ?? 0,
+): { prescription: Prescription; ptm: PtmSettings | undefined } | undefined {
   const peak = Math.max(...shape.steps.map((s) => s.weight));
   if (peak === 0 && !shape.ptm) return undefined;
   const unit = (scale: number) => {
@@ -275,9 +281,9 @@ export function placeTherapy(shape: TherapyShape, library: DrugLibrary, mixture:
   };
   // Ratios are linear in the scale: measure at scale 1000 and solve.
   const probe = unit(1000);
-  const checks = therapyChecks(library, mixture, probe.prescription, probe.ptm);
-  const soft = Math.max(...checks.map((c) => (c.valueNg === 0 ? 0 : c.softNg === 0 ? Number.POSITIVE_INFINITY : c.valueNg / c.softNg)));
-  const hard = Math.max(...checks.map((c) => (c.valueNg === 0 ? 0 : c.hardNg === 0 ? Number.POSITIVE_INFINITY : c.valueNg / c.hardNg)));
+  const checks = therapyChecks(library, mixture, probe.prescription, probe.ptm, strokeVolumeNl);
+  const soft = Math.max(...checks.map((c) => (c.value === 0 ? 0 : c.soft === 0 ? Number.POSITIVE_INFINITY : c.value / c.soft)));
+  const hard = Math.max(...checks.map((c) => (c.value === 0 ? 0 : c.hard === 0 ? Number.POSITIVE_INFINITY : c.value / c.hard)));
   if (soft === 0) return undefined;
   const softToHard = soft / hard;
   // A zero maximum (ziconotide's bolus) makes every dose of it refused: only "beyond hard" fits.
@@ -286,7 +292,7 @@ export function placeTherapy(shape: TherapyShape, library: DrugLibrary, mixture:
   const doses = placed.prescription.mode === 'continuous' ? [placed.prescription.doseNgPerDay] : placed.prescription.steps.map((s) => s.doseNgPerDay);
   if (doses.some((d) => !Number.isSafeInteger(d) || d > 1e12)) return undefined;
   // Whole nanograms and nanolitres can push a tiny therapy out of its band: then it is not placed.
-  const landed = therapyChecks(library, mixture, placed.prescription, placed.ptm);
+  const landed = therapyChecks(library, mixture, placed.prescription, placed.ptm, strokeVolumeNl);
   const expected = shape.band === 'withinSoft' ? ['accept', 'accept'] : shape.band === 'aboveHard' ? ['refuse', 'refuse'] : ['refuse', 'accept'];
   if (judgeLimits(landed, false) !== expected[0] || judgeLimits(landed, true) !== expected[1]) return undefined;
   const c1 = mixture[0]!.concentrationUgPerMl;

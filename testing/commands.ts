@@ -48,7 +48,8 @@ import {
   type InvariantMonitor,
   type RefusalOptions,
 } from './invariants.js';
-import { bolusVolumeNl, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
+import { bolusFlowNlPerDay, bolusVolumeNl, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
+import { rateNlPerDayMax } from '../src/constants.js';
 
 /** Requirements judged by the commands beyond the seven invariants. */
 export const COMMAND_CHECKS = {
@@ -235,7 +236,7 @@ export class ReprogramCommand extends ClinicalCommand {
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
-    const placed = model.mixture ? placeTherapy(this.shape, model.library, model.mixture, this.guard) : undefined;
+    const placed = model.mixture ? placeTherapy(this.shape, model.library, model.mixture, this.guard, model.config.strokeVolumeNl) : undefined;
     if (!placed) {
       this.note(run, `reprogram at ${rig.at}: nothing to place (${this.shape.band})`);
       return;
@@ -331,15 +332,18 @@ export class ClinicianBolusCommand extends ClinicalCommand {
     const c = rig.controller.context;
     if (rig.controller.state.therapy !== 'infusing.basal') return 'refuse';
     if (volumeNl <= 0 || c.reservoirNl - volumeNl < rig.config.emptyReservoirNl) return 'refuse';
+    // The flow during the bolus (on top of the basal peak) within the pump's highest flow (REQ-DOS-3).
+    const peakNl = model.prescription && model.mixture ? dailyVolumesNl(model.prescription, model.mixture[0]!.concentrationUgPerMl).peakNl : 0;
+    const flow = { what: 'flow during the bolus', value: bolusFlowNlPerDay(volumeNl, this.durationMs) + peakNl, soft: rateNlPerDayMax, hard: rateNlPerDayMax };
     const limits = judgeLimits(
-      ratios.map((r) => ({ what: `${r.d.drug} clinician bolus`, valueNg: doseNg * r.perNg, softNg: r.lim.bolusDoseNgSoftMax, hardNg: r.lim.bolusDoseNgHardMax })),
+      [flow, ...ratios.map((r) => ({ what: `${r.d.drug} clinician bolus`, value: (volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG, soft: r.lim.bolusDoseNgSoftMax, hard: r.lim.bolusDoseNgHardMax }))],
       this.confirm,
     );
     if (limits !== 'accept') return limits;
     // The daily cap: what left the pump in the last 24 h plus this bolus, per drug.
     const capChecks = (assumeNoStall: boolean) => {
       const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, assumeNoStall);
-      return ratios.map((r) => ({ what: `${r.d.drug} 24 h`, valueNg: ((delivered.get(r.d.drug) ?? 0) + volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG, softNg: r.lim.dailyDoseNgHardMax, hardNg: r.lim.dailyDoseNgHardMax }));
+      return ratios.map((r) => ({ what: `${r.d.drug} 24 h`, value: ((delivered.get(r.d.drug) ?? 0) + volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG, soft: r.lim.dailyDoseNgHardMax, hard: r.lim.dailyDoseNgHardMax }));
     };
     const truth = judgeLimits(capChecks(false), true);
     return truth === judgeLimits(capChecks(true), true) ? truth : 'unsure';
@@ -367,7 +371,8 @@ export class RefillCommand extends ClinicalCommand {
     const skip = this.guard && guardedRefillSkip(model, rig, this.mixture, this.guard);
     if (skip) return this.note(run, `refill at ${rig.at} not sent: ${skip}`);
     const withdrawnNl = rig.motor.trueReservoirNl;
-    const expected = model.expectRefill(withdrawnNl, addedNl, this.mixture, this.confirm);
+    const bolusRunning = rig.controller.state.therapy.startsWith('infusing.') && rig.controller.state.therapy !== 'infusing.basal';
+    const expected = model.expectRefill(withdrawnNl, addedNl, this.mixture, this.confirm, bolusRunning);
     const before = snapshotPump(rig);
     const outcome = rig.command({ type: 'cmd.refill', withdrawnNl, addedNl, mixture: this.mixture, confirm: this.confirm });
     const accepted = outcome.records.some((r) => r.type === 'refill');

@@ -8,7 +8,7 @@
  * - every motor batch the controller commanded, with the mixture that was in the reservoir when it
  *   started, how it ended and how many strokes truly happened (from `SimMotor.onStrokes`); stroke j
  *   of a batch happens at start + lead + (j − 1) × interval;
- * - the mixture in the reservoir, from the refills the pump accepted (not from its context).
+ * - the mixture in the reservoir, from the refill records the pump logged (not from its context).
  * Hooks given in `onStep` run after every event the controller handles: that is where invariant
  * checks see every intermediate state. A hook that throws stops the run with its message.
  *
@@ -49,6 +49,9 @@ export const defaultPumpConfig: PumpConfig = {
  * batch runs at most `batchDurationMsMax` (a day). Lets the observers skip old batches.
  */
 const batchSpanMs = 2 * DAY_MS;
+
+/** Events one `advance` may run: days of alarm tones, stall retries and batches fit many times over. */
+export const eventsPerAdvanceMax = 200_000;
 
 /** 2025-01-06T00:00:00Z, a Monday at midnight: the default scenario's start. */
 export const defaultStartRtcMs = Date.UTC(2025, 0, 6);
@@ -202,7 +205,7 @@ export class PumpRig {
       hal: this.hal,
       config: this.config,
       library: this.library,
-      onLog: (r) => this.log.push(r),
+      onLog: (r) => this.logged(r),
       onStep: () => {
         this.steps++;
         for (const hook of this.onStep) hook(this);
@@ -238,9 +241,13 @@ export class PumpRig {
     return formatTimeMs(this.nowMs);
   }
 
-  /** Let time pass, running everything that falls due (and stand at the end). */
+  /**
+   * Let time pass, running everything that falls due (and stand at the end). More than
+   * `eventsPerAdvanceMax` events in one advance is a livelock (a wake re-armed every millisecond,
+   * say): the virtual clock then fails with an assertion instead of spinning.
+   */
   advance(ms: number): void {
-    this.clock.advance(ms);
+    this.clock.runUntil(this.nowMs + ms, eventsPerAdvanceMax);
   }
 
   /**
@@ -257,16 +264,24 @@ export class PumpRig {
     return this.observe(() => this.button.press());
   }
 
-  /** Send a clinician command now. An accepted refill updates the harness's reservoir record. */
+  /** Send a clinician command now. */
   command(cmd: CommandEvent): Outcome {
     this.catchUp();
-    const outcome = this.observe(() => this.controller.command(cmd));
-    if (cmd.type === 'cmd.refill' && outcome.records.some((r) => r.type === 'refill')) {
-      this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - cmd.withdrawnNl) + cmd.addedNl;
-      if (cmd.mixture !== undefined) this.reservoirMixture = structuredClone(cmd.mixture as Mixture);
+    return this.observe(() => this.controller.command(cmd));
+  }
+
+  /**
+   * Every log record as the pump appends it. An accepted refill changes what is in the reservoir
+   * at once: the log record is committed before the step's motor commands, so a batch the refill
+   * starts is recorded with the new mixture.
+   */
+  private logged(r: LogRecord): void {
+    this.log.push(r);
+    if (r.type === 'refill') {
+      this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - r.withdrawnNl) + r.addedNl;
+      this.reservoirMixture = structuredClone(r.mixture as Mixture);
       this.refillsMs.push(this.nowMs);
     }
-    return outcome;
   }
 
   /** The motor cannot turn from now for `forMs` (a stall the pump must detect). */

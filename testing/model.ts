@@ -16,6 +16,7 @@
  * It deliberately does not plan strokes, settle accounting or compute rates per millisecond.
  */
 import type { DrugLibrary, Mixture, Prescription, PtmSettings, PumpConfig } from '../src/therapy/schema.js';
+import { rateNlPerDayMax } from '../src/constants.js';
 import { DAY_MS, PG_PER_NG } from '../src/units.js';
 
 export interface Grant {
@@ -32,27 +33,32 @@ export interface LockoutStart {
 
 export type Expectation = 'accept' | 'refuse' | 'unsure';
 
-/** One figure checked against a soft and a hard maximum. */
-interface LimitCheck {
+/** One figure (a dose in ng, or a flow in nL/day) checked against a soft and a hard maximum. */
+export interface LimitCheck {
   what: string;
-  valueNg: number;
-  softNg: number;
-  hardNg: number;
+  value: number;
+  soft: number;
+  hard: number;
 }
 
 /** Within 2 % (and 2 ng) of a limit the firmware's rounding decides; the model does not guess. */
-function side(valueNg: number, limitNg: number): 'below' | 'edge' | 'above' {
-  if (valueNg <= limitNg * 0.98 - 2) return 'below';
-  if (valueNg >= limitNg * 1.02 + 2) return 'above';
+function side(value: number, limit: number): 'below' | 'edge' | 'above' {
+  if (value <= limit * 0.98 - 2) return 'below';
+  if (value >= limit * 1.02 + 2) return 'above';
   return 'edge';
+}
+
+/** The flow during a bolus of `volumeNl` over `durationMs`, rounded up (nL/day). */
+export function bolusFlowNlPerDay(volumeNl: number, durationMs: number): number {
+  return Math.ceil((volumeNl * DAY_MS) / durationMs);
 }
 
 /** Accept, refuse or unsure for a set of limit checks and whether the command was confirmed. */
 export function judgeLimits(checks: readonly LimitCheck[], confirmed: boolean): Expectation {
-  const hard = checks.map((c) => side(c.valueNg, c.hardNg));
+  const hard = checks.map((c) => side(c.value, c.hard));
   if (hard.includes('above')) return 'refuse';
   if (hard.includes('edge')) return 'unsure';
-  const soft = checks.map((c) => side(c.valueNg, c.softNg));
+  const soft = checks.map((c) => side(c.value, c.soft));
   if (soft.every((s) => s === 'below')) return 'accept';
   if (soft.includes('edge')) return 'unsure';
   return confirmed ? 'accept' : 'refuse';
@@ -92,23 +98,27 @@ export function dailyVolumesNl(p: Prescription, primaryConcentrationUgPerMl: num
 }
 
 /**
- * The checks a therapy must pass (REQ-LIM-2..4), per drug: the peak daily dose, one patient bolus,
- * and the worst case (a day of basal plus every bolus the PTM allows) against the daily maxima.
- * Volumes follow from the primary drug's dose, rounded down; each drug's dose is volume × its
- * concentration (1 nL of 1 µg/mL is 1 pg).
+ * The checks a therapy must pass (REQ-LIM-2..4, REQ-DOS-3), per drug: the peak daily dose, and
+ * with one stroke more against the hard maximum (delivery runs within a stroke of the programme);
+ * one patient bolus; the worst case (a day of basal plus every bolus the PTM allows, plus a
+ * stroke) against the daily maxima. And the pump's highest flow, for the basal peak and for the
+ * basal peak plus a patient bolus. Volumes follow from the primary drug's dose, rounded down;
+ * each drug's dose is volume × its concentration (1 nL of 1 µg/mL is 1 pg).
  */
-export function therapyChecks(library: DrugLibrary, mixture: Mixture, prescription: Prescription, ptm: PtmSettings | undefined): LimitCheck[] {
+export function therapyChecks(library: DrugLibrary, mixture: Mixture, prescription: Prescription, ptm: PtmSettings | undefined, strokeVolumeNl = 0): LimitCheck[] {
   const c1 = mixture[0]!.concentrationUgPerMl;
   const { peakNl, averageNl } = dailyVolumesNl(prescription, c1);
   const bolusNl = bolusVolumeNl(ptm, mixture);
-  const checks: LimitCheck[] = [];
+  const checks: LimitCheck[] = [{ what: 'basal flow', value: peakNl, soft: rateNlPerDayMax, hard: rateNlPerDayMax }];
+  if (ptm) checks.push({ what: 'flow during a patient bolus', value: peakNl + bolusFlowNlPerDay(bolusNl, ptm.bolusDurationMs), soft: rateNlPerDayMax, hard: rateNlPerDayMax });
   for (const d of mixture) {
     const lim = library.drugs.find((x) => x.drug === d.drug)!;
     const ng = (volumeNl: number) => (volumeNl * d.concentrationUgPerMl) / PG_PER_NG;
-    checks.push({ what: `${d.drug} daily`, valueNg: ng(peakNl), softNg: lim.dailyDoseNgSoftMax, hardNg: lim.dailyDoseNgHardMax });
+    checks.push({ what: `${d.drug} daily`, value: ng(peakNl), soft: lim.dailyDoseNgSoftMax, hard: lim.dailyDoseNgHardMax });
+    checks.push({ what: `${d.drug} daily and a stroke`, value: ng(peakNl + strokeVolumeNl), soft: lim.dailyDoseNgHardMax, hard: lim.dailyDoseNgHardMax });
     if (ptm) {
-      checks.push({ what: `${d.drug} bolus`, valueNg: ng(bolusNl), softNg: lim.bolusDoseNgSoftMax, hardNg: lim.bolusDoseNgHardMax });
-      checks.push({ what: `${d.drug} worst case`, valueNg: ng(averageNl + ptm.bolusesPer24hMax * bolusNl), softNg: lim.dailyDoseNgSoftMax, hardNg: lim.dailyDoseNgHardMax });
+      checks.push({ what: `${d.drug} bolus`, value: ng(bolusNl), soft: lim.bolusDoseNgSoftMax, hard: lim.bolusDoseNgHardMax });
+      checks.push({ what: `${d.drug} worst case`, value: ng(averageNl + ptm.bolusesPer24hMax * bolusNl + strokeVolumeNl), soft: lim.dailyDoseNgSoftMax, hard: lim.dailyDoseNgHardMax });
     }
   }
   return checks;
@@ -199,19 +209,23 @@ export class ReferenceModel {
   /** Would programming this be accepted (REQ-LIM-1..5)? */
   expectProgram(prescription: Prescription, ptm: PtmSettings | undefined, confirmed: boolean): Expectation {
     if (!this.mixture) return 'refuse';
-    return judgeLimits(therapyChecks(this.library, this.mixture, prescription, ptm), confirmed);
+    return judgeLimits(therapyChecks(this.library, this.mixture, prescription, ptm, this.config.strokeVolumeNl), confirmed);
   }
 
-  /** Would this refill be accepted? A new mixture is checked in full against the therapy. */
-  expectRefill(withdrawnNl: number, addedNl: number, mixture: Mixture | undefined, confirmed: boolean): Expectation {
+  /**
+   * Would this refill be accepted? A new mixture is checked in full against the therapy, and is
+   * refused while a bolus runs (a bolus keeps its volume: a new concentration would change its dose).
+   */
+  expectRefill(withdrawnNl: number, addedNl: number, mixture: Mixture | undefined, confirmed: boolean, bolusRunning = false): Expectation {
     for (const v of [withdrawnNl, addedNl]) if (!Number.isSafeInteger(v) || v < 0) return 'refuse';
     if (addedNl > this.config.reservoirCapacityNl) return 'refuse';
     const next = mixture ?? this.mixture;
     if (!next) return 'refuse';
     if (!mixtureAllowed(this.library, next)) return 'refuse';
-    if (!this.prescription) return 'accept';
     const same = JSON.stringify(next) === JSON.stringify(this.mixture);
-    return judgeLimits(therapyChecks(this.library, next, this.prescription, this.ptm), confirmed || same);
+    if (bolusRunning && !same) return 'refuse';
+    if (!this.prescription) return 'accept';
+    return judgeLimits(therapyChecks(this.library, next, this.prescription, this.ptm, this.config.strokeVolumeNl), confirmed || same);
   }
 
   /**

@@ -11,7 +11,7 @@ import { describe, it } from 'vitest';
 import { qaScenarioArb, replayOptions, runQa } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 40);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 40 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/model/pump.model.test.ts';
 
 describe('the real controller against the reference model', () => {

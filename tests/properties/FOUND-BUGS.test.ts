@@ -13,17 +13,19 @@ import { rateNlPerDayMax } from '../../src/constants.js';
 import { InvariantMonitor, PumpRig, ReferenceModel, checkRefusal, isRefusal, replayOptions, snapshotPump } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 25);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/properties/FOUND-BUGS.test.ts';
 
-/** A default pump filled with a mixture and programmed, infusing. */
+/**
+ * A default pump filled with a mixture and programmed (confirmed), infusing. A fix may refuse the
+ * programming instead: then `programmed` is false and the property holds trivially.
+ */
 function infusing(mixture: { drug: string; concentrationUgPerMl: number }[], doseNgPerDay: number, options: { library?: DrugLibrary; fillNl?: number; ptm?: unknown } = {}) {
   const rig = new PumpRig({ library: options.library });
   rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: options.fillNl ?? 20 * NL_PER_ML, mixture });
-  const programmed = rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay }, ptm: options.ptm ?? null, confirm: true });
-  expect(programmed.refused).toEqual([]);
+  const programmed = rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay }, ptm: options.ptm ?? null, confirm: true }).refused.length === 0;
   rig.command({ type: 'cmd.resume' });
-  return rig;
+  return Object.assign(rig, { programmed });
 }
 
 describe('FOUND-BUGS: controller findings, failing until fixed', () => {
@@ -61,6 +63,7 @@ describe('FOUND-BUGS: controller findings, failing until fixed', () => {
     const library: DrugLibrary = { name: 'tight', drugs: [{ drug: 'morphine', concentrationUgPerMlMax: 25_000, dailyDoseNgSoftMax: 8_000, dailyDoseNgHardMax: 10_000, bolusDoseNgSoftMax: 1_000, bolusDoseNgHardMax: 2_000 }] };
     const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 25_000 }], 5_000, { library });
     rig.advance(4 * DAY_MS);
+    // Refusing the therapy is a fix too: then nothing is delivered and every window is empty.
     for (let t = DAY_MS; t <= rig.nowMs; t += HOUR_MS) expect(rig.dosePgInWindow(t).get('morphine') ?? 0).toBeLessThanOrEqual(10_000 * PG_PER_NG);
   });
 
@@ -70,8 +73,8 @@ describe('FOUND-BUGS: controller findings, failing until fixed', () => {
     // prescribed). A fill four strokes above empty raises the empty alarm within hours.
     const rig = infusing([{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }], 50_000, { fillNl: 502_000 });
     rig.advance(2 * DAY_MS);
-    expect(rig.controller.state.therapy).toBe('minimumRate');
-    expect(rig.dosePgInWindow().get('sufentanil')!).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    expect(rig.programmed && rig.controller.state.therapy === 'minimumRate').toBe(true);
+    expect(rig.dosePgInWindow().get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
   });
 
   it('#5 boluses the limits allow do not overflow the ledger record (persistence)', () => {
@@ -108,7 +111,8 @@ describe('FOUND-BUGS: controller findings, failing until fixed', () => {
     expect(rig.command({ type: 'cmd.clinicianBolus', doseNg: 500_000, durationMs: HOUR_MS, confirm: true }).refused).toEqual([]);
     const startMs = rig.nowMs;
     rig.advance(MINUTE_MS);
-    expect(rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 25_000 }], confirm: true }).refused).toEqual([]);
+    // Refusing the refill while the bolus runs is a fix too.
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 25_000 }], confirm: true });
     const spanMs = 2 * HOUR_MS;
     rig.advance(spanMs);
     // The bolus, two hours of 100 µg/day basal, and two strokes of the strong mixture.

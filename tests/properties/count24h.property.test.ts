@@ -13,7 +13,7 @@ import { DAY_MS, MINUTE_MS, NL_PER_ML } from '../../src/units.js';
 import { PumpRig, qaScenarioArb, replayOptions, runQa } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 25);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/properties/count24h.property.test.ts';
 
 describe('INV-2 boluses in any rolling 24 hours', () => {

@@ -15,7 +15,7 @@ import { describe, it } from 'vitest';
 import { qaScenarioArb, replayOptions, runQa } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 25);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/properties/denial.property.test.ts';
 
 describe('INV-7 denied presses', () => {

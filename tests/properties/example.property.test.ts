@@ -9,7 +9,7 @@ import { MINUTE_MS } from '../../src/units.js';
 import { qaScenarioArb, qaSetupArb, replayOptions, runQa, startRun } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 25);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/properties/example.property.test.ts';
 
 describe('docs/testing.md worked examples', () => {

@@ -29,7 +29,7 @@ import {
 import type { DrugLibrary, Mixture } from '../../src/therapy/schema.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 100);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 100 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/properties/limits.property.test.ts';
 
 const filledPump = (library: DrugLibrary, mixture: Mixture) => {
@@ -43,7 +43,7 @@ describe('REQ-LIM programming against the drug library', () => {
   it(`accepts within soft, asks confirmation between soft and hard, refuses beyond hard (seed ${seed}, ${numRuns} runs)`, () => {
     fc.assert(
       fc.property(libraryAndMixture, therapyShapeArb(), fc.boolean(), ({ library, mixture }, shape, confirm) => {
-        const placed = placeTherapy(shape, library, mixture);
+        const placed = placeTherapy(shape, library, mixture, undefined, new PumpRig().config.strokeVolumeNl);
         fc.pre(placed !== undefined);
         const rig = filledPump(library, mixture);
         const before = snapshotPump(rig);
@@ -53,8 +53,9 @@ describe('REQ-LIM programming against the drug library', () => {
         expect(accepted).toBe(expected);
         if (!accepted) {
           checkRefusal(rig, before, outcome, 'program');
-          // Unconfirmed, the first drug over its soft maximum may be named before one over its hard.
-          expect(outcome.refused[0]!.limit).toMatch(shape.band === 'softToHard' ? /^soft maximum/ : confirm ? /^hard maximum/ : /^(soft|hard) maximum/);
+          // Unconfirmed, the first drug over its soft maximum may be named before one over its hard;
+          // beyond hard, the pump's highest flow may be the limit named (REQ-DOS-3).
+          expect(outcome.refused[0]!.limit).toMatch(shape.band === 'softToHard' ? /^soft maximum/ : confirm ? /^(hard maximum|pump's highest flow)/ : /^(soft maximum|hard maximum|pump's highest flow)/);
         }
       }),
       { seed, numRuns, ...replayOptions(file) },

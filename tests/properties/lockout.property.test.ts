@@ -15,7 +15,7 @@ import { HOUR_MS, MINUTE_MS, NL_PER_ML } from '../../src/units.js';
 import { PumpRig, clockShiftMsArb, qaScenarioArb, replayOptions, runQa } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 25);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const file = 'tests/properties/lockout.property.test.ts';
 
 describe('INV-1 lockout, start to start, whatever the clock', () => {

@@ -1,0 +1,24 @@
+/**
+ * Mutation testing of the dose, limit, lockout and alarm code against the QA suite
+ * (`npm run mutation`, docs/testing.md "Mutation testing"). Stryker copies the project to
+ * .stryker-tmp/, mutates the files below one change at a time, and runs the tests that cover
+ * each mutant (coverage per test) with vitest (scripts/mutation.vitest.config.ts). No network.
+ * Reports: reports/mutation/mutation.html and .json (git-ignored).
+ */
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  plugins: ['@stryker-mutator/vitest-runner'],
+  vitest: { configFile: 'scripts/mutation.vitest.config.ts', related: false },
+  mutate: ['src/dosing/rates.ts', 'src/dosing/limits.ts', 'src/dosing/delivery.ts', 'src/pump/decide.ts', 'src/pump/commands.ts', 'src/alarms.ts'],
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  timeoutMS: 30_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  ignorePatterns: ['out', 'reports', 'bench/results*', 'deploy'],
+  thresholds: { high: 95, low: 90, break: 90 },
+};
