@@ -20,7 +20,8 @@ import { pumpMachine } from './machine.js';
 import { nextDeadlineMs, type MotorRegion } from './pump/deadlines.js';
 import type { CommandEvent, Effect, PumpContext, PumpEventBody, RestoredState } from './pump/types.js';
 import { PersistentStore } from './persistence/persistentStore.js';
-import { DEFAULT_LAYOUT } from './persistence/layout.js';
+import { DEFAULT_LAYOUT, journalPayloadBytesMax } from './persistence/layout.js';
+import { encodedPayloadBytes } from './persistence/payload.js';
 import { STATE_RECORD_KINDS, type StateRecordKind } from './persistence/recordTypes.js';
 import { recordKeys, recordsOf, restore, therapyStateOf, type LoadedRecords } from './pump/persist.js';
 import type { DrugLibrary, PumpConfig } from './therapy/schema.js';
@@ -68,6 +69,20 @@ export function initialContext(config: PumpConfig, library: DrugLibrary, nowMs: 
     battery: 'ok',
     stoppedSinceMs: undefined,
   };
+}
+
+/**
+ * A log record as the journal keeps it: whole when it fits one entry, otherwise with its bulky
+ * fields (a 24-step schedule's old and new values, an echoed refused value) replaced by their size.
+ * The record in RAM, and the simulator's events.jsonl, keep everything.
+ */
+export function fitForJournal(record: LogRecord, bytesMax: number): LogRecord {
+  if (encodedPayloadBytes(record) <= bytesMax) return record;
+  const shrunk: Record<string, unknown> = { ...record };
+  for (const key of ['old', 'new', 'value', 'message', 'mixture'] as const) {
+    if (key in shrunk) shrunk[key] = `(${JSON.stringify(shrunk[key]).length} characters, in the RAM log only)`;
+  }
+  return shrunk as LogRecord;
 }
 
 export class Controller {
@@ -226,7 +241,8 @@ export class Controller {
   private appendLog(effect: Extract<Effect, { type: 'log' }>): void {
     const c = this.context;
     const record = this.log.append(effect.body, c.nowMs, c.nowMs + c.rtcOffsetMs);
-    if (this.store && this.persistSafely(() => this.store!.appendLog(record), 'append log')) this.nvmWrites++;
+    const store = this.store;
+    if (store && this.persistSafely(() => store.appendLog(fitForJournal(record, journalPayloadBytesMax(store.layout))), 'append log')) this.nvmWrites++;
     this.options.onLog?.(record);
   }
 

@@ -183,8 +183,11 @@ export function planBatch(input: PlanInput): BatchPlan | undefined {
   assert(owedFine <= strokeFine, () => `owed volume above a stroke: ${owedFine}`);
   const span = Math.min(horizonMs, nowMs + batchDurationMsMax) - nowMs;
   const reachable = Math.floor(((span - 1) * rate + owedFine) / strokeFine);
-  // Stroke j comes at most j ms early; keep j·rate below one stroke so the drift stays in bounds.
-  const driftBound = Math.max(1, Math.floor((strokeFine - 1) / rate));
+  // The interval is rounded down by `rem / rate` ms, so stroke j comes at most (j − 1)·rem/rate + 1 ms
+  // early: keep rate·(that) below one stroke. An exact interval (rem = 0) drifts not at all, and a
+  // fine remainder allows long batches: few batches even for fast boluses (each is kept 24 h).
+  const rem = strokeFine % rate;
+  const driftBound = rem === 0 ? strokesPerBatchMax : Math.max(1, Math.floor((strokeFine - rate - 1) / rem) + 1);
   const count = Math.min(reachable, driftBound, input.strokesMax, strokesPerBatchMax);
   if (count <= 0) return undefined;
   const leadMs = Math.max(0, Math.ceil((strokeFine - owedFine) / rate));

@@ -10,7 +10,8 @@
  * A refusal names the field, the value and the limit. Pure functions.
  */
 import type { DrugLibrary, DrugLimits, Mixture, Prescription, PtmSettings } from '../therapy/schema.js';
-import { formatConcentration, formatDoseNg, PG_PER_NG, dosePg, volumeNlForDoseNg } from '../units.js';
+import { rateNlPerDayMax } from '../constants.js';
+import { DAY_MS, formatConcentration, formatDoseNg, formatMl, PG_PER_NG, dosePg, volumeNlForDoseNg } from '../units.js';
 import { dailyVolumeNl, highestRateNlPerDay, primaryDrug, rateSteps } from './rates.js';
 
 export type LimitRule = 'unknownDrug' | 'concentration' | 'hard' | 'soft' | 'worstCase' | 'state';
@@ -77,6 +78,25 @@ export interface TherapyToCheck {
   prescription: Prescription;
   ptm: PtmSettings | undefined;
   confirmed: boolean;
+  /**
+   * The pump's stroke volume. Delivery runs within one stroke of the programme, so a rolling
+   * 24 hours may hold one stroke more than the daily volume: the hard checks count it.
+   */
+  strokeVolumeNl?: number;
+}
+
+/** The highest flow the mechanism delivers: basal plus a bolus must stay below it. */
+function checkFlow(t: TherapyToCheck, peakNlPerDay: number, bolusNl: number): Refusal | undefined {
+  if (peakNlPerDay > rateNlPerDayMax) {
+    return refusal('hard', 'prescription.doseNgPerDay', formatMl(peakNlPerDay) + '/day', `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'basal flow');
+  }
+  if (t.ptm) {
+    const bolusNlPerDay = Math.ceil((bolusNl * DAY_MS) / t.ptm.bolusDurationMs);
+    if (peakNlPerDay + bolusNlPerDay > rateNlPerDayMax) {
+      return refusal('hard', 'ptm.bolusDurationMs', formatMl(peakNlPerDay + bolusNlPerDay) + '/day', `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'flow during a patient bolus');
+    }
+  }
+  return undefined;
 }
 
 /** The first reason to refuse a therapy, or undefined when every drug is within its limits. */
@@ -88,21 +108,25 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
   const peakDailyNl = Math.ceil(highestRateNlPerDay(steps));
   const bolusNl = t.ptm ? volumeNlForDoseNg(t.ptm.bolusDoseNg, primaryDrug(t.mixture).concentrationUgPerMl) : 0;
   const bolusesMax = t.ptm?.bolusesPer24hMax ?? 0;
+  const strokeNl = t.strokeVolumeNl ?? 0;
   for (const { drug, concentrationUgPerMl: c } of t.mixture) {
     const limits = limitsFor(t.library, drug)!;
     const checks: DoseCheck[] = [
       { field: 'prescription.doseNgPerDay', what: `${drug} daily dose`, doseNg: doseNg(peakDailyNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' },
+      // Whole strokes: one stroke of the mixture must itself fit the hard daily maximum.
+      { field: 'prescription.doseNgPerDay', what: `${drug} daily dose plus one stroke`, doseNg: doseNg(peakDailyNl + strokeNl, c), soft: limits.dailyDoseNgHardMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' },
     ];
     if (t.ptm) {
       checks.push({ field: 'ptm.bolusDoseNg', what: `${drug} patient bolus`, doseNg: doseNg(bolusNl, c), soft: limits.bolusDoseNgSoftMax, hard: limits.bolusDoseNgHardMax, kind: 'bolus' });
-      checks.push({ field: 'ptm.bolusesPer24hMax', what: `${drug} worst-case daily dose (basal + ${bolusesMax} boluses)`, doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' });
+      checks.push({ field: 'ptm.bolusesPer24hMax', what: `${drug} worst-case daily dose (basal + ${bolusesMax} boluses)`, doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl + strokeNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' });
     }
     for (const check of checks) {
       const r = checkDose(check, drug, t.confirmed);
       if (r) return check.field === 'ptm.bolusesPer24hMax' ? { ...r, rule: r.rule === 'hard' ? 'worstCase' : r.rule } : r;
     }
   }
-  return undefined;
+  // Every dose within its limits, the flow must still be one the mechanism can deliver.
+  return checkFlow(t, peakDailyNl, bolusNl);
 }
 
 /** A clinician bolus: per drug against the bolus maxima. */

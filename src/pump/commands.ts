@@ -21,8 +21,8 @@ import { doseRateIncreaseFactor, drugsNeedingConfirmation, scheduleDailyFine, sc
 import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
 import { primingRateNlPerDayDefault } from '../dosing/priming.js';
 import { clinicianBolusSchema, deadVolumeNlOf, mixtureSchema, prescriptionSchema, ptmSchema, type Bridge, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
-import { formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
-import { alarmConditionHolds, deliveredPgLast24h, raiseAlarm, settle, settleOnly, Step } from './decide.js';
+import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
+import { alarmConditionHolds, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, settle, settleOnly, Step } from './decide.js';
 import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
 import { longStopMs, rateNlPerDayMax } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
@@ -71,7 +71,7 @@ export function checkProgram(ctx: PumpContext, event: ProgramEvent): Refusal | {
   }
   if (ctx.mixture === undefined) return refusal('state', 'mixture', 'none', 'a filled reservoir', 'programming before the first fill:');
   if (prescription === undefined) return refusal('state', 'prescription', 'none', 'a prescription', 'PTM settings without');
-  const r = checkTherapy({ library: ctx.library, mixture: ctx.mixture, prescription, ptm, confirmed: event.confirm === true });
+  const r = checkTherapy({ strokeVolumeNl: ctx.config.strokeVolumeNl, library: ctx.library, mixture: ctx.mixture, prescription, ptm, confirmed: event.confirm === true });
   return r ?? { prescription, ptm };
 }
 
@@ -140,17 +140,21 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
     const parsed = mixtureSchema.safeParse(event.mixture);
     if (!parsed.success) return schemaRefusal('mixture', parsed.error, event.mixture);
     mixture = parsed.data;
+    // A bolus keeps its volume once started: a new concentration under it would change its dose.
+    if (ctx.bolus !== undefined && (ctx.mixture === undefined || !sameMixture(ctx.mixture, mixture))) {
+      return refusal('state', 'mixture', `a ${ctx.bolus.kind} bolus is running`, 'no bolus running during a change of mixture', 'state');
+    }
   }
   if (mixture === undefined) return refusal('state', 'mixture', 'none', 'a mixture for the first fill', 'first fill without');
   if (ctx.prescription !== undefined) {
     // Soft limits were confirmed when the therapy was programmed; a refill with the same mixture does
     // not ask again. A new mixture changes every drug's dose and is checked in full.
     const sameMixture = JSON.stringify(mixture) === JSON.stringify(ctx.mixture);
-    const r = checkTherapy({ library: ctx.library, mixture, prescription: ctx.prescription, ptm: ctx.ptm, confirmed: event.confirm === true || sameMixture });
+    const r = checkTherapy({ strokeVolumeNl: ctx.config.strokeVolumeNl, library: ctx.library, mixture, prescription: ctx.prescription, ptm: ctx.ptm, confirmed: event.confirm === true || sameMixture });
     if (r) return r;
   } else {
     // No prescription yet: the mixture itself must still be in the library and within concentration.
-    const r = checkTherapy({ library: ctx.library, mixture, prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: undefined, confirmed: true });
+    const r = checkTherapy({ strokeVolumeNl: ctx.config.strokeVolumeNl, library: ctx.library, mixture, prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: undefined, confirmed: true });
     if (r) return r;
   }
   // A new mixture that raises a drug's dose rate at the tip beyond the configured factor, once the
@@ -190,6 +194,9 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   if (changed) startBridge(step, tip, event.bridge !== false);
   derive(c);
   step.reprogrammed();
+  // A fill at or below the low threshold is low at once: the low alarm must not wait for the
+  // first batch to run down to empty (and come with the empty alarm).
+  checkReservoirAlarms(step);
   return step;
 }
 
@@ -386,6 +393,8 @@ export function clinicianBolusRefusal(ctx: PumpContext, event: PumpEvent): Refus
   const volumeNl = volumeNlForDoseNg(parsed.data.doseNg, primaryDrug(ctx.mixture).concentrationUgPerMl);
   if (volumeNl <= 0) return refusal('state', 'clinicianBolus.doseNg', String(parsed.data.doseNg), 'at least one nanolitre of solution', 'dose');
   if (ctx.reservoirNl - volumeNl < ctx.config.emptyReservoirNl) return refusal('state', 'clinicianBolus.doseNg', formatMl(volumeNl), `reservoir above empty, ${formatMl(ctx.reservoirNl - ctx.config.emptyReservoirNl)} available`, 'bolus volume');
+  const flowNlPerDay = Math.ceil((volumeNl * DAY_MS) / parsed.data.durationMs) + (ctx.steps ? Math.max(...ctx.steps.ratesNlPerDay) : 0);
+  if (flowNlPerDay > rateNlPerDayMax) return refusal('hard', 'clinicianBolus.durationMs', `${formatMl(flowNlPerDay)}/day`, `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'flow during the bolus');
   return checkBolusDose(ctx.library, ctx.mixture, volumeNl, 'clinicianBolus.doseNg', event.confirm === true) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), ctx.mixture, volumeNl);
 }
 

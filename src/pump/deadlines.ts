@@ -19,7 +19,11 @@ function nextStrokeOrRateChangeMs(ctx: PumpContext): number {
   if (rateNlPerDay > 0 && strokesBeforeThreshold(ctx) > 0 && ctx.battery !== 'eos') {
     const strokeFine = ctx.config.strokeVolumeNl * FINE_PER_NL;
     const owed = Math.min(ctx.owedFine, strokeFine);
-    due = Math.min(due, ctx.nowMs + Math.max(1, Math.ceil((strokeFine - owed) / rateNlPerDay)), ctx.nowMs + batchDurationMsMax);
+    // Wake when the next stroke comes within a batch's reach (a day), not before: an event that
+    // arrives meanwhile (a refused command, say) then finds no stroke due and leaves the motor idle.
+    const nextStrokeMs = ctx.nowMs + Math.max(1, Math.ceil((strokeFine - owed) / rateNlPerDay));
+    const reachMs = nextStrokeMs - batchDurationMsMax + 1;
+    due = Math.min(due, reachMs > ctx.nowMs ? reachMs : nextStrokeMs);
   }
   return due;
 }

@@ -21,7 +21,7 @@ import {
 import { checkDailyCap } from '../dosing/limits.js';
 import type { LogBody } from '../eventLog.js';
 import type { Mixture } from '../therapy/schema.js';
-import { dosePg } from '../units.js';
+import { dosePg, PG_PER_NG } from '../units.js';
 import type { DenyReason, Effect, PumpContext, PumpEvent, RunningBatch } from './types.js';
 
 /** A working copy of the context plus the effects a step produced. */
@@ -47,11 +47,27 @@ export class Step {
   }
 }
 
+/**
+ * The safe minimum rate for the mixture in the reservoir: the pump model's rate, lowered where a
+ * day of it would carry more than half a drug's hard daily maximum (a concentrated mixture at the
+ * fixed minimum volume can be an overdose: 48 µL of 5 mg/mL sufentanil is 240 µg, above 200 µg).
+ * Half, because the window it runs in may already hold earlier delivery. Unknown contents (after a
+ * memory error) keep the model's rate.
+ */
+export function safeMinimumRateNlPerDay(ctx: PumpContext): number {
+  let rate = ctx.config.safeMinimumRateNlPerDay;
+  for (const d of ctx.mixture ?? []) {
+    const limits = ctx.library.drugs.find((l) => l.drug === d.drug);
+    if (limits) rate = Math.min(rate, Math.floor((limits.dailyDoseNgHardMax * PG_PER_NG) / d.concentrationUgPerMl / 2));
+  }
+  return rate;
+}
+
 export function programmeOf(ctx: PumpContext): Programme {
   return {
     mode: ctx.mode,
     steps: ctx.steps,
-    minimumRateNlPerDay: ctx.config.safeMinimumRateNlPerDay,
+    minimumRateNlPerDay: ctx.mode === 'minimum' ? safeMinimumRateNlPerDay(ctx) : ctx.config.safeMinimumRateNlPerDay,
     bolus: ctx.bolus,
     rtcOffsetMs: ctx.rtcOffsetMs,
   };

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { bridgeSchema, mixtureSchema, prescriptionSchema, ptmSchema } from '../therapy/schema.js';
 import { strokesBy } from '../dosing/delivery.js';
 import type { StateRecordKind } from '../persistence/recordTypes.js';
-import type { PumpContext, RestoredState } from './types.js';
+import type { DoneBatch, PumpContext, RestoredState } from './types.js';
 
 export type TherapyState = RestoredState['therapy'];
 
@@ -35,11 +35,33 @@ export function therapyStateOf(leaf: string): TherapyState {
 export function recordKeys(c: PumpContext, therapy: TherapyState): Record<StateRecordKind, readonly unknown[]> {
   return {
     prescription: [c.mixture, c.prescription, c.ptm],
-    ledger: [c.grantsMs, c.lockoutUntilMs, c.bolus, c.deliveredStrokes, c.nextBatchId, c.batch, c.recentBatches, c.missedFine, c.bridge],
+    // The programme version too: the owed-volume checkpoint must be taken whenever what is
+    // programmed changes (a stop, a rate change), or a restart would settle the old programme on.
+    ledger: [c.grantsMs, c.lockoutUntilMs, c.bolus, c.deliveredStrokes, c.nextBatchId, c.batch, c.recentBatches, c.missedFine, c.bridge, c.programmeVersion],
     reservoir: [c.reservoirNl],
     alarms: [c.alarms, c.stall, c.battery],
     clock: [c.rtcOffsetMs, therapy, c.mode, c.stoppedSinceMs],
   };
+}
+
+/** Batches the ledger record holds at most; more are merged (see compactBatches). */
+export const persistedBatchesMax = 48;
+
+/**
+ * Bound the batches kept in the ledger record. Beyond `persistedBatchesMax`, the oldest are merged
+ * pairwise into one batch whose strokes all stand at the later one's last stroke: a later time keeps
+ * them in the rolling 24-hour window longer, never shorter, so the daily cap stays on the safe side.
+ */
+export function compactBatches(batches: readonly DoneBatch[]): readonly DoneBatch[] {
+  if (batches.length <= persistedBatchesMax) return batches;
+  const out = [...batches];
+  while (out.length > persistedBatchesMax) {
+    const [a, b] = [out[0]!, out[1]!];
+    const lastMs = b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs;
+    const mixture = JSON.stringify(a.mixture) === JSON.stringify(b.mixture) ? b.mixture : [...new Map([...a.mixture, ...b.mixture].map((d) => [d.drug, d])).values()].map((d) => ({ drug: d.drug, concentrationUgPerMl: Math.max(...[...a.mixture, ...b.mixture].filter((x) => x.drug === d.drug).map((x) => x.concentrationUgPerMl)) }));
+    out.splice(0, 2, { startMs: lastMs, leadMs: 0, intervalMs: 1, strokes: a.strokes + b.strokes, mixture });
+  }
+  return out;
 }
 
 /** The records of a context, by kind. Values are plain JSON. */
@@ -51,7 +73,7 @@ export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRe
     if (i < 0) i = mixtures.push(m) - 1;
     return i;
   };
-  const batches = c.recentBatches.map((b) => [b.startMs, b.leadMs, b.intervalMs, b.strokes, mixtureIndex(b.mixture)]);
+  const batches = compactBatches(c.recentBatches).map((b) => [b.startMs, b.leadMs, b.intervalMs, b.strokes, mixtureIndex(b.mixture)]);
   const batch = c.batch ? [c.batch.batchId, c.batch.startMs, c.batch.leadMs, c.batch.intervalMs, c.batch.count, mixtureIndex(c.batch.mixture)] : null;
   return {
     prescription: { mixture: c.mixture ?? null, prescription: c.prescription ?? null, ptm: c.ptm ?? null },
@@ -92,7 +114,8 @@ const schemas = {
     bridge: bridgeSchema.nullable().optional(),
     batch: z.array(finite).length(6).nullable(),
     batches: z.array(z.array(finite).length(5)),
-    mixtures: z.array(mixtureOrNull),
+    // Merged batches may carry more drugs than a mixture may hold (compactBatches).
+    mixtures: z.array(z.array(z.object({ drug: z.string(), concentrationUgPerMl: finite })).nullable()),
   }),
   reservoir: z.object({ reservoirNl: finite }),
   alarms: z.object({

@@ -62,14 +62,16 @@ describe('a patient bolus during the bridge', () => {
   });
 });
 
-describe('a patient bolus still running at the refill', () => {
-  // Granted at 09:55: 0.1 mg at 2 mg/mL = 50 000 nL over 10 min. At 10:00 half of it, 25 000 nL, is
-  // still to come and pushes the new path: the bridge has 235 000 nL to push at 500 000 nL/day.
+describe('a patient bolus still running at a refill with a new mixture', () => {
+  // Granted at 09:55: 0.1 mg at 2 mg/mL = 50 000 nL over 10 min, still running at 10:00. A bolus
+  // keeps its volume, so the new 4 mg/mL under it would double its dose (QA finding #7): the
+  // change of mixture is refused until the bolus has ended, and nothing changes.
   const sim = runWhole(scenario({ ...morphineBase, duration: '2d', ptm, timeline: [{ at: when(1, 9, 55), press: {} }, { at: when(1, 10), refill: { added: '18 mL', mixture: fourMg } }] }));
 
-  it('starts the bridge with what the bolus has left counted as pushed', () => {
-    expect(ofType(sim.events, 'bridgeStarted').map((e) => [e.atMs, e.endMs])).toEqual([[t0, t0 + (235_000 * DAY_MS) / 500_000]]);
-    expect(withinAStroke(sim.drugPath!.arrivals[0]!.atMs, t0 + 40_608_000)).toBe(true);
+  it('refuses the refill, naming the running bolus, and starts no bridge', () => {
+    expect(ofType(sim.events, 'refused').map((e) => [e.atMs, e.field, e.value])).toEqual([[t0, 'mixture', 'a patient bolus is running']]);
+    expect(ofType(sim.events, 'bridgeStarted')).toHaveLength(0);
+    expect(ofType(sim.events, 'refill').filter((e) => e.atMs === t0)).toHaveLength(0);
   });
 });
 

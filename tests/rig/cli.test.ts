@@ -50,7 +50,7 @@ pump: { strokeVolume: 0.5 uL }
 initialFill: { volume: 20 mL, mixture: [{ drug: morphine, concentration: 2 mg/mL }] }
 prescription: { mode: continuous, dose: 4 mg/day }
 timeline:
-  - { at: 5 min, clinicianBolus: { dose: 0.2 mg, duration: 5 min, confirm: true } }
+  - { at: 5 min, clinicianBolus: { dose: 0.2 mg, duration: 10 min, confirm: true } }
 `,
   );
   return file;

@@ -23,7 +23,7 @@ initialFill: { volume: 20 mL, mixture: [{ drug: morphine, concentration: 2 mg/mL
 prescription: { mode: continuous, dose: 4 mg/day }
 ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 1 h, maxPer24h: 6 }
 timeline:
-  - { at: ${bolusAt}, clinicianBolus: { dose: 0.5 mg, duration: 10 min, confirm: true } }
+  - { at: ${bolusAt}, clinicianBolus: { dose: 0.25 mg, duration: 10 min, confirm: true } }
 `;
 
 const cleanups: (() => Promise<void>)[] = [];
