@@ -167,8 +167,9 @@ export function scheduledNl(prescription: Prescription, primaryConcentrationUgPe
 
 export interface MonitorOptions {
   /**
-   * Also require the low-reservoir alarm strictly before the empty one after a refill to a volume
-   * at or below the low threshold (see FOUND-BUGS in docs/testing.md). Default false.
+   * Also require the low-reservoir alarm before the empty one after a refill to a volume at or
+   * below the low threshold, when the empty one comes later (FOUND-BUGS #9). Default false, true
+   * with QA_FINDINGS_GUARD=off.
    */
   strictLowAfterLowRefill?: boolean;
 }
@@ -178,6 +179,8 @@ const activeCodes = (rig: PumpRig): Set<AlarmCode> => new Set(rig.controller.con
 /** Runs INV-4 and INV-5 after every controller step and feeds the model what it observes. */
 export class InvariantMonitor {
   private previousAlarms = new Set<AlarmCode>();
+  /** Log records already seen by a step (to tell what the current step logged). */
+  private logSeen = 0;
   private criticalSinceMs: number | undefined;
   /** Steps judged, for the reports of how much was checked. */
   stepsChecked = 0;
@@ -204,13 +207,18 @@ export class InvariantMonitor {
     // INV-5a: the estimate is a whole, non-negative number of nL.
     if (!Number.isSafeInteger(c.reservoirNl) || c.reservoirNl < 0) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}`);
 
-    // INV-5b: the low-reservoir alarm comes before the empty one.
+    // INV-5b: the low-reservoir alarm comes before the empty one: already active at an earlier
+    // step, or, when a refill itself leaves the estimate at or below empty, raised with it.
     const alarms = activeCodes(rig);
+    const stepRecords = rig.log.slice(this.logSeen);
+    this.logSeen = rig.log.length;
     if (alarms.has('emptyReservoir') && !this.previousAlarms.has('emptyReservoir') && !this.previousAlarms.has('lowReservoir')) {
+      const refillStep = stepRecords.some((r) => r.type === 'refill');
       const lastRefill = rig.records('refill').at(-1);
       const refilledLow = lastRefill !== undefined && lastRefill.addedNl <= rig.config.lowReservoirNl;
-      if (!refilledLow || this.options.strictLowAfterLowRefill) {
-        fail(INVARIANTS.reservoir, `empty-reservoir alarm at ${rig.at} without an earlier low-reservoir alarm (estimate ${c.reservoirNl} nL${refilledLow ? `, last refill ${lastRefill.addedNl} nL` : ''})`);
+      const ok = refillStep ? alarms.has('lowReservoir') : refilledLow && !this.options.strictLowAfterLowRefill;
+      if (!ok) {
+        fail(INVARIANTS.reservoir, `empty-reservoir alarm at ${rig.at} without an earlier low-reservoir alarm (estimate ${c.reservoirNl} nL${lastRefill ? `, last refill ${lastRefill.addedNl} nL` : ''})`);
       }
     }
     this.previousAlarms = alarms;
