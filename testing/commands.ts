@@ -145,6 +145,12 @@ export class PressCommand extends ClinicalCommand {
     this.note(run, `press at ${rig.at} (${granted ? 'granted' : denied ? `denied: ${denied.reason}` : 'no outcome logged'})`);
     const result = checkPress(rig, facts, outcome);
     if (result === 'granted') {
+      // The bolus granted is the PTM dose's volume over the PTM duration (REQ-PTM-1).
+      const started = outcome.records.find((r) => r.type === 'bolusStarted');
+      const expectedBolus = { kind: 'patient', volumeNl: model.bolusVolumeNl(), durationMs: model.ptm?.bolusDurationMs };
+      if (!started || started.type !== 'bolusStarted' || started.kind !== expectedBolus.kind || started.volumeNl !== expectedBolus.volumeNl || started.durationMs !== expectedBolus.durationMs) {
+        throw new InvariantViolation(COMMAND_CHECKS.limits, `press at ${rig.at} started ${JSON.stringify(started)}; the PTM settings give ${JSON.stringify(expectedBolus)}`);
+      }
       model.granted(rig.nowMs);
       checkLockout(model, rig.nowMs);
       checkCount24h(model, rig.nowMs);
@@ -201,6 +207,7 @@ export class WaitCommand extends ClinicalCommand {
     // Judged at an arbitrary moment, usually between strokes and between controller steps.
     checkVolume(rig, model);
     monitor.checkCriticalRate();
+    monitor.checkAlarmTones();
     for (const end of doseWindowEnds(rig, run.doseCheckedUntilMs, rig.nowMs)) checkDose24h(rig, model, end);
     run.doseCheckedUntilMs = rig.nowMs;
     if (steady && monitor.disturbances === disturbancesBefore && !model.deliveryEverBlocked) {
@@ -322,6 +329,10 @@ export class ClinicianBolusCommand extends ClinicalCommand {
     if (!accepted) checkRefusal(rig, before, outcome, 'clinician bolus', run.refusal);
     expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'the clinician bolus', outcome);
     if (accepted) {
+      const started = outcome.records.find((r) => r.type === 'bolusStarted');
+      if (!started || started.type !== 'bolusStarted' || started.volumeNl !== volumeNl || started.durationMs !== this.durationMs) {
+        throw new InvariantViolation(COMMAND_CHECKS.limits, `the clinician bolus started as ${JSON.stringify(started)}; asked for ${volumeNl} nL over ${this.durationMs} ms`);
+      }
       model.clinicianBolusStarted(rig.nowMs, volumeNl);
       checkDose24h(rig, model, rig.nowMs);
     }

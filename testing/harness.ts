@@ -15,7 +15,7 @@
  * Time is monotonic milliseconds since the rig was built (0 = start), printed as "2d 08:10:00".
  * The rig must not know the invariants or the reference model; it only drives and observes.
  */
-import type { Hal, MotorEvent, MotorPort, StrokeBatch } from '../hal/index.js';
+import type { Hal, MotorEvent, MotorPort, StrokeBatch, TonePattern } from '../hal/index.js';
 import { SimClock } from '../hal/sim/simClock.js';
 import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
@@ -108,7 +108,8 @@ export interface Outcome {
   atMs: number;
   records: LogRecord[];
   refused: Extract<LogRecord, { type: 'refused' }>[];
-  tones: number;
+  /** The tone patterns sounded meanwhile, in order. */
+  tones: TonePattern[];
 }
 
 /**
@@ -311,7 +312,7 @@ export class PumpRig {
       atMs: this.nowMs,
       records,
       refused: records.filter((r): r is Extract<LogRecord, { type: 'refused' }> => r.type === 'refused'),
-      tones: this.annunciator.tones.length - tones,
+      tones: this.annunciator.tones.slice(tones).map((t) => t.pattern),
     };
   }
 

@@ -10,7 +10,7 @@
  * current critical alarm began). The checks that judge a command (INV-1, 2, 6, 7) are called by
  * the commands in testing/commands.ts right after the command ran.
  */
-import { isCritical, type AlarmCode } from '../src/alarms.js';
+import type { AlarmCode } from '../src/alarms.js';
 import type { LogRecord } from '../src/eventLog.js';
 import { denyReasons, type DenyReason } from '../src/pump/types.js';
 import type { Prescription } from '../src/therapy/schema.js';
@@ -33,7 +33,8 @@ export const INVARIANTS = {
   volume: { id: 'INV-4', requirements: ['REQ-DOS-1', 'REQ-DOS-2'], title: 'with an ideal motor, delivered volume stays within one stroke of the programmed volume' },
   reservoir: { id: 'INV-5', requirements: ['REQ-RES-1', 'REQ-ALM-3', 'REQ-ALM-2'], title: 'reservoir estimate never negative; low-reservoir alarm before empty; nothing above the safe minimum rate under a critical alarm' },
   refusal: { id: 'INV-6', requirements: ['REQ-CMD-1'], title: 'a refused command changes nothing but the log record of the refusal' },
-  denial: { id: 'INV-7', requirements: ['REQ-PTM-5'], title: 'every denied press has exactly one reason, the first true one, and it is true at that moment' },
+  denial: { id: 'INV-7', requirements: ['REQ-PTM-5', 'REQ-PTM-6'], title: 'every denied press has exactly one reason, the first true one, and it is true at that moment' },
+  alarmTones: { id: 'ALM-TONE', requirements: ['REQ-ALM-4'], title: 'an active alarm sounds its pattern when raised and again within its repeat interval' },
 } as const satisfies Record<string, InvariantInfo>;
 
 export class InvariantViolation extends Error {
@@ -51,6 +52,23 @@ function fail(invariant: InvariantInfo, message: string): never {
 }
 
 const at = formatTimeMs;
+
+/**
+ * The alarm table of the requirements (REQ-ALM-2, REQ-ALM-4), kept here apart from the catalogue in
+ * src/alarms.ts so that a change there is judged, not copied: which alarms are critical, and how
+ * often each priority repeats (critical every 10 min, non-critical every hour; the catalogue's
+ * settings, UNCONFIRMED against the device, domain.md §1.4).
+ */
+export const alarmPriorities: Readonly<Record<AlarmCode, 'critical' | 'nonCritical'>> = {
+  lowReservoir: 'nonCritical',
+  emptyReservoir: 'critical',
+  motorStall: 'critical',
+  memoryError: 'critical',
+  batteryEri: 'nonCritical',
+  batteryEos: 'critical',
+  lowBatteryReset: 'critical',
+};
+export const alarmRepeatMs = { critical: 10 * MINUTE_MS, nonCritical: 60 * MINUTE_MS } as const;
 
 // ---------------------------------------------------------------------------------------------
 // INV-1 and INV-2: judged at every granted press.
@@ -223,16 +241,40 @@ export class InvariantMonitor {
     }
     this.previousAlarms = alarms;
 
+    this.checkAlarmTones();
+
     // INV-5c: under a critical alarm, the safe minimum rate at most.
-    const critical = [...alarms].some(isCritical);
+    const critical = [...alarms].some((code) => alarmPriorities[code] === 'critical');
     if (!critical) this.criticalSinceMs = undefined;
     else {
       this.criticalSinceMs ??= rig.nowMs;
-      if (state.therapy.startsWith('infusing')) fail(INVARIANTS.reservoir, `critical alarm ${[...alarms].filter(isCritical).join(', ')} active at ${rig.at} while therapy is ${state.therapy}`);
+      if (state.therapy.startsWith('infusing')) fail(INVARIANTS.reservoir, `critical alarm ${[...alarms].filter((code) => alarmPriorities[code] === 'critical').join(', ')} active at ${rig.at} while therapy is ${state.therapy}`);
       this.checkCriticalRate(rig.nowMs);
     }
 
     checkVolume(rig, model);
+  }
+
+  /**
+   * REQ-ALM-4: every active alarm has sounded its pattern (critical: the two-tone, non-critical: the
+   * single tone) since it was raised, and no longer ago than its repeat interval.
+   */
+  checkAlarmTones(t = this.rig.nowMs): void {
+    for (const a of this.rig.controller.context.alarms) {
+      const priority = alarmPriorities[a.code];
+      const pattern = priority === 'critical' ? 'alarmCritical' : 'alarmNonCritical';
+      let last: number | undefined;
+      const tones = this.rig.annunciator.tones;
+      for (let i = tones.length - 1; i >= 0; i--) {
+        if (tones[i]!.atMs < a.raisedAtMs) break;
+        if (tones[i]!.pattern === pattern) {
+          last = tones[i]!.atMs;
+          break;
+        }
+      }
+      if (last === undefined) fail(INVARIANTS.alarmTones, `${a.code} (raised ${at(a.raisedAtMs)}) has not sounded "${pattern}" by ${at(t)}`);
+      if (t - last > alarmRepeatMs[priority]) fail(INVARIANTS.alarmTones, `${a.code}: "${pattern}" last sounded at ${at(last)}, more than ${alarmRepeatMs[priority] / MINUTE_MS} min before ${at(t)}`);
+    }
   }
 
   /** INV-5c over the current critical alarm, up to `t`. */
@@ -301,7 +343,8 @@ export function checkRefusal(rig: PumpRig, before: PumpSnapshot, outcome: Outcom
     fail(INVARIANTS.refusal, `${command} at ${rig.at} was refused (${outcome.refused.map((r) => r.message).join('; ')}) but changed ${changed.join('; ')}`);
   }
   for (const r of outcome.refused) {
-    if (!r.field || r.limit === undefined || r.value === undefined) fail(INVARIANTS.refusal, `refusal without field, value and limit: ${JSON.stringify(r)}`);
+    const named = r.field.length > 0 && r.value.length > 0 && r.limit.length > 0 && r.message.includes(r.field);
+    if (!named) fail(INVARIANTS.refusal, `a refusal must name the field, the value and the limit: ${JSON.stringify(r)}`);
   }
 }
 
@@ -342,7 +385,7 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
     stopped: !(therapy.startsWith('infusing') || therapy === 'minimumRate'),
     noPtm: model.ptm === undefined || bolusNl <= 0,
     reservoirEmpty: c.reservoirNl <= rig.config.emptyReservoirNl,
-    criticalAlarm: therapy === 'minimumRate' || c.alarms.some((a) => isCritical(a.code)),
+    criticalAlarm: therapy === 'minimumRate' || c.alarms.some((a) => alarmPriorities[a.code] === 'critical'),
     lockout: now < model.lockoutUntilMs() || (therapy.startsWith('infusing.') && therapy !== 'infusing.basal'),
     count24h: model.ptm !== undefined && model.grantsInWindow(now) >= model.ptm.bolusesPer24hMax,
     dailyDoseCap: capTruth,
@@ -360,6 +403,10 @@ export function checkPress(rig: PumpRig, facts: PressFacts, outcome: Outcome): '
   if (granted.length + denied.length !== 1) {
     fail(INVARIANTS.denial, `press at ${when} logged ${granted.length} grants and ${denied.length} denials; exactly one outcome expected`);
   }
+  // The patient hears the answer: one tone, the granted or the denied pattern (REQ-PTM-6).
+  const answer = granted.length === 1 ? 'pressGranted' : 'pressDenied';
+  const pressTones = outcome.tones.filter((t) => t === 'pressGranted' || t === 'pressDenied');
+  if (pressTones.length !== 1 || pressTones[0] !== answer) fail(INVARIANTS.denial, `press at ${when} answered with tones [${outcome.tones.join(', ')}]; expected one "${answer}"`);
   const firstTrue = denyPrecedence.find((r) => facts[r]);
   if (granted.length === 1) {
     if (firstTrue !== undefined) fail(INVARIANTS.denial, `press at ${when} was granted although "${firstTrue}" held (${facts.detail})`);
