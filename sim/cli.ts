@@ -5,7 +5,8 @@
  * Exit codes: 0 done; 2 invalid input (the message names the file, the field, the value and the
  * limit, and no output is written); 1 internal error.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { runProgram } from './cliRun.js';
 import { basename, extname, join } from 'node:path';
 import { formatSummary } from './summary.js';
 import { InputError, loadScenario, scenarioJsonSchema } from './scenario.js';
@@ -84,18 +85,7 @@ export function buildCli(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  try {
-    await buildCli().parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
-  }
+  return runProgram(buildCli(), argv);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -20,12 +20,13 @@ import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
 import { Controller } from '../src/controller.js';
-import { FINE_PER_NL, programmedFine, strokeTimeMs, strokesBy } from '../src/dosing/delivery.js';
+import { strokeTimeMs, strokesBy } from '../src/dosing/delivery.js';
 import { addDoses, concentrationOf, createDrugPath, DrugPathError, drugPathVolumeNl, push, pathContentPg, inletContentPg, sameMixture, tipSegment, type DrugPath, type PathMixture } from '../src/dosing/catheter.js';
 import { startPriming } from '../src/dosing/priming.js';
 import { rateSteps } from '../src/dosing/rates.js';
 import type { LogRecord } from '../src/eventLog.js';
-import { programmeOf } from '../src/pump/decide.js';
+import { programmedNlAt } from '../src/pump/decide.js';
+import { ProgrammedDoses } from './programmedDoses.js';
 import type { Mixture } from '../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, dosePg } from '../src/units.js';
 import { Prng } from './prng.js';
@@ -311,9 +312,7 @@ export class Simulation {
   readonly deliveredPg = new Map<string, number>();
   readonly trueDeliveredPg = new Map<string, number>();
   /** Programmed volume per mixture period, for "dose programmed" per drug. */
-  private readonly programmedPg = new Map<string, number>();
-  private programmedNlAtMixtureStart = 0;
-  private mixtureOfPeriod: Mixture | undefined;
+  private readonly programmed = new ProgrammedDoses();
   private trueMixture: Mixture | undefined;
   /** The simulated tubing and catheter, created with the initial fill. */
   drugPath: DrugPathTruth | undefined;
@@ -364,9 +363,7 @@ export class Simulation {
 
   /** The programmed volume up to now, in whole nL (delivered + owed + missed). */
   programmedNl(): number {
-    const c = this.controller.context;
-    const pending = programmedFine(programmeOf(c), c.settledAtMs, Math.max(c.settledAtMs, this.clock.nowMs()));
-    return c.deliveredStrokes * c.config.strokeVolumeNl + Math.floor((c.owedFine + c.missedFine + pending) / FINE_PER_NL);
+    return programmedNlAt(this.controller.context, this.clock.nowMs());
   }
 
   private onLog(record: LogRecord): void {
@@ -375,11 +372,7 @@ export class Simulation {
   }
 
   private closeMixturePeriod(next: Mixture | undefined): void {
-    const nowNl = this.programmedNl();
-    const deltaNl = nowNl - this.programmedNlAtMixtureStart;
-    for (const d of this.mixtureOfPeriod ?? []) this.programmedPg.set(d.drug, (this.programmedPg.get(d.drug) ?? 0) + dosePg(deltaNl, d.concentrationUgPerMl));
-    this.programmedNlAtMixtureStart = nowNl;
-    this.mixtureOfPeriod = next;
+    this.programmed.close(this.controller.context, this.clock.nowMs(), next);
   }
 
   private onStrokes(r: StrokeRecord): void {
@@ -561,7 +554,7 @@ export class Simulation {
   }
 
   programmedDosesPg(): Map<string, number> {
-    return this.programmedPg;
+    return this.programmed.pg;
   }
 
   /** Settings derived from the scenario, printed first so a run can be replayed. */

@@ -59,8 +59,11 @@ export function deliverySamples(rows: readonly BalanceRow[]): DeliverySample[] {
  * The trumpet curve of the second half of the test (the second hour of two), with the default
  * 30-s interval and the standard's windows that fit in the analysis period.
  */
-export function analyseAccuracy(rows: readonly BalanceRow[], rateNlPerDay: number, durationMs: number): TrumpetResult {
+export function analyseAccuracy(rows: readonly BalanceRow[], rateNlPerDay: number, durationMs: number, timeScale = 1): TrumpetResult {
   const intervalMs = TRUMPET_DEFAULTS.sampleIntervalMs;
+  // A reading may come late by the host's scheduling jitter (a quarter second, say), which a
+  // compressed test multiplies by its time scale: allow that on top of two sampling intervals.
+  const maxSampleGapMs = 2 * intervalMs + Math.ceil(250 * timeScale);
   const halfMs = Math.floor(durationMs / 2 / intervalMs) * intervalMs;
   const windowsMs = TRUMPET_DEFAULTS.windowsMs.filter((w) => w <= halfMs);
   return analyseTrumpet(deliverySamples(rows), {
@@ -69,5 +72,6 @@ export function analyseAccuracy(rows: readonly BalanceRow[], rateNlPerDay: numbe
     analysisStartMs: durationMs - halfMs,
     analysisDurationMs: halfMs,
     windowsMs: windowsMs.length > 0 ? windowsMs : [halfMs],
+    maxSampleGapMs,
   });
 }

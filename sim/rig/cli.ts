@@ -15,7 +15,7 @@
  * option) are thrown as `RigCliError`, an `InputError`: the CLI prints "error: …" and exits 2.
  * Status lines go to stderr, results to stdout.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
@@ -31,6 +31,7 @@ import { AnalysisInputError } from '../analysis/inputError.js';
 import { trumpetTable } from '../analysis/trumpet.js';
 import { writeOutputs } from '../outputs.js';
 import { InputError, loadScenario, type Scenario } from '../scenario.js';
+import { runProgram } from '../cliRun.js';
 import { formatSummary } from '../summary.js';
 import { baudRateDefault, linkLostMs } from '../../src/protocol/index.js';
 import { formatDurationMs, formatMl, formatTimeMs, parseDurationMs, parseRateNlPerDay } from '../../src/units.js';
@@ -429,7 +430,7 @@ export function registerRigCommands(program: Command): void {
         try {
           if (interrupted) throw new RigCliError('the accuracy test was interrupted before its end: no analysis');
           const result = run.result();
-          const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration);
+          const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
           mkdirSync(opts.out, { recursive: true });
           const files = writeOutputs(result, opts.out);
           const table = trumpetTable(trumpet);
@@ -576,18 +577,7 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
 export async function rigMain(argv: string[]): Promise<number> {
   const program = new Command('itpump').exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRigCommands(program);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
-  }
+  return runProgram(program, argv);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -21,6 +21,7 @@
  * It schedules through the functions it is given (`atPumpMs`), so it runs the same on real timers
  * and in virtual time (tests). It knows nothing of serialport or the command line.
  */
+import { ProgrammedDoses } from '../programmedDoses.js';
 import type { AnnunciatorPort } from '../../hal/annunciator.js';
 import type { BatteryPort, BatteryStatus } from '../../hal/battery.js';
 import type { ButtonEvent, ButtonPort } from '../../hal/button.js';
@@ -30,10 +31,9 @@ import type { MotorEvent, MotorPort } from '../../hal/motor.js';
 import type { BalanceReading, HostSession } from '../../hal/serial/hostSession.js';
 import { SimNvm } from '../../hal/sim/simNvm.js';
 import { Controller } from '../../src/controller.js';
-import { FINE_PER_NL, programmedFine, strokesBy } from '../../src/dosing/delivery.js';
+import { strokesBy } from '../../src/dosing/delivery.js';
 import { rateSteps } from '../../src/dosing/rates.js';
 import type { LogRecord } from '../../src/eventLog.js';
-import { programmeOf } from '../../src/pump/decide.js';
 import { wireTimeModulusMs } from '../../src/protocol/index.js';
 import type { Mixture, PumpConfig } from '../../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, dosePg } from '../../src/units.js';
@@ -119,9 +119,7 @@ export class RigRun {
   trueReservoirNl = 0;
   ended = false;
   private readonly button: ReplayButton;
-  private readonly programmedPg = new Map<string, number>();
-  private programmedNlAtMixtureStart = 0;
-  private mixtureOfPeriod: Mixture | undefined;
+  private readonly programmed = new ProgrammedDoses();
   private readonly timers: { cancel(): void }[] = [];
   private tareUg: number | undefined;
   private lastDeliveredNl = 0;
@@ -227,7 +225,7 @@ export class RigRun {
       seed: this.seed,
       deliveredPg: this.deliveredPg,
       trueDeliveredPg: this.trueDeliveredPg,
-      programmedDosesPg: () => this.programmedPg,
+      programmedDosesPg: () => this.programmed.pg,
       clock: { nowMs: () => this.nowMs() },
       reservoirEstimateNl: () => this.reservoirEstimateNl(),
       motor: { trueReservoirNl: this.trueReservoirNl, ranDryAtMs: undefined },
@@ -325,20 +323,8 @@ export class RigRun {
     return a.unwrappedMs + a.offsetMs;
   }
 
-  /** The programmed volume up to now, in whole nL (as sim/runner.ts computes it). */
-  private programmedNl(): number {
-    const c = this.controller.context;
-    const now = this.options.clock.monotonicMs();
-    const pending = programmedFine(programmeOf(c), c.settledAtMs, Math.max(c.settledAtMs, now));
-    return c.deliveredStrokes * c.config.strokeVolumeNl + Math.floor((c.owedFine + c.missedFine + pending) / FINE_PER_NL);
-  }
-
   private closeMixturePeriod(next: Mixture | undefined): void {
-    const nowNl = this.programmedNl();
-    const deltaNl = nowNl - this.programmedNlAtMixtureStart;
-    for (const d of this.mixtureOfPeriod ?? []) this.programmedPg.set(d.drug, (this.programmedPg.get(d.drug) ?? 0) + dosePg(deltaNl, d.concentrationUgPerMl));
-    this.programmedNlAtMixtureStart = nowNl;
-    this.mixtureOfPeriod = next;
+    this.programmed.close(this.controller.context, this.options.clock.monotonicMs(), next);
   }
 
   private reservoirEstimateNl(): number {

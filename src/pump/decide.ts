@@ -382,6 +382,12 @@ export function reportedStall(event: PumpEvent): boolean {
   return event.type === 'hal.motor.batchEnded' && (event.reason === 'stalled' || event.reason === 'linkLost');
 }
 
+/** The volume programmed up to `t`, in whole nL: delivered, owed and missed (for reports). */
+export function programmedNlAt(ctx: PumpContext, t: number): number {
+  const pending = programmedFine(programmeOf(ctx), ctx.settledAtMs, Math.max(ctx.settledAtMs, t));
+  return ctx.deliveredStrokes * ctx.config.strokeVolumeNl + Math.floor((ctx.owedFine + ctx.missedFine + pending) / FINE_PER_NL);
+}
+
 /** Missed volume in whole nanolitres (for reports). */
 export function missedNl(ctx: PumpContext): number {
   return Math.floor(ctx.missedFine / FINE_PER_NL);
