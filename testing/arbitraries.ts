@@ -116,7 +116,17 @@ export function invalidMixtureArb(library: DrugLibrary): fc.Arbitrary<{ mixture:
   );
 }
 
-/** A pump model: stroke volume, reservoir, alarm thresholds, safe minimum rate, stall handling. */
+/** A recorded catheter (tubing, implanted length, volume per cm) and the default priming rate. */
+export function catheterArb(): fc.Arbitrary<Pick<PumpConfig, 'pumpTubingVolumeNl' | 'catheterLengthCm' | 'catheterVolumeNlPerCm' | 'primingRateNlPerDay'>> {
+  return fc.record({
+    pumpTubingVolumeNl: fc.integer({ min: 0, max: 2_000 }),
+    catheterLengthCm: fc.integer({ min: 10, max: 110 }),
+    catheterVolumeNlPerCm: fc.constantFrom(1_000, 2_600, 5_000),
+    primingRateNlPerDay: fc.integer({ min: NL_PER_ML, max: 24 * NL_PER_ML }),
+  });
+}
+
+/** A pump model: stroke volume, reservoir, alarm thresholds, safe minimum rate, stall handling, sometimes a recorded catheter. */
 export function pumpConfigArb(): fc.Arbitrary<PumpConfig> {
   return fc
     .record({
@@ -129,8 +139,10 @@ export function pumpConfigArb(): fc.Arbitrary<PumpConfig> {
       // the same paths are taken at a cost a CI run can afford.
       stallRetryMs: fc.integer({ min: MINUTE_MS, max: 30 * MINUTE_MS }),
       stallAttemptsMax: fc.integer({ min: 1, max: 5 }),
+      catheter: fc.option(catheterArb(), { freq: 2, nil: undefined }),
     })
     .map((r) => ({
+      ...(r.catheter ?? {}),
       model: 'generated',
       reservoirCapacityNl: r.capacityMl * NL_PER_ML,
       strokeVolumeNl: r.strokeVolumeNl,

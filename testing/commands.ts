@@ -37,6 +37,7 @@ import {
   checkLockout,
   checkPress,
   checkRefusal,
+  alarmPriorities,
   checkVolume,
   denyPrecedence,
   doseWindowEnds,
@@ -223,7 +224,7 @@ export class WaitCommand extends ClinicalCommand {
 
 function steadyBasal(rig: PumpRig, model: ReferenceModel): { prescription: Prescription; primaryConcentrationUgPerMl: number; rtcMs: number } | undefined {
   const c = rig.controller.context;
-  if (rig.controller.state.therapy !== 'infusing.basal' || c.alarms.length > 0 || !model.prescription || !model.mixture) return undefined;
+  if (rig.controller.state.therapy !== 'infusing.basal' || c.alarms.length > 0 || c.bridge !== undefined || !model.prescription || !model.mixture) return undefined;
   return { prescription: model.prescription, primaryConcentrationUgPerMl: model.mixture[0]!.concentrationUgPerMl, rtcMs: rig.simClock.rtcMs() };
 }
 
@@ -353,7 +354,7 @@ export class ClinicianBolusCommand extends ClinicalCommand {
     if (limits !== 'accept') return limits;
     // The daily cap: what left the pump in the last 24 h plus this bolus, per drug.
     const capChecks = (assumeNoStall: boolean) => {
-      const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, assumeNoStall);
+      const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, assumeNoStall, 'outlet');
       return ratios.map((r) => ({ what: `${r.d.drug} 24 h`, value: ((delivered.get(r.d.drug) ?? 0) + volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG, soft: r.lim.dailyDoseNgHardMax, hard: r.lim.dailyDoseNgHardMax }));
     };
     const truth = judgeLimits(capChecks(false), true);
@@ -404,7 +405,10 @@ export class RefillCommand extends ClinicalCommand {
 function guardedDoseSkip(rig: PumpRig, model: ReferenceModel, extraNl: number, therapy = { mixture: model.mixture, prescription: model.prescription, ptm: model.ptm }): string | undefined {
   const { mixture, prescription, ptm } = therapy;
   if (!mixture) return undefined;
-  const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, true);
+  // What the pump counts (the outlet) and what the patient got (the tip): the guard takes the larger.
+  const outlet = rig.dosePgInWindow(rig.nowMs, DAY_MS, true, 'outlet');
+  const tip = rig.dosePgInWindow(rig.nowMs, DAY_MS, true, 'tip');
+  const delivered = new Map([...outlet.keys(), ...tip.keys()].map((d) => [d, Math.max(outlet.get(d) ?? 0, tip.get(d) ?? 0)]));
   const peakNl = prescription ? dailyVolumesNl(prescription, mixture[0]!.concentrationUgPerMl).peakNl : 0;
   const dayNl = Math.max(peakNl, rig.config.safeMinimumRateNlPerDay) + (ptm?.bolusesPer24hMax ?? 0) * bolusVolumeNl(ptm, mixture) + 2 * rig.config.strokeVolumeNl;
   for (const d of mixture) {
@@ -450,18 +454,26 @@ export class InvalidRefillCommand extends ClinicalCommand {
 
 /** Stop, resume and clear alarms: commands without parameters, judged on refusal. */
 export class SimpleCommand extends ClinicalCommand {
-  constructor(readonly kind: 'stop' | 'resume' | 'clearAlarms') {
+  constructor(
+    readonly kind: 'stop' | 'resume' | 'clearAlarms',
+    readonly guard?: FindingsGuard,
+  ) {
     super();
   }
   protected planned(): string {
     return this.kind === 'clearAlarms' ? 'clear alarms' : this.kind;
   }
   protected fresh(): SimpleCommand {
-    return new SimpleCommand(this.kind);
+    return new SimpleCommand(this.kind, this.guard);
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
     const therapy = rig.controller.state.therapy;
+    // FOUND-BUGS #11: resuming into the safe minimum rate while a bridge runs can crash the controller.
+    const c = rig.controller.context;
+    if (this.guard && this.kind === 'resume' && c.bridge !== undefined && c.alarms.some((a) => alarmPriorities[a.code] === 'critical')) {
+      return this.note(run, `resume at ${rig.at} not sent: a bridge runs under a critical alarm (FOUND-BUGS #11)`);
+    }
     const before = snapshotPump(rig);
     const type = this.kind === 'stop' ? 'cmd.stop' : this.kind === 'resume' ? 'cmd.resume' : 'cmd.clearAlarms';
     const outcome = rig.command({ type });
@@ -528,6 +540,34 @@ export class MotorStallCommand extends ClinicalCommand {
 }
 
 /**
+ * A priming bolus as a clinician may wrongly ask for it on an established catheter: without the
+ * confirmation that the catheter holds no drug, or with an impossible rate or margin. The pump must
+ * refuse it and change nothing (INV-6). (A confirmed priming of a new, saline-filled catheter is
+ * part of the set-up.)
+ */
+export class PrimingBolusCommand extends ClinicalCommand {
+  constructor(readonly variant: { rateNlPerDay?: number; marginNl?: number; way: string }) {
+    super();
+  }
+  protected planned(): string {
+    return `priming bolus (${this.variant.way})`;
+  }
+  protected fresh(): PrimingBolusCommand {
+    return new PrimingBolusCommand(this.variant);
+  }
+  protected act(_model: ReferenceModel, run: QaRun): void {
+    const { rig } = run;
+    const before = snapshotPump(rig);
+    const { way: _way, ...fields } = this.variant;
+    const outcome = rig.command({ type: 'cmd.primingBolus', ...fields });
+    const accepted = !isRefusal(outcome);
+    this.note(run, `priming bolus at ${rig.at} (${this.variant.way}) → ${accepted ? 'started' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
+    if (accepted) throw new InvariantViolation(COMMAND_CHECKS.state, `a priming bolus ${this.variant.way} was started`);
+    checkRefusal(rig, before, outcome, 'priming bolus', run.refusal);
+  }
+}
+
+/**
  * Power loss and restart between two steps: the motor drive is cut, a new controller boots from
  * what it persisted (src/pump/persist.ts). The model is not told anything: lockouts, grants,
  * boluses and limits must survive, so every invariant keeps being judged across the restart.
@@ -569,7 +609,8 @@ export type CommandKind =
   | 'stopResumeClear'
   | 'setClock'
   | 'stall'
-  | 'powerCycle';
+  | 'powerCycle'
+  | 'primingBolus';
 
 /** The default mix; stalls and power cycles are off unless asked for. */
 export const defaultCommandWeights: Readonly<Record<CommandKind, number>> = {
@@ -585,6 +626,7 @@ export const defaultCommandWeights: Readonly<Record<CommandKind, number>> = {
   setClock: 2,
   stall: 0,
   powerCycle: 0,
+  primingBolus: 1,
 };
 
 export interface CommandSetOptions {
@@ -634,7 +676,7 @@ export function commandArbitraries(library: DrugLibrary, options: CommandSetOpti
           fc.integer({ min: 1, max: 1_000_000 }).map((extra) => ({ addedNl: 40_000_000 + extra, way: 'more than the reservoir holds' })),
         )
         .map((bad) => new InvalidRefillCommand(bad)),
-    stopResumeClear: () => fc.constantFrom<'stop' | 'resume' | 'clearAlarms'>('stop', 'resume', 'resume', 'clearAlarms').map((k) => new SimpleCommand(k)),
+    stopResumeClear: () => fc.constantFrom<'stop' | 'resume' | 'clearAlarms'>('stop', 'resume', 'resume', 'clearAlarms').map((k) => new SimpleCommand(k, g)),
     setClock: () =>
       fc.oneof(
         { arbitrary: clockShiftMsArb().map((shiftMs): PumpCommand => new SetClockCommand({ shiftMs })), weight: 5 },
@@ -642,6 +684,12 @@ export function commandArbitraries(library: DrugLibrary, options: CommandSetOpti
       ),
     stall: () => fc.option(fc.integer({ min: 1_000, max: 2 * DAY_MS }), { freq: 3, nil: undefined }).map((ms) => new MotorStallCommand(ms)),
     powerCycle: () => fc.constant(null).map(() => new PowerCycleCommand(g)),
+    primingBolus: () =>
+      fc.oneof(
+        fc.constant({ way: 'without confirmation' }),
+        fc.integer({ min: 24 * 1_000_000 + 1, max: 100 * 1_000_000 }).map((rateNlPerDay) => ({ rateNlPerDay, way: 'above the highest flow, unconfirmed' })),
+        fc.constant({ marginNl: -1, way: 'with a negative margin, unconfirmed' }),
+      ).map((v) => new PrimingBolusCommand(v)),
   };
   const picked = (Object.keys(byKind) as CommandKind[]).filter((k) => weights[k] > 0).map((k) => ({ arbitrary: byKind[k](), weight: weights[k] }));
   return [fc.oneof(...picked, ...(options.extra ?? []).map((arbitrary) => ({ arbitrary, weight: 1 })))];

@@ -23,12 +23,13 @@ import { SimAnnunciator, SimBattery, SimButton, batteryDefaults } from '../hal/s
 import { Prng } from '../sim/prng.js';
 import { VirtualClock } from '../sim/virtualClock.js';
 import { Controller } from '../src/controller.js';
+import { createDrugPath, push, pushVolumeNlMax, sameMixture, type DrugPath, type TipOutflow } from '../src/dosing/catheter.js';
 import { FINE_PER_NL, programmedFine, strokesBy, strokeTimeMs } from '../src/dosing/delivery.js';
 import type { LogBody, LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { CommandEvent, RestoredState } from '../src/pump/types.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
-import type { DrugLibrary, Mixture, PumpConfig } from '../src/therapy/schema.js';
+import { deadVolumeNlOf, type DrugLibrary, type Mixture, type PumpConfig } from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, NL_PER_ML, dosePg, formatTimeMs } from '../src/units.js';
 
 /** The 20 mL pump of the default scenario (sim/scenarios/default.yaml). */
@@ -70,6 +71,11 @@ export interface PumpRigOptions {
   onStep?: ((rig: PumpRig) => void)[];
   /** Leave the controller in its start-up state (default: boot at time 0). */
   noBoot?: boolean;
+  /**
+   * What a recorded catheter holds before the first fill: drug-free fluid (a new implant, to be
+   * primed) or, by default, the first mixture filled (an established catheter).
+   */
+  catheterFill?: 'saline' | 'firstMixture';
 }
 
 /** A motor batch as commanded, and what truly came of it. */
@@ -86,6 +92,26 @@ export interface BatchRecord extends StrokeBatch {
   endReason: MotorEvent['reason'] | undefined;
   /** Strokes before the first one that falls in a stall window known when it started (or was cut). */
   stallCap: number;
+  /** The drug path before this batch pushed into it (a recorded catheter only). */
+  pathBefore: DrugPath | undefined;
+  /**
+   * What left the catheter tip as this batch pushed, oldest first: for all its planned strokes
+   * while it runs (a prefix of the pushed volume leaves as the same prefix of this), for the strokes
+   * it did once it ended.
+   */
+  tipOut: readonly TipOutflow[] | undefined;
+}
+
+/** Adds, per drug, what left the tip while the batch's pushed volume went from `fromNl` to `toNl`. */
+function addTipDoses(into: Map<string, number>, tipOut: readonly TipOutflow[], fromNl: number, toNl: number): void {
+  let start = 0;
+  for (const out of tipOut) {
+    const end = start + out.volumeNl;
+    const overlap = Math.min(end, toNl) - Math.max(start, fromNl);
+    if (overlap > 0) for (const [drug, pg] of out.dosePg) into.set(drug, (into.get(drug) ?? 0) + (pg * overlap) / out.volumeNl);
+    if (end >= toNl) break;
+    start = end;
+  }
 }
 
 /**
@@ -126,7 +152,7 @@ class RecordingMotor implements MotorPort {
     this.motor.deliver(batch);
     const startMs = this.rig.nowMs;
     const stallCap = strokesBeforeStall({ ...batch, startMs }, this.rig.stallWindows);
-    this.rig.recordBatch({ ...batch, startMs, mixture: this.rig.reservoirMixture, stoppedAtMs: undefined, strokesDone: undefined, endReason: undefined, stallCap, strokesMoved: 0 });
+    this.rig.recordBatch({ ...batch, startMs, mixture: this.rig.reservoirMixture, stoppedAtMs: undefined, strokesDone: undefined, endReason: undefined, stallCap, strokesMoved: 0, pathBefore: undefined, tipOut: undefined });
   }
 
   stop(): void {
@@ -176,9 +202,16 @@ export class PumpRig {
   steps = 0;
   /** Strokes of the batches that have ended (kept so "delivered so far" costs nothing per step). */
   endedStrokes = 0;
+  /** The drug path from the reservoir outlet to the catheter tip, when the catheter is recorded. */
+  path: DrugPath | undefined;
+  private readonly deadVolumeNl: number;
+  private readonly catheterFill: 'saline' | 'firstMixture';
 
   constructor(options: PumpRigOptions = {}) {
     this.config = options.config ?? defaultPumpConfig;
+    this.deadVolumeNl = deadVolumeNlOf(this.config) ?? 0;
+    this.catheterFill = options.catheterFill ?? 'firstMixture';
+    if (this.deadVolumeNl > 0 && this.catheterFill === 'saline') this.path = createDrugPath({ deadVolumeNl: this.deadVolumeNl, fill: [], label: 'saline' });
     this.library = options.library ?? defaultDrugLibrary;
     this.onStep = [...(options.onStep ?? [])];
     this.simClock = new SimClock(this.clock, options.startRtcMs ?? defaultStartRtcMs);
@@ -281,6 +314,7 @@ export class PumpRig {
     if (r.type === 'refill') {
       this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - r.withdrawnNl) + r.addedNl;
       this.reservoirMixture = structuredClone(r.mixture as Mixture);
+      if (this.deadVolumeNl > 0 && this.path === undefined) this.path = createDrugPath({ deadVolumeNl: this.deadVolumeNl, fill: this.reservoirMixture, label: 'first fill' });
       this.refillsMs.push(this.nowMs);
     }
   }
@@ -326,6 +360,10 @@ export class PumpRig {
 
   /** Called by the motor tap when the controller commands a batch. */
   recordBatch(b: BatchRecord): void {
+    if (this.path) {
+      b.pathBefore = this.path;
+      b.tipOut = push(this.path, Math.min(b.count * this.config.strokeVolumeNl, pushVolumeNlMax), b.mixture).leftTip;
+    }
     this.batches.push(b);
     this.counted.push(b);
   }
@@ -334,6 +372,11 @@ export class PumpRig {
   batchEnded(b: BatchRecord, strokes: number): void {
     b.strokesDone = strokes;
     this.endedStrokes += strokes;
+    if (b.pathBefore) {
+      const pushed = push(b.pathBefore, strokes * this.config.strokeVolumeNl, b.mixture);
+      this.path = pushed.path;
+      b.tipOut = pushed.leftTip;
+    }
     // A batch that moved nothing (a stalled retry, say) never counts again: drop it from the sums.
     if (strokes === 0 && this.counted.at(-1) === b) this.counted.pop();
   }
@@ -390,18 +433,56 @@ export class PumpRig {
     return (this.endedStrokes + (running ? this.strokesOfBatchBy(running, t) : 0)) * this.config.strokeVolumeNl;
   }
 
-  /** Per drug, picograms that left the pump in (t − 24 h, t], from the strokes and the reservoir's mixture. */
-  dosePgInWindow(t = this.nowMs, windowMs = DAY_MS, assumeNoStall = false): Map<string, number> {
+  /**
+   * Per drug, picograms delivered in (t − window, t]: at the catheter `tip` (what the patient
+   * receives: the drug path pushed by the true strokes, plug flow; the outlet when no catheter is
+   * recorded) or at the pump's `outlet` (strokes × the reservoir's mixture, as the pump counts).
+   */
+  dosePgInWindow(t = this.nowMs, windowMs = DAY_MS, assumeNoStall = false, at: 'tip' | 'outlet' = 'tip'): Map<string, number> {
     const byDrug = new Map<string, number>();
+    const s = this.config.strokeVolumeNl;
     for (let i = this.counted.length - 1; i >= 0; i--) {
       const b = this.counted[i]!;
       if (b.startMs + batchSpanMs <= t - windowMs) break;
       if (b.startMs > t) continue;
-      const strokes = this.strokesOfBatchBy(b, t, assumeNoStall) - this.strokesOfBatchBy(b, t - windowMs, assumeNoStall);
-      if (strokes === 0) continue;
-      for (const d of b.mixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg(strokes * this.config.strokeVolumeNl, d.concentrationUgPerMl));
+      const from = this.strokesOfBatchBy(b, t - windowMs, assumeNoStall);
+      const to = this.strokesOfBatchBy(b, t, assumeNoStall);
+      if (to === from) continue;
+      if (at === 'tip' && b.tipOut) {
+        addTipDoses(byDrug, b.tipOut, from * s, to * s);
+        continue;
+      }
+      for (const d of b.mixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg((to - from) * s, d.concentrationUgPerMl));
     }
     return byDrug;
+  }
+
+  /**
+   * Did everything that reached the tip (the outlet without a catheter) in (t − window, t] come from
+   * `mixture`? The programmed worst case of a therapy is judged only over such windows.
+   */
+  tipUniformInWindow(mixture: Mixture, t = this.nowMs, windowMs = DAY_MS): boolean {
+    const s = this.config.strokeVolumeNl;
+    for (let i = this.counted.length - 1; i >= 0; i--) {
+      const b = this.counted[i]!;
+      if (b.startMs + batchSpanMs <= t - windowMs) break;
+      if (b.startMs > t) continue;
+      const fromNl = this.strokesOfBatchBy(b, t - windowMs) * s;
+      const toNl = this.strokesOfBatchBy(b, t) * s;
+      if (toNl === fromNl) continue;
+      if (!b.tipOut) {
+        if (!sameMixture(b.mixture, mixture)) return false;
+        continue;
+      }
+      let start = 0;
+      for (const out of b.tipOut) {
+        const end = start + out.volumeNl;
+        if (Math.min(end, toNl) > Math.max(start, fromNl) && !sameMixture(out.mixture, mixture)) return false;
+        if (end >= toNl) break;
+        start = end;
+      }
+    }
+    return true;
   }
 
   /**

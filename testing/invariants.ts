@@ -13,7 +13,7 @@
 import type { AlarmCode } from '../src/alarms.js';
 import type { LogRecord } from '../src/eventLog.js';
 import { denyReasons, type DenyReason } from '../src/pump/types.js';
-import type { Prescription } from '../src/therapy/schema.js';
+import { deadVolumeNlOf, type Prescription } from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, PG_PER_NG, formatDoseNg, formatTimeMs } from '../src/units.js';
 import { FINE_PER_NL, strokeTimeMs } from '../src/dosing/delivery.js';
 import type { Outcome, PumpRig } from './harness.js';
@@ -35,6 +35,7 @@ export const INVARIANTS = {
   refusal: { id: 'INV-6', requirements: ['REQ-CMD-1'], title: 'a refused command changes nothing but the log record of the refusal' },
   denial: { id: 'INV-7', requirements: ['REQ-PTM-5', 'REQ-PTM-6'], title: 'every denied press has exactly one reason, the first true one, and it is true at that moment' },
   alarmTones: { id: 'ALM-TONE', requirements: ['REQ-ALM-4'], title: 'an active alarm sounds its pattern when raised and again within its repeat interval' },
+  bridge: { id: 'INV-8', requirements: ['REQ-DRG-1'], title: 'a bridge after a drug change lasts until the drug path’s volume has been pushed, no less and no more' },
 } as const satisfies Record<string, InvariantInfo>;
 
 export class InvariantViolation extends Error {
@@ -123,7 +124,7 @@ export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): vo
     }
   }
   const worst = model.worstCasePg(t);
-  if (!worst) return;
+  if (!worst || !model.mixture || !rig.tipUniformInWindow(model.mixture, t)) return;
   for (const [drug, boundPg] of worst) {
     const pg = delivered.get(drug) ?? 0;
     if (pg > boundPg * (1 + 1e-12) + 1) {
@@ -185,6 +186,11 @@ export function scheduledNl(prescription: Prescription, primaryConcentrationUgPe
 
 export interface MonitorOptions {
   /**
+   * Also judge the end of a bridge that ran at the safe minimum rate (FOUND-BUGS #12: the bridge
+   * is then estimated at the pump model's minimum rate, not the lowered one). Default false.
+   */
+  strictBridgeAtMinimum?: boolean;
+  /**
    * Also require the low-reservoir alarm before the empty one after a refill to a volume at or
    * below the low threshold, when the empty one comes later (FOUND-BUGS #9). Default false, true
    * with QA_FINDINGS_GUARD=off.
@@ -199,6 +205,8 @@ export class InvariantMonitor {
   private previousAlarms = new Set<AlarmCode>();
   /** Log records already seen by a step (to tell what the current step logged). */
   private logSeen = 0;
+  /** The bridge running, as first seen: when it started and what had been delivered then. */
+  private bridge: { startMs: number; volumeNl: number; pushedAtStartNl: number; atMinimum: boolean } | undefined;
   private criticalSinceMs: number | undefined;
   /** Steps judged, for the reports of how much was checked. */
   stepsChecked = 0;
@@ -218,7 +226,7 @@ export class InvariantMonitor {
     const c = rig.controller.context;
     const state = rig.controller.state;
     this.stepsChecked++;
-    if (state.therapy !== 'infusing.basal' || c.alarms.length > 0) this.disturbances++;
+    if (state.therapy !== 'infusing.basal' || c.alarms.length > 0 || c.bridge !== undefined) this.disturbances++;
     model.observeMinimumRate(rig.nowMs, state.therapy === 'minimumRate');
     if (c.reservoirNl < rig.config.strokeVolumeNl || c.stall !== undefined) model.deliveryEverBlocked = true;
 
@@ -242,6 +250,7 @@ export class InvariantMonitor {
     this.previousAlarms = alarms;
 
     this.checkAlarmTones();
+    this.checkBridge(stepRecords);
 
     // INV-5c: under a critical alarm, the safe minimum rate at most.
     const critical = [...alarms].some((code) => alarmPriorities[code] === 'critical');
@@ -253,6 +262,39 @@ export class InvariantMonitor {
     }
 
     checkVolume(rig, model);
+  }
+
+  /**
+   * INV-8 (REQ-DRG-1): a bridge runs the old schedule until the pump has pushed the drug path's
+   * volume since the drug change: it may not end with less pushed, nor run on past it. A bolus
+   * running when it ends counts with its whole volume (the pump ends the bridge when a bolus will
+   * push the rest of the path). Slack of three strokes: the pump estimates from the programme,
+   * which is within a stroke of the strokes at either end, and a drug change drops what was owed.
+   * After a stall the pump's estimate may run ahead of the strokes: only the late side is judged.
+   */
+  private checkBridge(stepRecords: readonly LogRecord[]): void {
+    const { rig, model } = this;
+    const b = rig.controller.context.bridge;
+    const stroke = rig.config.strokeVolumeNl;
+    const pushed = () => rig.deliveredNlBy() - (this.bridge?.pushedAtStartNl ?? 0);
+    if (this.bridge && (b === undefined || b.startMs !== this.bridge.startMs)) {
+      const finished = stepRecords.some((r) => r.type === 'bridgeFinished');
+      const bolusNl = rig.controller.context.bolus?.volumeNl ?? 0;
+      const excused = this.bridge.atMinimum && !this.options.strictBridgeAtMinimum; // FOUND-BUGS #12
+      if (finished && !excused && !model.deliveryEverBlocked && pushed() + bolusNl < this.bridge.volumeNl - 3 * stroke) {
+        fail(INVARIANTS.bridge, `the bridge from ${at(this.bridge.startMs)} ended at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path (bolus running: ${bolusNl} nL)`);
+      }
+      this.bridge = undefined;
+    }
+    if (b && !this.bridge) {
+      const deadVolumeNl = deadVolumeNlOf(rig.config);
+      if (b.volumeNl !== deadVolumeNl) fail(INVARIANTS.bridge, `a bridge of ${b.volumeNl} nL for a drug path of ${deadVolumeNl} nL`);
+      this.bridge = { startMs: b.startMs, volumeNl: b.volumeNl, pushedAtStartNl: rig.deliveredNlBy(), atMinimum: false };
+    }
+    if (this.bridge && rig.controller.state.therapy === 'minimumRate') this.bridge.atMinimum = true;
+    if (this.bridge && pushed() > this.bridge.volumeNl + 3 * stroke) {
+      fail(INVARIANTS.bridge, `the bridge from ${at(this.bridge.startMs)} still runs at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path`);
+    }
   }
 
   /**
@@ -374,7 +416,7 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
   const bolusNl = model.bolusVolumeNl();
   const therapy = state.therapy;
   const capExceeded = (assumeNoStall: boolean) => {
-    const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall);
+    const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall, 'outlet');
     return (model.mixture ?? []).some((d) => {
       const lim = rig.library.drugs.find((x) => x.drug === d.drug);
       return lim !== undefined && (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl > lim.dailyDoseNgHardMax * PG_PER_NG;

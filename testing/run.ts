@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import type { DrugLibrary, Mixture, Prescription, PtmSettings, PumpConfig } from '../src/therapy/schema.js';
 import { NL_PER_ML } from '../src/units.js';
-import { drugLibraryArb, mixtureArb, placeTherapy, pumpConfigArb, therapyShapeArb } from './arbitraries.js';
+import { catheterArb, drugLibraryArb, mixtureArb, placeTherapy, pumpConfigArb, therapyShapeArb } from './arbitraries.js';
 import { commandArbitraries, type CommandSetOptions, type PumpCommand, type QaRun } from './commands.js';
 import { PumpRig, defaultPumpConfig, defaultStartRtcMs } from './harness.js';
 import { InvariantMonitor, InvariantViolation, type MonitorOptions, type RefusalOptions } from './invariants.js';
@@ -26,6 +26,8 @@ export interface QaSetup {
   prescription: Prescription;
   ptm: PtmSettings | undefined;
   startRtcMs: number;
+  /** A recorded catheter starts full of saline (a new implant) and is primed at set-up, or full of the first mixture. */
+  catheterFill: 'saline' | 'firstMixture';
 }
 
 /**
@@ -34,7 +36,8 @@ export interface QaSetup {
  */
 export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: boolean } = {}): fc.Arbitrary<QaSetup> {
   options = { ...options, guardFindings: options.guardFindings ?? guardByDefault() };
-  const config = options.randomPump === false ? fc.constant(defaultPumpConfig) : fc.oneof(fc.constant(defaultPumpConfig), pumpConfigArb());
+  const withCatheter = catheterArb().map((catheter) => ({ ...defaultPumpConfig, ...catheter }));
+  const config = options.randomPump === false ? fc.constant(defaultPumpConfig) : fc.oneof(fc.constant(defaultPumpConfig), withCatheter, pumpConfigArb());
   return fc
     .record({ config, library: drugLibraryArb() })
     .chain(({ config, library }) =>
@@ -45,6 +48,7 @@ export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: bool
         fillShare: fc.oneof(fc.double({ min: 0.02, max: 0.3, noNaN: true }), fc.double({ min: 0.3, max: 1, noNaN: true })),
         shape: therapyShapeArb(['withinSoft']),
         startRtcMs: fc.oneof(fc.constant(defaultStartRtcMs), fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) })),
+        catheterFill: fc.constantFrom<'saline' | 'firstMixture'>('saline', 'firstMixture'),
       }),
     )
     .map((s) => {
@@ -59,6 +63,7 @@ export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: bool
         prescription: placed.prescription,
         ptm: placed.ptm,
         startRtcMs: s.startRtcMs,
+        catheterFill: s.catheterFill,
       };
       return setup;
     })
@@ -98,8 +103,8 @@ export function guardByDefault(): boolean {
 /** Build the rig, the model and the monitor, and do what a clinic does first. */
 export function startRun(setup: QaSetup, options: QaOptions = {}): { model: ReferenceModel; run: QaRun } {
   const strict = !guardByDefault();
-  options = { strictLowAfterLowRefill: strict, strictMotorStart: strict, ...options };
-  const rig = new PumpRig({ config: setup.config, library: setup.library, startRtcMs: setup.startRtcMs });
+  options = { strictLowAfterLowRefill: strict, strictMotorStart: strict, strictBridgeAtMinimum: strict, ...options };
+  const rig = new PumpRig({ config: setup.config, library: setup.library, startRtcMs: setup.startRtcMs, catheterFill: setup.catheterFill });
   const model = new ReferenceModel(setup.config, setup.library);
   const monitor = new InvariantMonitor(rig, model, options);
   if (options.onStep) rig.onStep.push(options.onStep);
@@ -117,12 +122,18 @@ export function startRun(setup: QaSetup, options: QaOptions = {}): { model: Refe
   model.programmed(0, setup.prescription, setup.ptm);
   rig.command({ type: 'cmd.resume' });
   run.journal.push(`set-up at 0d 00:00:00: ${describeSetup(setup)}`);
+  if (rig.path && setup.catheterFill === 'saline') {
+    // A new implant: the clinician primes the catheter (it holds no drug yet, so confirming is true).
+    const prime = rig.command({ type: 'cmd.primingBolus', confirm: true });
+    run.journal.push(`priming bolus at 0d 00:00:00 → ${prime.refused.length === 0 ? 'started' : `refused: ${prime.refused[0]!.message}`}`);
+  }
   return { model, run };
 }
 
 export function describeSetup(s: QaSetup): string {
   const mixture = s.mixture.map((d) => `${d.drug} ${d.concentrationUgPerMl} µg/mL`).join(' + ');
-  return `pump ${s.config.model} (stroke ${s.config.strokeVolumeNl} nL, low ${s.config.lowReservoirNl} nL, empty ${s.config.emptyReservoirNl} nL), library "${s.library.name}", fill ${(s.fillNl / NL_PER_ML).toFixed(3)} mL of ${mixture}, prescription ${JSON.stringify(s.prescription)}, PTM ${JSON.stringify(s.ptm ?? null)}, RTC ${new Date(s.startRtcMs).toISOString()}`;
+  const catheter = s.config.catheterLengthCm !== undefined ? `, catheter ${s.config.catheterLengthCm} cm × ${s.config.catheterVolumeNlPerCm} nL/cm + ${s.config.pumpTubingVolumeNl ?? 0} nL tubing, ${s.catheterFill === 'saline' ? 'new (saline)' : 'established'}` : '';
+  return `pump ${s.config.model} (stroke ${s.config.strokeVolumeNl} nL, low ${s.config.lowReservoirNl} nL, empty ${s.config.emptyReservoirNl} nL${catheter}), library "${s.library.name}", fill ${(s.fillNl / NL_PER_ML).toFixed(3)} mL of ${mixture}, prescription ${JSON.stringify(s.prescription)}, PTM ${JSON.stringify(s.ptm ?? null)}, RTC ${new Date(s.startRtcMs).toISOString()}`;
 }
 
 /**

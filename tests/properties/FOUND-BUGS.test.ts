@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { DrugLibrary } from '../../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, NL_PER_ML, PG_PER_NG } from '../../src/units.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
-import { InvariantMonitor, PumpRig, ReferenceModel, checkRefusal, isRefusal, replayOptions, snapshotPump } from '../../testing/index.js';
+import { InvariantMonitor, PumpRig, ReferenceModel, checkRefusal, defaultPumpConfig, isRefusal, replayOptions, snapshotPump } from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
@@ -158,5 +158,37 @@ describe('FOUND-BUGS: controller findings, failing until fixed', () => {
     }
     rig.advance(DAY_MS - 60 * MINUTE_MS);
     expect(rig.dosePgInWindow().get('morphine')!).toBeLessThanOrEqual(20_000_000 * PG_PER_NG);
+  });
+
+  it('#11 resuming at the safe minimum rate during a paused bridge does not crash the controller (REQ-SYS-1)', () => {
+    // Found by the denial property (FC_SEED=42) on the working tree of 26 Nov, 17:20. A recorded
+    // catheter (87 cm × 5 µL/cm + 0.73 µL), a flex schedule, a first fill below the empty threshold
+    // (critical alarm, safe minimum rate), a refill with a new mixture (a bridge, paused at the
+    // minimum), stop, 13 min, resume → AssertionFailure "startBatch without a plan" (the
+    // `strokesDue` guard and the `startBatch` action disagree).
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 730, catheterLengthCm: 87, catheterVolumeNlPerCm: 5000 }, startRtcMs: Date.UTC(2024, 3, 16, 17, 5, 45, 676) });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 400_000, mixture: [{ drug: 'hydromorphone', concentrationUgPerMl: 866 }] });
+    const steps = [{ startMinute: 0, doseNgPerDay: 35 }, { startMinute: 266, doseNgPerDay: 10639 }, { startMinute: 746, doseNgPerDay: 7952 }, { startMinute: 875, doseNgPerDay: 9154 }, { startMinute: 1106, doseNgPerDay: 0 }];
+    rig.command({ type: 'cmd.program', prescription: { mode: 'flex', steps } });
+    rig.command({ type: 'cmd.resume' });
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 200_000, mixture: [{ drug: 'clonidine', concentrationUgPerMl: 616 }] });
+    rig.command({ type: 'cmd.stop' });
+    rig.advance(13 * MINUTE_MS);
+    expect(() => rig.command({ type: 'cmd.resume' })).not.toThrow();
+  });
+
+  it('#12 a bridge paused at the safe minimum rate ends only once the drug path has been pushed (REQ-DRG-1)', () => {
+    // While therapy is at the safe minimum rate the bridge is estimated at the pump model's rate
+    // (48 µL/day), but the pump delivers the rate lowered for the mixture (sufentanil 5 mg/mL: 20 µL/day):
+    // the bridge ends with most of the 260 µL path still holding the old mixture.
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 } });
+    const model = new ReferenceModel(rig.config, rig.library);
+    new InvariantMonitor(rig, model, { strictBridgeAtMinimum: true });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 2_500 }] });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 50_000 } });
+    rig.command({ type: 'cmd.resume' });
+    rig.advance(HOUR_MS);
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 600_000, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }], confirm: true });
+    expect(() => rig.advance(20 * DAY_MS)).not.toThrow();
   });
 });
