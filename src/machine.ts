@@ -86,7 +86,7 @@ export const pumpMachine = setup({
     endOfService: ({ context }) => context.battery === 'eos',
     anyAlarm: ({ context }) => context.alarms.length > 0,
     noAlarm: ({ context }) => context.alarms.length === 0,
-    strokesDue: ({ context }) => context.battery !== 'eos' && d.strokesDue(context),
+    strokesDue: ({ context }) => context.battery !== 'eos' && !cmd.programmeChangeDue(context) && d.strokesDue(context),
     batchObsolete: ({ context }) => d.batchObsolete(context),
     currentBatchStalled: ({ context, event }) => d.isCurrentBatchReport(context, event) && d.reportedStall(event),
     currentBatchReport: ({ context, event }) => d.isCurrentBatchReport(context, event),

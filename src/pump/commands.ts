@@ -22,7 +22,7 @@ import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
 import { primingRateNlPerDayDefault } from '../dosing/priming.js';
 import { clinicianBolusSchema, deadVolumeNlOf, mixtureSchema, prescriptionSchema, ptmSchema, type Bridge, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
 import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
-import { alarmConditionHolds, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, settle, settleOnly, Step } from './decide.js';
+import { alarmConditionHolds, bolusComplete, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, safeMinimumRateNlPerDay, settle, settleOnly, Step } from './decide.js';
 import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
 import { longStopMs, rateNlPerDayMax } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
@@ -203,10 +203,13 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
 // ---------------------------------------------------------------------------------------------
 // The bridge after a drug change.
 
-/** What a paused bridge is pushed by: nothing when stopped, the safe minimum rate at the minimum. */
+/**
+ * What a paused bridge is pushed by: nothing when stopped, and at the minimum the rate the pump
+ * truly runs there, lowered for the mixture (FOUND-BUGS #12: the model's rate overstated it).
+ */
 function pauseRateNlPerDay(c: PumpContext): number | undefined {
   if (c.mode === 'basal') return undefined;
-  return c.mode === 'minimum' ? c.config.safeMinimumRateNlPerDay : 0;
+  return c.mode === 'minimum' ? safeMinimumRateNlPerDay(c) : 0;
 }
 
 /** The bridge volume (fine units) still to push at `nowMs`. */
@@ -319,6 +322,22 @@ export function bridgeOver(ctx: PumpContext): boolean {
   const b = ctx.bridge;
   if (b === undefined) return false;
   return b.pausedRateNlPerDay !== undefined ? bridgeRemainingFine(b, ctx.rtcOffsetMs, ctx.nowMs) === 0 : ctx.nowMs >= b.endMs;
+}
+
+/**
+ * A transition that changes the programme is due in another region: the therapy mode is about to
+ * follow the alarms, a bolus is complete, or the bridge is about to pause, resume, take a bolus or
+ * end. The motor plans no batch until these have run. Guards of one microstep all read the same
+ * context, so a batch planned beside them would be planned on a programme their actions then
+ * replace (FOUND-BUGS #11: resuming into the minimum rate during a paused bridge crashed on
+ * "startBatch without a plan").
+ */
+export function programmeChangeDue(ctx: PumpContext): boolean {
+  const critical = ctx.alarms.some((a) => isCritical(a.code));
+  if (ctx.mode === 'basal' && critical) return true;
+  if (ctx.mode === 'minimum' && !critical) return true;
+  if (bolusComplete(ctx)) return true;
+  return bridgeOver(ctx) || bridgePauseDue(ctx) || bridgeResumeDue(ctx) || bridgeBolusDue(ctx);
 }
 
 export function finishBridge(context: PumpContext, event: PumpEvent): Step {
