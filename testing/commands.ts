@@ -57,6 +57,7 @@ export const COMMAND_CHECKS = {
   limits: { id: 'LIM', requirements: ['REQ-LIM-1', 'REQ-LIM-2', 'REQ-LIM-3', 'REQ-LIM-4'], title: 'programming, refills and clinician boluses are accepted or refused as the drug library says' },
   state: { id: 'CMD', requirements: ['REQ-CMD-2'], title: 'stop, resume and clinician boluses are accepted only in the states that allow them' },
   basal: { id: 'INV-4b', requirements: ['REQ-DOS-2'], title: 'a steady basal delivers the scheduled volume, within two strokes' },
+  refill: { id: 'RES', requirements: ['REQ-RES-2'], title: 'a refill logs the estimate it replaced and flags a reported withdrawal that differs from it' },
 } as const satisfies Record<string, InvariantInfo>;
 
 /** Everything a model-based run acts on. */
@@ -368,6 +369,8 @@ export class RefillCommand extends ClinicalCommand {
     readonly mixture: Mixture | undefined,
     readonly confirm: boolean,
     readonly guard?: FindingsGuard,
+    /** How the withdrawn volume is reported, in per mille of what was truly withdrawn (1000: exactly). */
+    readonly reportedPermille = 1000,
   ) {
     super();
   }
@@ -375,14 +378,18 @@ export class RefillCommand extends ClinicalCommand {
     return `refill ${Math.round(this.addedShare * 100)} % of capacity${this.mixture ? ` with ${describeMixture(this.mixture)}` : ''}`;
   }
   protected fresh(): RefillCommand {
-    return new RefillCommand(this.addedShare, this.mixture, this.confirm, this.guard);
+    return new RefillCommand(this.addedShare, this.mixture, this.confirm, this.guard, this.reportedPermille);
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
     const addedNl = Math.floor(rig.config.reservoirCapacityNl * this.addedShare);
     const skip = this.guard && guardedRefillSkip(model, rig, this.mixture, this.guard);
     if (skip) return this.note(run, `refill at ${rig.at} not sent: ${skip}`);
-    const withdrawnNl = rig.motor.trueReservoirNl;
+    // What is truly in the reservoir now: the motor moves a batch's strokes when it reports them.
+    const running = rig.runningBatch();
+    const inFlight = running ? rig.strokesOfBatchBy(running, rig.nowMs) - running.strokesMoved : 0;
+    const trulyWithdrawnNl = Math.max(0, rig.motor.trueReservoirNl - inFlight * rig.config.strokeVolumeNl);
+    const withdrawnNl = Math.round((trulyWithdrawnNl * this.reportedPermille) / 1000);
     const bolusRunning = rig.controller.state.therapy.startsWith('infusing.') && rig.controller.state.therapy !== 'infusing.basal';
     const expected = model.expectRefill(withdrawnNl, addedNl, this.mixture, this.confirm, bolusRunning);
     const before = snapshotPump(rig);
@@ -391,7 +398,19 @@ export class RefillCommand extends ClinicalCommand {
     this.note(run, `refill at ${rig.at}: ${formatMl(addedNl)}${this.mixture ? ` of ${describeMixture(this.mixture)}` : ' of the same mixture'}${this.confirm ? ' (confirmed)' : ''} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
     if (!accepted) checkRefusal(rig, before, outcome, 'refill', run.refusal);
     expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'the refill', outcome);
-    if (accepted) model.refilled(rig.nowMs, this.mixture);
+    if (accepted) {
+      model.refilled(rig.nowMs, this.mixture);
+      // REQ-RES-2: the estimate before the refill is what was truly there (ideal motor), and a
+      // reported withdrawal that differs from it by more than the configured share is flagged.
+      const record = outcome.records.find((r) => r.type === 'refill');
+      if (rig.idealMotor && record?.type === 'refill') {
+        const before = trulyWithdrawnNl;
+        const flag = Math.abs(withdrawnNl - before) * 100 > rig.config.refillDiscrepancyPercentMax * Math.max(before, 1) && before > 0;
+        if (record.estimateBeforeNl !== before || record.discrepancyNl !== withdrawnNl - before || record.discrepancyFlagged !== flag) {
+          throw new InvariantViolation(COMMAND_CHECKS.refill, `refill at ${rig.at}: logged estimate ${record.estimateBeforeNl} nL, discrepancy ${record.discrepancyNl} nL, flagged ${record.discrepancyFlagged}; truly ${before} nL there, ${withdrawnNl} nL reported, so flagged ${flag}`);
+        }
+      }
+    }
   }
 }
 
@@ -665,8 +684,8 @@ export function commandArbitraries(library: DrugLibrary, options: CommandSetOpti
         .map(([band, p, d, confirm]) => new ClinicianBolusCommand(band, p, d, confirm, g)),
     refill: () =>
       fc
-        .tuple(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.option(mixtureArb(library, g), { freq: 3, nil: undefined }), fc.boolean())
-        .map(([share, mixture, confirm]) => new RefillCommand(share, mixture, confirm, g)),
+        .tuple(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.option(mixtureArb(library, g), { freq: 3, nil: undefined }), fc.boolean(), fc.oneof({ arbitrary: fc.constant(1000), weight: 3 }, { arbitrary: fc.integer({ min: 500, max: 1500 }), weight: 1 }))
+        .map(([share, mixture, confirm, reported]) => new RefillCommand(share, mixture, confirm, g, reported)),
     invalidRefill: () =>
       fc
         .oneof(

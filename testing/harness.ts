@@ -205,6 +205,7 @@ export class PumpRig {
   /** The drug path from the reservoir outlet to the catheter tip, when the catheter is recorded. */
   path: DrugPath | undefined;
   private readonly deadVolumeNl: number;
+  private readonly motorErrorFree: boolean;
   private readonly catheterFill: 'saline' | 'firstMixture';
 
   constructor(options: PumpRigOptions = {}) {
@@ -226,6 +227,7 @@ export class PumpRig {
       new Prng(options.seed ?? 1).fork('motor'),
     );
     this.motor.onStrokes = (r) => this.recordStrokes(r);
+    this.motorErrorFree = (options.strokeVolumeErrorPpm ?? 0) === 0 && (options.strokeVolumeNoisePpm ?? 0) === 0;
     this.annunciator = new SimAnnunciator(this.clock);
     // A cell that lasts decades: battery depletion is not what these tests are about.
     this.battery = new SimBattery(this.clock, { ...batteryDefaults, capacityUah: 1e12 });
@@ -265,6 +267,11 @@ export class PumpRig {
 
   /** Power cycles so far. */
   restarts = 0;
+
+  /** An ideal motor: every stroke moves exactly the nominal volume. */
+  get idealMotor(): boolean {
+    return this.motorErrorFree;
+  }
 
   get nowMs(): number {
     return this.clock.nowMs();
@@ -312,7 +319,10 @@ export class PumpRig {
   private logged(r: LogRecord): void {
     this.log.push(r);
     if (r.type === 'refill') {
-      this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - r.withdrawnNl) + r.addedNl;
+      // The clinician empties the reservoir (whatever volume they report withdrawn) and fills it.
+      // The strokes a running batch has done so far came out of the old contents.
+      this.motor.flush();
+      this.motor.trueReservoirNl = r.addedNl;
       this.reservoirMixture = structuredClone(r.mixture as Mixture);
       if (this.deadVolumeNl > 0 && this.path === undefined) this.path = createDrugPath({ deadVolumeNl: this.deadVolumeNl, fill: this.reservoirMixture, label: 'first fill' });
       this.refillsMs.push(this.nowMs);

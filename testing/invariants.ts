@@ -31,7 +31,7 @@ export const INVARIANTS = {
   count24h: { id: 'INV-2', requirements: ['REQ-PTM-4'], title: 'no more patient boluses in any rolling 24 hours than programmed' },
   dose24h: { id: 'INV-3', requirements: ['REQ-LIM-5', 'REQ-LIM-6'], title: 'every drug’s dose in any rolling 24 hours is within the programmed worst case and the hard daily maximum' },
   volume: { id: 'INV-4', requirements: ['REQ-DOS-1', 'REQ-DOS-2'], title: 'with an ideal motor, delivered volume stays within one stroke of the programmed volume' },
-  reservoir: { id: 'INV-5', requirements: ['REQ-RES-1', 'REQ-ALM-3', 'REQ-ALM-2'], title: 'reservoir estimate never negative; low-reservoir alarm before empty; nothing above the safe minimum rate under a critical alarm' },
+  reservoir: { id: 'INV-5', requirements: ['REQ-RES-1', 'REQ-RES-3', 'REQ-ALM-3', 'REQ-ALM-2'], title: 'reservoir estimate never negative; low-reservoir alarm before empty; nothing above the safe minimum rate under a critical alarm' },
   refusal: { id: 'INV-6', requirements: ['REQ-CMD-1'], title: 'a refused command changes nothing but the log record of the refusal' },
   denial: { id: 'INV-7', requirements: ['REQ-PTM-5', 'REQ-PTM-6'], title: 'every denied press has exactly one reason, the first true one, and it is true at that moment' },
   alarmTones: { id: 'ALM-TONE', requirements: ['REQ-ALM-4'], title: 'an active alarm sounds its pattern when raised and again within its repeat interval' },
@@ -230,8 +230,10 @@ export class InvariantMonitor {
     model.observeMinimumRate(rig.nowMs, state.therapy === 'minimumRate');
     if (c.reservoirNl < rig.config.strokeVolumeNl || c.stall !== undefined) model.deliveryEverBlocked = true;
 
-    // INV-5a: the estimate is a whole, non-negative number of nL.
+    // INV-5a: the estimate is a whole, non-negative number of nL; with an ideal motor it is the
+    // true volume left (REQ-RES-3), at every step.
     if (!Number.isSafeInteger(c.reservoirNl) || c.reservoirNl < 0) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}`);
+    if (rig.idealMotor && c.reservoirNl !== rig.motor.trueReservoirNl) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}; ${rig.motor.trueReservoirNl} nL truly left (ideal motor)`);
 
     // INV-5b: the low-reservoir alarm comes before the empty one: already active at an earlier
     // step, or, when a refill itself leaves the estimate at or below empty, raised with it.
