@@ -344,7 +344,10 @@ export class PumpRig {
     this.catchUp();
     const now = this.nowMs;
     for (const w of this.stallWindows) if (w.toMs > now) w.toMs = Math.max(w.fromMs, now);
-    this.motor.stallWindows = this.motor.stallWindows.map((w) => ({ fromMs: w.fromMs, toMs: Math.min(w.toMs, Math.max(w.fromMs, now)) }));
+    this.motor.clearStalls();
+    // A running batch cut by a stall still to come now runs on, as the motor re-plans it.
+    const running = this.runningBatch();
+    if (running) running.stallCap = strokesBeforeStall(running, this.stallWindows);
   }
 
   private observe(act: () => void): Outcome {

@@ -36,6 +36,8 @@ interface Running extends StrokeBatch {
   end: { cancel(): void };
   /** Strokes already moved by `flush()` (end of a run), not to be moved again. */
   flushed: number;
+  /** Stopped: its report is queued and nothing re-plans it. */
+  stopping?: boolean;
 }
 
 /** What left the pump, truly, in one batch. */
@@ -99,7 +101,7 @@ export class SimMotor implements MotorPort {
     const stallAt = this.firstStalledStroke(r);
     const done = Math.min(strokesBy(r, r.count, now), stallAt === undefined ? r.count : stallAt - 1);
     // The report is queued, never delivered from inside stop() (port contract).
-    this.running = { ...r, end: this.clock.schedule(now, () => this.finish(done, 'stopped')) };
+    this.running = { ...r, stopping: true, end: this.clock.schedule(now, () => this.finish(done, 'stopped')) };
   }
 
   /**
@@ -115,6 +117,21 @@ export class SimMotor implements MotorPort {
     r.end.cancel();
     const endMs = Math.max(this.clock.nowMs(), strokeTimeMs(r, stallAt));
     this.running = { ...r, end: this.clock.schedule(endMs, () => this.finish(stallAt - 1, 'stalled')) };
+  }
+
+  /**
+   * Every stall window ends now: the mechanism frees itself. A running batch that was to stall at a
+   * stroke still to come runs on to its next stall, or to its end.
+   */
+  clearStalls(): void {
+    const now = this.clock.nowMs();
+    this.stallWindows = this.stallWindows.map((w) => ({ fromMs: w.fromMs, toMs: Math.min(w.toMs, Math.max(w.fromMs, now)) }));
+    const r = this.running;
+    if (!r || r.stopping) return;
+    const stallAt = this.firstStalledStroke(r);
+    const endMs = Math.max(now, strokeTimeMs(r, stallAt ?? r.count));
+    r.end.cancel();
+    this.running = { ...r, end: this.clock.schedule(endMs, () => this.finish(stallAt === undefined ? r.count : stallAt - 1, stallAt === undefined ? 'completed' : 'stalled')) };
   }
 
   /** 1-based index of the first stroke that falls in a stall window, if any. */
