@@ -79,7 +79,7 @@ export function initialContext(config: PumpConfig, library: DrugLibrary, nowMs: 
 export function fitForJournal(record: LogRecord, bytesMax: number): LogRecord {
   if (encodedPayloadBytes(record) <= bytesMax) return record;
   const shrunk: Record<string, unknown> = { ...record };
-  for (const key of ['old', 'new', 'value', 'message', 'mixture'] as const) {
+  for (const key of ['old', 'new', 'value', 'message', 'mixture', 'oldMixture', 'newMixture', 'pathMixture'] as const) {
     if (key in shrunk) shrunk[key] = `(${JSON.stringify(shrunk[key]).length} characters, in the RAM log only)`;
   }
   return shrunk as LogRecord;

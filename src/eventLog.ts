@@ -30,7 +30,7 @@ export type LogBody =
    * A bridge after a drug change: the old basal schedule runs until the pump estimates the new
    * mixture reaches the catheter tip at `endMs` (monotonic), having pushed the path's `volumeNl`.
    */
-  | { type: 'bridgeStarted'; volumeNl: number; endMs: number; oldRateNlPerDay: number; oldMixture: unknown; newMixture: unknown; paused: boolean }
+  | { type: 'bridgeStarted'; volumeNl: number; endMs: number; oldRateNlPerDay: number; oldMixture: unknown; newMixture: unknown; pathMixture: unknown; paused: boolean }
   /** A bolus pushed the path faster, or therapy paused and resumed: the bridge's estimated end moved. */
   | { type: 'bridgeAdjusted'; reason: 'bolus' | 'paused' | 'resumed' | 'clockSet'; endMs: number; remainingNl: number }
   /** The pump estimates the new mixture reached the tip: the new schedule runs from here. */

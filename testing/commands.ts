@@ -49,7 +49,7 @@ import {
   type InvariantMonitor,
   type RefusalOptions,
 } from './invariants.js';
-import { bolusFlowNlPerDay, bolusVolumeNl, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
+import { bolusFlowNlPerDay, bolusJudgedMixture, bolusVolumeNl, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
 import { rateNlPerDayMax } from '../src/constants.js';
 
 /** Requirements judged by the commands beyond the seven invariants. */
@@ -323,7 +323,9 @@ export class ClinicianBolusCommand extends ClinicalCommand {
     const volumeNl = Math.floor((doseNg * PG_PER_NG) / c1);
     const skip = this.guard && this.band !== 'invalid' && rig.controller.state.therapy === 'infusing.basal' ? guardedDoseSkip(rig, model, volumeNl) : undefined;
     if (skip) return this.note(run, `clinician bolus at ${rig.at} not sent: ${skip}`);
-    const expected = this.expectation(model, rig, doseNg, volumeNl, ratios);
+    // Judged on the path's mixtures too while a bridge runs (REQ-LIM-7).
+    const judged = bolusJudgedMixture(mixture, rig.log).map((d) => ({ d, lim: model.library.drugs.find((x) => x.drug === d.drug)!, perNg: d.concentrationUgPerMl / c1 }));
+    const expected = this.expectation(model, rig, doseNg, volumeNl, judged);
     const before = snapshotPump(rig);
     const outcome = rig.command({ type: 'cmd.clinicianBolus', doseNg, durationMs: this.durationMs, confirm: this.confirm });
     const accepted = outcome.records.some((r) => r.type === 'bolusStarted' && r.kind === 'clinician');

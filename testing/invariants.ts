@@ -17,7 +17,7 @@ import { deadVolumeNlOf, type Prescription } from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, PG_PER_NG, formatDoseNg, formatTimeMs } from '../src/units.js';
 import { FINE_PER_NL, strokeTimeMs } from '../src/dosing/delivery.js';
 import type { Outcome, PumpRig } from './harness.js';
-import type { ReferenceModel } from './model.js';
+import { bolusJudgedMixture, type ReferenceModel } from './model.js';
 
 export interface InvariantInfo {
   id: string;
@@ -419,7 +419,7 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
   const therapy = state.therapy;
   const capExceeded = (assumeNoStall: boolean) => {
     const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall, 'outlet');
-    return (model.mixture ?? []).some((d) => {
+    return (model.mixture ? bolusJudgedMixture(model.mixture, rig.log) : []).some((d) => {
       const lim = rig.library.drugs.find((x) => x.drug === d.drug);
       return lim !== undefined && (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl > lim.dailyDoseNgHardMax * PG_PER_NG;
     });

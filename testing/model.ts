@@ -54,6 +54,20 @@ export function bolusFlowNlPerDay(volumeNl: number, durationMs: number): number 
 }
 
 /** Accept, refuse or unsure for a set of limit checks and whether the command was confirmed. */
+/**
+ * The mixture the pump must judge a bolus on (REQ-LIM-7): the reservoir's and, while the pump says
+ * a bridge runs (its last bridge record is a start), per drug the highest concentration of the
+ * path's mixtures that record names. A bolus pushes the path's old contents to the patient first.
+ */
+export function bolusJudgedMixture(mixture: Mixture, log: readonly { type: string; pathMixture?: unknown }[]): Mixture {
+  let last: { type: string; pathMixture?: unknown } | undefined;
+  for (let i = log.length - 1; i >= 0 && last === undefined; i--) if (log[i]!.type.startsWith('bridge') && log[i]!.type !== 'bridgeAdjusted') last = log[i];
+  if (last?.type !== 'bridgeStarted') return mixture;
+  const worst = new Map<string, number>();
+  for (const d of [...mixture, ...(last.pathMixture as Mixture)]) worst.set(d.drug, Math.max(worst.get(d.drug) ?? 0, d.concentrationUgPerMl));
+  return [...worst].map(([drug, concentrationUgPerMl]) => ({ drug, concentrationUgPerMl }));
+}
+
 export function judgeLimits(checks: readonly LimitCheck[], confirmed: boolean): Expectation {
   const hard = checks.map((c) => side(c.value, c.hard));
   if (hard.includes('above')) return 'refuse';

@@ -155,3 +155,14 @@ export function checkDailyCap(library: DrugLibrary, deliveredPgByDrug: ReadonlyM
   }
   return undefined;
 }
+
+/**
+ * Per drug, the highest concentration among `mixtures` (drugs in order of first appearance): what
+ * a bolus is judged on while the drug path may still hold an earlier mixture, since the bolus
+ * pushes whatever the path holds to the patient first.
+ */
+export function worstCaseMixture(...mixtures: readonly (Mixture | undefined)[]): Mixture {
+  const byDrug = new Map<string, number>();
+  for (const m of mixtures) for (const { drug, concentrationUgPerMl: c } of m ?? []) byDrug.set(drug, Math.max(byDrug.get(drug) ?? 0, c));
+  return [...byDrug].map(([drug, concentrationUgPerMl]) => ({ drug, concentrationUgPerMl }));
+}

@@ -14,7 +14,7 @@
  */
 import { isCritical } from '../alarms.js';
 import { assert } from '../assert.js';
-import { checkBolusDose, checkDailyCap, checkTherapy, refusal, type Refusal } from '../dosing/limits.js';
+import { checkBolusDose, checkDailyCap, checkTherapy, refusal, worstCaseMixture, type Refusal } from '../dosing/limits.js';
 import { dailyVolumeNl, primaryDrug, rateSteps, type RateSteps } from '../dosing/rates.js';
 import { bolusFineAt, startBolus, startBolusAtRate } from '../dosing/delivery.js';
 import { doseRateIncreaseFactor, drugsNeedingConfirmation, scheduleDailyFine, scheduleFine, scheduleReachesMs, type DoseRateChange } from '../dosing/bridge.js';
@@ -22,7 +22,7 @@ import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
 import { primingRateNlPerDayDefault } from '../dosing/priming.js';
 import { clinicianBolusSchema, deadVolumeNlOf, mixtureSchema, prescriptionSchema, ptmSchema, type Bridge, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
 import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
-import { alarmConditionHolds, bolusComplete, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, safeMinimumRateNlPerDay, settle, settleOnly, Step } from './decide.js';
+import { alarmConditionHolds, bolusComplete, bolusJudgedMixture, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, safeMinimumRateNlPerDay, settle, settleOnly, Step } from './decide.js';
 import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
 import { longStopMs, rateNlPerDayMax } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
@@ -187,11 +187,12 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
     step.log({ type: 'doseRateIncreaseConfirmed', limitPpm: increases.limitPpm, drugs: increases.changes.filter((x) => increases.needing.includes(x.drug)).map((x) => ({ drug: x.drug, increaseFactorPpm: x.increaseFactorPpm })) });
   }
   const tip = tipSchedule(c);
-  const changed = c.mixture !== undefined && !sameMixture(c.mixture, checked.mixture);
+  const previous = c.mixture;
+  const changed = previous !== undefined && !sameMixture(previous, checked.mixture);
   c.reservoirNl = event.addedNl;
   if (c.batch) c.batch = { ...c.batch, strokesBeforeRefill: strokesBy(c.batch, c.batch.count, event.nowMs) };
   c.mixture = checked.mixture;
-  if (changed) startBridge(step, tip, event.bridge !== false);
+  if (changed) startBridge(step, tip, previous, event.bridge !== false);
   derive(c);
   step.reprogrammed();
   // A fill at or below the low threshold is low at once: the low alarm must not wait for the
@@ -232,7 +233,7 @@ function reanchored(b: Bridge, rtcOffsetMs: number, nowMs: number, remainingFine
  * log why not. The volume is the configured dead volume: the pump assumes the path holds what it
  * delivers now (a second change before the first cleared pushes the whole path again).
  */
-function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | undefined, wanted: boolean): void {
+function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | undefined, previous: Mixture, wanted: boolean): void {
   const c = step.ctx;
   const now = c.nowMs;
   const deadVolumeNl = deadVolumeNlOf(c.config);
@@ -249,10 +250,12 @@ function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | u
   const bolus = c.bolus && c.bolus.kind !== 'priming' ? c.bolus : undefined;
   const bolusLeftFine = bolus ? bolus.volumeNl * FINE_PER_NL - bolusFineAt(bolus, now) : 0;
   const remainingFine = Math.max(0, deadVolumeNl * FINE_PER_NL - bolusLeftFine);
-  const start: Bridge = { startMs: now, volumeNl: deadVolumeNl, steps, oldMixture: tip.mixture, remainingFine, anchorMs: now, endMs: now };
+  const reservoir = c.mixture ?? [];
+  const pathMixture = worstCaseMixture(tip.mixture, previous, c.bridge?.pathMixture).filter((d) => d.concentrationUgPerMl > (reservoir.find((r) => r.drug === d.drug)?.concentrationUgPerMl ?? 0));
+  const start: Bridge = { startMs: now, volumeNl: deadVolumeNl, steps, oldMixture: tip.mixture, remainingFine, anchorMs: now, endMs: now, pathMixture, ...(bolus && { bolusCountedStartMs: bolus.startMs }) };
   const b = reanchored(start, c.rtcOffsetMs, now, remainingFine, pauseRateNlPerDay(c));
   c.bridge = b;
-  step.log({ type: 'bridgeStarted', volumeNl: deadVolumeNl, endMs: b.endMs, oldRateNlPerDay: dailyVolumeNl(steps), oldMixture: tip.mixture, newMixture: c.mixture, paused: b.pausedRateNlPerDay !== undefined });
+  step.log({ type: 'bridgeStarted', volumeNl: deadVolumeNl, endMs: b.endMs, oldRateNlPerDay: dailyVolumeNl(steps), oldMixture: tip.mixture, newMixture: c.mixture, pathMixture, paused: b.pausedRateNlPerDay !== undefined });
 }
 
 function adjustBridge(step: Step, reason: 'bolus' | 'paused' | 'resumed' | 'clockSet', b: Bridge): void {
@@ -263,10 +266,14 @@ function adjustBridge(step: Step, reason: 'bolus' | 'paused' | 'resumed' | 'cloc
   step.log({ type: 'bridgeAdjusted', reason, endMs: b.endMs, remainingNl: Math.ceil(b.remainingFine / FINE_PER_NL) });
 }
 
-/** A patient or clinician bolus started after the bridge last moved: it pushes the path too. */
+/**
+ * A patient or clinician bolus the bridge has not yet counted: it pushes the path too. Counted
+ * bolus by bolus, not by time: a bolus granted in the same millisecond as the refill that started
+ * the bridge counts as well.
+ */
 export function bridgeBolusDue(ctx: PumpContext): boolean {
   const b = ctx.bridge;
-  return b !== undefined && b.pausedRateNlPerDay === undefined && ctx.bolus !== undefined && ctx.bolus.kind !== 'priming' && ctx.bolus.startMs > b.anchorMs;
+  return b !== undefined && b.pausedRateNlPerDay === undefined && ctx.bolus !== undefined && ctx.bolus.kind !== 'priming' && ctx.bolus.startMs !== b.bolusCountedStartMs;
 }
 
 /** The bolus pushes the path as fast as it goes: the bridge ends earlier by its volume. */
@@ -275,9 +282,10 @@ export function bridgeAfterBolus(context: PumpContext, event: PumpEvent): Step {
   const c = step.ctx;
   const b = c.bridge;
   assert(b !== undefined && c.bolus !== undefined && bridgeBolusDue(c), 'bridgeAfterBolus without a new bolus in a bridge');
+  assert(c.bolus.startMs >= b.anchorMs, () => `a bolus from ${c.bolus?.startMs} uncounted by a bridge anchored at ${b.anchorMs}`);
   // Pushed by the old schedule up to the bolus start, then the bolus volume.
   const left = Math.max(0, bridgeRemainingFine(b, c.rtcOffsetMs, c.bolus.startMs) - c.bolus.volumeNl * FINE_PER_NL);
-  const atStart = reanchored(b, c.rtcOffsetMs, c.bolus.startMs, left, undefined);
+  const atStart = { ...reanchored(b, c.rtcOffsetMs, c.bolus.startMs, left, undefined), bolusCountedStartMs: c.bolus.startMs };
   adjustBridge(step, 'bolus', atStart);
   return step;
 }
@@ -414,7 +422,8 @@ export function clinicianBolusRefusal(ctx: PumpContext, event: PumpEvent): Refus
   if (ctx.reservoirNl - volumeNl < ctx.config.emptyReservoirNl) return refusal('state', 'clinicianBolus.doseNg', formatMl(volumeNl), `reservoir above empty, ${formatMl(ctx.reservoirNl - ctx.config.emptyReservoirNl)} available`, 'bolus volume');
   const flowNlPerDay = Math.ceil((volumeNl * DAY_MS) / parsed.data.durationMs) + (ctx.steps ? Math.max(...ctx.steps.ratesNlPerDay) : 0);
   if (flowNlPerDay > rateNlPerDayMax) return refusal('hard', 'clinicianBolus.durationMs', `${formatMl(flowNlPerDay)}/day`, `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'flow during the bolus');
-  return checkBolusDose(ctx.library, ctx.mixture, volumeNl, 'clinicianBolus.doseNg', event.confirm === true) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), ctx.mixture, volumeNl);
+  const judged = bolusJudgedMixture(ctx);
+  return checkBolusDose(ctx.library, judged, volumeNl, 'clinicianBolus.doseNg', event.confirm === true) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), judged, volumeNl);
 }
 
 export function startClinicianBolus(context: PumpContext, event: PumpEvent): Step {

@@ -18,7 +18,7 @@ import {
   strokesBy,
   type Programme,
 } from '../dosing/delivery.js';
-import { checkDailyCap } from '../dosing/limits.js';
+import { checkDailyCap, worstCaseMixture } from '../dosing/limits.js';
 import type { LogBody } from '../eventLog.js';
 import type { Mixture } from '../therapy/schema.js';
 import { dosePg, PG_PER_NG } from '../units.js';
@@ -51,12 +51,13 @@ export class Step {
  * The safe minimum rate for the mixture in the reservoir: the pump model's rate, lowered where a
  * day of it would carry more than half a drug's hard daily maximum (a concentrated mixture at the
  * fixed minimum volume can be an overdose: 48 µL of 5 mg/mL sufentanil is 240 µg, above 200 µg).
- * Half, because the window it runs in may already hold earlier delivery. Unknown contents (after a
- * memory error) keep the model's rate.
+ * Half, because the window it runs in may already hold earlier delivery. While a bridge runs, the
+ * drug path's mixtures count too: the minimum rate pushes them first (FOUND-BUGS #15). Unknown
+ * contents (after a memory error) keep the model's rate.
  */
 export function safeMinimumRateNlPerDay(ctx: PumpContext): number {
   let rate = ctx.config.safeMinimumRateNlPerDay;
-  for (const d of ctx.mixture ?? []) {
+  for (const d of worstCaseMixture(ctx.mixture, ctx.bridge?.pathMixture)) {
     const limits = ctx.library.drugs.find((l) => l.drug === d.drug);
     if (limits) rate = Math.min(rate, Math.floor((limits.dailyDoseNgHardMax * PG_PER_NG) / d.concentrationUgPerMl / 2));
   }
@@ -127,6 +128,16 @@ function grantsInWindow(ctx: PumpContext, nowMs: number): number {
  * - count24h: the boluses granted in the last 24 hours have reached the programmed maximum;
  * - dailyDoseCap: this bolus would take a drug's dose in the last 24 hours past its hard maximum.
  */
+/**
+ * The mixture a bolus is judged on: the reservoir's, and while a bridge runs, per drug the highest
+ * concentration the drug path may still hold. A bolus pushes the path's contents to the patient
+ * first, so after a change to a weaker or different mixture the old drug arrives at bolus speed.
+ */
+export function bolusJudgedMixture(ctx: PumpContext): Mixture {
+  assert(ctx.mixture !== undefined, 'a bolus judged without a mixture');
+  return ctx.bridge?.pathMixture ? worstCaseMixture(ctx.mixture, ctx.bridge.pathMixture) : ctx.mixture;
+}
+
 export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undefined {
   if (ctx.mode === 'off') return 'stopped';
   if (ctx.reservoirNl <= ctx.config.emptyReservoirNl) return 'reservoirEmpty';
@@ -134,7 +145,7 @@ export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undef
   if (ctx.ptm === undefined || ctx.mixture === undefined || ctx.ptmBolusNl <= 0) return 'noPtm';
   if (nowMs < ctx.lockoutUntilMs || ctx.bolus !== undefined) return 'lockout';
   if (grantsInWindow(ctx, nowMs) >= ctx.ptm.bolusesPer24hMax) return 'count24h';
-  if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), ctx.mixture, ctx.ptmBolusNl)) return 'dailyDoseCap';
+  if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), bolusJudgedMixture(ctx), ctx.ptmBolusNl)) return 'dailyDoseCap';
   return undefined;
 }
 

@@ -176,6 +176,15 @@ export const bridgeSchema = z.object({
   endMs: z.number().int(),
   /** Present while therapy is stopped or at the safe minimum rate (since `anchorMs`): the flow then pushing the path. */
   pausedRateNlPerDay: z.number().int().min(0).optional(),
+  /** The start of the last patient or clinician bolus whose volume the bridge has counted. */
+  bolusCountedStartMs: z.number().int().optional(),
+  /**
+   * The drugs the path may hold stronger than the reservoir does, each at the highest concentration
+   * it may hold until the bridge ends (from the tip's mixture, the reservoir's before the refill and
+   * an earlier bridge's). Boluses and the safe minimum rate are judged on it with the reservoir's
+   * mixture (`bolusJudgedMixture`). Only the stronger drugs, so the ledger record stays small.
+   */
+  pathMixture: z.array(z.object({ drug: z.string().min(1), concentrationUgPerMl: z.number().int().min(1) })).optional(),
 });
 
 /** The drug path's dead volume (tubing + catheter), or undefined when the catheter is not recorded. */

@@ -191,4 +191,52 @@ describe('FOUND-BUGS: controller findings, failing until fixed', () => {
     rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 600_000, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }], confirm: true });
     expect(() => rig.advance(20 * DAY_MS)).not.toThrow();
   });
+  it('#13 a bolus granted in the same millisecond as the refill that starts a bridge shortens the bridge (REQ-DRG-1)', () => {
+    // Found by the model-based test at FC_SEED=1, 100 runs. The bridge counted boluses that started
+    // after its anchor (strictly), so a press in the refill's millisecond was never counted: the
+    // bridge ran on for the bolus's volume after the new mixture had reached the tip.
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 304, catheterLengthCm: 11, catheterVolumeNlPerCm: 2_600 } });
+    const model = new ReferenceModel(rig.config, rig.library);
+    new InvariantMonitor(rig, model, { strictBridgeAtMinimum: true });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }] });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 }, ptm: { bolusDoseNg: 100_000, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 8 } });
+    rig.command({ type: 'cmd.resume' });
+    rig.advance(HOUR_MS);
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 5_000 }], confirm: true });
+    expect(rig.press().records.some((r) => r.type === 'pressGranted')).toBe(true);
+    expect(() => rig.advance(3 * DAY_MS)).not.toThrow();
+  });
+  it('#14 a clinician bolus during a bridge is judged on what the drug path still holds (REQ-LIM-6, REQ-LIM-7)', () => {
+    // Found by the count24h property at FC_SEED=1, 100 runs, QA_FINDINGS_GUARD=off. The path holds
+    // sufentanil 4.564 mg/mL; the reservoir now holds bupivacaine. A 220 µg bupivacaine bolus is
+    // 45 µL, well within bupivacaine's limits, but it pushes 45 µL of the path first: 205 µg of
+    // sufentanil within the hour, above its hard daily maximum (200 µg) and its bolus maximum (10 µg).
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 1_063, catheterLengthCm: 13, catheterVolumeNlPerCm: 5_000 } });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 511_000, mixture: [{ drug: 'clonidine', concentrationUgPerMl: 996 }, { drug: 'baclofen', concentrationUgPerMl: 1_325 }, { drug: 'sufentanil', concentrationUgPerMl: 4_564 }, { drug: 'morphine', concentrationUgPerMl: 501 }], confirm: true });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 269 }, confirm: true });
+    rig.command({ type: 'cmd.resume' });
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 545_000, mixture: [{ drug: 'bupivacaine', concentrationUgPerMl: 4_933 }], confirm: true });
+    const outcome = rig.command({ type: 'cmd.clinicianBolus', doseNg: 220_000, durationMs: HOUR_MS, confirm: true });
+    rig.advance(HOUR_MS);
+    expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    // Refused, naming the first old drug over its bolus maximum (clonidine: 45 µL × 996 µg/mL > 40 µg).
+    expect(outcome.refused[0]?.message).toMatch(/^clinicianBolus\.doseNg: clonidine clinician bolus/);
+  });
+  it('#15 the safe minimum rate after a drug change is safe for what the drug path still holds (REQ-ALM-2, REQ-LIM-6)', () => {
+    // Found by the reservoir property at FC_SEED=7, 100 runs, QA_FINDINGS_GUARD=off. The path holds
+    // sufentanil 4.271 mg/mL; a refill of 0.1 mL of morphine (below empty: a critical alarm) sends
+    // the pump to the safe minimum rate, lowered for morphine only: 48 µL/day pushes 205 µg/day of
+    // sufentanil, above its hard daily maximum (200 µg).
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 330, catheterLengthCm: 96, catheterVolumeNlPerCm: 2_600 } });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 4_245_000, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 4_271 }], confirm: true });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_751 }, confirm: true });
+    rig.command({ type: 'cmd.resume' });
+    rig.advance(HOUR_MS);
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 100_000, mixture: [{ drug: 'morphine', concentrationUgPerMl: 500 }], confirm: true });
+    expect(rig.controller.state.therapy).toBe('minimumRate');
+    for (let hour = 1; hour <= 48; hour++) {
+      rig.advance(HOUR_MS);
+      expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    }
+  });
 });
