@@ -16,7 +16,7 @@ import { planBridge } from '../../src/dosing/bridge.js';
 import { DAY_MS } from '../../src/units.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const mixtureArb: fc.Arbitrary<PathMixture> = fc.uniqueArray(
   fc.record({ drug: fc.constantFrom('morphine', 'hydromorphone', 'bupivacaine', 'clonidine', 'ziconotide'), concentrationUgPerMl: fc.integer({ min: 1, max: 50_000 }) }),

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { createDrugPath, pathContentPg, push, type DosesPg, type PathMixture } from '../../src/dosing/catheter.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const drugs = ['morphine', 'bupivacaine', 'clonidine', 'ziconotide', 'baclofen'] as const;
 

@@ -15,7 +15,7 @@ import { createDrugPath, inletContentPg, inletVolumeNl, pathContentPg, push, seg
 import { mixingZoneSegments, mixingZoneVolumeNl, startPriming } from '../../src/dosing/priming.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const mixtureArb = (minLength: number): fc.Arbitrary<PathMixture> =>
   fc.uniqueArray(fc.record({ drug: fc.constantFrom('morphine', 'bupivacaine', 'clonidine', 'ziconotide'), concentrationUgPerMl: fc.integer({ min: 1, max: 100_000 }) }), {

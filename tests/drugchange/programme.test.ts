@@ -11,7 +11,7 @@ import { scheduleDailyFine, scheduleFine, scheduleReachesMs } from '../../src/do
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 300 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const basal: Programme = { mode: 'basal', steps: { startsMs: [0], ratesNlPerDay: [500_000] }, minimumRateNlPerDay: 48_000, bolus: undefined, rtcOffsetMs: 0 };
 

@@ -14,7 +14,7 @@ import { createProgress } from '../../sim/fleet/progress.js';
 import { parseShard, shardRange } from '../../sim/fleet/runFleet.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 100);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 100 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const SPEC: FleetSpec = {
   scenario: 'synthetic',

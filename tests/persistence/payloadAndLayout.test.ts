@@ -33,7 +33,7 @@ import { SIM_NVM_SIZE_BYTES_DEFAULT } from '../../hal/sim/simNvm.js';
 import { stateValue, logValue } from './fixtures.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 300 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 describe('payload encoding', () => {
   it('round-trips any JSON value', () => {

@@ -21,7 +21,7 @@ import { AssertionFailure } from '../../src/assert.js';
 import { recordFaults } from './faultTally.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 300 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const RECORD_TYPES = Object.keys(RECORD_TYPE_CODES) as RecordType[];
 
 function u32le(value: number): number[] {

@@ -32,7 +32,7 @@ import { SMALL_LAYOUT } from './fixtures.js';
 import { recordFaults } from './faultTally.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 300);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 300 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 type Step =
   | { op: 'save'; kind: StateRecordKind; fillChars: number }

@@ -23,7 +23,7 @@ import {
 
 export const fcSeed = Number(process.env.FC_SEED ?? 42);
 export function fcRuns(defaultRuns: number): number {
-  return Number(process.env.FC_NUM_RUNS ?? defaultRuns);
+  return Number(process.env.FC_NUM_RUNS ?? defaultRuns * Number(process.env.FC_RUNS_FACTOR ?? 1));
 }
 
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });

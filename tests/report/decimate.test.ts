@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decimateMinMax } from '../../sim/report/decimate.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 interface Point {
   t: number;

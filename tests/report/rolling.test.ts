@@ -8,7 +8,7 @@ import { AnalysisInputError } from '../../sim/analysis/inputError.js';
 import { maxRollingWindowSum, rollingWindowSums, type TimeValue } from '../../sim/analysis/rolling.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 const DAY = 24 * HOUR_MS;
 
 /** C(τ) by its definition: the value of the last sample at or before τ, 0 before the first. */

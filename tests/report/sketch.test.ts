@@ -19,7 +19,7 @@ import {
 } from '../../sim/analysis/sketch.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const SPEC: HistogramSpec = { unit: 'ms', lowest: -1_000, highest: 9_000, binCount: 7 };
 

@@ -8,7 +8,7 @@ import { AnalysisInputError } from '../../sim/analysis/inputError.js';
 import { analyseTrumpet, formatRateMlPerDay, trumpetTable, TRUMPET_DEFAULTS, type DeliverySample } from '../../sim/analysis/trumpet.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 100);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 100 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const DT_MS = 30_000;
 /** 1000 nL per 30 s: 2880 intervals a day. */

@@ -12,7 +12,7 @@ import { Simulation, runScenario } from '../../sim/runner.js';
 import { morphineBase, ofType, ptm, scenario } from './helpers.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 25);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 /** Programmed fine units (1/DAY_MS nL) by `t`: basal rate × t plus each bolus's linear profile. */
 function programmedFine(t: number, basalNlPerDay: number, grantsMs: readonly number[], bolusNl: number, bolusMs: number): number {

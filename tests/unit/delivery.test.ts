@@ -10,7 +10,7 @@ import { FINE_PER_NL, bolusFineAt, planBatch, programmedFine, startBolus, stroke
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
-const numRuns = Number(process.env.FC_NUM_RUNS ?? 200);
+const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 describe('planBatch', () => {
   it('spaces 500 nL strokes of a 0.5 mL/day basal every 86.4 s, the first after one full stroke', () => {
