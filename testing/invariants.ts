@@ -184,20 +184,6 @@ export function scheduledNl(prescription: Prescription, primaryConcentrationUgPe
 // ---------------------------------------------------------------------------------------------
 // INV-5: reservoir and alarms, at every step.
 
-export interface MonitorOptions {
-  /**
-   * Also judge the end of a bridge that ran at the safe minimum rate (FOUND-BUGS #12: the bridge
-   * is then estimated at the pump model's minimum rate, not the lowered one). Default false.
-   */
-  strictBridgeAtMinimum?: boolean;
-  /**
-   * Also require the low-reservoir alarm before the empty one after a refill to a volume at or
-   * below the low threshold, when the empty one comes later (FOUND-BUGS #9). Default false, true
-   * with QA_FINDINGS_GUARD=off.
-   */
-  strictLowAfterLowRefill?: boolean;
-}
-
 const activeCodes = (rig: PumpRig): Set<AlarmCode> => new Set(rig.controller.context.alarms.map((a) => a.code));
 
 /** Runs INV-4 and INV-5 after every controller step and feeds the model what it observes. */
@@ -206,7 +192,7 @@ export class InvariantMonitor {
   /** Log records already seen by a step (to tell what the current step logged). */
   private logSeen = 0;
   /** The bridge running, as first seen: when it started and what had been delivered then. */
-  private bridge: { startMs: number; volumeNl: number; pushedAtStartNl: number; atMinimum: boolean } | undefined;
+  private bridge: { startMs: number; volumeNl: number; pushedAtStartNl: number } | undefined;
   private criticalSinceMs: number | undefined;
   /** Steps judged, for the reports of how much was checked. */
   stepsChecked = 0;
@@ -216,7 +202,6 @@ export class InvariantMonitor {
   constructor(
     private readonly rig: PumpRig,
     private readonly model: ReferenceModel,
-    private readonly options: MonitorOptions = {},
   ) {
     rig.onStep.push(() => this.step());
   }
@@ -236,16 +221,15 @@ export class InvariantMonitor {
     if (rig.idealMotor && c.reservoirNl !== rig.motor.trueReservoirNl) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}; ${rig.motor.trueReservoirNl} nL truly left (ideal motor)`);
 
     // INV-5b: the low-reservoir alarm comes before the empty one: already active at an earlier
-    // step, or, when a refill itself leaves the estimate at or below empty, raised with it.
+    // step, or, when a refill itself leaves the estimate at or below empty, raised with it. A refill
+    // to a volume at or below the low threshold is no excuse when the empty alarm comes later.
     const alarms = activeCodes(rig);
     const stepRecords = rig.log.slice(this.logSeen);
     this.logSeen = rig.log.length;
     if (alarms.has('emptyReservoir') && !this.previousAlarms.has('emptyReservoir') && !this.previousAlarms.has('lowReservoir')) {
       const refillStep = stepRecords.some((r) => r.type === 'refill');
       const lastRefill = rig.records('refill').at(-1);
-      const refilledLow = lastRefill !== undefined && lastRefill.addedNl <= rig.config.lowReservoirNl;
-      const ok = refillStep ? alarms.has('lowReservoir') : refilledLow && !this.options.strictLowAfterLowRefill;
-      if (!ok) {
+      if (!(refillStep && alarms.has('lowReservoir'))) {
         fail(INVARIANTS.reservoir, `empty-reservoir alarm at ${rig.at} without an earlier low-reservoir alarm (estimate ${c.reservoirNl} nL${lastRefill ? `, last refill ${lastRefill.addedNl} nL` : ''})`);
       }
     }
@@ -282,8 +266,7 @@ export class InvariantMonitor {
     if (this.bridge && (b === undefined || b.startMs !== this.bridge.startMs)) {
       const finished = stepRecords.some((r) => r.type === 'bridgeFinished');
       const bolusNl = rig.controller.context.bolus?.volumeNl ?? 0;
-      const excused = this.bridge.atMinimum && !this.options.strictBridgeAtMinimum; // FOUND-BUGS #12
-      if (finished && !excused && !model.deliveryEverBlocked && pushed() + bolusNl < this.bridge.volumeNl - 3 * stroke) {
+      if (finished && !model.deliveryEverBlocked && pushed() + bolusNl < this.bridge.volumeNl - 3 * stroke) {
         fail(INVARIANTS.bridge, `the bridge from ${at(this.bridge.startMs)} ended at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path (bolus running: ${bolusNl} nL)`);
       }
       this.bridge = undefined;
@@ -291,9 +274,8 @@ export class InvariantMonitor {
     if (b && !this.bridge) {
       const deadVolumeNl = deadVolumeNlOf(rig.config);
       if (b.volumeNl !== deadVolumeNl) fail(INVARIANTS.bridge, `a bridge of ${b.volumeNl} nL for a drug path of ${deadVolumeNl} nL`);
-      this.bridge = { startMs: b.startMs, volumeNl: b.volumeNl, pushedAtStartNl: rig.deliveredNlBy(), atMinimum: false };
+      this.bridge = { startMs: b.startMs, volumeNl: b.volumeNl, pushedAtStartNl: rig.deliveredNlBy() };
     }
-    if (this.bridge && rig.controller.state.therapy === 'minimumRate') this.bridge.atMinimum = true;
     if (this.bridge && pushed() > this.bridge.volumeNl + 3 * stroke) {
       fail(INVARIANTS.bridge, `the bridge from ${at(this.bridge.startMs)} still runs at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path`);
     }
@@ -360,30 +342,15 @@ export function isRefusal(outcome: Outcome): boolean {
   return outcome.refused.length > 0 && outcome.refused.length === outcome.records.length;
 }
 
-export interface RefusalOptions {
-  /**
-   * Judge strictly: also fail when an idle motor started a batch during the refused command
-   * (FOUND-BUGS #2). Default false: that start is reported apart, the rest is judged.
-   */
-  strictMotorStart?: boolean;
-}
-
 /** INV-6: after a refusal the pump is as it was, but for the refusal records. */
-export function checkRefusal(rig: PumpRig, before: PumpSnapshot, outcome: Outcome, command: string, options: RefusalOptions = {}): void {
+export function checkRefusal(rig: PumpRig, before: PumpSnapshot, outcome: Outcome, command: string): void {
   const after = snapshotPump(rig);
   const changed: string[] = [];
   const keys = new Set([...Object.keys(before.context), ...Object.keys(after.context)]);
   for (const k of keys) if (before.context[k] !== after.context[k]) changed.push(`context.${k}: ${diff(before.context[k] ?? '', after.context[k] ?? '')}`);
   for (const k of ['rtcMs', 'tones', 'batches'] as const) if (before[k] !== after[k]) changed.push(`${k}: ${before[k]} became ${after[k]}`);
   for (const k of ['therapy', 'motor', 'alarms'] as const) if (before.state[k] !== after.state[k]) changed.push(`${k} state: ${before.state[k]} became ${after.state[k]}`);
-  // An idle motor whose next stroke fell due within its planning horizon starts a batch on any
-  // event, a refused command included (the wake is armed later): FOUND-BUGS #2.
-  const motorStartOnly =
-    before.state.motor === 'idle' &&
-    after.state.motor === 'running' &&
-    changed.every((c) => /^(context\.(batch|nextBatchId)|batches|motor state):/.test(c)) &&
-    rig.runningBatch()?.startMs === rig.nowMs;
-  if (changed.length > 0 && (options.strictMotorStart || !motorStartOnly)) {
+  if (changed.length > 0) {
     fail(INVARIANTS.refusal, `${command} at ${rig.at} was refused (${outcome.refused.map((r) => r.message).join('; ')}) but changed ${changed.join('; ')}`);
   }
   for (const r of outcome.refused) {

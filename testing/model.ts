@@ -238,7 +238,8 @@ export class ReferenceModel {
     if (!mixtureAllowed(this.library, next)) return 'refuse';
     const same = JSON.stringify(next) === JSON.stringify(this.mixture);
     if (bolusRunning && !same) return 'refuse';
-    if (!this.prescription) return 'accept';
+    // With no therapy yet, one stroke of the mixture must still fit every drug's hard daily maximum.
+    if (!this.prescription) return judgeLimits(therapyChecks(this.library, next, { mode: 'continuous', doseNgPerDay: 0 }, undefined, this.config.strokeVolumeNl), true);
     return judgeLimits(therapyChecks(this.library, next, this.prescription, this.ptm, this.config.strokeVolumeNl), confirmed || same);
   }
 

@@ -14,7 +14,7 @@ import { NL_PER_ML } from '../src/units.js';
 import { catheterArb, drugLibraryArb, mixtureArb, placeTherapy, pumpConfigArb, therapyShapeArb } from './arbitraries.js';
 import { commandArbitraries, type CommandSetOptions, type PumpCommand, type QaRun } from './commands.js';
 import { PumpRig, defaultPumpConfig, defaultStartRtcMs } from './harness.js';
-import { InvariantMonitor, InvariantViolation, type MonitorOptions, type RefusalOptions } from './invariants.js';
+import { InvariantMonitor, InvariantViolation } from './invariants.js';
 import { ReferenceModel } from './model.js';
 
 /** How a run begins: the pump, its library, the first fill and the first therapy. */
@@ -31,11 +31,10 @@ export interface QaSetup {
 }
 
 /**
- * Set-ups whose first therapy lies within the soft maxima (so the clinic's programming succeeds).
- * `guardFindings` (default true) keeps them away from the known findings (FOUND-BUGS.test.ts).
+ * Set-ups whose first therapy lies within the soft maxima (so the clinic's programming succeeds),
+ * placed with the pump's stroke counted as the controller counts it.
  */
-export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: boolean } = {}): fc.Arbitrary<QaSetup> {
-  options = { ...options, guardFindings: options.guardFindings ?? guardByDefault() };
+export function qaSetupArb(options: { randomPump?: boolean } = {}): fc.Arbitrary<QaSetup> {
   const withCatheter = catheterArb().map((catheter) => ({ ...defaultPumpConfig, ...catheter }));
   const config = options.randomPump === false ? fc.constant(defaultPumpConfig) : fc.oneof(fc.constant(defaultPumpConfig), withCatheter, pumpConfigArb());
   return fc
@@ -44,7 +43,7 @@ export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: bool
       fc.record({
         config: fc.constant(config),
         library: fc.constant(library),
-        mixture: mixtureArb(library, options.guardFindings ? { pump: config } : undefined),
+        mixture: mixtureArb(library),
         fillShare: fc.oneof(fc.double({ min: 0.02, max: 0.3, noNaN: true }), fc.double({ min: 0.3, max: 1, noNaN: true })),
         shape: therapyShapeArb(['withinSoft']),
         startRtcMs: fc.oneof(fc.constant(defaultStartRtcMs), fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) })),
@@ -52,8 +51,8 @@ export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: bool
       }),
     )
     .map((s) => {
-      const guard = options.guardFindings ? { pump: s.config } : undefined;
-      const placed = placeTherapy(s.shape, s.library, s.mixture, guard) ?? placeTherapy({ ...s.shape, ptm: undefined }, s.library, s.mixture, guard);
+      const stroke = s.config.strokeVolumeNl;
+      const placed = placeTherapy(s.shape, s.library, s.mixture, stroke) ?? placeTherapy({ ...s.shape, ptm: undefined }, s.library, s.mixture, stroke);
       if (!placed) return undefined;
       const setup: QaSetup = {
         config: s.config,
@@ -71,12 +70,11 @@ export function qaSetupArb(options: { randomPump?: boolean; guardFindings?: bool
 }
 
 /** A set-up and the commands to play on it (the commands draw mixtures from its library). */
-export function qaScenarioArb(options: Omit<CommandSetOptions, 'guard'> & { randomPump?: boolean; maxCommands?: number; size?: fc.SizeForArbitrary; guardFindings?: boolean } = {}): fc.Arbitrary<{ setup: QaSetup; commands: Iterable<PumpCommand> }> {
-  const guardFindings = options.guardFindings ?? guardByDefault();
-  return qaSetupArb({ ...options, guardFindings }).chain((setup) =>
+export function qaScenarioArb(options: CommandSetOptions & { randomPump?: boolean; maxCommands?: number; size?: fc.SizeForArbitrary } = {}): fc.Arbitrary<{ setup: QaSetup; commands: Iterable<PumpCommand> }> {
+  return qaSetupArb(options).chain((setup) =>
     fc.record({
       setup: fc.constant(setup),
-      commands: fc.commands(commandArbitraries(setup.library, { ...options, guard: guardFindings ? { pump: setup.config } : undefined }), {
+      commands: fc.commands(commandArbitraries(setup.library, options), {
         maxCommands: options.maxCommands ?? 40,
         size: options.size ?? 'max',
         replayPath: process.env.FC_REPLAY_PATH,
@@ -85,30 +83,19 @@ export function qaScenarioArb(options: Omit<CommandSetOptions, 'guard'> & { rand
   );
 }
 
-/** How strictly a run judges the known findings (docs/testing.md, FOUND-BUGS), and extra checks. */
-export type QaOptions = MonitorOptions &
-  RefusalOptions & {
-    /** Your own checks, run after every controller step (after the built-in invariants). */
-    onStep?: (rig: PumpRig) => void;
-  };
-
-/**
- * The findings guard is on unless `QA_FINDINGS_GUARD=off`: run the whole suite unguarded to see
- * whether the findings of FOUND-BUGS.test.ts are fixed everywhere, not only in their minimal cases.
- */
-export function guardByDefault(): boolean {
-  return process.env.QA_FINDINGS_GUARD !== 'off';
+/** Extra checks for a run. */
+export interface QaOptions {
+  /** Your own checks, run after every controller step (after the built-in invariants). */
+  onStep?: (rig: PumpRig) => void;
 }
 
 /** Build the rig, the model and the monitor, and do what a clinic does first. */
 export function startRun(setup: QaSetup, options: QaOptions = {}): { model: ReferenceModel; run: QaRun } {
-  const strict = !guardByDefault();
-  options = { strictLowAfterLowRefill: strict, strictMotorStart: strict, strictBridgeAtMinimum: strict, ...options };
   const rig = new PumpRig({ config: setup.config, library: setup.library, startRtcMs: setup.startRtcMs, catheterFill: setup.catheterFill });
   const model = new ReferenceModel(setup.config, setup.library);
-  const monitor = new InvariantMonitor(rig, model, options);
+  const monitor = new InvariantMonitor(rig, model);
   if (options.onStep) rig.onStep.push(options.onStep);
-  const run: QaRun = { rig, monitor, journal: [], doseCheckedUntilMs: 0, refusal: options };
+  const run: QaRun = { rig, monitor, journal: [], doseCheckedUntilMs: 0 };
   const fill = rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: setup.fillNl, mixture: setup.mixture });
   if (fill.refused.length > 0) throw new Error(`set-up refill refused: ${fill.refused[0]!.message}`);
   model.refilled(0, setup.mixture);

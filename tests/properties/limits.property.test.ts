@@ -7,7 +7,7 @@
  * `placeTherapy`); then one programming command, confirmed or not, on a freshly filled pump:
  * within soft is accepted; between soft and hard only with confirmation; beyond hard never.
  * Schema-invalid prescriptions, PTM settings and mixtures are refused in each way the schemas
- * refuse them (the schedule with too many steps is FOUND-BUGS #1 and left out here).
+ * refuse them, the schedule with too many steps included (FOUND-BUGS #1, fixed).
  * Seed and run count come from FC_SEED and FC_NUM_RUNS.
  */
 import fc from 'fast-check';
@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { NL_PER_ML } from '../../src/units.js';
 import {
   PumpRig,
+  ReferenceModel,
   checkRefusal,
   drugLibraryArb,
   invalidMixtureArb,
@@ -43,9 +44,15 @@ describe('REQ-LIM programming against the drug library', () => {
   it(`accepts within soft, asks confirmation between soft and hard, refuses beyond hard (seed ${seed}, ${numRuns} runs)`, () => {
     fc.assert(
       fc.property(libraryAndMixture, therapyShapeArb(), fc.boolean(), ({ library, mixture }, shape, confirm) => {
-        const placed = placeTherapy(shape, library, mixture, undefined, new PumpRig().config.strokeVolumeNl);
+        const placed = placeTherapy(shape, library, mixture, new PumpRig().config.strokeVolumeNl);
         fc.pre(placed !== undefined);
         const rig = filledPump(library, mixture);
+        // A mixture of which one stroke exceeds a drug's hard daily maximum is refused at the first
+        // fill (REQ-LIM-6, FOUND-BUGS #3); no therapy can then be programmed.
+        const fillExpected = new ReferenceModel(rig.config, library).expectRefill(0, 10 * NL_PER_ML, mixture, false);
+        const filled = rig.records('refill').length === 1;
+        if (fillExpected !== 'unsure') expect(filled).toBe(fillExpected === 'accept');
+        fc.pre(filled);
         const before = snapshotPump(rig);
         const outcome = rig.command({ type: 'cmd.program', prescription: placed.prescription, ptm: placed.ptm ?? null, confirm });
         const accepted = outcome.records.some((r) => r.type === 'programmed');
@@ -64,7 +71,7 @@ describe('REQ-LIM programming against the drug library', () => {
 
   it(`refuses every schema-invalid prescription or PTM, naming the field (seed ${seed}, ${numRuns} runs)`, () => {
     const bad = fc.oneof(
-      invalidPrescriptionArb({ oversized: false }).map((b) => ({ cmd: { prescription: b.prescription }, field: 'prescription', way: b.way })),
+      invalidPrescriptionArb().map((b) => ({ cmd: { prescription: b.prescription }, field: 'prescription', way: b.way })),
       invalidPtmArb().map((b) => ({ cmd: { prescription: { mode: 'continuous', doseNgPerDay: 1 }, ptm: b.ptm }, field: 'ptm', way: b.way })),
     );
     fc.assert(
