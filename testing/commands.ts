@@ -43,7 +43,7 @@ import {
   type InvariantInfo,
   type InvariantMonitor,
 } from './invariants.js';
-import { bolusFlowNlPerDay, bolusJudgedMixture, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
+import { bolusFlowNlPerDay, tipMixtureWorstCase, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
 import { rateNlPerDayMax } from '../src/constants.js';
 
 /** Requirements judged by the commands beyond the seven invariants. */
@@ -299,7 +299,7 @@ export class ClinicianBolusCommand extends ClinicalCommand {
     const doseNg = this.band === 'invalid' ? 0 : Number.isFinite(worstSoft) ? Math.max(1, Math.round(target / worstSoft)) : 1000;
     const volumeNl = Math.floor((doseNg * PG_PER_NG) / c1);
     // Judged on the path's mixtures too while a bridge runs (REQ-LIM-7).
-    const judged = bolusJudgedMixture(mixture, rig.log).map((d) => ({ d, lim: model.library.drugs.find((x) => x.drug === d.drug)!, perNg: d.concentrationUgPerMl / c1 }));
+    const judged = tipMixtureWorstCase(mixture, rig.log).map((d) => ({ d, lim: model.library.drugs.find((x) => x.drug === d.drug)!, perNg: d.concentrationUgPerMl / c1 }));
     const expected = this.expectation(model, rig, doseNg, volumeNl, judged);
     const before = snapshotPump(rig);
     const outcome = rig.command({ type: 'cmd.clinicianBolus', doseNg, durationMs: this.durationMs, confirm: this.confirm });

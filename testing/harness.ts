@@ -28,6 +28,7 @@ import { FINE_PER_NL, programmedFine, strokesBy, strokeTimeMs } from '../src/dos
 import type { LogBody, LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { CommandEvent, RestoredState } from '../src/pump/types.js';
+import { tipMixtureWorstCase } from './model.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
 import { deadVolumeNlOf, type DrugLibrary, type Mixture, type PumpConfig } from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, NL_PER_ML, dosePg, formatTimeMs } from '../src/units.js';
@@ -83,6 +84,11 @@ export interface BatchRecord extends StrokeBatch {
   startMs: number;
   /** The mixture in the reservoir when the batch started (the harness's own record of refills). */
   mixture: Mixture;
+  /**
+   * The mixture the pump must count the batch's strokes as: the reservoir's, or during a bridge
+   * the worst the path may push (`tipMixtureWorstCase` from the pump's bridge records, REQ-LIM-7).
+   */
+  countedMixture: Mixture;
   /** When the controller stopped it, if it did. */
   stoppedAtMs: number | undefined;
   /** Strokes that truly happened, once the batch has ended (or power was cut under it). */
@@ -152,7 +158,9 @@ class RecordingMotor implements MotorPort {
     this.motor.deliver(batch);
     const startMs = this.rig.nowMs;
     const stallCap = strokesBeforeStall({ ...batch, startMs }, this.rig.stallWindows);
-    this.rig.recordBatch({ ...batch, startMs, mixture: this.rig.reservoirMixture, stoppedAtMs: undefined, strokesDone: undefined, endReason: undefined, stallCap, strokesMoved: 0, pathBefore: undefined, tipOut: undefined });
+    const mixture = this.rig.reservoirMixture;
+    const countedMixture = mixture.length === 0 ? mixture : tipMixtureWorstCase(mixture, this.rig.log);
+    this.rig.recordBatch({ ...batch, startMs, mixture, countedMixture, stoppedAtMs: undefined, strokesDone: undefined, endReason: undefined, stallCap, strokesMoved: 0, pathBefore: undefined, tipOut: undefined });
   }
 
   stop(): void {
@@ -449,7 +457,8 @@ export class PumpRig {
   /**
    * Per drug, picograms delivered in (t − window, t]: at the catheter `tip` (what the patient
    * receives: the drug path pushed by the true strokes, plug flow; the outlet when no catheter is
-   * recorded) or at the pump's `outlet` (strokes × the reservoir's mixture, as the pump counts).
+   * recorded) or at the pump's `outlet` as the pump must count it (strokes × the reservoir's
+   * mixture, or during a bridge the worst the path may push: `BatchRecord.countedMixture`).
    */
   dosePgInWindow(t = this.nowMs, windowMs = DAY_MS, assumeNoStall = false, at: 'tip' | 'outlet' = 'tip'): Map<string, number> {
     const byDrug = new Map<string, number>();
@@ -465,7 +474,7 @@ export class PumpRig {
         addTipDoses(byDrug, b.tipOut, from * s, to * s);
         continue;
       }
-      for (const d of b.mixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg((to - from) * s, d.concentrationUgPerMl));
+      for (const d of at === 'tip' ? b.mixture : b.countedMixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg((to - from) * s, d.concentrationUgPerMl));
     }
     return byDrug;
   }

@@ -17,7 +17,7 @@ import { deadVolumeNlOf, type Prescription } from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, PG_PER_NG, formatDoseNg, formatTimeMs } from '../src/units.js';
 import { FINE_PER_NL, strokeTimeMs } from '../src/dosing/delivery.js';
 import type { Outcome, PumpRig } from './harness.js';
-import { bolusJudgedMixture, type ReferenceModel } from './model.js';
+import { tipMixtureWorstCase, type ReferenceModel } from './model.js';
 
 export interface InvariantInfo {
   id: string;
@@ -384,9 +384,11 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
   const now = rig.nowMs;
   const bolusNl = model.bolusVolumeNl();
   const therapy = state.therapy;
+  // While a bridge runs, the bolus is judged on what the path may push (REQ-LIM-7).
+  const judged = model.mixture ? tipMixtureWorstCase(model.mixture, rig.log) : [];
   const capExceeded = (assumeNoStall: boolean) => {
     const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall, 'outlet');
-    return (model.mixture ? bolusJudgedMixture(model.mixture, rig.log) : []).some((d) => {
+    return judged.some((d) => {
       const lim = rig.library.drugs.find((x) => x.drug === d.drug);
       return lim !== undefined && (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl > lim.dailyDoseNgHardMax * PG_PER_NG;
     });
@@ -399,6 +401,10 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
     criticalAlarm: therapy === 'minimumRate' || c.alarms.some((a) => alarmPriorities[a.code] === 'critical'),
     lockout: now < model.lockoutUntilMs() || (therapy.startsWith('infusing.') && therapy !== 'infusing.basal'),
     count24h: model.ptm !== undefined && model.grantsInWindow(now) >= model.ptm.bolusesPer24hMax,
+    bolusDoseCap: judged.some((d) => {
+      const lim = rig.library.drugs.find((x) => x.drug === d.drug);
+      return lim !== undefined && bolusNl * d.concentrationUgPerMl > lim.bolusDoseNgHardMax * PG_PER_NG;
+    }),
     dailyDoseCap: capTruth,
     dailyDoseCapAsPlanned: capTruth || capExceeded(true),
     detail: `therapy ${therapy}, reservoir ${c.reservoirNl} nL, lockout until ${formatTimeMs(model.lockoutUntilMs())}, ${model.grantsInWindow(now)} grants in 24 h`,

@@ -55,11 +55,12 @@ export function bolusFlowNlPerDay(volumeNl: number, durationMs: number): number 
 
 /** Accept, refuse or unsure for a set of limit checks and whether the command was confirmed. */
 /**
- * The mixture the pump must judge a bolus on (REQ-LIM-7): the reservoir's and, while the pump says
- * a bridge runs (its last bridge record is a start), per drug the highest concentration of the
- * path's mixtures that record names. A bolus pushes the path's old contents to the patient first.
+ * The mixture the pump must assume reaches the patient (REQ-LIM-7): the reservoir's and, while the
+ * pump says a bridge runs (its last bridge record is a start), per drug the highest concentration
+ * of the path's mixtures that record names. A bolus pushes the path's old contents to the patient
+ * first; boluses are judged on it and strokes during the bridge are counted as it.
  */
-export function bolusJudgedMixture(mixture: Mixture, log: readonly { type: string; pathMixture?: unknown }[]): Mixture {
+export function tipMixtureWorstCase(mixture: Mixture, log: readonly { type: string; pathMixture?: unknown }[]): Mixture {
   let last: { type: string; pathMixture?: unknown } | undefined;
   for (let i = log.length - 1; i >= 0 && last === undefined; i--) if (log[i]!.type.startsWith('bridge') && log[i]!.type !== 'bridgeAdjusted') last = log[i];
   if (last?.type !== 'bridgeStarted') return mixture;

@@ -22,7 +22,7 @@ import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
 import { primingRateNlPerDayDefault } from '../dosing/priming.js';
 import { clinicianBolusSchema, deadVolumeNlOf, mixtureSchema, prescriptionSchema, ptmSchema, type Bridge, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
 import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
-import { alarmConditionHolds, bolusComplete, bolusJudgedMixture, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, safeMinimumRateNlPerDay, settle, settleOnly, Step } from './decide.js';
+import { alarmConditionHolds, bolusComplete, tipMixtureWorstCase, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, safeMinimumRateNlPerDay, settle, settleOnly, Step } from './decide.js';
 import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
 import { longStopMs, rateNlPerDayMax } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
@@ -422,7 +422,7 @@ export function clinicianBolusRefusal(ctx: PumpContext, event: PumpEvent): Refus
   if (ctx.reservoirNl - volumeNl < ctx.config.emptyReservoirNl) return refusal('state', 'clinicianBolus.doseNg', formatMl(volumeNl), `reservoir above empty, ${formatMl(ctx.reservoirNl - ctx.config.emptyReservoirNl)} available`, 'bolus volume');
   const flowNlPerDay = Math.ceil((volumeNl * DAY_MS) / parsed.data.durationMs) + (ctx.steps ? Math.max(...ctx.steps.ratesNlPerDay) : 0);
   if (flowNlPerDay > rateNlPerDayMax) return refusal('hard', 'clinicianBolus.durationMs', `${formatMl(flowNlPerDay)}/day`, `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'flow during the bolus');
-  const judged = bolusJudgedMixture(ctx);
+  const judged = tipMixtureWorstCase(ctx);
   return checkBolusDose(ctx.library, judged, volumeNl, 'clinicianBolus.doseNg', event.confirm === true) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), judged, volumeNl);
 }
 

@@ -118,6 +118,26 @@ function grantsInWindow(ctx: PumpContext, nowMs: number): number {
 }
 
 /**
+ * The mixture the pump assumes reaches the patient: the reservoir's, and while a bridge runs, per
+ * drug the highest concentration the drug path may still hold (REQ-LIM-7). A bolus pushes the
+ * path's contents first, so after a change to a weaker or different mixture the old drug arrives at
+ * bolus speed. Boluses are judged on it, the safe minimum rate is lowered for it, and strokes
+ * delivered during a bridge are counted as it in the 24-hour dose (FOUND-BUGS #14–#16).
+ */
+export function tipMixtureWorstCase(ctx: PumpContext): Mixture {
+  assert(ctx.mixture !== undefined, 'the tip mixture asked without a mixture');
+  return ctx.bridge?.pathMixture ? worstCaseMixture(ctx.mixture, ctx.bridge.pathMixture) : ctx.mixture;
+}
+
+/** Per drug, whether one PTM bolus judged on the worst-case tip mixture is above its hard bolus maximum. */
+function ptmBolusAboveHardMax(ctx: PumpContext): boolean {
+  return tipMixtureWorstCase(ctx).some((d) => {
+    const limits = ctx.library.drugs.find((l) => l.drug === d.drug);
+    return limits !== undefined && dosePg(ctx.ptmBolusNl, d.concentrationUgPerMl) > limits.bolusDoseNgHardMax * PG_PER_NG;
+  });
+}
+
+/**
  * The one reason a press is denied at `nowMs`, in a fixed order of precedence, or undefined when it
  * is granted (REQ-PTM-5). Each reason is a fact of that moment:
  * - stopped: the pump is not infusing (stopped, halted, starting up);
@@ -126,18 +146,10 @@ function grantsInWindow(ctx: PumpContext, nowMs: number): number {
  * - noPtm: no patient-bolus settings are programmed;
  * - lockout: less than the lockout has passed since the last bolus started, or a bolus is running;
  * - count24h: the boluses granted in the last 24 hours have reached the programmed maximum;
+ * - bolusDoseCap: while a bridge runs, the bolus would push a drug still in the drug path above its
+ *   hard bolus maximum (the PTM bolus was checked against the reservoir's mixture when programmed);
  * - dailyDoseCap: this bolus would take a drug's dose in the last 24 hours past its hard maximum.
  */
-/**
- * The mixture a bolus is judged on: the reservoir's, and while a bridge runs, per drug the highest
- * concentration the drug path may still hold. A bolus pushes the path's contents to the patient
- * first, so after a change to a weaker or different mixture the old drug arrives at bolus speed.
- */
-export function bolusJudgedMixture(ctx: PumpContext): Mixture {
-  assert(ctx.mixture !== undefined, 'a bolus judged without a mixture');
-  return ctx.bridge?.pathMixture ? worstCaseMixture(ctx.mixture, ctx.bridge.pathMixture) : ctx.mixture;
-}
-
 export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undefined {
   if (ctx.mode === 'off') return 'stopped';
   if (ctx.reservoirNl <= ctx.config.emptyReservoirNl) return 'reservoirEmpty';
@@ -145,7 +157,8 @@ export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undef
   if (ctx.ptm === undefined || ctx.mixture === undefined || ctx.ptmBolusNl <= 0) return 'noPtm';
   if (nowMs < ctx.lockoutUntilMs || ctx.bolus !== undefined) return 'lockout';
   if (grantsInWindow(ctx, nowMs) >= ctx.ptm.bolusesPer24hMax) return 'count24h';
-  if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), bolusJudgedMixture(ctx), ctx.ptmBolusNl)) return 'dailyDoseCap';
+  if (ptmBolusAboveHardMax(ctx)) return 'bolusDoseCap';
+  if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), tipMixtureWorstCase(ctx), ctx.ptmBolusNl)) return 'dailyDoseCap';
   return undefined;
 }
 
@@ -319,7 +332,8 @@ export function startBatch(context: PumpContext, event: PumpEvent): Step {
     rateNlPerDay: plan.rateNlPerDay,
     version: c.programmeVersion,
     // After a memory error the contents are unknown: strokes are counted, doses not attributed.
-    mixture: c.mixture ?? [],
+    // During a bridge, strokes count as the worst the path may push (FOUND-BUGS #16).
+    mixture: c.mixture === undefined ? [] : tipMixtureWorstCase(c),
   };
   c.batch = batch;
   c.nextBatchId++;

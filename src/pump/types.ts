@@ -94,10 +94,11 @@ export type DenyReason =
   | 'noPtm'
   | 'lockout'
   | 'count24h'
+  | 'bolusDoseCap'
   | 'dailyDoseCap';
 
 /** In order of precedence: a denied press is logged with the first that holds. */
-export const denyReasons: readonly DenyReason[] = ['stopped', 'reservoirEmpty', 'criticalAlarm', 'noPtm', 'lockout', 'count24h', 'dailyDoseCap'];
+export const denyReasons: readonly DenyReason[] = ['stopped', 'reservoirEmpty', 'criticalAlarm', 'noPtm', 'lockout', 'count24h', 'bolusDoseCap', 'dailyDoseCap'];
 
 // ---------------------------------------------------------------------------------------------
 // Events. Every event carries the monotonic time at which the controller handles it.

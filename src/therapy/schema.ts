@@ -182,7 +182,7 @@ export const bridgeSchema = z.object({
    * The drugs the path may hold stronger than the reservoir does, each at the highest concentration
    * it may hold until the bridge ends (from the tip's mixture, the reservoir's before the refill and
    * an earlier bridge's). Boluses and the safe minimum rate are judged on it with the reservoir's
-   * mixture (`bolusJudgedMixture`). Only the stronger drugs, so the ledger record stays small.
+   * mixture (`tipMixtureWorstCase`). Only the stronger drugs, so the ledger record stays small.
    */
   pathMixture: z.array(z.object({ drug: z.string().min(1), concentrationUgPerMl: z.number().int().min(1) })).optional(),
 });

@@ -137,7 +137,7 @@ describe('itpump run on the default scenario', () => {
       // Delivered follows programmed within a few strokes' worth of drug over six months.
       expect(Math.abs(d.deliveredNg - d.programmedNg) / d.programmedNg).toBeLessThan(0.001);
     }
-    expect(Object.keys(s.presses.deniedByReason).sort()).toEqual(['count24h', 'criticalAlarm', 'dailyDoseCap', 'lockout', 'noPtm', 'reservoirEmpty', 'stopped']);
+    expect(Object.keys(s.presses.deniedByReason).sort()).toEqual(['bolusDoseCap', 'count24h', 'criticalAlarm', 'dailyDoseCap', 'lockout', 'noPtm', 'reservoirEmpty', 'stopped']);
     const denied = Object.values(s.presses.deniedByReason as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(s.presses.denied).toBe(denied);
     expect(s.presses.requested).toBe(s.presses.granted + s.presses.denied);

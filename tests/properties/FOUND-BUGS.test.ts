@@ -1,5 +1,5 @@
 /**
- * Regression tests of the fifteen findings of the QA suite in the controller (src/), each the
+ * Regression tests of the seventeen findings of the QA suite in the controller (src/), each the
  * smallest failing property or case found, kept as it was written. Each failed when found and
  * passes since its fix (docs/testing.md "Known findings"); each holds whether the pump refuses the
  * input or handles it safely. The generators and judgements of the QA kit no longer steer around
@@ -240,5 +240,41 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
       rig.advance(HOUR_MS);
       expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
     }
+  });
+  it('#16 strokes a bolus pushes during a bridge count as the path’s drug against the daily cap (REQ-LIM-6, REQ-LIM-7)', () => {
+    // Found by the model-based test at FC_SEED=7, 100 runs, once the findings guard was removed.
+    // A 260 µL catheter full of sufentanil 5 mg/mL; a refill with morphine 1 mg/mL starts a bridge.
+    // The cap counted the last 24 h at the outlet as morphine, so sufentanil pushed by earlier
+    // boluses counted as nothing and press after press was granted: 702 µg against 200 µg.
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 }, catheterFill: 'firstMixture' });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }] });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_000 } });
+    rig.command({ type: 'cmd.resume' });
+    rig.advance(HOUR_MS);
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }], confirm: true });
+    // 1.5 µg of morphine: 1.5 µL, 7.5 µg of sufentanil from the path, within its 10 µg bolus maximum.
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: { bolusDoseNg: 1_500, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: 20 * MINUTE_MS, bolusesPer24hMax: 48 }, confirm: true });
+    for (let i = 0; i < 40; i++) {
+      rig.press();
+      rig.advance(20 * MINUTE_MS);
+    }
+    expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    expect(rig.log.filter((r) => r.type === 'pressDenied' && r.reason === 'dailyDoseCap').length).toBeGreaterThan(0);
+  });
+
+  it('#17 a press during a bridge is denied when its bolus would push a drug of the path above its bolus maximum (REQ-LIM-7)', () => {
+    // Found with #16: a 35 µg morphine PTM bolus (35 µL) pushes 175 µg of sufentanil 5 mg/mL out of
+    // the path, 17 times sufentanil's hard bolus maximum (10 µg), and was granted.
+    const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 }, catheterFill: 'firstMixture' });
+    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }] });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_000 } });
+    rig.command({ type: 'cmd.resume' });
+    rig.advance(HOUR_MS);
+    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }], confirm: true });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: { bolusDoseNg: 35_000, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 }, confirm: true });
+    const outcome = rig.press();
+    expect(outcome.records.find((r) => r.type === 'pressDenied')).toMatchObject({ reason: 'bolusDoseCap' });
+    rig.advance(HOUR_MS);
+    expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
   });
 });

@@ -48,7 +48,7 @@ describe('presses against a 3 h lockout and 4 per 24 h', () => {
       requested: 15,
       granted: 8,
       denied: 7,
-      deniedByReason: { stopped: 0, noPtm: 0, reservoirEmpty: 0, criticalAlarm: 0, lockout: 4, count24h: 3, dailyDoseCap: 0 },
+      deniedByReason: { stopped: 0, noPtm: 0, reservoirEmpty: 0, criticalAlarm: 0, lockout: 4, count24h: 3, bolusDoseCap: 0, dailyDoseCap: 0 },
     });
     expect(result.summary.boluses).toEqual({ patient: 8, clinician: 0 });
   });
