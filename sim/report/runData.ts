@@ -52,7 +52,9 @@ const settingsSchema = z
   .loose();
 export type RunSettings = z.infer<typeof settingsSchema>;
 
-const denyCounts = z.object(Object.fromEntries(denyReasons.map((r) => [r, nonNegative])) as Record<(typeof denyReasons)[number], typeof nonNegative>);
+// A reason a run's version did not have yet counts zero (bolusDoseCap came after the first runs).
+const denyCount = nonNegative.default(0);
+const denyCounts = z.object(Object.fromEntries(denyReasons.map((r) => [r, denyCount])) as Record<(typeof denyReasons)[number], typeof denyCount>);
 const summarySchema = z.object({
   scenario: z.string(),
   seed: nonNegative,

@@ -119,6 +119,18 @@ describe('itpump report DIR', () => {
     expect(result.battery!.at(-1)!.remainingUah).toBeLessThan(result.battery![0]!.remainingUah);
   });
 
+  it('reads a summary.json written before a deny reason existed, counting that reason zero', () => {
+    const dir = join(root, 'older-summary');
+    writeOutputs(result, dir);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const denied = summary.presses.deniedByReason;
+    expect(denied.lockout).toBeGreaterThan(0);
+    delete denied.bolusDoseCap;
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+    const read = readRunDir(dir).summary.presses.deniedByReason;
+    expect(read).toEqual({ ...denied, bolusDoseCap: 0 });
+  });
+
   it('refuses a malformed trace naming the file and line, and writes nothing', async () => {
     const dir = join(root, 'bad');
     writeOutputs(result, dir);
