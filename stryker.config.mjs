@@ -14,6 +14,10 @@ export default {
   // (decide, alarms) code. The rest of commands.ts (programming, refill and bridge workflow, clock)
   // is left out: a full run with it takes over two hours on two cores.
   mutate: ['src/dosing/rates.ts', 'src/dosing/limits.ts', 'src/dosing/delivery.ts', 'src/pump/decide.ts', 'src/alarms.ts', 'src/pump/commands.ts:411-427'],
+  // String literals are display text: alarm titles, refusal and assertion messages, log labels.
+  // Mutating them tests wording, not doses; the refusal tests check that a message names its field,
+  // value and limit, not its words. Every other mutator runs.
+  mutator: { excludedMutations: ['StringLiteral'] },
   // A rerun re-tests only the mutants whose code or covering tests changed.
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
