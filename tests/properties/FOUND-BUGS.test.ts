@@ -30,6 +30,20 @@ function infusing(mixture: { drug: string; concentrationUgPerMl: number }[], dos
   return Object.assign(rig, { programmed });
 }
 
+/**
+ * A 260 µL catheter full of sufentanil 5 mg/mL after an hour of infusion, then a refill with
+ * morphine 1 mg/mL: a bridge runs while the path still holds the sufentanil (#16, #17).
+ */
+function sufentanilPathThenMorphine(): PumpRig {
+  const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 }, catheterFill: 'firstMixture' });
+  rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }] });
+  rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_000 } });
+  rig.command({ type: 'cmd.resume' });
+  rig.advance(HOUR_MS);
+  rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }], confirm: true });
+  return rig;
+}
+
 describe('FOUND-BUGS: regression tests of the fixed controller findings', () => {
   it(`#1 a flex schedule the schema allows (up to 24 steps) can be programmed without crashing the controller (seed ${seed}, ${numRuns} runs)`, () => {
     // Smallest: 21 hourly steps of about 1 mg/day → AssertionFailure "logEntry record payload is
@@ -246,12 +260,7 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // A 260 µL catheter full of sufentanil 5 mg/mL; a refill with morphine 1 mg/mL starts a bridge.
     // The cap counted the last 24 h at the outlet as morphine, so sufentanil pushed by earlier
     // boluses counted as nothing and press after press was granted: 702 µg against 200 µg.
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 }, catheterFill: 'firstMixture' });
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_000 } });
-    rig.command({ type: 'cmd.resume' });
-    rig.advance(HOUR_MS);
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }], confirm: true });
+    const rig = sufentanilPathThenMorphine();
     // 1.5 µg of morphine: 1.5 µL, 7.5 µg of sufentanil from the path, within its 10 µg bolus maximum.
     rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: { bolusDoseNg: 1_500, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: 20 * MINUTE_MS, bolusesPer24hMax: 48 }, confirm: true });
     for (let i = 0; i < 40; i++) {
@@ -265,12 +274,7 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
   it('#17 a press during a bridge is denied when its bolus would push a drug of the path above its bolus maximum (REQ-LIM-7)', () => {
     // Found with #16: a 35 µg morphine PTM bolus (35 µL) pushes 175 µg of sufentanil 5 mg/mL out of
     // the path, 17 times sufentanil's hard bolus maximum (10 µg), and was granted.
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 }, catheterFill: 'firstMixture' });
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_000 } });
-    rig.command({ type: 'cmd.resume' });
-    rig.advance(HOUR_MS);
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }], confirm: true });
+    const rig = sufentanilPathThenMorphine();
     rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: { bolusDoseNg: 35_000, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 }, confirm: true });
     const outcome = rig.press();
     expect(outcome.records.find((r) => r.type === 'pressDenied')).toMatchObject({ reason: 'bolusDoseCap' });
