@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { bridgeSchema, mixtureSchema, prescriptionSchema, ptmSchema } from '../therapy/schema.js';
 import { strokesBy } from '../dosing/delivery.js';
+import { worstCaseMixture } from '../dosing/limits.js';
 import type { StateRecordKind } from '../persistence/recordTypes.js';
 import type { DoneBatch, PumpContext, RestoredState } from './types.js';
 
@@ -58,7 +59,7 @@ export function compactBatches(batches: readonly DoneBatch[]): readonly DoneBatc
   while (out.length > persistedBatchesMax) {
     const [a, b] = [out[0]!, out[1]!];
     const lastMs = b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs;
-    const mixture = JSON.stringify(a.mixture) === JSON.stringify(b.mixture) ? b.mixture : [...new Map([...a.mixture, ...b.mixture].map((d) => [d.drug, d])).values()].map((d) => ({ drug: d.drug, concentrationUgPerMl: Math.max(...[...a.mixture, ...b.mixture].filter((x) => x.drug === d.drug).map((x) => x.concentrationUgPerMl)) }));
+    const mixture = JSON.stringify(a.mixture) === JSON.stringify(b.mixture) ? b.mixture : worstCaseMixture(a.mixture, b.mixture);
     out.splice(0, 2, { startMs: lastMs, leadMs: 0, intervalMs: 1, strokes: a.strokes + b.strokes, mixture });
   }
   return out;
