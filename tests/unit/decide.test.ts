@@ -1,0 +1,372 @@
+/**
+ * The controller's pure decisions (src/pump/decide.ts), one function at a time, on contexts built
+ * by hand: the press denial and its reasons, the alarm conditions and tones, the batch records
+ * and the 24-hour ledger they feed, mode changes, and the preconditions our own code asserts.
+ *
+ * The QA suite (tests/model, tests/properties) drives these through the statechart; the cases
+ * here pin the boundaries and branches random runs seldom reach (a stroke exactly at the 24-hour
+ * cut-off, a bolus exactly at the hard maximum, a clear while the condition still holds). Each
+ * figure is worked out in a comment beside it. Mutation testing (docs/testing.md) showed each
+ * of these branches unchecked before.
+ */
+import { describe, expect, it } from 'vitest';
+import { AssertionFailure } from '../../src/assert.js';
+import { alarmCatalogue, type AlarmCode } from '../../src/alarms.js';
+import { recentBatchesMax } from '../../src/constants.js';
+import { initialContext } from '../../src/controller.js';
+import { FINE_PER_NL } from '../../src/dosing/delivery.js';
+import { rateSteps } from '../../src/dosing/rates.js';
+import { defaultDrugLibrary } from '../../src/therapy/drugLibrary.js';
+import type { Mixture, Prescription, PtmSettings } from '../../src/therapy/schema.js';
+import {
+  alarmConditionHolds,
+  batchObsolete,
+  deliveredPgLast24h,
+  denyPress,
+  enterMode,
+  finishBolus,
+  grantPress,
+  isCurrentBatchReport,
+  missedNl,
+  pressDenial,
+  programmedNlAt,
+  raiseAlarm,
+  recordBatch,
+  reportedStall,
+  safeMinimumRateNlPerDay,
+  settle,
+  settleOnly,
+  soundDueAlarms,
+  stallRetryDue,
+  startBatch,
+  Step,
+  strokesBeforeThreshold,
+  tipMixtureWorstCase,
+} from '../../src/pump/decide.js';
+import type { DoneBatch, PumpContext, PumpEvent, RunningBatch } from '../../src/pump/types.js';
+import { defaultPumpConfig } from '../../testing/harness.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
+
+/** Morphine 10 mg/mL: 1 nL holds 10,000 pg. Library maxima: bolus 1 mg hard, daily 20 mg hard. */
+const morphine: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 10_000 }];
+const prescription: Prescription = { mode: 'continuous', doseNgPerDay: 5_000_000 }; // 5 mg/day = 500 µL/day
+const ptm: PtmSettings = { bolusDoseNg: 500_000, bolusDurationMs: 10 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 };
+const strokeNl = defaultPumpConfig.strokeVolumeNl; // 500 nL
+const strokeFine = strokeNl * FINE_PER_NL;
+const strokePg = strokeNl * 10_000; // one stroke of morphine: 5,000,000 pg = 5 µg
+
+/** A pump infusing morphine at 0.5 mL/day with 18 mL in the reservoir, settled at `nowMs`. */
+function infusing(nowMs = 0, over: Partial<PumpContext> = {}): PumpContext {
+  return {
+    ...initialContext(defaultPumpConfig, defaultDrugLibrary, nowMs),
+    mixture: morphine,
+    prescription,
+    steps: rateSteps(prescription, morphine),
+    ptm,
+    ptmBolusNl: 50_000, // 0.5 mg at 10 mg/mL
+    mode: 'basal',
+    reservoirNl: 18_000_000,
+    ...over,
+  };
+}
+
+const wake = (nowMs: number): PumpEvent => ({ type: 'hal.clock.wake', nowMs });
+const batchEnded = (nowMs: number, batchId: number, strokesDone: number, reason: 'completed' | 'stopped' | 'stalled' | 'linkLost' = 'completed'): PumpEvent => ({
+  type: 'hal.motor.batchEnded',
+  nowMs,
+  batchId,
+  strokesDone,
+  reason,
+});
+const running = (over: Partial<RunningBatch> = {}): RunningBatch => ({
+  batchId: 7,
+  count: 10,
+  leadMs: 1_000,
+  intervalMs: MINUTE_MS,
+  startMs: 0,
+  rateNlPerDay: 720_000,
+  version: 0,
+  mixture: morphine,
+  ...over,
+});
+
+describe('Step', () => {
+  it('starts with no effects, and a reprogramming counts the programme version up', () => {
+    const step = new Step(infusing());
+    expect(step.effects).toEqual([]);
+    step.reprogrammed();
+    step.reprogrammed();
+    expect(step.ctx.programmeVersion).toBe(2);
+  });
+
+  it('settling backwards in time is our bug: asserted, naming both times', () => {
+    const step = new Step(infusing(5_000));
+    expect(() => settle(step, 4_999)).toThrow(new AssertionFailure('event time 4999 before settled time 5000'));
+  });
+
+  it('settling to the settled time accrues nothing; one hour later accrues an hour of basal', () => {
+    const step = settleOnly(infusing(0), wake(0));
+    expect(step.ctx.owedFine).toBe(0);
+    settle(step, HOUR_MS);
+    // 500,000 nL/day for an hour: 500,000 × 3,600,000 fine units (1 fine = 1/DAY_MS nL).
+    expect(step.ctx.owedFine).toBe(500_000 * HOUR_MS);
+    expect(step.ctx.settledAtMs).toBe(HOUR_MS);
+  });
+});
+
+describe('safeMinimumRateNlPerDay', () => {
+  it("keeps the pump model's rate for a drug the library does not list (its limits cannot lower it)", () => {
+    const ctx = infusing(0, { mixture: [{ drug: 'saline', concentrationUgPerMl: 1 }] });
+    expect(safeMinimumRateNlPerDay(ctx)).toBe(defaultPumpConfig.safeMinimumRateNlPerDay);
+  });
+});
+
+describe('deliveredPgLast24h (REQ-LIM-5)', () => {
+  it('counts only the strokes of a finished batch after the cut-off, a stroke exactly at it excluded', () => {
+    // Strokes at 1,000 + k·60,000 ms (k = 0..9). At now = 1 d + 181,000 ms the cut-off is 181,000 ms:
+    // strokes k = 0..3 fall at or before it, k = 4..9 (six strokes) inside the window.
+    const done: DoneBatch = { startMs: 0, leadMs: 1_000, intervalMs: MINUTE_MS, strokes: 10, mixture: morphine };
+    const ctx = infusing(0, { recentBatches: [done] });
+    expect(deliveredPgLast24h(ctx, DAY_MS + 181_000).get('morphine')).toBe(6 * strokePg);
+  });
+
+  it('counts the running batch from the cut-off up to now, at each stroke’s own time', () => {
+    // Running since 0, strokes at 1,000 + k·60,000 ms. At now = 121,000 ms strokes k = 0..2 are done.
+    expect(deliveredPgLast24h(infusing(0, { batch: running() }), 121_000).get('morphine')).toBe(3 * strokePg);
+    // A day and 181,000 ms in: all ten are done, four of them at or before the cut-off.
+    expect(deliveredPgLast24h(infusing(0, { batch: running() }), DAY_MS + 181_000).get('morphine')).toBe(6 * strokePg);
+  });
+});
+
+describe('pressDenial: one reason, true at that moment (REQ-PTM-5)', () => {
+  it('grants a press of a pump infusing with PTM settings and nothing against it', () => {
+    expect(pressDenial(infusing(), 0)).toBeUndefined();
+  });
+
+  it('denies at the safe minimum rate even with no alarm, and under any critical alarm, but not a non-critical one', () => {
+    expect(pressDenial(infusing(0, { mode: 'minimum' }), 0)).toBe('criticalAlarm');
+    const raised = (code: AlarmCode) => [{ code, raisedAtMs: 0, nextToneMs: HOUR_MS }];
+    expect(pressDenial(infusing(0, { alarms: raised('motorStall') }), 0)).toBe('criticalAlarm');
+    expect(pressDenial(infusing(0, { alarms: raised('lowReservoir') }), 0)).toBeUndefined();
+  });
+
+  it('denies with noPtm when the settings, the mixture or a bolus volume is missing', () => {
+    expect(pressDenial(infusing(0, { ptm: undefined }), 0)).toBe('noPtm');
+    expect(pressDenial(infusing(0, { mixture: undefined }), 0)).toBe('noPtm');
+    // A PTM dose too small for one nanolitre of this mixture rounds to no volume at all.
+    expect(pressDenial(infusing(0, { ptmBolusNl: 0 }), 0)).toBe('noPtm');
+  });
+
+  it('grants a bolus of exactly the hard bolus maximum and denies one nanolitre more (bolusDoseCap)', () => {
+    // Hard maximum 1 mg = 10^9 pg; at 10,000 pg/nL that is 100,000 nL.
+    expect(pressDenial(infusing(0, { ptmBolusNl: 100_000 }), 0)).toBeUndefined();
+    expect(pressDenial(infusing(0, { ptmBolusNl: 100_001 }), 0)).toBe('bolusDoseCap');
+  });
+
+  it('judges a bolus only on the drugs the library lists', () => {
+    const mixture: Mixture = [...morphine, { drug: 'saline', concentrationUgPerMl: 1 }];
+    expect(pressDenial(infusing(0, { mixture }), 0)).toBeUndefined();
+  });
+
+  it('a granted press needs PTM settings, and a denied press a reason: both asserted', () => {
+    expect(() => grantPress(infusing(0, { ptm: undefined }), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(AssertionFailure);
+    expect(() => denyPress(infusing(), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(new AssertionFailure('denyPress on a press that would be granted'));
+  });
+});
+
+describe('grantPress (REQ-PTM-4)', () => {
+  it('forgets a grant exactly 24 hours old and keeps one a millisecond younger', () => {
+    const now = 2 * DAY_MS;
+    const step = grantPress(infusing(now, { grantsMs: [now - DAY_MS, now - DAY_MS + 1] }), { type: 'hal.button.pressed', nowMs: now });
+    expect(step.ctx.grantsMs).toEqual([now - DAY_MS + 1, now]);
+    expect(step.ctx.lockoutUntilMs).toBe(now + HOUR_MS);
+  });
+});
+
+describe('finishBolus', () => {
+  it('with no bolus running logs nothing and still marks the programme changed', () => {
+    const step = finishBolus(infusing(), wake(0));
+    expect(step.effects).toEqual([]);
+    expect(step.ctx.programmeVersion).toBe(1);
+  });
+});
+
+describe('tipMixtureWorstCase', () => {
+  it('asked without a mixture is our bug: asserted', () => {
+    expect(() => tipMixtureWorstCase(infusing(0, { mixture: undefined }))).toThrow(AssertionFailure);
+  });
+});
+
+describe('enterMode', () => {
+  const bolus = { kind: 'patient' as const, startMs: 0, volumeNl: 50_000, rateNlPerDay: 7_200_000, endMs: 10 * MINUTE_MS };
+  const cancelledReason = (step: Step) => step.effects.flatMap((e) => (e.type === 'log' && e.body.type === 'bolusCancelled' ? [e.body.reason] : []));
+
+  it('cancels a running bolus with the reason: stopped, or the safe minimum rate', () => {
+    expect(cancelledReason(enterMode(infusing(0, { bolus }), wake(1_000), 'off'))).toEqual(['stopped']);
+    expect(cancelledReason(enterMode(infusing(0, { bolus }), wake(1_000), 'minimum'))).toEqual(['safe minimum rate']);
+  });
+
+  it('records when therapy stopped, and a second stop keeps the first time', () => {
+    const stopped = enterMode(infusing(), wake(5_000), 'off').ctx;
+    expect(stopped.stoppedSinceMs).toBe(5_000);
+    expect(enterMode(stopped, wake(9_000), 'off').ctx.stoppedSinceMs).toBe(5_000);
+    expect(enterMode(stopped, wake(9_000), 'basal').ctx.stoppedSinceMs).toBeUndefined();
+    expect(enterMode(infusing(), wake(9_000), 'minimum').ctx.stoppedSinceMs).toBeUndefined();
+  });
+
+  it('re-plans only on a change of mode: entering the same mode leaves a running batch current', () => {
+    expect(enterMode(infusing(), wake(0), 'basal').ctx.programmeVersion).toBe(0);
+    expect(enterMode(infusing(), wake(0), 'minimum').ctx.programmeVersion).toBe(1);
+  });
+});
+
+describe('alarms (REQ-ALM-1, REQ-ALM-4)', () => {
+  const { lowReservoirNl: low, emptyReservoirNl: empty } = defaultPumpConfig;
+
+  it.each([
+    ['lowReservoir', { reservoirNl: low }, true],
+    ['lowReservoir', { reservoirNl: low + 1 }, false],
+    ['emptyReservoir', { reservoirNl: empty }, true],
+    ['emptyReservoir', { reservoirNl: empty + 1 }, false],
+    ['memoryError', { prescription: undefined }, true],
+    ['memoryError', {}, false],
+    ['batteryEri', { battery: 'eri' }, true],
+    ['batteryEri', { battery: 'eos' }, true],
+    ['batteryEri', { battery: 'ok' }, false],
+    ['batteryEos', { battery: 'eos' }, true],
+    ['batteryEos', { battery: 'eri' }, false],
+    ['lowBatteryReset', { reservoirNl: 0, battery: 'eos', prescription: undefined }, false],
+  ] as [AlarmCode, Partial<PumpContext>, boolean][])('%s with %o: the condition holds = %s', (code, over, holds) => {
+    expect(alarmConditionHolds(infusing(0, over), code, false)).toBe(holds);
+    expect(alarmConditionHolds(infusing(0, over), code, true)).toBe(holds); // only a stall reads the motor
+  });
+
+  it('a motor stall holds while the motor is stalled, whatever the rest of the context', () => {
+    expect(alarmConditionHolds(infusing(), 'motorStall', true)).toBe(true);
+    expect(alarmConditionHolds(infusing(0, { reservoirNl: 0, battery: 'eos' }), 'motorStall', false)).toBe(false);
+  });
+
+  it('raises an alarm once, sounding it and setting its repeat one interval later', () => {
+    const step = new Step(infusing(1_000));
+    raiseAlarm(step, 'lowReservoir');
+    raiseAlarm(step, 'lowReservoir');
+    expect(step.ctx.alarms).toEqual([{ code: 'lowReservoir', raisedAtMs: 1_000, nextToneMs: 1_000 + HOUR_MS }]);
+    expect(step.effects.filter((e) => e.type === 'tone')).toEqual([{ type: 'tone', pattern: 'alarmNonCritical' }]);
+  });
+
+  it('repeats only the alarms that are due, once, and sets the next repeat after now', () => {
+    expect(alarmCatalogue.emptyReservoir.repeatMs).toBe(10 * MINUTE_MS);
+    const alarms = [
+      { code: 'lowReservoir' as const, raisedAtMs: 0, nextToneMs: HOUR_MS },
+      { code: 'emptyReservoir' as const, raisedAtMs: 0, nextToneMs: 10 * MINUTE_MS },
+    ];
+    // At 35 min the empty alarm was due at 10, 20 and 30 min: one tone now, the next at 40 min.
+    const step = soundDueAlarms(infusing(0, { alarms }), wake(35 * MINUTE_MS));
+    expect(step.effects).toEqual([{ type: 'tone', pattern: 'alarmCritical' }]);
+    expect(step.ctx.alarms).toEqual([alarms[0], { ...alarms[1], nextToneMs: 40 * MINUTE_MS }]);
+    // Before either is due: nothing sounds and nothing changes.
+    const quiet = soundDueAlarms(infusing(0, { alarms }), wake(9 * MINUTE_MS));
+    expect(quiet.effects).toEqual([]);
+    expect(quiet.ctx.alarms).toEqual(alarms);
+  });
+});
+
+describe('batches', () => {
+  it('below the empty threshold allows the strokes the estimate holds, no more', () => {
+    // 0.4 mL left, under both thresholds: 400,000 / 500 = 800 strokes.
+    expect(strokesBeforeThreshold(infusing(0, { reservoirNl: 400_000 }))).toBe(800);
+    // 2.2 mL left: 200 µL to the low threshold = 400 strokes.
+    expect(strokesBeforeThreshold(infusing(0, { reservoirNl: 2_200_000 }))).toBe(400);
+  });
+
+  it('starting a batch with nothing due is our bug: asserted', () => {
+    expect(() => startBatch(infusing(0, { mode: 'off' }), wake(0))).toThrow(new AssertionFailure('startBatch without a plan'));
+  });
+
+  it('numbers batches upwards, and drops what is owed beyond one stroke as missed (REQ-MOT-2)', () => {
+    const first = startBatch(infusing(0, { owedFine: 3 * strokeFine }), wake(0));
+    expect(first.ctx.missedFine).toBe(2 * strokeFine);
+    expect(first.ctx.owedFine).toBe(strokeFine);
+    expect(first.ctx.batch?.batchId).toBe(1);
+    expect(first.ctx.nextBatchId).toBe(2);
+    expect(startBatch(first.ctx, wake(0)).ctx.batch?.batchId).toBe(2);
+    // Exactly one stroke owed is kept whole.
+    expect(startBatch(infusing(0, { owedFine: strokeFine }), wake(0)).ctx.missedFine).toBe(0);
+  });
+
+  it('after a memory error (contents unknown) counts strokes without attributing a dose', () => {
+    const ctx = infusing(0, { mode: 'minimum', mixture: undefined, prescription: undefined, steps: undefined, owedFine: strokeFine });
+    expect(startBatch(ctx, wake(0)).ctx.batch?.mixture).toEqual([]);
+  });
+
+  it('knows an obsolete batch and the report of the running one', () => {
+    expect(batchObsolete(infusing())).toBe(false);
+    expect(batchObsolete(infusing(0, { batch: running({ version: 0 }) }))).toBe(false);
+    expect(batchObsolete(infusing(0, { batch: running({ version: 0 }), programmeVersion: 1 }))).toBe(true);
+    expect(isCurrentBatchReport(infusing(0, { batch: running() }), batchEnded(0, 7, 1))).toBe(true);
+    expect(isCurrentBatchReport(infusing(0, { batch: running() }), batchEnded(0, 6, 1))).toBe(false);
+    expect(isCurrentBatchReport(infusing(), batchEnded(0, 7, 1))).toBe(false);
+    expect(isCurrentBatchReport(infusing(0, { batch: running() }), wake(0))).toBe(false);
+  });
+
+  it('recording anything but the running batch’s report is our bug: asserted', () => {
+    expect(() => recordBatch(infusing(0, { batch: running() }), wake(0))).toThrow(AssertionFailure);
+    expect(() => recordBatch(infusing(), batchEnded(0, 7, 1))).toThrow(AssertionFailure);
+    expect(() => recordBatch(infusing(0, { batch: running() }), batchEnded(0, 8, 1))).toThrow(new AssertionFailure('report for the running batch'));
+  });
+
+  it('keeps for the ledger the batches with a stroke after the cut-off, and at most recentBatchesMax', () => {
+    const now = 2 * DAY_MS;
+    const cutoff = now - DAY_MS;
+    // Last stroke of A: cutoff − 1,000 + 1 + 9·111 = cutoff (out); of B: one millisecond later (in).
+    const a: DoneBatch = { startMs: cutoff - 1_000, leadMs: 1, intervalMs: 111, strokes: 10, mixture: morphine };
+    const b: DoneBatch = { ...a, startMs: cutoff - 999 };
+    const ctx = infusing(now, { batch: running({ startMs: now - MINUTE_MS }), recentBatches: [a, b] });
+    const after = recordBatch(ctx, batchEnded(now, 7, 1)).ctx;
+    expect(after.recentBatches.map((r) => r.startMs)).toEqual([b.startMs, now - MINUTE_MS]);
+
+    const full = Array.from({ length: recentBatchesMax }, (_, i): DoneBatch => ({ startMs: cutoff + 1 + i, leadMs: 0, intervalMs: 1, strokes: 1, mixture: morphine }));
+    const capped = recordBatch(infusing(now, { batch: running({ startMs: now }), recentBatches: full }), batchEnded(now, 7, 1)).ctx.recentBatches;
+    expect(capped).toHaveLength(recentBatchesMax);
+    expect(capped[0]).toBe(full[1]);
+    expect(capped.at(-1)?.startMs).toBe(now);
+  });
+
+  it('logs a motor a whole stroke ahead of the programme, and not one less than a stroke ahead', () => {
+    const ahead = (owedFine: number) =>
+      recordBatch(infusing(0, { owedFine, batch: running({ count: 1 }) }), batchEnded(0, 7, 1)).effects.flatMap((e) => (e.type === 'log' && e.body.type === 'deliveryAhead' ? [e.body] : []));
+    expect(ahead(0)).toEqual([{ type: 'deliveryAhead', volumeNl: strokeNl }]);
+    expect(ahead(-FINE_PER_NL)).toEqual([{ type: 'deliveryAhead', volumeNl: strokeNl + 1 }]);
+    expect(ahead(1)).toEqual([]);
+  });
+
+  it('a completed stroke after a stall proves the motor turns: logged with the stall’s length, and the stall cleared', () => {
+    const stall = { sinceMs: 1_000, attempts: 1, retryAtMs: 2_000 };
+    const recover = (strokesDone: number, reason: 'completed' | 'stopped') => recordBatch(infusing(0, { stall, batch: running() }), batchEnded(5_000, 7, strokesDone, reason));
+    const recovered = recover(1, 'completed');
+    expect(recovered.ctx.stall).toBeUndefined();
+    expect(recovered.effects).toContainEqual({ type: 'log', body: { type: 'motorRecovered', stalledForMs: 4_000 } });
+    expect(recover(0, 'completed').ctx.stall).toEqual(stall);
+    expect(recover(1, 'stopped').ctx.stall).toEqual(stall);
+  });
+
+  it('retries a stall at its retry time, and reads stalls and lost links as stalls', () => {
+    expect(stallRetryDue(infusing(1_999))).toBe(false);
+    expect(stallRetryDue(infusing(1_999, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } }))).toBe(false);
+    expect(stallRetryDue(infusing(2_000, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } }))).toBe(true);
+    expect(reportedStall(batchEnded(0, 1, 0, 'stalled'))).toBe(true);
+    expect(reportedStall(batchEnded(0, 1, 0, 'linkLost'))).toBe(true);
+    expect(reportedStall(batchEnded(0, 1, 0, 'completed'))).toBe(false);
+    expect(reportedStall(batchEnded(0, 1, 0, 'stopped'))).toBe(false);
+    expect(reportedStall(wake(0))).toBe(false);
+  });
+});
+
+describe('report figures', () => {
+  it('programmed volume is delivered + owed + missed; missed is rounded down to whole nL', () => {
+    // Stopped (nothing pending): 4 strokes (2,000 nL) + 2 nL owed + 3.5 nL missed = 2,005.5 → 2,005 nL.
+    const ctx = infusing(0, { mode: 'off', deliveredStrokes: 4, owedFine: 2 * FINE_PER_NL, missedFine: 3 * FINE_PER_NL + FINE_PER_NL / 2 });
+    expect(programmedNlAt(ctx, HOUR_MS)).toBe(2_005);
+    expect(missedNl(ctx)).toBe(3);
+  });
+});
