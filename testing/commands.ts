@@ -26,6 +26,7 @@ import {
   type LimitBand,
   type TherapyShape,
 } from './arbitraries.js';
+import type { AlarmCode } from '../src/alarms.js';
 import type { Outcome, PumpRig } from './harness.js';
 import {
   InvariantViolation,
@@ -52,6 +53,7 @@ export const COMMAND_CHECKS = {
   state: { id: 'CMD', requirements: ['REQ-CMD-2'], title: 'stop, resume and clinician boluses are accepted only in the states that allow them' },
   basal: { id: 'INV-4b', requirements: ['REQ-DOS-2'], title: 'a steady basal delivers the scheduled volume, within two strokes' },
   refill: { id: 'RES', requirements: ['REQ-RES-2'], title: 'a refill logs the estimate it replaced and flags a reported withdrawal that differs from it' },
+  alarmClear: { id: 'ALM-CLEAR', requirements: ['REQ-ALM-1'], title: 'a clear removes exactly the alarms whose condition has gone, and logs a refusal for each it keeps' },
 } as const satisfies Record<string, InvariantInfo>;
 
 /** Everything a model-based run acts on. */
@@ -425,10 +427,13 @@ export class SimpleCommand extends ClinicalCommand {
     const therapy = rig.controller.state.therapy;
     const before = snapshotPump(rig);
     const type = this.kind === 'stop' ? 'cmd.stop' : this.kind === 'resume' ? 'cmd.resume' : 'cmd.clearAlarms';
+    const activeBefore = rig.controller.context.alarms.map((a) => a.code);
+    const conditions = activeBefore.map((code) => [code, alarmConditionByRule(rig, code)] as const);
     const outcome = rig.command({ type });
     const refused = isRefusal(outcome);
     this.note(run, `${this.planned()} at ${rig.at}${refused ? ` → refused: ${outcome.refused.map((r) => r.message).join('; ')}` : ''}`);
     if (refused) checkRefusal(rig, before, outcome, this.planned());
+    if (this.kind === 'clearAlarms') checkAlarmClear(rig, conditions, outcome);
     if (this.kind === 'stop') {
       const expected: Expectation = therapy.startsWith('infusing') || therapy === 'minimumRate' ? 'accept' : 'refuse';
       expectOutcome(COMMAND_CHECKS.state, expected, outcome.records.some((r) => r.type === 'stopped'), 'stop', outcome);
@@ -436,6 +441,44 @@ export class SimpleCommand extends ClinicalCommand {
     if (this.kind === 'resume') {
       const expected: Expectation = therapy === 'stopped' && model.prescription && model.mixture ? 'accept' : 'refuse';
       expectOutcome(COMMAND_CHECKS.state, expected, outcome.records.some((r) => r.type === 'resumed'), 'resume', outcome);
+    }
+  }
+}
+
+/**
+ * Whether an alarm's condition holds, by the requirements' table rather than the controller's code
+ * (REQ-ALM-1, docs/requirements.md): the reservoir estimate at or below the alarm's threshold, a
+ * stall window covering now, never for a brown-out reset (the restart itself ended it). Undefined
+ * where the kit cannot tell: the battery and memory faults it never injects, and a stall alarm
+ * after its window ends (the pump keeps it until a stroke completes, which no window shows).
+ */
+export function alarmConditionByRule(rig: PumpRig, code: AlarmCode): boolean | undefined {
+  const { reservoirNl } = rig.controller.context;
+  switch (code) {
+    case 'lowReservoir':
+      return reservoirNl <= rig.config.lowReservoirNl;
+    case 'emptyReservoir':
+      return reservoirNl <= rig.config.emptyReservoirNl;
+    case 'motorStall':
+      return rig.stallWindows.some((w) => w.fromMs <= rig.nowMs && rig.nowMs < w.toMs) ? true : undefined;
+    case 'lowBatteryReset':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+/** ALM-CLEAR: an alarm whose condition held is kept, with a refusal naming it; one whose condition had gone is cleared and logged. */
+export function checkAlarmClear(rig: PumpRig, conditions: readonly (readonly [AlarmCode, boolean | undefined])[], outcome: Outcome): void {
+  const after = new Set(rig.controller.context.alarms.map((a) => a.code));
+  const cleared = new Set(outcome.records.flatMap((r) => (r.type === 'alarmCleared' ? [r.code] : [])));
+  const refusedFields = new Set(outcome.refused.map((r) => r.field));
+  for (const [code, holds] of conditions) {
+    if (holds === true && (!after.has(code) || !refusedFields.has(`alarms.${code}`))) {
+      throw new InvariantViolation(COMMAND_CHECKS.alarmClear, `${code} at ${rig.at}: its condition holds, yet it was ${after.has(code) ? 'kept without a refusal naming it' : 'cleared'}`);
+    }
+    if (holds === false && (after.has(code) || !cleared.has(code))) {
+      throw new InvariantViolation(COMMAND_CHECKS.alarmClear, `${code} at ${rig.at}: its condition has gone, yet it was ${after.has(code) ? 'kept' : 'removed without an alarmCleared record'}`);
     }
   }
 }
