@@ -1,10 +1,11 @@
 /**
  * Rates and drug-library limits (src/dosing/rates.ts, src/dosing/limits.ts), for every drug of a
  * mixture: hard limits refuse, soft limits refuse unless confirmed, the worst case (basal + every
- * allowed patient bolus) must stay within each hard daily maximum. Values computed by hand.
+ * allowed patient bolus) must stay within each hard daily maximum. Every limit is also checked at
+ * its exact value (accepted) and just beyond it (refused). Values computed by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { checkDailyCap, checkTherapy } from '../../src/dosing/limits.js';
+import { checkBolusDose, checkDailyCap, checkTherapy, worstCaseMixture } from '../../src/dosing/limits.js';
 import { dailyVolumeNl, rateNlPerDayForDose, rateSteps, stepIndexAt, timeOfDayMs } from '../../src/dosing/rates.js';
 import { defaultDrugLibrary } from '../../src/therapy/drugLibrary.js';
 import type { Mixture, PtmSettings } from '../../src/therapy/schema.js';
@@ -85,5 +86,99 @@ describe('checkDailyCap', () => {
     const mixture: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 2000 }];
     expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 25_000)).toBeUndefined(); // +0.05 mg = 20 mg exactly
     expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 25_001)).toMatchObject({ field: 'dailyDoseCap' });
+  });
+});
+
+describe('limits at their exact values', () => {
+  const morphine = (concentrationUgPerMl: number): Mixture => [{ drug: 'morphine', concentrationUgPerMl }];
+
+  it('the soft limit is confirmed only above it: a bolus exactly at the soft maximum needs no confirmation', () => {
+    // 50 µL of 10 mg/mL morphine = 50,000 nL × 10,000 µg/mL = 500,000,000 pg = 0.5 mg: the soft bolus maximum.
+    expect(checkBolusDose(defaultDrugLibrary, morphine(10_000), 50_000, 'volumeNl', false)).toBeUndefined();
+    // 1 nL more is 0.50001 mg: above it, so it needs the confirmation.
+    expect(checkBolusDose(defaultDrugLibrary, morphine(10_000), 50_001, 'volumeNl', false)).toMatchObject({ rule: 'soft', field: 'volumeNl' });
+    expect(checkBolusDose(defaultDrugLibrary, morphine(10_000), 50_001, 'volumeNl', true)).toBeUndefined();
+  });
+
+  it('a clinician bolus of a drug the library does not know is refused as an unknown drug, naming the entry', () => {
+    const mixture: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 1000 }, { drug: 'ketamine', concentrationUgPerMl: 1000 }];
+    expect(checkBolusDose(defaultDrugLibrary, mixture, 1_000, 'volumeNl', true)).toMatchObject({ rule: 'unknownDrug', field: 'mixture[1].drug', value: 'ketamine' });
+  });
+
+  it('accepts a basal flow of exactly the pump\'s highest flow, 24 mL/day, and refuses 2 nL/day more', () => {
+    // 9.6 mg/day of 0.4 mg/mL morphine = 9,600,000,000 pg / 400 = 24,000,000 nL/day (below the 10 mg soft maximum).
+    const t = { ...base, mixture: morphine(400), ptm: undefined };
+    expect(checkTherapy({ ...t, prescription: { mode: 'continuous', doseNgPerDay: 9_600_000 } })).toBeUndefined();
+    // 1 ng/day more: floor(9,600,001,000 / 400) = 24,000,002 nL/day.
+    const r = checkTherapy({ ...t, prescription: { mode: 'continuous', doseNgPerDay: 9_600_001 } });
+    expect(r).toMatchObject({ rule: 'hard', field: 'prescription.doseNgPerDay', value: '24.000 mL/day' });
+    expect(r?.message).toContain('basal flow');
+  });
+
+  it('accepts a basal plus a patient bolus of exactly 24 mL/day, and refuses a bolus 1 ms shorter', () => {
+    // 4.8 mg/day at 0.4 mg/mL = 12 mL/day basal; a 0.2 mg bolus = 0.5 mL, over 1 h = 0.5 × 24 = 12 mL/day.
+    // Doses: 0.2 mg bolus (soft 0.5 mg), worst case 12.5 mL × 0.4 mg/mL = 5 mg/day (soft 10 mg).
+    const t = { ...base, mixture: morphine(400), prescription: { mode: 'continuous' as const, doseNgPerDay: 4_800_000 } };
+    const ptm1h: PtmSettings = { bolusDoseNg: 200_000, bolusDurationMs: HOUR_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 1 };
+    expect(checkTherapy({ ...t, ptm: ptm1h })).toBeUndefined();
+    // Over 3,599,999 ms: ceil(500,000 × 86,400,000 / 3,599,999) = 12,000,004 nL/day, 4 nL/day too many.
+    expect(checkTherapy({ ...t, ptm: { ...ptm1h, bolusDurationMs: HOUR_MS - 1 } })).toMatchObject({ rule: 'hard', field: 'ptm.bolusDurationMs' });
+  });
+
+  it('names the flow during a patient bolus as basal plus bolus', () => {
+    // 12 mL/day basal + 0.5 mL over 30 min (24 mL/day) = 36 mL/day.
+    const r = checkTherapy({
+      ...base,
+      mixture: morphine(400),
+      prescription: { mode: 'continuous', doseNgPerDay: 4_800_000 },
+      ptm: { bolusDoseNg: 200_000, bolusDurationMs: 30 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 1 },
+    });
+    expect(r).toMatchObject({ rule: 'hard', field: 'ptm.bolusDurationMs', value: '36.000 mL/day' });
+    expect(r?.message).toContain('flow during a patient bolus');
+  });
+
+  it('counts one stroke more in the worst case: a worst case exactly at the hard maximum fails with a stroke on top', () => {
+    // 1 mg/mL morphine: 10 mL/day basal (10 mg, confirmed) + 20 boluses of 0.5 mL = 20 mL = 20 mg, the hard maximum.
+    // The bolus flow is 0.5 mL/h = 12 mL/day: 22 mL/day in all, within the pump's 24.
+    const t = {
+      ...base,
+      confirmed: true,
+      mixture: morphine(1000),
+      prescription: { mode: 'continuous' as const, doseNgPerDay: 10_000_000 },
+      ptm: { bolusDoseNg: 500_000, bolusDurationMs: HOUR_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 20 },
+    };
+    expect(checkTherapy(t)).toBeUndefined();
+    // A 250 nL stroke on top: 20,000,250 nL × 1,000 µg/mL = 20.00025 mg (shown as 20.000), over the hard maximum.
+    expect(checkTherapy({ ...t, strokeVolumeNl: 250 })).toMatchObject({ rule: 'worstCase', field: 'ptm.bolusesPer24hMax' });
+  });
+});
+
+describe('checkDailyCap values', () => {
+  it('names the total the bolus would reach in the last 24 h', () => {
+    // 19.95 mg delivered + 50 µL × 2 mg/mL (0.1 mg) = 20.05 mg > 20 mg.
+    const r = checkDailyCap(defaultDrugLibrary, new Map([['morphine', 19_950_000_000]]), [{ drug: 'morphine', concentrationUgPerMl: 2000 }], 50_000);
+    expect(r).toMatchObject({ rule: 'hard', field: 'dailyDoseCap', value: '20.050 mg' });
+    expect(r?.limit).toContain('20.000 mg');
+  });
+
+  it('skips a drug the library does not know (programming refused it) and still caps the others', () => {
+    const mixture: Mixture = [{ drug: 'ketamine', concentrationUgPerMl: 1000 }, { drug: 'morphine', concentrationUgPerMl: 2000 }];
+    const delivered = new Map([['ketamine', 1e12], ['morphine', 19_950_000_000]]);
+    expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 25_000)).toBeUndefined(); // morphine exactly 20 mg
+    expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 50_000)).toMatchObject({ field: 'dailyDoseCap', value: '20.050 mg' });
+  });
+});
+
+describe('worstCaseMixture', () => {
+  it('takes per drug the highest concentration of the mixtures the path may hold, and a missing one adds nothing', () => {
+    const old: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 4000 }, { drug: 'clonidine', concentrationUgPerMl: 100 }];
+    const next: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 2000 }, { drug: 'bupivacaine', concentrationUgPerMl: 30_000 }, { drug: 'clonidine', concentrationUgPerMl: 150 }];
+    expect(worstCaseMixture(undefined, next)).toEqual(next);
+    expect(worstCaseMixture(old, undefined, next)).toEqual([
+      { drug: 'morphine', concentrationUgPerMl: 4000 },
+      { drug: 'clonidine', concentrationUgPerMl: 150 },
+      { drug: 'bupivacaine', concentrationUgPerMl: 30_000 },
+    ]);
+    expect(worstCaseMixture(undefined)).toEqual([]);
   });
 });
