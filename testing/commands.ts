@@ -234,14 +234,44 @@ export class ReprogramCommand extends ClinicalCommand {
       this.note(run, `reprogram at ${rig.at}: nothing to place (${this.shape.band})`);
       return;
     }
-    const expected = model.expectProgram(placed.prescription, placed.ptm, this.confirm);
-    const before = snapshotPump(rig);
-    const outcome = rig.command({ type: 'cmd.program', prescription: placed.prescription, ptm: placed.ptm ?? null, confirm: this.confirm });
-    const accepted = outcome.records.some((r) => r.type === 'programmed');
-    this.note(run, `reprogram at ${rig.at}: ${describeTherapy(placed.prescription, placed.ptm)} [${this.shape.band}${this.confirm ? ', confirmed' : ''}] → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
-    if (!accepted) checkRefusal(rig, before, outcome, 'reprogram');
-    expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'reprogramming', outcome);
-    if (accepted) model.programmed(rig.nowMs, placed.prescription, placed.ptm);
+    this.note(run, programJudged(model, run, placed.prescription, placed.ptm, this.confirm, this.shape.band));
+  }
+}
+
+/** Program a therapy, judge the outcome against the drug-library oracle (LIM), and return the journal line. */
+function programJudged(model: ReferenceModel, run: QaRun, prescription: Prescription, ptm: PtmSettings | undefined, confirm: boolean, label: string): string {
+  const { rig } = run;
+  const expected = model.expectProgram(prescription, ptm, confirm);
+  const before = snapshotPump(rig);
+  const outcome = rig.command({ type: 'cmd.program', prescription, ptm: ptm ?? null, confirm });
+  const accepted = outcome.records.some((r) => r.type === 'programmed');
+  if (!accepted) checkRefusal(rig, before, outcome, 'reprogram');
+  expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'reprogramming', outcome);
+  if (accepted) model.programmed(rig.nowMs, prescription, ptm);
+  return `reprogram at ${rig.at}: ${describeTherapy(prescription, ptm)} [${label}${confirm ? ', confirmed' : ''}] → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`;
+}
+
+/**
+ * Program this exact therapy (not a shape placed in a band), judged like any reprogramming: for a
+ * property that needs a therapy of its own making, e.g. a day of basal near the daily maximum
+ * followed by PTM boluses that must meet the daily cap.
+ */
+export class ProgramTherapyCommand extends ClinicalCommand {
+  constructor(
+    readonly prescription: Prescription,
+    readonly ptm: PtmSettings | undefined,
+    readonly confirm: boolean,
+  ) {
+    super();
+  }
+  protected planned(): string {
+    return `reprogram ${describeTherapy(this.prescription, this.ptm)}${this.confirm ? ' (confirmed)' : ''}`;
+  }
+  protected fresh(): ProgramTherapyCommand {
+    return new ProgramTherapyCommand(this.prescription, this.ptm, this.confirm);
+  }
+  protected act(model: ReferenceModel, run: QaRun): void {
+    this.note(run, programJudged(model, run, this.prescription, this.ptm, this.confirm, 'given'));
   }
 }
 
