@@ -64,9 +64,8 @@ export function bolusReplacesBasal(bolus: ActiveBolus): boolean {
 
 /** Fine units of the bolus programmed from its start up to `t`: exactly volume × DAY_MS at its end. */
 export function bolusFineAt(bolus: ActiveBolus, t: number): number {
-  if (t <= bolus.startMs) return 0;
-  if (t >= bolus.endMs) return bolus.volumeNl * FINE_PER_NL;
-  return Math.min(bolus.rateNlPerDay * (t - bolus.startMs), bolus.volumeNl * FINE_PER_NL);
+  // Nothing before the start; the whole volume from the end on (rate × (end − start) ≥ volume by construction).
+  return Math.min(Math.max(0, bolus.rateNlPerDay * (t - bolus.startMs)), bolus.volumeNl * FINE_PER_NL);
 }
 
 /** A basal schedule that runs instead of the prescription's until `untilMs` (exclusive): a bridge. */
@@ -117,11 +116,11 @@ export function rateAt(p: Programme, t: number): { rateNlPerDay: number; untilMs
   const basal = basalRateAt(p.steps, t, p.rtcOffsetMs);
   let rate = basal.rateNlPerDay;
   let until = basal.untilMs;
-  if (b && t >= b.startMs && t < b.endMs) {
+  if (b && t < b.startMs) {
+    until = Math.min(until, b.startMs);
+  } else if (b && t < b.endMs) {
     rate += b.rateNlPerDay;
     until = Math.min(until, b.endMs);
-  } else if (b && t < b.startMs) {
-    until = Math.min(until, b.startMs);
   }
   return { rateNlPerDay: rate, untilMs: until };
 }
@@ -129,7 +128,7 @@ export function rateAt(p: Programme, t: number): { rateNlPerDay: number; untilMs
 /** Fine units programmed over [fromMs, toMs): the integral of the basal steps plus the bolus. */
 export function programmedFine(p: Programme, fromMs: number, toMs: number): number {
   assert(toMs >= fromMs, () => `time went back: ${toMs} < ${fromMs}`);
-  if (p.mode === 'off' || toMs === fromMs) return 0;
+  if (p.mode === 'off') return 0;
   if (p.mode === 'minimum') return p.minimumRateNlPerDay * (toMs - fromMs);
   const basalOnly: Programme = { ...p, bolus: undefined };
   const b = p.bolus;
@@ -176,11 +175,12 @@ export interface PlanInput {
  */
 export function planBatch(input: PlanInput): BatchPlan | undefined {
   const { nowMs, owedFine, strokeVolumeNl, rateNlPerDay: rate, horizonMs } = input;
-  if (rate <= 0 || input.strokesMax <= 0 || horizonMs <= nowMs) return undefined;
   const strokeFine = strokeVolumeNl * FINE_PER_NL;
   // Owed may be negative: early strokes put delivery ahead by part of a stroke, and a motor that
   // ran ahead (a rig with a fast clock) by more; the first stroke then waits until it is due.
   assert(owedFine <= strokeFine, () => `owed volume above a stroke: ${owedFine}`);
+  // No rate, no stroke. A horizon at or before now, or no stroke allowed, leaves `count` at 0 below.
+  if (rate <= 0) return undefined;
   const span = Math.min(horizonMs, nowMs + batchDurationMsMax) - nowMs;
   const reachable = Math.floor(((span - 1) * rate + owedFine) / strokeFine);
   // The interval is rounded down by `rem / rate` ms, so stroke j comes at most (j − 1)·rem/rate + 1 ms

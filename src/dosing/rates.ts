@@ -41,12 +41,9 @@ export function rateSteps(prescription: Prescription, mixture: Mixture): RateSte
 
 /** Index of the step in force at a time of day (0 ≤ timeOfDayMs < DAY_MS). */
 export function stepIndexAt(steps: RateSteps, timeOfDayMs: number): number {
-  let index = 0;
-  for (let i = 1; i < steps.startsMs.length; i++) {
-    if (steps.startsMs[i]! <= timeOfDayMs) index = i;
-    else break;
-  }
-  return index;
+  // The first step starts at 00:00, so the step in force is the one before the first that starts later.
+  const next = steps.startsMs.findIndex((startMs) => startMs > timeOfDayMs);
+  return next === -1 ? steps.startsMs.length - 1 : next - 1;
 }
 
 /** Time of day (ms since midnight) of a real-time clock reading. */
