@@ -8,16 +8,18 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  plugins: ['@stryker-mutator/vitest-runner'],
+  plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker'],
   vitest: { configFile: 'scripts/mutation.vitest.config.ts', related: false },
   // The dose (rates, delivery), limit (limits, the clinician bolus's checks), lockout and alarm
   // (decide, alarms) code. The rest of commands.ts (programming, refill and bridge workflow, clock)
   // is left out: a full run with it takes over two hours on two cores.
   mutate: ['src/dosing/rates.ts', 'src/dosing/limits.ts', 'src/dosing/delivery.ts', 'src/pump/decide.ts', 'src/alarms.ts', 'src/pump/commands.ts:411-427'],
-  // String literals are display text: alarm titles, refusal and assertion messages, log labels.
-  // Mutating them tests wording, not doses; the refusal tests check that a message names its field,
-  // value and limit, not its words. Every other mutator runs.
-  mutator: { excludedMutations: ['StringLiteral'] },
+  // Every mutator runs, string literals included. The TypeScript checker compiles each mutant first:
+  // a literal that is a type (a delivery mode, a deny reason, an alarm code, a log record's type)
+  // mutated to "" does not compile, so it is counted as a compile error, not as a mutant the tests
+  // must kill. What remains of the string mutants is text: refusal and assertion messages.
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
   // A rerun re-tests only the mutants whose code or covering tests changed.
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
