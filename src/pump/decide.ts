@@ -349,7 +349,7 @@ export function stopBatch(context: PumpContext, event: PumpEvent): Step {
 }
 
 export function isCurrentBatchReport(ctx: PumpContext, event: PumpEvent): boolean {
-  return event.type === 'hal.motor.batchEnded' && ctx.batch !== undefined && event.batchId === ctx.batch.batchId;
+  return event.type === 'hal.motor.batchEnded' && event.batchId === ctx.batch?.batchId;
 }
 
 /** Account the strokes a batch completed: the only way volume leaves the reservoir estimate. */

@@ -52,6 +52,8 @@ describe('clinicianBolusRefusal', () => {
 
   it('refuses while not infusing, during a bolus, and under a critical alarm', () => {
     expect(clinicianBolusRefusal(infusing({ mode: 'off' }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
+    // Infusing with no mixture recorded cannot arise from the workflow; the check refuses it rather than guess a concentration.
+    expect(clinicianBolusRefusal(infusing({ mixture: undefined }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
     const running = { kind: 'patient' as const, startMs: 0, volumeNl: 1, rateNlPerDay: 1, endMs: DAY_MS };
     expect(clinicianBolusRefusal(infusing({ bolus: running }), bolus())).toMatchObject({ field: 'therapy', value: 'a bolus is running' });
     const alarms = [{ code: 'motorStall' as const, raisedAtMs: 0, nextToneMs: 0 }];

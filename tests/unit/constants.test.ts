@@ -22,6 +22,8 @@ describe('constants', () => {
       expect(a.code).toBe(code);
       expect(a.repeatMs).toBeGreaterThan(0);
       expect(a.tone).toBe(a.priority === 'critical' ? 'alarmCritical' : 'alarmNonCritical');
+      // The run report's alarm table shows it to the clinician beside the code.
+      expect(a.description.length).toBeGreaterThan(10);
     }
   });
 });

@@ -310,7 +310,7 @@ describe('batches', () => {
   });
 
   it('recording anything but the running batch’s report is our bug: asserted', () => {
-    expect(() => recordBatch(infusing(0, { batch: running() }), wake(0))).toThrow(AssertionFailure);
+    expect(() => recordBatch(infusing(0, { batch: running() }), wake(0))).toThrow(new AssertionFailure('recordBatch on a batch report'));
     expect(() => recordBatch(infusing(), batchEnded(0, 7, 1))).toThrow(AssertionFailure);
     expect(() => recordBatch(infusing(0, { batch: running() }), batchEnded(0, 8, 1))).toThrow(new AssertionFailure('report for the running batch'));
   });
@@ -330,6 +330,12 @@ describe('batches', () => {
     expect(capped).toHaveLength(recentBatchesMax);
     expect(capped[0]).toBe(full[1]);
     expect(capped.at(-1)?.startMs).toBe(now);
+  });
+
+  it('keeps no ledger entry for a batch that did no stroke', () => {
+    const after = recordBatch(infusing(0, { batch: running() }), batchEnded(0, 7, 0, 'stopped')).ctx;
+    expect(after.recentBatches).toEqual([]);
+    expect(after.batch).toBeUndefined();
   });
 
   it('logs a motor a whole stroke ahead of the programme, and not one less than a stroke ahead', () => {
