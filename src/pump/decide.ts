@@ -201,12 +201,9 @@ export function bolusComplete(ctx: PumpContext): boolean {
 
 /** Drop what a mode change leaves owed beyond one stroke: no catch-up bolus after a stop. */
 function clampOwed(step: Step): void {
-  const strokeFine = step.ctx.config.strokeVolumeNl * FINE_PER_NL;
-  // Stryker disable next-line EqualityOperator: equivalent, at exactly one stroke owed the clamp moves nothing
-  if (step.ctx.owedFine > strokeFine) {
-    step.ctx.missedFine += step.ctx.owedFine - strokeFine;
-    step.ctx.owedFine = strokeFine;
-  }
+  const excessFine = Math.max(0, step.ctx.owedFine - step.ctx.config.strokeVolumeNl * FINE_PER_NL);
+  step.ctx.missedFine += excessFine;
+  step.ctx.owedFine -= excessFine;
 }
 
 export function enterMode(context: PumpContext, event: PumpEvent, mode: PumpContext['mode']): Step {
@@ -387,7 +384,6 @@ export function recordBatch(context: PumpContext, event: PumpEvent): Step {
 
 export function recordStall(context: PumpContext, event: PumpEvent): Step {
   const step = recordBatch(context, event);
-  // Stryker disable next-line ConditionalExpression: equivalent, recordBatch above asserts the same (this one narrows the event's type)
   assert(event.type === 'hal.motor.batchEnded', 'recordStall on a batch report');
   const c = step.ctx;
   const attempts = (c.stall?.attempts ?? 0) + 1;

@@ -290,8 +290,10 @@ describe('batches', () => {
     expect(first.ctx.batch?.batchId).toBe(1);
     expect(first.ctx.nextBatchId).toBe(2);
     expect(startBatch(first.ctx, wake(0)).ctx.batch?.batchId).toBe(2);
-    // Exactly one stroke owed is kept whole.
+    // Exactly one stroke owed is kept whole, and so is less.
     expect(startBatch(infusing(0, { owedFine: strokeFine }), wake(0)).ctx.missedFine).toBe(0);
+    const half = startBatch(infusing(0, { owedFine: strokeFine / 2 }), wake(0)).ctx;
+    expect([half.missedFine, half.owedFine]).toEqual([0, strokeFine / 2]);
   });
 
   it('after a memory error (contents unknown) counts strokes without attributing a dose', () => {
