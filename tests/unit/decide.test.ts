@@ -169,7 +169,7 @@ describe('pressDenial: one reason, true at that moment (REQ-PTM-5)', () => {
   });
 
   it('a granted press needs PTM settings, and a denied press a reason: both asserted', () => {
-    expect(() => grantPress(infusing(0, { ptm: undefined }), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(AssertionFailure);
+    expect(() => grantPress(infusing(0, { ptm: undefined }), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(new AssertionFailure('a granted press needs PTM settings'));
     expect(() => denyPress(infusing(), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(new AssertionFailure('denyPress on a press that would be granted'));
   });
 });
@@ -193,7 +193,7 @@ describe('finishBolus', () => {
 
 describe('tipMixtureWorstCase', () => {
   it('asked without a mixture is our bug: asserted', () => {
-    expect(() => tipMixtureWorstCase(infusing(0, { mixture: undefined }))).toThrow(AssertionFailure);
+    expect(() => tipMixtureWorstCase(infusing(0, { mixture: undefined }))).toThrow(new AssertionFailure('the tip mixture asked without a mixture'));
   });
 });
 

@@ -145,7 +145,7 @@ describe('a motor ahead of the programme', () => {
 
 describe('preconditions the dosing code asserts (our bugs, never the world\'s)', () => {
   it('a bolus of zero volume or zero duration is our bug: startBolus asserts', () => {
-    expect(() => startBolus('patient', 0, 0, 10 * MINUTE_MS)).toThrow(AssertionFailure);
+    expect(() => startBolus('patient', 0, 0, 10 * MINUTE_MS)).toThrow(new AssertionFailure('a bolus has volume and duration'));
     expect(() => startBolus('patient', 0, 50_000, 0)).toThrow(AssertionFailure);
     // The smallest bolus is fine: 1 nL in 1 ms is 86,400,000 nL/day, and it ends 1 ms later.
     expect(startBolus('patient', 0, 1, 1)).toMatchObject({ rateNlPerDay: DAY_MS, endMs: 1 });
@@ -161,7 +161,7 @@ describe('preconditions the dosing code asserts (our bugs, never the world\'s)',
 
   it('basal mode without a schedule is our bug: rateAt asserts', () => {
     const p: Programme = { mode: 'basal', steps: undefined, minimumRateNlPerDay: 0, bolus: undefined, rtcOffsetMs: 0 };
-    expect(() => rateAt(p, 0)).toThrow(AssertionFailure);
+    expect(() => rateAt(p, 0)).toThrow(new AssertionFailure('basal mode needs a schedule'));
   });
 
   it('time going back is our bug: programmedFine asserts and names both times', () => {
@@ -184,7 +184,7 @@ describe('preconditions the dosing code asserts (our bugs, never the world\'s)',
     const p: Programme = { mode: 'basal', steps: hourly, minimumRateNlPerDay: 0, bolus: undefined, rtcOffsetMs: 0 };
     expect(programmedFine(p, 0, 64 * HOUR_MS)).toBe(64_000 * FINE_PER_NL);
     // 64 h + 1 ms is a 65th piece: longer than any settle interval, so a caller's bug.
-    expect(() => programmedFine(p, 0, 64 * HOUR_MS + 1)).toThrow(AssertionFailure);
+    expect(() => programmedFine(p, 0, 64 * HOUR_MS + 1)).toThrow(new AssertionFailure('programmedFine: more schedule steps than a settle interval allows'));
   });
 });
 

@@ -48,7 +48,13 @@ describe('checkTherapy', () => {
     const r = checkTherapy({ ...base, ptm: undefined, confirmed: true, prescription: { mode: 'continuous', doseNgPerDay: 21_000_000 } });
     // 21 mg/day morphine; but bupivacaine at 5.25 mL/day × 30 mg/mL = 157.5 mg is checked after morphine.
     expect(r).toMatchObject({ rule: 'hard', field: 'prescription.doseNgPerDay', value: '21.000 mg' });
-    expect(r?.message).toContain('hard maximum daily dose of morphine, 20.000 mg');
+    expect(r?.message).toBe('prescription.doseNgPerDay: morphine daily dose 21.000 mg exceeds the hard maximum daily dose of morphine, 20.000 mg');
+  });
+
+  it('refuses a daily dose exactly at the hard maximum: the stroke in progress comes on top', () => {
+    // 20 mg/day of morphine at 10 mg/mL, plus one 500 nL stroke (5 µg): 20.005 mg.
+    const r = checkTherapy({ ...base, mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }], ptm: undefined, confirmed: true, strokeVolumeNl: 500, prescription: { mode: 'continuous', doseNgPerDay: 20_000_000 } });
+    expect(r?.message).toBe('prescription.doseNgPerDay: morphine daily dose plus one stroke 20.005 mg exceeds the hard maximum daily dose of morphine, 20.000 mg');
   });
 
   it('checks every drug of the mixture, not only the primary', () => {
@@ -62,16 +68,20 @@ describe('checkTherapy', () => {
     // 2.6 mg/day + 48 boluses of 25 µL: bupivacaine (0.65 + 1.2) mL × 30 mg/mL = 55.5 mg > 30 mg.
     const r = checkTherapy({ ...base, confirmed: true, ptm: { ...ptm, bolusesPer24hMax: 48 }, prescription: { mode: 'continuous', doseNgPerDay: 2_600_000 } });
     expect(r).toMatchObject({ rule: 'worstCase', field: 'ptm.bolusesPer24hMax' });
+    expect(r?.message).toContain('ptm.bolusesPer24hMax: bupivacaine worst-case daily dose (basal + 48 boluses) ');
   });
 
   it('refuses a bolus with a drug whose bolus maximum is zero (ziconotide)', () => {
     const r = checkTherapy({ ...base, mixture: [{ drug: 'ziconotide', concentrationUgPerMl: 25 }], ptm: { ...ptm, bolusDoseNg: 500 }, prescription: { mode: 'continuous', doseNgPerDay: 2400 } });
-    expect(r).toMatchObject({ rule: 'hard', field: 'ptm.bolusDoseNg' });
+    expect(r?.message).toBe('ptm.bolusDoseNg: ziconotide patient bolus 0.5 µg exceeds the hard maximum bolus dose of ziconotide, 0.0 µg');
   });
 
   it('refuses an unknown drug and an over-concentrated one, naming the mixture entry', () => {
     expect(checkTherapy({ ...base, mixture: [{ drug: 'ketamine', concentrationUgPerMl: 1000 }], prescription: { mode: 'continuous', doseNgPerDay: 1 } })).toMatchObject({ rule: 'unknownDrug', field: 'mixture[0].drug' });
-    expect(checkTherapy({ ...base, mixture: [{ drug: 'morphine', concentrationUgPerMl: 30_000 }], prescription: { mode: 'continuous', doseNgPerDay: 1 } })).toMatchObject({ rule: 'concentration', field: 'mixture[0].concentrationUgPerMl', value: '30 mg/mL' });
+    expect(checkTherapy({ ...base, mixture: [{ drug: 'morphine', concentrationUgPerMl: 30_000 }], prescription: { mode: 'continuous', doseNgPerDay: 1 } })).toMatchObject({
+      rule: 'concentration',
+      message: 'mixture[0].concentrationUgPerMl: morphine concentration 30 mg/mL exceeds the maximum concentration of morphine, 25 mg/mL',
+    });
   });
 
   it('checks the peak step of a flex schedule against the daily maximum', () => {
@@ -158,7 +168,7 @@ describe('checkDailyCap values', () => {
     // 19.95 mg delivered + 50 µL × 2 mg/mL (0.1 mg) = 20.05 mg > 20 mg.
     const r = checkDailyCap(defaultDrugLibrary, new Map([['morphine', 19_950_000_000]]), [{ drug: 'morphine', concentrationUgPerMl: 2000 }], 50_000);
     expect(r).toMatchObject({ rule: 'hard', field: 'dailyDoseCap', value: '20.050 mg' });
-    expect(r?.limit).toContain('20.000 mg');
+    expect(r?.message).toBe('dailyDoseCap: morphine dose in the last 24 h with this bolus 20.050 mg exceeds the hard maximum daily dose of morphine, 20.000 mg');
   });
 
   it('skips a drug the library does not know (programming refused it) and still caps the others', () => {

@@ -48,13 +48,13 @@ describe('dosesPg', () => {
 describe('preconditions', () => {
   it('the primary drug is the first of the mixture; an empty mixture is our bug: primaryDrug asserts', () => {
     expect(primaryDrug(phase2)).toEqual({ drug: 'morphine', concentrationUgPerMl: 4000 });
-    expect(() => primaryDrug([] as unknown as Mixture)).toThrow(AssertionFailure);
+    expect(() => primaryDrug([] as unknown as Mixture)).toThrow(new AssertionFailure('a mixture has at least one drug'));
   });
 
   it('a rate for a zero or negative concentration is our bug: rateNlPerDayForDose asserts', () => {
     // At 1 µg/mL, 1 ng/day needs 1,000 pg / 1 pg per nL = 1,000 nL/day: the smallest concentration works.
     expect(rateNlPerDayForDose(1, 1)).toBe(PG_PER_NG);
-    expect(() => rateNlPerDayForDose(1_000_000, 0)).toThrow(AssertionFailure);
+    expect(() => rateNlPerDayForDose(1_000_000, 0)).toThrow(new AssertionFailure('concentration must be positive'));
     expect(() => rateNlPerDayForDose(1_000_000, -4000)).toThrow(AssertionFailure);
   });
 });
