@@ -15,7 +15,7 @@ interface Mutant {
   mutatorName: string;
   replacement?: string;
   status: string;
-  location: { start: { line: number } };
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
 }
 interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
@@ -46,15 +46,17 @@ const lines = [
   }),
   `| all | ${all.Killed} | ${all.Timeout} | ${all.Survived} | ${all.NoCoverage} | ${all.CompileError} | **${score(all).toFixed(2)} %** |`,
   '',
-  '| Place | Mutator | Replacement | Line |',
-  '|---|---|---|---|',
+  '| Place | Mutator | Code mutated | Replacement | Line |',
+  '|---|---|---|---|---|',
 ];
 for (const [path, f] of files) {
   const source = f.source.split('\n');
   const alive = f.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').sort((a, b) => a.location.start.line - b.location.start.line);
   for (const m of alive) {
-    const line = m.location.start.line;
-    lines.push(`| \`${path}:${line}\` | ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no coverage)' : ''} | ${cell(m.replacement ?? '')} | ${cell(source[line - 1] ?? '')} |`);
+    const { start, end } = m.location;
+    const text = source[start.line - 1] ?? '';
+    const mutated = start.line === end.line ? text.slice(start.column - 1, end.column - 1) : text.slice(start.column - 1);
+    lines.push(`| \`${path}:${start.line}\` | ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no coverage)' : ''} | ${cell(mutated)} | ${cell(m.replacement ?? '')} | ${cell(text)} |`);
   }
 }
 writeFileSync(values.out!, lines.join('\n') + '\n');
