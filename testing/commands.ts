@@ -477,10 +477,11 @@ export class SimpleCommand extends ClinicalCommand {
 
 /**
  * Whether an alarm's condition holds, by the requirements' table rather than the controller's code
- * (REQ-ALM-1, docs/requirements.md): the reservoir estimate at or below the alarm's threshold, a
- * stall window covering now, never for a brown-out reset (the restart itself ended it). Undefined
- * where the kit cannot tell: the battery and memory faults it never injects, and a stall alarm
- * after its window ends (the pump keeps it until a stroke completes, which no window shows).
+ * (REQ-ALM-1, docs/requirements.md): the reservoir estimate at or below the alarm's threshold; for
+ * a stall, the motor's last attempt stalled (a stall window cut the last batch that did anything)
+ * or it has since completed a stroke; never for a brown-out reset (the restart itself ended it).
+ * Undefined where the kit cannot tell: the battery and memory faults it never injects, and a stall
+ * after a power cycle (the attempts before it belong to another boot).
  */
 export function alarmConditionByRule(rig: PumpRig, code: AlarmCode): boolean | undefined {
   const { reservoirNl } = rig.controller.context;
@@ -489,8 +490,12 @@ export function alarmConditionByRule(rig: PumpRig, code: AlarmCode): boolean | u
       return reservoirNl <= rig.config.lowReservoirNl;
     case 'emptyReservoir':
       return reservoirNl <= rig.config.emptyReservoirNl;
-    case 'motorStall':
-      return rig.stallWindows.some((w) => w.fromMs <= rig.nowMs && rig.nowMs < w.toMs) ? true : undefined;
+    case 'motorStall': {
+      if (rig.restarts > 0) return undefined;
+      // A stall window coming after the last attempt is not known to the pump until it tries again.
+      const last = rig.batches.filter((b) => b.endReason === 'stalled' || (b.endReason === 'completed' && (b.strokesDone ?? 0) > 0)).at(-1);
+      return last === undefined ? undefined : last.endReason === 'stalled';
+    }
     case 'lowBatteryReset':
       return false;
     default:
