@@ -8,31 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionFailure } from '../../src/assert.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
-import { initialContext } from '../../src/controller.js';
-import { rateSteps } from '../../src/dosing/rates.js';
 import { clinicianBolusRefusal } from '../../src/pump/commands.js';
-import type { PumpContext, PumpEvent } from '../../src/pump/types.js';
-import { defaultDrugLibrary } from '../../src/therapy/drugLibrary.js';
-import type { Mixture, Prescription } from '../../src/therapy/schema.js';
+import type { PumpEvent } from '../../src/pump/types.js';
 import { DAY_MS, HOUR_MS, formatMl } from '../../src/units.js';
 import { defaultPumpConfig } from '../../testing/harness.js';
+import { infusing } from './contexts.js';
 
-/** Morphine 10 mg/mL: 10 ng in a nanolitre, 0.1 mg in 10,000 nL. */
-const morphine: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 10_000 }];
-const prescription: Prescription = { mode: 'continuous', doseNgPerDay: 5_000_000 }; // 500,000 nL/day
 const empty = defaultPumpConfig.emptyReservoirNl;
-
-function infusing(over: Partial<PumpContext> = {}): PumpContext {
-  return {
-    ...initialContext(defaultPumpConfig, defaultDrugLibrary, 0),
-    mixture: morphine,
-    prescription,
-    steps: rateSteps(prescription, morphine),
-    mode: 'basal',
-    reservoirNl: 18_000_000,
-    ...over,
-  };
-}
 
 /** 0.1 mg over an hour: 10,000 nL at 240,000 nL/day on top of the basal rate. */
 const bolus = (over: Partial<{ doseNg: number; durationMs: number }> = {}): PumpEvent => ({ type: 'cmd.clinicianBolus', doseNg: 100_000, durationMs: HOUR_MS, nowMs: 0, ...over });
@@ -51,15 +33,15 @@ describe('clinicianBolusRefusal', () => {
   });
 
   it('refuses while not infusing, during a bolus, and under a critical alarm', () => {
-    expect(clinicianBolusRefusal(infusing({ mode: 'off' }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
+    expect(clinicianBolusRefusal(infusing(0, { mode: 'off' }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
     // Infusing with no mixture recorded cannot arise from the workflow; the check refuses it rather than guess a concentration.
-    expect(clinicianBolusRefusal(infusing({ mixture: undefined }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
+    expect(clinicianBolusRefusal(infusing(0, { mixture: undefined }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
     const running = { kind: 'patient' as const, startMs: 0, volumeNl: 1, rateNlPerDay: 1, endMs: DAY_MS };
-    expect(clinicianBolusRefusal(infusing({ bolus: running }), bolus())).toMatchObject({ field: 'therapy', value: 'a bolus is running' });
+    expect(clinicianBolusRefusal(infusing(0, { bolus: running }), bolus())).toMatchObject({ field: 'therapy', value: 'a bolus is running' });
     const alarms = [{ code: 'motorStall' as const, raisedAtMs: 0, nextToneMs: 0 }];
-    expect(clinicianBolusRefusal(infusing({ alarms }), bolus())).toMatchObject({ field: 'alarms', limit: 'no critical alarm' });
+    expect(clinicianBolusRefusal(infusing(0, { alarms }), bolus())).toMatchObject({ field: 'alarms', limit: 'no critical alarm' });
     const lowReservoir = [{ code: 'lowReservoir' as const, raisedAtMs: 0, nextToneMs: 0 }];
-    expect(clinicianBolusRefusal(infusing({ alarms: lowReservoir }), bolus())).toBeUndefined();
+    expect(clinicianBolusRefusal(infusing(0, { alarms: lowReservoir }), bolus())).toBeUndefined();
   });
 
   it('refuses a dose too small for one nanolitre of the mixture', () => {
@@ -70,15 +52,15 @@ describe('clinicianBolusRefusal', () => {
   });
 
   it('accepts a bolus that leaves the reservoir exactly at empty, and refuses one nanolitre more', () => {
-    expect(clinicianBolusRefusal(infusing({ reservoirNl: empty + 10_000 }), bolus())).toBeUndefined();
-    const refused = clinicianBolusRefusal(infusing({ reservoirNl: empty + 9_999 }), bolus());
+    expect(clinicianBolusRefusal(infusing(0, { reservoirNl: empty + 10_000 }), bolus())).toBeUndefined();
+    const refused = clinicianBolusRefusal(infusing(0, { reservoirNl: empty + 9_999 }), bolus());
     expect(refused).toMatchObject({ field: 'clinicianBolus.doseNg', value: formatMl(10_000) });
     expect(refused?.limit).toBe(`reservoir above empty, ${formatMl(9_999)} available`);
   });
 
   it("accepts a flow exactly at the pump's highest (basal + bolus) and refuses one nL/day more (REQ-DOS-3)", () => {
     const bolusFlow = 240_000; // 10,000 nL × DAY_MS / HOUR_MS
-    const at = (basal: number) => infusing({ steps: { startsMs: [0], ratesNlPerDay: [basal] } });
+    const at = (basal: number) => infusing(0, { steps: { startsMs: [0], ratesNlPerDay: [basal] } });
     expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow), bolus())).toBeUndefined();
     expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow + 1), bolus())).toMatchObject({ field: 'clinicianBolus.durationMs', rule: 'hard' });
   });

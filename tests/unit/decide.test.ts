@@ -13,11 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { AssertionFailure } from '../../src/assert.js';
 import { alarmCatalogue, type AlarmCode } from '../../src/alarms.js';
 import { recentBatchesMax } from '../../src/constants.js';
-import { initialContext } from '../../src/controller.js';
 import { FINE_PER_NL } from '../../src/dosing/delivery.js';
-import { rateSteps } from '../../src/dosing/rates.js';
-import { defaultDrugLibrary } from '../../src/therapy/drugLibrary.js';
-import type { Mixture, Prescription, PtmSettings } from '../../src/therapy/schema.js';
 import {
   alarmConditionHolds,
   batchObsolete,
@@ -45,30 +41,13 @@ import {
 } from '../../src/pump/decide.js';
 import type { DoneBatch, PumpContext, PumpEvent, RunningBatch } from '../../src/pump/types.js';
 import { defaultPumpConfig } from '../../testing/harness.js';
+import type { Mixture } from '../../src/therapy/schema.js';
+import { infusing, morphine } from './contexts.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
-/** Morphine 10 mg/mL: 1 nL holds 10,000 pg. Library maxima: bolus 1 mg hard, daily 20 mg hard. */
-const morphine: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 10_000 }];
-const prescription: Prescription = { mode: 'continuous', doseNgPerDay: 5_000_000 }; // 5 mg/day = 500 µL/day
-const ptm: PtmSettings = { bolusDoseNg: 500_000, bolusDurationMs: 10 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 };
 const strokeNl = defaultPumpConfig.strokeVolumeNl; // 500 nL
 const strokeFine = strokeNl * FINE_PER_NL;
 const strokePg = strokeNl * 10_000; // one stroke of morphine: 5,000,000 pg = 5 µg
-
-/** A pump infusing morphine at 0.5 mL/day with 18 mL in the reservoir, settled at `nowMs`. */
-function infusing(nowMs = 0, over: Partial<PumpContext> = {}): PumpContext {
-  return {
-    ...initialContext(defaultPumpConfig, defaultDrugLibrary, nowMs),
-    mixture: morphine,
-    prescription,
-    steps: rateSteps(prescription, morphine),
-    ptm,
-    ptmBolusNl: 50_000, // 0.5 mg at 10 mg/mL
-    mode: 'basal',
-    reservoirNl: 18_000_000,
-    ...over,
-  };
-}
 
 const wake = (nowMs: number): PumpEvent => ({ type: 'hal.clock.wake', nowMs });
 const batchEnded = (nowMs: number, batchId: number, strokesDone: number, reason: 'completed' | 'stopped' | 'stalled' | 'linkLost' = 'completed'): PumpEvent => ({
