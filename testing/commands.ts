@@ -457,13 +457,12 @@ export class SimpleCommand extends ClinicalCommand {
     const therapy = rig.controller.state.therapy;
     const before = snapshotPump(rig);
     const type = this.kind === 'stop' ? 'cmd.stop' : this.kind === 'resume' ? 'cmd.resume' : 'cmd.clearAlarms';
-    const activeBefore = rig.controller.context.alarms.map((a) => a.code);
-    const conditions = activeBefore.map((code) => [code, alarmConditionByRule(rig, code)] as const);
+    const conditions = this.kind === 'clearAlarms' ? rig.controller.context.alarms.map((a) => [a.code, alarmConditionByRule(rig, a.code)] as const) : [];
     const outcome = rig.command({ type });
     const refused = isRefusal(outcome);
     this.note(run, `${this.planned()} at ${rig.at}${refused ? ` → refused: ${outcome.refused.map((r) => r.message).join('; ')}` : ''}`);
     if (refused) checkRefusal(rig, before, outcome, this.planned());
-    if (this.kind === 'clearAlarms') checkAlarmClear(rig, conditions, outcome);
+    checkAlarmClear(rig, conditions, outcome);
     if (this.kind === 'stop') {
       const expected: Expectation = therapy.startsWith('infusing') || therapy === 'minimumRate' ? 'accept' : 'refuse';
       expectOutcome(COMMAND_CHECKS.state, expected, outcome.records.some((r) => r.type === 'stopped'), 'stop', outcome);
@@ -477,9 +476,9 @@ export class SimpleCommand extends ClinicalCommand {
 
 /**
  * Whether an alarm's condition holds, by the requirements' table rather than the controller's code
- * (REQ-ALM-1, docs/requirements.md): the reservoir estimate at or below the alarm's threshold; for
- * a stall, the motor's last attempt stalled (a stall window cut the last batch that did anything)
- * or it has since completed a stroke; never for a brown-out reset (the restart itself ended it).
+ * (REQ-ALM-1, docs/requirements.md): the reservoir estimate at or below the alarm's threshold; a
+ * stall holds while the motor's last attempt stalled and has gone once a stroke completed after
+ * it; a brown-out reset never holds (the restart itself ended it).
  * Undefined where the kit cannot tell: the battery and memory faults it never injects, and a stall
  * after a power cycle (the attempts before it belong to another boot).
  */
