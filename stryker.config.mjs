@@ -13,7 +13,14 @@ export default {
   // The dose (rates, delivery), limit (limits, the clinician bolus's checks), lockout and alarm
   // (decide, alarms) code. The rest of commands.ts (programming, refill and bridge workflow, clock)
   // is left out: a full run with it takes over two hours on two cores.
-  mutate: ['src/dosing/rates.ts', 'src/dosing/limits.ts', 'src/dosing/delivery.ts', 'src/pump/decide.ts', 'src/alarms.ts', 'src/pump/commands.ts:411-427'],
+  mutate: [
+    'src/dosing/rates.ts',
+    'src/dosing/limits.ts',
+    'src/dosing/delivery.ts',
+    'src/pump/decide.ts',
+    'src/alarms.ts',
+    'src/pump/commands.ts:411-427',
+  ],
   // Every mutator runs, string literals included. The TypeScript checker compiles each mutant first:
   // a literal that is a type (a delivery mode, a deny reason, an alarm code, a log record's type)
   // mutated to "" does not compile, so it is counted as a compile error, not as a mutant the tests

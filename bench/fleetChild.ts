@@ -21,7 +21,14 @@ interface ChildArgs {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
 const loaded = loadScenario(args.scenario);
-const scenario = args.durationDays === undefined ? loaded : { ...loaded, duration: args.durationDays * DAY_MS, timeline: loaded.timeline.filter((e) => e.at <= args.durationDays! * DAY_MS) };
+const scenario =
+  args.durationDays === undefined
+    ? loaded
+    : {
+        ...loaded,
+        duration: args.durationDays * DAY_MS,
+        timeline: loaded.timeline.filter((e) => e.at <= args.durationDays! * DAY_MS),
+      };
 let firstDoneMs: number | undefined;
 const started = performance.now();
 const aggregate = await runFleet({

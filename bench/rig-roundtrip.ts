@@ -50,22 +50,44 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-export async function benchRigRoundTrip(options: { samples?: number; warmup?: number } = {}): Promise<RigRoundTripResult> {
+export async function benchRigRoundTrip(
+  options: { samples?: number; warmup?: number } = {},
+): Promise<RigRoundTripResult> {
   const samples = options.samples ?? 500;
   const warmup = options.warmup ?? 20;
   const dir = mkdtempSync(join(tmpdir(), 'itpump-bench-'));
   const hostPath = join(dir, 'ttyHOST');
   const rigPath = join(dir, 'ttyRIG');
-  const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${rigPath}`], { stdio: 'ignore' });
+  const socat = spawn(
+    'socat',
+    ['-d', '-d', `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${rigPath}`],
+    { stdio: 'ignore' },
+  );
   let emulatorErr = '';
-  const emulator = spawn(join(root, 'node_modules/.bin/tsx'), ['sim/rig/cli.ts', 'rig', 'emulate', '--port', rigPath, '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const emulator = spawn(
+    join(root, 'node_modules/.bin/tsx'),
+    ['sim/rig/cli.ts', 'rig', 'emulate', '--port', rigPath, '--quiet'],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   emulator.stderr!.on('data', (d) => (emulatorErr += String(d)));
   const clock = new RealTimeClock();
   let rig: SerialRig | undefined;
   try {
-    await until(() => existsSync(hostPath) && existsSync(rigPath), 5_000, 'socat made no ptys (is socat installed?)');
-    await until(() => emulatorErr.includes('itpump rig emulator on'), 30_000, `the emulator did not start (${emulatorErr.trim()})`);
-    rig = await SerialRig.open({ path: hostPath, timers: clock, pumpMs: () => clock.monotonicMs() });
+    await until(
+      () => existsSync(hostPath) && existsSync(rigPath),
+      5_000,
+      'socat made no ptys (is socat installed?)',
+    );
+    await until(
+      () => emulatorErr.includes('itpump rig emulator on'),
+      30_000,
+      `the emulator did not start (${emulatorErr.trim()})`,
+    );
+    rig = await SerialRig.open({
+      path: hostPath,
+      timers: clock,
+      pumpMs: () => clock.monotonicMs(),
+    });
     let resolveEnd: ((e: MotorEvent) => void) | undefined;
     rig.motor.listen((e) => resolveEnd?.(e));
     const times: number[] = [];
@@ -75,7 +97,8 @@ export async function benchRigRoundTrip(options: { samples?: number; warmup?: nu
       rig.motor.deliver({ batchId: i, count: 1, leadMs: 0, intervalMs: 1 });
       const e = await ended;
       const ms = performance.now() - start;
-      if (e.reason !== 'completed' || e.strokesDone !== 1) throw new Error(`bench: batch ${i} ended ${e.reason} with ${e.strokesDone} strokes`);
+      if (e.reason !== 'completed' || e.strokesDone !== 1)
+        throw new Error(`bench: batch ${i} ended ${e.reason} with ${e.strokesDone} strokes`);
       if (i > warmup) times.push(ms);
     }
     const sorted = [...times].sort((a, b) => a - b);

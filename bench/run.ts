@@ -34,7 +34,10 @@ const RESULTS = here('./results.json');
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const FLEET_PATIENTS = Number(process.env.BENCH_FLEET_PATIENTS ?? 12);
 const FULL = process.env.BENCH_FULL === '1';
-const PATIENT_YEARS = process.env.BENCH_PATIENT_YEARS === undefined ? undefined : Number(process.env.BENCH_PATIENT_YEARS);
+const PATIENT_YEARS =
+  process.env.BENCH_PATIENT_YEARS === undefined
+    ? undefined
+    : Number(process.env.BENCH_PATIENT_YEARS);
 /** Patients of the memory runs: one week each (memory depends on how many, not how long). */
 const MEMORY_PATIENT_DAYS = 7;
 
@@ -58,7 +61,10 @@ function median(values: readonly number[]): number {
  * process spent meanwhile (user + system, all threads: V8's GC helpers included). On a shared
  * machine the CPU time is the steadier figure: other processes lengthen wall time, not CPU time.
  */
-function timeIt(reps: number, run: () => void): { medianMs: number; medianCpuMs: number; samplesMs: number[] } {
+function timeIt(
+  reps: number,
+  run: () => void,
+): { medianMs: number; medianCpuMs: number; samplesMs: number[] } {
   run();
   const samplesMs: number[] = [];
   const cpuMs: number[] = [];
@@ -70,14 +76,23 @@ function timeIt(reps: number, run: () => void): { medianMs: number; medianCpuMs:
     const used = process.cpuUsage(cpu);
     cpuMs.push((used.user + used.system) / 1000);
   }
-  return { medianMs: median(samplesMs), medianCpuMs: round(median(cpuMs)), samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10) };
+  return {
+    medianMs: median(samplesMs),
+    medianCpuMs: round(median(cpuMs)),
+    samplesMs: samplesMs.map((ms) => Math.round(ms * 10) / 10),
+  };
 }
 
 const round = (x: number, places = 1) => Math.round(x * 10 ** places) / 10 ** places;
 
 function withBasalTimes(scenario: Scenario, factor: number): Scenario {
-  if (scenario.prescription.mode !== 'continuous') throw new Error('the benchmark scenario must have a continuous prescription');
-  return { ...scenario, name: `${scenario.name}-basal-x${factor}`, prescription: { ...scenario.prescription, dose: scenario.prescription.dose * factor } };
+  if (scenario.prescription.mode !== 'continuous')
+    throw new Error('the benchmark scenario must have a continuous prescription');
+  return {
+    ...scenario,
+    name: `${scenario.name}-basal-x${factor}`,
+    prescription: { ...scenario.prescription, dose: scenario.prescription.dose * factor },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +109,12 @@ function scenarioTimings() {
   const withTrace = timeIt(REPS, () => void (events = runScenario(year).summary.controllerEvents));
   // The controller and the simulated drivers alone: one trace sample at each end.
   const bare = timeIt(REPS, () => void runScenario(year, { traceEveryMs: year.duration }));
-  const x10 = timeIt(REPS, () => void (eventsX10 = runScenario(yearX10, { traceEveryMs: year.duration }).summary.controllerEvents));
+  const x10 = timeIt(
+    REPS,
+    () =>
+      void (eventsX10 = runScenario(yearX10, { traceEveryMs: year.duration }).summary
+        .controllerEvents),
+  );
   const x10Trace = timeIt(REPS, () => void runScenario(yearX10));
   const perYear = (ms: number) => (ms * YEAR_MS) / year.duration;
   return {
@@ -123,7 +143,9 @@ function scenarioTimings() {
 // Controller event throughput against a bare XState actor
 
 /** The smallest useful XState v5 actor: one state, every event counted by an assign. */
-const bareMachine = setup({ types: { context: {} as { n: number }, events: {} as AnyEventObject } }).createMachine({
+const bareMachine = setup({
+  types: { context: {} as { n: number }, events: {} as AnyEventObject },
+}).createMachine({
   context: { n: 0 },
   on: { '*': { actions: assign({ n: ({ context }) => context.n + 1 }) } },
 });
@@ -133,7 +155,8 @@ function throughput() {
   // Capture what the controller sends its actor during one run (the actor is private: reach it
   // at run time, as a profiler would).
   const sim = new Simulation(scenario, scenario.seed);
-  const actor = (sim.controller as unknown as { actor: { send(event: AnyEventObject): void } }).actor;
+  const actor = (sim.controller as unknown as { actor: { send(event: AnyEventObject): void } })
+    .actor;
   const sent: AnyEventObject[] = [];
   const send = actor.send.bind(actor);
   actor.send = (event) => {
@@ -182,13 +205,23 @@ function throughput() {
  * rest (effects, wake arming, the simulated drivers and virtual clock). Private methods are
  * wrapped at run time on the instance, as a profiler would; nothing in src/ changes.
  */
-function splitOfControllerTime(scenario: Scenario): Record<'total' | 'statechart' | 'stateRecords' | 'logRecords' | 'rest', number> {
-  const samples: Record<'total' | 'statechart' | 'stateRecords' | 'logRecords' | 'rest', number>[] = [];
+function splitOfControllerTime(
+  scenario: Scenario,
+): Record<'total' | 'statechart' | 'stateRecords' | 'logRecords' | 'rest', number> {
+  const samples: Record<'total' | 'statechart' | 'stateRecords' | 'logRecords' | 'rest', number>[] =
+    [];
   for (let rep = 0; rep <= REPS; rep++) {
     const sim = new Simulation(scenario, scenario.seed);
-    const controller = sim.controller as unknown as Record<string, (...args: unknown[]) => unknown> & { actor: Record<string, (...args: unknown[]) => unknown> };
+    const controller = sim.controller as unknown as Record<
+      string,
+      (...args: unknown[]) => unknown
+    > & { actor: Record<string, (...args: unknown[]) => unknown> };
     const spent = { statechart: 0, stateRecords: 0, logRecords: 0 };
-    const wrap = (target: Record<string, (...args: unknown[]) => unknown>, method: string, key: keyof typeof spent) => {
+    const wrap = (
+      target: Record<string, (...args: unknown[]) => unknown>,
+      method: string,
+      key: keyof typeof spent,
+    ) => {
       const original = target[method]!.bind(target);
       target[method] = (...args: unknown[]) => {
         const started = performance.now();
@@ -205,10 +238,18 @@ function splitOfControllerTime(scenario: Scenario): Record<'total' | 'statechart
     const started = performance.now();
     sim.run({ traceEveryMs: scenario.duration });
     const total = performance.now() - started;
-    if (rep > 0) samples.push({ total, ...spent, rest: total - spent.statechart - spent.stateRecords - spent.logRecords });
+    if (rep > 0)
+      samples.push({
+        total,
+        ...spent,
+        rest: total - spent.statechart - spent.stateRecords - spent.logRecords,
+      });
   }
   const keys = ['total', 'statechart', 'stateRecords', 'logRecords', 'rest'] as const;
-  return Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])) as Record<(typeof keys)[number], number>;
+  return Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])) as Record<
+    (typeof keys)[number],
+    number
+  >;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,9 +265,18 @@ interface ChildResult {
   cpuMs: number;
 }
 
-function fleetChild(args: { scenario: string; patients: number; workers: number; durationDays?: number }): ChildResult {
+function fleetChild(args: {
+  scenario: string;
+  patients: number;
+  workers: number;
+  durationDays?: number;
+}): ChildResult {
   const tsx = import.meta.resolve('tsx');
-  const out = execFileSync(process.execPath, ['--import', tsx, here('./fleetChild.ts'), JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', tsx, here('./fleetChild.ts'), JSON.stringify(args)],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 
@@ -241,7 +291,10 @@ function fleetTimings() {
       wallS: round(r.wallMs / 1000, 2),
       patientYearsPerS: round(years / (r.wallMs / 1000), 3),
       /** Without worker start-up: from the first patient done to the last. */
-      steadyPatientYearsPerS: r.patients > 1 ? round(((r.patients - 1) * years) / r.patients / (r.steadyMs / 1000), 3) : null,
+      steadyPatientYearsPerS:
+        r.patients > 1
+          ? round(((r.patients - 1) * years) / r.patients / (r.steadyMs / 1000), 3)
+          : null,
       maxRssMiB: round(r.maxRssBytes / 2 ** 20),
       /** CPU seconds of the whole process (workers, main thread, start-up) per patient-year. */
       cpuSPerPatientYear: round(r.cpuMs / 1000 / years, 3),
@@ -250,11 +303,17 @@ function fleetTimings() {
     };
   });
   const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
-  const tenThousand = PATIENT_YEARS === undefined ? undefined : fleetChild({ scenario: YEAR_SCENARIO, patients: PATIENT_YEARS, workers: 2 });
+  const tenThousand =
+    PATIENT_YEARS === undefined
+      ? undefined
+      : fleetChild({ scenario: YEAR_SCENARIO, patients: PATIENT_YEARS, workers: 2 });
   return {
     runs,
     speedUp: round(one.wallS / two.wallS, 2),
-    steadySpeedUp: one.steadyPatientYearsPerS && two.steadyPatientYearsPerS ? round(two.steadyPatientYearsPerS / one.steadyPatientYearsPerS, 2) : null,
+    steadySpeedUp:
+      one.steadyPatientYearsPerS && two.steadyPatientYearsPerS
+        ? round(two.steadyPatientYearsPerS / one.steadyPatientYearsPerS, 2)
+        : null,
     tenThousandPatientYearsTwoWorkersS:
       tenThousand === undefined
         ? {
@@ -263,15 +322,33 @@ function fleetTimings() {
             /** On an otherwise idle 2-core machine: two workers each doing a core's worth. */
             idleMachineSeconds: round((10_000 * two.cpuSPerPatientYear) / 2),
           }
-        : { extrapolated: false, seconds: round((tenThousand.wallMs / 1000) * (10_000 / (tenThousand.simulatedMs / YEAR_MS))), patientYears: round(tenThousand.simulatedMs / YEAR_MS), maxRssMiB: round(tenThousand.maxRssBytes / 2 ** 20) },
+        : {
+            extrapolated: false,
+            seconds: round(
+              (tenThousand.wallMs / 1000) * (10_000 / (tenThousand.simulatedMs / YEAR_MS)),
+            ),
+            patientYears: round(tenThousand.simulatedMs / YEAR_MS),
+            maxRssMiB: round(tenThousand.maxRssBytes / 2 ** 20),
+          },
   };
 }
 
 function memory() {
   const sizes = FULL ? [10, 1_000, 10_000] : [10, 1_000];
   return sizes.map((patients) => {
-    const r = fleetChild({ scenario: YEAR_SCENARIO, patients, workers: 2, durationDays: MEMORY_PATIENT_DAYS });
-    return { patients, patientDays: MEMORY_PATIENT_DAYS, workers: 2, wallS: round(r.wallMs / 1000, 1), maxRssMiB: round(r.maxRssBytes / 2 ** 20) };
+    const r = fleetChild({
+      scenario: YEAR_SCENARIO,
+      patients,
+      workers: 2,
+      durationDays: MEMORY_PATIENT_DAYS,
+    });
+    return {
+      patients,
+      patientDays: MEMORY_PATIENT_DAYS,
+      workers: 2,
+      wallS: round(r.wallMs / 1000, 1),
+      maxRssMiB: round(r.maxRssBytes / 2 ** 20),
+    };
   });
 }
 
@@ -281,9 +358,11 @@ function memory() {
 async function rigRoundTrip(): Promise<unknown> {
   const file = here('./rig-roundtrip.ts');
   if (!existsSync(file)) return { skipped: 'bench/rig-roundtrip.ts does not exist' };
-  if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error) return { skipped: 'socat is not installed' };
+  if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error)
+    return { skipped: 'socat is not installed' };
   const module = (await import(file)) as { benchRigRoundTrip?: () => unknown };
-  if (typeof module.benchRigRoundTrip !== 'function') return { skipped: 'bench/rig-roundtrip.ts does not export benchRigRoundTrip()' };
+  if (typeof module.benchRigRoundTrip !== 'function')
+    return { skipped: 'bench/rig-roundtrip.ts does not export benchRigRoundTrip()' };
   try {
     return await module.benchRigRoundTrip();
   } catch (e) {
@@ -312,7 +391,9 @@ function verdict(ok: boolean): string {
 async function main(): Promise<void> {
   const loadBefore = loadavg().map((l) => round(l, 2));
   const startedMs = performance.now();
-  process.stderr.write(`bench: ${REPS} repetitions, ${FLEET_PATIENTS} patient-years per fleet timing${FULL ? ', full (10,000-patient memory run)' : ''}\n`);
+  process.stderr.write(
+    `bench: ${REPS} repetitions, ${FLEET_PATIENTS} patient-years per fleet timing${FULL ? ', full (10,000-patient memory run)' : ''}\n`,
+  );
   process.stderr.write('bench: scenario timings...\n');
   const timings = scenarioTimings();
   process.stderr.write('bench: controller throughput...\n');
@@ -323,12 +404,27 @@ async function main(): Promise<void> {
   const rss = memory();
   process.stderr.write('bench: rig round trip...\n');
   const rig = await rigRoundTrip();
-  const peakRssMiB = Math.max(...rss.map((m) => m.maxRssMiB), ...fleet.runs.map((r) => r.maxRssMiB));
+  const peakRssMiB = Math.max(
+    ...rss.map((m) => m.maxRssMiB),
+    ...fleet.runs.map((r) => r.maxRssMiB),
+  );
 
   const results = {
     generatedAt: new Date().toISOString(),
-    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map((l) => round(l, 2)) },
-    method: { repetitions: REPS, statistic: 'median after one warm-up', fleetPatientYears: FLEET_PATIENTS, memoryPatientDays: MEMORY_PATIENT_DAYS, full: FULL },
+    machine: {
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadavg().map((l) => round(l, 2)),
+    },
+    method: {
+      repetitions: REPS,
+      statistic: 'median after one warm-up',
+      fleetPatientYears: FLEET_PATIENTS,
+      memoryPatientDays: MEMORY_PATIENT_DAYS,
+      full: FULL,
+    },
     timings,
     controllerThroughput: events,
     fleet,
@@ -337,17 +433,42 @@ async function main(): Promise<void> {
     targets: {
       // Single-threaded measures are judged on CPU time, which other processes on a shared machine
       // do not inflate (docs/performance.md); the wall-clock figures are recorded beside them.
-      patientYearMs: { target: `≤ ${TARGETS.patientYearMs}`, measured: timings.patientYear.withoutTraceCpuMs, wall: timings.patientYear.withoutTraceMs, status: verdict(timings.patientYear.withoutTraceCpuMs <= TARGETS.patientYearMs) },
-      basalX10Ratio: { target: `≤ ${TARGETS.basalX10Ratio}`, measured: timings.basalX10.cpuRatioWithoutTrace, wall: timings.basalX10.ratioWithoutTrace, status: verdict(timings.basalX10.cpuRatioWithoutTrace <= TARGETS.basalX10Ratio) },
-      controllerVsBareXstate: { target: `≥ ${TARGETS.controllerVsBareXstate}`, measured: events.cpuRatioToBareXstate, wall: events.ratioToBareXstate, status: verdict(events.cpuRatioToBareXstate >= TARGETS.controllerVsBareXstate) },
+      patientYearMs: {
+        target: `≤ ${TARGETS.patientYearMs}`,
+        measured: timings.patientYear.withoutTraceCpuMs,
+        wall: timings.patientYear.withoutTraceMs,
+        status: verdict(timings.patientYear.withoutTraceCpuMs <= TARGETS.patientYearMs),
+      },
+      basalX10Ratio: {
+        target: `≤ ${TARGETS.basalX10Ratio}`,
+        measured: timings.basalX10.cpuRatioWithoutTrace,
+        wall: timings.basalX10.ratioWithoutTrace,
+        status: verdict(timings.basalX10.cpuRatioWithoutTrace <= TARGETS.basalX10Ratio),
+      },
+      controllerVsBareXstate: {
+        target: `≥ ${TARGETS.controllerVsBareXstate}`,
+        measured: events.cpuRatioToBareXstate,
+        wall: events.ratioToBareXstate,
+        status: verdict(events.cpuRatioToBareXstate >= TARGETS.controllerVsBareXstate),
+      },
       tenThousandPatientYearsS: {
         target: `≤ ${TARGETS.tenThousandPatientYearsS}`,
         measured: fleet.tenThousandPatientYearsTwoWorkersS.seconds,
         extrapolated: fleet.tenThousandPatientYearsTwoWorkersS.extrapolated,
-        status: verdict(fleet.tenThousandPatientYearsTwoWorkersS.seconds <= TARGETS.tenThousandPatientYearsS),
+        status: verdict(
+          fleet.tenThousandPatientYearsTwoWorkersS.seconds <= TARGETS.tenThousandPatientYearsS,
+        ),
       },
-      twoWorkerSpeedUp: { target: `≥ ${TARGETS.twoWorkerSpeedUp}`, measured: fleet.speedUp, status: verdict(fleet.speedUp >= TARGETS.twoWorkerSpeedUp) },
-      peakRssMiB: { target: `< ${TARGETS.peakRssBytes / 2 ** 20}`, measured: peakRssMiB, status: verdict(peakRssMiB * 2 ** 20 < TARGETS.peakRssBytes) },
+      twoWorkerSpeedUp: {
+        target: `≥ ${TARGETS.twoWorkerSpeedUp}`,
+        measured: fleet.speedUp,
+        status: verdict(fleet.speedUp >= TARGETS.twoWorkerSpeedUp),
+      },
+      peakRssMiB: {
+        target: `< ${TARGETS.peakRssBytes / 2 ** 20}`,
+        measured: peakRssMiB,
+        status: verdict(peakRssMiB * 2 ** 20 < TARGETS.peakRssBytes),
+      },
     },
     wallS: 0,
   };
@@ -356,29 +477,97 @@ async function main(): Promise<void> {
 
   const t = results.targets;
   const rows: [string, string, string, string][] = [
-    ['Default six-month scenario (itpump run)', `${round(timings.defaultSixMonths.medianMs)} ms`, '"well under 1 s"', verdict(timings.defaultSixMonths.medianMs < 1000)],
-    ['Patient-year with demand, controller + drivers', `CPU ${timings.patientYear.withoutTraceCpuMs} ms (wall ${timings.patientYear.withoutTraceMs}; ${timings.patientYear.controllerEvents} events)`, t.patientYearMs.target + ' ms', t.patientYearMs.status],
-    ['Patient-year with demand, with hourly trace', `${timings.patientYear.withHourlyTraceMs} ms`, '', ''],
-    ['Basal ×10: time ratio', `CPU ${timings.basalX10.cpuRatioWithoutTrace} (wall ${timings.basalX10.ratioWithoutTrace}; ${timings.basalX10.controllerEvents} events)`, t.basalX10Ratio.target, t.basalX10Ratio.status],
-    ['Controller µs per event / bare XState', `${events.controllerUsPerEvent} / ${events.bareXstateUsPerEvent} µs (CPU ${events.controllerCpuUsPerEvent} / ${events.bareXstateCpuUsPerEvent})`, '', ''],
-    ['Statechart alone (replayed events)', `${events.pumpMachineAloneUsPerEvent} µs per event`, '', ''],
+    [
+      'Default six-month scenario (itpump run)',
+      `${round(timings.defaultSixMonths.medianMs)} ms`,
+      '"well under 1 s"',
+      verdict(timings.defaultSixMonths.medianMs < 1000),
+    ],
+    [
+      'Patient-year with demand, controller + drivers',
+      `CPU ${timings.patientYear.withoutTraceCpuMs} ms (wall ${timings.patientYear.withoutTraceMs}; ${timings.patientYear.controllerEvents} events)`,
+      t.patientYearMs.target + ' ms',
+      t.patientYearMs.status,
+    ],
+    [
+      'Patient-year with demand, with hourly trace',
+      `${timings.patientYear.withHourlyTraceMs} ms`,
+      '',
+      '',
+    ],
+    [
+      'Basal ×10: time ratio',
+      `CPU ${timings.basalX10.cpuRatioWithoutTrace} (wall ${timings.basalX10.ratioWithoutTrace}; ${timings.basalX10.controllerEvents} events)`,
+      t.basalX10Ratio.target,
+      t.basalX10Ratio.status,
+    ],
+    [
+      'Controller µs per event / bare XState',
+      `${events.controllerUsPerEvent} / ${events.bareXstateUsPerEvent} µs (CPU ${events.controllerCpuUsPerEvent} / ${events.bareXstateCpuUsPerEvent})`,
+      '',
+      '',
+    ],
+    [
+      'Statechart alone (replayed events)',
+      `${events.pumpMachineAloneUsPerEvent} µs per event`,
+      '',
+      '',
+    ],
     [
       'Per event: statechart / state records / log / rest',
       `${events.usPerEventSplit.statechart} / ${events.usPerEventSplit.stateRecords} / ${events.usPerEventSplit.logRecords} / ${events.usPerEventSplit.rest} µs`,
       '',
       '',
     ],
-    ['Controller throughput ÷ bare XState', `CPU ${events.cpuRatioToBareXstate} (wall ${events.ratioToBareXstate})`, t.controllerVsBareXstate.target, t.controllerVsBareXstate.status],
-    ...fleet.runs.map((r): [string, string, string, string] => [`Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`, `${r.wallS} s, ${r.patientYearsPerS} patient-years/s, ${r.cpuSPerPatientYear} CPU s each, ${r.coresUsed} cores used`, '', '']),
-    ['Fleet speed-up, 2 workers over 1', `${fleet.speedUp}`, t.twoWorkerSpeedUp.target, t.twoWorkerSpeedUp.status],
-    [`10,000 patient-years, 2 workers${fleet.tenThousandPatientYearsTwoWorkersS.extrapolated ? ' (extrapolated)' : ''}`, `${fleet.tenThousandPatientYearsTwoWorkersS.seconds} s` + ('idleMachineSeconds' in fleet.tenThousandPatientYearsTwoWorkersS ? ` (idle machine: ${fleet.tenThousandPatientYearsTwoWorkersS.idleMachineSeconds} s)` : ''), t.tenThousandPatientYearsS.target + ' s', t.tenThousandPatientYearsS.status],
-    ...rss.map((m): [string, string, string, string] => [`Peak RSS, ${m.patients} patients (2 workers)`, `${m.maxRssMiB} MiB`, t.peakRssMiB.target + ' MiB', verdict(m.maxRssMiB * 2 ** 20 < TARGETS.peakRssBytes)]),
+    [
+      'Controller throughput ÷ bare XState',
+      `CPU ${events.cpuRatioToBareXstate} (wall ${events.ratioToBareXstate})`,
+      t.controllerVsBareXstate.target,
+      t.controllerVsBareXstate.status,
+    ],
+    ...fleet.runs.map((r): [string, string, string, string] => [
+      `Fleet, ${r.workers} worker${r.workers === 1 ? '' : 's'} (${r.patientYears} patient-years)`,
+      `${r.wallS} s, ${r.patientYearsPerS} patient-years/s, ${r.cpuSPerPatientYear} CPU s each, ${r.coresUsed} cores used`,
+      '',
+      '',
+    ]),
+    [
+      'Fleet speed-up, 2 workers over 1',
+      `${fleet.speedUp}`,
+      t.twoWorkerSpeedUp.target,
+      t.twoWorkerSpeedUp.status,
+    ],
+    [
+      `10,000 patient-years, 2 workers${fleet.tenThousandPatientYearsTwoWorkersS.extrapolated ? ' (extrapolated)' : ''}`,
+      `${fleet.tenThousandPatientYearsTwoWorkersS.seconds} s` +
+        ('idleMachineSeconds' in fleet.tenThousandPatientYearsTwoWorkersS
+          ? ` (idle machine: ${fleet.tenThousandPatientYearsTwoWorkersS.idleMachineSeconds} s)`
+          : ''),
+      t.tenThousandPatientYearsS.target + ' s',
+      t.tenThousandPatientYearsS.status,
+    ],
+    ...rss.map((m): [string, string, string, string] => [
+      `Peak RSS, ${m.patients} patients (2 workers)`,
+      `${m.maxRssMiB} MiB`,
+      t.peakRssMiB.target + ' MiB',
+      verdict(m.maxRssMiB * 2 ** 20 < TARGETS.peakRssBytes),
+    ]),
     ['Rig round trip (bench/rig-roundtrip.ts)', describeRig(rig), '', ''],
   ];
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['Measure', 'Value', 'Target', 'Status'][c]!.length));
-  const line = (cells: readonly string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
-  process.stdout.write(`${line(['Measure', 'Value', 'Target', 'Status'])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-  process.stdout.write(`\nload average ${loadBefore.join(' ')} before, ${results.machine.loadAverageAfter.join(' ')} after; ${results.wallS} s in all; wrote bench/results.json\n`);
+  const widths = [0, 1, 2, 3].map((c) =>
+    Math.max(...rows.map((r) => r[c]!.length), ['Measure', 'Value', 'Target', 'Status'][c]!.length),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(
+    `${line(['Measure', 'Value', 'Target', 'Status'])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  );
+  process.stdout.write(
+    `\nload average ${loadBefore.join(' ')} before, ${results.machine.loadAverageAfter.join(' ')} after; ${results.wallS} s in all; wrote bench/results.json\n`,
+  );
 }
 
 await main();

@@ -6,5 +6,7 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const result = spawnSync(tsx, [join(root, 'sim', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+const result = spawnSync(tsx, [join(root, 'sim', 'cli.ts'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -16,7 +16,13 @@ export interface Hal {
 }
 
 export type { AnnunciatorPort, TonePattern } from './annunciator.js';
-export type { BatteryPort, BatteryStatus, BatteryLevel, BatteryEvent, BatteryConsumption } from './battery.js';
+export type {
+  BatteryPort,
+  BatteryStatus,
+  BatteryLevel,
+  BatteryEvent,
+  BatteryConsumption,
+} from './battery.js';
 export type { ButtonPort, ButtonEvent } from './button.js';
 export type { ClockPort, ClockEvent } from './clock.js';
 export type { MotorPort, MotorEvent, StrokeBatch, BatchEndReason } from './motor.js';

@@ -22,7 +22,9 @@ function committed(): string | undefined {
 
 if (process.argv.includes('--check')) {
   if (committed() !== text) {
-    process.stderr.write(`${statechartDocPath} is stale: run \`${diagramCommand}\` and commit it\n`);
+    process.stderr.write(
+      `${statechartDocPath} is stale: run \`${diagramCommand}\` and commit it\n`,
+    );
     process.exitCode = 1;
   } else process.stdout.write(`${statechartDocPath} is up to date\n`);
 } else if (committed() === text) {

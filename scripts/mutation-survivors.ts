@@ -21,15 +21,36 @@ interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
 }
 
-const { values } = parseArgs({ options: { run: { type: 'string' }, report: { type: 'string', default: 'reports/mutation/mutation.json' }, out: { type: 'string', default: 'docs/mutation-survivors.md' } } });
-if (!values.run) throw new Error('--run "<date, commit, run time>" is required: the report does not record them');
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' },
+    report: { type: 'string', default: 'reports/mutation/mutation.json' },
+    out: { type: 'string', default: 'docs/mutation-survivors.md' },
+  },
+});
+if (!values.run)
+  throw new Error('--run "<date, commit, run time>" is required: the report does not record them');
 
 const report = JSON.parse(readFileSync(values.report!, 'utf8')) as Report;
-const statuses = ['Killed', 'Timeout', 'Survived', 'NoCoverage', 'CompileError', 'Ignored'] as const;
-const count = (mutants: Mutant[]) => Object.fromEntries(statuses.map((s) => [s, mutants.filter((m) => m.status === s).length])) as Record<(typeof statuses)[number], number>;
+const statuses = [
+  'Killed',
+  'Timeout',
+  'Survived',
+  'NoCoverage',
+  'CompileError',
+  'Ignored',
+] as const;
+const count = (mutants: Mutant[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, mutants.filter((m) => m.status === s).length]),
+  ) as Record<(typeof statuses)[number], number>;
 /** Stryker's score: killed and timed out over every mutant that compiled and was not ignored. */
-const score = (c: ReturnType<typeof count>) => (100 * (c.Killed + c.Timeout)) / (c.Killed + c.Timeout + c.Survived + c.NoCoverage);
-const cell = (text: string) => '`' + text.replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\s+/g, ' ').trim().slice(0, 110) + '`';
+const score = (c: ReturnType<typeof count>) =>
+  (100 * (c.Killed + c.Timeout)) / (c.Killed + c.Timeout + c.Survived + c.NoCoverage);
+const cell = (text: string) =>
+  '`' +
+  text.replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\s+/g, ' ').trim().slice(0, 110) +
+  '`';
 
 const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b));
 const all = count(files.flatMap(([, f]) => f.mutants));
@@ -51,13 +72,22 @@ const lines = [
 ];
 for (const [path, f] of files) {
   const source = f.source.split('\n');
-  const alive = f.mutants.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage').sort((a, b) => a.location.start.line - b.location.start.line);
+  const alive = f.mutants
+    .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
+    .sort((a, b) => a.location.start.line - b.location.start.line);
   for (const m of alive) {
     const { start, end } = m.location;
     const text = source[start.line - 1] ?? '';
-    const mutated = start.line === end.line ? text.slice(start.column - 1, end.column - 1) : text.slice(start.column - 1);
-    lines.push(`| \`${path}:${start.line}\` | ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no coverage)' : ''} | ${cell(mutated)} | ${cell(m.replacement ?? '')} | ${cell(text)} |`);
+    const mutated =
+      start.line === end.line
+        ? text.slice(start.column - 1, end.column - 1)
+        : text.slice(start.column - 1);
+    lines.push(
+      `| \`${path}:${start.line}\` | ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no coverage)' : ''} | ${cell(mutated)} | ${cell(m.replacement ?? '')} | ${cell(text)} |`,
+    );
   }
 }
 writeFileSync(values.out!, lines.join('\n') + '\n');
-console.log(`${values.out}: ${all.Survived + all.NoCoverage} survivors, score ${score(all).toFixed(2)} %`);
+console.log(
+  `${values.out}: ${all.Survived + all.NoCoverage} survivors, score ${score(all).toFixed(2)} %`,
+);

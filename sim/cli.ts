@@ -21,7 +21,8 @@ function inFile<T>(file: string, run: () => T): T {
   try {
     return run();
   } catch (e) {
-    if (e instanceof InputError && !e.message.startsWith(file)) throw new InputError(`${file}: ${e.message}`);
+    if (e instanceof InputError && !e.message.startsWith(file))
+      throw new InputError(`${file}: ${e.message}`);
     throw e;
   }
 }
@@ -30,7 +31,8 @@ export const defaultScenarioPath = new URL('./scenarios/default.yaml', import.me
 
 function seedOption(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new InputError(`--seed: "${value}" is not an integer from 0 to 2147483647`);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
+    throw new InputError(`--seed: "${value}" is not an integer from 0 to 2147483647`);
   return n;
 }
 
@@ -42,24 +44,35 @@ export function buildCli(): Command {
 
   program
     .command('run')
-    .description('run a scenario in virtual time and write summary.json, events.jsonl and trace.csv')
+    .description(
+      'run a scenario in virtual time and write summary.json, events.jsonl and trace.csv',
+    )
     .argument('[scenario]', 'scenario file (YAML or JSON)', defaultScenarioPath)
     .option('--out <dir>', 'output directory (default: out/<scenario name>)')
-    .option('--seed <n>', 'seed (overrides the scenario\'s)', seedOption)
+    .option('--seed <n>', "seed (overrides the scenario's)", seedOption)
     .option('--json', 'print the summary as JSON instead of text')
     .option('--report', 'also write report.html and the chart SVGs next to the outputs')
-    .action(async (file: string, opts: { out?: string; seed?: number; json?: boolean; report?: boolean }) => {
-      const scenario = loadScenario(file);
-      const seed = opts.seed ?? scenario.seed;
-      if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
-      const result = inFile(file, () => runScenario(scenario, { seed }));
-      if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
-      const out = opts.out ?? join('out', basename(file, extname(file)));
-      const files = writeOutputs(result, out);
-      if (opts.report) files.push(...(await writeRunReport(result, out)));
-      if (opts.json) process.stdout.write(JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n');
-      else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
-    });
+    .action(
+      async (
+        file: string,
+        opts: { out?: string; seed?: number; json?: boolean; report?: boolean },
+      ) => {
+        const scenario = loadScenario(file);
+        const seed = opts.seed ?? scenario.seed;
+        if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
+        const result = inFile(file, () => runScenario(scenario, { seed }));
+        if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
+        const out = opts.out ?? join('out', basename(file, extname(file)));
+        const files = writeOutputs(result, out);
+        if (opts.report) files.push(...(await writeRunReport(result, out)));
+        if (opts.json)
+          process.stdout.write(
+            JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n',
+          );
+        else
+          process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
+      },
+    );
 
   program
     .command('validate')

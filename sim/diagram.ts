@@ -23,7 +23,20 @@ export const diagramCommand = 'npm run diagram';
 type Transition = AnyStateNode['always'] extends (infer T)[] | undefined ? T : never;
 
 /** Mermaid words that cannot be a bare state id. */
-const reserved = new Set(['state', 'note', 'end', 'as', 'direction', 'classdef', 'class', 'style', 'click', 'left', 'right', 'of']);
+const reserved = new Set([
+  'state',
+  'note',
+  'end',
+  'as',
+  'direction',
+  'classdef',
+  'class',
+  'style',
+  'click',
+  'left',
+  'right',
+  'of',
+]);
 
 /** A guard as it is named in `setup()`; combinators from xstate (`not`, `and`, `or`) spelled out. */
 export function guardName(guard: unknown): string {
@@ -36,21 +49,26 @@ export function guardName(guard: unknown): string {
     }
     return guard.name || 'inline';
   }
-  if (typeof guard === 'object' && guard !== null && 'type' in guard) return String((guard as { type: unknown }).type);
+  if (typeof guard === 'object' && guard !== null && 'type' in guard)
+    return String((guard as { type: unknown }).type);
   return 'inline';
 }
 
 /** An action as it is named in `setup()` (inline actions have no name worth showing). */
 export function actionName(action: unknown): string {
   if (typeof action === 'string') return action;
-  if (typeof action === 'object' && action !== null && 'type' in action) return String((action as { type: unknown }).type);
+  if (typeof action === 'object' && action !== null && 'type' in action)
+    return String((action as { type: unknown }).type);
   if (typeof action === 'function') return action.name || 'inline';
   return 'inline';
 }
 
 /** Mermaid cuts a label at `#` or `;` and breaks on newlines; keep labels to one clean line. */
 function clean(text: string): string {
-  return text.replace(/[#;\n]/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/[#;\n]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function withActions(label: string, actions: readonly unknown[]): string {
@@ -66,13 +84,23 @@ function labelled(node: AnyStateNode): { t: Transition; label: string }[] {
   const out: { t: Transition; label: string }[] = [];
   for (const [eventType, list] of node.transitions) {
     list.forEach((t, i) => {
-      const condition = t.guard !== undefined ? ` [${guardName(t.guard)}]` : i > 0 && list.slice(0, i).some((p) => p.guard !== undefined) ? ' [else]' : '';
+      const condition =
+        t.guard !== undefined
+          ? ` [${guardName(t.guard)}]`
+          : i > 0 && list.slice(0, i).some((p) => p.guard !== undefined)
+            ? ' [else]'
+            : '';
       out.push({ t, label: withActions(`${eventType}${condition}`, t.actions) });
     });
   }
   const always = node.always ?? [];
   always.forEach((t, i) => {
-    const condition = t.guard !== undefined ? `: ${guardName(t.guard)}` : i > 0 && always.slice(0, i).some((p) => p.guard !== undefined) ? ': else' : '';
+    const condition =
+      t.guard !== undefined
+        ? `: ${guardName(t.guard)}`
+        : i > 0 && always.slice(0, i).some((p) => p.guard !== undefined)
+          ? ': else'
+          : '';
     out.push({ t, label: withActions(`[always${condition}]`, t.actions) });
   });
   return out;
@@ -97,8 +125,22 @@ function idsOf(root: AnyStateNode): Map<AnyStateNode, { id: string; alias: boole
   for (const n of nodes) count.set(n.key, (count.get(n.key) ?? 0) + 1);
   const ids = new Map<AnyStateNode, { id: string; alias: boolean }>();
   for (const n of nodes) {
-    const plain = /^[A-Za-z][A-Za-z0-9_]*$/.test(n.key) && !reserved.has(n.key.toLowerCase()) && count.get(n.key) === 1;
-    ids.set(n, plain ? { id: n.key, alias: false } : { id: n.path.length === 0 ? 'root' : `${root.key}_${n.path.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_'), alias: true });
+    const plain =
+      /^[A-Za-z][A-Za-z0-9_]*$/.test(n.key) &&
+      !reserved.has(n.key.toLowerCase()) &&
+      count.get(n.key) === 1;
+    ids.set(
+      n,
+      plain
+        ? { id: n.key, alias: false }
+        : {
+            id:
+              n.path.length === 0
+                ? 'root'
+                : `${root.key}_${n.path.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_'),
+            alias: true,
+          },
+    );
   }
   return ids;
 }
@@ -115,7 +157,8 @@ function internals(node: AnyStateNode): string[] {
   const lines: string[] = [];
   if (node.entry.length > 0) lines.push(withActions('entry', node.entry));
   if (node.exit.length > 0) lines.push(withActions('exit', node.exit));
-  for (const { t, label } of labelled(node)) if (t.target === undefined || t.target.length === 0) lines.push(label);
+  for (const { t, label } of labelled(node))
+    if (t.target === undefined || t.target.length === 0) lines.push(label);
   return lines;
 }
 
@@ -140,10 +183,15 @@ export function statechartMermaid(machine: AnyStateMachine = pumpMachine): strin
         let common = 0;
         while (common < a.length && common < b.length && a[common] === b[common]) common++;
         const k = Math.min(common, a.length - 1, b.length - 1);
-        const [scope, from, to] = k < 0 ? [undefined, root, root] : [ancestorAt(node, k), ancestorAt(node, k + 1), ancestorAt(target, k + 1)];
+        const [scope, from, to] =
+          k < 0
+            ? [undefined, root, root]
+            : [ancestorAt(node, k), ancestorAt(node, k + 1), ancestorAt(target, k + 1)];
         const fromRest = a.slice(k + 1).join('.');
         const intoRest = b.slice(k + 1).join('.');
-        const text = clean(`${fromRest ? `(from ${fromRest}) ` : ''}${label}${intoRest ? ` (into ${intoRest})` : ''}`);
+        const text = clean(
+          `${fromRest ? `(from ${fromRest}) ` : ''}${label}${intoRest ? ` (into ${intoRest})` : ''}`,
+        );
         const list = scoped.get(scope) ?? [];
         list.push(`${idOf(from)} --> ${idOf(to)} : ${text}`);
         scoped.set(scope, list);
@@ -193,7 +241,12 @@ export function statechartMermaid(machine: AnyStateMachine = pumpMachine): strin
 export function compoundInternals(machine: AnyStateMachine = pumpMachine): [string, string][] {
   return allNodes(machine.root)
     .filter((n) => children(n).length > 0)
-    .flatMap((n) => internals(n).map((line): [string, string] => [n.path.length === 0 ? n.key : n.path.join('.'), line]));
+    .flatMap((n) =>
+      internals(n).map((line): [string, string] => [
+        n.path.length === 0 ? n.key : n.path.join('.'),
+        line,
+      ]),
+    );
 }
 
 /** The whole of docs/statechart.md: a short legend and the diagram. */
@@ -232,7 +285,7 @@ ${statechartMermaid(machine)}\`\`\`
 | state | \`entry / action\`, or \`event [guard] / action\` with no target |
 | --- | --- |
 ${compoundInternals(machine)
-  .map(([state, line]) => `| ${state} | \`${line.replace(/\|/g, "\\|")}\` |`)
+  .map(([state, line]) => `| ${state} | \`${line.replace(/\|/g, '\\|')}\` |`)
   .join('\n')}
 `;
 }

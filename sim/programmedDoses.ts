@@ -19,7 +19,8 @@ export class ProgrammedDoses {
   close(context: PumpContext, nowMs: number, next: Mixture | undefined): void {
     const nowNl = programmedNlAt(context, nowMs);
     const deltaNl = nowNl - this.startNl;
-    for (const d of this.mixture ?? []) this.pg.set(d.drug, (this.pg.get(d.drug) ?? 0) + dosePg(deltaNl, d.concentrationUgPerMl));
+    for (const d of this.mixture ?? [])
+      this.pg.set(d.drug, (this.pg.get(d.drug) ?? 0) + dosePg(deltaNl, d.concentrationUgPerMl));
     this.startNl = nowNl;
     this.mixture = next;
   }

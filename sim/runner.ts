@@ -15,13 +15,31 @@ import { performance } from 'node:perf_hooks';
 import type { Hal } from '../hal/index.js';
 import { SimClock } from '../hal/sim/simClock.js';
 import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
-import { SimAnnunciator, SimBattery, SimButton, batteryDefaults } from '../hal/sim/simPeripherals.js';
+import {
+  SimAnnunciator,
+  SimBattery,
+  SimButton,
+  batteryDefaults,
+} from '../hal/sim/simPeripherals.js';
 import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
 import { Controller } from '../src/controller.js';
 import { strokeTimeMs, strokesBy } from '../src/dosing/delivery.js';
-import { addDoses, concentrationOf, createDrugPath, DrugPathError, drugPathVolumeNl, push, pathContentPg, inletContentPg, sameMixture, tipSegment, type DrugPath, type PathMixture } from '../src/dosing/catheter.js';
+import {
+  addDoses,
+  concentrationOf,
+  createDrugPath,
+  DrugPathError,
+  drugPathVolumeNl,
+  push,
+  pathContentPg,
+  inletContentPg,
+  sameMixture,
+  tipSegment,
+  type DrugPath,
+  type PathMixture,
+} from '../src/dosing/catheter.js';
 import { startPriming } from '../src/dosing/priming.js';
 import { rateSteps } from '../src/dosing/rates.js';
 import type { LogRecord } from '../src/eventLog.js';
@@ -30,7 +48,17 @@ import { ProgrammedDoses } from './programmedDoses.js';
 import type { Mixture } from '../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, dosePg } from '../src/units.js';
 import { Prng } from './prng.js';
-import { InputError, drugLibraryOf, drugPathGeometryOf, pumpConfigOf, toMixture, toPrescription, toPtm, type Scenario, type TimelineEvent } from './scenario.js';
+import {
+  InputError,
+  drugLibraryOf,
+  drugPathGeometryOf,
+  pumpConfigOf,
+  toMixture,
+  toPrescription,
+  toPtm,
+  type Scenario,
+  type TimelineEvent,
+} from './scenario.js';
 import { VirtualClock } from './virtualClock.js';
 import { DEFAULT_LAYOUT, stateSlotOffset } from '../src/persistence/layout.js';
 import { RECORD_HEADER_BYTES } from '../src/persistence/recordCodec.js';
@@ -55,7 +83,8 @@ export interface TraceRow {
   subcutaneousPg?: Record<string, number>;
 }
 
-const add = (into: Map<string, number>, drug: string, pg: number) => into.set(drug, (into.get(drug) ?? 0) + pg);
+const add = (into: Map<string, number>, drug: string, pg: number) =>
+  into.set(drug, (into.get(drug) ?? 0) + pg);
 
 /** A mixture change (refill) followed from the refill until its mixture first leaves the tip. */
 export interface DrugChangeWindow {
@@ -103,7 +132,8 @@ export class DrugPathTruth {
   readonly tipPg = new Map<string, number>();
   readonly subcutaneousPg = new Map<string, number>();
   /** First time each label left the tip. */
-  readonly arrivals: { label: string; atMs: number; mixture: PathMixture; changedAtMs: number }[] = [];
+  readonly arrivals: { label: string; atMs: number; mixture: PathMixture; changedAtMs: number }[] =
+    [];
   readonly firstAtTip = new Map<string, number>();
   readonly windows: DrugChangeWindow[] = [];
   readonly primes: PrimeRecord[] = [];
@@ -115,7 +145,11 @@ export class DrugPathTruth {
 
   constructor(deadVolumeNl: number, contents: 'drug' | 'saline', mixture: PathMixture) {
     this.fillLabel = 'mixture 1';
-    this.path = createDrugPath({ deadVolumeNl, fill: contents === 'drug' ? mixture : [], label: contents === 'drug' ? this.fillLabel : 'saline' });
+    this.path = createDrugPath({
+      deadVolumeNl,
+      fill: contents === 'drug' ? mixture : [],
+      label: contents === 'drug' ? this.fillLabel : 'saline',
+    });
     this.initialContentPg = new Map(pathContentPg(this.path));
     if (contents === 'saline') this.awaiting.set(this.fillLabel, { mixture, changedAtMs: 0 });
   }
@@ -126,11 +160,26 @@ export class DrugPathTruth {
     this.fillLabel = `mixture ${this.mixtures}`;
     this.awaiting.set(this.fillLabel, { mixture, changedAtMs: atMs });
     const empty = () => new Map<string, number>();
-    this.windows.push({ atMs, label: this.fillLabel, mixture: [...mixture], bridged, arrivedAtMs: undefined, basalTipPg: empty(), basalIntendedPg: empty(), bolusTipPg: empty(), bolusIntendedPg: empty() });
+    this.windows.push({
+      atMs,
+      label: this.fillLabel,
+      mixture: [...mixture],
+      bridged,
+      arrivedAtMs: undefined,
+      basalTipPg: empty(),
+      basalIntendedPg: empty(),
+      bolusTipPg: empty(),
+      bolusIntendedPg: empty(),
+    });
   }
 
   /** A priming bolus started: the front of the drug column becomes the mixing zone (src/dosing/priming.ts). */
-  primed(atMs: number, volumeNl: number, mixture: PathMixture, model: { mixingZoneVolumePpm: number; mixingZoneSegmentCount: number }): void {
+  primed(
+    atMs: number,
+    volumeNl: number,
+    mixture: PathMixture,
+    model: { mixingZoneVolumePpm: number; mixingZoneSegmentCount: number },
+  ): void {
     const zoneLabel = `${this.fillLabel} mixing zone`;
     let mixing = true;
     try {
@@ -140,7 +189,8 @@ export class DrugPathTruth {
       mixing = false; // the back of the path is not one plain fluid: plug flow
     }
     this.awaiting.set(zoneLabel, { mixture, changedAtMs: atMs });
-    if (!this.arrivals.some((a) => a.label === this.fillLabel)) this.awaiting.set(this.fillLabel, { mixture, changedAtMs: atMs });
+    if (!this.arrivals.some((a) => a.label === this.fillLabel))
+      this.awaiting.set(this.fillLabel, { mixture, changedAtMs: atMs });
     this.primes.push({ atMs, volumeNl, mixing, zoneLabel, fillLabel: this.fillLabel });
   }
 
@@ -169,8 +219,15 @@ export class DrugPathTruth {
       const awaited = piece.label === undefined ? undefined : this.awaiting.get(piece.label);
       if (piece.label !== undefined && awaited) {
         this.awaiting.delete(piece.label);
-        this.arrivals.push({ label: piece.label, atMs, mixture: awaited.mixture, changedAtMs: awaited.changedAtMs });
-        for (const w of open) if (w.label === piece.label && w.arrivedAtMs === undefined) this.closeWindow(w, atMs, intention, beforeNl);
+        this.arrivals.push({
+          label: piece.label,
+          atMs,
+          mixture: awaited.mixture,
+          changedAtMs: awaited.changedAtMs,
+        });
+        for (const w of open)
+          if (w.label === piece.label && w.arrivedAtMs === undefined)
+            this.closeWindow(w, atMs, intention, beforeNl);
       }
       for (const [drug, pg] of piece.dosePg) {
         if (pg > 0 && !this.firstAtTip.has(drug)) this.firstAtTip.set(drug, atMs);
@@ -187,15 +244,26 @@ export class DrugPathTruth {
   }
 
   /** The window's mixture reached the tip after `volumeNl` of this batch: the programme's share up to there counts. */
-  private closeWindow(w: DrugChangeWindow, atMs: number, intention: Intention, volumeNl: number): void {
+  private closeWindow(
+    w: DrugChangeWindow,
+    atMs: number,
+    intention: Intention,
+    volumeNl: number,
+  ): void {
     this.intend(w, intention, volumeNl);
     w.arrivedAtMs = atMs;
   }
 
   /** What the programme meant `volumeNl` to carry: the basal share at its mixture, the bolus share at the reservoir's. */
   private intend(w: DrugChangeWindow, intention: Intention, volumeNl: number): void {
-    for (const d of intention.basal) add(w.basalIntendedPg, d.drug, volumeNl * (1 - intention.bolusShare) * d.concentrationUgPerMl);
-    for (const d of intention.bolus) add(w.bolusIntendedPg, d.drug, volumeNl * intention.bolusShare * d.concentrationUgPerMl);
+    for (const d of intention.basal)
+      add(
+        w.basalIntendedPg,
+        d.drug,
+        volumeNl * (1 - intention.bolusShare) * d.concentrationUgPerMl,
+      );
+    for (const d of intention.bolus)
+      add(w.bolusIntendedPg, d.drug, volumeNl * intention.bolusShare * d.concentrationUgPerMl);
   }
 
   /** Per drug, the drug still in the tubing and catheter (and a prime's inlet). */
@@ -208,7 +276,9 @@ export class DrugPathTruth {
   /** Per drug, the concentration of the fluid at the tip. */
   tipConcentrations(drugs: Iterable<string>): Record<string, number> {
     const tip = tipSegment(this.path);
-    return Object.fromEntries([...drugs].map((d) => [d, tip ? concentrationOf(tip.mixture, d) : 0]));
+    return Object.fromEntries(
+      [...drugs].map((d) => [d, tip ? concentrationOf(tip.mixture, d) : 0]),
+    );
   }
 }
 
@@ -266,7 +336,9 @@ export class PowerCutNvm implements NvmPort {
       } catch (e) {
         if (!(e instanceof HalError)) throw e;
       }
-      throw new PowerLoss(`power cut during NVM write ${this.writes} after ${a.byte} of ${bytes.length} bytes`);
+      throw new PowerLoss(
+        `power cut during NVM write ${this.writes} after ${a.byte} of ${bytes.length} bytes`,
+      );
     }
     this.inner.write(offset, bytes);
   }
@@ -325,18 +397,40 @@ export class Simulation {
     this.prng = new Prng(seed);
     this.simClock = new SimClock(this.clock, Date.parse(scenario.startRtc));
     const config = pumpConfigOf(scenario);
-    this.motor = new SimMotor(this.clock, { strokeVolumeNl: config.strokeVolumeNl, strokeVolumeErrorPpm: scenario.motor.strokeVolumeError, strokeVolumeNoisePpm: scenario.motor.strokeVolumeNoise, stallWindows: [] }, this.prng.fork('motor'));
+    this.motor = new SimMotor(
+      this.clock,
+      {
+        strokeVolumeNl: config.strokeVolumeNl,
+        strokeVolumeErrorPpm: scenario.motor.strokeVolumeError,
+        strokeVolumeNoisePpm: scenario.motor.strokeVolumeNoise,
+        stallWindows: [],
+      },
+      this.prng.fork('motor'),
+    );
     this.annunciator = new SimAnnunciator(this.clock);
     this.battery = new SimBattery(this.clock, batteryDefaults);
     this.nvm = new PowerCutNvm(new SimNvm());
-    this.hal = { clock: this.simClock, motor: this.motor, nvm: this.nvm, annunciator: this.annunciator, battery: this.battery, button: this.button };
+    this.hal = {
+      clock: this.simClock,
+      motor: this.motor,
+      nvm: this.nvm,
+      annunciator: this.annunciator,
+      battery: this.battery,
+      button: this.button,
+    };
     this.motor.onStrokes = (r) => this.onStrokes(r);
     this.controller = this.newController();
     this.clock.trap = (run) => this.guarded(run);
   }
 
   private newController(): Controller {
-    return new Controller({ hal: this.hal, config: pumpConfigOf(this.scenario), library: drugLibraryOf(this.scenario), onLog: (r) => this.onLog(r), persist: this.options.persist ?? true });
+    return new Controller({
+      hal: this.hal,
+      config: pumpConfigOf(this.scenario),
+      library: drugLibraryOf(this.scenario),
+      onLog: (r) => this.onLog(r),
+      persist: this.options.persist ?? true,
+    });
   }
 
   /**
@@ -380,8 +474,16 @@ export class Simulation {
     const c = this.controller.context;
     const mixture = c.batch?.mixture ?? c.mixture ?? [];
     const nominalNl = r.strokes * c.config.strokeVolumeNl;
-    for (const d of mixture) this.deliveredPg.set(d.drug, (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl));
-    for (const d of this.trueMixture ?? mixture) this.trueDeliveredPg.set(d.drug, (this.trueDeliveredPg.get(d.drug) ?? 0) + dosePg(r.volumeNl, d.concentrationUgPerMl));
+    for (const d of mixture)
+      this.deliveredPg.set(
+        d.drug,
+        (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl),
+      );
+    for (const d of this.trueMixture ?? mixture)
+      this.trueDeliveredPg.set(
+        d.drug,
+        (this.trueDeliveredPg.get(d.drug) ?? 0) + dosePg(r.volumeNl, d.concentrationUgPerMl),
+      );
     this.drugPath?.strokes(r, this.trueMixture ?? mixture, this.intentionOf(r));
   }
 
@@ -395,22 +497,40 @@ export class Simulation {
     const reservoir: PathMixture = c.mixture ?? [];
     const firstStrokeMs = strokeTimeMs(r, 1);
     const b = c.bolus;
-    if (b?.kind === 'priming' && firstStrokeMs >= b.startMs && firstStrokeMs < b.endMs) return { bolusShare: 0, basal: [], bolus: [] };
+    if (b?.kind === 'priming' && firstStrokeMs >= b.startMs && firstStrokeMs < b.endMs)
+      return { bolusShare: 0, basal: [], bolus: [] };
     const bridge = c.bridge;
     // Strokes are reported when their batch ends, possibly after a stop paused the bridge: judge
     // them by their own time (a paused bridge ran up to its anchor, the pause).
-    const bridgeEndMs = bridge === undefined ? 0 : bridge.pausedRateNlPerDay !== undefined ? bridge.anchorMs : bridge.endMs;
-    const bridged = bridge !== undefined && firstStrokeMs >= bridge.startMs && firstStrokeMs < bridgeEndMs;
+    const bridgeEndMs =
+      bridge === undefined
+        ? 0
+        : bridge.pausedRateNlPerDay !== undefined
+          ? bridge.anchorMs
+          : bridge.endMs;
+    const bridged =
+      bridge !== undefined && firstStrokeMs >= bridge.startMs && firstStrokeMs < bridgeEndMs;
     const batch = c.batch?.batchId === r.batchId ? c.batch : undefined;
-    const inBolus = b !== undefined && batch !== undefined && firstStrokeMs >= b.startMs && firstStrokeMs < b.endMs && batch.rateNlPerDay > 0;
-    return { bolusShare: inBolus ? Math.min(1, b.rateNlPerDay / batch.rateNlPerDay) : 0, basal: bridged ? bridge.oldMixture : reservoir, bolus: reservoir };
+    const inBolus =
+      b !== undefined &&
+      batch !== undefined &&
+      firstStrokeMs >= b.startMs &&
+      firstStrokeMs < b.endMs &&
+      batch.rateNlPerDay > 0;
+    return {
+      bolusShare: inBolus ? Math.min(1, b.rateNlPerDay / batch.rateNlPerDay) : 0,
+      basal: bridged ? bridge.oldMixture : reservoir,
+      bolus: reservoir,
+    };
   }
 
   /** Strokes the pump has accounted plus those its running batch has done by now. */
   strokesNow(): number {
     const c = this.controller.context;
     const running = c.batch;
-    return c.deliveredStrokes + (running ? strokesBy(running, running.count, this.clock.nowMs()) : 0);
+    return (
+      c.deliveredStrokes + (running ? strokesBy(running, running.count, this.clock.nowMs()) : 0)
+    );
   }
 
   /** The pump's reservoir estimate now, counting the strokes of a running batch done so far. */
@@ -435,7 +555,9 @@ export class Simulation {
       ...(this.drugPath
         ? {
             tipPg: Object.fromEntries(this.drugPath.tipPg),
-            tipConcentrationUgPerMl: this.drugPath.tipConcentrations(new Set([...this.trueDeliveredPg.keys(), ...this.drugPath.tipPg.keys()])),
+            tipConcentrationUgPerMl: this.drugPath.tipConcentrations(
+              new Set([...this.trueDeliveredPg.keys(), ...this.drugPath.tipPg.keys()]),
+            ),
             subcutaneousPg: Object.fromEntries(this.drugPath.subcutaneousPg),
           }
         : {}),
@@ -447,33 +569,73 @@ export class Simulation {
     const s = this.scenario;
     this.controller.boot();
     const before = this.events.length;
-    this.refill({ withdrawn: 0, added: s.initialFill.volume, mixture: s.initialFill.mixture, confirm: s.confirm });
-    this.drugPath = new DrugPathTruth(drugPathVolumeNl(drugPathGeometryOf(s)), s.catheter.contents, toMixture(s.initialFill.mixture));
-    this.controller.command({ type: 'cmd.program', prescription: toPrescription(s.prescription), ptm: s.ptm ? toPtm(s.ptm) : undefined, confirm: s.confirm });
+    this.refill({
+      withdrawn: 0,
+      added: s.initialFill.volume,
+      mixture: s.initialFill.mixture,
+      confirm: s.confirm,
+    });
+    this.drugPath = new DrugPathTruth(
+      drugPathVolumeNl(drugPathGeometryOf(s)),
+      s.catheter.contents,
+      toMixture(s.initialFill.mixture),
+    );
+    this.controller.command({
+      type: 'cmd.program',
+      prescription: toPrescription(s.prescription),
+      ptm: s.ptm ? toPtm(s.ptm) : undefined,
+      confirm: s.confirm,
+    });
     const refused = this.events.slice(before).find((e) => e.type === 'refused');
     if (refused && refused.type === 'refused') {
       const field = scenarioFieldOf(refused.command, refused.field);
-      throw new InputError(`${field}: ${refused.value}: refused by the pump: ${refused.message.replace(`${refused.field}: `, '')} (limit: ${refused.limit})`);
+      throw new InputError(
+        `${field}: ${refused.value}: refused by the pump: ${refused.message.replace(`${refused.field}: `, '')} (limit: ${refused.limit})`,
+      );
     }
     this.controller.command({ type: 'cmd.resume' });
   }
 
-  private refill(r: { withdrawn: number | 'auto'; added: number; mixture?: Scenario['initialFill']['mixture'] | undefined; confirm: boolean; bridge?: boolean | undefined; pocketFill?: { sharePpm: number } | { volumeNl: number } | undefined }): void {
+  private refill(r: {
+    withdrawn: number | 'auto';
+    added: number;
+    mixture?: Scenario['initialFill']['mixture'] | undefined;
+    confirm: boolean;
+    bridge?: boolean | undefined;
+    pocketFill?: { sharePpm: number } | { volumeNl: number } | undefined;
+  }): void {
     this.motor.flush(); // strokes done so far came from the old contents
     const withdrawnNl = r.withdrawn === 'auto' ? this.motor.trueReservoirNl : r.withdrawn;
     const before = this.events.length;
-    this.controller.command({ type: 'cmd.refill', withdrawnNl, addedNl: r.added, mixture: r.mixture ? toMixture(r.mixture) : undefined, confirm: r.confirm, ...(r.bridge === undefined ? {} : { bridge: r.bridge }) });
+    this.controller.command({
+      type: 'cmd.refill',
+      withdrawnNl,
+      addedNl: r.added,
+      mixture: r.mixture ? toMixture(r.mixture) : undefined,
+      confirm: r.confirm,
+      ...(r.bridge === undefined ? {} : { bridge: r.bridge }),
+    });
     const records = this.events.slice(before);
     if (!records.some((e) => e.type === 'refill')) return;
     // A pocket fill: the needle missed the reservoir for part of the injection (domain.md F1). The
     // pump cannot tell; the drug goes under the skin at once.
     const pf = r.pocketFill;
-    const pocketNl = pf === undefined ? 0 : 'volumeNl' in pf ? Math.min(r.added, pf.volumeNl) : Math.floor((r.added * pf.sharePpm) / 1_000_000);
-    this.motor.trueReservoirNl = Math.max(0, this.motor.trueReservoirNl - withdrawnNl) + r.added - pocketNl;
+    const pocketNl =
+      pf === undefined
+        ? 0
+        : 'volumeNl' in pf
+          ? Math.min(r.added, pf.volumeNl)
+          : Math.floor((r.added * pf.sharePpm) / 1_000_000);
+    this.motor.trueReservoirNl =
+      Math.max(0, this.motor.trueReservoirNl - withdrawnNl) + r.added - pocketNl;
     const next = this.controller.context.mixture ?? [];
     if (pf !== undefined) this.drugPath?.pocketFill(this.clock.nowMs(), pocketNl, next);
     if (this.drugPath && this.trueMixture && !sameMixture(this.trueMixture, next)) {
-      this.drugPath.mixtureChanged(this.clock.nowMs(), next, records.some((e) => e.type === 'bridgeStarted'));
+      this.drugPath.mixtureChanged(
+        this.clock.nowMs(),
+        next,
+        records.some((e) => e.type === 'bridgeStarted'),
+      );
     }
     this.trueMixture = this.controller.context.mixture;
   }
@@ -482,34 +644,70 @@ export class Simulation {
   private prime(p: NonNullable<TimelineEvent['primingBolus']>): void {
     this.motor.flush(); // strokes done so far pushed the path before the prime
     const before = this.events.length;
-    this.controller.command({ type: 'cmd.primingBolus', confirm: p.confirm, ...(p.rate === undefined ? {} : { rateNlPerDay: p.rate }), ...(p.margin === undefined ? {} : { marginNl: p.margin }) });
-    const started = this.events.slice(before).find((e) => e.type === 'bolusStarted' && e.kind === 'priming');
+    this.controller.command({
+      type: 'cmd.primingBolus',
+      confirm: p.confirm,
+      ...(p.rate === undefined ? {} : { rateNlPerDay: p.rate }),
+      ...(p.margin === undefined ? {} : { marginNl: p.margin }),
+    });
+    const started = this.events
+      .slice(before)
+      .find((e) => e.type === 'bolusStarted' && e.kind === 'priming');
     if (started && started.type === 'bolusStarted' && this.drugPath) {
       const zone = this.scenario.catheter;
-      this.drugPath.primed(this.clock.nowMs(), started.volumeNl, this.trueMixture ?? [], { mixingZoneVolumePpm: zone.mixingZone, mixingZoneSegmentCount: zone.mixingZoneSegments });
+      this.drugPath.primed(this.clock.nowMs(), started.volumeNl, this.trueMixture ?? [], {
+        mixingZoneVolumePpm: zone.mixingZone,
+        mixingZoneSegmentCount: zone.mixingZoneSegments,
+      });
     }
   }
 
   apply(e: TimelineEvent): void {
     const c = this.controller;
-    const telemetry = e.program ?? e.refill ?? e.clinicianBolus ?? e.primingBolus ?? e.stop ?? e.resume ?? e.clearAlarms ?? e.setClock;
+    const telemetry =
+      e.program ??
+      e.refill ??
+      e.clinicianBolus ??
+      e.primingBolus ??
+      e.stop ??
+      e.resume ??
+      e.clearAlarms ??
+      e.setClock;
     if (telemetry !== undefined) this.battery.consume({ kind: 'telemetry' }); // a programmer session
     if (e.press) this.button.press();
-    else if (e.program) c.command({ type: 'cmd.program', prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined, ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined, confirm: e.program.confirm });
+    else if (e.program)
+      c.command({
+        type: 'cmd.program',
+        prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined,
+        ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined,
+        confirm: e.program.confirm,
+      });
     else if (e.refill) this.refill(e.refill);
-    else if (e.clinicianBolus) c.command({ type: 'cmd.clinicianBolus', doseNg: e.clinicianBolus.dose, durationMs: e.clinicianBolus.duration, confirm: e.clinicianBolus.confirm });
+    else if (e.clinicianBolus)
+      c.command({
+        type: 'cmd.clinicianBolus',
+        doseNg: e.clinicianBolus.dose,
+        durationMs: e.clinicianBolus.duration,
+        confirm: e.clinicianBolus.confirm,
+      });
     else if (e.primingBolus) this.prime(e.primingBolus);
     else if (e.stop) c.command({ type: 'cmd.stop' });
     else if (e.resume) c.command({ type: 'cmd.resume' });
     else if (e.clearAlarms) c.command({ type: 'cmd.clearAlarms' });
     else if (e.setClock) {
       const rtc = this.simClock.rtcMs();
-      const to = e.setClock.to !== undefined ? Date.parse(e.setClock.to) : rtc + (e.setClock.shift ?? 0) - (e.setClock.back ?? 0);
+      const to =
+        e.setClock.to !== undefined
+          ? Date.parse(e.setClock.to)
+          : rtc + (e.setClock.shift ?? 0) - (e.setClock.back ?? 0);
       c.command({ type: 'cmd.setClock', rtcMs: to });
-    } else if (e.motorStall) this.motor.injectStall(this.clock.nowMs(), this.clock.nowMs() + e.motorStall.for);
-    else if (e.strokeVolumeError !== undefined) this.motor.strokeVolumeErrorPpm = e.strokeVolumeError;
+    } else if (e.motorStall)
+      this.motor.injectStall(this.clock.nowMs(), this.clock.nowMs() + e.motorStall.for);
+    else if (e.strokeVolumeError !== undefined)
+      this.motor.strokeVolumeErrorPpm = e.strokeVolumeError;
     else if (e.reset) {
-      if (e.reset.duringWrite !== undefined) this.nvm.cutPowerAt(e.reset.duringWrite, e.reset.atByte ?? 0);
+      if (e.reset.duringWrite !== undefined)
+        this.nvm.cutPowerAt(e.reset.duringWrite, e.reset.atByte ?? 0);
       else this.restart();
     } else if (e.corruptMemory) this.corrupt(e.corruptMemory.record);
   }
@@ -517,7 +715,8 @@ export class Simulation {
   /** Flip a bit in both copies of a state record (retention loss), to be found at the next boot. */
   corrupt(record: 'prescription' | 'ledger' | 'reservoir' | 'alarms' | 'clock'): void {
     const layout = DEFAULT_LAYOUT;
-    for (const slot of [0, 1] as const) this.nvm.inner.flipBit(stateSlotOffset(layout, record, slot) + RECORD_HEADER_BYTES, 0);
+    for (const slot of [0, 1] as const)
+      this.nvm.inner.flipBit(stateSlotOffset(layout, record, slot) + RECORD_HEADER_BYTES, 0);
   }
 
   /** Breakthrough-pain episodes: Poisson arrivals, each a burst of presses. */
@@ -526,11 +725,19 @@ export class Simulation {
     if (!demand || demand.episodesPerDay <= 0) return;
     const random = this.prng.fork('demand');
     const meanGapMs = DAY_MS / demand.episodesPerDay;
-    for (let t = random.exponential(meanGapMs); t < this.scenario.duration; t += random.exponential(meanGapMs)) {
-      const presses = random.int(demand.pressesPerEpisode[0], Math.max(demand.pressesPerEpisode[0], demand.pressesPerEpisode[1]));
+    for (
+      let t = random.exponential(meanGapMs);
+      t < this.scenario.duration;
+      t += random.exponential(meanGapMs)
+    ) {
+      const presses = random.int(
+        demand.pressesPerEpisode[0],
+        Math.max(demand.pressesPerEpisode[0], demand.pressesPerEpisode[1]),
+      );
       for (let i = 0; i < presses; i++) {
         const at = Math.floor(t) + i * demand.pressSpacing;
-        if (at < this.scenario.duration) this.clock.schedule(at, () => this.guarded(() => this.button.press()));
+        if (at < this.scenario.duration)
+          this.clock.schedule(at, () => this.guarded(() => this.button.press()));
       }
     }
   }
@@ -538,7 +745,8 @@ export class Simulation {
   run(options: RunOptions = {}): void {
     const duration = this.scenario.duration;
     this.setUp();
-    for (const e of this.scenario.timeline) if (e.at <= duration) this.clock.schedule(e.at, () => this.guarded(() => this.apply(e)));
+    for (const e of this.scenario.timeline)
+      if (e.at <= duration) this.clock.schedule(e.at, () => this.guarded(() => this.apply(e)));
     this.scheduleDemand();
     const every = options.traceEveryMs ?? HOUR_MS;
     this.sample();
@@ -569,7 +777,10 @@ export class Simulation {
       startRtc: s.startRtc,
       pump: config,
       initialBasalRatesNlPerDay: steps.ratesNlPerDay,
-      motor: { strokeVolumeErrorPpm: s.motor.strokeVolumeError, strokeVolumeNoisePpm: s.motor.strokeVolumeNoise },
+      motor: {
+        strokeVolumeErrorPpm: s.motor.strokeVolumeError,
+        strokeVolumeNoisePpm: s.motor.strokeVolumeNoise,
+      },
       battery: this.battery.options,
       demand: s.demand ?? null,
       drugLibrary: drugLibraryOf(s).name,
@@ -583,6 +794,17 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const sim = new Simulation(scenario, seed, { persist: options.persist ?? true });
   sim.run(options);
   const wallTimeMs = performance.now() - started;
-  const battery = sim.trace.map((r) => ({ timeMs: r.timeMs, remainingUah: r.batteryRemainingUah ?? 0 }));
-  return { scenario, seed, summary: buildSummary(sim, wallTimeMs), events: sim.events, trace: sim.trace, battery, settings: sim.settings() };
+  const battery = sim.trace.map((r) => ({
+    timeMs: r.timeMs,
+    remainingUah: r.batteryRemainingUah ?? 0,
+  }));
+  return {
+    scenario,
+    seed,
+    summary: buildSummary(sim, wallTimeMs),
+    events: sim.events,
+    trace: sim.trace,
+    battery,
+    settings: sim.settings(),
+  };
 }

@@ -15,7 +15,14 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
-import { drugLibrarySchema, type DrugLibrary, type Mixture, type Prescription, type PtmSettings, type PumpConfig } from '../src/therapy/schema.js';
+import {
+  drugLibrarySchema,
+  type DrugLibrary,
+  type Mixture,
+  type Prescription,
+  type PtmSettings,
+  type PumpConfig,
+} from '../src/therapy/schema.js';
 import * as u from '../src/units.js';
 
 /** A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. */
@@ -58,7 +65,10 @@ const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const lengthCm = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a length in whole cm such as "100 cm"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a length in whole cm such as "100 cm"`,
+    });
     return z.NEVER;
   }
   return Number(m[1]);
@@ -68,7 +78,10 @@ const factorPpm = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const text = String(v).trim();
   const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"`,
+    });
     return z.NEVER;
   }
   return Math.round(Number(m[1]) * (m[2] === '%' ? 10_000 : 1_000_000));
@@ -87,18 +100,37 @@ const pocketFill = z.string().transform((v, ctx) => {
   try {
     return { volumeNl: u.parseVolumeNl(v) };
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: `${(e as Error).message} (or a share such as "100 %")` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${(e as Error).message} (or a share such as "100 %")`,
+    });
     return z.NEVER;
   }
 });
 
-const mixture = z.array(z.object({ drug: z.string(), concentration }).strict()).min(1).max(4);
+const mixture = z
+  .array(z.object({ drug: z.string(), concentration }).strict())
+  .min(1)
+  .max(4);
 const prescription = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
-  z.object({ mode: z.literal('flex'), steps: z.array(z.object({ at: timeOfDay, dose: dailyDose }).strict()).min(1).max(24) }).strict(),
+  z
+    .object({
+      mode: z.literal('flex'),
+      steps: z
+        .array(z.object({ at: timeOfDay, dose: dailyDose }).strict())
+        .min(1)
+        .max(24),
+    })
+    .strict(),
 ]);
 const ptm = z
-  .object({ bolusDose: mass, bolusDuration: duration, lockout: duration, maxPer24h: z.number().int() })
+  .object({
+    bolusDose: mass,
+    bolusDuration: duration,
+    lockout: duration,
+    maxPer24h: z.number().int(),
+  })
   .strict();
 
 const refill = z
@@ -113,8 +145,16 @@ const refill = z
     pocketFill: pocketFill.optional(),
   })
   .strict();
-const primingBolus = z.object({ rate: rate.optional(), margin: volume.optional(), confirm: z.boolean().default(false) }).strict();
-const program = z.object({ prescription: prescription.optional(), ptm: ptm.nullable().optional(), confirm: z.boolean().default(false) }).strict();
+const primingBolus = z
+  .object({ rate: rate.optional(), margin: volume.optional(), confirm: z.boolean().default(false) })
+  .strict();
+const program = z
+  .object({
+    prescription: prescription.optional(),
+    ptm: ptm.nullable().optional(),
+    confirm: z.boolean().default(false),
+  })
+  .strict();
 
 const timelineEvent = z
   .object({
@@ -122,32 +162,67 @@ const timelineEvent = z
     press: z.object({}).strict().optional(),
     program: program.optional(),
     refill: refill.optional(),
-    clinicianBolus: z.object({ dose: mass, duration, confirm: z.boolean().default(false) }).strict().optional(),
+    clinicianBolus: z
+      .object({ dose: mass, duration, confirm: z.boolean().default(false) })
+      .strict()
+      .optional(),
     primingBolus: primingBolus.optional(),
     stop: z.object({}).strict().optional(),
     resume: z.object({}).strict().optional(),
     clearAlarms: z.object({}).strict().optional(),
-    setClock: z.object({ shift: duration.optional(), back: duration.optional(), to: z.string().optional() }).strict().optional(),
+    setClock: z
+      .object({ shift: duration.optional(), back: duration.optional(), to: z.string().optional() })
+      .strict()
+      .optional(),
     motorStall: z.object({ for: duration }).strict().optional(),
     strokeVolumeError: ppm.optional(),
-    reset: z.object({ duringWrite: z.number().int().min(1).optional(), atByte: z.number().int().min(0).optional() }).strict().optional(),
-    corruptMemory: z.object({ record: z.enum(['prescription', 'ledger', 'reservoir', 'alarms', 'clock']) }).strict().optional(),
+    reset: z
+      .object({
+        duringWrite: z.number().int().min(1).optional(),
+        atByte: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    corruptMemory: z
+      .object({ record: z.enum(['prescription', 'ledger', 'reservoir', 'alarms', 'clock']) })
+      .strict()
+      .optional(),
   })
   .strict()
-  .refine((e) => Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1, {
-    message: 'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
-  });
+  .refine(
+    (e) =>
+      Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1,
+    {
+      message:
+        'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
+    },
+  );
 
 const libraryEntry = z
-  .object({ drug: z.string(), maxConcentration: concentration, dailySoftMax: dailyDose, dailyHardMax: dailyDose, bolusSoftMax: mass, bolusHardMax: mass })
+  .object({
+    drug: z.string(),
+    maxConcentration: concentration,
+    dailySoftMax: dailyDose,
+    dailyHardMax: dailyDose,
+    bolusSoftMax: mass,
+    bolusHardMax: mass,
+  })
   .strict();
 
 export const scenarioSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    duration: duration.refine((d) => d > 0 && d <= 10 * 365 * u.DAY_MS, 'between 1 ms and 10 years'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
+    duration: duration.refine(
+      (d) => d > 0 && d <= 10 * 365 * u.DAY_MS,
+      'between 1 ms and 10 years',
+    ),
     startRtc: z.string().default('2025-01-06T00:00:00Z'),
     pump: z
       .object({
@@ -184,7 +259,10 @@ export const scenarioSchema = z
       })
       .strict()
       .prefault({}),
-    drugLibrary: z.object({ name: z.string(), drugs: z.array(libraryEntry).min(1) }).strict().optional(),
+    drugLibrary: z
+      .object({ name: z.string(), drugs: z.array(libraryEntry).min(1) })
+      .strict()
+      .optional(),
     motor: z
       .object({ strokeVolumeError: ppm.default(0), strokeVolumeNoise: ppm.default(0) })
       .strict()
@@ -194,7 +272,11 @@ export const scenarioSchema = z
     ptm: ptm.optional(),
     confirm: z.boolean().default(false),
     demand: z
-      .object({ episodesPerDay: z.number().min(0).max(24), pressesPerEpisode: z.tuple([z.number().int().min(1), z.number().int().min(1)]), pressSpacing: duration.default(15 * u.MINUTE_MS) })
+      .object({
+        episodesPerDay: z.number().min(0).max(24),
+        pressesPerEpisode: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+        pressSpacing: duration.default(15 * u.MINUTE_MS),
+      })
       .strict()
       .optional(),
     timeline: z.array(timelineEvent).default([]),
@@ -215,7 +297,12 @@ export function toPrescription(p: z.output<typeof prescription>): Prescription {
 }
 
 export function toPtm(p: z.output<typeof ptm>): PtmSettings {
-  return { bolusDoseNg: p.bolusDose, bolusDurationMs: p.bolusDuration, lockoutMs: p.lockout, bolusesPer24hMax: p.maxPer24h };
+  return {
+    bolusDoseNg: p.bolusDose,
+    bolusDurationMs: p.bolusDuration,
+    lockoutMs: p.lockout,
+    bolusesPer24hMax: p.maxPer24h,
+  };
 }
 
 export function pumpConfigOf(s: Scenario): PumpConfig {
@@ -230,15 +317,31 @@ export function pumpConfigOf(s: Scenario): PumpConfig {
     stallRetryMs: p.stallRetry,
     stallAttemptsMax: p.stallAttemptsMax,
     refillDiscrepancyPercentMax: p.refillDiscrepancyPercentMax,
-    ...(s.catheter.recorded ? { pumpTubingVolumeNl: p.tubingVolume, catheterLengthCm: s.catheter.length, catheterVolumeNlPerCm: s.catheter.volumePerCm } : {}),
-    ...(p.doseRateIncreaseLimit === null ? {} : { doseRateIncreasePpmMax: p.doseRateIncreaseLimit }),
+    ...(s.catheter.recorded
+      ? {
+          pumpTubingVolumeNl: p.tubingVolume,
+          catheterLengthCm: s.catheter.length,
+          catheterVolumeNlPerCm: s.catheter.volumePerCm,
+        }
+      : {}),
+    ...(p.doseRateIncreaseLimit === null
+      ? {}
+      : { doseRateIncreasePpmMax: p.doseRateIncreaseLimit }),
     ...(p.primingRate === undefined ? {} : { primingRateNlPerDay: p.primingRate }),
   };
 }
 
 /** The simulated drug path's volume: tubing + catheter, whether or not the pump has it recorded. */
-export function drugPathGeometryOf(s: Scenario): { pumpTubingVolumeNl: number; catheterLengthCm: number; catheterVolumeNlPerCm: number } {
-  return { pumpTubingVolumeNl: s.pump.tubingVolume, catheterLengthCm: s.catheter.length, catheterVolumeNlPerCm: s.catheter.volumePerCm };
+export function drugPathGeometryOf(s: Scenario): {
+  pumpTubingVolumeNl: number;
+  catheterLengthCm: number;
+  catheterVolumeNlPerCm: number;
+} {
+  return {
+    pumpTubingVolumeNl: s.pump.tubingVolume,
+    catheterLengthCm: s.catheter.length,
+    catheterVolumeNlPerCm: s.catheter.volumePerCm,
+  };
 }
 
 export function drugLibraryOf(s: Scenario): DrugLibrary {
@@ -268,7 +371,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('') || '(top level)';
+  return (
+    path
+      .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
+      .join('') || '(top level)'
+  );
 }
 
 export function describeZodError(file: string, error: z.ZodError, input: unknown): string {
@@ -287,20 +394,36 @@ export function parseScenario(text: string, file: string): Scenario {
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new InputError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) throw new InputError(describeZodError(file, parsed.error, raw));
-  if (Number.isNaN(Date.parse(parsed.data.startRtc))) throw new InputError(`${file}: startRtc: ${JSON.stringify(parsed.data.startRtc)}: not an ISO 8601 date-time`);
+  if (Number.isNaN(Date.parse(parsed.data.startRtc)))
+    throw new InputError(
+      `${file}: startRtc: ${JSON.stringify(parsed.data.startRtc)}: not an ISO 8601 date-time`,
+    );
   if (parsed.data.drugLibrary) {
     const lib = drugLibrarySchema.safeParse(drugLibraryOfRaw(parsed.data));
-    if (!lib.success) throw new InputError(describeZodError(`${file} (drugLibrary)`, lib.error, raw));
+    if (!lib.success)
+      throw new InputError(describeZodError(`${file} (drugLibrary)`, lib.error, raw));
   }
   return parsed.data;
 }
 
 function drugLibraryOfRaw(s: Scenario): unknown {
-  return { name: s.drugLibrary!.name, drugs: s.drugLibrary!.drugs.map((d) => ({ drug: d.drug, concentrationUgPerMlMax: d.maxConcentration, dailyDoseNgSoftMax: d.dailySoftMax, dailyDoseNgHardMax: d.dailyHardMax, bolusDoseNgSoftMax: d.bolusSoftMax, bolusDoseNgHardMax: d.bolusHardMax })) };
+  return {
+    name: s.drugLibrary!.name,
+    drugs: s.drugLibrary!.drugs.map((d) => ({
+      drug: d.drug,
+      concentrationUgPerMlMax: d.maxConcentration,
+      dailyDoseNgSoftMax: d.dailySoftMax,
+      dailyDoseNgHardMax: d.dailyHardMax,
+      bolusDoseNgSoftMax: d.bolusSoftMax,
+      bolusDoseNgHardMax: d.bolusHardMax,
+    })),
+  };
 }
 
 export function loadScenario(file: string): Scenario {
@@ -308,7 +431,9 @@ export function loadScenario(file: string): Scenario {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(
+      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseScenario(text, file);
 }

@@ -17,7 +17,16 @@ import { missedNl, programmeOf } from '../src/pump/decide.js';
 import { ceilDiv } from '../src/dosing/catheter.js';
 import { FINE_PER_NL, rateAt } from '../src/dosing/delivery.js';
 import type { Mixture } from '../src/therapy/schema.js';
-import { DAY_MS, formatConcentration, formatDoseNg, formatMl, formatTimeMs, HOUR_MS, MINUTE_MS, PG_PER_NG } from '../src/units.js';
+import {
+  DAY_MS,
+  formatConcentration,
+  formatDoseNg,
+  formatMl,
+  formatTimeMs,
+  HOUR_MS,
+  MINUTE_MS,
+  PG_PER_NG,
+} from '../src/units.js';
 import type { DrugPathTruth, Simulation } from './runner.js';
 
 export interface DrugSummary {
@@ -65,8 +74,21 @@ export interface DrugPathSummary {
   newMixtureAtTip: { atMs: number; label: string; mixture: Mixture; changedAtMs: number }[];
   /** Each drug's first arrival at the tip (the patient's first intrathecal dose of it in this run). */
   drugFirstAtTip: { drug: string; atMs: number }[];
-  changes: { atMs: number; label: string; mixture: Mixture; bridged: boolean; newMixtureAtTipMs: number | null; drugs: DrugChangeDose[] }[];
-  primingBoluses: { atMs: number; volumeNl: number; mixing: boolean; drugFirstAtTipMs: number | null; fullStrengthAtTipMs: number | null }[];
+  changes: {
+    atMs: number;
+    label: string;
+    mixture: Mixture;
+    bridged: boolean;
+    newMixtureAtTipMs: number | null;
+    drugs: DrugChangeDose[];
+  }[];
+  primingBoluses: {
+    atMs: number;
+    volumeNl: number;
+    mixing: boolean;
+    drugFirstAtTipMs: number | null;
+    fullStrengthAtTipMs: number | null;
+  }[];
   pocketFills: { atMs: number; volumeNl: number; drugs: { drug: string; ng: number }[] }[];
 }
 
@@ -77,7 +99,12 @@ export interface Summary {
   wallTimeMs: number;
   controllerEvents: number;
   drugs: DrugSummary[];
-  presses: { requested: number; granted: number; denied: number; deniedByReason: Record<DenyReason, number> };
+  presses: {
+    requested: number;
+    granted: number;
+    denied: number;
+    deniedByReason: Record<DenyReason, number>;
+  };
   boluses: { patient: number; clinician: number };
   alarms: { code: AlarmCode; priority: string; raisedAtMs: number; clearedAtMs: number | null }[];
   refills: number;
@@ -117,17 +144,38 @@ function flagOf(tipPg: number, intendedPg: number): DrugChangeDose['flag'] {
   return 'ok';
 }
 
-function drugPathSummary(truth: DrugPathTruth, recorded: boolean, drugNames: readonly string[]): DrugPathSummary {
+function drugPathSummary(
+  truth: DrugPathTruth,
+  recorded: boolean,
+  drugNames: readonly string[],
+): DrugPathSummary {
   const arrivalOf = (label: string) => truth.arrivals.find((a) => a.label === label)?.atMs ?? null;
   const inPath = truth.inPathPg();
   return {
     deadVolumeNl: truth.path.deadVolumeNl,
     recorded,
-    drugs: drugNames.map((drug) => ({ drug, tipNg: ng(truth.tipPg.get(drug) ?? 0), subcutaneousNg: ng(truth.subcutaneousPg.get(drug) ?? 0), inCatheterNg: ng(inPath.get(drug) ?? 0) })),
-    newMixtureAtTip: truth.arrivals.map((a) => ({ atMs: a.atMs, label: a.label, mixture: a.mixture.map((d) => ({ ...d })), changedAtMs: a.changedAtMs })),
+    drugs: drugNames.map((drug) => ({
+      drug,
+      tipNg: ng(truth.tipPg.get(drug) ?? 0),
+      subcutaneousNg: ng(truth.subcutaneousPg.get(drug) ?? 0),
+      inCatheterNg: ng(inPath.get(drug) ?? 0),
+    })),
+    newMixtureAtTip: truth.arrivals.map((a) => ({
+      atMs: a.atMs,
+      label: a.label,
+      mixture: a.mixture.map((d) => ({ ...d })),
+      changedAtMs: a.changedAtMs,
+    })),
     drugFirstAtTip: [...truth.firstAtTip].map(([drug, atMs]) => ({ drug, atMs })),
     changes: truth.windows.map((w) => {
-      const drugs = [...new Set([...w.basalIntendedPg.keys(), ...w.basalTipPg.keys(), ...w.bolusTipPg.keys(), ...w.bolusIntendedPg.keys()])];
+      const drugs = [
+        ...new Set([
+          ...w.basalIntendedPg.keys(),
+          ...w.basalTipPg.keys(),
+          ...w.bolusTipPg.keys(),
+          ...w.bolusIntendedPg.keys(),
+        ]),
+      ];
       return {
         atMs: w.atMs,
         label: w.label,
@@ -137,12 +185,29 @@ function drugPathSummary(truth: DrugPathTruth, recorded: boolean, drugNames: rea
         drugs: drugs.map((drug) => {
           const tip = w.basalTipPg.get(drug) ?? 0;
           const intended = w.basalIntendedPg.get(drug) ?? 0;
-          return { drug, basalTipNg: ng(tip), basalIntendedNg: ng(intended), bolusTipNg: ng(w.bolusTipPg.get(drug) ?? 0), bolusIntendedNg: ng(w.bolusIntendedPg.get(drug) ?? 0), flag: flagOf(tip, intended) };
+          return {
+            drug,
+            basalTipNg: ng(tip),
+            basalIntendedNg: ng(intended),
+            bolusTipNg: ng(w.bolusTipPg.get(drug) ?? 0),
+            bolusIntendedNg: ng(w.bolusIntendedPg.get(drug) ?? 0),
+            flag: flagOf(tip, intended),
+          };
         }),
       };
     }),
-    primingBoluses: truth.primes.map((p) => ({ atMs: p.atMs, volumeNl: p.volumeNl, mixing: p.mixing, drugFirstAtTipMs: p.mixing ? arrivalOf(p.zoneLabel) : arrivalOf(p.fillLabel), fullStrengthAtTipMs: arrivalOf(p.fillLabel) })),
-    pocketFills: truth.pocketFills.map((f) => ({ atMs: f.atMs, volumeNl: f.volumeNl, drugs: [...f.dosesPg].map(([drug, pg]) => ({ drug, ng: ng(pg) })) })),
+    primingBoluses: truth.primes.map((p) => ({
+      atMs: p.atMs,
+      volumeNl: p.volumeNl,
+      mixing: p.mixing,
+      drugFirstAtTipMs: p.mixing ? arrivalOf(p.zoneLabel) : arrivalOf(p.fillLabel),
+      fullStrengthAtTipMs: arrivalOf(p.fillLabel),
+    })),
+    pocketFills: truth.pocketFills.map((f) => ({
+      atMs: f.atMs,
+      volumeNl: f.volumeNl,
+      drugs: [...f.dosesPg].map(([drug, pg]) => ({ drug, ng: ng(pg) })),
+    })),
   };
 }
 
@@ -152,7 +217,9 @@ function drugPathSummary(truth: DrugPathTruth, recorded: boolean, drugNames: rea
  * force (null when nothing is delivered).
  */
 function emptyAlarm(sim: Simulation, sinceMs: number): { atMs: number | null; projected: boolean } {
-  const raised = sim.events.find((e) => e.type === 'alarmRaised' && e.code === 'emptyReservoir' && e.atMs >= sinceMs);
+  const raised = sim.events.find(
+    (e) => e.type === 'alarmRaised' && e.code === 'emptyReservoir' && e.atMs >= sinceMs,
+  );
   if (raised) return { atMs: raised.atMs, projected: false };
   const c = sim.controller.context;
   const nowMs = sim.clock.nowMs();
@@ -166,7 +233,10 @@ function emptyAlarm(sim: Simulation, sinceMs: number): { atMs: number | null; pr
 export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
   const events = sim.events;
   const c = sim.controller.context;
-  const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<DenyReason, number>;
+  const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<
+    DenyReason,
+    number
+  >;
   let granted = 0;
   const alarms: Summary['alarms'] = [];
   const boluses = { patient: 0, clinician: 0 };
@@ -174,7 +244,13 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
     if (e.type === 'pressGranted') granted++;
     else if (e.type === 'pressDenied') deniedByReason[e.reason]++;
     else if (e.type === 'bolusStarted' && e.kind !== 'priming') boluses[e.kind]++;
-    else if (e.type === 'alarmRaised') alarms.push({ code: e.code, priority: alarmCatalogue[e.code].priority, raisedAtMs: e.atMs, clearedAtMs: null });
+    else if (e.type === 'alarmRaised')
+      alarms.push({
+        code: e.code,
+        priority: alarmCatalogue[e.code].priority,
+        raisedAtMs: e.atMs,
+        clearedAtMs: null,
+      });
     else if (e.type === 'alarmCleared') {
       const open = alarms.find((a) => a.code === e.code && a.clearedAtMs === null);
       if (open) open.clearedAtMs = e.atMs;
@@ -182,7 +258,13 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
   }
   const denied = Object.values(deniedByReason).reduce((a, b) => a + b, 0);
   const truth = sim.drugPath;
-  const drugNames = [...new Set([...sim.programmedDosesPg().keys(), ...sim.deliveredPg.keys(), ...(truth ? truth.tipPg.keys() : [])])];
+  const drugNames = [
+    ...new Set([
+      ...sim.programmedDosesPg().keys(),
+      ...sim.deliveredPg.keys(),
+      ...(truth ? truth.tipPg.keys() : []),
+    ]),
+  ];
   const lastPocketFill = truth?.pocketFills.at(-1);
   const alarm = lastPocketFill ? emptyAlarm(sim, lastPocketFill.atMs) : undefined;
   return {
@@ -208,7 +290,15 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
       ranDryAtMs: sim.motor.ranDryAtMs ?? null,
       ...(alarm ? { emptyAlarmAtMs: alarm.atMs, emptyAlarmProjected: alarm.projected } : {}),
     },
-    ...(truth ? { drugPath: drugPathSummary(truth, c.config.catheterLengthCm !== undefined || c.config.pumpTubingVolumeNl !== undefined, drugNames) } : {}),
+    ...(truth
+      ? {
+          drugPath: drugPathSummary(
+            truth,
+            c.config.catheterLengthCm !== undefined || c.config.pumpTubingVolumeNl !== undefined,
+            drugNames,
+          ),
+        }
+      : {}),
     missedNl: missedNl(c),
     finalState: sim.controller.state,
   };
@@ -216,59 +306,111 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
 
 export function formatSummary(s: Summary): string {
   const lines: string[] = [];
-  lines.push(`${s.scenario}: ${formatTimeMs(s.simulatedMs)} simulated in ${s.wallTimeMs} ms (${s.controllerEvents} controller events)`);
+  lines.push(
+    `${s.scenario}: ${formatTimeMs(s.simulatedMs)} simulated in ${s.wallTimeMs} ms (${s.controllerEvents} controller events)`,
+  );
   lines.push('');
   const path = s.drugPath;
-  lines.push(`drug          programmed     delivered (pump)  delivered (true)${path ? '  reached patient  in catheter' : ''}`);
+  lines.push(
+    `drug          programmed     delivered (pump)  delivered (true)${path ? '  reached patient  in catheter' : ''}`,
+  );
   for (const d of s.drugs) {
     const at = path?.drugs.find((x) => x.drug === d.drug);
-    const reached = at ? `  ${formatDoseNg(at.tipNg + at.subcutaneousNg).padStart(15)}  ${formatDoseNg(at.inCatheterNg).padStart(11)}` : '';
-    lines.push(`${d.drug.padEnd(13)} ${formatDoseNg(d.programmedNg).padStart(12)}  ${formatDoseNg(d.deliveredNg).padStart(15)}  ${formatDoseNg(d.trueDeliveredNg).padStart(15)}${reached}`);
+    const reached = at
+      ? `  ${formatDoseNg(at.tipNg + at.subcutaneousNg).padStart(15)}  ${formatDoseNg(at.inCatheterNg).padStart(11)}`
+      : '';
+    lines.push(
+      `${d.drug.padEnd(13)} ${formatDoseNg(d.programmedNg).padStart(12)}  ${formatDoseNg(d.deliveredNg).padStart(15)}  ${formatDoseNg(d.trueDeliveredNg).padStart(15)}${reached}`,
+    );
   }
   lines.push('');
   if (path) lines.push(...formatDrugPath(path));
-  const reasons = Object.entries(s.presses.deniedByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ');
-  lines.push(`patient presses: ${s.presses.requested} requested, ${s.presses.granted} granted, ${s.presses.denied} denied${reasons ? ` (${reasons})` : ''}`);
-  lines.push(`boluses: ${s.boluses.patient} patient, ${s.boluses.clinician} clinician; refills: ${s.refills}; refused commands: ${s.refusals}`);
+  const reasons = Object.entries(s.presses.deniedByReason)
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  lines.push(
+    `patient presses: ${s.presses.requested} requested, ${s.presses.granted} granted, ${s.presses.denied} denied${reasons ? ` (${reasons})` : ''}`,
+  );
+  lines.push(
+    `boluses: ${s.boluses.patient} patient, ${s.boluses.clinician} clinician; refills: ${s.refills}; refused commands: ${s.refusals}`,
+  );
   lines.push(`alarms: ${s.alarms.length === 0 ? 'none' : ''}`);
-  for (const a of s.alarms) lines.push(`  ${formatTimeMs(a.raisedAtMs)}  ${a.code} (${a.priority})${a.clearedAtMs !== null ? `, cleared ${formatTimeMs(a.clearedAtMs)}` : ''}`);
-  lines.push(`reservoir at end: estimate ${formatMl(s.reservoir.estimateNl)}, true ${formatMl(s.reservoir.trueNl)}${s.reservoir.ranDryAtMs !== null ? `; truly ran dry at ${formatTimeMs(s.reservoir.ranDryAtMs)}` : ''}`);
+  for (const a of s.alarms)
+    lines.push(
+      `  ${formatTimeMs(a.raisedAtMs)}  ${a.code} (${a.priority})${a.clearedAtMs !== null ? `, cleared ${formatTimeMs(a.clearedAtMs)}` : ''}`,
+    );
+  lines.push(
+    `reservoir at end: estimate ${formatMl(s.reservoir.estimateNl)}, true ${formatMl(s.reservoir.trueNl)}${s.reservoir.ranDryAtMs !== null ? `; truly ran dry at ${formatTimeMs(s.reservoir.ranDryAtMs)}` : ''}`,
+  );
   if (s.reservoir.emptyAlarmAtMs !== undefined) {
     const at = s.reservoir.emptyAlarmAtMs;
-    const when = at === null ? 'never at the rate in force' : `${s.reservoir.emptyAlarmProjected ? 'would sound' : 'sounded'} at ${formatTimeMs(at)}`;
-    const late = at !== null && s.reservoir.ranDryAtMs !== null && at > s.reservoir.ranDryAtMs ? `, ${formatSpanMs(at - s.reservoir.ranDryAtMs)} after the reservoir truly ran dry` : '';
+    const when =
+      at === null
+        ? 'never at the rate in force'
+        : `${s.reservoir.emptyAlarmProjected ? 'would sound' : 'sounded'} at ${formatTimeMs(at)}`;
+    const late =
+      at !== null && s.reservoir.ranDryAtMs !== null && at > s.reservoir.ranDryAtMs
+        ? `, ${formatSpanMs(at - s.reservoir.ranDryAtMs)} after the reservoir truly ran dry`
+        : '';
     lines.push(`empty alarm after the pocket fill: ${when}${late}`);
   }
   if (s.missedNl > 0) lines.push(`volume not delivered (motor faults): ${formatMl(s.missedNl)}`);
-  lines.push(`final state: therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}`);
+  lines.push(
+    `final state: therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}`,
+  );
   return lines.join('\n');
 }
 
 /** The drug-path part of the readable summary. */
 function formatDrugPath(p: DrugPathSummary): string[] {
   const lines: string[] = [];
-  const mix = (m: Mixture) => m.map((d) => `${d.drug} ${formatConcentration(d.concentrationUgPerMl)}`).join(' + ');
-  lines.push(`drug path: ${formatMl(p.deadVolumeNl)} of tubing and catheter${p.recorded ? '' : ' (not recorded in the pump)'}`);
+  const mix = (m: Mixture) =>
+    m.map((d) => `${d.drug} ${formatConcentration(d.concentrationUgPerMl)}`).join(' + ');
+  lines.push(
+    `drug path: ${formatMl(p.deadVolumeNl)} of tubing and catheter${p.recorded ? '' : ' (not recorded in the pump)'}`,
+  );
   const firstAt = new Map(p.drugFirstAtTip.map((d) => [d.drug, d.atMs]));
   for (const c of p.changes) {
-    const arrival = c.newMixtureAtTipMs === null ? 'had not reached the tip by the end' : `reached the tip at ${formatTimeMs(c.newMixtureAtTipMs)} (${formatSpanMs(c.newMixtureAtTipMs - c.atMs)} later)`;
-    lines.push(`  drug change at ${formatTimeMs(c.atMs)} (${c.bridged ? 'bridged' : 'no bridge'}): ${mix(c.mixture)} ${arrival}`);
+    const arrival =
+      c.newMixtureAtTipMs === null
+        ? 'had not reached the tip by the end'
+        : `reached the tip at ${formatTimeMs(c.newMixtureAtTipMs)} (${formatSpanMs(c.newMixtureAtTipMs - c.atMs)} later)`;
+    lines.push(
+      `  drug change at ${formatTimeMs(c.atMs)} (${c.bridged ? 'bridged' : 'no bridge'}): ${mix(c.mixture)} ${arrival}`,
+    );
     for (const d of c.mixture) {
       const at = firstAt.get(d.drug);
-      if (at !== undefined && at >= c.atMs) lines.push(`    ${d.drug} first reached the patient at ${formatTimeMs(at)}`);
+      if (at !== undefined && at >= c.atMs)
+        lines.push(`    ${d.drug} first reached the patient at ${formatTimeMs(at)}`);
     }
     for (const d of c.drugs) {
-      const bolus = d.bolusIntendedNg > 0 ? `; boluses ${formatDoseNg(d.bolusTipNg)} of ${formatDoseNg(d.bolusIntendedNg)}` : '';
-      lines.push(`    ${d.drug.padEnd(12)} basal at the tip ${formatDoseNg(d.basalTipNg)} of ${formatDoseNg(d.basalIntendedNg)} meant: ${d.flag === 'ok' ? 'ok' : `${d.flag.toUpperCase()} (beyond ±${transientTolerancePercent} %)`}${bolus}`);
+      const bolus =
+        d.bolusIntendedNg > 0
+          ? `; boluses ${formatDoseNg(d.bolusTipNg)} of ${formatDoseNg(d.bolusIntendedNg)}`
+          : '';
+      lines.push(
+        `    ${d.drug.padEnd(12)} basal at the tip ${formatDoseNg(d.basalTipNg)} of ${formatDoseNg(d.basalIntendedNg)} meant: ${d.flag === 'ok' ? 'ok' : `${d.flag.toUpperCase()} (beyond ±${transientTolerancePercent} %)`}${bolus}`,
+      );
     }
   }
   for (const b of p.primingBoluses) {
-    const first = b.drugFirstAtTipMs === null ? 'no drug at the tip yet' : `drug first at the tip ${formatTimeMs(b.drugFirstAtTipMs)}`;
-    const full = b.fullStrengthAtTipMs === null ? 'not yet at full strength' : `full strength ${formatTimeMs(b.fullStrengthAtTipMs)}`;
-    lines.push(`  priming bolus at ${formatTimeMs(b.atMs)}: ${formatMl(b.volumeNl)}${b.mixing ? '' : ' (plug flow)'}; ${first}, ${full}`);
+    const first =
+      b.drugFirstAtTipMs === null
+        ? 'no drug at the tip yet'
+        : `drug first at the tip ${formatTimeMs(b.drugFirstAtTipMs)}`;
+    const full =
+      b.fullStrengthAtTipMs === null
+        ? 'not yet at full strength'
+        : `full strength ${formatTimeMs(b.fullStrengthAtTipMs)}`;
+    lines.push(
+      `  priming bolus at ${formatTimeMs(b.atMs)}: ${formatMl(b.volumeNl)}${b.mixing ? '' : ' (plug flow)'}; ${first}, ${full}`,
+    );
   }
   for (const f of p.pocketFills) {
-    lines.push(`  POCKET FILL at ${formatTimeMs(f.atMs)}: ${formatMl(f.volumeNl)} under the skin (${f.drugs.map((d) => `${d.drug} ${formatDoseNg(d.ng)}`).join(', ')})`);
+    lines.push(
+      `  POCKET FILL at ${formatTimeMs(f.atMs)}: ${formatMl(f.volumeNl)} under the skin (${f.drugs.map((d) => `${d.drug} ${formatDoseNg(d.ng)}`).join(', ')})`,
+    );
   }
   lines.push('');
   return lines;

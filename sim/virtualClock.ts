@@ -42,7 +42,12 @@ export class VirtualClock {
   /** Run `run` at `atMs` (or now, if `atMs` is already past). */
   schedule(atMs: number, run: () => void): TimerHandle & { cancel(): void } {
     assert(Number.isFinite(atMs), () => `schedule at a non-finite time: ${atMs}`);
-    const entry: Entry = { atMs: Math.max(atMs, this.currentMs), seq: this.seq++, run, cancelled: false };
+    const entry: Entry = {
+      atMs: Math.max(atMs, this.currentMs),
+      seq: this.seq++,
+      run,
+      cancelled: false,
+    };
     this.push(entry);
     return { id: entry.seq, cancel: () => void (entry.cancelled = true) };
   }
@@ -55,13 +60,19 @@ export class VirtualClock {
 
   /** Run every event due up to and including `untilMs`, then stand at `untilMs`. */
   runUntil(untilMs: number, eventsMax = Number.MAX_SAFE_INTEGER): number {
-    assert(untilMs >= this.currentMs, () => `virtual time cannot go back: ${untilMs} < ${this.currentMs}`);
+    assert(
+      untilMs >= this.currentMs,
+      () => `virtual time cannot go back: ${untilMs} < ${this.currentMs}`,
+    );
     let events = 0;
     for (;;) {
       this.dropCancelled();
       const next = this.heap[0];
       if (next === undefined || next.atMs > untilMs) break;
-      assert(events < eventsMax, () => `more than ${eventsMax} events before ${untilMs} ms: a livelock`);
+      assert(
+        events < eventsMax,
+        () => `more than ${eventsMax} events before ${untilMs} ms: a livelock`,
+      );
       this.pop();
       this.currentMs = next.atMs;
       events++;

@@ -47,13 +47,31 @@ const nonCritical = (code: AlarmCode, description: string): AlarmDefinition => (
 });
 
 export const alarmCatalogue: Readonly<Record<AlarmCode, AlarmDefinition>> = {
-  lowReservoir: nonCritical('lowReservoir', 'the reservoir estimate is at or below the low-reservoir threshold'),
-  emptyReservoir: critical('emptyReservoir', 'the reservoir estimate is at or below the empty threshold; safe minimum rate'),
-  motorStall: critical('motorStall', 'the motor stalled on consecutive attempts; therapy is not being delivered'),
-  memoryError: critical('memoryError', 'a therapy record failed its integrity check; safe minimum rate'),
-  batteryEri: nonCritical('batteryEri', 'elective replacement indicator: replace the pump within 90 days'),
+  lowReservoir: nonCritical(
+    'lowReservoir',
+    'the reservoir estimate is at or below the low-reservoir threshold',
+  ),
+  emptyReservoir: critical(
+    'emptyReservoir',
+    'the reservoir estimate is at or below the empty threshold; safe minimum rate',
+  ),
+  motorStall: critical(
+    'motorStall',
+    'the motor stalled on consecutive attempts; therapy is not being delivered',
+  ),
+  memoryError: critical(
+    'memoryError',
+    'a therapy record failed its integrity check; safe minimum rate',
+  ),
+  batteryEri: nonCritical(
+    'batteryEri',
+    'elective replacement indicator: replace the pump within 90 days',
+  ),
   batteryEos: critical('batteryEos', 'battery end of service: infusion has stopped'),
-  lowBatteryReset: critical('lowBatteryReset', 'the pump was reset by a battery brown-out; safe minimum rate'),
+  lowBatteryReset: critical(
+    'lowBatteryReset',
+    'the pump was reset by a battery brown-out; safe minimum rate',
+  ),
 };
 
 export interface ActiveAlarm {

@@ -16,7 +16,8 @@ export function assert(condition: unknown, message: string | (() => string)): as
 
 /** An integer that is safe for exact arithmetic. */
 export function assertSafeInteger(value: number, name: string): void {
-  if (!Number.isSafeInteger(value)) throw new AssertionFailure(`${name} is not a safe integer: ${value}`);
+  if (!Number.isSafeInteger(value))
+    throw new AssertionFailure(`${name} is not a safe integer: ${value}`);
 }
 
 export function assertNever(value: never, message = 'unreachable'): never {

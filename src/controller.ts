@@ -18,12 +18,24 @@ import { eventLogCapacity } from './constants.js';
 import { EventLog, type LogRecord } from './eventLog.js';
 import { pumpMachine } from './machine.js';
 import { nextDeadlineMs, type MotorRegion } from './pump/deadlines.js';
-import type { CommandEvent, Effect, PumpContext, PumpEventBody, RestoredState } from './pump/types.js';
+import type {
+  CommandEvent,
+  Effect,
+  PumpContext,
+  PumpEventBody,
+  RestoredState,
+} from './pump/types.js';
 import { PersistentStore } from './persistence/persistentStore.js';
 import { DEFAULT_LAYOUT, journalPayloadBytesMax } from './persistence/layout.js';
 import { encodedPayloadBytes } from './persistence/payload.js';
 import { STATE_RECORD_KINDS, type StateRecordKind } from './persistence/recordTypes.js';
-import { recordKeys, recordsOf, restore, therapyStateOf, type LoadedRecords } from './pump/persist.js';
+import {
+  recordKeys,
+  recordsOf,
+  restore,
+  therapyStateOf,
+  type LoadedRecords,
+} from './pump/persist.js';
 import type { DrugLibrary, PumpConfig } from './therapy/schema.js';
 import { pumpConfigSchema, drugLibrarySchema } from './therapy/schema.js';
 
@@ -40,7 +52,11 @@ export interface ControllerOptions {
   persist?: boolean;
 }
 
-export function initialContext(config: PumpConfig, library: DrugLibrary, nowMs: number): PumpContext {
+export function initialContext(
+  config: PumpConfig,
+  library: DrugLibrary,
+  nowMs: number,
+): PumpContext {
   return {
     config: pumpConfigSchema.parse(config),
     library: drugLibrarySchema.parse(library),
@@ -79,8 +95,18 @@ export function initialContext(config: PumpConfig, library: DrugLibrary, nowMs: 
 export function fitForJournal(record: LogRecord, bytesMax: number): LogRecord {
   if (encodedPayloadBytes(record) <= bytesMax) return record;
   const shrunk: Record<string, unknown> = { ...record };
-  for (const key of ['old', 'new', 'value', 'message', 'mixture', 'oldMixture', 'newMixture', 'pathMixture'] as const) {
-    if (key in shrunk) shrunk[key] = `(${JSON.stringify(shrunk[key]).length} characters, in the RAM log only)`;
+  for (const key of [
+    'old',
+    'new',
+    'value',
+    'message',
+    'mixture',
+    'oldMixture',
+    'newMixture',
+    'pathMixture',
+  ] as const) {
+    if (key in shrunk)
+      shrunk[key] = `(${JSON.stringify(shrunk[key]).length} characters, in the RAM log only)`;
   }
   return shrunk as LogRecord;
 }
@@ -106,7 +132,9 @@ export class Controller {
     const { hal } = options;
     this.log = new EventLog(options.logCapacity ?? eventLogCapacity);
     const now = hal.clock.monotonicMs();
-    this.actor = createActor(pumpMachine, { input: initialContext(options.config, options.library, now) });
+    this.actor = createActor(pumpMachine, {
+      input: initialContext(options.config, options.library, now),
+    });
     this.actor.on('*', (effect) => void this.pending.push(effect));
     // An error inside the statechart is our bug: `dispatch` reports it at once (an assertion),
     // so XState must not also report it later from a timer.
@@ -129,7 +157,13 @@ export class Controller {
     const status = battery.status();
     const state = restored ?? this.recover(clock.monotonicMs());
     for (const r of this.store?.readLog() ?? []) this.log.restore([r as LogRecord]);
-    this.dispatch({ type: 'boot', rtcMs: clock.rtcMs(), battery: status.level, lowBatteryReset: status.lowBatteryReset, restored: state });
+    this.dispatch({
+      type: 'boot',
+      rtcMs: clock.rtcMs(),
+      battery: status.level,
+      lowBatteryReset: status.lowBatteryReset,
+      restored: state,
+    });
   }
 
   private recover(nowMs: number): RestoredState | undefined {
@@ -157,8 +191,16 @@ export class Controller {
   get state(): { therapy: string; motor: MotorRegion; alarms: string } {
     const value = this.actor.getSnapshot().value as Record<string, string | Record<string, string>>;
     const leaf = (v: string | Record<string, string> | undefined): string =>
-      typeof v === 'string' ? v : v === undefined ? '' : Object.entries(v).map(([k, s]) => `${k}.${s}`)[0]!;
-    return { therapy: leaf(value.therapy), motor: leaf(value.motor) as MotorRegion, alarms: leaf(value.alarms) };
+      typeof v === 'string'
+        ? v
+        : v === undefined
+          ? ''
+          : Object.entries(v).map(([k, s]) => `${k}.${s}`)[0]!;
+    return {
+      therapy: leaf(value.therapy),
+      motor: leaf(value.motor) as MotorRegion,
+      alarms: leaf(value.alarms),
+    };
   }
 
   get handled(): number {
@@ -179,7 +221,10 @@ export class Controller {
         this.actor.send({ ...next, nowMs: this.options.hal.clock.monotonicMs() });
         this.eventsHandled++;
         const snapshot = this.actor.getSnapshot();
-        assert(snapshot.status === 'active', `controller actor is ${snapshot.status}: ${String(snapshot.error ?? '')}`);
+        assert(
+          snapshot.status === 'active',
+          `controller actor is ${snapshot.status}: ${String(snapshot.error ?? '')}`,
+        );
         this.commit();
         this.options.onStep?.(this);
       }
@@ -242,7 +287,14 @@ export class Controller {
     const c = this.context;
     const record = this.log.append(effect.body, c.nowMs, c.nowMs + c.rtcOffsetMs);
     const store = this.store;
-    if (store && this.persistSafely(() => store.appendLog(fitForJournal(record, journalPayloadBytesMax(store.layout))), 'append log')) this.nvmWrites++;
+    if (
+      store &&
+      this.persistSafely(
+        () => store.appendLog(fitForJournal(record, journalPayloadBytesMax(store.layout))),
+        'append log',
+      )
+    )
+      this.nvmWrites++;
     this.options.onLog?.(record);
   }
 
@@ -254,7 +306,12 @@ export class Controller {
           hal.motor.deliver(effect.batch);
         } catch (e) {
           if (!isHalError(e)) throw e;
-          this.queue.push({ type: 'hal.motor.batchEnded', batchId: effect.batch.batchId, strokesDone: 0, reason: 'linkLost' });
+          this.queue.push({
+            type: 'hal.motor.batchEnded',
+            batchId: effect.batch.batchId,
+            strokesDone: 0,
+            reason: 'linkLost',
+          });
         }
         return;
       case 'motor.stop':

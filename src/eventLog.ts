@@ -13,9 +13,22 @@ import type { DenyReason } from './pump/types.js';
 import type { BolusKind } from './dosing/delivery.js';
 
 export type LogBody =
-  | { type: 'boot'; restored: boolean; memoryError: boolean; lowBatteryReset: boolean; stoppedForMs?: number }
+  | {
+      type: 'boot';
+      restored: boolean;
+      memoryError: boolean;
+      lowBatteryReset: boolean;
+      stoppedForMs?: number;
+    }
   | { type: 'programmed'; field: 'prescription' | 'ptm'; old: unknown; new: unknown }
-  | { type: 'refused'; command: string; field: string; value: string; limit: string; message: string }
+  | {
+      type: 'refused';
+      command: string;
+      field: string;
+      value: string;
+      limit: string;
+      message: string;
+    }
   | { type: 'pressGranted'; bolusNl: number }
   | { type: 'pressDenied'; reason: DenyReason }
   | { type: 'bolusStarted'; kind: BolusKind; volumeNl: number; durationMs: number }
@@ -23,20 +36,51 @@ export type LogBody =
   | { type: 'bolusCancelled'; kind: BolusKind; reason: string }
   | { type: 'alarmRaised'; code: AlarmCode; priority: 'critical' | 'nonCritical' }
   | { type: 'alarmCleared'; code: AlarmCode }
-  | { type: 'refill'; withdrawnNl: number; addedNl: number; estimateBeforeNl: number; discrepancyNl: number; discrepancyFlagged: boolean; mixture: unknown; discrepancyLimitPercent?: number }
+  | {
+      type: 'refill';
+      withdrawnNl: number;
+      addedNl: number;
+      estimateBeforeNl: number;
+      discrepancyNl: number;
+      discrepancyFlagged: boolean;
+      mixture: unknown;
+      discrepancyLimitPercent?: number;
+    }
   /** A refill's new mixture raises dose rates beyond the configured factor, and the clinician confirmed it. */
-  | { type: 'doseRateIncreaseConfirmed'; limitPpm: number; drugs: { drug: string; increaseFactorPpm: number | null }[] }
+  | {
+      type: 'doseRateIncreaseConfirmed';
+      limitPpm: number;
+      drugs: { drug: string; increaseFactorPpm: number | null }[];
+    }
   /**
    * A bridge after a drug change: the old basal schedule runs until the pump estimates the new
    * mixture reaches the catheter tip at `endMs` (monotonic), having pushed the path's `volumeNl`.
    */
-  | { type: 'bridgeStarted'; volumeNl: number; endMs: number; oldRateNlPerDay: number; oldMixture: unknown; newMixture: unknown; pathMixture: unknown; paused: boolean }
+  | {
+      type: 'bridgeStarted';
+      volumeNl: number;
+      endMs: number;
+      oldRateNlPerDay: number;
+      oldMixture: unknown;
+      newMixture: unknown;
+      pathMixture: unknown;
+      paused: boolean;
+    }
   /** A bolus pushed the path faster, or therapy paused and resumed: the bridge's estimated end moved. */
-  | { type: 'bridgeAdjusted'; reason: 'bolus' | 'paused' | 'resumed' | 'clockSet'; endMs: number; remainingNl: number }
+  | {
+      type: 'bridgeAdjusted';
+      reason: 'bolus' | 'paused' | 'resumed' | 'clockSet';
+      endMs: number;
+      remainingNl: number;
+    }
   /** The pump estimates the new mixture reached the tip: the new schedule runs from here. */
   | { type: 'bridgeFinished'; startedAtMs: number; volumeNl: number }
   /** The mixture changed but no bridge runs: the tip delivers the old mixture at the new rate until it clears. */
-  | { type: 'bridgeSkipped'; reason: 'declined' | 'catheter not recorded' | 'no basal' | 'empty path'; newMixtureAtTipAfterMs: number | null }
+  | {
+      type: 'bridgeSkipped';
+      reason: 'declined' | 'catheter not recorded' | 'no basal' | 'empty path';
+      newMixtureAtTipAfterMs: number | null;
+    }
   | { type: 'stopped' }
   | { type: 'resumed' }
   | { type: 'minimumRate'; reason: string }
@@ -91,7 +135,8 @@ export class EventLog {
   /** The records still held, oldest first. */
   records(): LogRecord[] {
     const out: LogRecord[] = [];
-    for (let seq = this.nextSeq - this.size; seq < this.nextSeq; seq++) out.push(this.ring[seq % this.capacity]!);
+    for (let seq = this.nextSeq - this.size; seq < this.nextSeq; seq++)
+      out.push(this.ring[seq % this.capacity]!);
     return out;
   }
 }

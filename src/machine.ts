@@ -61,17 +61,32 @@ const batchReport = {
 export const pumpMachine = setup({
   types,
   guards: {
-    restoredMemoryError: ({ event }) => event.type === 'boot' && event.restored?.memoryError === true,
-    restoredInfusing: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing',
-    restoredPatientBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'patient',
-    restoredClinicianBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'clinician',
-    restoredPrimingBolus: ({ event }) => event.type === 'boot' && event.restored?.therapy === 'infusing' && event.restored.context.bolus?.kind === 'priming',
-    restoredMinimumRate: ({ event }) => event.type === 'boot' && (event.restored?.therapy === 'minimumRate' || event.lowBatteryReset),
-    restoredHalted: ({ event }) => event.type === 'boot' && (event.restored?.therapy === 'halted' || event.battery === 'eos'),
+    restoredMemoryError: ({ event }) =>
+      event.type === 'boot' && event.restored?.memoryError === true,
+    restoredInfusing: ({ event }) =>
+      event.type === 'boot' && event.restored?.therapy === 'infusing',
+    restoredPatientBolus: ({ event }) =>
+      event.type === 'boot' &&
+      event.restored?.therapy === 'infusing' &&
+      event.restored.context.bolus?.kind === 'patient',
+    restoredClinicianBolus: ({ event }) =>
+      event.type === 'boot' &&
+      event.restored?.therapy === 'infusing' &&
+      event.restored.context.bolus?.kind === 'clinician',
+    restoredPrimingBolus: ({ event }) =>
+      event.type === 'boot' &&
+      event.restored?.therapy === 'infusing' &&
+      event.restored.context.bolus?.kind === 'priming',
+    restoredMinimumRate: ({ event }) =>
+      event.type === 'boot' && (event.restored?.therapy === 'minimumRate' || event.lowBatteryReset),
+    restoredHalted: ({ event }) =>
+      event.type === 'boot' && (event.restored?.therapy === 'halted' || event.battery === 'eos'),
     pressGranted: ({ context, event }) => d.pressDenial(context, event.nowMs) === undefined,
     canResume: ({ context }) => context.prescription !== undefined && context.mixture !== undefined,
-    clinicianBolusAcceptable: ({ context, event }) => cmd.clinicianBolusRefusal(context, event) === undefined,
-    primingBolusAcceptable: ({ context, event }) => cmd.primingBolusRefusal(context, event) === undefined,
+    clinicianBolusAcceptable: ({ context, event }) =>
+      cmd.clinicianBolusRefusal(context, event) === undefined,
+    primingBolusAcceptable: ({ context, event }) =>
+      cmd.primingBolusRefusal(context, event) === undefined,
     bridgeRunning: ({ context }) => context.bridge !== undefined,
     noBridge: ({ context }) => context.bridge === undefined,
     bridgeOver: ({ context }) => cmd.bridgeOver(context),
@@ -82,13 +97,16 @@ export const pumpMachine = setup({
     bolusComplete: ({ context }) => d.bolusComplete(context),
     criticalAlarm: ({ context }) => anyCritical(context),
     noCriticalAlarm: ({ context }) => !anyCritical(context),
-    noCriticalAlarmProgrammed: ({ context }) => !anyCritical(context) && context.prescription !== undefined,
+    noCriticalAlarmProgrammed: ({ context }) =>
+      !anyCritical(context) && context.prescription !== undefined,
     endOfService: ({ context }) => context.battery === 'eos',
     anyAlarm: ({ context }) => context.alarms.length > 0,
     noAlarm: ({ context }) => context.alarms.length === 0,
-    strokesDue: ({ context }) => context.battery !== 'eos' && !cmd.programmeChangeDue(context) && d.strokesDue(context),
+    strokesDue: ({ context }) =>
+      context.battery !== 'eos' && !cmd.programmeChangeDue(context) && d.strokesDue(context),
     batchObsolete: ({ context }) => d.batchObsolete(context),
-    currentBatchStalled: ({ context, event }) => d.isCurrentBatchReport(context, event) && d.reportedStall(event),
+    currentBatchStalled: ({ context, event }) =>
+      d.isCurrentBatchReport(context, event) && d.reportedStall(event),
     currentBatchReport: ({ context, event }) => d.isCurrentBatchReport(context, event),
     stallRetryDue: ({ context }) => d.stallRetryDue(context),
   },
@@ -113,8 +131,17 @@ export const pumpMachine = setup({
     pauseBridge: decided(cmd.pauseBridge),
     resumeBridge: decided(cmd.resumeBridge),
     finishBridge: decided(cmd.finishBridge),
-    refuseResume: decided((c, e) => cmd.refuseState(c, e, c.prescription ? 'running' : 'not programmed', 'stopped with a programmed therapy')),
-    refuseStop: decided((c, e) => cmd.refuseState(c, e, 'not infusing', 'infusing or at the safe minimum rate')),
+    refuseResume: decided((c, e) =>
+      cmd.refuseState(
+        c,
+        e,
+        c.prescription ? 'running' : 'not programmed',
+        'stopped with a programmed therapy',
+      ),
+    ),
+    refuseStop: decided((c, e) =>
+      cmd.refuseState(c, e, 'not infusing', 'infusing or at the safe minimum rate'),
+    ),
     program: decided(cmd.program),
     refill: decided(cmd.refill),
     setClock: decided(cmd.setClock),
@@ -154,7 +181,11 @@ export const pumpMachine = setup({
               { guard: 'restoredMemoryError', target: 'minimumRate', actions: 'boot' },
               { guard: 'restoredMinimumRate', target: 'minimumRate', actions: 'boot' },
               { guard: 'restoredPatientBolus', target: 'infusing.patientBolus', actions: 'boot' },
-              { guard: 'restoredClinicianBolus', target: 'infusing.clinicianBolus', actions: 'boot' },
+              {
+                guard: 'restoredClinicianBolus',
+                target: 'infusing.clinicianBolus',
+                actions: 'boot',
+              },
               { guard: 'restoredPrimingBolus', target: 'infusing.primingBolus', actions: 'boot' },
               { guard: 'restoredInfusing', target: 'infusing', actions: 'boot' },
               { target: 'stopped', actions: 'boot' },
@@ -189,18 +220,32 @@ export const pumpMachine = setup({
                   { actions: 'denyPress' },
                 ],
                 'cmd.clinicianBolus': [
-                  { guard: 'clinicianBolusAcceptable', target: 'clinicianBolus', actions: 'startClinicianBolus' },
+                  {
+                    guard: 'clinicianBolusAcceptable',
+                    target: 'clinicianBolus',
+                    actions: 'startClinicianBolus',
+                  },
                   { actions: 'refuseClinicianBolus' },
                 ],
                 'cmd.primingBolus': [
-                  { guard: 'primingBolusAcceptable', target: 'primingBolus', actions: 'startPrimingBolus' },
+                  {
+                    guard: 'primingBolusAcceptable',
+                    target: 'primingBolus',
+                    actions: 'startPrimingBolus',
+                  },
                   { actions: 'refusePrimingBolus' },
                 ],
               },
             },
-            patientBolus: { always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' } },
-            clinicianBolus: { always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' } },
-            primingBolus: { always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' } },
+            patientBolus: {
+              always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' },
+            },
+            clinicianBolus: {
+              always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' },
+            },
+            primingBolus: {
+              always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' },
+            },
           },
         },
         minimumRate: {

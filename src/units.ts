@@ -61,29 +61,52 @@ function parseWith(text: string, units: Record<string, number>, expected: string
   const unit = match?.[2]?.replace('μ', 'µ');
   const factor = unit === undefined ? undefined : units[unit];
   if (!match || factor === undefined) {
-    throw new QuantityError(`"${text}" is not ${expected} (units: ${Object.keys(units).join(', ')})`);
+    throw new QuantityError(
+      `"${text}" is not ${expected} (units: ${Object.keys(units).join(', ')})`,
+    );
   }
   return scaled(text, match[1]!, factor);
 }
 
-export const volumeUnits = { nL: 1, uL: NL_PER_UL, 'µL': NL_PER_UL, mL: NL_PER_ML } as const;
-export const massUnits = { ng: 1, ug: NG_PER_UG, 'µg': NG_PER_UG, mg: NG_PER_MG } as const;
+export const volumeUnits = { nL: 1, uL: NL_PER_UL, µL: NL_PER_UL, mL: NL_PER_ML } as const;
+export const massUnits = { ng: 1, ug: NG_PER_UG, µg: NG_PER_UG, mg: NG_PER_MG } as const;
 export const concentrationUnits = { 'ug/mL': 1, 'µg/mL': 1, 'mg/mL': UG_PER_MG } as const;
-export const dailyDoseUnits = { 'ng/day': 1, 'ug/day': NG_PER_UG, 'µg/day': NG_PER_UG, 'mg/day': NG_PER_MG } as const;
-export const rateUnits = { 'nL/day': 1, 'uL/day': NL_PER_UL, 'µL/day': NL_PER_UL, 'mL/day': NL_PER_ML } as const;
-export const durationUnits = { ms: 1, s: SECOND_MS, min: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
+export const dailyDoseUnits = {
+  'ng/day': 1,
+  'ug/day': NG_PER_UG,
+  'µg/day': NG_PER_UG,
+  'mg/day': NG_PER_MG,
+} as const;
+export const rateUnits = {
+  'nL/day': 1,
+  'uL/day': NL_PER_UL,
+  'µL/day': NL_PER_UL,
+  'mL/day': NL_PER_ML,
+} as const;
+export const durationUnits = {
+  ms: 1,
+  s: SECOND_MS,
+  min: MINUTE_MS,
+  h: HOUR_MS,
+  d: DAY_MS,
+} as const;
 
 export const parseVolumeNl = (t: string) => parseWith(t, volumeUnits, 'a volume');
 export const parseMassNg = (t: string) => parseWith(t, massUnits, 'a drug mass');
-export const parseConcentrationUgPerMl = (t: string) => parseWith(t, concentrationUnits, 'a concentration');
+export const parseConcentrationUgPerMl = (t: string) =>
+  parseWith(t, concentrationUnits, 'a concentration');
 export const parseDailyDoseNg = (t: string) => parseWith(t, dailyDoseUnits, 'a daily dose');
 export const parseRateNlPerDay = (t: string) => parseWith(t, rateUnits, 'a flow rate');
 
 /** "30 min", "6h", "1.5 h", or a sum such as "1d 2h 30min". */
 export function parseDurationMs(text: string): number {
   const parts = text.trim().split(/\s+(?=[0-9])/);
-  if (parts.length === 0 || text.trim() === '') throw new QuantityError(`"${text}" is not a duration`);
-  return parts.reduce((sum, part) => sum + parseWith(part, durationUnits, 'a duration (e.g. "30 min", "6 h")'), 0);
+  if (parts.length === 0 || text.trim() === '')
+    throw new QuantityError(`"${text}" is not a duration`);
+  return parts.reduce(
+    (sum, part) => sum + parseWith(part, durationUnits, 'a duration (e.g. "30 min", "6 h")'),
+    0,
+  );
 }
 
 /**
@@ -94,7 +117,8 @@ export function parseTimeMs(text: string): number {
   const clock = /^\s*(?:([0-9]+)d\s*)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*$/.exec(text);
   if (clock) {
     const [, d = '0', h, m, s = '0'] = clock;
-    if (Number(h) > 23 || Number(m) > 59 || Number(s) > 59) throw new QuantityError(`"${text}" is not a time of day`);
+    if (Number(h) > 23 || Number(m) > 59 || Number(s) > 59)
+      throw new QuantityError(`"${text}" is not a time of day`);
     return Number(d) * DAY_MS + Number(h) * HOUR_MS + Number(m) * MINUTE_MS + Number(s) * SECOND_MS;
   }
   try {
@@ -118,12 +142,15 @@ function decimal(value: number, factor: number, places: number): string {
   return `${sign}${whole}.${fraction}`;
 }
 
-export const formatMl = (volumeNl: number, places = 3) => `${decimal(volumeNl, NL_PER_ML, places)} mL`;
+export const formatMl = (volumeNl: number, places = 3) =>
+  `${decimal(volumeNl, NL_PER_ML, places)} mL`;
 export const formatMg = (doseNg: number, places = 3) => `${decimal(doseNg, NG_PER_MG, places)} mg`;
 export const formatUg = (doseNg: number, places = 1) => `${decimal(doseNg, NG_PER_UG, places)} µg`;
 /** A dose in the unit a clinician would use for it: mg from 1 mg up, µg below. */
-export const formatDoseNg = (doseNg: number) => (Math.abs(doseNg) >= NG_PER_MG ? formatMg(doseNg) : formatUg(doseNg));
-export const formatConcentration = (c: number) => (c >= UG_PER_MG && c % UG_PER_MG === 0 ? `${c / UG_PER_MG} mg/mL` : `${c} µg/mL`);
+export const formatDoseNg = (doseNg: number) =>
+  Math.abs(doseNg) >= NG_PER_MG ? formatMg(doseNg) : formatUg(doseNg);
+export const formatConcentration = (c: number) =>
+  c >= UG_PER_MG && c % UG_PER_MG === 0 ? `${c / UG_PER_MG} mg/mL` : `${c} µg/mL`;
 
 /** "2d 08:00:00" for a time measured from a run's start. */
 export function formatTimeMs(timeMs: number): string {

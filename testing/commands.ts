@@ -13,7 +13,15 @@
  */
 import fc from 'fast-check';
 import type { DrugLibrary, Mixture, PtmSettings, Prescription } from '../src/therapy/schema.js';
-import { DAY_MS, PG_PER_NG, formatDoseNg, formatDurationMs, formatMl, formatTimeMs, formatConcentration } from '../src/units.js';
+import {
+  DAY_MS,
+  PG_PER_NG,
+  formatDoseNg,
+  formatDurationMs,
+  formatMl,
+  formatTimeMs,
+  formatConcentration,
+} from '../src/units.js';
 import {
   clockShiftMsArb,
   invalidMixtureArb,
@@ -44,16 +52,46 @@ import {
   type InvariantInfo,
   type InvariantMonitor,
 } from './invariants.js';
-import { bolusFlowNlPerDay, tipMixtureWorstCase, dailyVolumesNl, judgeLimits, type Expectation, type ReferenceModel } from './model.js';
+import {
+  bolusFlowNlPerDay,
+  tipMixtureWorstCase,
+  dailyVolumesNl,
+  judgeLimits,
+  type Expectation,
+  type ReferenceModel,
+} from './model.js';
 import { rateNlPerDayMax } from '../src/constants.js';
 
 /** Requirements judged by the commands beyond the seven invariants. */
 export const COMMAND_CHECKS = {
-  limits: { id: 'LIM', requirements: ['REQ-LIM-1', 'REQ-LIM-2', 'REQ-LIM-3', 'REQ-LIM-4'], title: 'programming, refills and clinician boluses are accepted or refused as the drug library says' },
-  state: { id: 'CMD', requirements: ['REQ-CMD-2'], title: 'stop, resume and clinician boluses are accepted only in the states that allow them' },
-  basal: { id: 'INV-4b', requirements: ['REQ-DOS-2'], title: 'a steady basal delivers the scheduled volume, within two strokes' },
-  refill: { id: 'RES', requirements: ['REQ-RES-2'], title: 'a refill logs the estimate it replaced and flags a reported withdrawal that differs from it' },
-  alarmClear: { id: 'ALM-CLEAR', requirements: ['REQ-ALM-1'], title: 'a clear removes exactly the alarms whose condition has gone, and logs a refusal for each it keeps' },
+  limits: {
+    id: 'LIM',
+    requirements: ['REQ-LIM-1', 'REQ-LIM-2', 'REQ-LIM-3', 'REQ-LIM-4'],
+    title:
+      'programming, refills and clinician boluses are accepted or refused as the drug library says',
+  },
+  state: {
+    id: 'CMD',
+    requirements: ['REQ-CMD-2'],
+    title: 'stop, resume and clinician boluses are accepted only in the states that allow them',
+  },
+  basal: {
+    id: 'INV-4b',
+    requirements: ['REQ-DOS-2'],
+    title: 'a steady basal delivers the scheduled volume, within two strokes',
+  },
+  refill: {
+    id: 'RES',
+    requirements: ['REQ-RES-2'],
+    title:
+      'a refill logs the estimate it replaced and flags a reported withdrawal that differs from it',
+  },
+  alarmClear: {
+    id: 'ALM-CLEAR',
+    requirements: ['REQ-ALM-1'],
+    title:
+      'a clear removes exactly the alarms whose condition has gone, and logs a refusal for each it keeps',
+  },
 } as const satisfies Record<string, InvariantInfo>;
 
 /** Everything a model-based run acts on. */
@@ -101,19 +139,34 @@ abstract class ClinicalCommand implements PumpCommand {
   }
 }
 
-function expectOutcome(check: InvariantInfo, expected: Expectation, accepted: boolean, what: string, outcome: Outcome): void {
+function expectOutcome(
+  check: InvariantInfo,
+  expected: Expectation,
+  accepted: boolean,
+  what: string,
+  outcome: Outcome,
+): void {
   if (expected === 'unsure' || (expected === 'accept') === accepted) return;
   const why = outcome.refused.map((r) => r.message).join('; ');
-  throw new InvariantViolation(check, `${what} was ${accepted ? 'accepted' : `refused (${why})`} but the drug library and state say it should be ${expected === 'accept' ? 'accepted' : 'refused'}`);
+  throw new InvariantViolation(
+    check,
+    `${what} was ${accepted ? 'accepted' : `refused (${why})`} but the drug library and state say it should be ${expected === 'accept' ? 'accepted' : 'refused'}`,
+  );
 }
 
 const describeTherapy = (p: Prescription, ptm: PtmSettings | undefined): string => {
-  const basal = p.mode === 'continuous' ? `${formatDoseNg(p.doseNgPerDay)}/day` : `flex ${p.steps.map((s) => `${String(Math.floor(s.startMinute / 60)).padStart(2, '0')}:${String(s.startMinute % 60).padStart(2, '0')} ${formatDoseNg(s.doseNgPerDay)}/day`).join(', ')}`;
-  const bolus = ptm ? `PTM ${formatDoseNg(ptm.bolusDoseNg)} over ${formatDurationMs(ptm.bolusDurationMs)}, lockout ${formatDurationMs(ptm.lockoutMs)}, ${ptm.bolusesPer24hMax}/24 h` : 'no PTM';
+  const basal =
+    p.mode === 'continuous'
+      ? `${formatDoseNg(p.doseNgPerDay)}/day`
+      : `flex ${p.steps.map((s) => `${String(Math.floor(s.startMinute / 60)).padStart(2, '0')}:${String(s.startMinute % 60).padStart(2, '0')} ${formatDoseNg(s.doseNgPerDay)}/day`).join(', ')}`;
+  const bolus = ptm
+    ? `PTM ${formatDoseNg(ptm.bolusDoseNg)} over ${formatDurationMs(ptm.bolusDurationMs)}, lockout ${formatDurationMs(ptm.lockoutMs)}, ${ptm.bolusesPer24hMax}/24 h`
+    : 'no PTM';
   return `${basal}, ${bolus}`;
 };
 
-const describeMixture = (m: Mixture): string => m.map((d) => `${d.drug} ${formatConcentration(d.concentrationUgPerMl)}`).join(' + ');
+const describeMixture = (m: Mixture): string =>
+  m.map((d) => `${d.drug} ${formatConcentration(d.concentrationUgPerMl)}`).join(' + ');
 
 // ---------------------------------------------------------------------------------------------
 
@@ -130,14 +183,30 @@ export class PressCommand extends ClinicalCommand {
     const outcome = rig.press();
     const denied = outcome.records.find((r) => r.type === 'pressDenied');
     const granted = outcome.records.some((r) => r.type === 'pressGranted');
-    this.note(run, `press at ${rig.at} (${granted ? 'granted' : denied ? `denied: ${denied.reason}` : 'no outcome logged'})`);
+    this.note(
+      run,
+      `press at ${rig.at} (${granted ? 'granted' : denied ? `denied: ${denied.reason}` : 'no outcome logged'})`,
+    );
     const result = checkPress(rig, facts, outcome);
     if (result === 'granted') {
       // The bolus granted is the PTM dose's volume over the PTM duration (REQ-PTM-1).
       const started = outcome.records.find((r) => r.type === 'bolusStarted');
-      const expectedBolus = { kind: 'patient', volumeNl: model.bolusVolumeNl(), durationMs: model.ptm?.bolusDurationMs };
-      if (!started || started.type !== 'bolusStarted' || started.kind !== expectedBolus.kind || started.volumeNl !== expectedBolus.volumeNl || started.durationMs !== expectedBolus.durationMs) {
-        throw new InvariantViolation(COMMAND_CHECKS.limits, `press at ${rig.at} started ${JSON.stringify(started)}; the PTM settings give ${JSON.stringify(expectedBolus)}`);
+      const expectedBolus = {
+        kind: 'patient',
+        volumeNl: model.bolusVolumeNl(),
+        durationMs: model.ptm?.bolusDurationMs,
+      };
+      if (
+        !started ||
+        started.type !== 'bolusStarted' ||
+        started.kind !== expectedBolus.kind ||
+        started.volumeNl !== expectedBolus.volumeNl ||
+        started.durationMs !== expectedBolus.durationMs
+      ) {
+        throw new InvariantViolation(
+          COMMAND_CHECKS.limits,
+          `press at ${rig.at} started ${JSON.stringify(started)}; the PTM settings give ${JSON.stringify(expectedBolus)}`,
+        );
       }
       model.granted(rig.nowMs);
       checkLockout(model, rig.nowMs);
@@ -189,29 +258,55 @@ export class WaitCommand extends ClinicalCommand {
     const steady = steadyBasal(rig, model);
     const disturbancesBefore = monitor.disturbances;
     const deliveredBefore = rig.deliveredNlBy(from);
-    this.note(run, `wait ${formatDurationMs(this.ms)} (${formatTimeMs(from)} → ${formatTimeMs(from + this.ms)})`);
+    this.note(
+      run,
+      `wait ${formatDurationMs(this.ms)} (${formatTimeMs(from)} → ${formatTimeMs(from + this.ms)})`,
+    );
     rig.advance(this.ms);
     // Judged at an arbitrary moment, usually between strokes and between controller steps.
     checkVolume(rig, model);
     monitor.checkCriticalRate();
     monitor.checkAlarmTones();
-    for (const end of doseWindowEnds(rig, run.doseCheckedUntilMs, rig.nowMs)) checkDose24h(rig, model, end);
+    for (const end of doseWindowEnds(rig, run.doseCheckedUntilMs, rig.nowMs))
+      checkDose24h(rig, model, end);
     run.doseCheckedUntilMs = rig.nowMs;
     if (steady && monitor.disturbances === disturbancesBefore && !model.deliveryEverBlocked) {
-      const expectedNl = scheduledNl(steady.prescription, steady.primaryConcentrationUgPerMl, steady.rtcMs, this.ms);
+      const expectedNl = scheduledNl(
+        steady.prescription,
+        steady.primaryConcentrationUgPerMl,
+        steady.rtcMs,
+        this.ms,
+      );
       const deliveredNl = rig.deliveredNlBy() - deliveredBefore;
       const tolerance = 2 * rig.config.strokeVolumeNl;
       if (Math.abs(deliveredNl - expectedNl) > tolerance) {
-        throw new InvariantViolation(COMMAND_CHECKS.basal, `from ${formatTimeMs(from)} to ${rig.at} the basal delivered ${deliveredNl} nL; the prescription schedules ${expectedNl.toFixed(1)} nL (±${tolerance} nL)`);
+        throw new InvariantViolation(
+          COMMAND_CHECKS.basal,
+          `from ${formatTimeMs(from)} to ${rig.at} the basal delivered ${deliveredNl} nL; the prescription schedules ${expectedNl.toFixed(1)} nL (±${tolerance} nL)`,
+        );
       }
     }
   }
 }
 
-function steadyBasal(rig: PumpRig, model: ReferenceModel): { prescription: Prescription; primaryConcentrationUgPerMl: number; rtcMs: number } | undefined {
+function steadyBasal(
+  rig: PumpRig,
+  model: ReferenceModel,
+): { prescription: Prescription; primaryConcentrationUgPerMl: number; rtcMs: number } | undefined {
   const c = rig.controller.context;
-  if (rig.controller.state.therapy !== 'infusing.basal' || c.alarms.length > 0 || c.bridge !== undefined || !model.prescription || !model.mixture) return undefined;
-  return { prescription: model.prescription, primaryConcentrationUgPerMl: model.mixture[0]!.concentrationUgPerMl, rtcMs: rig.simClock.rtcMs() };
+  if (
+    rig.controller.state.therapy !== 'infusing.basal' ||
+    c.alarms.length > 0 ||
+    c.bridge !== undefined ||
+    !model.prescription ||
+    !model.mixture
+  )
+    return undefined;
+  return {
+    prescription: model.prescription,
+    primaryConcentrationUgPerMl: model.mixture[0]!.concentrationUgPerMl,
+    rtcMs: rig.simClock.rtcMs(),
+  };
 }
 
 export class ReprogramCommand extends ClinicalCommand {
@@ -229,17 +324,29 @@ export class ReprogramCommand extends ClinicalCommand {
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
-    const placed = model.mixture ? placeTherapy(this.shape, model.library, model.mixture, model.config.strokeVolumeNl) : undefined;
+    const placed = model.mixture
+      ? placeTherapy(this.shape, model.library, model.mixture, model.config.strokeVolumeNl)
+      : undefined;
     if (!placed) {
       this.note(run, `reprogram at ${rig.at}: nothing to place (${this.shape.band})`);
       return;
     }
-    this.note(run, programJudged(model, run, placed.prescription, placed.ptm, this.confirm, this.shape.band));
+    this.note(
+      run,
+      programJudged(model, run, placed.prescription, placed.ptm, this.confirm, this.shape.band),
+    );
   }
 }
 
 /** Program a therapy, judge the outcome against the drug-library oracle (LIM), and return the journal line. */
-function programJudged(model: ReferenceModel, run: QaRun, prescription: Prescription, ptm: PtmSettings | undefined, confirm: boolean, label: string): string {
+function programJudged(
+  model: ReferenceModel,
+  run: QaRun,
+  prescription: Prescription,
+  ptm: PtmSettings | undefined,
+  confirm: boolean,
+  label: string,
+): string {
   const { rig } = run;
   const expected = model.expectProgram(prescription, ptm, confirm);
   const before = snapshotPump(rig);
@@ -291,10 +398,22 @@ export class InvalidReprogramCommand extends ClinicalCommand {
   protected act(_model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
     const before = snapshotPump(rig);
-    const outcome = rig.command({ type: 'cmd.program', prescription: this.bad.prescription, ptm: this.bad.ptm, confirm: this.confirm });
+    const outcome = rig.command({
+      type: 'cmd.program',
+      prescription: this.bad.prescription,
+      ptm: this.bad.ptm,
+      confirm: this.confirm,
+    });
     const accepted = !isRefusal(outcome);
-    this.note(run, `reprogram at ${rig.at} with ${this.bad.way} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
-    if (accepted) throw new InvariantViolation(COMMAND_CHECKS.limits, `a prescription or PTM with ${this.bad.way} was accepted: ${JSON.stringify(this.bad)}`);
+    this.note(
+      run,
+      `reprogram at ${rig.at} with ${this.bad.way} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`,
+    );
+    if (accepted)
+      throw new InvariantViolation(
+        COMMAND_CHECKS.limits,
+        `a prescription or PTM with ${this.bad.way} was accepted: ${JSON.stringify(this.bad)}`,
+      );
     checkRefusal(rig, before, outcome, 'reprogram');
   }
 }
@@ -324,48 +443,121 @@ export class ClinicianBolusCommand extends ClinicalCommand {
       const lim = model.library.drugs.find((x) => x.drug === d.drug)!;
       return { d, lim, perNg: d.concentrationUgPerMl / c1 };
     });
-    const worstSoft = Math.max(...ratios.map((r) => (r.lim.bolusDoseNgSoftMax === 0 ? Number.POSITIVE_INFINITY : r.perNg / r.lim.bolusDoseNgSoftMax)));
-    const worstHard = Math.max(...ratios.map((r) => (r.lim.bolusDoseNgHardMax === 0 ? Number.POSITIVE_INFINITY : r.perNg / r.lim.bolusDoseNgHardMax)));
+    const worstSoft = Math.max(
+      ...ratios.map((r) =>
+        r.lim.bolusDoseNgSoftMax === 0
+          ? Number.POSITIVE_INFINITY
+          : r.perNg / r.lim.bolusDoseNgSoftMax,
+      ),
+    );
+    const worstHard = Math.max(
+      ...ratios.map((r) =>
+        r.lim.bolusDoseNgHardMax === 0
+          ? Number.POSITIVE_INFINITY
+          : r.perNg / r.lim.bolusDoseNgHardMax,
+      ),
+    );
     const softToHard = worstSoft / worstHard;
-    const target = this.band === 'withinSoft' ? 0.05 + 0.85 * this.position : this.band === 'softToHard' ? (softToHard > 1.25 ? 1.1 + (softToHard * 0.9 - 1.1) * this.position : 1.1) : softToHard * (1.1 + this.position);
-    const doseNg = this.band === 'invalid' ? 0 : Number.isFinite(worstSoft) ? Math.max(1, Math.round(target / worstSoft)) : 1000;
+    const target =
+      this.band === 'withinSoft'
+        ? 0.05 + 0.85 * this.position
+        : this.band === 'softToHard'
+          ? softToHard > 1.25
+            ? 1.1 + (softToHard * 0.9 - 1.1) * this.position
+            : 1.1
+          : softToHard * (1.1 + this.position);
+    const doseNg =
+      this.band === 'invalid'
+        ? 0
+        : Number.isFinite(worstSoft)
+          ? Math.max(1, Math.round(target / worstSoft))
+          : 1000;
     const volumeNl = Math.floor((doseNg * PG_PER_NG) / c1);
     // Judged on the path's mixtures too while a bridge runs (REQ-LIM-7).
-    const judged = tipMixtureWorstCase(mixture, rig.log).map((d) => ({ d, lim: model.library.drugs.find((x) => x.drug === d.drug)!, perNg: d.concentrationUgPerMl / c1 }));
+    const judged = tipMixtureWorstCase(mixture, rig.log).map((d) => ({
+      d,
+      lim: model.library.drugs.find((x) => x.drug === d.drug)!,
+      perNg: d.concentrationUgPerMl / c1,
+    }));
     const expected = this.expectation(model, rig, doseNg, volumeNl, judged);
     const before = snapshotPump(rig);
-    const outcome = rig.command({ type: 'cmd.clinicianBolus', doseNg, durationMs: this.durationMs, confirm: this.confirm });
-    const accepted = outcome.records.some((r) => r.type === 'bolusStarted' && r.kind === 'clinician');
-    this.note(run, `clinician bolus at ${rig.at}: ${formatDoseNg(doseNg)} (${formatMl(volumeNl)}) over ${formatDurationMs(this.durationMs)} [${this.band}${this.confirm ? ', confirmed' : ''}] → ${accepted ? 'started' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
+    const outcome = rig.command({
+      type: 'cmd.clinicianBolus',
+      doseNg,
+      durationMs: this.durationMs,
+      confirm: this.confirm,
+    });
+    const accepted = outcome.records.some(
+      (r) => r.type === 'bolusStarted' && r.kind === 'clinician',
+    );
+    this.note(
+      run,
+      `clinician bolus at ${rig.at}: ${formatDoseNg(doseNg)} (${formatMl(volumeNl)}) over ${formatDurationMs(this.durationMs)} [${this.band}${this.confirm ? ', confirmed' : ''}] → ${accepted ? 'started' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`,
+    );
     if (!accepted) checkRefusal(rig, before, outcome, 'clinician bolus');
     expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'the clinician bolus', outcome);
     if (accepted) {
       const started = outcome.records.find((r) => r.type === 'bolusStarted');
-      if (!started || started.type !== 'bolusStarted' || started.volumeNl !== volumeNl || started.durationMs !== this.durationMs) {
-        throw new InvariantViolation(COMMAND_CHECKS.limits, `the clinician bolus started as ${JSON.stringify(started)}; asked for ${volumeNl} nL over ${this.durationMs} ms`);
+      if (
+        !started ||
+        started.type !== 'bolusStarted' ||
+        started.volumeNl !== volumeNl ||
+        started.durationMs !== this.durationMs
+      ) {
+        throw new InvariantViolation(
+          COMMAND_CHECKS.limits,
+          `the clinician bolus started as ${JSON.stringify(started)}; asked for ${volumeNl} nL over ${this.durationMs} ms`,
+        );
       }
       model.clinicianBolusStarted(rig.nowMs, volumeNl);
       checkDose24h(rig, model, rig.nowMs);
     }
   }
 
-  private expectation(model: ReferenceModel, rig: PumpRig, doseNg: number, volumeNl: number, ratios: { d: Mixture[number]; lim: DrugLibrary['drugs'][number]; perNg: number }[]): Expectation {
+  private expectation(
+    model: ReferenceModel,
+    rig: PumpRig,
+    doseNg: number,
+    volumeNl: number,
+    ratios: { d: Mixture[number]; lim: DrugLibrary['drugs'][number]; perNg: number }[],
+  ): Expectation {
     if (this.band === 'invalid' || doseNg <= 0) return 'refuse';
     const c = rig.controller.context;
     if (rig.controller.state.therapy !== 'infusing.basal') return 'refuse';
     if (volumeNl <= 0 || c.reservoirNl - volumeNl < rig.config.emptyReservoirNl) return 'refuse';
     // The flow during the bolus (on top of the basal peak) within the pump's highest flow (REQ-DOS-3).
-    const peakNl = model.prescription && model.mixture ? dailyVolumesNl(model.prescription, model.mixture[0]!.concentrationUgPerMl).peakNl : 0;
-    const flow = { what: 'flow during the bolus', value: bolusFlowNlPerDay(volumeNl, this.durationMs) + peakNl, soft: rateNlPerDayMax, hard: rateNlPerDayMax };
+    const peakNl =
+      model.prescription && model.mixture
+        ? dailyVolumesNl(model.prescription, model.mixture[0]!.concentrationUgPerMl).peakNl
+        : 0;
+    const flow = {
+      what: 'flow during the bolus',
+      value: bolusFlowNlPerDay(volumeNl, this.durationMs) + peakNl,
+      soft: rateNlPerDayMax,
+      hard: rateNlPerDayMax,
+    };
     const limits = judgeLimits(
-      [flow, ...ratios.map((r) => ({ what: `${r.d.drug} clinician bolus`, value: (volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG, soft: r.lim.bolusDoseNgSoftMax, hard: r.lim.bolusDoseNgHardMax }))],
+      [
+        flow,
+        ...ratios.map((r) => ({
+          what: `${r.d.drug} clinician bolus`,
+          value: (volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG,
+          soft: r.lim.bolusDoseNgSoftMax,
+          hard: r.lim.bolusDoseNgHardMax,
+        })),
+      ],
       this.confirm,
     );
     if (limits !== 'accept') return limits;
     // The daily cap: what left the pump in the last 24 h plus this bolus, per drug.
     const capChecks = (assumeNoStall: boolean) => {
       const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, assumeNoStall, 'outlet');
-      return ratios.map((r) => ({ what: `${r.d.drug} 24 h`, value: ((delivered.get(r.d.drug) ?? 0) + volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG, soft: r.lim.dailyDoseNgHardMax, hard: r.lim.dailyDoseNgHardMax }));
+      return ratios.map((r) => ({
+        what: `${r.d.drug} 24 h`,
+        value: ((delivered.get(r.d.drug) ?? 0) + volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG,
+        soft: r.lim.dailyDoseNgHardMax,
+        hard: r.lim.dailyDoseNgHardMax,
+      }));
     };
     const truth = judgeLimits(capChecks(false), true);
     return truth === judgeLimits(capChecks(true), true) ? truth : 'unsure';
@@ -394,14 +586,34 @@ export class RefillCommand extends ClinicalCommand {
     // What is truly in the reservoir now: the motor moves a batch's strokes when it reports them.
     const running = rig.runningBatch();
     const inFlight = running ? rig.strokesOfBatchBy(running, rig.nowMs) - running.strokesMoved : 0;
-    const trulyWithdrawnNl = Math.max(0, rig.motor.trueReservoirNl - inFlight * rig.config.strokeVolumeNl);
+    const trulyWithdrawnNl = Math.max(
+      0,
+      rig.motor.trueReservoirNl - inFlight * rig.config.strokeVolumeNl,
+    );
     const withdrawnNl = Math.round((trulyWithdrawnNl * this.reportedPermille) / 1000);
-    const bolusRunning = rig.controller.state.therapy.startsWith('infusing.') && rig.controller.state.therapy !== 'infusing.basal';
-    const expected = model.expectRefill(withdrawnNl, addedNl, this.mixture, this.confirm, bolusRunning);
+    const bolusRunning =
+      rig.controller.state.therapy.startsWith('infusing.') &&
+      rig.controller.state.therapy !== 'infusing.basal';
+    const expected = model.expectRefill(
+      withdrawnNl,
+      addedNl,
+      this.mixture,
+      this.confirm,
+      bolusRunning,
+    );
     const before = snapshotPump(rig);
-    const outcome = rig.command({ type: 'cmd.refill', withdrawnNl, addedNl, mixture: this.mixture, confirm: this.confirm });
+    const outcome = rig.command({
+      type: 'cmd.refill',
+      withdrawnNl,
+      addedNl,
+      mixture: this.mixture,
+      confirm: this.confirm,
+    });
     const accepted = outcome.records.some((r) => r.type === 'refill');
-    this.note(run, `refill at ${rig.at}: ${formatMl(addedNl)}${this.mixture ? ` of ${describeMixture(this.mixture)}` : ' of the same mixture'}${this.confirm ? ' (confirmed)' : ''} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
+    this.note(
+      run,
+      `refill at ${rig.at}: ${formatMl(addedNl)}${this.mixture ? ` of ${describeMixture(this.mixture)}` : ' of the same mixture'}${this.confirm ? ' (confirmed)' : ''} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`,
+    );
     if (!accepted) checkRefusal(rig, before, outcome, 'refill');
     expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'the refill', outcome);
     if (accepted) {
@@ -411,9 +623,18 @@ export class RefillCommand extends ClinicalCommand {
       const record = outcome.records.find((r) => r.type === 'refill');
       if (rig.idealMotor && record?.type === 'refill') {
         const before = trulyWithdrawnNl;
-        const flag = Math.abs(withdrawnNl - before) * 100 > rig.config.refillDiscrepancyPercentMax * Math.max(before, 1) && before > 0;
-        if (record.estimateBeforeNl !== before || record.discrepancyNl !== withdrawnNl - before || record.discrepancyFlagged !== flag) {
-          throw new InvariantViolation(COMMAND_CHECKS.refill, `refill at ${rig.at}: logged estimate ${record.estimateBeforeNl} nL, discrepancy ${record.discrepancyNl} nL, flagged ${record.discrepancyFlagged}; truly ${before} nL there, ${withdrawnNl} nL reported, so flagged ${flag}`);
+        const flag =
+          Math.abs(withdrawnNl - before) * 100 >
+            rig.config.refillDiscrepancyPercentMax * Math.max(before, 1) && before > 0;
+        if (
+          record.estimateBeforeNl !== before ||
+          record.discrepancyNl !== withdrawnNl - before ||
+          record.discrepancyFlagged !== flag
+        ) {
+          throw new InvariantViolation(
+            COMMAND_CHECKS.refill,
+            `refill at ${rig.at}: logged estimate ${record.estimateBeforeNl} nL, discrepancy ${record.discrepancyNl} nL, flagged ${record.discrepancyFlagged}; truly ${before} nL there, ${withdrawnNl} nL reported, so flagged ${flag}`,
+          );
         }
       }
     }
@@ -421,7 +642,9 @@ export class RefillCommand extends ClinicalCommand {
 }
 
 export class InvalidRefillCommand extends ClinicalCommand {
-  constructor(readonly bad: { addedNl?: number; withdrawnNl?: number; mixture?: unknown; way: string }) {
+  constructor(
+    readonly bad: { addedNl?: number; withdrawnNl?: number; mixture?: unknown; way: string },
+  ) {
     super();
   }
   protected planned(): string {
@@ -433,10 +656,23 @@ export class InvalidRefillCommand extends ClinicalCommand {
   protected act(_model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
     const before = snapshotPump(rig);
-    const outcome = rig.command({ type: 'cmd.refill', withdrawnNl: this.bad.withdrawnNl ?? 0, addedNl: this.bad.addedNl ?? rig.config.lowReservoirNl * 2, mixture: this.bad.mixture, confirm: true });
+    const outcome = rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: this.bad.withdrawnNl ?? 0,
+      addedNl: this.bad.addedNl ?? rig.config.lowReservoirNl * 2,
+      mixture: this.bad.mixture,
+      confirm: true,
+    });
     const accepted = outcome.records.some((r) => r.type === 'refill');
-    this.note(run, `refill at ${rig.at} with ${this.bad.way} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
-    if (accepted) throw new InvariantViolation(COMMAND_CHECKS.limits, `a refill with ${this.bad.way} was accepted: ${JSON.stringify(this.bad)}`);
+    this.note(
+      run,
+      `refill at ${rig.at} with ${this.bad.way} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`,
+    );
+    if (accepted)
+      throw new InvariantViolation(
+        COMMAND_CHECKS.limits,
+        `a refill with ${this.bad.way} was accepted: ${JSON.stringify(this.bad)}`,
+      );
     checkRefusal(rig, before, outcome, 'refill');
   }
 }
@@ -456,20 +692,43 @@ export class SimpleCommand extends ClinicalCommand {
     const { rig } = run;
     const therapy = rig.controller.state.therapy;
     const before = snapshotPump(rig);
-    const type = this.kind === 'stop' ? 'cmd.stop' : this.kind === 'resume' ? 'cmd.resume' : 'cmd.clearAlarms';
-    const conditions = this.kind === 'clearAlarms' ? rig.controller.context.alarms.map((a) => [a.code, alarmConditionByRule(rig, a.code)] as const) : [];
+    const type =
+      this.kind === 'stop' ? 'cmd.stop' : this.kind === 'resume' ? 'cmd.resume' : 'cmd.clearAlarms';
+    const conditions =
+      this.kind === 'clearAlarms'
+        ? rig.controller.context.alarms.map(
+            (a) => [a.code, alarmConditionByRule(rig, a.code)] as const,
+          )
+        : [];
     const outcome = rig.command({ type });
     const refused = isRefusal(outcome);
-    this.note(run, `${this.planned()} at ${rig.at}${refused ? ` → refused: ${outcome.refused.map((r) => r.message).join('; ')}` : ''}`);
+    this.note(
+      run,
+      `${this.planned()} at ${rig.at}${refused ? ` → refused: ${outcome.refused.map((r) => r.message).join('; ')}` : ''}`,
+    );
     if (refused) checkRefusal(rig, before, outcome, this.planned());
     checkAlarmClear(rig, conditions, outcome);
     if (this.kind === 'stop') {
-      const expected: Expectation = therapy.startsWith('infusing') || therapy === 'minimumRate' ? 'accept' : 'refuse';
-      expectOutcome(COMMAND_CHECKS.state, expected, outcome.records.some((r) => r.type === 'stopped'), 'stop', outcome);
+      const expected: Expectation =
+        therapy.startsWith('infusing') || therapy === 'minimumRate' ? 'accept' : 'refuse';
+      expectOutcome(
+        COMMAND_CHECKS.state,
+        expected,
+        outcome.records.some((r) => r.type === 'stopped'),
+        'stop',
+        outcome,
+      );
     }
     if (this.kind === 'resume') {
-      const expected: Expectation = therapy === 'stopped' && model.prescription && model.mixture ? 'accept' : 'refuse';
-      expectOutcome(COMMAND_CHECKS.state, expected, outcome.records.some((r) => r.type === 'resumed'), 'resume', outcome);
+      const expected: Expectation =
+        therapy === 'stopped' && model.prescription && model.mixture ? 'accept' : 'refuse';
+      expectOutcome(
+        COMMAND_CHECKS.state,
+        expected,
+        outcome.records.some((r) => r.type === 'resumed'),
+        'resume',
+        outcome,
+      );
     }
   }
 }
@@ -492,7 +751,12 @@ export function alarmConditionByRule(rig: PumpRig, code: AlarmCode): boolean | u
     case 'motorStall': {
       if (rig.restarts > 0) return undefined;
       // A stall window coming after the last attempt is not known to the pump until it tries again.
-      const last = rig.batches.filter((b) => b.endReason === 'stalled' || (b.endReason === 'completed' && (b.strokesDone ?? 0) > 0)).at(-1);
+      const last = rig.batches
+        .filter(
+          (b) =>
+            b.endReason === 'stalled' || (b.endReason === 'completed' && (b.strokesDone ?? 0) > 0),
+        )
+        .at(-1);
       return last === undefined ? undefined : last.endReason === 'stalled';
     }
     case 'lowBatteryReset':
@@ -503,16 +767,28 @@ export function alarmConditionByRule(rig: PumpRig, code: AlarmCode): boolean | u
 }
 
 /** ALM-CLEAR: an alarm whose condition held is kept, with a refusal naming it; one whose condition had gone is cleared and logged. */
-export function checkAlarmClear(rig: PumpRig, conditions: readonly (readonly [AlarmCode, boolean | undefined])[], outcome: Outcome): void {
+export function checkAlarmClear(
+  rig: PumpRig,
+  conditions: readonly (readonly [AlarmCode, boolean | undefined])[],
+  outcome: Outcome,
+): void {
   const after = new Set(rig.controller.context.alarms.map((a) => a.code));
-  const cleared = new Set(outcome.records.flatMap((r) => (r.type === 'alarmCleared' ? [r.code] : [])));
+  const cleared = new Set(
+    outcome.records.flatMap((r) => (r.type === 'alarmCleared' ? [r.code] : [])),
+  );
   const refusedFields = new Set(outcome.refused.map((r) => r.field));
   for (const [code, holds] of conditions) {
     if (holds === true && (!after.has(code) || !refusedFields.has(`alarms.${code}`))) {
-      throw new InvariantViolation(COMMAND_CHECKS.alarmClear, `${code} at ${rig.at}: its condition holds, yet it was ${after.has(code) ? 'kept without a refusal naming it' : 'cleared'}`);
+      throw new InvariantViolation(
+        COMMAND_CHECKS.alarmClear,
+        `${code} at ${rig.at}: its condition holds, yet it was ${after.has(code) ? 'kept without a refusal naming it' : 'cleared'}`,
+      );
     }
     if (holds === false && (after.has(code) || !cleared.has(code))) {
-      throw new InvariantViolation(COMMAND_CHECKS.alarmClear, `${code} at ${rig.at}: its condition has gone, yet it was ${after.has(code) ? 'kept' : 'removed without an alarmCleared record'}`);
+      throw new InvariantViolation(
+        COMMAND_CHECKS.alarmClear,
+        `${code} at ${rig.at}: its condition has gone, yet it was ${after.has(code) ? 'kept' : 'removed without an alarmCleared record'}`,
+      );
     }
   }
 }
@@ -523,18 +799,24 @@ export class SetClockCommand extends ClinicalCommand {
     super();
   }
   protected planned(): string {
-    return 'shiftMs' in this.change ? `set clock ${this.change.shiftMs < 0 ? '-' : '+'}${formatDurationMs(Math.abs(this.change.shiftMs))}` : `set clock to ${this.change.toRtcMs} ms`;
+    return 'shiftMs' in this.change
+      ? `set clock ${this.change.shiftMs < 0 ? '-' : '+'}${formatDurationMs(Math.abs(this.change.shiftMs))}`
+      : `set clock to ${this.change.toRtcMs} ms`;
   }
   protected fresh(): SetClockCommand {
     return new SetClockCommand(this.change);
   }
   protected act(model: ReferenceModel, run: QaRun): void {
     const { rig } = run;
-    const rtcMs = 'shiftMs' in this.change ? rig.simClock.rtcMs() + this.change.shiftMs : this.change.toRtcMs;
+    const rtcMs =
+      'shiftMs' in this.change ? rig.simClock.rtcMs() + this.change.shiftMs : this.change.toRtcMs;
     const before = snapshotPump(rig);
     const outcome = rig.command({ type: 'cmd.setClock', rtcMs });
     const accepted = outcome.records.some((r) => r.type === 'clockSet');
-    this.note(run, `${this.planned()} at ${rig.at}${accepted ? '' : ` → refused: ${outcome.refused[0]?.message ?? '?'}`}`);
+    this.note(
+      run,
+      `${this.planned()} at ${rig.at}${accepted ? '' : ` → refused: ${outcome.refused[0]?.message ?? '?'}`}`,
+    );
     if (!accepted) checkRefusal(rig, before, outcome, 'set clock');
     const expected: Expectation = Number.isSafeInteger(rtcMs) && rtcMs >= 0 ? 'accept' : 'refuse';
     expectOutcome(COMMAND_CHECKS.state, expected, accepted, 'setting the clock', outcome);
@@ -548,7 +830,9 @@ export class MotorStallCommand extends ClinicalCommand {
     super();
   }
   protected planned(): string {
-    return this.forMs === undefined ? 'motor stall cleared' : `motor stall for ${formatDurationMs(this.forMs)}`;
+    return this.forMs === undefined
+      ? 'motor stall cleared'
+      : `motor stall for ${formatDurationMs(this.forMs)}`;
   }
   protected fresh(): MotorStallCommand {
     return new MotorStallCommand(this.forMs);
@@ -587,8 +871,15 @@ export class PrimingBolusCommand extends ClinicalCommand {
     const { way: _way, ...fields } = this.variant;
     const outcome = rig.command({ type: 'cmd.primingBolus', ...fields });
     const accepted = !isRefusal(outcome);
-    this.note(run, `priming bolus at ${rig.at} (${this.variant.way}) → ${accepted ? 'started' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`);
-    if (accepted) throw new InvariantViolation(COMMAND_CHECKS.state, `a priming bolus ${this.variant.way} was started`);
+    this.note(
+      run,
+      `priming bolus at ${rig.at} (${this.variant.way}) → ${accepted ? 'started' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`,
+    );
+    if (accepted)
+      throw new InvariantViolation(
+        COMMAND_CHECKS.state,
+        `a priming bolus ${this.variant.way} was started`,
+      );
     checkRefusal(rig, before, outcome, 'priming bolus');
   }
 }
@@ -608,7 +899,10 @@ export class PowerCycleCommand extends ClinicalCommand {
   protected act(_model: ReferenceModel, run: QaRun): void {
     const before = run.rig.controller.state.therapy;
     run.rig.powerCycle();
-    this.note(run, `power loss and restart at ${run.rig.at} (${before} → ${run.rig.controller.state.therapy})`);
+    this.note(
+      run,
+      `power loss and restart at ${run.rig.at} (${before} → ${run.rig.controller.state.therapy})`,
+    );
   }
 }
 
@@ -660,53 +954,118 @@ export interface CommandSetOptions {
 }
 
 /** Arbitraries of the commands, for a given drug library (mixtures are drawn from it). */
-export function commandArbitraries(library: DrugLibrary, options: CommandSetOptions = {}): fc.Arbitrary<PumpCommand>[] {
-  const weights: Record<CommandKind, number> = { ...defaultCommandWeights, stall: options.stalls ? 2 : 0, powerCycle: options.restarts ? 1 : 0, ...options.weights };
+export function commandArbitraries(
+  library: DrugLibrary,
+  options: CommandSetOptions = {},
+): fc.Arbitrary<PumpCommand>[] {
+  const weights: Record<CommandKind, number> = {
+    ...defaultCommandWeights,
+    stall: options.stalls ? 2 : 0,
+    powerCycle: options.restarts ? 1 : 0,
+    ...options.weights,
+  };
   const position = fc.integer({ min: 0, max: 100 }).map((p) => p / 100);
   const byKind: Record<CommandKind, () => fc.Arbitrary<PumpCommand>> = {
     press: () => fc.constant(null).map(() => new PressCommand()),
-    pressBurst: () => fc.tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 90 })).map(([n, minutes]) => new PressBurstCommand(n, minutes * 60_000)),
+    pressBurst: () =>
+      fc
+        .tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 90 }))
+        .map(([n, minutes]) => new PressBurstCommand(n, minutes * 60_000)),
     wait: () => waitMsArb().map((ms) => new WaitCommand(ms)),
-    reprogram: () => fc.tuple(therapyShapeArb(), fc.boolean()).map(([s, confirm]) => new ReprogramCommand(s, confirm)),
+    reprogram: () =>
+      fc
+        .tuple(therapyShapeArb(), fc.boolean())
+        .map(([s, confirm]) => new ReprogramCommand(s, confirm)),
     invalidReprogram: () =>
       fc
         .oneof(
           invalidPrescriptionArb().map((b) => ({ prescription: b.prescription, way: b.way })),
-          invalidPtmArb().map((b) => ({ prescription: { mode: 'continuous', doseNgPerDay: 1 }, ptm: b.ptm, way: b.way })),
+          invalidPtmArb().map((b) => ({
+            prescription: { mode: 'continuous', doseNgPerDay: 1 },
+            ptm: b.ptm,
+            way: b.way,
+          })),
         )
         .chain((bad) => fc.boolean().map((confirm) => new InvalidReprogramCommand(bad, confirm))),
     clinicianBolus: () =>
       fc
-        .tuple(fc.constantFrom<LimitBand | 'invalid'>('withinSoft', 'withinSoft', 'softToHard', 'aboveHard', 'invalid'), position, fc.constantFrom(60_000, 600_000, 3_600_000), fc.boolean())
+        .tuple(
+          fc.constantFrom<LimitBand | 'invalid'>(
+            'withinSoft',
+            'withinSoft',
+            'softToHard',
+            'aboveHard',
+            'invalid',
+          ),
+          position,
+          fc.constantFrom(60_000, 600_000, 3_600_000),
+          fc.boolean(),
+        )
         .map(([band, p, d, confirm]) => new ClinicianBolusCommand(band, p, d, confirm)),
     refill: () =>
       fc
-        .tuple(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.option(mixtureArb(library), { freq: 3, nil: undefined }), fc.boolean(), fc.oneof({ arbitrary: fc.constant(1000), weight: 3 }, { arbitrary: fc.integer({ min: 500, max: 1500 }), weight: 1 }))
-        .map(([share, mixture, confirm, reported]) => new RefillCommand(share, mixture, confirm, reported)),
+        .tuple(
+          fc.double({ min: 0.01, max: 1, noNaN: true }),
+          fc.option(mixtureArb(library), { freq: 3, nil: undefined }),
+          fc.boolean(),
+          fc.oneof(
+            { arbitrary: fc.constant(1000), weight: 3 },
+            { arbitrary: fc.integer({ min: 500, max: 1500 }), weight: 1 },
+          ),
+        )
+        .map(
+          ([share, mixture, confirm, reported]) =>
+            new RefillCommand(share, mixture, confirm, reported),
+        ),
     invalidRefill: () =>
       fc
         .oneof(
           invalidMixtureArb(library).map((b) => ({ mixture: b.mixture, way: b.way })),
           fc.constant({ addedNl: -1, way: 'a negative volume' }),
           fc.constant({ addedNl: 1.5, way: 'a fractional volume' }),
-          fc.integer({ min: 1, max: 1_000_000 }).map((extra) => ({ addedNl: 40_000_000 + extra, way: 'more than the reservoir holds' })),
+          fc.integer({ min: 1, max: 1_000_000 }).map((extra) => ({
+            addedNl: 40_000_000 + extra,
+            way: 'more than the reservoir holds',
+          })),
         )
         .map((bad) => new InvalidRefillCommand(bad)),
-    stopResumeClear: () => fc.constantFrom<'stop' | 'resume' | 'clearAlarms'>('stop', 'resume', 'resume', 'clearAlarms').map((k) => new SimpleCommand(k)),
+    stopResumeClear: () =>
+      fc
+        .constantFrom<'stop' | 'resume' | 'clearAlarms'>('stop', 'resume', 'resume', 'clearAlarms')
+        .map((k) => new SimpleCommand(k)),
     setClock: () =>
       fc.oneof(
-        { arbitrary: clockShiftMsArb().map((shiftMs): PumpCommand => new SetClockCommand({ shiftMs })), weight: 5 },
-        { arbitrary: fc.constant(null).map((): PumpCommand => new SetClockCommand({ toRtcMs: -1 })), weight: 1 },
+        {
+          arbitrary: clockShiftMsArb().map(
+            (shiftMs): PumpCommand => new SetClockCommand({ shiftMs }),
+          ),
+          weight: 5,
+        },
+        {
+          arbitrary: fc.constant(null).map((): PumpCommand => new SetClockCommand({ toRtcMs: -1 })),
+          weight: 1,
+        },
       ),
-    stall: () => fc.option(fc.integer({ min: 1_000, max: 2 * DAY_MS }), { freq: 3, nil: undefined }).map((ms) => new MotorStallCommand(ms)),
+    stall: () =>
+      fc
+        .option(fc.integer({ min: 1_000, max: 2 * DAY_MS }), { freq: 3, nil: undefined })
+        .map((ms) => new MotorStallCommand(ms)),
     powerCycle: () => fc.constant(null).map(() => new PowerCycleCommand()),
     primingBolus: () =>
-      fc.oneof(
-        fc.constant({ way: 'without confirmation' }),
-        fc.integer({ min: 24 * 1_000_000 + 1, max: 100 * 1_000_000 }).map((rateNlPerDay) => ({ rateNlPerDay, way: 'above the highest flow, unconfirmed' })),
-        fc.constant({ marginNl: -1, way: 'with a negative margin, unconfirmed' }),
-      ).map((v) => new PrimingBolusCommand(v)),
+      fc
+        .oneof(
+          fc.constant({ way: 'without confirmation' }),
+          fc
+            .integer({ min: 24 * 1_000_000 + 1, max: 100 * 1_000_000 })
+            .map((rateNlPerDay) => ({ rateNlPerDay, way: 'above the highest flow, unconfirmed' })),
+          fc.constant({ marginNl: -1, way: 'with a negative margin, unconfirmed' }),
+        )
+        .map((v) => new PrimingBolusCommand(v)),
   };
-  const picked = (Object.keys(byKind) as CommandKind[]).filter((k) => weights[k] > 0).map((k) => ({ arbitrary: byKind[k](), weight: weights[k] }));
-  return [fc.oneof(...picked, ...(options.extra ?? []).map((arbitrary) => ({ arbitrary, weight: 1 })))];
+  const picked = (Object.keys(byKind) as CommandKind[])
+    .filter((k) => weights[k] > 0)
+    .map((k) => ({ arbitrary: byKind[k](), weight: weights[k] }));
+  return [
+    fc.oneof(...picked, ...(options.extra ?? []).map((arbitrary) => ({ arbitrary, weight: 1 }))),
+  ];
 }

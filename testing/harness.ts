@@ -19,18 +19,35 @@ import type { Hal, MotorEvent, MotorPort, StrokeBatch, TonePattern } from '../ha
 import { SimClock } from '../hal/sim/simClock.js';
 import { SimMotor, type StrokeRecord } from '../hal/sim/simMotor.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
-import { SimAnnunciator, SimBattery, SimButton, batteryDefaults } from '../hal/sim/simPeripherals.js';
+import {
+  SimAnnunciator,
+  SimBattery,
+  SimButton,
+  batteryDefaults,
+} from '../hal/sim/simPeripherals.js';
 import { Prng } from '../sim/prng.js';
 import { VirtualClock } from '../sim/virtualClock.js';
 import { Controller } from '../src/controller.js';
-import { createDrugPath, push, pushVolumeNlMax, sameMixture, type DrugPath, type TipOutflow } from '../src/dosing/catheter.js';
+import {
+  createDrugPath,
+  push,
+  pushVolumeNlMax,
+  sameMixture,
+  type DrugPath,
+  type TipOutflow,
+} from '../src/dosing/catheter.js';
 import { FINE_PER_NL, programmedFine, strokesBy, strokeTimeMs } from '../src/dosing/delivery.js';
 import type { LogBody, LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { CommandEvent, RestoredState } from '../src/pump/types.js';
 import { tipMixtureWorstCase } from './model.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
-import { deadVolumeNlOf, type DrugLibrary, type Mixture, type PumpConfig } from '../src/therapy/schema.js';
+import {
+  deadVolumeNlOf,
+  type DrugLibrary,
+  type Mixture,
+  type PumpConfig,
+} from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, NL_PER_ML, dosePg, formatTimeMs } from '../src/units.js';
 
 /** The 20 mL pump of the default scenario (sim/scenarios/default.yaml). */
@@ -109,12 +126,19 @@ export interface BatchRecord extends StrokeBatch {
 }
 
 /** Adds, per drug, what left the tip while the batch's pushed volume went from `fromNl` to `toNl`. */
-function addTipDoses(into: Map<string, number>, tipOut: readonly TipOutflow[], fromNl: number, toNl: number): void {
+function addTipDoses(
+  into: Map<string, number>,
+  tipOut: readonly TipOutflow[],
+  fromNl: number,
+  toNl: number,
+): void {
   let start = 0;
   for (const out of tipOut) {
     const end = start + out.volumeNl;
     const overlap = Math.min(end, toNl) - Math.max(start, fromNl);
-    if (overlap > 0) for (const [drug, pg] of out.dosePg) into.set(drug, (into.get(drug) ?? 0) + (pg * overlap) / out.volumeNl);
+    if (overlap > 0)
+      for (const [drug, pg] of out.dosePg)
+        into.set(drug, (into.get(drug) ?? 0) + (pg * overlap) / out.volumeNl);
     if (end >= toNl) break;
     start = end;
   }
@@ -124,7 +148,10 @@ function addTipDoses(into: Map<string, number>, tipOut: readonly TipOutflow[], f
  * 1-based index of the first stroke of a batch inside a stall window, minus one: the strokes the
  * mechanism completes. The simulated motor decides this when a batch starts or a stall is injected.
  */
-export function strokesBeforeStall(b: StrokeBatch & { startMs: number }, windows: readonly { fromMs: number; toMs: number }[]): number {
+export function strokesBeforeStall(
+  b: StrokeBatch & { startMs: number },
+  windows: readonly { fromMs: number; toMs: number }[],
+): number {
   let cap = b.count;
   const first = strokeTimeMs(b, 1);
   for (const w of windows) {
@@ -159,8 +186,21 @@ class RecordingMotor implements MotorPort {
     const startMs = this.rig.nowMs;
     const stallCap = strokesBeforeStall({ ...batch, startMs }, this.rig.stallWindows);
     const mixture = this.rig.reservoirMixture;
-    const countedMixture = mixture.length === 0 ? mixture : tipMixtureWorstCase(mixture, this.rig.log);
-    this.rig.recordBatch({ ...batch, startMs, mixture, countedMixture, stoppedAtMs: undefined, strokesDone: undefined, endReason: undefined, stallCap, strokesMoved: 0, pathBefore: undefined, tipOut: undefined });
+    const countedMixture =
+      mixture.length === 0 ? mixture : tipMixtureWorstCase(mixture, this.rig.log);
+    this.rig.recordBatch({
+      ...batch,
+      startMs,
+      mixture,
+      countedMixture,
+      stoppedAtMs: undefined,
+      strokesDone: undefined,
+      endReason: undefined,
+      stallCap,
+      strokesMoved: 0,
+      pathBefore: undefined,
+      tipOut: undefined,
+    });
   }
 
   stop(): void {
@@ -220,7 +260,8 @@ export class PumpRig {
     this.config = options.config ?? defaultPumpConfig;
     this.deadVolumeNl = deadVolumeNlOf(this.config) ?? 0;
     this.catheterFill = options.catheterFill ?? 'firstMixture';
-    if (this.deadVolumeNl > 0 && this.catheterFill === 'saline') this.path = createDrugPath({ deadVolumeNl: this.deadVolumeNl, fill: [], label: 'saline' });
+    if (this.deadVolumeNl > 0 && this.catheterFill === 'saline')
+      this.path = createDrugPath({ deadVolumeNl: this.deadVolumeNl, fill: [], label: 'saline' });
     this.library = options.library ?? defaultDrugLibrary;
     this.onStep = [...(options.onStep ?? [])];
     this.simClock = new SimClock(this.clock, options.startRtcMs ?? defaultStartRtcMs);
@@ -235,11 +276,19 @@ export class PumpRig {
       new Prng(options.seed ?? 1).fork('motor'),
     );
     this.motor.onStrokes = (r) => this.recordStrokes(r);
-    this.motorErrorFree = (options.strokeVolumeErrorPpm ?? 0) === 0 && (options.strokeVolumeNoisePpm ?? 0) === 0;
+    this.motorErrorFree =
+      (options.strokeVolumeErrorPpm ?? 0) === 0 && (options.strokeVolumeNoisePpm ?? 0) === 0;
     this.annunciator = new SimAnnunciator(this.clock);
     // A cell that lasts decades: battery depletion is not what these tests are about.
     this.battery = new SimBattery(this.clock, { ...batteryDefaults, capacityUah: 1e12 });
-    this.hal = { clock: this.simClock, motor: new RecordingMotor(this, this.motor), nvm: this.nvm, annunciator: this.annunciator, battery: this.battery, button: this.button };
+    this.hal = {
+      clock: this.simClock,
+      motor: new RecordingMotor(this, this.motor),
+      nvm: this.nvm,
+      annunciator: this.annunciator,
+      battery: this.battery,
+      button: this.button,
+    };
     this.controller = this.newController();
     if (!options.noBoot) this.controller.boot();
   }
@@ -332,7 +381,12 @@ export class PumpRig {
       this.motor.flush();
       this.motor.trueReservoirNl = r.addedNl;
       this.reservoirMixture = structuredClone(r.mixture as Mixture);
-      if (this.deadVolumeNl > 0 && this.path === undefined) this.path = createDrugPath({ deadVolumeNl: this.deadVolumeNl, fill: this.reservoirMixture, label: 'first fill' });
+      if (this.deadVolumeNl > 0 && this.path === undefined)
+        this.path = createDrugPath({
+          deadVolumeNl: this.deadVolumeNl,
+          fill: this.reservoirMixture,
+          label: 'first fill',
+        });
       this.refillsMs.push(this.nowMs);
     }
   }
@@ -366,7 +420,9 @@ export class PumpRig {
     return {
       atMs: this.nowMs,
       records,
-      refused: records.filter((r): r is Extract<LogRecord, { type: 'refused' }> => r.type === 'refused'),
+      refused: records.filter(
+        (r): r is Extract<LogRecord, { type: 'refused' }> => r.type === 'refused',
+      ),
       tones: this.annunciator.tones.slice(tones).map((t) => t.pattern),
     };
   }
@@ -383,7 +439,11 @@ export class PumpRig {
   recordBatch(b: BatchRecord): void {
     if (this.path) {
       b.pathBefore = this.path;
-      b.tipOut = push(this.path, Math.min(b.count * this.config.strokeVolumeNl, pushVolumeNlMax), b.mixture).leftTip;
+      b.tipOut = push(
+        this.path,
+        Math.min(b.count * this.config.strokeVolumeNl, pushVolumeNlMax),
+        b.mixture,
+      ).leftTip;
     }
     this.batches.push(b);
     this.counted.push(b);
@@ -404,7 +464,8 @@ export class PumpRig {
 
   /** The latest batch with this id (ids are unique per controller; a restart may reuse them). */
   batchById(batchId: number): BatchRecord | undefined {
-    for (let i = this.batches.length - 1; i >= 0; i--) if (this.batches[i]!.batchId === batchId) return this.batches[i];
+    for (let i = this.batches.length - 1; i >= 0; i--)
+      if (this.batches[i]!.batchId === batchId) return this.batches[i];
     return undefined;
   }
 
@@ -449,9 +510,13 @@ export class PumpRig {
 
   /** Volume that truly left the pump by `t` (nominal stroke volume; ideal-motor terms). */
   deliveredNlBy(t = this.nowMs): number {
-    if (t < this.nowMs) return this.strokesBetween(Number.NEGATIVE_INFINITY, t) * this.config.strokeVolumeNl;
+    if (t < this.nowMs)
+      return this.strokesBetween(Number.NEGATIVE_INFINITY, t) * this.config.strokeVolumeNl;
     const running = this.runningBatch();
-    return (this.endedStrokes + (running ? this.strokesOfBatchBy(running, t) : 0)) * this.config.strokeVolumeNl;
+    return (
+      (this.endedStrokes + (running ? this.strokesOfBatchBy(running, t) : 0)) *
+      this.config.strokeVolumeNl
+    );
   }
 
   /**
@@ -460,7 +525,12 @@ export class PumpRig {
    * recorded) or at the pump's `outlet` as the pump must count it (strokes × the reservoir's
    * mixture, or during a bridge the worst the path may push: `BatchRecord.countedMixture`).
    */
-  dosePgInWindow(t = this.nowMs, windowMs = DAY_MS, assumeNoStall = false, at: 'tip' | 'outlet' = 'tip'): Map<string, number> {
+  dosePgInWindow(
+    t = this.nowMs,
+    windowMs = DAY_MS,
+    assumeNoStall = false,
+    at: 'tip' | 'outlet' = 'tip',
+  ): Map<string, number> {
     const byDrug = new Map<string, number>();
     const s = this.config.strokeVolumeNl;
     for (let i = this.counted.length - 1; i >= 0; i--) {
@@ -474,7 +544,11 @@ export class PumpRig {
         addTipDoses(byDrug, b.tipOut, from * s, to * s);
         continue;
       }
-      for (const d of at === 'tip' ? b.mixture : b.countedMixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg((to - from) * s, d.concentrationUgPerMl));
+      for (const d of at === 'tip' ? b.mixture : b.countedMixture)
+        byDrug.set(
+          d.drug,
+          (byDrug.get(d.drug) ?? 0) + dosePg((to - from) * s, d.concentrationUgPerMl),
+        );
     }
     return byDrug;
   }
@@ -499,7 +573,8 @@ export class PumpRig {
       let start = 0;
       for (const out of b.tipOut) {
         const end = start + out.volumeNl;
-        if (Math.min(end, toNl) > Math.max(start, fromNl) && !sameMixture(out.mixture, mixture)) return false;
+        if (Math.min(end, toNl) > Math.max(start, fromNl) && !sameMixture(out.mixture, mixture))
+          return false;
         if (end >= toNl) break;
         start = end;
       }
@@ -514,7 +589,10 @@ export class PumpRig {
   programmedNl(t = this.nowMs): number {
     const c = this.controller.context;
     const pending = programmedFine(programmeOf(c), c.settledAtMs, Math.max(c.settledAtMs, t));
-    return c.deliveredStrokes * c.config.strokeVolumeNl + (c.owedFine + c.missedFine + pending) / FINE_PER_NL;
+    return (
+      c.deliveredStrokes * c.config.strokeVolumeNl +
+      (c.owedFine + c.missedFine + pending) / FINE_PER_NL
+    );
   }
 
   /** Log records of one type. */

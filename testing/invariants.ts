@@ -27,15 +27,56 @@ export interface InvariantInfo {
 
 /** The invariants of issue 3; ids and requirements match docs/requirements.md. */
 export const INVARIANTS = {
-  lockout: { id: 'INV-1', requirements: ['REQ-PTM-1', 'REQ-PTM-2', 'REQ-PTM-3'], title: 'no two patient boluses start closer than the lockout, whatever the real-time clock says' },
-  count24h: { id: 'INV-2', requirements: ['REQ-PTM-4'], title: 'no more patient boluses in any rolling 24 hours than programmed' },
-  dose24h: { id: 'INV-3', requirements: ['REQ-LIM-5', 'REQ-LIM-6'], title: 'every drug’s dose in any rolling 24 hours is within the programmed worst case and the hard daily maximum' },
-  volume: { id: 'INV-4', requirements: ['REQ-DOS-1', 'REQ-DOS-2'], title: 'with an ideal motor, delivered volume stays within one stroke of the programmed volume' },
-  reservoir: { id: 'INV-5', requirements: ['REQ-RES-1', 'REQ-RES-3', 'REQ-ALM-3', 'REQ-ALM-2'], title: 'reservoir estimate never negative; low-reservoir alarm before empty; nothing above the safe minimum rate under a critical alarm' },
-  refusal: { id: 'INV-6', requirements: ['REQ-CMD-1'], title: 'a refused command changes nothing but the log record of the refusal' },
-  denial: { id: 'INV-7', requirements: ['REQ-PTM-5', 'REQ-PTM-6'], title: 'every denied press has exactly one reason, the first true one, and it is true at that moment' },
-  alarmTones: { id: 'ALM-TONE', requirements: ['REQ-ALM-4'], title: 'an active alarm sounds its pattern when raised and again within its repeat interval' },
-  bridge: { id: 'INV-8', requirements: ['REQ-DRG-1'], title: 'a bridge after a drug change lasts until the drug path’s volume has been pushed, no less and no more' },
+  lockout: {
+    id: 'INV-1',
+    requirements: ['REQ-PTM-1', 'REQ-PTM-2', 'REQ-PTM-3'],
+    title:
+      'no two patient boluses start closer than the lockout, whatever the real-time clock says',
+  },
+  count24h: {
+    id: 'INV-2',
+    requirements: ['REQ-PTM-4'],
+    title: 'no more patient boluses in any rolling 24 hours than programmed',
+  },
+  dose24h: {
+    id: 'INV-3',
+    requirements: ['REQ-LIM-5', 'REQ-LIM-6'],
+    title:
+      'every drug’s dose in any rolling 24 hours is within the programmed worst case and the hard daily maximum',
+  },
+  volume: {
+    id: 'INV-4',
+    requirements: ['REQ-DOS-1', 'REQ-DOS-2'],
+    title: 'with an ideal motor, delivered volume stays within one stroke of the programmed volume',
+  },
+  reservoir: {
+    id: 'INV-5',
+    requirements: ['REQ-RES-1', 'REQ-RES-3', 'REQ-ALM-3', 'REQ-ALM-2'],
+    title:
+      'reservoir estimate never negative; low-reservoir alarm before empty; nothing above the safe minimum rate under a critical alarm',
+  },
+  refusal: {
+    id: 'INV-6',
+    requirements: ['REQ-CMD-1'],
+    title: 'a refused command changes nothing but the log record of the refusal',
+  },
+  denial: {
+    id: 'INV-7',
+    requirements: ['REQ-PTM-5', 'REQ-PTM-6'],
+    title:
+      'every denied press has exactly one reason, the first true one, and it is true at that moment',
+  },
+  alarmTones: {
+    id: 'ALM-TONE',
+    requirements: ['REQ-ALM-4'],
+    title: 'an active alarm sounds its pattern when raised and again within its repeat interval',
+  },
+  bridge: {
+    id: 'INV-8',
+    requirements: ['REQ-DRG-1'],
+    title:
+      'a bridge after a drug change lasts until the drug path’s volume has been pushed, no less and no more',
+  },
 } as const satisfies Record<string, InvariantInfo>;
 
 export class InvariantViolation extends Error {
@@ -79,7 +120,10 @@ export function checkLockout(model: ReferenceModel, grantMs: number): void {
   for (const s of model.lockoutStarts) {
     if (s.atMs > grantMs || (s.kind === 'patient' && s.atMs === grantMs)) continue;
     if (grantMs - s.atMs < s.lockoutMs) {
-      fail(INVARIANTS.lockout, `patient bolus at ${at(grantMs)} only ${grantMs - s.atMs} ms after the ${s.kind} bolus at ${at(s.atMs)}; lockout ${s.lockoutMs} ms`);
+      fail(
+        INVARIANTS.lockout,
+        `patient bolus at ${at(grantMs)} only ${grantMs - s.atMs} ms after the ${s.kind} bolus at ${at(s.atMs)}; lockout ${s.lockoutMs} ms`,
+      );
     }
   }
 }
@@ -89,7 +133,11 @@ export function checkCount24h(model: ReferenceModel, grantMs: number): void {
   const grant = model.grants.at(-1);
   if (!grant || grant.atMs !== grantMs) return;
   const n = model.grantsInWindow(grantMs);
-  if (n > grant.bolusesPer24hMax) fail(INVARIANTS.count24h, `${n} patient boluses in the 24 h ending ${at(grantMs)}; at most ${grant.bolusesPer24hMax} allowed`);
+  if (n > grant.bolusesPer24hMax)
+    fail(
+      INVARIANTS.count24h,
+      `${n} patient boluses in the 24 h ending ${at(grantMs)}; at most ${grant.bolusesPer24hMax} allowed`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +168,10 @@ export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): vo
   for (const [drug, pg] of delivered) {
     const lim = rig.library.drugs.find((d) => d.drug === drug);
     if (lim && pg > lim.dailyDoseNgHardMax * PG_PER_NG) {
-      fail(INVARIANTS.dose24h, `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the hard daily maximum ${formatDoseNg(lim.dailyDoseNgHardMax)}`);
+      fail(
+        INVARIANTS.dose24h,
+        `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the hard daily maximum ${formatDoseNg(lim.dailyDoseNgHardMax)}`,
+      );
     }
   }
   const worst = model.worstCasePg(t);
@@ -128,7 +179,10 @@ export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): vo
   for (const [drug, boundPg] of worst) {
     const pg = delivered.get(drug) ?? 0;
     if (pg > boundPg * (1 + 1e-12) + 1) {
-      fail(INVARIANTS.dose24h, `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the programmed worst case ${formatDoseNg(Math.floor(boundPg / PG_PER_NG))}`);
+      fail(
+        INVARIANTS.dose24h,
+        `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the programmed worst case ${formatDoseNg(Math.floor(boundPg / PG_PER_NG))}`,
+      );
     }
   }
 }
@@ -149,23 +203,47 @@ export function checkVolume(rig: PumpRig, model: ReferenceModel, t = rig.nowMs):
   const stroke = rig.config.strokeVolumeNl;
   const delivered = rig.deliveredNlBy(t);
   const programmed = rig.programmedNl(t);
-  if (delivered > programmed + stroke) fail(INVARIANTS.volume, `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) above the programmed ${programmed.toFixed(3)} nL`);
+  if (delivered > programmed + stroke)
+    fail(
+      INVARIANTS.volume,
+      `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) above the programmed ${programmed.toFixed(3)} nL`,
+    );
   if (!model.deliveryEverBlocked) {
-    if (delivered < programmed - stroke) fail(INVARIANTS.volume, `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) below the programmed ${programmed.toFixed(3)} nL (ideal motor, reservoir never out)`);
+    if (delivered < programmed - stroke)
+      fail(
+        INVARIANTS.volume,
+        `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) below the programmed ${programmed.toFixed(3)} nL (ideal motor, reservoir never out)`,
+      );
     return;
   }
   // What a blocked pump owes is dropped when its next batch starts; judge the batches it runs.
-  const delivering = rig.controller.state.motor === 'running' && c.stall === undefined && c.reservoirNl >= stroke && !rig.stallWindows.some((w) => w.fromMs <= t && t < w.toMs);
+  const delivering =
+    rig.controller.state.motor === 'running' &&
+    c.stall === undefined &&
+    c.reservoirNl >= stroke &&
+    !rig.stallWindows.some((w) => w.fromMs <= t && t < w.toMs);
   const intended = programmed - c.missedFine / FINE_PER_NL;
-  if (delivering && delivered < intended - stroke) fail(INVARIANTS.volume, `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) below the programmed volume less the missed, ${intended.toFixed(3)} nL`);
+  if (delivering && delivered < intended - stroke)
+    fail(
+      INVARIANTS.volume,
+      `at ${at(t)} delivered ${delivered} nL is more than a stroke (${stroke} nL) below the programmed volume less the missed, ${intended.toFixed(3)} nL`,
+    );
 }
 
 /**
  * The volume a prescription schedules over [0, durationMs) from a given real-time clock reading,
  * by walking its steps (the requirement's arithmetic, REQ-DOS-2; whole nL per day per step).
  */
-export function scheduledNl(prescription: Prescription, primaryConcentrationUgPerMl: number, rtcStartMs: number, durationMs: number): number {
-  const steps = prescription.mode === 'continuous' ? [{ startMinute: 0, doseNgPerDay: prescription.doseNgPerDay }] : prescription.steps;
+export function scheduledNl(
+  prescription: Prescription,
+  primaryConcentrationUgPerMl: number,
+  rtcStartMs: number,
+  durationMs: number,
+): number {
+  const steps =
+    prescription.mode === 'continuous'
+      ? [{ startMinute: 0, doseNgPerDay: prescription.doseNgPerDay }]
+      : prescription.steps;
   const rate = (doseNg: number) => Math.floor((doseNg * PG_PER_NG) / primaryConcentrationUgPerMl);
   let fine = 0;
   let t = 0;
@@ -184,7 +262,8 @@ export function scheduledNl(prescription: Prescription, primaryConcentrationUgPe
 // ---------------------------------------------------------------------------------------------
 // INV-5: reservoir and alarms, at every step.
 
-const activeCodes = (rig: PumpRig): Set<AlarmCode> => new Set(rig.controller.context.alarms.map((a) => a.code));
+const activeCodes = (rig: PumpRig): Set<AlarmCode> =>
+  new Set(rig.controller.context.alarms.map((a) => a.code));
 
 /** Runs INV-4 and INV-5 after every controller step and feeds the model what it observes. */
 export class InvariantMonitor {
@@ -211,14 +290,21 @@ export class InvariantMonitor {
     const c = rig.controller.context;
     const state = rig.controller.state;
     this.stepsChecked++;
-    if (state.therapy !== 'infusing.basal' || c.alarms.length > 0 || c.bridge !== undefined) this.disturbances++;
+    if (state.therapy !== 'infusing.basal' || c.alarms.length > 0 || c.bridge !== undefined)
+      this.disturbances++;
     model.observeMinimumRate(rig.nowMs, state.therapy === 'minimumRate');
-    if (c.reservoirNl < rig.config.strokeVolumeNl || c.stall !== undefined) model.deliveryEverBlocked = true;
+    if (c.reservoirNl < rig.config.strokeVolumeNl || c.stall !== undefined)
+      model.deliveryEverBlocked = true;
 
     // INV-5a: the estimate is a whole, non-negative number of nL; with an ideal motor it is the
     // true volume left (REQ-RES-3), at every step.
-    if (!Number.isSafeInteger(c.reservoirNl) || c.reservoirNl < 0) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}`);
-    if (rig.idealMotor && c.reservoirNl !== rig.motor.trueReservoirNl) fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}; ${rig.motor.trueReservoirNl} nL truly left (ideal motor)`);
+    if (!Number.isSafeInteger(c.reservoirNl) || c.reservoirNl < 0)
+      fail(INVARIANTS.reservoir, `reservoir estimate ${c.reservoirNl} nL at ${rig.at}`);
+    if (rig.idealMotor && c.reservoirNl !== rig.motor.trueReservoirNl)
+      fail(
+        INVARIANTS.reservoir,
+        `reservoir estimate ${c.reservoirNl} nL at ${rig.at}; ${rig.motor.trueReservoirNl} nL truly left (ideal motor)`,
+      );
 
     // INV-5b: the low-reservoir alarm comes before the empty one: already active at an earlier
     // step, or, when a refill itself leaves the estimate at or below empty, raised with it. A refill
@@ -226,11 +312,18 @@ export class InvariantMonitor {
     const alarms = activeCodes(rig);
     const stepRecords = rig.log.slice(this.logSeen);
     this.logSeen = rig.log.length;
-    if (alarms.has('emptyReservoir') && !this.previousAlarms.has('emptyReservoir') && !this.previousAlarms.has('lowReservoir')) {
+    if (
+      alarms.has('emptyReservoir') &&
+      !this.previousAlarms.has('emptyReservoir') &&
+      !this.previousAlarms.has('lowReservoir')
+    ) {
       const refillStep = stepRecords.some((r) => r.type === 'refill');
       const lastRefill = rig.records('refill').at(-1);
       if (!(refillStep && alarms.has('lowReservoir'))) {
-        fail(INVARIANTS.reservoir, `empty-reservoir alarm at ${rig.at} without an earlier low-reservoir alarm (estimate ${c.reservoirNl} nL${lastRefill ? `, last refill ${lastRefill.addedNl} nL` : ''})`);
+        fail(
+          INVARIANTS.reservoir,
+          `empty-reservoir alarm at ${rig.at} without an earlier low-reservoir alarm (estimate ${c.reservoirNl} nL${lastRefill ? `, last refill ${lastRefill.addedNl} nL` : ''})`,
+        );
       }
     }
     this.previousAlarms = alarms;
@@ -243,7 +336,11 @@ export class InvariantMonitor {
     if (!critical) this.criticalSinceMs = undefined;
     else {
       this.criticalSinceMs ??= rig.nowMs;
-      if (state.therapy.startsWith('infusing')) fail(INVARIANTS.reservoir, `critical alarm ${[...alarms].filter((code) => alarmPriorities[code] === 'critical').join(', ')} active at ${rig.at} while therapy is ${state.therapy}`);
+      if (state.therapy.startsWith('infusing'))
+        fail(
+          INVARIANTS.reservoir,
+          `critical alarm ${[...alarms].filter((code) => alarmPriorities[code] === 'critical').join(', ')} active at ${rig.at} while therapy is ${state.therapy}`,
+        );
       this.checkCriticalRate(rig.nowMs);
     }
 
@@ -266,18 +363,36 @@ export class InvariantMonitor {
     if (this.bridge && (b === undefined || b.startMs !== this.bridge.startMs)) {
       const finished = stepRecords.some((r) => r.type === 'bridgeFinished');
       const bolusNl = rig.controller.context.bolus?.volumeNl ?? 0;
-      if (finished && !model.deliveryEverBlocked && pushed() + bolusNl < this.bridge.volumeNl - 3 * stroke) {
-        fail(INVARIANTS.bridge, `the bridge from ${at(this.bridge.startMs)} ended at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path (bolus running: ${bolusNl} nL)`);
+      if (
+        finished &&
+        !model.deliveryEverBlocked &&
+        pushed() + bolusNl < this.bridge.volumeNl - 3 * stroke
+      ) {
+        fail(
+          INVARIANTS.bridge,
+          `the bridge from ${at(this.bridge.startMs)} ended at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path (bolus running: ${bolusNl} nL)`,
+        );
       }
       this.bridge = undefined;
     }
     if (b && !this.bridge) {
       const deadVolumeNl = deadVolumeNlOf(rig.config);
-      if (b.volumeNl !== deadVolumeNl) fail(INVARIANTS.bridge, `a bridge of ${b.volumeNl} nL for a drug path of ${deadVolumeNl} nL`);
-      this.bridge = { startMs: b.startMs, volumeNl: b.volumeNl, pushedAtStartNl: rig.deliveredNlBy() };
+      if (b.volumeNl !== deadVolumeNl)
+        fail(
+          INVARIANTS.bridge,
+          `a bridge of ${b.volumeNl} nL for a drug path of ${deadVolumeNl} nL`,
+        );
+      this.bridge = {
+        startMs: b.startMs,
+        volumeNl: b.volumeNl,
+        pushedAtStartNl: rig.deliveredNlBy(),
+      };
     }
     if (this.bridge && pushed() > this.bridge.volumeNl + 3 * stroke) {
-      fail(INVARIANTS.bridge, `the bridge from ${at(this.bridge.startMs)} still runs at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path`);
+      fail(
+        INVARIANTS.bridge,
+        `the bridge from ${at(this.bridge.startMs)} still runs at ${rig.at} after ${pushed()} nL of a ${this.bridge.volumeNl} nL path`,
+      );
     }
   }
 
@@ -298,8 +413,16 @@ export class InvariantMonitor {
           break;
         }
       }
-      if (last === undefined) fail(INVARIANTS.alarmTones, `${a.code} (raised ${at(a.raisedAtMs)}) has not sounded "${pattern}" by ${at(t)}`);
-      if (t - last > alarmRepeatMs[priority]) fail(INVARIANTS.alarmTones, `${a.code}: "${pattern}" last sounded at ${at(last)}, more than ${alarmRepeatMs[priority] / MINUTE_MS} min before ${at(t)}`);
+      if (last === undefined)
+        fail(
+          INVARIANTS.alarmTones,
+          `${a.code} (raised ${at(a.raisedAtMs)}) has not sounded "${pattern}" by ${at(t)}`,
+        );
+      if (t - last > alarmRepeatMs[priority])
+        fail(
+          INVARIANTS.alarmTones,
+          `${a.code}: "${pattern}" last sounded at ${at(last)}, more than ${alarmRepeatMs[priority] / MINUTE_MS} min before ${at(t)}`,
+        );
     }
   }
 
@@ -311,7 +434,10 @@ export class InvariantMonitor {
     const deliveredNl = this.rig.strokesBetween(since, t) * stroke;
     const allowedNl = Math.floor((m * (t - since)) / DAY_MS) + stroke;
     if (deliveredNl > allowedNl) {
-      fail(INVARIANTS.reservoir, `${deliveredNl} nL delivered under a critical alarm from ${at(since)} to ${at(t)}; the safe minimum rate allows ${allowedNl} nL (one stroke included)`);
+      fail(
+        INVARIANTS.reservoir,
+        `${deliveredNl} nL delivered under a critical alarm from ${at(since)} to ${at(t)}; the safe minimum rate allows ${allowedNl} nL (one stroke included)`,
+      );
     }
   }
 }
@@ -333,8 +459,16 @@ export interface PumpSnapshot {
 
 export function snapshotPump(rig: PumpRig): PumpSnapshot {
   const context: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rig.controller.context)) if (!(settlingFields as readonly string[]).includes(k)) context[k] = JSON.stringify(v) ?? 'undefined';
-  return { context, rtcMs: rig.simClock.rtcMs(), tones: rig.annunciator.tones.length, batches: rig.batches.length, state: { ...rig.controller.state } };
+  for (const [k, v] of Object.entries(rig.controller.context))
+    if (!(settlingFields as readonly string[]).includes(k))
+      context[k] = JSON.stringify(v) ?? 'undefined';
+  return {
+    context,
+    rtcMs: rig.simClock.rtcMs(),
+    tones: rig.annunciator.tones.length,
+    batches: rig.batches.length,
+    state: { ...rig.controller.state },
+  };
 }
 
 /** Is this outcome a refusal and nothing else (one or more `refused` records, no other record)? */
@@ -343,19 +477,37 @@ export function isRefusal(outcome: Outcome): boolean {
 }
 
 /** INV-6: after a refusal the pump is as it was, but for the refusal records. */
-export function checkRefusal(rig: PumpRig, before: PumpSnapshot, outcome: Outcome, command: string): void {
+export function checkRefusal(
+  rig: PumpRig,
+  before: PumpSnapshot,
+  outcome: Outcome,
+  command: string,
+): void {
   const after = snapshotPump(rig);
   const changed: string[] = [];
   const keys = new Set([...Object.keys(before.context), ...Object.keys(after.context)]);
-  for (const k of keys) if (before.context[k] !== after.context[k]) changed.push(`context.${k}: ${diff(before.context[k] ?? '', after.context[k] ?? '')}`);
-  for (const k of ['rtcMs', 'tones', 'batches'] as const) if (before[k] !== after[k]) changed.push(`${k}: ${before[k]} became ${after[k]}`);
-  for (const k of ['therapy', 'motor', 'alarms'] as const) if (before.state[k] !== after.state[k]) changed.push(`${k} state: ${before.state[k]} became ${after.state[k]}`);
+  for (const k of keys)
+    if (before.context[k] !== after.context[k])
+      changed.push(`context.${k}: ${diff(before.context[k] ?? '', after.context[k] ?? '')}`);
+  for (const k of ['rtcMs', 'tones', 'batches'] as const)
+    if (before[k] !== after[k]) changed.push(`${k}: ${before[k]} became ${after[k]}`);
+  for (const k of ['therapy', 'motor', 'alarms'] as const)
+    if (before.state[k] !== after.state[k])
+      changed.push(`${k} state: ${before.state[k]} became ${after.state[k]}`);
   if (changed.length > 0) {
-    fail(INVARIANTS.refusal, `${command} at ${rig.at} was refused (${outcome.refused.map((r) => r.message).join('; ')}) but changed ${changed.join('; ')}`);
+    fail(
+      INVARIANTS.refusal,
+      `${command} at ${rig.at} was refused (${outcome.refused.map((r) => r.message).join('; ')}) but changed ${changed.join('; ')}`,
+    );
   }
   for (const r of outcome.refused) {
-    const named = r.field.length > 0 && r.value.length > 0 && r.limit.length > 0 && r.message.includes(r.field);
-    if (!named) fail(INVARIANTS.refusal, `a refusal must name the field, the value and the limit: ${JSON.stringify(r)}`);
+    const named =
+      r.field.length > 0 && r.value.length > 0 && r.limit.length > 0 && r.message.includes(r.field);
+    if (!named)
+      fail(
+        INVARIANTS.refusal,
+        `a refusal must name the field, the value and the limit: ${JSON.stringify(r)}`,
+      );
   }
 }
 
@@ -390,7 +542,11 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
     const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall, 'outlet');
     return judged.some((d) => {
       const lim = rig.library.drugs.find((x) => x.drug === d.drug);
-      return lim !== undefined && (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl > lim.dailyDoseNgHardMax * PG_PER_NG;
+      return (
+        lim !== undefined &&
+        (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl >
+          lim.dailyDoseNgHardMax * PG_PER_NG
+      );
     });
   };
   const capTruth = capExceeded(false);
@@ -398,12 +554,17 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
     stopped: !(therapy.startsWith('infusing') || therapy === 'minimumRate'),
     noPtm: model.ptm === undefined || bolusNl <= 0,
     reservoirEmpty: c.reservoirNl <= rig.config.emptyReservoirNl,
-    criticalAlarm: therapy === 'minimumRate' || c.alarms.some((a) => alarmPriorities[a.code] === 'critical'),
-    lockout: now < model.lockoutUntilMs() || (therapy.startsWith('infusing.') && therapy !== 'infusing.basal'),
+    criticalAlarm:
+      therapy === 'minimumRate' || c.alarms.some((a) => alarmPriorities[a.code] === 'critical'),
+    lockout:
+      now < model.lockoutUntilMs() ||
+      (therapy.startsWith('infusing.') && therapy !== 'infusing.basal'),
     count24h: model.ptm !== undefined && model.grantsInWindow(now) >= model.ptm.bolusesPer24hMax,
     bolusDoseCap: judged.some((d) => {
       const lim = rig.library.drugs.find((x) => x.drug === d.drug);
-      return lim !== undefined && bolusNl * d.concentrationUgPerMl > lim.bolusDoseNgHardMax * PG_PER_NG;
+      return (
+        lim !== undefined && bolusNl * d.concentrationUgPerMl > lim.bolusDoseNgHardMax * PG_PER_NG
+      );
     }),
     dailyDoseCap: capTruth,
     dailyDoseCapAsPlanned: capTruth || capExceeded(true),
@@ -413,26 +574,51 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
 }
 
 /** INV-7 (and the grant side of INV-1/2): judge the outcome of a press against the facts before it. */
-export function checkPress(rig: PumpRig, facts: PressFacts, outcome: Outcome): 'granted' | DenyReason {
+export function checkPress(
+  rig: PumpRig,
+  facts: PressFacts,
+  outcome: Outcome,
+): 'granted' | DenyReason {
   const granted = outcome.records.filter((r) => r.type === 'pressGranted');
-  const denied = outcome.records.filter((r): r is Extract<LogRecord, { type: 'pressDenied' }> => r.type === 'pressDenied');
+  const denied = outcome.records.filter(
+    (r): r is Extract<LogRecord, { type: 'pressDenied' }> => r.type === 'pressDenied',
+  );
   const when = formatTimeMs(outcome.atMs);
   if (granted.length + denied.length !== 1) {
-    fail(INVARIANTS.denial, `press at ${when} logged ${granted.length} grants and ${denied.length} denials; exactly one outcome expected`);
+    fail(
+      INVARIANTS.denial,
+      `press at ${when} logged ${granted.length} grants and ${denied.length} denials; exactly one outcome expected`,
+    );
   }
   // The patient hears the answer: one tone, the granted or the denied pattern (REQ-PTM-6).
   const answer = granted.length === 1 ? 'pressGranted' : 'pressDenied';
   const pressTones = outcome.tones.filter((t) => t === 'pressGranted' || t === 'pressDenied');
-  if (pressTones.length !== 1 || pressTones[0] !== answer) fail(INVARIANTS.denial, `press at ${when} answered with tones [${outcome.tones.join(', ')}]; expected one "${answer}"`);
+  if (pressTones.length !== 1 || pressTones[0] !== answer)
+    fail(
+      INVARIANTS.denial,
+      `press at ${when} answered with tones [${outcome.tones.join(', ')}]; expected one "${answer}"`,
+    );
   const firstTrue = denyPrecedence.find((r) => facts[r]);
   if (granted.length === 1) {
-    if (firstTrue !== undefined) fail(INVARIANTS.denial, `press at ${when} was granted although "${firstTrue}" held (${facts.detail})`);
+    if (firstTrue !== undefined)
+      fail(
+        INVARIANTS.denial,
+        `press at ${when} was granted although "${firstTrue}" held (${facts.detail})`,
+      );
     return 'granted';
   }
   const reason = denied[0]!.reason;
   const holds = facts[reason] || (reason === 'dailyDoseCap' && facts.dailyDoseCapAsPlanned);
-  if (!holds) fail(INVARIANTS.denial, `press at ${when} denied for "${reason}", which was not true (${facts.detail})`);
+  if (!holds)
+    fail(
+      INVARIANTS.denial,
+      `press at ${when} denied for "${reason}", which was not true (${facts.detail})`,
+    );
   const earlier = denyPrecedence.slice(0, denyPrecedence.indexOf(reason)).find((r) => facts[r]);
-  if (earlier) fail(INVARIANTS.denial, `press at ${when} denied for "${reason}" but "${earlier}" comes first and held (${facts.detail})`);
+  if (earlier)
+    fail(
+      INVARIANTS.denial,
+      `press at ${when} denied for "${reason}" but "${earlier}" comes first and held (${facts.detail})`,
+    );
   return reason;
 }

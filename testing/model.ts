@@ -15,7 +15,13 @@
  * within the drug library's soft and hard maxima, and the worst case a therapy allows in 24 hours.
  * It deliberately does not plan strokes, settle accounting or compute rates per millisecond.
  */
-import type { DrugLibrary, Mixture, Prescription, PtmSettings, PumpConfig } from '../src/therapy/schema.js';
+import type {
+  DrugLibrary,
+  Mixture,
+  Prescription,
+  PtmSettings,
+  PumpConfig,
+} from '../src/therapy/schema.js';
 import { rateNlPerDayMax } from '../src/constants.js';
 import { DAY_MS, PG_PER_NG } from '../src/units.js';
 
@@ -60,12 +66,17 @@ export function bolusFlowNlPerDay(volumeNl: number, durationMs: number): number 
  * of the path's mixtures that record names. A bolus pushes the path's old contents to the patient
  * first; boluses are judged on it and strokes during the bridge are counted as it.
  */
-export function tipMixtureWorstCase(mixture: Mixture, log: readonly { type: string; pathMixture?: unknown }[]): Mixture {
+export function tipMixtureWorstCase(
+  mixture: Mixture,
+  log: readonly { type: string; pathMixture?: unknown }[],
+): Mixture {
   let last: { type: string; pathMixture?: unknown } | undefined;
-  for (let i = log.length - 1; i >= 0 && last === undefined; i--) if (log[i]!.type.startsWith('bridge') && log[i]!.type !== 'bridgeAdjusted') last = log[i];
+  for (let i = log.length - 1; i >= 0 && last === undefined; i--)
+    if (log[i]!.type.startsWith('bridge') && log[i]!.type !== 'bridgeAdjusted') last = log[i];
   if (last?.type !== 'bridgeStarted') return mixture;
   const worst = new Map<string, number>();
-  for (const d of [...mixture, ...(last.pathMixture as Mixture)]) worst.set(d.drug, Math.max(worst.get(d.drug) ?? 0, d.concentrationUgPerMl));
+  for (const d of [...mixture, ...(last.pathMixture as Mixture)])
+    worst.set(d.drug, Math.max(worst.get(d.drug) ?? 0, d.concentrationUgPerMl));
   return [...worst].map(([drug, concentrationUgPerMl]) => ({ drug, concentrationUgPerMl }));
 }
 
@@ -100,8 +111,12 @@ export function rateNlPerDay(doseNgPerDay: number, primaryConcentrationUgPerMl: 
 }
 
 /** The schedule's peak and day-averaged flow (nL/day). */
-export function dailyVolumesNl(p: Prescription, primaryConcentrationUgPerMl: number): { peakNl: number; averageNl: number } {
-  const steps = p.mode === 'continuous' ? [{ startMinute: 0, doseNgPerDay: p.doseNgPerDay }] : p.steps;
+export function dailyVolumesNl(
+  p: Prescription,
+  primaryConcentrationUgPerMl: number,
+): { peakNl: number; averageNl: number } {
+  const steps =
+    p.mode === 'continuous' ? [{ startMinute: 0, doseNgPerDay: p.doseNgPerDay }] : p.steps;
   let sum = 0;
   let peak = 0;
   for (const [i, s] of steps.entries()) {
@@ -120,20 +135,54 @@ export function dailyVolumesNl(p: Prescription, primaryConcentrationUgPerMl: num
  * basal peak plus a patient bolus. Volumes follow from the primary drug's dose, rounded down;
  * each drug's dose is volume × its concentration (1 nL of 1 µg/mL is 1 pg).
  */
-export function therapyChecks(library: DrugLibrary, mixture: Mixture, prescription: Prescription, ptm: PtmSettings | undefined, strokeVolumeNl = 0): LimitCheck[] {
+export function therapyChecks(
+  library: DrugLibrary,
+  mixture: Mixture,
+  prescription: Prescription,
+  ptm: PtmSettings | undefined,
+  strokeVolumeNl = 0,
+): LimitCheck[] {
   const c1 = mixture[0]!.concentrationUgPerMl;
   const { peakNl, averageNl } = dailyVolumesNl(prescription, c1);
   const bolusNl = bolusVolumeNl(ptm, mixture);
-  const checks: LimitCheck[] = [{ what: 'basal flow', value: peakNl, soft: rateNlPerDayMax, hard: rateNlPerDayMax }];
-  if (ptm) checks.push({ what: 'flow during a patient bolus', value: peakNl + bolusFlowNlPerDay(bolusNl, ptm.bolusDurationMs), soft: rateNlPerDayMax, hard: rateNlPerDayMax });
+  const checks: LimitCheck[] = [
+    { what: 'basal flow', value: peakNl, soft: rateNlPerDayMax, hard: rateNlPerDayMax },
+  ];
+  if (ptm)
+    checks.push({
+      what: 'flow during a patient bolus',
+      value: peakNl + bolusFlowNlPerDay(bolusNl, ptm.bolusDurationMs),
+      soft: rateNlPerDayMax,
+      hard: rateNlPerDayMax,
+    });
   for (const d of mixture) {
     const lim = library.drugs.find((x) => x.drug === d.drug)!;
     const ng = (volumeNl: number) => (volumeNl * d.concentrationUgPerMl) / PG_PER_NG;
-    checks.push({ what: `${d.drug} daily`, value: ng(peakNl), soft: lim.dailyDoseNgSoftMax, hard: lim.dailyDoseNgHardMax });
-    checks.push({ what: `${d.drug} daily and a stroke`, value: ng(peakNl + strokeVolumeNl), soft: lim.dailyDoseNgHardMax, hard: lim.dailyDoseNgHardMax });
+    checks.push({
+      what: `${d.drug} daily`,
+      value: ng(peakNl),
+      soft: lim.dailyDoseNgSoftMax,
+      hard: lim.dailyDoseNgHardMax,
+    });
+    checks.push({
+      what: `${d.drug} daily and a stroke`,
+      value: ng(peakNl + strokeVolumeNl),
+      soft: lim.dailyDoseNgHardMax,
+      hard: lim.dailyDoseNgHardMax,
+    });
     if (ptm) {
-      checks.push({ what: `${d.drug} bolus`, value: ng(bolusNl), soft: lim.bolusDoseNgSoftMax, hard: lim.bolusDoseNgHardMax });
-      checks.push({ what: `${d.drug} worst case`, value: ng(averageNl + ptm.bolusesPer24hMax * bolusNl + strokeVolumeNl), soft: lim.dailyDoseNgSoftMax, hard: lim.dailyDoseNgHardMax });
+      checks.push({
+        what: `${d.drug} bolus`,
+        value: ng(bolusNl),
+        soft: lim.bolusDoseNgSoftMax,
+        hard: lim.bolusDoseNgHardMax,
+      });
+      checks.push({
+        what: `${d.drug} worst case`,
+        value: ng(averageNl + ptm.bolusesPer24hMax * bolusNl + strokeVolumeNl),
+        soft: lim.dailyDoseNgSoftMax,
+        hard: lim.dailyDoseNgHardMax,
+      });
     }
   }
   return checks;
@@ -188,7 +237,8 @@ export class ReferenceModel {
 
   clinicianBolusStarted(atMs: number, volumeNl: number): void {
     this.clinicianBoluses.push({ atMs, volumeNl });
-    if (this.ptm) this.lockoutStarts.push({ atMs, lockoutMs: this.ptm.lockoutMs, kind: 'clinician' });
+    if (this.ptm)
+      this.lockoutStarts.push({ atMs, lockoutMs: this.ptm.lockoutMs, kind: 'clinician' });
   }
 
   clockSet(atMs: number): void {
@@ -198,7 +248,8 @@ export class ReferenceModel {
   /** Called after every controller step with whether the pump is at the safe minimum rate. */
   observeMinimumRate(atMs: number, atMinimum: boolean): void {
     const open = this.minimumRateSpans.at(-1);
-    if (atMinimum && (open === undefined || open.toMs !== undefined)) this.minimumRateSpans.push({ fromMs: atMs, toMs: undefined });
+    if (atMinimum && (open === undefined || open.toMs !== undefined))
+      this.minimumRateSpans.push({ fromMs: atMs, toMs: undefined });
     if (!atMinimum && open && open.toMs === undefined) open.toMs = atMs;
   }
 
@@ -222,16 +273,29 @@ export class ReferenceModel {
   }
 
   /** Would programming this be accepted (REQ-LIM-1..5)? */
-  expectProgram(prescription: Prescription, ptm: PtmSettings | undefined, confirmed: boolean): Expectation {
+  expectProgram(
+    prescription: Prescription,
+    ptm: PtmSettings | undefined,
+    confirmed: boolean,
+  ): Expectation {
     if (!this.mixture) return 'refuse';
-    return judgeLimits(therapyChecks(this.library, this.mixture, prescription, ptm, this.config.strokeVolumeNl), confirmed);
+    return judgeLimits(
+      therapyChecks(this.library, this.mixture, prescription, ptm, this.config.strokeVolumeNl),
+      confirmed,
+    );
   }
 
   /**
    * Would this refill be accepted? A new mixture is checked in full against the therapy, and is
    * refused while a bolus runs (a bolus keeps its volume: a new concentration would change its dose).
    */
-  expectRefill(withdrawnNl: number, addedNl: number, mixture: Mixture | undefined, confirmed: boolean, bolusRunning = false): Expectation {
+  expectRefill(
+    withdrawnNl: number,
+    addedNl: number,
+    mixture: Mixture | undefined,
+    confirmed: boolean,
+    bolusRunning = false,
+  ): Expectation {
     for (const v of [withdrawnNl, addedNl]) if (!Number.isSafeInteger(v) || v < 0) return 'refuse';
     if (addedNl > this.config.reservoirCapacityNl) return 'refuse';
     const next = mixture ?? this.mixture;
@@ -240,8 +304,21 @@ export class ReferenceModel {
     const same = JSON.stringify(next) === JSON.stringify(this.mixture);
     if (bolusRunning && !same) return 'refuse';
     // With no therapy yet, one stroke of the mixture must still fit every drug's hard daily maximum.
-    if (!this.prescription) return judgeLimits(therapyChecks(this.library, next, { mode: 'continuous', doseNgPerDay: 0 }, undefined, this.config.strokeVolumeNl), true);
-    return judgeLimits(therapyChecks(this.library, next, this.prescription, this.ptm, this.config.strokeVolumeNl), confirmed || same);
+    if (!this.prescription)
+      return judgeLimits(
+        therapyChecks(
+          this.library,
+          next,
+          { mode: 'continuous', doseNgPerDay: 0 },
+          undefined,
+          this.config.strokeVolumeNl,
+        ),
+        true,
+      );
+    return judgeLimits(
+      therapyChecks(this.library, next, this.prescription, this.ptm, this.config.strokeVolumeNl),
+      confirmed || same,
+    );
   }
 
   /**
@@ -261,8 +338,12 @@ export class ReferenceModel {
     const clockMoved = this.clockSetsMs.some((s) => s > t - DAY_MS && s <= t);
     const basalNl = clockMoved ? peakNl : averageNl;
     const bolusesNl = (ptm?.bolusesPer24hMax ?? 0) * this.bolusVolumeNl();
-    const clinicianNl = this.clinicianBoluses.filter((b) => b.atMs > t - 2 * DAY_MS && b.atMs <= t).reduce((s, b) => s + b.volumeNl, 0);
-    const atMinimum = this.minimumRateSpans.some((s) => s.fromMs <= t && (s.toMs ?? t) > t - DAY_MS);
+    const clinicianNl = this.clinicianBoluses
+      .filter((b) => b.atMs > t - 2 * DAY_MS && b.atMs <= t)
+      .reduce((s, b) => s + b.volumeNl, 0);
+    const atMinimum = this.minimumRateSpans.some(
+      (s) => s.fromMs <= t && (s.toMs ?? t) > t - DAY_MS,
+    );
     const minimumNl = atMinimum ? this.config.safeMinimumRateNlPerDay : 0;
     const strokesNl = 2 * this.config.strokeVolumeNl;
     const totalNl = basalNl + bolusesNl + clinicianNl + minimumNl + strokesNl;

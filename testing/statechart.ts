@@ -19,7 +19,14 @@
  * (`createTestModel` is not used: it only validates; the machine has guards over context that
  * `getShortestPaths` handles the same way through the adjacency map.)
  */
-import { createActor, type AnyStateMachine, type AnyTransitionDefinition, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
+import {
+  createActor,
+  type AnyStateMachine,
+  type AnyTransitionDefinition,
+  type EventObject,
+  type SnapshotFrom,
+  type StateValue,
+} from 'xstate';
 import { getAdjacencyMap, getStateNodes } from 'xstate/graph';
 import { initialContext } from '../src/controller.js';
 import { strokesBy } from '../src/dosing/delivery.js';
@@ -39,17 +46,33 @@ export interface TransitionInfo {
 }
 
 /** Every state node id and every transition definition of a machine. */
-export function statechartInventory(machine: AnyStateMachine): { stateIds: string[]; transitions: TransitionInfo[] } {
+export function statechartInventory(machine: AnyStateMachine): {
+  stateIds: string[];
+  transitions: TransitionInfo[];
+} {
   const nodes = [machine.root, ...getStateNodes(machine.root)];
   const transitions: TransitionInfo[] = [];
   const describe = (t: AnyTransitionDefinition, i: number, event: string) => {
-    const guard = t.guard === undefined ? '' : ` [${typeof t.guard === 'string' ? t.guard : typeof t.guard === 'object' && t.guard !== null && 'type' in t.guard ? String(t.guard.type) : 'inline'}]`;
+    const guard =
+      t.guard === undefined
+        ? ''
+        : ` [${typeof t.guard === 'string' ? t.guard : typeof t.guard === 'object' && t.guard !== null && 'type' in t.guard ? String(t.guard.type) : 'inline'}]`;
     const target = t.target?.length ? ` → ${t.target.map((n) => n.key).join(', ')}` : '';
     return `${t.source.id} on ${event} #${i}${guard}${target}`;
   };
   for (const node of nodes) {
-    for (const [event, list] of node.transitions) list.forEach((t, i) => transitions.push({ id: describe(t, i, event), source: node.id, event, definition: t }));
-    (node.always ?? []).forEach((t, i) => transitions.push({ id: describe(t, i, 'always'), source: node.id, event: 'always', definition: t }));
+    for (const [event, list] of node.transitions)
+      list.forEach((t, i) =>
+        transitions.push({ id: describe(t, i, event), source: node.id, event, definition: t }),
+      );
+    (node.always ?? []).forEach((t, i) =>
+      transitions.push({
+        id: describe(t, i, 'always'),
+        source: node.id,
+        event: 'always',
+        definition: t,
+      }),
+    );
   }
   return { stateIds: nodes.map((n) => n.id), transitions };
 }
@@ -72,9 +95,14 @@ export interface ExploreOptions<TEvent extends EventObject, TInput> {
 }
 
 /** Explore a machine with `xstate/graph` and report the state nodes and transitions never reached. */
-export function statechartCoverage<TEvent extends EventObject, TInput>(machine: AnyStateMachine, options: ExploreOptions<TEvent, TInput>): CoverageReport {
+export function statechartCoverage<TEvent extends EventObject, TInput>(
+  machine: AnyStateMachine,
+  options: ExploreOptions<TEvent, TInput>,
+): CoverageReport {
   const { stateIds, transitions } = statechartInventory(machine);
-  const byDefinition = new Map<AnyTransitionDefinition, string>(transitions.map((t) => [t.definition, t.id]));
+  const byDefinition = new Map<AnyTransitionDefinition, string>(
+    transitions.map((t) => [t.definition, t.id]),
+  );
   const taken = new Set<string>();
   const active = new Set<string>();
   const adjacency = getAdjacencyMap(machine, {
@@ -91,7 +119,10 @@ export function statechartCoverage<TEvent extends EventObject, TInput>(machine: 
       return value === undefined || snapshot.matches(value as never);
     });
   const always = transitions.filter((t) => t.event === 'always');
-  const handles = (descriptor: string, type: string) => descriptor === type || descriptor === '*' || (descriptor.endsWith('.*') && type.startsWith(descriptor.slice(0, -1)));
+  const handles = (descriptor: string, type: string) =>
+    descriptor === type ||
+    descriptor === '*' ||
+    (descriptor.endsWith('.*') && type.startsWith(descriptor.slice(0, -1)));
   for (const { state, transitions: out } of Object.values(adjacency)) {
     const source = state as SnapshotFrom<AnyStateMachine>;
     const activeIds = activeIn(source);
@@ -100,7 +131,9 @@ export function statechartCoverage<TEvent extends EventObject, TInput>(machine: 
       edges++;
       // An event can only take a handler of the active nodes, then `always` branches: when all of
       // those are already taken, replaying this edge cannot add any.
-      const candidates = transitions.filter((t) => t.event !== 'always' && activeIds.includes(t.source) && handles(t.event, event.type));
+      const candidates = transitions.filter(
+        (t) => t.event !== 'always' && activeIds.includes(t.source) && handles(t.event, event.type),
+      );
       if ([...candidates, ...always].every((t) => taken.has(t.id))) continue;
       const actor = createActor(machine, {
         snapshot: state as never,
@@ -122,7 +155,8 @@ export function statechartCoverage<TEvent extends EventObject, TInput>(machine: 
   const initial = createActor(machine, {
     input: options.input,
     inspect: (e) => {
-      if (e.type === '@xstate.microstep') for (const t of e._transitions) if (byDefinition.has(t)) taken.add(byDefinition.get(t)!);
+      if (e.type === '@xstate.microstep')
+        for (const t of e._transitions) if (byDefinition.has(t)) taken.add(byDefinition.get(t)!);
     },
   });
   initial.start();
@@ -173,12 +207,28 @@ const mixture: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 10_000 }];
 /** A drug change: a new concentration starts a bridge. */
 const newMixture: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 12_000 }];
 const prescription = { mode: 'continuous', doseNgPerDay: 1_000_000 } as const;
-const ptm = { bolusDoseNg: 100_000, bolusDurationMs: 10 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 };
+const ptm = {
+  bolusDoseNg: 100_000,
+  bolusDurationMs: 10 * MINUTE_MS,
+  lockoutMs: HOUR_MS,
+  bolusesPer24hMax: 4,
+};
 const rtcMs = Date.UTC(2025, 0, 6);
 
-function restored(therapy: RestoredState['therapy'], extra: Partial<PumpContext> = {}, memoryError = false): RestoredState {
+function restored(
+  therapy: RestoredState['therapy'],
+  extra: Partial<PumpContext> = {},
+  memoryError = false,
+): RestoredState {
   return {
-    context: { mixture, prescription, ptm, reservoirNl: 10 * NL_PER_ML, mode: therapy === 'infusing' ? 'basal' : therapy === 'minimumRate' ? 'minimum' : 'off', ...extra },
+    context: {
+      mixture,
+      prescription,
+      ptm,
+      reservoirNl: 10 * NL_PER_ML,
+      mode: therapy === 'infusing' ? 'basal' : therapy === 'minimumRate' ? 'minimum' : 'off',
+      ...extra,
+    },
     therapy,
     memoryError,
     inFlightStrokes: 0,
@@ -192,16 +242,55 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
   const at = <T extends object>(e: T, t = now) => ({ ...e, nowMs: t }) as unknown as PumpEvent;
   const events: PumpEvent[] = [];
   if (snapshot.matches({ therapy: 'startup' })) {
-    const boot = { type: 'boot' as const, rtcMs, battery: 'ok' as const, lowBatteryReset: false, restored: undefined };
+    const boot = {
+      type: 'boot' as const,
+      rtcMs,
+      battery: 'ok' as const,
+      lowBatteryReset: false,
+      restored: undefined,
+    };
     events.push(
       at(boot),
       at({ ...boot, battery: 'eos' }),
       at({ ...boot, lowBatteryReset: true }),
       at({ ...boot, restored: restored('infusing', {}, true) }),
       at({ ...boot, restored: restored('infusing') }),
-      at({ ...boot, restored: restored('infusing', { bolus: { kind: 'patient', startMs: 0, volumeNl: 10_000, rateNlPerDay: 1_440_000, endMs: 10 * MINUTE_MS } }) }),
-      at({ ...boot, restored: restored('infusing', { bolus: { kind: 'clinician', startMs: 0, volumeNl: 10_000, rateNlPerDay: 1_440_000, endMs: 10 * MINUTE_MS } }) }),
-      at({ ...boot, restored: restored('infusing', { bolus: { kind: 'priming', startMs: 0, volumeNl: 10_000, rateNlPerDay: 1_440_000, endMs: 10 * MINUTE_MS } }) }),
+      at({
+        ...boot,
+        restored: restored('infusing', {
+          bolus: {
+            kind: 'patient',
+            startMs: 0,
+            volumeNl: 10_000,
+            rateNlPerDay: 1_440_000,
+            endMs: 10 * MINUTE_MS,
+          },
+        }),
+      }),
+      at({
+        ...boot,
+        restored: restored('infusing', {
+          bolus: {
+            kind: 'clinician',
+            startMs: 0,
+            volumeNl: 10_000,
+            rateNlPerDay: 1_440_000,
+            endMs: 10 * MINUTE_MS,
+          },
+        }),
+      }),
+      at({
+        ...boot,
+        restored: restored('infusing', {
+          bolus: {
+            kind: 'priming',
+            startMs: 0,
+            volumeNl: 10_000,
+            rateNlPerDay: 1_440_000,
+            endMs: 10 * MINUTE_MS,
+          },
+        }),
+      }),
       at({ ...boot, restored: restored('minimumRate') }),
       at({ ...boot, restored: restored('halted') }),
       at({ type: 'cmd.stop' }),
@@ -213,14 +302,31 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
   const b = c.batch;
   // While a batch runs, time moves no further than its last stroke: the motor reports by then.
   // Once told to stop, it reports at once: time stands still until it does.
-  const batchEndMs = !b ? Number.POSITIVE_INFINITY : motor === 'stopping' ? now : b.startMs + b.leadMs + (b.count - 1) * b.intervalMs;
+  const batchEndMs = !b
+    ? Number.POSITIVE_INFINITY
+    : motor === 'stopping'
+      ? now
+      : b.startMs + b.leadMs + (b.count - 1) * b.intervalMs;
   const until = (t: number) => Math.max(now, Math.min(t, batchEndMs));
   events.push(
     at({ type: 'hal.button.pressed' }),
     at({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture }),
     at({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 1_500, mixture }),
-    at({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: c.mixture?.[0]?.concentrationUgPerMl === 10_000 ? newMixture : mixture, confirm: true }),
-    at({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: c.mixture?.[0]?.concentrationUgPerMl === 10_000 ? newMixture : mixture, confirm: true, bridge: false }),
+    at({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 10 * NL_PER_ML,
+      mixture: c.mixture?.[0]?.concentrationUgPerMl === 10_000 ? newMixture : mixture,
+      confirm: true,
+    }),
+    at({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 10 * NL_PER_ML,
+      mixture: c.mixture?.[0]?.concentrationUgPerMl === 10_000 ? newMixture : mixture,
+      confirm: true,
+      bridge: false,
+    }),
     at({ type: 'cmd.primingBolus', confirm: true }),
     at({ type: 'cmd.program', prescription, ptm }),
     at({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: -1 } }),
@@ -235,17 +341,59 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
   );
   // The end of a running bolus, even past the batch in flight (the abstraction does not see a
   // bolus progress batch by batch); a motor that reports late reports no more than it did.
-  if (c.bolus && motor !== 'stopping') events.push(at({ type: 'hal.clock.wake' }, Math.max(now, c.bolus.endMs)));
+  if (c.bolus && motor !== 'stopping')
+    events.push(at({ type: 'hal.clock.wake' }, Math.max(now, c.bolus.endMs)));
   // Faults of the world arrive one at a time, from a pump with no alarm (keeps the graph small;
   // combinations of alarms come from the reservoir and the motor).
-  if (c.alarms.length === 0) events.push(at({ type: 'hal.battery.levelChanged', level: 'eri' }), at({ type: 'hal.nvm.failed', what: 'write ledger' }));
-  if (c.battery !== 'eos' && (c.alarms.length === 0 || snapshot.matches({ therapy: 'minimumRate' }))) events.push(at({ type: 'hal.battery.levelChanged', level: 'eos' }));
+  if (c.alarms.length === 0)
+    events.push(
+      at({ type: 'hal.battery.levelChanged', level: 'eri' }),
+      at({ type: 'hal.nvm.failed', what: 'write ledger' }),
+    );
+  if (
+    c.battery !== 'eos' &&
+    (c.alarms.length === 0 || snapshot.matches({ therapy: 'minimumRate' }))
+  )
+    events.push(at({ type: 'hal.battery.levelChanged', level: 'eos' }));
   if (b) {
     // What a motor can report: the whole batch at its end, a stall now, or (once told to stop) a stop now.
-    if (motor === 'running') events.push(at({ type: 'hal.motor.batchEnded', batchId: b.batchId, strokesDone: b.count, reason: 'completed' }, Math.max(now, batchEndMs)));
-    events.push(at({ type: 'hal.motor.batchEnded', batchId: b.batchId, strokesDone: strokesBy(b, b.count, now), reason: 'stalled' }));
-    if (motor === 'stopping') events.push(at({ type: 'hal.motor.batchEnded', batchId: b.batchId, strokesDone: strokesBy(b, b.count, now), reason: 'stopped' }));
-    events.push(at({ type: 'hal.motor.batchEnded', batchId: b.batchId + 1000, strokesDone: 0, reason: 'completed' }));
+    if (motor === 'running')
+      events.push(
+        at(
+          {
+            type: 'hal.motor.batchEnded',
+            batchId: b.batchId,
+            strokesDone: b.count,
+            reason: 'completed',
+          },
+          Math.max(now, batchEndMs),
+        ),
+      );
+    events.push(
+      at({
+        type: 'hal.motor.batchEnded',
+        batchId: b.batchId,
+        strokesDone: strokesBy(b, b.count, now),
+        reason: 'stalled',
+      }),
+    );
+    if (motor === 'stopping')
+      events.push(
+        at({
+          type: 'hal.motor.batchEnded',
+          batchId: b.batchId,
+          strokesDone: strokesBy(b, b.count, now),
+          reason: 'stopped',
+        }),
+      );
+    events.push(
+      at({
+        type: 'hal.motor.batchEnded',
+        batchId: b.batchId + 1000,
+        strokesDone: 0,
+        reason: 'completed',
+      }),
+    );
   }
   return events;
 }
@@ -254,7 +402,12 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
 export function pumpAbstractState(snapshot: SnapshotFrom<typeof pumpMachine>): string {
   const c = snapshot.context;
   // A halted pump stays halted: which therapy or alarms it halted with decides nothing more.
-  if (snapshot.matches({ therapy: 'halted' })) return JSON.stringify({ v: snapshot.value, batch: c.batch !== undefined, stall: c.stall !== undefined });
+  if (snapshot.matches({ therapy: 'halted' }))
+    return JSON.stringify({
+      v: snapshot.value,
+      batch: c.batch !== undefined,
+      stall: c.stall !== undefined,
+    });
   return JSON.stringify({
     v: snapshot.value,
     mode: c.mode,
@@ -274,7 +427,10 @@ export function pumpAbstractState(snapshot: SnapshotFrom<typeof pumpMachine>): s
 }
 
 /** Coverage of `pumpMachine` with the pump's representative events. */
-export function pumpStatechartCoverage(machine: AnyStateMachine = pumpMachine, library?: DrugLibrary): CoverageReport {
+export function pumpStatechartCoverage(
+  machine: AnyStateMachine = pumpMachine,
+  library?: DrugLibrary,
+): CoverageReport {
   return statechartCoverage(machine, {
     input: initialContext(coverageConfig, library ?? defaultLibrary(), 0),
     events: pumpCoverageEvents as never,
@@ -285,6 +441,15 @@ export function pumpStatechartCoverage(machine: AnyStateMachine = pumpMachine, l
 function defaultLibrary(): DrugLibrary {
   return {
     name: 'coverage',
-    drugs: [{ drug: 'morphine', concentrationUgPerMlMax: 25_000, dailyDoseNgSoftMax: 10_000_000, dailyDoseNgHardMax: 20_000_000, bolusDoseNgSoftMax: 500_000, bolusDoseNgHardMax: 1_000_000 }],
+    drugs: [
+      {
+        drug: 'morphine',
+        concentrationUgPerMlMax: 25_000,
+        dailyDoseNgSoftMax: 10_000_000,
+        dailyDoseNgHardMax: 20_000_000,
+        bolusDoseNgSoftMax: 500_000,
+        bolusDoseNgHardMax: 1_000_000,
+      },
+    ],
   };
 }

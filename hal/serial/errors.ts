@@ -64,9 +64,17 @@ export function serialOpenError(path: string, baudRate: number, error: unknown):
   const text = error instanceof Error ? error.message : String(error);
   const cause = { cause: error };
   if (/no such file|ENOENT|does not exist/i.test(text)) {
-    return new SerialRigError('portMissing', `serial port ${path} does not exist. ${findPortHint}`, cause);
+    return new SerialRigError(
+      'portMissing',
+      `serial port ${path} does not exist. ${findPortHint}`,
+      cause,
+    );
   }
-  if (/cannot lock port|port is locked|resource temporarily unavailable|EBUSY|device or resource busy/i.test(text)) {
+  if (
+    /cannot lock port|port is locked|resource temporarily unavailable|EBUSY|device or resource busy/i.test(
+      text,
+    )
+  ) {
     return new SerialRigError(
       'portInUse',
       `serial port ${path} is in use by another program (it could not be locked). Close the other program (another itpump, screen, minicom, a serial monitor) and try again.`,
@@ -81,7 +89,15 @@ export function serialOpenError(path: string, baudRate: number, error: unknown):
     );
   }
   if (/inappropriate ioctl|ENOTTY/i.test(text)) {
-    return new SerialRigError('notASerialPort', `${path} is not a serial port (it does not accept serial settings such as ${baudRate} baud). ${findPortHint}`, cause);
+    return new SerialRigError(
+      'notASerialPort',
+      `${path} is not a serial port (it does not accept serial settings such as ${baudRate} baud). ${findPortHint}`,
+      cause,
+    );
   }
-  return new SerialRigError('openFailed', `could not open serial port ${path} at ${baudRate} baud: ${text}`, cause);
+  return new SerialRigError(
+    'openFailed',
+    `could not open serial port ${path} at ${baudRate} baud: ${text}`,
+    cause,
+  );
 }

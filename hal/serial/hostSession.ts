@@ -165,7 +165,9 @@ export class HostSession {
   /** Observers for the adapter and the CLI. */
   onLinkUp: ((info: RigInfo, rebooted: boolean) => void) | undefined;
   onLinkLost: ((reason: string) => void) | undefined;
-  onHandshakeUnanswered: ((event: Extract<HostLinkEvent, { type: 'handshakeUnanswered' }>) => void) | undefined;
+  onHandshakeUnanswered:
+    | ((event: Extract<HostLinkEvent, { type: 'handshakeUnanswered' }>) => void)
+    | undefined;
   onWarning: ((text: string) => void) | undefined;
 
   private readonly time: SessionTime;
@@ -185,8 +187,14 @@ export class HostSession {
   constructor(options: HostSessionOptions) {
     this.time = options.time;
     this.resyncSlackMs = options.resyncSlackMs ?? 1_000;
-    assert(Number.isInteger(this.resyncSlackMs) && this.resyncSlackMs >= 0, `resyncSlackMs is ${this.resyncSlackMs}`);
-    this.link = new HostLink({ startMs: this.time.realMs(), sessionIdFirst: options.sessionIdFirst });
+    assert(
+      Number.isInteger(this.resyncSlackMs) && this.resyncSlackMs >= 0,
+      `resyncSlackMs is ${this.resyncSlackMs}`,
+    );
+    this.link = new HostLink({
+      startMs: this.time.realMs(),
+      sessionIdFirst: options.sessionIdFirst,
+    });
     this.motor = {
       deliver: (batch) => this.deliver(batch),
       stop: () => this.stop(),
@@ -209,13 +217,17 @@ export class HostSession {
     this.drain();
     const c = this.current;
     if (c !== undefined && c.phase !== 'sent' && nowMs >= c.boundDeadlineRealMs) {
-      this.endBounded(c, `the rig did not report batch ${c.batchId} within ${linkLostMs + this.resyncSlackMs} ms of losing the link`);
+      this.endBounded(
+        c,
+        `the rig did not report batch ${c.batchId} within ${linkLostMs + this.resyncSlackMs} ms of losing the link`,
+      );
     }
   }
 
   nextDeadlineRealMs(): number {
     const c = this.current;
-    const bound = c !== undefined && c.phase !== 'sent' ? c.boundDeadlineRealMs : Number.POSITIVE_INFINITY;
+    const bound =
+      c !== undefined && c.phase !== 'sent' ? c.boundDeadlineRealMs : Number.POSITIVE_INFINITY;
     return Math.min(this.link.nextDeadlineMs(), bound);
   }
 
@@ -268,15 +280,30 @@ export class HostSession {
 
   private deliver(batch: StrokeBatch): void {
     if (this.current !== undefined) {
-      throw new HalError('busy', `batch ${this.current.batchId} has not ended (the rig has not reported it yet)`);
+      throw new HalError(
+        'busy',
+        `batch ${this.current.batchId} has not ended (the rig has not reported it yet)`,
+      );
     }
     // hal/motor.ts: a command repeated with the same batchId must not start a second batch.
     if (this.recentBatchIds.includes(batch.batchId)) return;
     if (!this.link.linkUp || this.wireBase === undefined) {
-      throw new SerialRigError('linkDown', `cannot deliver batch ${batch.batchId}: the rig link is down (reconnecting)`);
+      throw new SerialRigError(
+        'linkDown',
+        `cannot deliver batch ${batch.batchId}: the rig link is down (reconnecting)`,
+      );
     }
     const wireId = (this.wireBase + batch.batchId) % (u32Max + 1);
-    this.send({ type: 'deliverStrokes', batchId: wireId, count: batch.count, leadMs: batch.leadMs, intervalMs: batch.intervalMs }, `batch ${batch.batchId}`);
+    this.send(
+      {
+        type: 'deliverStrokes',
+        batchId: wireId,
+        count: batch.count,
+        leadMs: batch.leadMs,
+        intervalMs: batch.intervalMs,
+      },
+      `batch ${batch.batchId}`,
+    );
     this.recentBatchIds.push(batch.batchId);
     if (this.recentBatchIds.length > recentBatchIdsMax) this.recentBatchIds.shift();
     this.stats.batchesSent++;
@@ -306,7 +333,8 @@ export class HostSession {
   }
 
   private sound(pattern: TonePattern): void {
-    if (!this.link.linkUp) throw new SerialRigError('linkDown', `cannot sound ${pattern}: the rig link is down`);
+    if (!this.link.linkUp)
+      throw new SerialRigError('linkDown', `cannot sound ${pattern}: the rig link is down`);
     this.send({ type: 'buzzerTone', pattern }, `tone ${pattern}`);
     this.stats.tonesSent++;
   }
@@ -317,7 +345,8 @@ export class HostSession {
       this.link.send(message, this.time.realMs());
     } catch (e) {
       if (!(e instanceof LinkError)) throw e;
-      if (e.kind === 'queueFull') throw new HalError('busy', `cannot send ${what}: ${e.message}`, { cause: e });
+      if (e.kind === 'queueFull')
+        throw new HalError('busy', `cannot send ${what}: ${e.message}`, { cause: e });
       throw new SerialRigError('linkDown', `cannot send ${what}: ${e.message}`, { cause: e });
     }
   }
@@ -371,7 +400,13 @@ export class HostSession {
     this.wireBase ??= h.lastBatchId;
     const c = this.current;
     if (c !== undefined && c.phase === 'inDoubt') this.resynchronise(c, h, rebooted);
-    else this.reconcileBounded(h.lastBatchId, h.lastBatchState === 'none' || h.lastBatchState === 'running' ? undefined : h.lastBatchStrokesDone);
+    else
+      this.reconcileBounded(
+        h.lastBatchId,
+        h.lastBatchState === 'none' || h.lastBatchState === 'running'
+          ? undefined
+          : h.lastBatchStrokesDone,
+      );
     this.onLinkUp?.(this.info, rebooted);
   }
 
@@ -383,7 +418,10 @@ export class HostSession {
           // The rig has not noticed the loss yet, or its record predates the HELLO: make sure it
           // stops, and take the count from its report in this session.
           c.phase = 'awaitingReport';
-          c.boundDeadlineRealMs = Math.max(c.boundDeadlineRealMs, this.time.realMs() + linkLostMs + this.resyncSlackMs);
+          c.boundDeadlineRealMs = Math.max(
+            c.boundDeadlineRealMs,
+            this.time.realMs() + linkLostMs + this.resyncSlackMs,
+          );
           try {
             this.link.send({ type: 'stopStrokes' }, this.time.realMs());
           } catch (e) {
@@ -395,7 +433,10 @@ export class HostSession {
           return;
         case 'interrupted':
           if (!h.capabilities.persistentBatchRecord) {
-            this.endBounded(c, `the rig was reset during batch ${c.batchId} and keeps no persistent batch record: its count (${h.lastBatchStrokesDone}) is only a lower bound`);
+            this.endBounded(
+              c,
+              `the rig was reset during batch ${c.batchId} and keeps no persistent batch record: its count (${h.lastBatchStrokesDone}) is only a lower bound`,
+            );
             return;
           }
           this.end(c, 'linkLost', h.lastBatchStrokesDone, 'resynchronised');
@@ -406,10 +447,16 @@ export class HostSession {
       }
     }
     if (rebooted && !h.capabilities.persistentBatchRecord) {
-      this.endBounded(c, `the rig was reset while batch ${c.batchId} was in doubt and keeps no persistent batch record`);
+      this.endBounded(
+        c,
+        `the rig was reset while batch ${c.batchId} was in doubt and keeps no persistent batch record`,
+      );
     } else if (c.acknowledged) {
       // It accepted our batch, yet its last batch is another: its record cannot be trusted.
-      this.endBounded(c, `the rig acknowledged batch ${c.batchId} but its record shows batch ${h.lastBatchId} (${h.lastBatchState})`);
+      this.endBounded(
+        c,
+        `the rig acknowledged batch ${c.batchId} but its record shows batch ${h.lastBatchId} (${h.lastBatchState})`,
+      );
     } else {
       // The command was never acknowledged and the rig's last batch is an older one: it never ran.
       this.end(c, 'linkLost', 0, 'resynchronised');
@@ -420,7 +467,8 @@ export class HostSession {
     this.stats.linkLosses++;
     const c = this.current;
     if (c !== undefined) {
-      const isOurs = (m: HostAppMessage | undefined) => m?.type === 'deliverStrokes' && m.batchId === c.wireId;
+      const isOurs = (m: HostAppMessage | undefined) =>
+        m?.type === 'deliverStrokes' && m.batchId === c.wireId;
       if (c.phase === 'sent' && e.unsent.some(isOurs)) {
         this.end(c, 'linkLost', 0, 'reported'); // it never left: exactly nothing was done
       } else {
@@ -445,11 +493,15 @@ export class HostSession {
           this.reconcileBounded(m.batchId, m.reason === 'rejected' ? 0 : m.strokesDone);
           return;
         }
-        if (m.reason === 'rejected') this.warn(`the rig rejected batch ${c.batchId} (busy, over its batch limit, or emergency stop engaged)`);
+        if (m.reason === 'rejected')
+          this.warn(
+            `the rig rejected batch ${c.batchId} (busy, over its batch limit, or emergency stop engaged)`,
+          );
         let reason: BatchEndReason;
         if (c.phase !== 'sent') reason = m.reason === 'stalled' ? 'stalled' : 'linkLost';
         else if (m.reason === 'completed') reason = 'completed';
-        else if (m.reason === 'stopped') reason = c.stopRequested ? 'stopped' : 'stalled'; // stopped by the rig itself
+        else if (m.reason === 'stopped')
+          reason = c.stopRequested ? 'stopped' : 'stalled'; // stopped by the rig itself
         else reason = 'stalled'; // stalled, rejected: the motor did not do what it was told
         this.end(c, reason, m.strokesDone, c.phase === 'sent' ? 'reported' : 'resynchronised');
         return;
@@ -459,13 +511,16 @@ export class HostSession {
         return;
       case 'buttonPress':
         this.stats.buttonPresses++;
-        if (this.lastPressId !== undefined && m.pressId > this.lastPressId + 1) this.stats.buttonPressesMissed += m.pressId - this.lastPressId - 1;
+        if (this.lastPressId !== undefined && m.pressId > this.lastPressId + 1)
+          this.stats.buttonPressesMissed += m.pressId - this.lastPressId - 1;
         this.lastPressId = m.pressId;
         this.buttonListener?.({ type: 'hal.button.pressed' });
         return;
       case 'emergencyStop':
         if (this.info !== undefined) this.info.emergencyStopEngaged = true;
-        this.warn(`the rig reports an emergency stop (${m.source}): the motor is stopped and latched`);
+        this.warn(
+          `the rig reports an emergency stop (${m.source}): the motor is stopped and latched`,
+        );
         return;
     }
   }
@@ -485,10 +540,16 @@ export class HostSession {
 
   // --- Ending batches --------------------------------------------------------------------------------
 
-  private end(c: CurrentBatch, reason: BatchEndReason, strokesReported: number, how: 'reported' | 'resynchronised'): void {
+  private end(
+    c: CurrentBatch,
+    reason: BatchEndReason,
+    strokesReported: number,
+    how: 'reported' | 'resynchronised',
+  ): void {
     assert(this.current === c, 'ending a batch that is not the current one');
     const strokesDone = Math.min(strokesReported, c.count);
-    if (strokesReported > c.count) this.warn(`the rig reported ${strokesReported} strokes for batch ${c.batchId} of ${c.count}`);
+    if (strokesReported > c.count)
+      this.warn(`the rig reported ${strokesReported} strokes for batch ${c.batchId} of ${c.count}`);
     if (how === 'reported') this.stats.batchesReported++;
     else this.stats.batchesResynchronised++;
     this.finish(c, reason, strokesDone);
@@ -499,8 +560,11 @@ export class HostSession {
     const strokesDone = strokesBy(c, c.count, this.time.pumpMs());
     this.stats.batchesBounded++;
     this.bounded.set(c.wireId, strokesDone);
-    if (this.bounded.size > boundedBatchesMax) this.bounded.delete(this.bounded.keys().next().value!);
-    this.warn(`${why}; batch ${c.batchId} is accounted as ${strokesDone} strokes, the most it could have made`);
+    if (this.bounded.size > boundedBatchesMax)
+      this.bounded.delete(this.bounded.keys().next().value!);
+    this.warn(
+      `${why}; batch ${c.batchId} is accounted as ${strokesDone} strokes, the most it could have made`,
+    );
     this.finish(c, 'linkLost', strokesDone);
   }
 

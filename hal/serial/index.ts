@@ -4,9 +4,27 @@
  * Only `transport.ts` imports serialport.
  */
 export { SerialRigError, isSerialRigError, serialOpenError, type SerialFault } from './errors.js';
-export { RealTimeClock, checkTimeScale, timeScaleMax, type RealTimeClockOptions, type Timers } from './realTimeClock.js';
-export { HostSession, type BalanceReading, type HostSessionOptions, type HostSessionStats, type RigInfo, type SessionTime } from './hostSession.js';
-export { SerialRig, announcedTimeScale, handshakeError, type SerialRigOptions } from './serialRig.js';
+export {
+  RealTimeClock,
+  checkTimeScale,
+  timeScaleMax,
+  type RealTimeClockOptions,
+  type Timers,
+} from './realTimeClock.js';
+export {
+  HostSession,
+  type BalanceReading,
+  type HostSessionOptions,
+  type HostSessionStats,
+  type RigInfo,
+  type SessionTime,
+} from './hostSession.js';
+export {
+  SerialRig,
+  announcedTimeScale,
+  handshakeError,
+  type SerialRigOptions,
+} from './serialRig.js';
 export {
   baudRateMax,
   checkBaudRate,

@@ -47,7 +47,10 @@ export interface RealTimeClockOptions {
 
 export function checkTimeScale(timeScale: number, field = 'timeScale'): number {
   if (!Number.isInteger(timeScale) || timeScale < 1 || timeScale > timeScaleMax) {
-    throw new SerialRigError('badOption', `${field} is ${timeScale}, must be an integer from 1 to ${timeScaleMax}`);
+    throw new SerialRigError(
+      'badOption',
+      `${field} is ${timeScale}, must be an integer from 1 to ${timeScaleMax}`,
+    );
   }
   return timeScale;
 }
@@ -155,12 +158,22 @@ export class RealTimeClock implements ClockPort, Timers {
   }
 
   setAlarm(atRealMs: number, run: () => void): { cancel(): void } {
-    return new Alarm(this.alarms, () => atRealMs - this.elapsedMs(), () => this.realMs() >= atRealMs, run);
+    return new Alarm(
+      this.alarms,
+      () => atRealMs - this.elapsedMs(),
+      () => this.realMs() >= atRealMs,
+      run,
+    );
   }
 
   /** Call `run` once, at or after pump time `atPumpMs` (the run's scheduled events). */
   setPumpAlarm(atPumpMs: number, run: () => void): { cancel(): void } {
-    return new Alarm(this.alarms, () => (atPumpMs - this.elapsedMs() * this.timeScale) / this.timeScale, () => this.monotonicMs() >= atPumpMs, run);
+    return new Alarm(
+      this.alarms,
+      () => (atPumpMs - this.elapsedMs() * this.timeScale) / this.timeScale,
+      () => this.monotonicMs() >= atPumpMs,
+      run,
+    );
   }
 
   /** Cancel every timer this clock armed, so that the process can exit. */

@@ -15,14 +15,23 @@
  * This module knows nothing of the controller, scenarios or the CLI.
  */
 import { randomInt } from 'node:crypto';
-import { baudRateDefault, handshakeTimeoutMs, u32Max, type FrameDecoderStats } from '../../src/protocol/index.js';
+import {
+  baudRateDefault,
+  handshakeTimeoutMs,
+  u32Max,
+  type FrameDecoderStats,
+} from '../../src/protocol/index.js';
 import type { AnnunciatorPort } from '../annunciator.js';
 import type { ButtonPort } from '../button.js';
 import type { MotorPort } from '../motor.js';
 import { SerialRigError } from './errors.js';
 import { HostSession, type RigInfo } from './hostSession.js';
 import type { Timers } from './realTimeClock.js';
-import { openSerialTransport, type ByteTransport, type SerialTransportOptions } from './transport.js';
+import {
+  openSerialTransport,
+  type ByteTransport,
+  type SerialTransportOptions,
+} from './transport.js';
 
 export interface SerialRigOptions {
   /** The serial port, e.g. /dev/ttyUSB0 or a socat pty link. */
@@ -53,7 +62,12 @@ export function announcedTimeScale(firmwareId: string): number | undefined {
 }
 
 /** Why the handshake failed, in words for the operator. */
-export function handshakeError(path: string, baudRate: number, stats: FrameDecoderStats, foreignVersion: number | undefined): SerialRigError {
+export function handshakeError(
+  path: string,
+  baudRate: number,
+  stats: FrameDecoderStats,
+  foreignVersion: number | undefined,
+): SerialRigError {
   const base = `no HELLO_ACK from ${path} within ${handshakeTimeoutMs} ms at ${baudRate} baud`;
   if (foreignVersion !== undefined) {
     return new SerialRigError(
@@ -61,7 +75,8 @@ export function handshakeError(path: string, baudRate: number, stats: FrameDecod
       `${base}: the rig speaks protocol version ${foreignVersion}, this host speaks version 1. Update the rig's firmware or itpump.`,
     );
   }
-  const spoilt = stats.badCrc + stats.badEscape + stats.truncated + stats.oversize + stats.badLength;
+  const spoilt =
+    stats.badCrc + stats.badEscape + stats.truncated + stats.oversize + stats.badLength;
   if (stats.bytesReceived > 0 && stats.framesDecoded === 0) {
     return new SerialRigError(
       'wrongBaudRate',
@@ -127,7 +142,12 @@ export class SerialRig {
   static async open(options: SerialRigOptions): Promise<SerialRig> {
     const baudRate = options.baudRate ?? baudRateDefault;
     const transport =
-      options.transport ?? (await openSerialTransport({ path: options.path, baudRate, ...(options.mock ? { mock: true } : {}) }));
+      options.transport ??
+      (await openSerialTransport({
+        path: options.path,
+        baudRate,
+        ...(options.mock ? { mock: true } : {}),
+      }));
     const rig = new SerialRig(options, transport);
     try {
       await rig.handshake();
@@ -141,12 +161,16 @@ export class SerialRig {
   private handshake(): Promise<RigInfo> {
     const s = this.session;
     return new Promise<RigInfo>((resolve, reject) => {
-      s.onHandshakeUnanswered = (e) => reject(handshakeError(this.path, this.baudRate, e.decoderStats, e.foreignVersion));
+      s.onHandshakeUnanswered = (e) =>
+        reject(handshakeError(this.path, this.baudRate, e.decoderStats, e.foreignVersion));
       s.onLinkUp = (info) => {
         const hostScale = this.options.timeScale ?? 1;
         const rigScale = announcedTimeScale(info.firmwareId) ?? 1;
         if (rigScale !== hostScale) {
-          const what = announcedTimeScale(info.firmwareId) === undefined ? `the rig (${info.firmwareId}) runs in real time` : `the emulator runs at --time-scale ${rigScale}`;
+          const what =
+            announcedTimeScale(info.firmwareId) === undefined
+              ? `the rig (${info.firmwareId}) runs in real time`
+              : `the emulator runs at --time-scale ${rigScale}`;
           reject(
             new SerialRigError(
               'timeScaleMismatch',
@@ -211,7 +235,11 @@ export class SerialRig {
       this.reopenTimer = undefined;
       if (this.closed) return;
       const reopen = this.options.reopen ?? openSerialTransport;
-      reopen({ path: this.path, baudRate: this.baudRate, ...(this.options.mock ? { mock: true } : {}) }).then(
+      reopen({
+        path: this.path,
+        baudRate: this.baudRate,
+        ...(this.options.mock ? { mock: true } : {}),
+      }).then(
         (t) => {
           if (this.closed) void t.close();
           else this.attach(t);

@@ -70,8 +70,12 @@ class SerialTransport implements ByteTransport {
   writeErrors = 0;
 
   constructor(readonly port: SerialPort | SerialPortMock) {
-    port.on('data', (chunk: Buffer) => this.dataListener?.(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-    port.on('close', (error: Error | null | undefined) => this.closeListener?.(this.closing ? undefined : (error ?? new Error('the port closed'))));
+    port.on('data', (chunk: Buffer) =>
+      this.dataListener?.(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    );
+    port.on('close', (error: Error | null | undefined) =>
+      this.closeListener?.(this.closing ? undefined : (error ?? new Error('the port closed'))),
+    );
     // Errors after open (a write to a vanished device) also arrive as 'close' or as silence; an
     // unhandled 'error' event would crash the process, so it is counted instead.
     port.on('error', () => this.writeErrors++);
@@ -111,12 +115,22 @@ class SerialTransport implements ByteTransport {
 }
 
 /** Open a serial port for the rig protocol. Throws `SerialRigError` with an operator's message. */
-export async function openSerialTransport(options: SerialTransportOptions): Promise<ByteTransport & { readonly port: SerialPort | SerialPortMock }> {
+export async function openSerialTransport(
+  options: SerialTransportOptions,
+): Promise<ByteTransport & { readonly port: SerialPort | SerialPortMock }> {
   const { path } = options;
   const baudRate = checkBaudRate(options.baudRate);
   const port = options.mock
     ? new SerialPortMock({ path, baudRate, autoOpen: false })
-    : new SerialPort({ path, baudRate, autoOpen: false, dataBits: 8, parity: 'none', stopBits: 1, rtscts: false });
+    : new SerialPort({
+        path,
+        baudRate,
+        autoOpen: false,
+        dataBits: 8,
+        parity: 'none',
+        stopBits: 1,
+        rtscts: false,
+      });
   await new Promise<void>((resolve, reject) => {
     port.open((error) => (error ? reject(serialOpenError(path, baudRate, error)) : resolve()));
   });
@@ -124,7 +138,15 @@ export async function openSerialTransport(options: SerialTransportOptions): Prom
 }
 
 /** The serial ports the operating system reports. On Linux, ptys (/dev/pts/N) are never listed. */
-export async function listSerialPorts(options: { mock?: boolean } = {}): Promise<SerialPortListing[]> {
+export async function listSerialPorts(
+  options: { mock?: boolean } = {},
+): Promise<SerialPortListing[]> {
   const ports = options.mock ? await SerialPortMock.list() : await SerialPort.list();
-  return ports.map((p) => ({ path: p.path, manufacturer: p.manufacturer, serialNumber: p.serialNumber, vendorId: p.vendorId, productId: p.productId }));
+  return ports.map((p) => ({
+    path: p.path,
+    manufacturer: p.manufacturer,
+    serialNumber: p.serialNumber,
+    vendorId: p.vendorId,
+    productId: p.productId,
+  }));
 }

@@ -81,7 +81,10 @@ export class SimMotor implements MotorPort {
 
   deliver(batch: StrokeBatch): void {
     if (this.running) throw new HalError('busy', `batch ${this.running.batchId} is still running`);
-    assert(batch.count >= 1 && batch.intervalMs >= 1 && batch.leadMs >= 0, () => `malformed batch ${JSON.stringify(batch)}`);
+    assert(
+      batch.count >= 1 && batch.intervalMs >= 1 && batch.leadMs >= 0,
+      () => `malformed batch ${JSON.stringify(batch)}`,
+    );
     if (this.executed.has(batch.batchId)) return; // a retransmit: never run a batch twice
     this.executed.add(batch.batchId);
     const startMs = this.clock.nowMs();
@@ -99,9 +102,16 @@ export class SimMotor implements MotorPort {
     r.end.cancel();
     const now = this.clock.nowMs();
     const stallAt = this.firstStalledStroke(r);
-    const done = Math.min(strokesBy(r, r.count, now), stallAt === undefined ? r.count : stallAt - 1);
+    const done = Math.min(
+      strokesBy(r, r.count, now),
+      stallAt === undefined ? r.count : stallAt - 1,
+    );
     // The report is queued, never delivered from inside stop() (port contract).
-    this.running = { ...r, stopping: true, end: this.clock.schedule(now, () => this.finish(done, 'stopped')) };
+    this.running = {
+      ...r,
+      stopping: true,
+      end: this.clock.schedule(now, () => this.finish(done, 'stopped')),
+    };
   }
 
   /**
@@ -116,7 +126,10 @@ export class SimMotor implements MotorPort {
     if (stallAt === undefined) return;
     r.end.cancel();
     const endMs = Math.max(this.clock.nowMs(), strokeTimeMs(r, stallAt));
-    this.running = { ...r, end: this.clock.schedule(endMs, () => this.finish(stallAt - 1, 'stalled')) };
+    this.running = {
+      ...r,
+      end: this.clock.schedule(endMs, () => this.finish(stallAt - 1, 'stalled')),
+    };
   }
 
   /**
@@ -125,13 +138,24 @@ export class SimMotor implements MotorPort {
    */
   clearStalls(): void {
     const now = this.clock.nowMs();
-    this.stallWindows = this.stallWindows.map((w) => ({ fromMs: w.fromMs, toMs: Math.min(w.toMs, Math.max(w.fromMs, now)) }));
+    this.stallWindows = this.stallWindows.map((w) => ({
+      fromMs: w.fromMs,
+      toMs: Math.min(w.toMs, Math.max(w.fromMs, now)),
+    }));
     const r = this.running;
     if (!r || r.stopping) return;
     const stallAt = this.firstStalledStroke(r);
     const endMs = Math.max(now, strokeTimeMs(r, stallAt ?? r.count));
     r.end.cancel();
-    this.running = { ...r, end: this.clock.schedule(endMs, () => this.finish(stallAt === undefined ? r.count : stallAt - 1, stallAt === undefined ? 'completed' : 'stalled')) };
+    this.running = {
+      ...r,
+      end: this.clock.schedule(endMs, () =>
+        this.finish(
+          stallAt === undefined ? r.count : stallAt - 1,
+          stallAt === undefined ? 'completed' : 'stalled',
+        ),
+      ),
+    };
   }
 
   /** 1-based index of the first stroke that falls in a stall window, if any. */
@@ -140,7 +164,8 @@ export class SimMotor implements MotorPort {
     for (const w of this.stallWindows) {
       const firstStroke = strokeTimeMs(b, 1);
       if (w.toMs <= firstStroke) continue;
-      const j = w.fromMs <= firstStroke ? 1 : Math.ceil((w.fromMs - firstStroke) / b.intervalMs) + 1;
+      const j =
+        w.fromMs <= firstStroke ? 1 : Math.ceil((w.fromMs - firstStroke) / b.intervalMs) + 1;
       if (j <= b.count && strokeTimeMs(b, j) < w.toMs) first = Math.min(first ?? j, j);
     }
     return first;
@@ -166,7 +191,10 @@ export class SimMotor implements MotorPort {
     const r = this.running;
     if (!r) return;
     const stallAt = this.firstStalledStroke(r);
-    const done = Math.min(strokesBy(r, r.count, this.clock.nowMs()), stallAt === undefined ? r.count : stallAt - 1);
+    const done = Math.min(
+      strokesBy(r, r.count, this.clock.nowMs()),
+      stallAt === undefined ? r.count : stallAt - 1,
+    );
     this.account(r, done - r.flushed);
     r.flushed = done;
   }
@@ -175,7 +203,14 @@ export class SimMotor implements MotorPort {
     if (strokes <= 0) return;
     const volumeNl = this.move(strokes, r);
     this.strokesTotal += strokes;
-    this.onStrokes?.({ batchId: r.batchId, startMs: r.startMs, leadMs: r.leadMs, intervalMs: r.intervalMs, strokes, volumeNl });
+    this.onStrokes?.({
+      batchId: r.batchId,
+      startMs: r.startMs,
+      leadMs: r.leadMs,
+      intervalMs: r.intervalMs,
+      strokes,
+      volumeNl,
+    });
   }
 
   private finish(strokes: number, reason: 'completed' | 'stopped' | 'stalled'): void {
@@ -183,14 +218,24 @@ export class SimMotor implements MotorPort {
     assert(r !== undefined, 'batch end without a running batch');
     this.running = undefined;
     this.account(r, strokes - r.flushed);
-    this.listener?.({ type: 'hal.motor.batchEnded', batchId: r.batchId, strokesDone: strokes, reason });
+    this.listener?.({
+      type: 'hal.motor.batchEnded',
+      batchId: r.batchId,
+      strokesDone: strokes,
+      reason,
+    });
   }
 
   /** Move `strokes` strokes of true volume out of the true reservoir; returns what moved. */
   private move(strokes: number, r: Running): number {
     if (strokes === 0) return 0;
-    const noise = this.options.strokeVolumeNoisePpm > 0 ? this.random.normal(0, this.options.strokeVolumeNoisePpm) : 0;
-    const exact = strokes * this.options.strokeVolumeNl * (1 + (this.strokeVolumeErrorPpm + noise) / 1e6) + this.fractionNl;
+    const noise =
+      this.options.strokeVolumeNoisePpm > 0
+        ? this.random.normal(0, this.options.strokeVolumeNoisePpm)
+        : 0;
+    const exact =
+      strokes * this.options.strokeVolumeNl * (1 + (this.strokeVolumeErrorPpm + noise) / 1e6) +
+      this.fractionNl;
     const wanted = Math.max(0, Math.floor(exact));
     this.fractionNl = exact - wanted;
     const moved = Math.min(wanted, this.trueReservoirNl);

@@ -78,13 +78,24 @@ export class SimNvm implements NvmPort {
 
   constructor(options: SimNvmOptions = {}) {
     const sizeBytes = options.sizeBytes ?? SIM_NVM_SIZE_BYTES_DEFAULT;
-    assert(Number.isSafeInteger(sizeBytes) && sizeBytes > 0, `SimNvm sizeBytes must be a positive integer, got ${sizeBytes}`);
+    assert(
+      Number.isSafeInteger(sizeBytes) && sizeBytes > 0,
+      `SimNvm sizeBytes must be a positive integer, got ${sizeBytes}`,
+    );
     const blankByte = options.blankByte ?? 0xff;
-    assert(Number.isInteger(blankByte) && blankByte >= 0 && blankByte <= 0xff, `SimNvm blankByte must be a byte, got ${blankByte}`);
+    assert(
+      Number.isInteger(blankByte) && blankByte >= 0 && blankByte <= 0xff,
+      `SimNvm blankByte must be a byte, got ${blankByte}`,
+    );
     this.sizeBytes = sizeBytes;
     this.memory = new Uint8Array(sizeBytes).fill(blankByte);
     const random = options.random;
-    this.random = random === undefined ? undefined : typeof random === 'function' ? random : () => random.float();
+    this.random =
+      random === undefined
+        ? undefined
+        : typeof random === 'function'
+          ? random
+          : () => random.float();
     this.tearProbability = 0;
     this.setTearProbability(options.tearProbability ?? 0);
   }
@@ -95,7 +106,10 @@ export class SimNvm implements NvmPort {
     if (this.readFailureArmed) {
       this.readFailureArmed = false;
       this.counters.failedReads += 1;
-      throw new HalError('readFailed', `nvm read of ${length} bytes at ${offset} failed (injected)`);
+      throw new HalError(
+        'readFailed',
+        `nvm read of ${length} bytes at ${offset} failed (injected)`,
+      );
     }
     // A copy: callers must not be able to change the memory except through write().
     return this.memory.slice(offset, offset + length);
@@ -125,7 +139,10 @@ export class SimNvm implements NvmPort {
    * `writeFailed`. `bytesLanded` at or past the write's length lands it whole and still throws.
    */
   tearNextWriteAt(bytesLanded: number): void {
-    assert(Number.isSafeInteger(bytesLanded) && bytesLanded >= 0, `tearNextWriteAt needs a byte count >= 0, got ${bytesLanded}`);
+    assert(
+      Number.isSafeInteger(bytesLanded) && bytesLanded >= 0,
+      `tearNextWriteAt needs a byte count >= 0, got ${bytesLanded}`,
+    );
     this.tearArmedAtBytes = bytesLanded;
   }
 
@@ -136,8 +153,14 @@ export class SimNvm implements NvmPort {
 
   /** Probability in [0, 1] that each later write is torn at a random byte (0 turns it off). */
   setTearProbability(tearProbability: number): void {
-    assert(tearProbability >= 0 && tearProbability <= 1, `SimNvm tearProbability must be in [0, 1], got ${tearProbability}`);
-    assert(tearProbability === 0 || this.random !== undefined, 'SimNvm random tears need a seeded `random` source');
+    assert(
+      tearProbability >= 0 && tearProbability <= 1,
+      `SimNvm tearProbability must be in [0, 1], got ${tearProbability}`,
+    );
+    assert(
+      tearProbability === 0 || this.random !== undefined,
+      'SimNvm random tears need a seeded `random` source',
+    );
     this.tearProbability = tearProbability;
   }
 
@@ -174,7 +197,10 @@ export class SimNvm implements NvmPort {
   /** One draw in [0, 1); a source outside that range is a bug of whoever supplied it. */
   private draw(random: () => number): number {
     const value = random();
-    assert(value >= 0 && value < 1, `SimNvm random source must return values in [0, 1), got ${value}`);
+    assert(
+      value >= 0 && value < 1,
+      `SimNvm random source must return values in [0, 1), got ${value}`,
+    );
     return value;
   }
 

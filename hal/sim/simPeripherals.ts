@@ -7,7 +7,13 @@
  * queued through the virtual clock, never from inside a call.
  */
 import type { AnnunciatorPort, TonePattern } from '../annunciator.js';
-import type { BatteryConsumption, BatteryEvent, BatteryLevel, BatteryPort, BatteryStatus } from '../battery.js';
+import type {
+  BatteryConsumption,
+  BatteryEvent,
+  BatteryLevel,
+  BatteryPort,
+  BatteryStatus,
+} from '../battery.js';
 import type { ButtonEvent, ButtonPort } from '../button.js';
 import { HalError } from '../halError.js';
 import type { VirtualClock } from '../../sim/virtualClock.js';
@@ -100,13 +106,20 @@ export class SimBattery implements BatteryPort {
 
   status(): BatteryStatus {
     this.update();
-    const s = { level: this.level, remainingUah: this.remainingUah(), lowBatteryReset: this.lowBatteryReset };
+    const s = {
+      level: this.level,
+      remainingUah: this.remainingUah(),
+      lowBatteryReset: this.lowBatteryReset,
+    };
     this.lowBatteryReset = false;
     return s;
   }
 
   consume(what: BatteryConsumption): void {
-    const uah = what.kind === 'strokes' ? what.count * this.options.uahPerStroke : this.options.uahPerTelemetry;
+    const uah =
+      what.kind === 'strokes'
+        ? what.count * this.options.uahPerStroke
+        : this.options.uahPerTelemetry;
     this.consumedUah += uah;
     const day = Math.floor((this.clock.nowMs() - this.startMs) / DAY_MS);
     this.dailyUah.set(day, (this.dailyUah.get(day) ?? 0) + uah);
@@ -136,12 +149,20 @@ export class SimBattery implements BatteryPort {
   update(): void {
     const remaining = this.remainingUah();
     const leadUah = (this.projectedUahPerDay() * this.options.eriLeadMs) / DAY_MS;
-    const level: BatteryLevel = remaining <= this.options.eosUah ? 'eos' : remaining - this.options.eosUah <= leadUah ? 'eri' : 'ok';
+    const level: BatteryLevel =
+      remaining <= this.options.eosUah
+        ? 'eos'
+        : remaining - this.options.eosUah <= leadUah
+          ? 'eri'
+          : 'ok';
     const order = { ok: 0, eri: 1, eos: 2 } as const;
     if (order[level] <= order[this.level]) return;
     this.level = level;
-    if (level === 'eri' || (level === 'eos' && this.eriAtMs === undefined)) this.eriAtMs = this.clock.nowMs();
+    if (level === 'eri' || (level === 'eos' && this.eriAtMs === undefined))
+      this.eriAtMs = this.clock.nowMs();
     if (level === 'eos') this.eosAtMs = this.clock.nowMs();
-    this.clock.schedule(this.clock.nowMs(), () => this.listener?.({ type: 'hal.battery.levelChanged', level }));
+    this.clock.schedule(this.clock.nowMs(), () =>
+      this.listener?.({ type: 'hal.battery.levelChanged', level }),
+    );
   }
 }

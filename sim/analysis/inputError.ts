@@ -26,11 +26,14 @@ export class AnalysisInputError extends Error {
 
 /** Throws unless `value` is a finite number. */
 export function requireFinite(value: number, field: string): void {
-  if (!Number.isFinite(value)) throw new AnalysisInputError('invalidValue', field, `must be a finite number, got ${value}`);
+  if (!Number.isFinite(value))
+    throw new AnalysisInputError('invalidValue', field, `must be a finite number, got ${value}`);
 }
 
 /** Throws unless `value` is a safe integer at least `min`. */
 export function requireInteger(value: number, field: string, min = Number.MIN_SAFE_INTEGER): void {
-  if (!Number.isSafeInteger(value)) throw new AnalysisInputError('invalidValue', field, `must be a safe integer, got ${value}`);
-  if (value < min) throw new AnalysisInputError('invalidValue', field, `must be at least ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value))
+    throw new AnalysisInputError('invalidValue', field, `must be a safe integer, got ${value}`);
+  if (value < min)
+    throw new AnalysisInputError('invalidValue', field, `must be at least ${min}, got ${value}`);
 }

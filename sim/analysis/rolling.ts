@@ -29,10 +29,18 @@ function validateCumulative(samples: readonly TimeValue[], field: string): void 
     const previous = samples[index - 1];
     if (previous === undefined) return;
     if (sample.timeMs < previous.timeMs) {
-      throw new AnalysisInputError('unordered', `${field}[${index}].timeMs`, `goes back in time: ${sample.timeMs} after ${previous.timeMs}`);
+      throw new AnalysisInputError(
+        'unordered',
+        `${field}[${index}].timeMs`,
+        `goes back in time: ${sample.timeMs} after ${previous.timeMs}`,
+      );
     }
     if (sample.value < previous.value) {
-      throw new AnalysisInputError('unordered', `${field}[${index}].value`, `a cumulative value may not shrink: ${sample.value} after ${previous.value}`);
+      throw new AnalysisInputError(
+        'unordered',
+        `${field}[${index}].value`,
+        `a cumulative value may not shrink: ${sample.value} after ${previous.value}`,
+      );
     }
   });
 }
@@ -56,7 +64,10 @@ export function rollingWindowSums(samples: readonly TimeValue[], windowMs: numbe
 }
 
 /** The largest rolling-window sum and the (first) time it is reached, or undefined for no samples. */
-export function maxRollingWindowSum(samples: readonly TimeValue[], windowMs: number): TimeValue | undefined {
+export function maxRollingWindowSum(
+  samples: readonly TimeValue[],
+  windowMs: number,
+): TimeValue | undefined {
   let best: TimeValue | undefined;
   for (const sum of rollingWindowSums(samples, windowMs)) {
     if (best === undefined || sum.value > best.value) best = sum;

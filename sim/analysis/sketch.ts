@@ -48,7 +48,11 @@ function validateSpec(spec: HistogramSpec, field: string): void {
   requireInteger(spec.highest, `${field}.highest`, spec.lowest + 1);
   requireInteger(spec.binCount, `${field}.binCount`, 1);
   if (spec.binCount > BIN_COUNT_MAX) {
-    throw new AnalysisInputError('invalidValue', `${field}.binCount`, `must be at most ${BIN_COUNT_MAX}, got ${spec.binCount}`);
+    throw new AnalysisInputError(
+      'invalidValue',
+      `${field}.binCount`,
+      `must be at most ${BIN_COUNT_MAX}, got ${spec.binCount}`,
+    );
   }
 }
 
@@ -86,7 +90,11 @@ export function recordObservation(sketch: HistogramSketch, value: number): void 
   requireInteger(value, 'value');
   const sum = sketch.sum + value;
   if (!Number.isSafeInteger(sum)) {
-    throw new AnalysisInputError('invalidValue', 'value', `would take the sum past the safe integer range (sum ${sketch.sum}, value ${value})`);
+    throw new AnalysisInputError(
+      'invalidValue',
+      'value',
+      `would take the sum past the safe integer range (sum ${sketch.sum}, value ${value})`,
+    );
   }
   sketch.count++;
   sketch.sum = sum;
@@ -107,10 +115,17 @@ function sameSpec(a: HistogramSpec, b: HistogramSpec): string | undefined {
 /** The sketch of both inputs' observations together. Inputs are not changed. */
 export function mergeSketches(a: HistogramSketch, b: HistogramSketch): HistogramSketch {
   const difference = sameSpec(a.spec, b.spec);
-  if (difference !== undefined) throw new AnalysisInputError('mismatch', 'sketches', `cannot merge: ${difference}`);
+  if (difference !== undefined)
+    throw new AnalysisInputError('mismatch', 'sketches', `cannot merge: ${difference}`);
   const sum = a.sum + b.sum;
-  if (!Number.isSafeInteger(sum)) throw new AnalysisInputError('invalidValue', 'sketches', `merged sum ${sum} is past the safe integer range`);
-  const pick = (x: number | null, y: number | null, f: (x: number, y: number) => number) => (x === null ? y : y === null ? x : f(x, y));
+  if (!Number.isSafeInteger(sum))
+    throw new AnalysisInputError(
+      'invalidValue',
+      'sketches',
+      `merged sum ${sum} is past the safe integer range`,
+    );
+  const pick = (x: number | null, y: number | null, f: (x: number, y: number) => number) =>
+    x === null ? y : y === null ? x : f(x, y);
   return {
     spec: { ...a.spec },
     count: a.count + b.count,
@@ -134,7 +149,8 @@ export function sketchMean(sketch: HistogramSketch): number | undefined {
  * Exact at q = 0 and q = 1. Undefined for an empty sketch.
  */
 export function sketchQuantile(sketch: HistogramSketch, q: number): number | undefined {
-  if (!(q >= 0 && q <= 1)) throw new AnalysisInputError('invalidValue', 'q', `must be within [0, 1], got ${q}`);
+  if (!(q >= 0 && q <= 1))
+    throw new AnalysisInputError('invalidValue', 'q', `must be within [0, 1], got ${q}`);
   const { min, max, spec } = sketch;
   if (min === null || max === null) return undefined;
   if (q === 0) return min;
@@ -144,7 +160,11 @@ export function sketchQuantile(sketch: HistogramSketch, q: number): number | und
   // Walk the cells in order: underflow, the bins, overflow. Each spreads its count evenly.
   const cells: { lower: number; upper: number; count: number }[] = [
     { lower: min, upper: spec.lowest, count: sketch.underflowCount },
-    ...sketch.binCounts.map((count, index) => ({ lower: binEdge(spec, index), upper: binEdge(spec, index + 1), count })),
+    ...sketch.binCounts.map((count, index) => ({
+      lower: binEdge(spec, index),
+      upper: binEdge(spec, index + 1),
+      count,
+    })),
     { lower: spec.highest, upper: max, count: sketch.overflowCount },
   ];
   let below = 0;
@@ -159,7 +179,12 @@ export function sketchQuantile(sketch: HistogramSketch, q: number): number | und
 
 const nonNegativeInteger = z.number().int().nonnegative();
 const sketchSchema = z.object({
-  spec: z.object({ unit: z.string(), lowest: z.number().int(), highest: z.number().int(), binCount: z.number().int().positive() }),
+  spec: z.object({
+    unit: z.string(),
+    lowest: z.number().int(),
+    highest: z.number().int(),
+    binCount: z.number().int().positive(),
+  }),
   count: nonNegativeInteger,
   sum: z.number().int(),
   min: z.number().int().nullable(),
@@ -177,19 +202,39 @@ export function parseSketch(json: unknown, field = 'sketch'): HistogramSketch {
   const parsed = sketchSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AnalysisInputError('invalidValue', [field, ...issue.path.map(String)].join('.'), issue.message);
+    throw new AnalysisInputError(
+      'invalidValue',
+      [field, ...issue.path.map(String)].join('.'),
+      issue.message,
+    );
   }
   const sketch = parsed.data;
   validateSpec(sketch.spec, `${field}.spec`);
   if (sketch.binCounts.length !== sketch.spec.binCount) {
-    throw new AnalysisInputError('mismatch', `${field}.binCounts`, `has ${sketch.binCounts.length} bins, spec.binCount is ${sketch.spec.binCount}`);
+    throw new AnalysisInputError(
+      'mismatch',
+      `${field}.binCounts`,
+      `has ${sketch.binCounts.length} bins, spec.binCount is ${sketch.spec.binCount}`,
+    );
   }
-  const counted = sketch.underflowCount + sketch.overflowCount + sketch.binCounts.reduce((a, b) => a + b, 0);
+  const counted =
+    sketch.underflowCount + sketch.overflowCount + sketch.binCounts.reduce((a, b) => a + b, 0);
   if (counted !== sketch.count) {
-    throw new AnalysisInputError('mismatch', `${field}.count`, `is ${sketch.count} but the bins hold ${counted}`);
+    throw new AnalysisInputError(
+      'mismatch',
+      `${field}.count`,
+      `is ${sketch.count} but the bins hold ${counted}`,
+    );
   }
-  if ((sketch.count === 0) !== (sketch.min === null) || (sketch.count === 0) !== (sketch.max === null)) {
-    throw new AnalysisInputError('mismatch', `${field}.min`, 'min and max must be null exactly when count is 0');
+  if (
+    (sketch.count === 0) !== (sketch.min === null) ||
+    (sketch.count === 0) !== (sketch.max === null)
+  ) {
+    throw new AnalysisInputError(
+      'mismatch',
+      `${field}.min`,
+      'min and max must be null exactly when count is 0',
+    );
   }
   return sketch;
 }

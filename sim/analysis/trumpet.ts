@@ -21,7 +21,15 @@
  *
  * It must not know where the samples came from, nor draw anything (sim/report/charts.ts does).
  */
-import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  SECOND_MS,
+  formatDurationMs,
+  formatMl,
+  formatTimeMs,
+} from '../../src/units.js';
 import { AnalysisInputError, requireFinite, requireInteger } from './inputError.js';
 
 /** One reading of the cumulative volume delivered since the start of the test. */
@@ -134,7 +142,11 @@ function volumesOnGrid(
     }
     const before = samples[right - 1];
     if (before === undefined) {
-      throw new AnalysisInputError('notCovered', 'samples', `start at ${after.timeMs} ms but the analysis needs a reading at ${gridMs} ms`);
+      throw new AnalysisInputError(
+        'notCovered',
+        'samples',
+        `start at ${after.timeMs} ms but the analysis needs a reading at ${gridMs} ms`,
+      );
     }
     const gapMs = after.timeMs - before.timeMs;
     if (gapMs > maxGapMs) {
@@ -156,7 +168,10 @@ function volumesOnGrid(
  * Throws `AnalysisInputError` when an option is out of range or the samples do not cover the
  * analysis period; computes nothing in that case.
  */
-export function analyseTrumpet(samples: readonly DeliverySample[], options: TrumpetOptions): TrumpetResult {
+export function analyseTrumpet(
+  samples: readonly DeliverySample[],
+  options: TrumpetOptions,
+): TrumpetResult {
   const rateNlPerDay = options.programmedRateNlPerDay;
   const intervalMs = options.sampleIntervalMs ?? TRUMPET_DEFAULTS.sampleIntervalMs;
   const startMs = options.analysisStartMs ?? TRUMPET_DEFAULTS.analysisStartMs;
@@ -170,18 +185,32 @@ export function analyseTrumpet(samples: readonly DeliverySample[], options: Trum
   requireInteger(durationMs, 'analysisDurationMs', intervalMs);
   requireFinite(maxGapMs, 'maxSampleGapMs');
   if (durationMs % intervalMs !== 0) {
-    throw new AnalysisInputError('invalidValue', 'analysisDurationMs', `must be a multiple of sampleIntervalMs (${intervalMs}), got ${durationMs}`);
+    throw new AnalysisInputError(
+      'invalidValue',
+      'analysisDurationMs',
+      `must be a multiple of sampleIntervalMs (${intervalMs}), got ${durationMs}`,
+    );
   }
-  if (windowsMs.length === 0) throw new AnalysisInputError('invalidValue', 'windowsMs', 'must list at least one window');
+  if (windowsMs.length === 0)
+    throw new AnalysisInputError('invalidValue', 'windowsMs', 'must list at least one window');
   windowsMs.forEach((windowMs, index) => {
     requireInteger(windowMs, `windowsMs[${index}]`, intervalMs);
     if (windowMs % intervalMs !== 0) {
-      throw new AnalysisInputError('invalidValue', `windowsMs[${index}]`, `must be a multiple of sampleIntervalMs (${intervalMs}), got ${windowMs}`);
+      throw new AnalysisInputError(
+        'invalidValue',
+        `windowsMs[${index}]`,
+        `must be a multiple of sampleIntervalMs (${intervalMs}), got ${windowMs}`,
+      );
     }
     if (windowMs > durationMs) {
-      throw new AnalysisInputError('invalidValue', `windowsMs[${index}]`, `must be at most analysisDurationMs (${durationMs}), got ${windowMs}`);
+      throw new AnalysisInputError(
+        'invalidValue',
+        `windowsMs[${index}]`,
+        `must be at most analysisDurationMs (${durationMs}), got ${windowMs}`,
+      );
     }
-    if (windowMs === windowsMs[index - 1]) throw new AnalysisInputError('invalidValue', 'windowsMs', `lists ${windowMs} twice`);
+    if (windowMs === windowsMs[index - 1])
+      throw new AnalysisInputError('invalidValue', 'windowsMs', `lists ${windowMs} twice`);
   });
   validateSamples(samples);
 
@@ -209,7 +238,15 @@ export function analyseTrumpet(samples: readonly DeliverySample[], options: Trum
         epMinStartMs = startMs + j * intervalMs;
       }
     }
-    return { windowMs, samplesPerWindow: p, windowCount, epMaxPercent, epMaxStartMs, epMinPercent, epMinStartMs };
+    return {
+      windowMs,
+      samplesPerWindow: p,
+      windowCount,
+      epMaxPercent,
+      epMaxStartMs,
+      epMinPercent,
+      epMinStartMs,
+    };
   });
 
   return {
@@ -258,10 +295,16 @@ export function trumpetTable(result: TrumpetResult): string {
     formatPercent(w.epMaxPercent),
     formatPercent(w.epMinPercent),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
   // First column left-aligned (a label), numbers right-aligned so their decimals line up.
   const format = (cells: string[]) =>
-    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+    cells
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join('  ');
   lines.push(format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(format));
   return `${lines.join('\n')}\n`;
 }

@@ -17,7 +17,13 @@ import { alarmCodes, type AlarmCode } from '../../src/alarms.js';
 import { denyReasons, type DenyReason } from '../../src/pump/types.js';
 import { DAY_MS, PG_PER_NG } from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
-import { createSketch, mergeSketches, recordObservation, type HistogramSketch, type HistogramSpec } from '../analysis/sketch.js';
+import {
+  createSketch,
+  mergeSketches,
+  recordObservation,
+  type HistogramSketch,
+  type HistogramSpec,
+} from '../analysis/sketch.js';
 import { YEAR_MS, type FleetVariation, type PatientOutcome } from './patient.js';
 
 export const FLEET_FORMAT = 'itpump-fleet/1';
@@ -99,11 +105,26 @@ function timeSpec(durationMs: number): HistogramSpec {
 /** 1 % bins from 0 to 101 %, so 100 % has a bin of its own. */
 const FRACTION_SPEC: HistogramSpec = { unit: 'ppm', lowest: 0, highest: 1_010_000, binCount: 101 };
 /** 0.5 per patient-year bins up to 100 a year; more is overflow. */
-const RATE_SPEC: HistogramSpec = { unit: 'milli per patient-year', lowest: 0, highest: 100_000, binCount: 200 };
+const RATE_SPEC: HistogramSpec = {
+  unit: 'milli per patient-year',
+  lowest: 0,
+  highest: 100_000,
+  binCount: 200,
+};
 /** 1 % bins up to 200 % of the hard maximum. */
-const DOSE_SPEC: HistogramSpec = { unit: 'basis points', lowest: 0, highest: 20_000, binCount: 200 };
+const DOSE_SPEC: HistogramSpec = {
+  unit: 'basis points',
+  lowest: 0,
+  highest: 20_000,
+  binCount: 200,
+};
 /** 0.1 % bins over ±20 %. */
-const MOTOR_SPEC: HistogramSpec = { unit: 'ppm', lowest: -200_000, highest: 200_000, binCount: 400 };
+const MOTOR_SPEC: HistogramSpec = {
+  unit: 'ppm',
+  lowest: -200_000,
+  highest: 200_000,
+  binCount: 400,
+};
 
 export function createAggregate(spec: FleetSpec): FleetAggregate {
   return {
@@ -146,7 +167,12 @@ function addCoverage(coverage: [number, number][], from: number, to: number): [n
   const joined: [number, number][] = [];
   for (const [a, b] of all) {
     const last = joined[joined.length - 1];
-    if (last && a < last[1]) throw new AnalysisInputError('mismatch', 'coverage', `patients ${a} to ${Math.min(b, last[1]) - 1} are counted twice`);
+    if (last && a < last[1])
+      throw new AnalysisInputError(
+        'mismatch',
+        'coverage',
+        `patients ${a} to ${Math.min(b, last[1]) - 1} are counted twice`,
+      );
     if (last && a === last[1]) last[1] = b;
     else joined.push([a, b]);
   }
@@ -154,7 +180,11 @@ function addCoverage(coverage: [number, number][], from: number, to: number): [n
 }
 
 function byBasisPoints(a: WorstPatient, b: WorstPatient): number {
-  return b.basisPoints - a.basisPoints || a.index - b.index || (a.drug < b.drug ? -1 : a.drug > b.drug ? 1 : 0);
+  return (
+    b.basisPoints - a.basisPoints ||
+    a.index - b.index ||
+    (a.drug < b.drug ? -1 : a.drug > b.drug ? 1 : 0)
+  );
 }
 
 /** Folds one patient into the aggregate, in place. */
@@ -189,14 +219,19 @@ export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome
     totals.patientsWithPresses++;
     const ppm = (n: number) => Math.round((n * 1_000_000) / outcome.pressesRequested);
     recordObservation(sketches.deniedFraction.any, ppm(denied));
-    for (const reason of denyReasons) recordObservation(sketches.deniedFraction[reason], ppm(outcome.deniedByReason[reason]));
+    for (const reason of denyReasons)
+      recordObservation(sketches.deniedFraction[reason], ppm(outcome.deniedByReason[reason]));
   }
 
   for (const code of alarmCodes) {
     const raised = outcome.alarmsRaised[code];
     totals.alarmsRaised[code] += raised;
     if (raised > 0) totals.patientsWithAlarm[code]++;
-    if (outcome.simulatedMs > 0) recordObservation(sketches.alarmRate[code], Math.round((raised * 1_000 * YEAR_MS) / outcome.simulatedMs));
+    if (outcome.simulatedMs > 0)
+      recordObservation(
+        sketches.alarmRate[code],
+        Math.round((raised * 1_000 * YEAR_MS) / outcome.simulatedMs),
+      );
   }
 
   spec.drugs.forEach((d, k) => {
@@ -223,20 +258,31 @@ function keepWorst(entries: readonly WorstPatient[]): WorstPatient[] {
 
 function sameSpec(a: FleetSpec, b: FleetSpec): string | undefined {
   for (const key of Object.keys(a) as (keyof FleetSpec)[]) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return `spec.${key} differs: ${JSON.stringify(a[key])} and ${JSON.stringify(b[key])}`;
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+      return `spec.${key} differs: ${JSON.stringify(a[key])} and ${JSON.stringify(b[key])}`;
   }
   return undefined;
 }
 
-const sumRecord = <K extends string>(a: Record<K, number>, b: Record<K, number>): Record<K, number> =>
+const sumRecord = <K extends string>(
+  a: Record<K, number>,
+  b: Record<K, number>,
+): Record<K, number> =>
   Object.fromEntries(Object.keys(a).map((k) => [k, a[k as K] + b[k as K]])) as Record<K, number>;
-const mergeRecord = <K extends string>(a: Record<K, HistogramSketch>, b: Record<K, HistogramSketch>): Record<K, HistogramSketch> =>
-  Object.fromEntries(Object.keys(a).map((k) => [k, mergeSketches(a[k as K], b[k as K])])) as Record<K, HistogramSketch>;
+const mergeRecord = <K extends string>(
+  a: Record<K, HistogramSketch>,
+  b: Record<K, HistogramSketch>,
+): Record<K, HistogramSketch> =>
+  Object.fromEntries(Object.keys(a).map((k) => [k, mergeSketches(a[k as K], b[k as K])])) as Record<
+    K,
+    HistogramSketch
+  >;
 
 /** The aggregate of both inputs' patients: exactly what one run over all of them gives. */
 export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggregate {
   const difference = sameSpec(a.spec, b.spec);
-  if (difference !== undefined) throw new AnalysisInputError('mismatch', 'spec', `cannot merge fleets: ${difference}`);
+  if (difference !== undefined)
+    throw new AnalysisInputError('mismatch', 'spec', `cannot merge fleets: ${difference}`);
   let coverage = a.coverage.map(([x, y]) => [x, y] as [number, number]);
   for (const [from, to] of b.coverage) coverage = addCoverage(coverage, from, to);
   const t = a.totals;
@@ -259,12 +305,21 @@ export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggr
       trueReservoirRanDry: t.trueReservoirRanDry + u.trueReservoirRanDry,
     },
     sketches: {
-      timeToLowReservoirAlarm: mergeSketches(a.sketches.timeToLowReservoirAlarm, b.sketches.timeToLowReservoirAlarm),
-      timeToEmptyReservoirAlarm: mergeSketches(a.sketches.timeToEmptyReservoirAlarm, b.sketches.timeToEmptyReservoirAlarm),
+      timeToLowReservoirAlarm: mergeSketches(
+        a.sketches.timeToLowReservoirAlarm,
+        b.sketches.timeToLowReservoirAlarm,
+      ),
+      timeToEmptyReservoirAlarm: mergeSketches(
+        a.sketches.timeToEmptyReservoirAlarm,
+        b.sketches.timeToEmptyReservoirAlarm,
+      ),
       timeToTrueEmpty: mergeSketches(a.sketches.timeToTrueEmpty, b.sketches.timeToTrueEmpty),
       deniedFraction: mergeRecord(a.sketches.deniedFraction, b.sketches.deniedFraction),
       alarmRate: mergeRecord(a.sketches.alarmRate, b.sketches.alarmRate),
-      highest24hDoseOfHardMax: mergeRecord(a.sketches.highest24hDoseOfHardMax, b.sketches.highest24hDoseOfHardMax),
+      highest24hDoseOfHardMax: mergeRecord(
+        a.sketches.highest24hDoseOfHardMax,
+        b.sketches.highest24hDoseOfHardMax,
+      ),
       strokeVolumeError: mergeSketches(a.sketches.strokeVolumeError, b.sketches.strokeVolumeError),
     },
     worst: keepWorst([...a.worst, ...b.worst]),

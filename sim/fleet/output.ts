@@ -16,12 +16,22 @@ import { alarmCatalogue, alarmCodes } from '../../src/alarms.js';
 import { denyReasons } from '../../src/pump/types.js';
 import { DAY_MS, formatDurationMs } from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
-import { parseSketch, sketchMean, sketchQuantile, type HistogramSketch } from '../analysis/sketch.js';
+import {
+  parseSketch,
+  sketchMean,
+  sketchQuantile,
+  type HistogramSketch,
+} from '../analysis/sketch.js';
 import { histogramChartSvg } from '../report/charts.js';
 import { buildReportHtml, type ReportFigure, type ReportSection } from '../report/html.js';
 import type { HistogramChartInput } from '../report/types.js';
 import { describeZodError, InputError } from '../scenario.js';
-import { FLEET_FORMAT, mergeAggregates, missingPatients, type FleetAggregate } from './aggregate.js';
+import {
+  FLEET_FORMAT,
+  mergeAggregates,
+  missingPatients,
+  type FleetAggregate,
+} from './aggregate.js';
 import { YEAR_MS } from './patient.js';
 
 interface Statistics {
@@ -37,8 +47,13 @@ interface Statistics {
 }
 
 /** Readable statistics in display units, rounded so the JSON stays short and stable. */
-function statistics(sketch: HistogramSketch, perDisplayUnit: number, displayUnit: string): Statistics {
-  const show = (v: number | undefined | null) => (v === undefined || v === null ? null : Number((v / perDisplayUnit).toPrecision(6)));
+function statistics(
+  sketch: HistogramSketch,
+  perDisplayUnit: number,
+  displayUnit: string,
+): Statistics {
+  const show = (v: number | undefined | null) =>
+    v === undefined || v === null ? null : Number((v / perDisplayUnit).toPrecision(6));
   return {
     count: sketch.count,
     mean: show(sketchMean(sketch)),
@@ -70,14 +85,26 @@ function distributions(a: FleetAggregate): Distribution[] {
     file: `${key}.svg`,
   });
   return [
-    days('timeToLowReservoirAlarm', 'Days to the first low-reservoir alarm', s.timeToLowReservoirAlarm),
-    days('timeToEmptyReservoirAlarm', 'Days to the first empty-reservoir alarm', s.timeToEmptyReservoirAlarm),
+    days(
+      'timeToLowReservoirAlarm',
+      'Days to the first low-reservoir alarm',
+      s.timeToLowReservoirAlarm,
+    ),
+    days(
+      'timeToEmptyReservoirAlarm',
+      'Days to the first empty-reservoir alarm',
+      s.timeToEmptyReservoirAlarm,
+    ),
     days('timeToTrueEmpty', 'Days until the true reservoir ran dry', s.timeToTrueEmpty),
     ...(['any', ...denyReasons] as const).map((reason) => ({
       key: `deniedFraction.${reason}`,
       title: reason === 'any' ? 'Share of presses denied' : `Share of presses denied: ${reason}`,
       sketch: s.deniedFraction[reason],
-      chart: { metric: reason === 'any' ? 'Presses denied' : `Presses denied (${reason})`, displayUnit: '%', perDisplayUnit: 10_000 },
+      chart: {
+        metric: reason === 'any' ? 'Presses denied' : `Presses denied (${reason})`,
+        displayUnit: '%',
+        perDisplayUnit: 10_000,
+      },
       file: `denied-${reason}.svg`,
     })),
     ...alarmCodes.map((code) => ({
@@ -91,7 +118,11 @@ function distributions(a: FleetAggregate): Distribution[] {
       key: `highest24hDoseOfHardMax.${drug}`,
       title: `Highest 24-h dose of ${drug}, % of its hard daily maximum`,
       sketch: s.highest24hDoseOfHardMax[drug]!,
-      chart: { metric: `Highest 24-h dose of ${drug}`, displayUnit: '% of hard max', perDisplayUnit: 100 },
+      chart: {
+        metric: `Highest 24-h dose of ${drug}`,
+        displayUnit: '% of hard max',
+        perDisplayUnit: 100,
+      },
       file: `highest-24h-dose-${drug}.svg`,
     })),
     {
@@ -120,9 +151,24 @@ export function fleetJsonObject(a: FleetAggregate): unknown {
     totals: t,
     statistics: {
       patientYears: round6(patientYears),
-      deniedFractionPooled: Object.fromEntries(denyReasons.map((r) => [r, t.pressesRequested > 0 ? round6(t.deniedByReason[r] / t.pressesRequested) : null])),
-      alarmsPerPatientYearPooled: Object.fromEntries(alarmCodes.map((c) => [c, patientYears > 0 ? round6(t.alarmsRaised[c] / patientYears) : null])),
-      distributions: Object.fromEntries(distributions(a).map((d) => [d.key, statistics(d.sketch, d.chart.perDisplayUnit, d.chart.displayUnit)])),
+      deniedFractionPooled: Object.fromEntries(
+        denyReasons.map((r) => [
+          r,
+          t.pressesRequested > 0 ? round6(t.deniedByReason[r] / t.pressesRequested) : null,
+        ]),
+      ),
+      alarmsPerPatientYearPooled: Object.fromEntries(
+        alarmCodes.map((c) => [
+          c,
+          patientYears > 0 ? round6(t.alarmsRaised[c] / patientYears) : null,
+        ]),
+      ),
+      distributions: Object.fromEntries(
+        distributions(a).map((d) => [
+          d.key,
+          statistics(d.sketch, d.chart.perDisplayUnit, d.chart.displayUnit),
+        ]),
+      ),
     },
     worst: a.worst,
     sketches: a.sketches,
@@ -138,7 +184,8 @@ export function fleetJson(a: FleetAggregate): string {
 
 const int = z.number().int();
 const nonNegative = int.nonnegative();
-const countsOf = (keys: readonly string[]) => z.object(Object.fromEntries(keys.map((k) => [k, nonNegative])));
+const countsOf = (keys: readonly string[]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, nonNegative])));
 const fleetFileSchema = z.object({
   format: z.literal(FLEET_FORMAT),
   spec: z.object({
@@ -148,7 +195,12 @@ const fleetFileSchema = z.object({
     patients: int.positive(),
     durationMs: int.positive(),
     sampleEveryMs: int.positive(),
-    variation: z.object({ motorErrorSdPpm: z.number().nonnegative(), stallsPerYear: z.number().nonnegative(), stallDurationMs: int.positive(), clinicResponseMs: int.nonnegative() }),
+    variation: z.object({
+      motorErrorSdPpm: z.number().nonnegative(),
+      stallsPerYear: z.number().nonnegative(),
+      stallDurationMs: int.positive(),
+      clinicResponseMs: int.nonnegative(),
+    }),
     drugs: z.array(z.object({ drug: z.string(), dailyDoseNgHardMax: int.positive() })),
   }),
   coverage: z.array(z.tuple([nonNegative, nonNegative])),
@@ -165,7 +217,9 @@ const fleetFileSchema = z.object({
     reachedEmptyReservoirAlarm: nonNegative,
     trueReservoirRanDry: nonNegative,
   }),
-  worst: z.array(z.object({ index: nonNegative, seed: nonNegative, drug: z.string(), basisPoints: int })),
+  worst: z.array(
+    z.object({ index: nonNegative, seed: nonNegative, drug: z.string(), basisPoints: int }),
+  ),
   sketches: z.object({
     timeToLowReservoirAlarm: z.unknown(),
     timeToEmptyReservoirAlarm: z.unknown(),
@@ -178,7 +232,11 @@ const fleetFileSchema = z.object({
 });
 
 /** Reads a sketch per key, in the given order, naming the field at fault. */
-function sketchRecord<K extends string>(raw: Record<string, unknown>, keys: readonly K[], field: string): Record<K, HistogramSketch> {
+function sketchRecord<K extends string>(
+  raw: Record<string, unknown>,
+  keys: readonly K[],
+  field: string,
+): Record<K, HistogramSketch> {
   return Object.fromEntries(
     keys.map((k) => {
       if (!(k in raw)) throw new AnalysisInputError('mismatch', `${field}.${k}`, 'is missing');
@@ -206,19 +264,37 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
       coverage: f.coverage,
       totals: f.totals as FleetAggregate['totals'],
       sketches: {
-        timeToLowReservoirAlarm: parseSketch(s.timeToLowReservoirAlarm, 'sketches.timeToLowReservoirAlarm'),
-        timeToEmptyReservoirAlarm: parseSketch(s.timeToEmptyReservoirAlarm, 'sketches.timeToEmptyReservoirAlarm'),
+        timeToLowReservoirAlarm: parseSketch(
+          s.timeToLowReservoirAlarm,
+          'sketches.timeToLowReservoirAlarm',
+        ),
+        timeToEmptyReservoirAlarm: parseSketch(
+          s.timeToEmptyReservoirAlarm,
+          'sketches.timeToEmptyReservoirAlarm',
+        ),
         timeToTrueEmpty: parseSketch(s.timeToTrueEmpty, 'sketches.timeToTrueEmpty'),
-        deniedFraction: sketchRecord(s.deniedFraction, ['any', ...denyReasons] as const, 'sketches.deniedFraction'),
+        deniedFraction: sketchRecord(
+          s.deniedFraction,
+          ['any', ...denyReasons] as const,
+          'sketches.deniedFraction',
+        ),
         alarmRate: sketchRecord(s.alarmRate, alarmCodes, 'sketches.alarmRate'),
-        highest24hDoseOfHardMax: sketchRecord(s.highest24hDoseOfHardMax, f.spec.drugs.map((d) => d.drug), 'sketches.highest24hDoseOfHardMax'),
+        highest24hDoseOfHardMax: sketchRecord(
+          s.highest24hDoseOfHardMax,
+          f.spec.drugs.map((d) => d.drug),
+          'sketches.highest24hDoseOfHardMax',
+        ),
         strokeVolumeError: parseSketch(s.strokeVolumeError, 'sketches.strokeVolumeError'),
       },
       worst: f.worst,
     };
     const covered = aggregate.coverage.reduce((n, [from, to]) => n + (to - from), 0);
     if (covered !== aggregate.totals.patients) {
-      throw new AnalysisInputError('mismatch', 'coverage', `covers ${covered} patients but totals.patients is ${aggregate.totals.patients}`);
+      throw new AnalysisInputError(
+        'mismatch',
+        'coverage',
+        `covers ${covered} patients but totals.patients is ${aggregate.totals.patients}`,
+      );
     }
     return aggregate;
   } catch (e) {
@@ -233,7 +309,9 @@ export function readFleetDir(dir: string): FleetAggregate {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(
+      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseFleetJson(text, file);
 }
@@ -247,7 +325,8 @@ export function mergeFleetDirs(dirs: readonly string[]): FleetAggregate {
     try {
       merged = merged === undefined ? next : mergeAggregates(merged, next);
     } catch (e) {
-      if (e instanceof AnalysisInputError) throw new InputError(`${join(dir, 'fleet.json')}: ${e.message}`);
+      if (e instanceof AnalysisInputError)
+        throw new InputError(`${join(dir, 'fleet.json')}: ${e.message}`);
       throw e;
     }
   }
@@ -298,15 +377,24 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
     },
     {
       heading: 'Patient presses',
-      paragraphs: [`${t.pressesRequested} presses by ${t.patientsWithPresses} patients. The per-patient shares below are over patients who pressed at least once.`],
+      paragraphs: [
+        `${t.pressesRequested} presses by ${t.patientsWithPresses} patients. The per-patient shares below are over patients who pressed at least once.`,
+      ],
       tables: [
         {
           caption: 'Presses denied, pooled over the fleet',
           columns: ['Reason', 'Presses', 'Share of all presses'],
-          rows: denyReasons.map((r) => [r, t.deniedByReason[r], pct(t.deniedByReason[r], t.pressesRequested)]),
+          rows: denyReasons.map((r) => [
+            r,
+            t.deniedByReason[r],
+            pct(t.deniedByReason[r], t.pressesRequested),
+          ]),
         },
       ],
-      figures: pick(['deniedFraction.any', ...denyReasons.filter((r) => t.deniedByReason[r] > 0).map((r) => `deniedFraction.${r}`)]),
+      figures: pick([
+        'deniedFraction.any',
+        ...denyReasons.filter((r) => t.deniedByReason[r] > 0).map((r) => `deniedFraction.${r}`),
+      ]),
     },
     {
       heading: 'Alarms',
@@ -314,17 +402,28 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
         {
           caption: `Alarms over ${patientYears.toFixed(1)} patient-years`,
           columns: ['Alarm', 'Priority', 'Raised', 'Patients with it', 'Per patient-year (pooled)'],
-          rows: alarmCodes.map((c) => [c, alarmCatalogue[c].priority, t.alarmsRaised[c], t.patientsWithAlarm[c], patientYears > 0 ? (t.alarmsRaised[c] / patientYears).toFixed(3) : 'n/a']),
+          rows: alarmCodes.map((c) => [
+            c,
+            alarmCatalogue[c].priority,
+            t.alarmsRaised[c],
+            t.patientsWithAlarm[c],
+            patientYears > 0 ? (t.alarmsRaised[c] / patientYears).toFixed(3) : 'n/a',
+          ]),
         },
       ],
       figures: pick(alarmCodes.filter((c) => t.alarmsRaised[c] > 0).map((c) => `alarmRate.${c}`)),
     },
     {
       heading: 'Highest 24-hour dose',
-      paragraphs: ['Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' + formatDurationMs(a.spec.sampleEveryMs) + '), as a share of the drug\'s hard daily maximum.'],
+      paragraphs: [
+        'Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' +
+          formatDurationMs(a.spec.sampleEveryMs) +
+          "), as a share of the drug's hard daily maximum.",
+      ],
       tables: [
         {
-          caption: 'Patients with the highest 24-h dose against its limit (replay with itpump run --seed)',
+          caption:
+            'Patients with the highest 24-h dose against its limit (replay with itpump run --seed)',
           columns: ['Patient', 'Seed', 'Drug', '% of hard max'],
           rows: a.worst.map((w) => [w.index, w.seed, w.drug, (w.basisPoints / 100).toFixed(2)]),
         },
@@ -345,14 +444,24 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
     title: `Fleet report: ${a.spec.scenario}`,
     subtitle: [
       `${t.patients} of ${a.spec.patients} patients, seeds ${a.spec.baseSeed} + index; ${formatDurationMs(a.spec.durationMs)} each.`,
-      ...(missing.length > 0 ? [`Incomplete: patients ${missing.map(([f, to]) => `${f}–${to - 1}`).join(', ')} are missing.`] : []),
+      ...(missing.length > 0
+        ? [
+            `Incomplete: patients ${missing.map(([f, to]) => `${f}–${to - 1}`).join(', ')} are missing.`,
+          ]
+        : []),
     ],
     summary: [
       { label: 'Scenario', value: a.spec.scenario },
       { label: 'Patients', value: t.patients },
       { label: 'Patient-years', value: patientYears.toFixed(2) },
       { label: 'Controller events', value: t.controllerEvents },
-      { label: 'Presses denied', value: pct(Object.values(t.deniedByReason).reduce((x, y) => x + y, 0), t.pressesRequested) },
+      {
+        label: 'Presses denied',
+        value: pct(
+          Object.values(t.deniedByReason).reduce((x, y) => x + y, 0),
+          t.pressesRequested,
+        ),
+      },
       { label: 'Reached low-reservoir alarm', value: pct(t.reachedLowReservoirAlarm, t.patients) },
     ],
     sections,

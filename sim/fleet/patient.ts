@@ -46,7 +46,12 @@ export interface FleetVariation {
  * (the order of the per-refill mean error measured for the SynchroMed II, +2.5 %, Wesemann 2014 via
  * domain.md S2; the spread itself is UNCONFIRMED), and a rare intermittent stall (UNCONFIRMED rate).
  */
-export const DEFAULT_VARIATION: FleetVariation = { motorErrorSdPpm: 25_000, stallsPerYear: 0.1, stallDurationMs: 2 * HOUR_MS, clinicResponseMs: 2 * DAY_MS };
+export const DEFAULT_VARIATION: FleetVariation = {
+  motorErrorSdPpm: 25_000,
+  stallsPerYear: 0.1,
+  stallDurationMs: 2 * HOUR_MS,
+  clinicResponseMs: 2 * DAY_MS,
+};
 
 export const YEAR_MS = 365 * DAY_MS;
 
@@ -59,29 +64,58 @@ export interface PatientDraw {
 }
 
 /** The patient's own motor error and stall times, from its seed. */
-export function drawPatient(scenario: Scenario, seed: number, variation: FleetVariation): PatientDraw {
+export function drawPatient(
+  scenario: Scenario,
+  seed: number,
+  variation: FleetVariation,
+): PatientDraw {
   const random = new Prng(seed);
   const motor = random.fork('fleet-motor-error');
   const base = scenario.motor.strokeVolumeError;
-  const drawn = variation.motorErrorSdPpm > 0 ? Math.round(motor.normal(base, variation.motorErrorSdPpm)) : base;
-  const strokeVolumeErrorPpm = Math.max(-MOTOR_ERROR_LIMIT_PPM, Math.min(MOTOR_ERROR_LIMIT_PPM, drawn));
+  const drawn =
+    variation.motorErrorSdPpm > 0
+      ? Math.round(motor.normal(base, variation.motorErrorSdPpm))
+      : base;
+  const strokeVolumeErrorPpm = Math.max(
+    -MOTOR_ERROR_LIMIT_PPM,
+    Math.min(MOTOR_ERROR_LIMIT_PPM, drawn),
+  );
   const stallStartsMs: number[] = [];
   if (variation.stallsPerYear > 0) {
     const stalls = random.fork('fleet-stalls');
     const meanGapMs = YEAR_MS / variation.stallsPerYear;
-    for (let t = stalls.exponential(meanGapMs); t < scenario.duration; t += stalls.exponential(meanGapMs)) stallStartsMs.push(Math.floor(t));
+    for (
+      let t = stalls.exponential(meanGapMs);
+      t < scenario.duration;
+      t += stalls.exponential(meanGapMs)
+    )
+      stallStartsMs.push(Math.floor(t));
   }
   return { strokeVolumeErrorPpm, stallStartsMs };
 }
 
 /** The scenario as this patient lives it: its motor error, its stalls in the timeline. */
-export function patientScenario(scenario: Scenario, draw: PatientDraw, variation: FleetVariation): Scenario {
+export function patientScenario(
+  scenario: Scenario,
+  draw: PatientDraw,
+  variation: FleetVariation,
+): Scenario {
   const stalls: TimelineEvent[] = draw.stallStartsMs.flatMap((at) => [
     { at, motorStall: { for: variation.stallDurationMs } } as TimelineEvent,
-    { at: at + variation.stallDurationMs + variation.clinicResponseMs, clearAlarms: {} } as TimelineEvent,
+    {
+      at: at + variation.stallDurationMs + variation.clinicResponseMs,
+      clearAlarms: {},
+    } as TimelineEvent,
   ]);
-  const timeline = stalls.length === 0 ? scenario.timeline : [...scenario.timeline, ...stalls].sort((a, b) => a.at - b.at);
-  return { ...scenario, motor: { ...scenario.motor, strokeVolumeError: draw.strokeVolumeErrorPpm }, timeline };
+  const timeline =
+    stalls.length === 0
+      ? scenario.timeline
+      : [...scenario.timeline, ...stalls].sort((a, b) => a.at - b.at);
+  return {
+    ...scenario,
+    motor: { ...scenario.motor, strokeVolumeError: draw.strokeVolumeErrorPpm },
+    timeline,
+  };
 }
 
 /** What the fleet keeps of one patient: plain numbers, cheap to post between threads. */
@@ -128,7 +162,11 @@ class PatientSimulation extends Simulation {
     this.windowTimes.push(now);
     this.windowDoses.push(doses);
     // Keep exactly one sample at or before now − W (the base), drop older ones.
-    while (this.head + 1 < this.windowTimes.length && this.windowTimes[this.head + 1]! <= now - this.windowMs) this.head++;
+    while (
+      this.head + 1 < this.windowTimes.length &&
+      this.windowTimes[this.head + 1]! <= now - this.windowMs
+    )
+      this.head++;
     const baseIsOld = this.windowTimes[this.head]! <= now - this.windowMs;
     const base = baseIsOld ? this.windowDoses[this.head]! : undefined;
     doses.forEach((dose, k) => {
@@ -152,12 +190,28 @@ export interface PatientRunOptions {
 }
 
 /** Runs patient `index` (seed `seed`) and reduces it to its outcome. */
-export function runPatient(scenario: Scenario, index: number, seed: number, options: PatientRunOptions): PatientOutcome {
+export function runPatient(
+  scenario: Scenario,
+  index: number,
+  seed: number,
+  options: PatientRunOptions,
+): PatientOutcome {
   const draw = drawPatient(scenario, seed, options.variation);
-  const sim = new PatientSimulation(patientScenario(scenario, draw, options.variation), seed, options.drugs, DAY_MS);
+  const sim = new PatientSimulation(
+    patientScenario(scenario, draw, options.variation),
+    seed,
+    options.drugs,
+    DAY_MS,
+  );
   sim.run({ traceEveryMs: options.sampleEveryMs ?? HOUR_MS });
-  const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<DenyReason, number>;
-  const alarmsRaised = Object.fromEntries(alarmCodes.map((c) => [c, 0])) as Record<AlarmCode, number>;
+  const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<
+    DenyReason,
+    number
+  >;
+  const alarmsRaised = Object.fromEntries(alarmCodes.map((c) => [c, 0])) as Record<
+    AlarmCode,
+    number
+  >;
   let granted = 0;
   let firstLow: number | null = null;
   let firstEmpty: number | null = null;

@@ -18,10 +18,17 @@ const PLAIN_INTERVAL_MS = 30_000;
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -61,7 +68,9 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       lastMs = now;
       const elapsedS = (now - startedMs) / 1000;
       const etaS = done > 0 ? (elapsedS * (total - done)) / done : Infinity;
-      stream.write(`${label}: ${done}/${total} patients (${Math.floor((100 * done) / total)} %), ${formatSeconds(elapsedS)} elapsed, ETA ${formatSeconds(etaS)}\n`);
+      stream.write(
+        `${label}: ${done}/${total} patients (${Math.floor((100 * done) / total)} %), ${formatSeconds(elapsedS)} elapsed, ETA ${formatSeconds(etaS)}\n`,
+      );
     },
     stop() {},
   };

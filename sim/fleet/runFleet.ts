@@ -16,8 +16,18 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { drugLibraryOf, InputError, type Scenario } from '../scenario.js';
-import { createAggregate, recordPatient, type FleetAggregate, type FleetSpec } from './aggregate.js';
-import { DEFAULT_VARIATION, runPatient, type FleetVariation, type PatientOutcome } from './patient.js';
+import {
+  createAggregate,
+  recordPatient,
+  type FleetAggregate,
+  type FleetSpec,
+} from './aggregate.js';
+import {
+  DEFAULT_VARIATION,
+  runPatient,
+  type FleetVariation,
+  type PatientOutcome,
+} from './patient.js';
 import type { ToWorker, WorkerData } from './worker.js';
 import { HOUR_MS } from '../../src/units.js';
 
@@ -58,7 +68,10 @@ export interface FleetOptions {
 /** The patient index range [from, to) of a shard. */
 export function shardRange(patients: number, shard: Shard | undefined): [number, number] {
   if (shard === undefined) return [0, patients];
-  return [Math.floor((patients * shard.index) / shard.count), Math.floor((patients * (shard.index + 1)) / shard.count)];
+  return [
+    Math.floor((patients * shard.index) / shard.count),
+    Math.floor((patients * (shard.index + 1)) / shard.count),
+  ];
 }
 
 /** Parses "I/M" (0 ≤ I < M). */
@@ -67,7 +80,9 @@ export function parseShard(text: string): Shard {
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
   if (!match || count < 1 || count > 100_000 || index >= count) {
-    throw new InputError(`--shard: "${text}" is not I/M with 0 ≤ I < M ≤ 100000 (I is 0-based, as JOB_COMPLETION_INDEX)`);
+    throw new InputError(
+      `--shard: "${text}" is not I/M with 0 ≤ I < M ≤ 100000 (I is 0-based, as JOB_COMPLETION_INDEX)`,
+    );
   }
   return { index, count };
 }
@@ -92,20 +107,37 @@ export function fleetSpecOf(options: FleetOptions): FleetSpec {
     variation: { ...(options.variation ?? DEFAULT_VARIATION) },
     drugs: scenarioDrugs(scenario).flatMap((drug) => {
       const limits = library.drugs.find((d) => d.drug === drug);
-      return limits && limits.dailyDoseNgHardMax > 0 ? [{ drug, dailyDoseNgHardMax: limits.dailyDoseNgHardMax }] : [];
+      return limits && limits.dailyDoseNgHardMax > 0
+        ? [{ drug, dailyDoseNgHardMax: limits.dailyDoseNgHardMax }]
+        : [];
     }),
   };
 }
 
 function validate(options: FleetOptions): void {
   const { patients, workers = 1 } = options;
-  if (!Number.isSafeInteger(patients) || patients < 1 || patients > PATIENTS_MAX) throw new InputError(`--patients: ${patients}: must be an integer from 1 to ${PATIENTS_MAX}`);
-  if (!Number.isSafeInteger(workers) || workers < 0 || workers > WORKERS_MAX) throw new InputError(`--workers: ${workers}: must be an integer from 0 to ${WORKERS_MAX}`);
+  if (!Number.isSafeInteger(patients) || patients < 1 || patients > PATIENTS_MAX)
+    throw new InputError(`--patients: ${patients}: must be an integer from 1 to ${PATIENTS_MAX}`);
+  if (!Number.isSafeInteger(workers) || workers < 0 || workers > WORKERS_MAX)
+    throw new InputError(`--workers: ${workers}: must be an integer from 0 to ${WORKERS_MAX}`);
   const base = options.baseSeed ?? options.scenario.seed;
-  if (!Number.isSafeInteger(base) || base < 0 || base + patients - 1 > 2 ** 31 - 1) throw new InputError(`--seed: ${base}: seeds ${base} to ${base + patients - 1} must lie within 0 to 2147483647`);
+  if (!Number.isSafeInteger(base) || base < 0 || base + patients - 1 > 2 ** 31 - 1)
+    throw new InputError(
+      `--seed: ${base}: seeds ${base} to ${base + patients - 1} must lie within 0 to 2147483647`,
+    );
   const v = options.variation;
-  if (v && (!(v.motorErrorSdPpm >= 0) || !(v.stallsPerYear >= 0) || !Number.isSafeInteger(v.stallDurationMs) || v.stallDurationMs < 1 || !Number.isSafeInteger(v.clinicResponseMs) || v.clinicResponseMs < 0)) {
-    throw new InputError(`variation: ${JSON.stringify(v)}: the spread, stall rate and clinic response must be ≥ 0 and the stall duration at least 1 ms`);
+  if (
+    v &&
+    (!(v.motorErrorSdPpm >= 0) ||
+      !(v.stallsPerYear >= 0) ||
+      !Number.isSafeInteger(v.stallDurationMs) ||
+      v.stallDurationMs < 1 ||
+      !Number.isSafeInteger(v.clinicResponseMs) ||
+      v.clinicResponseMs < 0)
+  ) {
+    throw new InputError(
+      `variation: ${JSON.stringify(v)}: the spread, stall rate and clinic response must be ≥ 0 and the stall duration at least 1 ms`,
+    );
   }
 }
 
@@ -116,17 +148,38 @@ function workerBootstrap(): string {
   return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
 }
 
-function inThisThread(options: FleetOptions, aggregate: FleetAggregate, from: number, to: number): void {
-  const patientOptions = { variation: aggregate.spec.variation, drugs: aggregate.spec.drugs.map((d) => d.drug), sampleEveryMs: aggregate.spec.sampleEveryMs };
+function inThisThread(
+  options: FleetOptions,
+  aggregate: FleetAggregate,
+  from: number,
+  to: number,
+): void {
+  const patientOptions = {
+    variation: aggregate.spec.variation,
+    drugs: aggregate.spec.drugs.map((d) => d.drug),
+    sampleEveryMs: aggregate.spec.sampleEveryMs,
+  };
   for (let index = from; index < to; index++) {
-    recordPatient(aggregate, runPatient(options.scenario, index, aggregate.spec.baseSeed + index, patientOptions));
+    recordPatient(
+      aggregate,
+      runPatient(options.scenario, index, aggregate.spec.baseSeed + index, patientOptions),
+    );
     options.onProgress?.(index - from + 1, to - from);
   }
 }
 
-type FromWorker = { type: 'outcome'; outcome: PatientOutcome } | { type: 'idle' } | { type: 'error'; message: string; input: boolean };
+type FromWorker =
+  | { type: 'outcome'; outcome: PatientOutcome }
+  | { type: 'idle' }
+  | { type: 'error'; message: string; input: boolean };
 
-async function inWorkers(options: FleetOptions, aggregate: FleetAggregate, from: number, to: number, workerCount: number): Promise<void> {
+async function inWorkers(
+  options: FleetOptions,
+  aggregate: FleetAggregate,
+  from: number,
+  to: number,
+  workerCount: number,
+): Promise<void> {
   const total = to - from;
   const chunk = Math.max(1, Math.min(16, Math.ceil(total / (workerCount * 8))));
   let next = from;
@@ -134,7 +187,11 @@ async function inWorkers(options: FleetOptions, aggregate: FleetAggregate, from:
   const data: WorkerData = {
     scenario: options.scenario,
     baseSeed: aggregate.spec.baseSeed,
-    options: { variation: aggregate.spec.variation, drugs: aggregate.spec.drugs.map((d) => d.drug), sampleEveryMs: aggregate.spec.sampleEveryMs },
+    options: {
+      variation: aggregate.spec.variation,
+      drugs: aggregate.spec.drugs.map((d) => d.drug),
+      sampleEveryMs: aggregate.spec.sampleEveryMs,
+    },
   };
   const bootstrap = workerBootstrap();
   const workers: Worker[] = [];
@@ -151,7 +208,12 @@ async function inWorkers(options: FleetOptions, aggregate: FleetAggregate, from:
         worker.postMessage(message);
       };
       for (let k = 0; k < Math.min(workerCount, total); k++) {
-        const worker = new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits: WORKER_LIMITS, workerData: data });
+        const worker = new Worker(bootstrap, {
+          eval: true,
+          execArgv: [],
+          resourceLimits: WORKER_LIMITS,
+          workerData: data,
+        });
         workers.push(worker);
         running++;
         worker.on('message', (message: FromWorker) => {
@@ -159,7 +221,12 @@ async function inWorkers(options: FleetOptions, aggregate: FleetAggregate, from:
             recordPatient(aggregate, message.outcome);
             options.onProgress?.(++done, total);
           } else if (message.type === 'idle') handOut(worker);
-          else reject(message.input ? new InputError(message.message) : new Error(`fleet worker: ${message.message}`));
+          else
+            reject(
+              message.input
+                ? new InputError(message.message)
+                : new Error(`fleet worker: ${message.message}`),
+            );
         });
         worker.on('error', reject);
         worker.on('exit', (code) => {

@@ -30,10 +30,17 @@ port.on('message', (message: ToWorker) => {
   }
   try {
     for (let index = message.from; index < message.to; index++) {
-      port.postMessage({ type: 'outcome', outcome: runPatient(data.scenario, index, data.baseSeed + index, data.options) });
+      port.postMessage({
+        type: 'outcome',
+        outcome: runPatient(data.scenario, index, data.baseSeed + index, data.options),
+      });
     }
     port.postMessage({ type: 'idle' });
   } catch (e) {
-    port.postMessage({ type: 'error', message: (e as Error).message, input: e instanceof InputError });
+    port.postMessage({
+      type: 'error',
+      message: (e as Error).message,
+      input: e instanceof InputError,
+    });
   }
 });

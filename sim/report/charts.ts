@@ -18,7 +18,17 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { DAY_MS, HOUR_MS, MINUTE_MS, NG_PER_MG, NG_PER_UG, NL_PER_ML, formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  NG_PER_MG,
+  NG_PER_UG,
+  NL_PER_ML,
+  formatDurationMs,
+  formatMl,
+  formatTimeMs,
+} from '../../src/units.js';
 import { AnalysisInputError, requireInteger } from '../analysis/inputError.js';
 import { rollingWindowSums } from '../analysis/rolling.js';
 import { binEdge, sketchMean, sketchQuantile, type HistogramSketch } from '../analysis/sketch.js';
@@ -54,7 +64,16 @@ const COLOUR = {
   grey: '#777777',
   black: '#000000',
 } as const;
-const CATEGORY_RANGE = [COLOUR.vermillion, COLOUR.orange, COLOUR.purple, COLOUR.blue, COLOUR.sky, COLOUR.yellow, COLOUR.grey, COLOUR.black];
+const CATEGORY_RANGE = [
+  COLOUR.vermillion,
+  COLOUR.orange,
+  COLOUR.purple,
+  COLOUR.blue,
+  COLOUR.sky,
+  COLOUR.yellow,
+  COLOUR.grey,
+  COLOUR.black,
+];
 
 const CONFIG = {
   font: 'Helvetica, Arial, sans-serif',
@@ -62,7 +81,15 @@ const CONFIG = {
   padding: 12,
   title: { anchor: 'start', fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555', offset: 12 },
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#e6e6e6' },
-  legend: { orient: 'bottom', direction: 'horizontal', labelFontSize: 11, titleFontSize: 11, symbolStrokeWidth: 2, columnPadding: 16, labelLimit: 320 },
+  legend: {
+    orient: 'bottom',
+    direction: 'horizontal',
+    labelFontSize: 11,
+    titleFontSize: 11,
+    symbolStrokeWidth: 2,
+    columnPadding: 16,
+    labelLimit: 320,
+  },
   view: { stroke: '#ccc' },
 } as const;
 
@@ -125,7 +152,9 @@ export function timeAxisFor(spanMs: number): TimeAxis {
 
 /** The dose unit a clinician would read a quantity in: mg from 1 mg up, µg below (as formatDoseNg). */
 function doseUnitFor(largestNg: number): { perUnitNg: number; label: string } {
-  return largestNg >= NG_PER_MG ? { perUnitNg: NG_PER_MG, label: 'mg' } : { perUnitNg: NG_PER_UG, label: 'µg' };
+  return largestNg >= NG_PER_MG
+    ? { perUnitNg: NG_PER_MG, label: 'mg' }
+    : { perUnitNg: NG_PER_UG, label: 'µg' };
 }
 
 /** Rounds a display value so float noise never reaches the SVG (and files compare byte for byte). */
@@ -133,13 +162,21 @@ function round(value: number): number {
   return Number(value.toPrecision(10));
 }
 
-function requireSeries<T extends { timeMs: number }>(series: readonly T[], field: string, value: (point: T) => number): void {
+function requireSeries<T extends { timeMs: number }>(
+  series: readonly T[],
+  field: string,
+  value: (point: T) => number,
+): void {
   series.forEach((point, index) => {
     requireInteger(point.timeMs, `${field}[${index}].timeMs`);
     requireInteger(value(point), `${field}[${index}]`);
     const previous = series[index - 1];
     if (previous !== undefined && point.timeMs < previous.timeMs) {
-      throw new AnalysisInputError('unordered', `${field}[${index}].timeMs`, `goes back in time: ${point.timeMs} after ${previous.timeMs}`);
+      throw new AnalysisInputError(
+        'unordered',
+        `${field}[${index}].timeMs`,
+        `goes back in time: ${point.timeMs} after ${previous.timeMs}`,
+      );
     }
   });
 }
@@ -175,7 +212,10 @@ function timeEncoding(axis: TimeAxis, startMs: number, endMs: number) {
 // ---------------------------------------------------------------------------------------------
 // Reservoir
 
-export async function reservoirChartSvg(input: ReservoirChartInput, options: ChartOptions = {}): Promise<string> {
+export async function reservoirChartSvg(
+  input: ReservoirChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
   const { widthPx, heightPx, maxPoints } = resolve(options);
   requireSeries(input.estimate, 'estimate', (s) => s.volumeNl);
   requireSeries(input.truth ?? [], 'truth', (s) => s.volumeNl);
@@ -184,10 +224,17 @@ export async function reservoirChartSvg(input: ReservoirChartInput, options: Cha
   const refills = input.refillTimesMs ?? [];
   refills.forEach((t, index) => requireInteger(t, `refillTimesMs[${index}]`));
 
-  const { startMs, endMs } = span([...input.estimate, ...(input.truth ?? [])].map((s) => s.timeMs).concat(refills));
+  const { startMs, endMs } = span(
+    [...input.estimate, ...(input.truth ?? [])].map((s) => s.timeMs).concat(refills),
+  );
   const axis = timeAxisFor(endMs - startMs);
   const line = (series: string, samples: readonly { timeMs: number; volumeNl: number }[]) =>
-    decimateMinMax(samples, maxPoints, (s) => s.timeMs, (s) => s.volumeNl).map((s) => ({
+    decimateMinMax(
+      samples,
+      maxPoints,
+      (s) => s.timeMs,
+      (s) => s.volumeNl,
+    ).map((s) => ({
       t: round(s.timeMs / axis.unitMs),
       v: round(s.volumeNl / NL_PER_ML),
       series,
@@ -195,9 +242,27 @@ export async function reservoirChartSvg(input: ReservoirChartInput, options: Cha
 
   const low = `low-reservoir threshold (${formatMl(input.lowReservoirNl, 1)})`;
   const empty = `empty (${formatMl(input.emptyNl, 1)})`;
-  const domain = ['firmware estimate', ...(input.truth ? ['true volume'] : []), ...(refills.length > 0 ? ['refill'] : []), low, empty];
-  const range = [COLOUR.blue, ...(input.truth ? [COLOUR.grey] : []), ...(refills.length > 0 ? [COLOUR.green] : []), COLOUR.orange, COLOUR.vermillion];
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, range), sort: domain };
+  const domain = [
+    'firmware estimate',
+    ...(input.truth ? ['true volume'] : []),
+    ...(refills.length > 0 ? ['refill'] : []),
+    low,
+    empty,
+  ];
+  const range = [
+    COLOUR.blue,
+    ...(input.truth ? [COLOUR.grey] : []),
+    ...(refills.length > 0 ? [COLOUR.green] : []),
+    COLOUR.orange,
+    COLOUR.vermillion,
+  ];
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, range),
+    sort: domain,
+  };
   const x = timeEncoding(axis, startMs, endMs);
   const y = { field: 'v', type: 'quantitative' as const, title: 'Volume (mL)' };
 
@@ -227,14 +292,21 @@ export async function reservoirChartSvg(input: ReservoirChartInput, options: Cha
         encoding: { x, y, color },
       },
       {
-        data: { values: [{ v: round(input.lowReservoirNl / NL_PER_ML), series: low }, { v: round(input.emptyNl / NL_PER_ML), series: empty }] },
+        data: {
+          values: [
+            { v: round(input.lowReservoirNl / NL_PER_ML), series: low },
+            { v: round(input.emptyNl / NL_PER_ML), series: empty },
+          ],
+        },
         mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
         encoding: { y: { field: 'v', type: 'quantitative' }, color },
       },
       ...(refills.length > 0
         ? [
             {
-              data: { values: refills.map((t) => ({ t: round(t / axis.unitMs), series: 'refill' })) },
+              data: {
+                values: refills.map((t) => ({ t: round(t / axis.unitMs), series: 'refill' })),
+              },
               mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
               encoding: { x: { field: 't', type: 'quantitative' as const }, color },
             },
@@ -254,7 +326,10 @@ function windowLengthLabel(windowMs: number): string {
   return formatDurationMs(windowMs).replace(' ', '-');
 }
 
-export async function doseChartSvg(input: DoseChartInput, options: ChartOptions = {}): Promise<string> {
+export async function doseChartSvg(
+  input: DoseChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
   const { widthPx, heightPx, maxPoints } = resolve(options);
   const windowMs = input.rollingWindowMs ?? DAY_MS;
   requireSeries(input.cumulative, 'cumulative', (s) => s.doseNg);
@@ -268,31 +343,71 @@ export async function doseChartSvg(input: DoseChartInput, options: ChartOptions 
   );
   const { startMs, endMs } = span(input.cumulative.map((s) => s.timeMs));
   const axis = timeAxisFor(endMs - startMs);
-  const cumulativeUnit = doseUnitFor(largest(input.cumulative.map((s) => s.doseNg), 0));
-  const rollingUnit = doseUnitFor(Math.max(input.hardDailyMaxNg, largest(rolling.map((s) => s.value), 0)));
+  const cumulativeUnit = doseUnitFor(
+    largest(
+      input.cumulative.map((s) => s.doseNg),
+      0,
+    ),
+  );
+  const rollingUnit = doseUnitFor(
+    Math.max(
+      input.hardDailyMaxNg,
+      largest(
+        rolling.map((s) => s.value),
+        0,
+      ),
+    ),
+  );
   const windowLabel = windowLengthLabel(windowMs);
 
-  const cumulativeRows = decimateMinMax(input.cumulative, maxPoints, (s) => s.timeMs, (s) => s.doseNg).map((s) => ({
+  const cumulativeRows = decimateMinMax(
+    input.cumulative,
+    maxPoints,
+    (s) => s.timeMs,
+    (s) => s.doseNg,
+  ).map((s) => ({
     t: round(s.timeMs / axis.unitMs),
     d: round(s.doseNg / cumulativeUnit.perUnitNg),
     series: 'cumulative dose',
   }));
   const rollingSeries = `${windowLabel} rolling dose`;
-  const rollingRows = decimateMinMax(rolling, maxPoints, (s) => s.timeMs, (s) => s.value).map((s) => ({
+  const rollingRows = decimateMinMax(
+    rolling,
+    maxPoints,
+    (s) => s.timeMs,
+    (s) => s.value,
+  ).map((s) => ({
     t: round(s.timeMs / axis.unitMs),
     d: round(s.value / rollingUnit.perUnitNg),
     series: rollingSeries,
   }));
-  const ruleLabel = (name: string, ng: number) => `${name} (${round(ng / rollingUnit.perUnitNg)} ${rollingUnit.label}/day)`;
+  const ruleLabel = (name: string, ng: number) =>
+    `${name} (${round(ng / rollingUnit.perUnitNg)} ${rollingUnit.label}/day)`;
   const hard = ruleLabel('hard daily maximum', input.hardDailyMaxNg);
-  const soft = input.softDailyMaxNg === undefined ? undefined : ruleLabel('soft daily maximum', input.softDailyMaxNg);
+  const soft =
+    input.softDailyMaxNg === undefined
+      ? undefined
+      : ruleLabel('soft daily maximum', input.softDailyMaxNg);
   const rules = [
     { d: round(input.hardDailyMaxNg / rollingUnit.perUnitNg), series: hard },
-    ...(soft === undefined || input.softDailyMaxNg === undefined ? [] : [{ d: round(input.softDailyMaxNg / rollingUnit.perUnitNg), series: soft }]),
+    ...(soft === undefined || input.softDailyMaxNg === undefined
+      ? []
+      : [{ d: round(input.softDailyMaxNg / rollingUnit.perUnitNg), series: soft }]),
   ];
   const domain = ['cumulative dose', rollingSeries, ...(soft === undefined ? [] : [soft]), hard];
-  const range = [COLOUR.blue, COLOUR.purple, ...(soft === undefined ? [] : [COLOUR.orange]), COLOUR.vermillion];
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, range), sort: domain };
+  const range = [
+    COLOUR.blue,
+    COLOUR.purple,
+    ...(soft === undefined ? [] : [COLOUR.orange]),
+    COLOUR.vermillion,
+  ];
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, range),
+    sort: domain,
+  };
   const x = timeEncoding(axis, startMs, endMs);
   const panelHeight = Math.max(60, Math.round(heightPx * 0.75));
 
@@ -310,7 +425,15 @@ export async function doseChartSvg(input: DoseChartInput, options: ChartOptions 
         data: { values: cumulativeRows },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
         // The lower panel carries the time axis title; one is enough for both.
-        encoding: { x: { ...x, title: null }, y: { field: 'd', type: 'quantitative', title: `Cumulative dose (${cumulativeUnit.label})` }, color },
+        encoding: {
+          x: { ...x, title: null },
+          y: {
+            field: 'd',
+            type: 'quantitative',
+            title: `Cumulative dose (${cumulativeUnit.label})`,
+          },
+          color,
+        },
       },
       {
         width: widthPx,
@@ -319,7 +442,15 @@ export async function doseChartSvg(input: DoseChartInput, options: ChartOptions 
           {
             data: { values: rollingRows },
             mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
-            encoding: { x, y: { field: 'd', type: 'quantitative', title: `${windowLabel} dose (${rollingUnit.label})` }, color },
+            encoding: {
+              x,
+              y: {
+                field: 'd',
+                type: 'quantitative',
+                title: `${windowLabel} dose (${rollingUnit.label})`,
+              },
+              color,
+            },
           },
           {
             data: { values: rules },
@@ -337,12 +468,26 @@ export async function doseChartSvg(input: DoseChartInput, options: ChartOptions 
 // Patient presses
 
 /** Bin widths the binned press chart may use, smallest first. */
-const PRESS_BINS_MS = [MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS, HOUR_MS, 6 * HOUR_MS, DAY_MS, 7 * DAY_MS, 28 * DAY_MS];
+const PRESS_BINS_MS = [
+  MINUTE_MS,
+  5 * MINUTE_MS,
+  15 * MINUTE_MS,
+  HOUR_MS,
+  6 * HOUR_MS,
+  DAY_MS,
+  7 * DAY_MS,
+  28 * DAY_MS,
+];
 const PRESS_BIN_COUNT_MAX = 200;
 
 /** "day", "hour", "5 min": what one bin of the press chart counts. */
 function binLabel(binMs: number): string {
-  const names: Record<number, string> = { [MINUTE_MS]: 'minute', [HOUR_MS]: 'hour', [DAY_MS]: 'day', [7 * DAY_MS]: 'week' };
+  const names: Record<number, string> = {
+    [MINUTE_MS]: 'minute',
+    [HOUR_MS]: 'hour',
+    [DAY_MS]: 'day',
+    [7 * DAY_MS]: 'week',
+  };
   return names[binMs] ?? formatDurationMs(binMs);
 }
 
@@ -350,7 +495,10 @@ function pressCategory(press: PressChartInput['presses'][number]): string {
   return press.granted ? 'granted' : `denied: ${press.reason}`;
 }
 
-export async function pressChartSvg(input: PressChartInput, options: ChartOptions = {}): Promise<string> {
+export async function pressChartSvg(
+  input: PressChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
   const { widthPx, heightPx } = resolve(options);
   const maxMarks = input.maxMarks ?? DEFAULT_MAX_PRESS_MARKS;
   requireInteger(input.runEndMs, 'runEndMs');
@@ -361,15 +509,28 @@ export async function pressChartSvg(input: PressChartInput, options: ChartOption
   const axis = timeAxisFor(endMs - startMs);
   const reasons = [...new Set(input.presses.filter((p) => !p.granted).map(pressCategory))].sort();
   const domain = ['granted', ...reasons];
-  const range = [COLOUR.green, ...reasons.map((_, i) => CATEGORY_RANGE[i % CATEGORY_RANGE.length]!)];
-  const color = { field: 'category', type: 'nominal' as const, title: null, scale: { domain, range }, sort: domain };
+  const range = [
+    COLOUR.green,
+    ...reasons.map((_, i) => CATEGORY_RANGE[i % CATEGORY_RANGE.length]!),
+  ];
+  const color = {
+    field: 'category',
+    type: 'nominal' as const,
+    title: null,
+    scale: { domain, range },
+    sort: domain,
+  };
   const granted = input.presses.filter((p) => p.granted).length;
   const subtitle = `${input.presses.length} presses: ${granted} granted, ${input.presses.length - granted} denied`;
   const x = timeEncoding(axis, startMs, endMs);
 
   let layer: TopLevelSpec;
   if (input.presses.length <= maxMarks) {
-    const rows = input.presses.map((p) => ({ t: round(p.timeMs / axis.unitMs), outcome: p.granted ? 'granted' : 'denied', category: pressCategory(p) }));
+    const rows = input.presses.map((p) => ({
+      t: round(p.timeMs / axis.unitMs),
+      outcome: p.granted ? 'granted' : 'denied',
+      category: pressCategory(p),
+    }));
     layer = {
       title: { text: options.title ?? 'Patient presses', subtitle },
       width: widthPx,
@@ -378,11 +539,17 @@ export async function pressChartSvg(input: PressChartInput, options: ChartOption
       data: { values: rows },
       // One ARIA label per tick would triple the file's size; the chart's title and legend describe it.
       mark: { type: 'tick', thickness: 1.5, opacity: 0.8, aria: false },
-      encoding: { x, y: { field: 'outcome', type: 'nominal', title: 'Outcome', sort: ['granted', 'denied'] }, color },
+      encoding: {
+        x,
+        y: { field: 'outcome', type: 'nominal', title: 'Outcome', sort: ['granted', 'denied'] },
+        color,
+      },
     };
   } else {
     // Too many to draw one by one: count per bin, stacked by outcome, so size stays bounded.
-    const binMs = PRESS_BINS_MS.find((ms) => (endMs - startMs) / ms <= PRESS_BIN_COUNT_MAX) ?? PRESS_BINS_MS[PRESS_BINS_MS.length - 1]!;
+    const binMs =
+      PRESS_BINS_MS.find((ms) => (endMs - startMs) / ms <= PRESS_BIN_COUNT_MAX) ??
+      PRESS_BINS_MS[PRESS_BINS_MS.length - 1]!;
     const counts = new Map<string, { bin: number; category: string; count: number }>();
     for (const press of input.presses) {
       const bin = Math.floor((press.timeMs - startMs) / binMs);
@@ -410,7 +577,10 @@ export async function pressChartSvg(input: PressChartInput, options: ChartOption
         return row;
       });
     layer = {
-      title: { text: options.title ?? 'Patient presses', subtitle: `${subtitle}; counts per ${binLabel(binMs)}` },
+      title: {
+        text: options.title ?? 'Patient presses',
+        subtitle: `${subtitle}; counts per ${binLabel(binMs)}`,
+      },
       width: widthPx,
       height: heightPx,
       config: CONFIG,
@@ -425,7 +595,10 @@ export async function pressChartSvg(input: PressChartInput, options: ChartOption
       },
     };
   }
-  return renderSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...layer } as TopLevelSpec);
+  return renderSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...layer,
+  } as TopLevelSpec);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,7 +626,12 @@ function joinEpisodes(episodes: readonly Episode[], gapMs: number): Episode[] {
   const joined: Episode[] = [];
   for (const episode of episodes) {
     const previous = joined[joined.length - 1];
-    if (previous && previous.alarm === episode.alarm && previous.priority === episode.priority && episode.fromMs - previous.toMs <= gapMs) {
+    if (
+      previous &&
+      previous.alarm === episode.alarm &&
+      previous.priority === episode.priority &&
+      episode.fromMs - previous.toMs <= gapMs
+    ) {
       previous.toMs = Math.max(previous.toMs, episode.toMs);
     } else {
       joined.push({ ...episode });
@@ -462,14 +640,18 @@ function joinEpisodes(episodes: readonly Episode[], gapMs: number): Episode[] {
   return joined;
 }
 
-export async function alarmChartSvg(input: AlarmChartInput, options: ChartOptions = {}): Promise<string> {
+export async function alarmChartSvg(
+  input: AlarmChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
   const { widthPx } = resolve(options);
   const maxBars = input.maxBars ?? DEFAULT_MAX_ALARM_BARS;
   requireInteger(input.runEndMs, 'runEndMs');
   requireInteger(maxBars, 'maxBars', 1);
   input.alarms.forEach((a, index) => {
     requireInteger(a.raisedAtMs, `alarms[${index}].raisedAtMs`);
-    if (a.clearedAtMs !== null) requireInteger(a.clearedAtMs, `alarms[${index}].clearedAtMs`, a.raisedAtMs);
+    if (a.clearedAtMs !== null)
+      requireInteger(a.clearedAtMs, `alarms[${index}].clearedAtMs`, a.raisedAtMs);
   });
 
   const { startMs, endMs } = span([...input.alarms.map((a) => a.raisedAtMs), input.runEndMs]);
@@ -477,8 +659,19 @@ export async function alarmChartSvg(input: AlarmChartInput, options: ChartOption
   // An alarm raised and cleared within the same few minutes would be invisible: draw at least this wide.
   const minWidthMs = (endMs - startMs) / 400;
   const sorted: Episode[] = input.alarms
-    .map((a) => ({ alarm: a.alarm, priority: a.priority, fromMs: a.raisedAtMs, toMs: a.clearedAtMs ?? endMs }))
-    .sort((a, b) => (a.alarm < b.alarm ? -1 : a.alarm > b.alarm ? 1 : 0) || (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) || a.fromMs - b.fromMs || a.toMs - b.toMs);
+    .map((a) => ({
+      alarm: a.alarm,
+      priority: a.priority,
+      fromMs: a.raisedAtMs,
+      toMs: a.clearedAtMs ?? endMs,
+    }))
+    .sort(
+      (a, b) =>
+        (a.alarm < b.alarm ? -1 : a.alarm > b.alarm ? 1 : 0) ||
+        (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) ||
+        a.fromMs - b.fromMs ||
+        a.toMs - b.toMs,
+    );
   let gapMs = 0;
   let episodes = joinEpisodes(sorted, gapMs);
   while (episodes.length > maxBars) {
@@ -487,10 +680,13 @@ export async function alarmChartSvg(input: AlarmChartInput, options: ChartOption
   }
 
   const priorities = [...new Set(input.alarms.map((a) => a.priority))].sort((a, b) => {
-    const rank = (p: string) => (PRIORITY_ORDER.includes(p) ? PRIORITY_ORDER.indexOf(p) : PRIORITY_ORDER.length);
+    const rank = (p: string) =>
+      PRIORITY_ORDER.includes(p) ? PRIORITY_ORDER.indexOf(p) : PRIORITY_ORDER.length;
     return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
   });
-  const colours = priorities.map((p, i) => PRIORITY_COLOUR[p] ?? CATEGORY_RANGE[(i + 3) % CATEGORY_RANGE.length]!);
+  const colours = priorities.map(
+    (p, i) => PRIORITY_COLOUR[p] ?? CATEGORY_RANGE[(i + 3) % CATEGORY_RANGE.length]!,
+  );
   const names = [...new Set(sorted.map((e) => e.alarm))];
   const rows = episodes.map((e) => ({
     alarm: e.alarm,
@@ -502,7 +698,9 @@ export async function alarmChartSvg(input: AlarmChartInput, options: ChartOption
   const active = input.alarms.filter((a) => a.clearedAtMs === null).length;
   const subtitle =
     `${raised} alarm${raised === 1 ? '' : 's'} raised, ${active} still active at the end; bars run from raised to cleared` +
-    (gapMs > 0 ? `; episodes less than ${formatDurationMs(Math.ceil(gapMs / 1000) * 1000)} apart joined` : '');
+    (gapMs > 0
+      ? `; episodes less than ${formatDurationMs(Math.ceil(gapMs / 1000) * 1000)} apart joined`
+      : '');
 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -516,7 +714,13 @@ export async function alarmChartSvg(input: AlarmChartInput, options: ChartOption
       x: timeEncoding(axis, startMs, endMs),
       x2: { field: 't2' },
       y: { field: 'alarm', type: 'nominal', title: 'Alarm', sort: names, scale: { domain: names } },
-      color: { field: 'priority', type: 'nominal', title: 'Priority', scale: { domain: priorities, range: colours }, sort: priorities },
+      color: {
+        field: 'priority',
+        type: 'nominal',
+        title: 'Priority',
+        scale: { domain: priorities, range: colours },
+        sort: priorities,
+      },
     },
   };
   return renderSvg(spec);
@@ -525,7 +729,10 @@ export async function alarmChartSvg(input: AlarmChartInput, options: ChartOption
 // ---------------------------------------------------------------------------------------------
 // Battery
 
-export async function batteryChartSvg(input: BatteryChartInput, options: ChartOptions = {}): Promise<string> {
+export async function batteryChartSvg(
+  input: BatteryChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
   const { widthPx, heightPx, maxPoints } = resolve(options);
   requireSeries(input.samples, 'samples', (s) => s.remainingUah);
   if (input.eriUah !== undefined) requireInteger(input.eriUah, 'eriUah', 0);
@@ -534,24 +741,53 @@ export async function batteryChartSvg(input: BatteryChartInput, options: ChartOp
 
   const { startMs, endMs } = span(input.samples.map((s) => s.timeMs).concat(input.eriAtMs ?? []));
   const axis = timeAxisFor(endMs - startMs);
-  const rows = decimateMinMax(input.samples, maxPoints, (s) => s.timeMs, (s) => s.remainingUah).map((s) => ({
+  const rows = decimateMinMax(
+    input.samples,
+    maxPoints,
+    (s) => s.timeMs,
+    (s) => s.remainingUah,
+  ).map((s) => ({
     t: round(s.timeMs / axis.unitMs),
     c: round(s.remainingUah / UAH_PER_MAH),
     series: 'remaining charge',
   }));
-  const eri = input.eriUah === undefined ? undefined : `ERI (${round(input.eriUah / UAH_PER_MAH)} mAh)`;
-  const eriRaised = input.eriAtMs === undefined ? undefined : `ERI raised (${formatTimeMs(input.eriAtMs)})`;
+  const eri =
+    input.eriUah === undefined ? undefined : `ERI (${round(input.eriUah / UAH_PER_MAH)} mAh)`;
+  const eriRaised =
+    input.eriAtMs === undefined ? undefined : `ERI raised (${formatTimeMs(input.eriAtMs)})`;
   const eos = `EOS (${round(input.eosUah / UAH_PER_MAH)} mAh)`;
-  const domain = ['remaining charge', ...(eri ? [eri] : []), ...(eriRaised ? [eriRaised] : []), eos];
-  const range = [COLOUR.blue, ...(eri ? [COLOUR.orange] : []), ...(eriRaised ? [COLOUR.orange] : []), COLOUR.vermillion];
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, range), sort: domain };
-  const levels = [...(eri && input.eriUah !== undefined ? [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }] : []), { c: round(input.eosUah / UAH_PER_MAH), series: eos }];
+  const domain = [
+    'remaining charge',
+    ...(eri ? [eri] : []),
+    ...(eriRaised ? [eriRaised] : []),
+    eos,
+  ];
+  const range = [
+    COLOUR.blue,
+    ...(eri ? [COLOUR.orange] : []),
+    ...(eriRaised ? [COLOUR.orange] : []),
+    COLOUR.vermillion,
+  ];
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, range),
+    sort: domain,
+  };
+  const levels = [
+    ...(eri && input.eriUah !== undefined
+      ? [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }]
+      : []),
+    { c: round(input.eosUah / UAH_PER_MAH), series: eos },
+  ];
 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: options.title ?? 'Battery',
-      subtitle: 'Remaining charge (fuel gauge), elective replacement indicator (ERI) and end of service (EOS)',
+      subtitle:
+        'Remaining charge (fuel gauge), elective replacement indicator (ERI) and end of service (EOS)',
     },
     width: widthPx,
     height: heightPx,
@@ -560,7 +796,11 @@ export async function batteryChartSvg(input: BatteryChartInput, options: ChartOp
       {
         data: { values: rows },
         mark: { type: 'line', strokeWidth: 1.5, clip: true },
-        encoding: { x: timeEncoding(axis, startMs, endMs), y: { field: 'c', type: 'quantitative', title: 'Remaining charge (mAh)' }, color },
+        encoding: {
+          x: timeEncoding(axis, startMs, endMs),
+          y: { field: 'c', type: 'quantitative', title: 'Remaining charge (mAh)' },
+          color,
+        },
       },
       {
         data: { values: levels },
@@ -584,17 +824,34 @@ export async function batteryChartSvg(input: BatteryChartInput, options: ChartOp
 // ---------------------------------------------------------------------------------------------
 // Trumpet curve
 
-export async function trumpetChartSvg(result: TrumpetResult, options: ChartOptions = {}): Promise<string> {
+export async function trumpetChartSvg(
+  result: TrumpetResult,
+  options: ChartOptions = {},
+): Promise<string> {
   const { widthPx, heightPx } = resolve(options);
-  const longest = largest(result.windows.map((w) => w.windowMs), MINUTE_MS);
-  const unit = longest >= 2 * DAY_MS ? { ms: DAY_MS, label: 'days' } : longest >= 2 * HOUR_MS ? { ms: HOUR_MS, label: 'h' } : { ms: MINUTE_MS, label: 'min' };
+  const longest = largest(
+    result.windows.map((w) => w.windowMs),
+    MINUTE_MS,
+  );
+  const unit =
+    longest >= 2 * DAY_MS
+      ? { ms: DAY_MS, label: 'days' }
+      : longest >= 2 * HOUR_MS
+        ? { ms: HOUR_MS, label: 'h' }
+        : { ms: MINUTE_MS, label: 'min' };
   const rows = result.windows.flatMap((w) => [
     { p: round(w.windowMs / unit.ms), ep: round(w.epMaxPercent), series: 'Ep(max)' },
     { p: round(w.windowMs / unit.ms), ep: round(w.epMinPercent), series: 'Ep(min)' },
   ]);
   const mean = `mean flow error A (${formatPercent(result.meanFlowErrorPercent)} %)`;
   const domain = ['Ep(max)', 'Ep(min)', mean];
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.vermillion, COLOUR.blue, COLOUR.black]), sort: domain };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, [COLOUR.vermillion, COLOUR.blue, COLOUR.black]),
+    sort: domain,
+  };
   const endMs = result.analysisStartMs + result.analysisDurationMs;
   const subtitle =
     `r = ${formatRateMlPerDay(result.programmedRateNlPerDay)}, Δt = ${formatDurationMs(result.sampleIntervalMs)}, ` +
@@ -616,7 +873,12 @@ export async function trumpetChartSvg(result: TrumpetResult, options: ChartOptio
         data: { values: rows },
         mark: { type: 'line', point: true, strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'p', type: 'quantitative', title: `Observation window P (${unit.label})`, scale: { zero: true } },
+          x: {
+            field: 'p',
+            type: 'quantitative',
+            title: `Observation window P (${unit.label})`,
+            scale: { zero: true },
+          },
           y: { field: 'ep', type: 'quantitative', title: 'Flow error (%)' },
           color,
         },
@@ -647,7 +909,11 @@ export async function histogramChartSvg(
 ): Promise<string> {
   const { widthPx, heightPx } = resolve(options);
   if (!(input.perDisplayUnit > 0 && Number.isFinite(input.perDisplayUnit))) {
-    throw new AnalysisInputError('invalidValue', 'perDisplayUnit', `must be a positive number, got ${input.perDisplayUnit}`);
+    throw new AnalysisInputError(
+      'invalidValue',
+      'perDisplayUnit',
+      `must be a positive number, got ${input.perDisplayUnit}`,
+    );
   }
   const countLabel = options.countLabel ?? 'Patients';
   const { spec: bins, binCounts } = sketch;
@@ -656,7 +922,14 @@ export async function histogramChartSvg(
   const rows = binCounts.flatMap((count, index) =>
     count === 0
       ? []
-      : [{ lower: show(binEdge(bins, index)), upper: show(binEdge(bins, index + 1)), count, series: `${countLabel.toLowerCase()} per bin` }],
+      : [
+          {
+            lower: show(binEdge(bins, index)),
+            upper: show(binEdge(bins, index + 1)),
+            count,
+            series: `${countLabel.toLowerCase()} per bin`,
+          },
+        ],
   );
   const mean = sketchMean(sketch);
   const meanLabel = `mean (${formatStat(mean, input.perDisplayUnit)} ${input.displayUnit})`;
@@ -667,10 +940,21 @@ export async function histogramChartSvg(
     `95th percentile ${formatStat(sketchQuantile(sketch, 0.95), input.perDisplayUnit)}`,
     `min ${formatStat(sketch.min ?? undefined, input.perDisplayUnit)}`,
     `max ${formatStat(sketch.max ?? undefined, input.perDisplayUnit)} ${input.displayUnit}`,
-    ...(outside > 0 ? [`${sketch.underflowCount} below and ${sketch.overflowCount} above the bins`] : []),
+    ...(outside > 0
+      ? [`${sketch.underflowCount} below and ${sketch.overflowCount} above the bins`]
+      : []),
   ].join(', ');
-  const domain = [`${countLabel.toLowerCase()} per bin`, ...(mean === undefined ? [] : [meanLabel])];
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: colourScale(domain, [COLOUR.sky, COLOUR.vermillion]), sort: domain };
+  const domain = [
+    `${countLabel.toLowerCase()} per bin`,
+    ...(mean === undefined ? [] : [meanLabel]),
+  ];
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, [COLOUR.sky, COLOUR.vermillion]),
+    sort: domain,
+  };
 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -683,7 +967,12 @@ export async function histogramChartSvg(
         data: { values: rows },
         mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5, aria: false },
         encoding: {
-          x: { field: 'lower', type: 'quantitative', title: `${input.metric} (${input.displayUnit})`, scale: { domain: [show(bins.lowest), show(bins.highest)], nice: false } },
+          x: {
+            field: 'lower',
+            type: 'quantitative',
+            title: `${input.metric} (${input.displayUnit})`,
+            scale: { domain: [show(bins.lowest), show(bins.highest)], nice: false },
+          },
           x2: { field: 'upper' },
           y: { field: 'count', type: 'quantitative', title: countLabel, scale: { zero: true } },
           y2: { datum: 0 },

@@ -15,7 +15,13 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { parseDurationMs, QuantityError } from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
-import { DEFAULT_VARIATION, drawPatient, patientScenario, YEAR_MS, type FleetVariation } from '../fleet/patient.js';
+import {
+  DEFAULT_VARIATION,
+  drawPatient,
+  patientScenario,
+  YEAR_MS,
+  type FleetVariation,
+} from '../fleet/patient.js';
 import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
 import { parseShard, runFleet, shardRange } from '../fleet/runFleet.js';
@@ -30,7 +36,8 @@ import { writeRunDataReport, writeRunReport } from './runReport.js';
 function integerOption(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InputError(`${name}: "${value}" is not an integer from ${min} to ${max}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InputError(`${name}: "${value}" is not an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -47,7 +54,8 @@ function percentPpm(name: string) {
 function nonNegativeNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InputError(`${name}: "${value}" is not a number ≥ 0`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new InputError(`${name}: "${value}" is not a number ≥ 0`);
     return n;
   };
 }
@@ -82,11 +90,21 @@ interface FleetCliOptions {
  * stalls, its seed, then the usual outputs and report. The run samples its trace as `itpump run`
  * does, so with stroke-volume noise its figures can differ slightly from the fleet's (docs/fleet.md).
  */
-async function replayPatient(scenario: Scenario, index: number, patients: number, baseSeed: number, variation: FleetVariation, out: string): Promise<void> {
-  if (index >= patients) throw new InputError(`--replay: ${index}: the fleet has patients 0 to ${patients - 1}`);
+async function replayPatient(
+  scenario: Scenario,
+  index: number,
+  patients: number,
+  baseSeed: number,
+  variation: FleetVariation,
+  out: string,
+): Promise<void> {
+  if (index >= patients)
+    throw new InputError(`--replay: ${index}: the fleet has patients 0 to ${patients - 1}`);
   const seed = baseSeed + index;
   const draw = drawPatient(scenario, seed, variation);
-  process.stdout.write(`patient ${index}: seed ${seed}, stroke-volume error ${draw.strokeVolumeErrorPpm / 10_000} %, ${draw.stallStartsMs.length} stall(s)\n`);
+  process.stdout.write(
+    `patient ${index}: seed ${seed}, stroke-volume error ${draw.strokeVolumeErrorPpm / 10_000} %, ${draw.stallStartsMs.length} stall(s)\n`,
+  );
   const result = runScenario(patientScenario(scenario, draw, variation), { seed });
   const files = [...writeOutputs(result, out), ...(await writeRunReport(result, out))];
   process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
@@ -99,10 +117,15 @@ export function registerReportCommands(program: Command): void {
   program.enablePositionalOptions();
   program
     .command('report')
-    .description('re-create report.html and the chart SVGs from an earlier run\'s summary.json, events.jsonl and trace.csv')
+    .description(
+      "re-create report.html and the chart SVGs from an earlier run's summary.json, events.jsonl and trace.csv",
+    )
     .argument('<dir>', 'output directory of an earlier `itpump run`')
     .option('--out <dir>', 'where to write the report (default: the same directory)')
-    .option('--scenario <file>', 'the run\'s scenario, for its drug library (when the directory has no drug-library.json)')
+    .option(
+      '--scenario <file>',
+      "the run's scenario, for its drug library (when the directory has no drug-library.json)",
+    )
     .action(async (dir: string, opts: { out?: string; scenario?: string }) => {
       const data = readRunDir(dir, opts.scenario ? { scenario: loadScenario(opts.scenario) } : {});
       let files: string[];
@@ -119,18 +142,53 @@ export function registerReportCommands(program: Command): void {
 
   const fleet = program
     .command('fleet')
-    .description('run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, charts and report.html')
+    .description(
+      'run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, charts and report.html',
+    )
     .argument('<scenario>', 'scenario file (YAML or JSON)')
-    .option('--patients <n>', 'N, the patients of the whole fleet (required)', integerOption('--patients', 1, 10_000_000))
-    .option('--workers <k>', 'worker threads (0 = run in this thread)', integerOption('--workers', 0, 64), 1)
+    .option(
+      '--patients <n>',
+      'N, the patients of the whole fleet (required)',
+      integerOption('--patients', 1, 10_000_000),
+    )
+    .option(
+      '--workers <k>',
+      'worker threads (0 = run in this thread)',
+      integerOption('--workers', 0, 64),
+      1,
+    )
     .option('--shard <I/M>', 'run only shard I of M (0-based I, e.g. $JOB_COMPLETION_INDEX/8)')
     .option('--out <dir>', 'output directory (default: out/fleet/<scenario>[/shard-I-of-M])')
-    .option('--seed <base>', 'seed of patient 0 (default: the scenario\'s seed)', integerOption('--seed', 0, 2 ** 31 - 1))
-    .option('--motor-error-sd <pct>', `spread of the per-patient stroke-volume error (default ${DEFAULT_VARIATION.motorErrorSdPpm / 10_000} %)`, percentPpm('--motor-error-sd'))
-    .option('--stalls-per-year <r>', `motor-stall faults per patient-year (default ${DEFAULT_VARIATION.stallsPerYear})`, nonNegativeNumber('--stalls-per-year'))
-    .option('--stall-duration <d>', 'how long each stall lasts (default 2 h)', durationOption('--stall-duration'))
-    .option('--clinic-after <d>', 'from the end of a stall to the clinician clearing the alarms (default 2 d)', durationOption('--clinic-after'))
-    .option('--replay <index>', 'run only patient INDEX, as the fleet varies it, and write its run outputs and report', integerOption('--replay', 0, 10_000_000))
+    .option(
+      '--seed <base>',
+      "seed of patient 0 (default: the scenario's seed)",
+      integerOption('--seed', 0, 2 ** 31 - 1),
+    )
+    .option(
+      '--motor-error-sd <pct>',
+      `spread of the per-patient stroke-volume error (default ${DEFAULT_VARIATION.motorErrorSdPpm / 10_000} %)`,
+      percentPpm('--motor-error-sd'),
+    )
+    .option(
+      '--stalls-per-year <r>',
+      `motor-stall faults per patient-year (default ${DEFAULT_VARIATION.stallsPerYear})`,
+      nonNegativeNumber('--stalls-per-year'),
+    )
+    .option(
+      '--stall-duration <d>',
+      'how long each stall lasts (default 2 h)',
+      durationOption('--stall-duration'),
+    )
+    .option(
+      '--clinic-after <d>',
+      'from the end of a stall to the clinician clearing the alarms (default 2 d)',
+      durationOption('--clinic-after'),
+    )
+    .option(
+      '--replay <index>',
+      'run only patient INDEX, as the fleet varies it, and write its run outputs and report',
+      integerOption('--replay', 0, 10_000_000),
+    )
     .enablePositionalOptions()
     .action(async (file: string, opts: FleetCliOptions) => {
       // Checked here rather than with requiredOption: commander checks a parent's required options
@@ -148,21 +206,40 @@ export function registerReportCommands(program: Command): void {
       const name = basename(file, extname(file));
       const baseSeed = opts.seed ?? scenario.seed;
       if (opts.replay !== undefined) {
-        await replayPatient(scenario, opts.replay, patients, baseSeed, variation, opts.out ?? join('out', 'fleet', name, `patient-${opts.replay}`));
+        await replayPatient(
+          scenario,
+          opts.replay,
+          patients,
+          baseSeed,
+          variation,
+          opts.out ?? join('out', 'fleet', name, `patient-${opts.replay}`),
+        );
         return;
       }
-      const out = opts.out ?? join('out', 'fleet', name, ...(shard ? [`shard-${shard.index}-of-${shard.count}`] : []));
+      const out =
+        opts.out ??
+        join('out', 'fleet', name, ...(shard ? [`shard-${shard.index}-of-${shard.count}`] : []));
       process.stdout.write(
         `itpump fleet ${file} --patients ${patients} --seed ${baseSeed}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --workers ${opts.workers}\n` +
           `variation: ${JSON.stringify(variation)}\n`,
       );
-      const progress = createProgress(shard ? `fleet shard ${shard.index}/${shard.count}` : 'fleet');
+      const progress = createProgress(
+        shard ? `fleet shard ${shard.index}/${shard.count}` : 'fleet',
+      );
       const [from, to] = shardRange(patients, shard);
       progress.update(0, to - from); // the bar and its ETA start with the run, not with the first patient
       const started = performance.now();
       let aggregate;
       try {
-        aggregate = await runFleet({ scenario, patients, workers: opts.workers, ...(shard ? { shard } : {}), baseSeed, variation, onProgress: (done, total) => progress.update(done, total) });
+        aggregate = await runFleet({
+          scenario,
+          patients,
+          workers: opts.workers,
+          ...(shard ? { shard } : {}),
+          baseSeed,
+          variation,
+          onProgress: (done, total) => progress.update(done, total),
+        });
       } finally {
         progress.stop();
       }
@@ -177,7 +254,9 @@ export function registerReportCommands(program: Command): void {
 
   fleet
     .command('merge')
-    .description('join shard outputs (their fleet.json) into the result of one run over all of them')
+    .description(
+      'join shard outputs (their fleet.json) into the result of one run over all of them',
+    )
     .argument('<dirs...>', 'shard output directories')
     .requiredOption('--out <dir>', 'output directory of the merged fleet')
     .action(async (dirs: string[], opts: { out: string }) => {
@@ -186,7 +265,9 @@ export function registerReportCommands(program: Command): void {
       const missing = missingPatients(merged);
       process.stdout.write(
         `merged ${dirs.length} shard${dirs.length === 1 ? '' : 's'}: ${merged.totals.patients} of ${merged.spec.patients} patients` +
-          (missing.length > 0 ? ` (incomplete: missing ${missing.map(([f, t]) => `${f}-${t - 1}`).join(', ')})` : '') +
+          (missing.length > 0
+            ? ` (incomplete: missing ${missing.map(([f, t]) => `${f}-${t - 1}`).join(', ')})`
+            : '') +
           `\nwrote ${files.length} files to ${opts.out}\n`,
       );
     });

@@ -20,7 +20,10 @@ export function decimateMinMax<T>(
   x: (point: T) => number,
   y: (point: T) => number,
 ): T[] {
-  assert(Number.isSafeInteger(maxPoints) && maxPoints >= MAX_POINTS_MIN, `maxPoints must be an integer ≥ ${MAX_POINTS_MIN}, got ${maxPoints}`);
+  assert(
+    Number.isSafeInteger(maxPoints) && maxPoints >= MAX_POINTS_MIN,
+    `maxPoints must be an integer ≥ ${MAX_POINTS_MIN}, got ${maxPoints}`,
+  );
   if (points.length <= maxPoints) return [...points];
   const first = points[0]!;
   const last = points[points.length - 1]!;
@@ -32,7 +35,8 @@ export function decimateMinMax<T>(
   const highest = new Array<number>(bucketCount).fill(-1);
   for (let i = 1; i < points.length - 1; i++) {
     const point = points[i]!;
-    const bucket = span > 0 ? Math.min(bucketCount - 1, Math.floor(((x(point) - x0) * bucketCount) / span)) : 0;
+    const bucket =
+      span > 0 ? Math.min(bucketCount - 1, Math.floor(((x(point) - x0) * bucketCount) / span)) : 0;
     const low = lowest[bucket]!;
     const high = highest[bucket]!;
     if (low < 0 || y(point) < y(points[low]!)) lowest[bucket] = i;

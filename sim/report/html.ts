@@ -65,7 +65,10 @@ nav ol { margin: 8px 0; padding-left: 20px; }
 `.trim();
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Names XML namespaces; a browser never fetches these. */
@@ -78,14 +81,20 @@ const NAMESPACE_URL = /xmlns(?::[a-z]+)?="https?:\/\/[^"]*"/gi;
 export function externalReferences(html: string): string[] {
   const found: string[] = [];
   const withoutNamespaces = html.replace(NAMESPACE_URL, '');
-  for (const match of withoutNamespaces.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"'<>)]*/gi)) found.push(match[0]);
-  for (const match of withoutNamespaces.matchAll(/\b(?:src|href|xlink:href)\s*=\s*["']?([^"'\s>]*)/gi)) {
+  for (const match of withoutNamespaces.matchAll(
+    /(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"'<>)]*/gi,
+  ))
+    found.push(match[0]);
+  for (const match of withoutNamespaces.matchAll(
+    /\b(?:src|href|xlink:href)\s*=\s*["']?([^"'\s>]*)/gi,
+  )) {
     if (!match[1]!.startsWith('#')) found.push(match[0]);
   }
   for (const match of withoutNamespaces.matchAll(/url\(\s*["']?([^)"']*)/gi)) {
     if (!match[1]!.startsWith('#')) found.push(match[0]);
   }
-  for (const match of withoutNamespaces.matchAll(/@import|<script|<link|<iframe|<object|<embed/gi)) found.push(match[0]);
+  for (const match of withoutNamespaces.matchAll(/@import|<script|<link|<iframe|<object|<embed/gi))
+    found.push(match[0]);
   return found;
 }
 
@@ -93,7 +102,11 @@ export function externalReferences(html: string): string[] {
 export function assertSelfContained(html: string, field = 'html'): void {
   const found = externalReferences(html);
   if (found.length > 0) {
-    throw new AnalysisInputError('invalidValue', field, `references outside the document: ${found.slice(0, 3).join(', ')}`);
+    throw new AnalysisInputError(
+      'invalidValue',
+      field,
+      `references outside the document: ${found.slice(0, 3).join(', ')}`,
+    );
   }
 }
 
@@ -101,10 +114,17 @@ export function assertSelfContained(html: string, field = 'html'): void {
 function inlineSvg(svg: string, prefix: string, field: string): string {
   const trimmed = svg.replace(/^\s*<\?xml[^>]*\?>\s*/, '').trim();
   if (!trimmed.startsWith('<svg') || !trimmed.endsWith('</svg>')) {
-    throw new AnalysisInputError('invalidValue', field, 'must be an SVG document starting with <svg and ending with </svg>');
+    throw new AnalysisInputError(
+      'invalidValue',
+      field,
+      'must be an SVG document starting with <svg and ending with </svg>',
+    );
   }
   assertSelfContained(trimmed, field);
-  return trimmed.replace(/(\bid="|url\(#|href="#)([^")]+)/g, (_whole, start: string, id: string) => `${start}${prefix}${id}`);
+  return trimmed.replace(
+    /(\bid="|url\(#|href="#)([^")]+)/g,
+    (_whole, start: string, id: string) => `${start}${prefix}${id}`,
+  );
 }
 
 function cell(value: string | number, header: boolean): string {
@@ -116,7 +136,11 @@ function cell(value: string | number, header: boolean): string {
 function table(t: ReportTable, field: string): string {
   t.rows.forEach((row, index) => {
     if (row.length !== t.columns.length) {
-      throw new AnalysisInputError('mismatch', `${field}.rows[${index}]`, `has ${row.length} cells, the table has ${t.columns.length} columns`);
+      throw new AnalysisInputError(
+        'mismatch',
+        `${field}.rows[${index}]`,
+        `has ${row.length} cells, the table has ${t.columns.length} columns`,
+      );
     }
   });
   const caption = t.caption === undefined ? '' : `<caption>${escapeHtml(t.caption)}</caption>`;
@@ -141,7 +165,10 @@ export function buildReportHtml(report: ReportDocument): string {
     (section.figures ?? []).forEach((figure, i) => {
       figureNumber++;
       const svg = inlineSvg(figure.svg, `f${figureNumber}-`, `${field}.figures[${i}].svg`);
-      const caption = figure.caption === undefined ? '' : `<figcaption>Figure ${figureNumber}. ${escapeHtml(figure.caption)}</figcaption>`;
+      const caption =
+        figure.caption === undefined
+          ? ''
+          : `<figcaption>Figure ${figureNumber}. ${escapeHtml(figure.caption)}</figcaption>`;
       parts.push(`<figure>${svg}${caption}</figure>`);
     });
     parts.push('</section>');

@@ -28,7 +28,12 @@
  */
 import type { LogRecord } from '../../src/eventLog.js';
 import { rateSteps } from '../../src/dosing/rates.js';
-import { mixtureSchema, prescriptionSchema, type Mixture, type Prescription } from '../../src/therapy/schema.js';
+import {
+  mixtureSchema,
+  prescriptionSchema,
+  type Mixture,
+  type Prescription,
+} from '../../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS } from '../../src/units.js';
 import { analyseTrumpet, type DeliverySample, type TrumpetResult } from '../analysis/trumpet.js';
 
@@ -44,17 +49,35 @@ export const WARM_UP_MS = DAY_MS;
 /** The longest analysis period: four weeks, about one refill interval. */
 export const ANALYSIS_DURATION_MAX_MS = 28 * DAY_MS;
 /** Observation windows for a low-rate implant; those longer than the period are dropped. */
-export const RUN_TRUMPET_WINDOWS_MS: readonly number[] = [6 * HOUR_MS, DAY_MS, 3 * DAY_MS, 7 * DAY_MS];
+export const RUN_TRUMPET_WINDOWS_MS: readonly number[] = [
+  6 * HOUR_MS,
+  DAY_MS,
+  3 * DAY_MS,
+  7 * DAY_MS,
+];
 
 /** Events that change or suspend the programmed basal rate: a steady period ends at each. */
-const RATE_BREAKS = new Set(['boot', 'refill', 'stopped', 'resumed', 'minimumRate', 'clockSet', 'bolusCancelled']);
+const RATE_BREAKS = new Set([
+  'boot',
+  'refill',
+  'stopped',
+  'resumed',
+  'minimumRate',
+  'clockSet',
+  'bolusCancelled',
+]);
 
 /**
  * Cumulative true volume that left the pump at each trace sample (first sample = 0).
  * Refills between two samples are added back: ΔV = (before − after) + (added − withdrawn).
  */
-export function trueDeliveredVolume(trace: readonly TrueReservoirSample[], events: readonly LogRecord[]): DeliverySample[] {
-  const refills = events.filter((e): e is Extract<LogRecord, { type: 'refill' }> => e.type === 'refill');
+export function trueDeliveredVolume(
+  trace: readonly TrueReservoirSample[],
+  events: readonly LogRecord[],
+): DeliverySample[] {
+  const refills = events.filter(
+    (e): e is Extract<LogRecord, { type: 'refill' }> => e.type === 'refill',
+  );
   const samples: DeliverySample[] = [];
   let deliveredNl = 0;
   let next = 0; // first refill not yet accounted
@@ -132,25 +155,41 @@ function samplingIntervalMs(trace: readonly { timeMs: number }[]): number | unde
     if (gap > 0) counts.set(gap, (counts.get(gap) ?? 0) + 1);
   }
   let best: number | undefined;
-  for (const [gap, count] of counts) if (best === undefined || count > counts.get(best)! || (count === counts.get(best) && gap < best)) best = gap;
+  for (const [gap, count] of counts)
+    if (
+      best === undefined ||
+      count > counts.get(best)! ||
+      (count === counts.get(best) && gap < best)
+    )
+      best = gap;
   return best;
 }
 
 /**
  * The trumpet curve of a run's basal delivery over its longest steady period (module comment).
  */
-export function runTrumpet(trace: readonly TrueReservoirSample[], events: readonly LogRecord[], runEndMs: number): RunTrumpet {
+export function runTrumpet(
+  trace: readonly TrueReservoirSample[],
+  events: readonly LogRecord[],
+  runEndMs: number,
+): RunTrumpet {
   const intervalMs = samplingIntervalMs(trace);
-  if (intervalMs === undefined) return { ok: false, reason: 'the trace has fewer than two samples' };
+  if (intervalMs === undefined)
+    return { ok: false, reason: 'the trace has fewer than two samples' };
   const shortest = RUN_TRUMPET_WINDOWS_MS[0]!;
-  if (shortest % intervalMs !== 0) return { ok: false, reason: `the trace interval (${intervalMs} ms) does not divide the shortest window (${shortest} ms)` };
+  if (shortest % intervalMs !== 0)
+    return {
+      ok: false,
+      reason: `the trace interval (${intervalMs} ms) does not divide the shortest window (${shortest} ms)`,
+    };
   const candidates = steadyPeriods(events, runEndMs)
     .filter((p) => p.rateNlPerDay !== undefined && p.rateNlPerDay > 0)
     .map((p) => {
       const startMs = Math.ceil((p.startMs + WARM_UP_MS) / intervalMs) * intervalMs;
       // End one sample before the next change: the sample at the change already shows it.
       const lastMs = Math.floor((p.endMs - intervalMs) / intervalMs) * intervalMs;
-      const durationMs = Math.floor(Math.min(ANALYSIS_DURATION_MAX_MS, lastMs - startMs) / intervalMs) * intervalMs;
+      const durationMs =
+        Math.floor(Math.min(ANALYSIS_DURATION_MAX_MS, lastMs - startMs) / intervalMs) * intervalMs;
       return { period: p, startMs, durationMs };
     })
     .filter((c) => c.durationMs >= shortest)
@@ -158,21 +197,37 @@ export function runTrumpet(trace: readonly TrueReservoirSample[], events: readon
     .sort((a, b) => b.durationMs - a.durationMs || a.startMs - b.startMs);
   const chosen = candidates[0];
   if (chosen === undefined) {
-    return { ok: false, reason: `no period of constant basal rate lasts ${WARM_UP_MS / HOUR_MS} h of warm-up plus ${shortest / HOUR_MS} h` };
+    return {
+      ok: false,
+      reason: `no period of constant basal rate lasts ${WARM_UP_MS / HOUR_MS} h of warm-up plus ${shortest / HOUR_MS} h`,
+    };
   }
   const { period, startMs, durationMs } = chosen;
   const endMs = startMs + durationMs;
   const rows = trace.filter((r) => r.timeMs >= period.startMs && r.timeMs <= endMs);
   const interrupted = rows.find((r) => r.timeMs >= startMs && !r.therapy.startsWith('infusing'));
-  if (interrupted) return { ok: false, reason: `therapy was "${interrupted.therapy}" at ${interrupted.timeMs} ms inside the steady period` };
+  if (interrupted)
+    return {
+      ok: false,
+      reason: `therapy was "${interrupted.therapy}" at ${interrupted.timeMs} ms inside the steady period`,
+    };
 
   const boluses = events.filter(
-    (e): e is Extract<LogRecord, { type: 'bolusStarted' }> => e.type === 'bolusStarted' && e.atMs < endMs && e.atMs + e.durationMs > period.startMs,
+    (e): e is Extract<LogRecord, { type: 'bolusStarted' }> =>
+      e.type === 'bolusStarted' && e.atMs < endMs && e.atMs + e.durationMs > period.startMs,
   );
   const bolusNlBy = (t: number) =>
-    boluses.reduce((sum, b) => sum + b.volumeNl * Math.min(1, Math.max(0, (t - b.atMs) / b.durationMs)), 0);
-  const delivered = trueDeliveredVolume(trace, events).filter((s) => s.timeMs >= period.startMs && s.timeMs <= endMs);
-  const basal = delivered.map((s) => ({ timeMs: s.timeMs, deliveredNl: s.deliveredNl - bolusNlBy(s.timeMs) }));
+    boluses.reduce(
+      (sum, b) => sum + b.volumeNl * Math.min(1, Math.max(0, (t - b.atMs) / b.durationMs)),
+      0,
+    );
+  const delivered = trueDeliveredVolume(trace, events).filter(
+    (s) => s.timeMs >= period.startMs && s.timeMs <= endMs,
+  );
+  const basal = delivered.map((s) => ({
+    timeMs: s.timeMs,
+    deliveredNl: s.deliveredNl - bolusNlBy(s.timeMs),
+  }));
   const result = analyseTrumpet(basal, {
     programmedRateNlPerDay: period.rateNlPerDay!,
     sampleIntervalMs: intervalMs,

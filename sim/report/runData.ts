@@ -44,7 +44,13 @@ const settingsSchema = z
     scenario: z.string(),
     seed: nonNegative,
     durationMs: nonNegative,
-    pump: z.object({ lowReservoirNl: nonNegative, emptyReservoirNl: nonNegative, reservoirCapacityNl: nonNegative }).loose(),
+    pump: z
+      .object({
+        lowReservoirNl: nonNegative,
+        emptyReservoirNl: nonNegative,
+        reservoirCapacityNl: nonNegative,
+      })
+      .loose(),
     // A fixed ERI level (eriUah) or a lead time before end of service (eriLeadMs): either may be there.
     battery: z.object({ eosUah: nonNegative, eriUah: nonNegative.optional() }).loose().optional(),
     drugLibrary: z.string().optional(),
@@ -54,17 +60,36 @@ export type RunSettings = z.infer<typeof settingsSchema>;
 
 // A reason a run's version did not have yet counts zero (bolusDoseCap came after the first runs).
 const denyCount = nonNegative.default(0);
-const denyCounts = z.object(Object.fromEntries(denyReasons.map((r) => [r, denyCount])) as Record<(typeof denyReasons)[number], typeof denyCount>);
+const denyCounts = z.object(
+  Object.fromEntries(denyReasons.map((r) => [r, denyCount])) as Record<
+    (typeof denyReasons)[number],
+    typeof denyCount
+  >,
+);
 const summarySchema = z.object({
   scenario: z.string(),
   seed: nonNegative,
   simulatedMs: nonNegative,
   wallTimeMs: z.number(),
   controllerEvents: nonNegative,
-  drugs: z.array(z.object({ drug: z.string(), programmedNg: int, deliveredNg: int, trueDeliveredNg: int })),
-  presses: z.object({ requested: nonNegative, granted: nonNegative, denied: nonNegative, deniedByReason: denyCounts }),
+  drugs: z.array(
+    z.object({ drug: z.string(), programmedNg: int, deliveredNg: int, trueDeliveredNg: int }),
+  ),
+  presses: z.object({
+    requested: nonNegative,
+    granted: nonNegative,
+    denied: nonNegative,
+    deniedByReason: denyCounts,
+  }),
   boluses: z.object({ patient: nonNegative, clinician: nonNegative }),
-  alarms: z.array(z.object({ code: z.enum(alarmCodes), priority: z.string(), raisedAtMs: int, clearedAtMs: int.nullable() })),
+  alarms: z.array(
+    z.object({
+      code: z.enum(alarmCodes),
+      priority: z.string(),
+      raisedAtMs: int,
+      clearedAtMs: int.nullable(),
+    }),
+  ),
   refills: nonNegative,
   refusals: nonNegative,
   reservoir: z.object({ estimateNl: int, trueNl: int, ranDryAtMs: int.nullable() }),
@@ -72,18 +97,27 @@ const summarySchema = z.object({
   finalState: z.object({ therapy: z.string(), motor: z.string(), alarms: z.string() }),
 });
 
-const eventSchema = z.object({ type: z.string(), seq: nonNegative, atMs: int, rtcMs: z.number() }).loose();
+const eventSchema = z
+  .object({ type: z.string(), seq: nonNegative, atMs: int, rtcMs: z.number() })
+  .loose();
 
 /** The run's battery series: `result.battery` once the runner records it (see docs/reports.md). */
 function batteryOf(result: RunResult): BatterySample[] | undefined {
   const battery = (result as RunResult & { battery?: readonly BatterySample[] }).battery;
-  return battery === undefined ? undefined : battery.map((b) => ({ timeMs: b.timeMs, remainingUah: b.remainingUah }));
+  return battery === undefined
+    ? undefined
+    : battery.map((b) => ({ timeMs: b.timeMs, remainingUah: b.remainingUah }));
 }
 
 /** Every drug named in a trace row, with 0 where the row has not seen it yet (as trace.csv does). */
 function withAllDrugs(trace: readonly TraceRow[], drugs: readonly string[]): TraceRow[] {
-  const fill = (doses: Record<string, number>) => Object.fromEntries(drugs.map((d) => [d, doses[d] ?? 0]));
-  return trace.map((r) => ({ ...r, deliveredPg: fill(r.deliveredPg), trueDeliveredPg: fill(r.trueDeliveredPg) }));
+  const fill = (doses: Record<string, number>) =>
+    Object.fromEntries(drugs.map((d) => [d, doses[d] ?? 0]));
+  return trace.map((r) => ({
+    ...r,
+    deliveredPg: fill(r.deliveredPg),
+    trueDeliveredPg: fill(r.trueDeliveredPg),
+  }));
 }
 
 /** The report's data from a run in memory. */
@@ -108,7 +142,9 @@ function readText(dir: string, name: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(
+      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -121,12 +157,19 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /** Parses trace.csv as sim/outputs.ts writes it; columns are found by name. */
-export function parseTraceCsv(text: string, file: string, drugs: readonly string[]): { trace: TraceRow[]; battery: BatterySample[] | undefined } {
+export function parseTraceCsv(
+  text: string,
+  file: string,
+  drugs: readonly string[],
+): { trace: TraceRow[]; battery: BatterySample[] | undefined } {
   const lines = text.split('\n').filter((line) => line.length > 0);
   const header = (lines[0] ?? '').split(',');
   const column = (name: string, required = true): number => {
     const index = header.indexOf(name);
-    if (index < 0 && required) throw new InputError(`${file}: header: column "${name}" is missing (header is "${header.join(',')}")`);
+    if (index < 0 && required)
+      throw new InputError(
+        `${file}: header: column "${name}" is missing (header is "${header.join(',')}")`,
+      );
     return index;
   };
   const time = column('time_ms');
@@ -141,10 +184,12 @@ export function parseTraceCsv(text: string, file: string, drugs: readonly string
   for (let i = 1; i < lines.length; i++) {
     const cells = lines[i]!.split(',');
     const where = `${file}: line ${i + 1}`;
-    if (cells.length !== header.length) throw new InputError(`${where}: has ${cells.length} cells, the header has ${header.length}`);
+    if (cells.length !== header.length)
+      throw new InputError(`${where}: has ${cells.length} cells, the header has ${header.length}`);
     const integer = (index: number, name: string): number => {
       const value = Number(cells[index]);
-      if (cells[index] === '' || !Number.isSafeInteger(value)) throw new InputError(`${where}: ${name}: "${cells[index]}" is not an integer`);
+      if (cells[index] === '' || !Number.isSafeInteger(value))
+        throw new InputError(`${where}: ${name}: "${cells[index]}" is not an integer`);
       return value;
     };
     const timeMs = integer(time, 'time_ms');
@@ -153,10 +198,15 @@ export function parseTraceCsv(text: string, file: string, drugs: readonly string
       reservoirEstimateNl: integer(estimate, 'reservoir_estimate_nl'),
       reservoirTrueNl: integer(truth, 'reservoir_true_nl'),
       therapy: cells[therapy]!,
-      deliveredPg: Object.fromEntries(drugs.map((d, k) => [d, integer(delivered[k]!, `${d}_delivered_pg`)])),
-      trueDeliveredPg: Object.fromEntries(drugs.map((d, k) => [d, integer(trueDelivered[k]!, `${d}_true_delivered_pg`)])),
+      deliveredPg: Object.fromEntries(
+        drugs.map((d, k) => [d, integer(delivered[k]!, `${d}_delivered_pg`)]),
+      ),
+      trueDeliveredPg: Object.fromEntries(
+        drugs.map((d, k) => [d, integer(trueDelivered[k]!, `${d}_true_delivered_pg`)]),
+      ),
     });
-    if (batteryColumn >= 0) battery.push({ timeMs, remainingUah: integer(batteryColumn, 'battery_remaining_uah') });
+    if (batteryColumn >= 0)
+      battery.push({ timeMs, remainingUah: integer(batteryColumn, 'battery_remaining_uah') });
   }
   if (trace.length === 0) throw new InputError(`${file}: holds no samples`);
   return { trace, battery: batteryColumn >= 0 ? battery : undefined };
@@ -177,7 +227,8 @@ function drugLibraryFor(dir: string, settings: RunSettings, options: ReadRunOpti
     return parsed.data;
   }
   if (options.scenario) return drugLibraryOf(options.scenario);
-  if (settings.drugLibrary === undefined || settings.drugLibrary === defaultDrugLibrary.name) return defaultDrugLibrary;
+  if (settings.drugLibrary === undefined || settings.drugLibrary === defaultDrugLibrary.name)
+    return defaultDrugLibrary;
   throw new InputError(
     `${join(dir, 'summary.json')}: settings.drugLibrary: ${JSON.stringify(settings.drugLibrary)}: not the built-in library, and ${file} does not exist; name the scenario with --scenario FILE`,
   );
@@ -187,12 +238,19 @@ function drugLibraryFor(dir: string, settings: RunSettings, options: ReadRunOpti
 export function readRunDir(dir: string, options: ReadRunOptions = {}): RunData {
   const summaryFile = join(dir, 'summary.json');
   const raw = parseJson(readText(dir, 'summary.json'), summaryFile);
-  if (typeof raw !== 'object' || raw === null || !('settings' in raw)) throw new InputError(`${summaryFile}: settings: missing: expected the object itpump run writes`);
+  if (typeof raw !== 'object' || raw === null || !('settings' in raw))
+    throw new InputError(
+      `${summaryFile}: settings: missing: expected the object itpump run writes`,
+    );
   const { settings: rawSettings, ...rawSummary } = raw as { settings: unknown };
   const settings = settingsSchema.safeParse(rawSettings);
-  if (!settings.success) throw new InputError(describeZodError(`${summaryFile} (settings)`, settings.error, rawSettings));
+  if (!settings.success)
+    throw new InputError(
+      describeZodError(`${summaryFile} (settings)`, settings.error, rawSettings),
+    );
   const summary = summarySchema.safeParse(rawSummary);
-  if (!summary.success) throw new InputError(describeZodError(summaryFile, summary.error, rawSummary));
+  if (!summary.success)
+    throw new InputError(describeZodError(summaryFile, summary.error, rawSummary));
 
   const eventsFile = join(dir, 'events.jsonl');
   const events = readText(dir, 'events.jsonl')
@@ -208,7 +266,11 @@ export function readRunDir(dir: string, options: ReadRunOptions = {}): RunData {
     });
 
   const drugs = summary.data.drugs.map((d) => d.drug);
-  const { trace, battery } = parseTraceCsv(readText(dir, 'trace.csv'), join(dir, 'trace.csv'), drugs);
+  const { trace, battery } = parseTraceCsv(
+    readText(dir, 'trace.csv'),
+    join(dir, 'trace.csv'),
+    drugs,
+  );
   return {
     settings: settings.data,
     summary: summary.data as Summary,

@@ -14,12 +14,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarmCatalogue } from '../../src/alarms.js';
-import { PG_PER_NG, formatDoseNg, formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
+import {
+  PG_PER_NG,
+  formatDoseNg,
+  formatDurationMs,
+  formatMl,
+  formatTimeMs,
+} from '../../src/units.js';
 import { maxRollingWindowSum } from '../analysis/rolling.js';
 import { formatRateMlPerDay, trumpetTable } from '../analysis/trumpet.js';
 import type { RunResult } from '../runner.js';
-import { alarmChartSvg, batteryChartSvg, doseChartSvg, pressChartSvg, reservoirChartSvg, trumpetChartSvg } from './charts.js';
-import { buildReportHtml, type ReportDocument, type ReportFigure, type ReportSection } from './html.js';
+import {
+  alarmChartSvg,
+  batteryChartSvg,
+  doseChartSvg,
+  pressChartSvg,
+  reservoirChartSvg,
+  trumpetChartSvg,
+} from './charts.js';
+import {
+  buildReportHtml,
+  type ReportDocument,
+  type ReportFigure,
+  type ReportSection,
+} from './html.js';
 import { runTrumpet } from './runAccuracy.js';
 import { runDataOf, type RunData } from './runData.js';
 import type { AlarmRecord, PressRecord } from './types.js';
@@ -56,9 +74,17 @@ async function reservoirSection(data: RunData, charts: Chart[]): Promise<ReportS
       `The firmware's estimate falls with every stroke it commands; the true volume falls with what the simulated motor really moved. ` +
         `${refills.length} refill${refills.length === 1 ? '' : 's'} after the initial fill. ` +
         `At the end: estimate ${formatMl(r.estimateNl)}, true ${formatMl(r.trueNl)}` +
-        (r.ranDryAtMs === null ? '.' : `; the true reservoir ran dry at ${formatTimeMs(r.ranDryAtMs)}.`),
+        (r.ranDryAtMs === null
+          ? '.'
+          : `; the true reservoir ran dry at ${formatTimeMs(r.ranDryAtMs)}.`),
     ],
-    figures: [{ svg, caption: 'Reservoir volume: firmware estimate and simulated truth, refills, low-reservoir and empty thresholds.' }],
+    figures: [
+      {
+        svg,
+        caption:
+          'Reservoir volume: firmware estimate and simulated truth, refills, low-reservoir and empty thresholds.',
+      },
+    ],
   };
 }
 
@@ -68,21 +94,30 @@ async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSectio
   const paragraphs: string[] = [];
   for (const drug of data.summary.drugs) {
     const limits = data.drugLibrary.drugs.find((d) => d.drug === drug.drug);
-    const cumulative = data.trace.map((r) => ({ timeMs: r.timeMs, doseNg: ngOf(r.trueDeliveredPg[drug.drug] ?? 0) }));
-    const highest = maxRollingWindowSum(cumulative.map((s) => ({ timeMs: s.timeMs, value: s.doseNg })), DAY_WINDOW_MS);
+    const cumulative = data.trace.map((r) => ({
+      timeMs: r.timeMs,
+      doseNg: ngOf(r.trueDeliveredPg[drug.drug] ?? 0),
+    }));
+    const highest = maxRollingWindowSum(
+      cumulative.map((s) => ({ timeMs: s.timeMs, value: s.doseNg })),
+      DAY_WINDOW_MS,
+    );
     const highestNg = highest?.value ?? 0;
     rows.push([
       drug.drug,
       formatDoseNg(drug.programmedNg),
       formatDoseNg(drug.deliveredNg),
       formatDoseNg(drug.trueDeliveredNg),
-      formatDoseNg(highestNg) + (highest && highestNg > 0 ? ` (${formatTimeMs(highest.timeMs)})` : ''),
+      formatDoseNg(highestNg) +
+        (highest && highestNg > 0 ? ` (${formatTimeMs(highest.timeMs)})` : ''),
       limits ? formatDoseNg(limits.dailyDoseNgSoftMax) : 'not in library',
       limits ? formatDoseNg(limits.dailyDoseNgHardMax) : 'not in library',
       limits ? percent(highestNg, limits.dailyDoseNgHardMax) : 'n/a',
     ]);
     if (!limits || limits.dailyDoseNgHardMax <= 0) {
-      paragraphs.push(`${drug.drug} is not in the drug library "${data.drugLibrary.name}": no limits to chart it against.`);
+      paragraphs.push(
+        `${drug.drug} is not in the drug library "${data.drugLibrary.name}": no limits to chart it against.`,
+      );
       continue;
     }
     const svg = await doseChartSvg({
@@ -92,7 +127,10 @@ async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSectio
       ...(limits.dailyDoseNgSoftMax > 0 ? { softDailyMaxNg: limits.dailyDoseNgSoftMax } : {}),
     });
     charts.push({ file: `dose-${drug.drug}.svg`, svg });
-    figures.push({ svg, caption: `${drug.drug}: cumulative true dose, and 24-h rolling dose against the daily maxima of "${data.drugLibrary.name}".` });
+    figures.push({
+      svg,
+      caption: `${drug.drug}: cumulative true dose, and 24-h rolling dose against the daily maxima of "${data.drugLibrary.name}".`,
+    });
   }
   return {
     heading: 'Dose per drug',
@@ -105,7 +143,16 @@ async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSectio
     tables: [
       {
         caption: 'Dose per drug',
-        columns: ['Drug', 'Programmed', 'Delivered (pump)', 'Delivered (true)', 'Highest 24-h dose (true)', 'Soft daily max', 'Hard daily max', 'Highest / hard max'],
+        columns: [
+          'Drug',
+          'Programmed',
+          'Delivered (pump)',
+          'Delivered (true)',
+          'Highest 24-h dose (true)',
+          'Soft daily max',
+          'Hard daily max',
+          'Highest / hard max',
+        ],
         rows,
       },
     ],
@@ -117,7 +164,8 @@ async function pressSection(data: RunData, charts: Chart[]): Promise<ReportSecti
   const presses: PressRecord[] = [];
   for (const e of data.events) {
     if (e.type === 'pressGranted') presses.push({ timeMs: e.atMs, granted: true });
-    else if (e.type === 'pressDenied') presses.push({ timeMs: e.atMs, granted: false, reason: e.reason });
+    else if (e.type === 'pressDenied')
+      presses.push({ timeMs: e.atMs, granted: false, reason: e.reason });
   }
   const svg = await pressChartSvg({ presses, runEndMs: data.summary.simulatedMs });
   charts.push({ file: 'presses.svg', svg });
@@ -125,25 +173,41 @@ async function pressSection(data: RunData, charts: Chart[]): Promise<ReportSecti
   const reasons = Object.entries(p.deniedByReason).filter(([, n]) => n > 0);
   return {
     heading: 'Patient presses',
-    paragraphs: [`${p.requested} presses: ${p.granted} granted, ${p.denied} denied. Each denied press has exactly one reason, the first that applies in the controller's order of precedence.`],
+    paragraphs: [
+      `${p.requested} presses: ${p.granted} granted, ${p.denied} denied. Each denied press has exactly one reason, the first that applies in the controller's order of precedence.`,
+    ],
     tables: [
       {
         caption: 'Presses by outcome',
         columns: ['Outcome', 'Presses', 'Share'],
-        rows: [['granted', p.granted, percent(p.granted, p.requested)], ...reasons.map(([reason, n]) => [`denied: ${reason}`, n, percent(n, p.requested)])],
+        rows: [
+          ['granted', p.granted, percent(p.granted, p.requested)],
+          ...reasons.map(([reason, n]) => [`denied: ${reason}`, n, percent(n, p.requested)]),
+        ],
       },
     ],
-    figures: [{ svg, caption: 'Patient presses on the run timeline, granted or denied by reason.' }],
+    figures: [
+      { svg, caption: 'Patient presses on the run timeline, granted or denied by reason.' },
+    ],
   };
 }
 
 async function alarmSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
-  const alarms: AlarmRecord[] = data.summary.alarms.map((a) => ({ alarm: a.code, priority: a.priority, raisedAtMs: a.raisedAtMs, clearedAtMs: a.clearedAtMs }));
+  const alarms: AlarmRecord[] = data.summary.alarms.map((a) => ({
+    alarm: a.code,
+    priority: a.priority,
+    raisedAtMs: a.raisedAtMs,
+    clearedAtMs: a.clearedAtMs,
+  }));
   const svg = await alarmChartSvg({ alarms, runEndMs: data.summary.simulatedMs });
   charts.push({ file: 'alarms.svg', svg });
   return {
     heading: 'Alarms',
-    paragraphs: [alarms.length === 0 ? 'No alarm was raised.' : `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised. Alarms are latched until a clinician clears them.`],
+    paragraphs: [
+      alarms.length === 0
+        ? 'No alarm was raised.'
+        : `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised. Alarms are latched until a clinician clears them.`,
+    ],
     tables:
       alarms.length === 0
         ? []
@@ -151,7 +215,13 @@ async function alarmSection(data: RunData, charts: Chart[]): Promise<ReportSecti
             {
               caption: 'Alarms raised',
               columns: ['Alarm', 'Priority', 'Raised', 'Cleared', 'Meaning'],
-              rows: data.summary.alarms.map((a) => [a.code, a.priority, formatTimeMs(a.raisedAtMs), a.clearedAtMs === null ? 'still active' : formatTimeMs(a.clearedAtMs), alarmCatalogue[a.code].description]),
+              rows: data.summary.alarms.map((a) => [
+                a.code,
+                a.priority,
+                formatTimeMs(a.raisedAtMs),
+                a.clearedAtMs === null ? 'still active' : formatTimeMs(a.clearedAtMs),
+                alarmCatalogue[a.code].description,
+              ]),
             },
           ],
     figures: [{ svg, caption: 'Alarms from raised to cleared, by priority.' }],
@@ -161,9 +231,18 @@ async function alarmSection(data: RunData, charts: Chart[]): Promise<ReportSecti
 async function batterySection(data: RunData, charts: Chart[]): Promise<ReportSection> {
   const levels = data.settings.battery;
   if (data.battery === undefined || data.battery.length === 0 || levels === undefined) {
-    return { heading: 'Battery', paragraphs: ['This run recorded no battery series (the trace has no battery_remaining_uah column).'] };
+    return {
+      heading: 'Battery',
+      paragraphs: [
+        'This run recorded no battery series (the trace has no battery_remaining_uah column).',
+      ],
+    };
   }
-  const eriRaised = data.events.find((e) => (e.type === 'alarmRaised' && e.code === 'batteryEri') || (e.type === 'battery' && e.level === 'eri'));
+  const eriRaised = data.events.find(
+    (e) =>
+      (e.type === 'alarmRaised' && e.code === 'batteryEri') ||
+      (e.type === 'battery' && e.level === 'eri'),
+  );
   const svg = await batteryChartSvg({
     samples: data.battery,
     eosUah: levels.eosUah,
@@ -178,19 +257,30 @@ async function batterySection(data: RunData, charts: Chart[]): Promise<ReportSec
     paragraphs: [
       `Remaining charge at the end: ${mAh(last.remainingUah)}; end of service at ${mAh(levels.eosUah)}` +
         (levels.eriUah === undefined ? '' : `, ERI at ${mAh(levels.eriUah)}`) +
-        (eriRaised === undefined ? '; the elective replacement indicator was not raised.' : `; the elective replacement indicator was raised at ${formatTimeMs(eriRaised.atMs)}.`),
+        (eriRaised === undefined
+          ? '; the elective replacement indicator was not raised.'
+          : `; the elective replacement indicator was raised at ${formatTimeMs(eriRaised.atMs)}.`),
     ],
-    figures: [{ svg, caption: 'Remaining battery charge with the elective replacement indicator and end of service levels.' }],
+    figures: [
+      {
+        svg,
+        caption:
+          'Remaining battery charge with the elective replacement indicator and end of service levels.',
+      },
+    ],
   };
 }
 
 async function accuracySection(data: RunData, charts: Chart[]): Promise<ReportSection> {
   const trumpet = runTrumpet(data.trace, data.events, data.summary.simulatedMs);
   const heading = 'Flow accuracy (trumpet curve)';
-  if (!trumpet.ok) return { heading, paragraphs: [`No trumpet curve for this run: ${trumpet.reason}.`] };
+  if (!trumpet.ok)
+    return { heading, paragraphs: [`No trumpet curve for this run: ${trumpet.reason}.`] };
   const { result, period, bolusesSubtracted } = trumpet;
   const endMs = result.analysisStartMs + result.analysisDurationMs;
-  const svg = await trumpetChartSvg(result, { title: 'Trumpet curve of the simulated motor\'s true basal delivery' });
+  const svg = await trumpetChartSvg(result, {
+    title: "Trumpet curve of the simulated motor's true basal delivery",
+  });
   charts.push({ file: 'trumpet.svg', svg });
   return {
     heading,
@@ -203,7 +293,13 @@ async function accuracySection(data: RunData, charts: Chart[]): Promise<ReportSe
         `their programmed volume. Windows are hours to days because an implant moves one stroke every few minutes (docs/reports.md).`,
     ],
     preformatted: [trumpetTable(result)],
-    figures: [{ svg, caption: 'Largest and smallest flow error over each observation window, and the mean flow error.' }],
+    figures: [
+      {
+        svg,
+        caption:
+          'Largest and smallest flow error over each observation window, and the mean flow error.',
+      },
+    ],
   };
 }
 
@@ -218,25 +314,45 @@ export async function buildRunReport(data: RunData): Promise<{ html: string; cha
     await alarmSection(data, charts),
     await batterySection(data, charts),
     await accuracySection(data, charts),
-    { heading: 'Settings', paragraphs: ['The seed and every derived setting: `itpump run <scenario> --seed N` replays this run.'], preformatted: [JSON.stringify(data.settings, null, 2)] },
+    {
+      heading: 'Settings',
+      paragraphs: [
+        'The seed and every derived setting: `itpump run <scenario> --seed N` replays this run.',
+      ],
+      preformatted: [JSON.stringify(data.settings, null, 2)],
+    },
   ];
   const document: ReportDocument = {
     title: `Run report: ${s.scenario}`,
-    subtitle: [`Seed ${s.seed}; ${formatDurationMs(s.simulatedMs)} simulated; drug library "${data.drugLibrary.name}".`],
+    subtitle: [
+      `Seed ${s.seed}; ${formatDurationMs(s.simulatedMs)} simulated; drug library "${data.drugLibrary.name}".`,
+    ],
     summary: [
       { label: 'Scenario', value: s.scenario },
       { label: 'Seed', value: s.seed },
       { label: 'Simulated time', value: formatTimeMs(s.simulatedMs) },
       { label: 'Controller events', value: s.controllerEvents },
-      { label: 'Patient presses', value: `${s.presses.requested} requested, ${s.presses.granted} granted, ${s.presses.denied} denied` },
+      {
+        label: 'Patient presses',
+        value: `${s.presses.requested} requested, ${s.presses.granted} granted, ${s.presses.denied} denied`,
+      },
       { label: 'Boluses', value: `${s.boluses.patient} patient, ${s.boluses.clinician} clinician` },
       { label: 'Refills', value: s.refills },
       { label: 'Refused commands', value: s.refusals },
       { label: 'Alarms raised', value: s.alarms.length },
-      { label: 'Reservoir at end', value: `estimate ${formatMl(s.reservoir.estimateNl)}, true ${formatMl(s.reservoir.trueNl)}` },
-      { label: 'True reservoir ran dry', value: s.reservoir.ranDryAtMs === null ? 'no' : formatTimeMs(s.reservoir.ranDryAtMs) },
+      {
+        label: 'Reservoir at end',
+        value: `estimate ${formatMl(s.reservoir.estimateNl)}, true ${formatMl(s.reservoir.trueNl)}`,
+      },
+      {
+        label: 'True reservoir ran dry',
+        value: s.reservoir.ranDryAtMs === null ? 'no' : formatTimeMs(s.reservoir.ranDryAtMs),
+      },
       { label: 'Volume not delivered (motor faults)', value: formatMl(s.missedNl) },
-      { label: 'Final state', value: `therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}` },
+      {
+        label: 'Final state',
+        value: `therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}`,
+      },
     ],
     sections,
   };

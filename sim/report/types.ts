@@ -55,7 +55,9 @@ export interface DoseChartInput {
 }
 
 /** A patient press: granted, or denied for a reason (the controller's reason code). */
-export type PressRecord = { timeMs: number; granted: true } | { timeMs: number; granted: false; reason: string };
+export type PressRecord =
+  | { timeMs: number; granted: true }
+  | { timeMs: number; granted: false; reason: string };
 
 export interface PressChartInput {
   presses: readonly PressRecord[];

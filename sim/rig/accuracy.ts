@@ -10,7 +10,12 @@
  *
  * Pure: no I/O, no clock.
  */
-import { analyseTrumpet, TRUMPET_DEFAULTS, type DeliverySample, type TrumpetResult } from '../analysis/trumpet.js';
+import {
+  analyseTrumpet,
+  TRUMPET_DEFAULTS,
+  type DeliverySample,
+  type TrumpetResult,
+} from '../analysis/trumpet.js';
 import { parseScenario, type Scenario } from '../scenario.js';
 import { formatDurationMs } from '../../src/units.js';
 import type { BalanceRow } from './rigRun.js';
@@ -35,9 +40,21 @@ export function accuracyScenario(options: AccuracyTestOptions): Scenario {
     pump: { strokeVolume: `${options.strokeVolumeNl} nL` },
     drugLibrary: {
       name: 'rig accuracy test (water)',
-      drugs: [{ drug: 'water', maxConcentration: waterConcentration, dailySoftMax: '1000 mg/day', dailyHardMax: '1000 mg/day', bolusSoftMax: '0 mg', bolusHardMax: '0 mg' }],
+      drugs: [
+        {
+          drug: 'water',
+          maxConcentration: waterConcentration,
+          dailySoftMax: '1000 mg/day',
+          dailyHardMax: '1000 mg/day',
+          bolusSoftMax: '0 mg',
+          bolusHardMax: '0 mg',
+        },
+      ],
     },
-    initialFill: { volume: '20 mL', mixture: [{ drug: 'water', concentration: waterConcentration }] },
+    initialFill: {
+      volume: '20 mL',
+      mixture: [{ drug: 'water', concentration: waterConcentration }],
+    },
     prescription: { mode: 'continuous', dose: `${options.rateNlPerDay} ng/day` },
     confirm: true,
   };
@@ -59,7 +76,12 @@ export function deliverySamples(rows: readonly BalanceRow[]): DeliverySample[] {
  * The trumpet curve of the second half of the test (the second hour of two), with the default
  * 30-s interval and the standard's windows that fit in the analysis period.
  */
-export function analyseAccuracy(rows: readonly BalanceRow[], rateNlPerDay: number, durationMs: number, timeScale = 1): TrumpetResult {
+export function analyseAccuracy(
+  rows: readonly BalanceRow[],
+  rateNlPerDay: number,
+  durationMs: number,
+  timeScale = 1,
+): TrumpetResult {
   const intervalMs = TRUMPET_DEFAULTS.sampleIntervalMs;
   // A reading may come late by the host's scheduling jitter (a quarter second, say), which a
   // compressed test multiplies by its time scale: allow that on top of two sampling intervals.

@@ -37,7 +37,11 @@ export type Calibration = z.infer<typeof calibrationSchema>;
 
 /** ~/.config/itpump/calibration.json, or under $XDG_CONFIG_HOME. */
 export function defaultCalibrationPath(): string {
-  return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'itpump', 'calibration.json');
+  return join(
+    process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'),
+    'itpump',
+    'calibration.json',
+  );
 }
 
 export function loadCalibration(file: string): Calibration {
@@ -45,18 +49,24 @@ export function loadCalibration(file: string): Calibration {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new InputError(`${file}: cannot read a calibration: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(
+      `${file}: cannot read a calibration: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   const parsed = calibrationSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InputError(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message} (run \`itpump rig calibrate\` again)`);
+    throw new InputError(
+      `${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message} (run \`itpump rig calibrate\` again)`,
+    );
   }
   return parsed.data;
 }
 
 /** The calibration a run uses: an explicit file (must exist), else the default one if present. */
-export function findCalibration(explicit: string | undefined): { file: string; calibration: Calibration } | undefined {
+export function findCalibration(
+  explicit: string | undefined,
+): { file: string; calibration: Calibration } | undefined {
   if (explicit !== undefined) return { file: explicit, calibration: loadCalibration(explicit) };
   const file = defaultCalibrationPath();
   return existsSync(file) ? { file, calibration: loadCalibration(file) } : undefined;
@@ -85,7 +95,10 @@ export interface CalibrateOptions {
 export async function calibrate(rig: SerialRig, options: CalibrateOptions): Promise<Calibration> {
   const info = rig.session.rigInfo;
   if (info === undefined) throw new InputError('calibration needs a connected rig');
-  if (!info.capabilities.balance) throw new InputError(`the rig (${info.firmwareId}) has no balance: it cannot be calibrated from here`);
+  if (!info.capabilities.balance)
+    throw new InputError(
+      `the rig (${info.firmwareId}) has no balance: it cannot be calibrated from here`,
+    );
   const say = options.onProgress ?? (() => undefined);
 
   const meanOfFreshReadings = async (what: string): Promise<number> => {
@@ -94,7 +107,9 @@ export async function calibrate(rig: SerialRig, options: CalibrateOptions): Prom
     try {
       for (let waited = 0; masses.length < options.readingsAveraged; waited += 100) {
         if (waited > options.timeoutPumpMs) {
-          throw new InputError(`no balance readings from ${rig.path} ${what} (${masses.length} of ${options.readingsAveraged} in ${waited} ms): is the balance connected to the rig?`);
+          throw new InputError(
+            `no balance readings from ${rig.path} ${what} (${masses.length} of ${options.readingsAveraged} in ${waited} ms): is the balance connected to the rig?`,
+          );
         }
         await options.sleepPumpMs(100);
       }
@@ -109,7 +124,12 @@ export async function calibrate(rig: SerialRig, options: CalibrateOptions): Prom
   const massBeforeUg = await meanOfFreshReadings('before the strokes');
   say(`delivering ${options.strokes} strokes, one every ${options.intervalMs} ms`);
   const ended = new Promise<MotorEvent>((resolve) => rig.motor.listen(resolve));
-  rig.motor.deliver({ batchId: 1, count: options.strokes, leadMs: 0, intervalMs: options.intervalMs });
+  rig.motor.deliver({
+    batchId: 1,
+    count: options.strokes,
+    leadMs: 0,
+    intervalMs: options.intervalMs,
+  });
   const batchMs = options.strokes * options.intervalMs;
   const report = await Promise.race([
     ended,
@@ -118,9 +138,14 @@ export async function calibrate(rig: SerialRig, options: CalibrateOptions): Prom
       return undefined;
     })(),
   ]);
-  if (report === undefined) throw new InputError(`the rig did not report the calibration batch within ${batchMs + options.timeoutPumpMs} ms`);
+  if (report === undefined)
+    throw new InputError(
+      `the rig did not report the calibration batch within ${batchMs + options.timeoutPumpMs} ms`,
+    );
   if (report.reason !== 'completed') {
-    throw new InputError(`the calibration batch ended ${report.reason} after ${report.strokesDone} of ${options.strokes} strokes: check the motor and the link, then calibrate again`);
+    throw new InputError(
+      `the calibration batch ended ${report.reason} after ${report.strokesDone} of ${options.strokes} strokes: check the motor and the link, then calibrate again`,
+    );
   }
   await options.sleepPumpMs(options.settleMs);
   say(`weighing after (${options.readingsAveraged} readings)`);

@@ -34,10 +34,22 @@ import { InputError, loadScenario, type Scenario } from '../scenario.js';
 import { runProgram } from '../cliRun.js';
 import { formatSummary } from '../summary.js';
 import { baudRateDefault, linkLostMs } from '../../src/protocol/index.js';
-import { formatDurationMs, formatMl, formatTimeMs, parseDurationMs, parseRateNlPerDay } from '../../src/units.js';
+import {
+  formatDurationMs,
+  formatMl,
+  formatTimeMs,
+  parseDurationMs,
+  parseRateNlPerDay,
+} from '../../src/units.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
 import { accuracyScenario, analyseAccuracy } from './accuracy.js';
-import { calibrate, defaultCalibrationPath, findCalibration, saveCalibration, type Calibration } from './calibration.js';
+import {
+  calibrate,
+  defaultCalibrationPath,
+  findCalibration,
+  saveCalibration,
+  type Calibration,
+} from './calibration.js';
 import { RigEmulator } from './emulator.js';
 import { balanceCsv, RigRun } from './rigRun.js';
 
@@ -61,7 +73,8 @@ function intOption(name: string, min: number, max: number) {
 function rateOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new RigCliError(`${name}: "${value}" is not a rate from 0 to 1 (e.g. 0.001)`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+      throw new RigCliError(`${name}: "${value}" is not a rate from 0 to 1 (e.g. 0.001)`);
     return n;
   };
 }
@@ -69,12 +82,19 @@ function rateOption(name: string) {
 function numberOption(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new RigCliError(`${name}: "${value}" is not a number from ${min} to ${max}`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new RigCliError(`${name}: "${value}" is not a number from ${min} to ${max}`);
     return n;
   };
 }
 
-function quantityOption(name: string, parse: (text: string) => number, min: number, max: number, describe: (n: number) => string) {
+function quantityOption(
+  name: string,
+  parse: (text: string) => number,
+  min: number,
+  max: number,
+  describe: (n: number) => string,
+) {
   return (value: string): number => {
     let n: number;
     try {
@@ -82,14 +102,21 @@ function quantityOption(name: string, parse: (text: string) => number, min: numb
     } catch (e) {
       throw new RigCliError(`${name}: ${(e as Error).message}`);
     }
-    if (n < min || n > max) throw new RigCliError(`${name}: "${value}" is outside ${describe(min)} … ${describe(max)}`);
+    if (n < min || n > max)
+      throw new RigCliError(`${name}: "${value}" is outside ${describe(min)} … ${describe(max)}`);
     return n;
   };
 }
 
-const baudOption = () => new Option('--baud <rate>', 'baud rate of the serial line').default(baudRateDefault).argParser(intOption('--baud', 1, 100_000_000));
+const baudOption = () =>
+  new Option('--baud <rate>', 'baud rate of the serial line')
+    .default(baudRateDefault)
+    .argParser(intOption('--baud', 1, 100_000_000));
 const timeScaleOption = () =>
-  new Option('--time-scale <k>', `pump milliseconds per real millisecond (emulator only; both ends must use the same k, 1 … ${timeScaleMax})`)
+  new Option(
+    '--time-scale <k>',
+    `pump milliseconds per real millisecond (emulator only; both ends must use the same k, 1 … ${timeScaleMax})`,
+  )
     .default(1)
     .argParser(intOption('--time-scale', 1, timeScaleMax));
 
@@ -99,7 +126,8 @@ async function operatorErrors<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (e) {
     if (isSerialRigError(e)) throw new RigCliError(e.message, { cause: e });
-    if (e instanceof AnalysisInputError) throw new RigCliError(`the accuracy analysis cannot run: ${e.message}`, { cause: e });
+    if (e instanceof AnalysisInputError)
+      throw new RigCliError(`the accuracy analysis cannot run: ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -184,7 +212,9 @@ async function connect(options: ConnectOptions, status: StatusLine): Promise<Con
     throw e;
   }
   const info = connection.rig.session.rigInfo!;
-  status.message(`connected to ${info.firmwareId} on ${options.port} at ${options.baud} baud (boot ${info.bootId}${info.strokeVolumeNl !== null ? `, rig calibrated at ${info.strokeVolumeNl} nL/stroke` : ''})`);
+  status.message(
+    `connected to ${info.firmwareId} on ${options.port} at ${options.baud} baud (boot ${info.bootId}${info.strokeVolumeNl !== null ? `, rig calibrated at ${info.strokeVolumeNl} nL/stroke` : ''})`,
+  );
   return connection;
 }
 
@@ -211,7 +241,10 @@ interface RunOnRigOptions extends ConnectOptions {
 }
 
 /** Connect, run the scenario to its end (or Ctrl-C), stop the pump, and return the run. */
-async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<{ run: RigRun; interrupted: boolean; connection: Connection }> {
+async function runOnRig(
+  scenario: Scenario,
+  options: RunOnRigOptions,
+): Promise<{ run: RigRun; interrupted: boolean; connection: Connection }> {
   const { status } = options;
   const connection = await connect(options, status);
   const { rig } = connection;
@@ -220,14 +253,21 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<{
     let strokeVolumeNl: number | undefined;
     if (options.calibration !== undefined) {
       strokeVolumeNl = options.calibration.calibration.strokeVolumeNl;
-      status.message(`stroke volume ${strokeVolumeNl} nL from ${options.calibration.file} (measured ${options.calibration.calibration.measuredAt})`);
+      status.message(
+        `stroke volume ${strokeVolumeNl} nL from ${options.calibration.file} (measured ${options.calibration.calibration.measuredAt})`,
+      );
     } else if (info.strokeVolumeNl !== null) {
       strokeVolumeNl = info.strokeVolumeNl;
       status.message(`stroke volume ${strokeVolumeNl} nL as the rig reports it`);
     } else {
-      status.message(`stroke volume ${scenario.pump.strokeVolume} nL from the scenario (the rig is not calibrated: run \`itpump rig calibrate\`)`);
+      status.message(
+        `stroke volume ${scenario.pump.strokeVolume} nL from the scenario (the rig is not calibrated: run \`itpump rig calibrate\`)`,
+      );
     }
-    const runClock = new RealTimeClock({ timeScale: options.timeScale, rtcStartMs: Date.parse(scenario.startRtc) });
+    const runClock = new RealTimeClock({
+      timeScale: options.timeScale,
+      rtcStartMs: Date.parse(scenario.startRtc),
+    });
     connection.runClock = runClock;
     const run = new RigRun({
       scenario,
@@ -237,8 +277,16 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<{
       atPumpMs: (atMs, go) => runClock.setPumpAlarm(atMs, go),
       ...(strokeVolumeNl !== undefined ? { strokeVolumeNl } : {}),
       settings: {
-        rig: { port: options.port, baud: options.baud, timeScale: options.timeScale, firmwareId: info.firmwareId, bootId: info.bootId },
-        calibration: options.calibration ? { file: options.calibration.file, ...options.calibration.calibration } : null,
+        rig: {
+          port: options.port,
+          baud: options.baud,
+          timeScale: options.timeScale,
+          firmwareId: info.firmwareId,
+          bootId: info.bootId,
+        },
+        calibration: options.calibration
+          ? { file: options.calibration.file, ...options.calibration.calibration }
+          : null,
       },
       onWarning: (text) => status.message(`warning: ${text}`),
     });
@@ -259,7 +307,9 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<{
           ` | ${c.state.therapy} | motor ${c.state.motor} | ${c.context.deliveredStrokes} strokes (${formatMl(c.context.deliveredStrokes * c.context.config.strokeVolumeNl)})` +
           ` | balance ${balance === undefined ? '—' : `${(balance.massUg / 1000).toFixed(2)} mg`}` +
           ` | link ${rig.linkUp ? 'up' : 'DOWN'} (lost ${s.linkLosses}, retx ${rig.session.link.stats.retransmits})` +
-          (c.context.alarms.length > 0 ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}` : ''),
+          (c.context.alarms.length > 0
+            ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}`
+            : ''),
       );
     };
     try {
@@ -272,13 +322,19 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<{
       const stoppedAtMs = run.nowMs();
       const hasBalance = rig.session.rigInfo?.capabilities.balance !== false;
       const giveUpMs = performance.now() + linkLostMs + 5_000;
-      while (performance.now() < giveUpMs && !(run.settled && (!hasBalance || run.balanceUntilMs >= stoppedAtMs))) {
+      while (
+        performance.now() < giveUpMs &&
+        !(run.settled && (!hasBalance || run.balanceUntilMs >= stoppedAtMs))
+      ) {
         line();
         await sleepReal(10);
       }
       line();
       status.done();
-      if (!run.settled) status.message('warning: the last batch was not reported before the outputs were written; see the event log');
+      if (!run.settled)
+        status.message(
+          'warning: the last batch was not reported before the outputs were written; see the event log',
+        );
     } finally {
       removeInterrupt();
     }
@@ -293,7 +349,9 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<{
 // --- The commands ----------------------------------------------------------------------------------
 
 export function registerRigCommands(program: Command): void {
-  const rig = program.command('rig').description('drive a bench rig over a serial port, or emulate one (docs/rig.md)');
+  const rig = program
+    .command('rig')
+    .description('drive a bench rig over a serial port, or emulate one (docs/rig.md)');
 
   rig
     .command('ports')
@@ -303,55 +361,148 @@ export function registerRigCommands(program: Command): void {
         const ports = await listSerialPorts();
         if (ports.length === 0) process.stdout.write('no serial ports found\n');
         for (const p of ports) {
-          const details = [p.manufacturer, p.vendorId && p.productId ? `${p.vendorId}:${p.productId}` : undefined, p.serialNumber].filter(Boolean).join(', ');
+          const details = [
+            p.manufacturer,
+            p.vendorId && p.productId ? `${p.vendorId}:${p.productId}` : undefined,
+            p.serialNumber,
+          ]
+            .filter(Boolean)
+            .join(', ');
           process.stdout.write(`${p.path}${details ? `  (${details})` : ''}\n`);
         }
-        process.stdout.write('note: ptys (/dev/pts/N, e.g. from socat for the emulator) are never listed; use the path socat created.\n');
+        process.stdout.write(
+          'note: ptys (/dev/pts/N, e.g. from socat for the emulator) are never listed; use the path socat created.\n',
+        );
       }),
     );
 
   rig
     .command('emulate')
-    .description('be a rig on a serial port: stepper, balance, button and buzzer, with fault switches')
-    .requiredOption('--port <path>', 'serial port to serve (e.g. one end of `socat -d -d pty,raw,echo=0,link=/tmp/ttyRIG pty,raw,echo=0,link=/tmp/ttyHOST`)')
+    .description(
+      'be a rig on a serial port: stepper, balance, button and buzzer, with fault switches',
+    )
+    .requiredOption(
+      '--port <path>',
+      'serial port to serve (e.g. one end of `socat -d -d pty,raw,echo=0,link=/tmp/ttyRIG pty,raw,echo=0,link=/tmp/ttyHOST`)',
+    )
     .addOption(baudOption())
     .addOption(timeScaleOption())
-    .option('--seed <n>', 'seed of every random choice (noise, faults)', intOption('--seed', 0, 2 ** 31 - 1), 1)
-    .option('--stroke-volume-nl <nL>', 'true volume of one stroke', intOption('--stroke-volume-nl', 1, 100_000), 500)
-    .option('--stroke-error-ppm <ppm>', 'systematic error of every stroke, parts per million', intOption('--stroke-error-ppm', -500_000, 500_000), 0)
-    .option('--calibrated-nl <nL>', 'stroke volume the rig reports as calibrated (default: none)', intOption('--calibrated-nl', 1, 100_000))
-    .option('--noise-mg <mg>', 'standard deviation of the balance noise, mg', numberOption('--noise-mg', 0, 1_000), 0)
-    .option('--balance-interval-ms <ms>', 'rig time between balance readings', intOption('--balance-interval-ms', 1, 3_600_000), 1_000)
-    .option('--drop-rate <p>', 'chance that a byte is lost, each direction', rateOption('--drop-rate'), 0)
-    .option('--corrupt-rate <p>', 'chance that a byte is corrupted, each direction', rateOption('--corrupt-rate'), 0)
-    .option('--delay-ms <ms>', 'real delay added to every byte, each direction (keep under 1000)', intOption('--delay-ms', 0, 1_000), 0)
-    .option('--stall-after <n>', 'the motor jams after this many strokes', intOption('--stall-after', 0, 1_000_000_000))
-    .option('--stall-for-ms <ms>', 'rig time the jam lasts (default: for good)', intOption('--stall-for-ms', 1, 2 ** 31 - 1))
-    .option('--disconnect-after-ms <ms>', 'cut the cable this long after start (real ms)', intOption('--disconnect-after-ms', 0, 2 ** 31 - 1))
-    .option('--disconnect-for-ms <ms>', 'how long the cable stays cut (real ms)', intOption('--disconnect-for-ms', 1, 2 ** 31 - 1), 5_000)
-    .option('--reboot-after-ms <ms>', 'reset the rig this long after start (real ms)', intOption('--reboot-after-ms', 0, 2 ** 31 - 1))
+    .option(
+      '--seed <n>',
+      'seed of every random choice (noise, faults)',
+      intOption('--seed', 0, 2 ** 31 - 1),
+      1,
+    )
+    .option(
+      '--stroke-volume-nl <nL>',
+      'true volume of one stroke',
+      intOption('--stroke-volume-nl', 1, 100_000),
+      500,
+    )
+    .option(
+      '--stroke-error-ppm <ppm>',
+      'systematic error of every stroke, parts per million',
+      intOption('--stroke-error-ppm', -500_000, 500_000),
+      0,
+    )
+    .option(
+      '--calibrated-nl <nL>',
+      'stroke volume the rig reports as calibrated (default: none)',
+      intOption('--calibrated-nl', 1, 100_000),
+    )
+    .option(
+      '--noise-mg <mg>',
+      'standard deviation of the balance noise, mg',
+      numberOption('--noise-mg', 0, 1_000),
+      0,
+    )
+    .option(
+      '--balance-interval-ms <ms>',
+      'rig time between balance readings',
+      intOption('--balance-interval-ms', 1, 3_600_000),
+      1_000,
+    )
+    .option(
+      '--drop-rate <p>',
+      'chance that a byte is lost, each direction',
+      rateOption('--drop-rate'),
+      0,
+    )
+    .option(
+      '--corrupt-rate <p>',
+      'chance that a byte is corrupted, each direction',
+      rateOption('--corrupt-rate'),
+      0,
+    )
+    .option(
+      '--delay-ms <ms>',
+      'real delay added to every byte, each direction (keep under 1000)',
+      intOption('--delay-ms', 0, 1_000),
+      0,
+    )
+    .option(
+      '--stall-after <n>',
+      'the motor jams after this many strokes',
+      intOption('--stall-after', 0, 1_000_000_000),
+    )
+    .option(
+      '--stall-for-ms <ms>',
+      'rig time the jam lasts (default: for good)',
+      intOption('--stall-for-ms', 1, 2 ** 31 - 1),
+    )
+    .option(
+      '--disconnect-after-ms <ms>',
+      'cut the cable this long after start (real ms)',
+      intOption('--disconnect-after-ms', 0, 2 ** 31 - 1),
+    )
+    .option(
+      '--disconnect-for-ms <ms>',
+      'how long the cable stays cut (real ms)',
+      intOption('--disconnect-for-ms', 1, 2 ** 31 - 1),
+      5_000,
+    )
+    .option(
+      '--reboot-after-ms <ms>',
+      'reset the rig this long after start (real ms)',
+      intOption('--reboot-after-ms', 0, 2 ** 31 - 1),
+    )
     .option('--no-persistent-record', 'forget the last batch at a reset (a rig without FRAM)')
     .option('--quiet', 'no event log on stderr')
     .action((opts: EmulateCliOptions) => operatorErrors(() => emulate(opts)));
 
   rig
     .command('run')
-    .description('run a scenario\'s controller on the rig in real time; writes the outputs of `itpump run` plus balance.csv')
+    .description(
+      "run a scenario's controller on the rig in real time; writes the outputs of `itpump run` plus balance.csv",
+    )
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .requiredOption('--port <path>', 'serial port of the rig')
     .addOption(baudOption())
     .addOption(timeScaleOption())
     .option('--out <dir>', 'output directory (default: out/rig-<scenario name>)')
-    .option('--seed <n>', 'seed (overrides the scenario\'s)', intOption('--seed', 0, 2 ** 31 - 1))
-    .option('--calibration <file>', `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`)
+    .option('--seed <n>', "seed (overrides the scenario's)", intOption('--seed', 0, 2 ** 31 - 1))
+    .option(
+      '--calibration <file>',
+      `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`,
+    )
     .option('--no-calibration', 'ignore any calibration file')
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts: RunCliOptions) =>
       operatorErrors(async () => {
         const scenario = loadScenario(file);
         const status = new StatusLine();
-        const calibration = opts.calibration === false ? undefined : findCalibration(typeof opts.calibration === 'string' ? opts.calibration : undefined);
-        const { run, connection } = await runOnRig(scenario, { port: opts.port, baud: opts.baud, timeScale: opts.timeScale, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), calibration, status });
+        const calibration =
+          opts.calibration === false
+            ? undefined
+            : findCalibration(typeof opts.calibration === 'string' ? opts.calibration : undefined);
+        const { run, connection } = await runOnRig(scenario, {
+          port: opts.port,
+          baud: opts.baud,
+          timeScale: opts.timeScale,
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          calibration,
+          status,
+        });
         try {
           const result = run.result();
           const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
@@ -359,10 +510,19 @@ export function registerRigCommands(program: Command): void {
           writeFileSync(join(out, 'balance.csv'), balanceCsv(run.balance));
           files.push(join(out, 'balance.csv'));
           const stats = connection.rig.session.stats;
-          if (opts.json) process.stdout.write(JSON.stringify({ settings: result.settings, ...result.summary, link: stats }, null, 2) + '\n');
+          if (opts.json)
+            process.stdout.write(
+              JSON.stringify(
+                { settings: result.settings, ...result.summary, link: stats },
+                null,
+                2,
+              ) + '\n',
+            );
           else {
             process.stdout.write(`${formatSummary(result.summary)}\n`);
-            process.stdout.write(`link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`);
+            process.stdout.write(
+              `link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`,
+            );
           }
         } finally {
           await connection.close();
@@ -377,14 +537,32 @@ export function registerRigCommands(program: Command): void {
     .addOption(baudOption())
     .addOption(timeScaleOption())
     .option('--strokes <n>', 'strokes to weigh', intOption('--strokes', 1, 1_000_000), 200)
-    .option('--interval-ms <ms>', 'pump time between strokes', intOption('--interval-ms', 1, 3_600_000), 1_000)
-    .option('--settle-ms <ms>', 'pump time the balance settles after the last stroke', intOption('--settle-ms', 0, 3_600_000), 5_000)
-    .option('--readings <n>', 'balance readings averaged before and after', intOption('--readings', 1, 1_000), 5)
+    .option(
+      '--interval-ms <ms>',
+      'pump time between strokes',
+      intOption('--interval-ms', 1, 3_600_000),
+      1_000,
+    )
+    .option(
+      '--settle-ms <ms>',
+      'pump time the balance settles after the last stroke',
+      intOption('--settle-ms', 0, 3_600_000),
+      5_000,
+    )
+    .option(
+      '--readings <n>',
+      'balance readings averaged before and after',
+      intOption('--readings', 1, 1_000),
+      5,
+    )
     .option('--save <file>', `where to save the calibration (default: ${defaultCalibrationPath()})`)
     .action((opts: CalibrateCliOptions) =>
       operatorErrors(async () => {
         const status = new StatusLine();
-        const connection = await connect({ port: opts.port, baud: opts.baud, timeScale: opts.timeScale }, status);
+        const connection = await connect(
+          { port: opts.port, baud: opts.baud, timeScale: opts.timeScale },
+          status,
+        );
         const runClock = new RealTimeClock({ timeScale: opts.timeScale });
         connection.runClock = runClock;
         try {
@@ -393,7 +571,8 @@ export function registerRigCommands(program: Command): void {
             intervalMs: opts.intervalMs,
             settleMs: opts.settleMs,
             readingsAveraged: opts.readings,
-            sleepPumpMs: (ms) => new Promise((resolve) => runClock.setPumpAlarm(runClock.monotonicMs() + ms, resolve)),
+            sleepPumpMs: (ms) =>
+              new Promise((resolve) => runClock.setPumpAlarm(runClock.monotonicMs() + ms, resolve)),
             timeoutPumpMs: (linkLostMs + 10_000) * opts.timeScale,
             onProgress: (text) => status.message(text),
           });
@@ -410,25 +589,68 @@ export function registerRigCommands(program: Command): void {
 
   rig
     .command('accuracy')
-    .description('flow-accuracy test in the manner of IEC 60601-2-24: balance sampled every 30 s for two hours, the second hour as a trumpet curve')
+    .description(
+      'flow-accuracy test in the manner of IEC 60601-2-24: balance sampled every 30 s for two hours, the second hour as a trumpet curve',
+    )
     .requiredOption('--port <path>', 'serial port of the rig')
     .addOption(baudOption())
     .addOption(timeScaleOption())
-    .option('--rate <rate>', 'programmed rate, e.g. "12 mL/day"', quantityOption('--rate', parseRateNlPerDay, 1_000, rateNlPerDayMax, (n) => `${formatMl(n)}/day`), 12_000_000)
-    .option('--duration <time>', 'test duration; the second half is analysed', quantityOption('--duration', parseDurationMs, 4 * 60_000, 7 * 24 * 3_600_000, formatDurationMs), 2 * 3_600_000)
+    .option(
+      '--rate <rate>',
+      'programmed rate, e.g. "12 mL/day"',
+      quantityOption(
+        '--rate',
+        parseRateNlPerDay,
+        1_000,
+        rateNlPerDayMax,
+        (n) => `${formatMl(n)}/day`,
+      ),
+      12_000_000,
+    )
+    .option(
+      '--duration <time>',
+      'test duration; the second half is analysed',
+      quantityOption(
+        '--duration',
+        parseDurationMs,
+        4 * 60_000,
+        7 * 24 * 3_600_000,
+        formatDurationMs,
+      ),
+      2 * 3_600_000,
+    )
     .option('--out <dir>', 'output directory', join('out', 'rig-accuracy'))
-    .option('--calibration <file>', `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`)
+    .option(
+      '--calibration <file>',
+      `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`,
+    )
     .option('--no-calibration', 'ignore any calibration file')
     .option('--json', 'print the result as JSON')
     .action((opts: AccuracyCliOptions) =>
       operatorErrors(async () => {
         const status = new StatusLine();
-        const calibration = opts.calibration === false ? undefined : findCalibration(typeof opts.calibration === 'string' ? opts.calibration : undefined);
-        const scenario = accuracyScenario({ rateNlPerDay: opts.rate, durationMs: opts.duration, strokeVolumeNl: calibration?.calibration.strokeVolumeNl ?? 500 });
-        status.message(`flow-accuracy test: ${formatMl(opts.rate)}/day for ${formatDurationMs(opts.duration)}, second half analysed`);
-        const { run, interrupted, connection } = await runOnRig(scenario, { port: opts.port, baud: opts.baud, timeScale: opts.timeScale, calibration, status });
+        const calibration =
+          opts.calibration === false
+            ? undefined
+            : findCalibration(typeof opts.calibration === 'string' ? opts.calibration : undefined);
+        const scenario = accuracyScenario({
+          rateNlPerDay: opts.rate,
+          durationMs: opts.duration,
+          strokeVolumeNl: calibration?.calibration.strokeVolumeNl ?? 500,
+        });
+        status.message(
+          `flow-accuracy test: ${formatMl(opts.rate)}/day for ${formatDurationMs(opts.duration)}, second half analysed`,
+        );
+        const { run, interrupted, connection } = await runOnRig(scenario, {
+          port: opts.port,
+          baud: opts.baud,
+          timeScale: opts.timeScale,
+          calibration,
+          status,
+        });
         try {
-          if (interrupted) throw new RigCliError('the accuracy test was interrupted before its end: no analysis');
+          if (interrupted)
+            throw new RigCliError('the accuracy test was interrupted before its end: no analysis');
           const result = run.result();
           const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
           mkdirSync(opts.out, { recursive: true });
@@ -439,7 +661,11 @@ export function registerRigCommands(program: Command): void {
             'trumpet.txt': table,
             'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
             // vega loads only here, so the other commands start fast.
-            'trumpet.svg': await (await import('../report/charts.js')).trumpetChartSvg(trumpet, { title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)` }),
+            'trumpet.svg': await (
+              await import('../report/charts.js')
+            ).trumpetChartSvg(trumpet, {
+              title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)`,
+            }),
           };
           for (const [name, text] of Object.entries(extra)) {
             writeFileSync(join(opts.out, name), text);
@@ -530,13 +756,33 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
     stallForMs: o.stallForMs,
     persistentBatchRecord: o.persistentRecord,
     faults: { dropRate: o.dropRate, corruptRate: o.corruptRate, delayMs: o.delayMs },
-    ...(o.disconnectAfterMs !== undefined ? { disconnectAfterMs: o.disconnectAfterMs, disconnectForMs: o.disconnectForMs } : {}),
+    ...(o.disconnectAfterMs !== undefined
+      ? { disconnectAfterMs: o.disconnectAfterMs, disconnectForMs: o.disconnectForMs }
+      : {}),
     ...(o.rebootAfterMs !== undefined ? { rebootAfterMs: o.rebootAfterMs } : {}),
     onEvent: log,
   });
-  const settings = { port: o.port, baud: o.baud, timeScale: o.timeScale, seed: o.seed, strokeVolumeNl: o.strokeVolumeNl, strokeErrorPpm: o.strokeErrorPpm, noiseMg: o.noiseMg, dropRate: o.dropRate, corruptRate: o.corruptRate, delayMs: o.delayMs, stallAfter: o.stallAfter ?? null, disconnectAfterMs: o.disconnectAfterMs ?? null, rebootAfterMs: o.rebootAfterMs ?? null, persistentRecord: o.persistentRecord };
+  const settings = {
+    port: o.port,
+    baud: o.baud,
+    timeScale: o.timeScale,
+    seed: o.seed,
+    strokeVolumeNl: o.strokeVolumeNl,
+    strokeErrorPpm: o.strokeErrorPpm,
+    noiseMg: o.noiseMg,
+    dropRate: o.dropRate,
+    corruptRate: o.corruptRate,
+    delayMs: o.delayMs,
+    stallAfter: o.stallAfter ?? null,
+    disconnectAfterMs: o.disconnectAfterMs ?? null,
+    rebootAfterMs: o.rebootAfterMs ?? null,
+    persistentRecord: o.persistentRecord,
+  };
   process.stderr.write(`itpump rig emulator on ${o.port}: ${JSON.stringify(settings)}\n`);
-  if (o.delayMs > 90) process.stderr.write(`note: a ${o.delayMs} ms delay each way exceeds the protocol's 200 ms ack timeout per round trip: expect retransmits\n`);
+  if (o.delayMs > 90)
+    process.stderr.write(
+      `note: a ${o.delayMs} ms delay each way exceeds the protocol's 200 ms ack timeout per round trip: expect retransmits\n`,
+    );
   const removeInterrupt = onInterrupt(() => void emulator.close());
   const stdin = process.stdin;
   const keys = (data: Buffer) => {
@@ -544,17 +790,21 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
     if (key === 'p') emulator.press();
     else if (key === 'r') emulator.reboot();
     else if (key === 'd') emulator.disconnect(5_000);
-    else if (key === 'j') (emulator.core.jammed ? emulator.unjam() : emulator.jam());
+    else if (key === 'j') emulator.core.jammed ? emulator.unjam() : emulator.jam();
     else if (key === 'q' || key === '\u0003') void emulator.close();
   };
   if (stdin.isTTY) {
     stdin.setRawMode(true);
     stdin.on('data', keys);
-    process.stderr.write('keys: p press the button, r reset, d cut the cable 5 s, j jam/free the motor, q quit\n');
+    process.stderr.write(
+      'keys: p press the button, r reset, d cut the cable 5 s, j jam/free the motor, q quit\n',
+    );
   }
   const ticker = setInterval(() => {
     const c = emulator.core;
-    status.update(`link ${c.linkUp ? 'up' : 'down'} | ${c.batchRunning ? 'motor running' : 'motor idle'}${c.jammed ? ' (JAMMED)' : ''} | ${c.strokesExecuted} strokes | balance ${(c.trueMassUg / 1000).toFixed(2)} mg | resets ${c.reboots}`);
+    status.update(
+      `link ${c.linkUp ? 'up' : 'down'} | ${c.batchRunning ? 'motor running' : 'motor idle'}${c.jammed ? ' (JAMMED)' : ''} | ${c.strokesExecuted} strokes | balance ${(c.trueMassUg / 1000).toFixed(2)} mg | resets ${c.reboots}`,
+    );
   }, 250);
   try {
     await emulator.closed;
@@ -568,14 +818,18 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
     }
     status.done();
     const c = emulator.core;
-    process.stderr.write(`emulator stopped: ${c.strokesExecuted} strokes executed, ${c.batches.size} batches, ${c.reboots} resets\n`);
+    process.stderr.write(
+      `emulator stopped: ${c.strokesExecuted} strokes executed, ${c.batches.size} batches, ${c.reboots} resets\n`,
+    );
   }
 }
 
 // --- Alone: `tsx sim/rig/cli.ts rig …` --------------------------------------------------------------
 
 export async function rigMain(argv: string[]): Promise<number> {
-  const program = new Command('itpump').exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const program = new Command('itpump')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerRigCommands(program);
   return runProgram(program, argv);
 }

@@ -12,7 +12,12 @@
  *
  * This module knows nothing of the host's controller.
  */
-import { openSerialTransport, RealTimeClock, type ByteTransport, type Timers } from '../../hal/serial/index.js';
+import {
+  openSerialTransport,
+  RealTimeClock,
+  type ByteTransport,
+  type Timers,
+} from '../../hal/serial/index.js';
 import { baudRateDefault } from '../../src/protocol/index.js';
 import { RigCore, type RigCoreOptions } from './rigCore.js';
 
@@ -55,7 +60,18 @@ export class RigEmulator {
     this.ownsTimers = options.timers === undefined ? new RealTimeClock() : undefined;
     this.timers = options.timers ?? this.ownsTimers!;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    const { path: _path, baudRate: _baud, mock: _mock, transport: _t, timers: _timers, disconnectAfterMs, disconnectForMs, rebootAfterMs, onEvent, ...coreOptions } = options;
+    const {
+      path: _path,
+      baudRate: _baud,
+      mock: _mock,
+      transport: _t,
+      timers: _timers,
+      disconnectAfterMs,
+      disconnectForMs,
+      rebootAfterMs,
+      onEvent,
+      ...coreOptions
+    } = options;
     this.core = new RigCore({ ...coreOptions, startRealMs: this.timers.realMs() });
     this.core.onEvent = onEvent;
     transport.onData((bytes) => {
@@ -68,7 +84,8 @@ export class RigEmulator {
       void this.close();
     });
     const start = this.timers.realMs();
-    if (disconnectAfterMs !== undefined) this.at(start + disconnectAfterMs, () => this.disconnect(disconnectForMs ?? 5_000));
+    if (disconnectAfterMs !== undefined)
+      this.at(start + disconnectAfterMs, () => this.disconnect(disconnectForMs ?? 5_000));
     if (rebootAfterMs !== undefined) this.at(start + rebootAfterMs, () => this.reboot());
     this.service();
   }
@@ -76,7 +93,11 @@ export class RigEmulator {
   static async open(options: EmulatorOptions): Promise<RigEmulator> {
     const transport =
       options.transport ??
-      (await openSerialTransport({ path: options.path, baudRate: options.baudRate ?? baudRateDefault, ...(options.mock ? { mock: true } : {}) }));
+      (await openSerialTransport({
+        path: options.path,
+        baudRate: options.baudRate ?? baudRateDefault,
+        ...(options.mock ? { mock: true } : {}),
+      }));
     return new RigEmulator(transport, options);
   }
 

@@ -175,7 +175,11 @@ export class RigCore {
   onEvent: ((text: string) => void) | undefined;
 
   constructor(options: Partial<RigCoreOptions> & { startRealMs: number }) {
-    this.options = { ...rigCoreDefaults, ...options, faults: { ...rigCoreDefaults.faults, ...options.faults } };
+    this.options = {
+      ...rigCoreDefaults,
+      ...options,
+      faults: { ...rigCoreDefaults.faults, ...options.faults },
+    };
     const o = this.options;
     assert(Number.isInteger(o.timeScale) && o.timeScale >= 1, `timeScale ${o.timeScale}`);
     assert(o.strokeVolumeNl > 0, `strokeVolumeNl ${o.strokeVolumeNl}`);
@@ -197,14 +201,16 @@ export class RigCore {
     if (realMs < this.silentUntilRealMs) return; // the cable is cut
     const arrived = this.spoil(bytes);
     if (arrived.length === 0) return;
-    if (this.options.faults.delayMs > 0) this.inbound.push({ atRealMs: realMs + this.options.faults.delayMs, bytes: arrived });
+    if (this.options.faults.delayMs > 0)
+      this.inbound.push({ atRealMs: realMs + this.options.faults.delayMs, bytes: arrived });
     else this.deliverToLink(arrived);
     this.afterStep();
   }
 
   handleTimeout(realMs: number): void {
     this.advance(realMs);
-    while (this.inbound[0] !== undefined && this.inbound[0].atRealMs <= realMs) this.deliverToLink(this.inbound.shift()!.bytes);
+    while (this.inbound[0] !== undefined && this.inbound[0].atRealMs <= realMs)
+      this.deliverToLink(this.inbound.shift()!.bytes);
     this.link.handleTimeout(realMs);
     this.afterStep();
   }
@@ -214,7 +220,8 @@ export class RigCore {
     this.advance(realMs);
     this.collectOutput();
     const due: Uint8Array[] = [];
-    while (this.outbound[0] !== undefined && this.outbound[0].atRealMs <= realMs) due.push(this.outbound.shift()!.bytes);
+    while (this.outbound[0] !== undefined && this.outbound[0].atRealMs <= realMs)
+      due.push(this.outbound.shift()!.bytes);
     return concat(due);
   }
 
@@ -228,7 +235,8 @@ export class RigCore {
     }
     if (this.inbound[0] !== undefined) due = Math.min(due, this.inbound[0].atRealMs);
     if (this.outbound[0] !== undefined) due = Math.min(due, this.outbound[0].atRealMs);
-    if (Number.isFinite(this.silentUntilRealMs) && this.silentUntilRealMs > this.nowRealMs) due = Math.min(due, this.silentUntilRealMs);
+    if (Number.isFinite(this.silentUntilRealMs) && this.silentUntilRealMs > this.nowRealMs)
+      due = Math.min(due, this.silentUntilRealMs);
     return Math.max(due, this.nowRealMs);
   }
 
@@ -251,7 +259,13 @@ export class RigCore {
       this.running = undefined;
       this.record = { batchId: b.batchId, strokesDone: b.done, state: 'interrupted' };
       this.truth(b.batchId).state = 'interrupted';
-      this.memory.ended({ type: 'batchReport', batchId: b.batchId, strokesDone: b.done, reason: 'stopped', rigTimeMs: wireTimeMs(this.rigMs()) });
+      this.memory.ended({
+        type: 'batchReport',
+        batchId: b.batchId,
+        strokesDone: b.done,
+        reason: 'stopped',
+        rigTimeMs: wireTimeMs(this.rigMs()),
+      });
     }
     if (!this.options.persistentBatchRecord) {
       this.record = { batchId: 0, strokesDone: 0, state: 'none' };
@@ -266,7 +280,9 @@ export class RigCore {
     this.outbound = [];
     this.link = new RigLink({ startMs: realMs, status: this.status() });
     this.statusKey = '';
-    this.log(`reset (boot id ${this.bootId})${b !== undefined ? `: batch ${b.batchId} interrupted after ${b.done} of ${b.count} strokes` : ''}`);
+    this.log(
+      `reset (boot id ${this.bootId})${b !== undefined ? `: batch ${b.batchId} interrupted after ${b.done} of ${b.count} strokes` : ''}`,
+    );
   }
 
   /** Jam the motor now (it stays jammed until `unjam()` or `stallForMs`). */
@@ -289,7 +305,10 @@ export class RigCore {
     this.pressId++;
     this.presses++;
     if (this.link.linkUp && this.link.canSend()) {
-      this.link.send({ type: 'buttonPress', pressId: this.pressId, rigTimeMs: wireTimeMs(this.rigMs()) }, realMs);
+      this.link.send(
+        { type: 'buttonPress', pressId: this.pressId, rigTimeMs: wireTimeMs(this.rigMs()) },
+        realMs,
+      );
     } else {
       this.pressesLost++;
     }
@@ -324,7 +343,10 @@ export class RigCore {
   // --- Inside ------------------------------------------------------------------------------------------
 
   private balancePeriodRealMs(): number {
-    return Math.max(this.options.balanceIntervalRealMsMin, Math.ceil(this.options.balanceIntervalMs / this.options.timeScale));
+    return Math.max(
+      this.options.balanceIntervalRealMsMin,
+      Math.ceil(this.options.balanceIntervalMs / this.options.timeScale),
+    );
   }
 
   private log(text: string): void {
@@ -381,14 +403,22 @@ export class RigCore {
     this.nowRealMs = realMs;
     const nowMs = this.rigMs(realMs);
     for (;;) {
-      const readingAtMs = this.nextBalanceRealMs <= realMs ? this.rigMs(this.nextBalanceRealMs) : Number.POSITIVE_INFINITY;
+      const readingAtMs =
+        this.nextBalanceRealMs <= realMs
+          ? this.rigMs(this.nextBalanceRealMs)
+          : Number.POSITIVE_INFINITY;
       this.strokesUntil(Math.min(nowMs, readingAtMs));
       if (readingAtMs === Number.POSITIVE_INFINITY) break;
       this.sendBalance(this.nextBalanceRealMs);
       this.nextBalanceRealMs += this.balancePeriodRealMs();
     }
     const o = this.options;
-    if (o.stallForMs !== undefined && this.jammedSinceMs !== undefined && nowMs >= this.jammedSinceMs + o.stallForMs) this.jammedSinceMs = undefined;
+    if (
+      o.stallForMs !== undefined &&
+      this.jammedSinceMs !== undefined &&
+      nowMs >= this.jammedSinceMs + o.stallForMs
+    )
+      this.jammedSinceMs = undefined;
     this.syncStatus();
   }
 
@@ -400,7 +430,12 @@ export class RigCore {
     const due = strokesBy(b, b.count, untilMs);
     while (b.done < due) {
       const atMs = strokeTimeMs(b, b.done + 1);
-      if (o.stallForMs !== undefined && this.jammedSinceMs !== undefined && atMs >= this.jammedSinceMs + o.stallForMs) this.jammedSinceMs = undefined;
+      if (
+        o.stallForMs !== undefined &&
+        this.jammedSinceMs !== undefined &&
+        atMs >= this.jammedSinceMs + o.stallForMs
+      )
+        this.jammedSinceMs = undefined;
       if (this.jammedSinceMs !== undefined) {
         this.endBatch(b, 'stalled', atMs);
         return;
@@ -417,7 +452,11 @@ export class RigCore {
     this.truth(b.batchId).strokesDone = b.done;
     this.trueMassUg += o.strokeVolumeNl * (1 + o.strokeVolumeErrorPpm / 1e6); // water: 1 nL = 1 µg
     this.lastStrokeMs = atMs;
-    if (o.stallAfterStrokes !== undefined && this.strokesExecuted >= o.stallAfterStrokes && this.jammedSinceMs === undefined) {
+    if (
+      o.stallAfterStrokes !== undefined &&
+      this.strokesExecuted >= o.stallAfterStrokes &&
+      this.jammedSinceMs === undefined
+    ) {
       this.jammedSinceMs = atMs;
       o.stallAfterStrokes = undefined;
       this.log(`motor jammed after stroke ${this.strokesExecuted}`);
@@ -425,19 +464,40 @@ export class RigCore {
   }
 
   private sendBalance(atRealMs: number): void {
-    if (!this.link.linkUp || this.link.queueLength >= balanceQueueLengthMax || !this.link.canSend()) return;
+    if (!this.link.linkUp || this.link.queueLength >= balanceQueueLengthMax || !this.link.canSend())
+      return;
     const atMs = this.rigMs(atRealMs);
-    const noise = this.options.noiseMg > 0 ? this.balancePrng.normal(0, this.options.noiseMg * 1_000) : 0;
+    const noise =
+      this.options.noiseMg > 0 ? this.balancePrng.normal(0, this.options.noiseMg * 1_000) : 0;
     // A balance settles a couple of seconds after a drop falls on it.
     const stable = atMs - this.lastStrokeMs >= 2_000;
-    this.link.send({ type: 'balanceReading', massUg: Math.round(this.trueMassUg + noise), rigTimeMs: wireTimeMs(atMs), stable }, this.nowRealMs);
+    this.link.send(
+      {
+        type: 'balanceReading',
+        massUg: Math.round(this.trueMassUg + noise),
+        rigTimeMs: wireTimeMs(atMs),
+        stable,
+      },
+      this.nowRealMs,
+    );
     this.balanceReadingsSent++;
   }
 
-  private endBatch(b: RunningBatch, reason: 'completed' | 'stopped' | 'stalled', atMs: number, recordAs?: LastBatchState): void {
+  private endBatch(
+    b: RunningBatch,
+    reason: 'completed' | 'stopped' | 'stalled',
+    atMs: number,
+    recordAs?: LastBatchState,
+  ): void {
     assert(this.running === b, 'ending a batch that is not running');
     this.running = undefined;
-    const report: BatchReportMessage = { type: 'batchReport', batchId: b.batchId, strokesDone: b.done, reason, rigTimeMs: wireTimeMs(atMs) };
+    const report: BatchReportMessage = {
+      type: 'batchReport',
+      batchId: b.batchId,
+      strokesDone: b.done,
+      reason,
+      rigTimeMs: wireTimeMs(atMs),
+    };
     this.memory.ended(report);
     this.record = { batchId: b.batchId, strokesDone: b.done, state: recordAs ?? reason };
     this.truth(b.batchId).state = recordAs ?? reason;
@@ -466,7 +526,8 @@ export class RigCore {
     const bytes = this.link.bytesToSend();
     if (bytes.length === 0 || this.nowRealMs < this.silentUntilRealMs) return;
     const sent = this.spoil(bytes);
-    if (sent.length > 0) this.outbound.push({ atRealMs: this.nowRealMs + this.options.faults.delayMs, bytes: sent });
+    if (sent.length > 0)
+      this.outbound.push({ atRealMs: this.nowRealMs + this.options.faults.delayMs, bytes: sent });
   }
 
   private handle(e: RigLinkEvent): void {
@@ -479,8 +540,13 @@ export class RigCore {
         const b = this.running;
         if (b !== undefined) this.endBatch(b, 'stopped', this.rigMs(), 'linkLost');
         // Reports the host may not have: send them again in the next session (it ignores repeats).
-        const unfinished = [e.unconfirmed, ...e.unsent].filter((m): m is BatchReportMessage => m?.type === 'batchReport');
-        this.pendingReports = [...unfinished, ...this.pendingReports.filter((r) => !unfinished.includes(r))];
+        const unfinished = [e.unconfirmed, ...e.unsent].filter(
+          (m): m is BatchReportMessage => m?.type === 'batchReport',
+        );
+        this.pendingReports = [
+          ...unfinished,
+          ...this.pendingReports.filter((r) => !unfinished.includes(r)),
+        ];
         this.log(`link lost (${e.reason})`);
         return;
       }
@@ -512,9 +578,20 @@ export class RigCore {
               : m.count > this.options.strokesPerBatchMax
                 ? `count ${m.count} over ${this.options.strokesPerBatchMax}`
                 : undefined;
-        this.batches.set(m.batchId, { batchId: m.batchId, count: m.count, strokesDone: 0, state: 'running' });
+        this.batches.set(m.batchId, {
+          batchId: m.batchId,
+          count: m.count,
+          strokesDone: 0,
+          state: 'running',
+        });
         if (problem !== undefined) {
-          const report: BatchReportMessage = { type: 'batchReport', batchId: m.batchId, strokesDone: 0, reason: 'rejected', rigTimeMs: wireTimeMs(nowMs) };
+          const report: BatchReportMessage = {
+            type: 'batchReport',
+            batchId: m.batchId,
+            strokesDone: 0,
+            reason: 'rejected',
+            rigTimeMs: wireTimeMs(nowMs),
+          };
           this.memory.ended(report);
           this.truth(m.batchId).state = 'rejected';
           this.log(`batch ${m.batchId} rejected: ${problem}`);
@@ -522,9 +599,18 @@ export class RigCore {
           return;
         }
         this.memory.started(m.batchId);
-        this.running = { batchId: m.batchId, count: m.count, leadMs: m.leadMs, intervalMs: m.intervalMs, startMs: nowMs, done: 0 };
+        this.running = {
+          batchId: m.batchId,
+          count: m.count,
+          leadMs: m.leadMs,
+          intervalMs: m.intervalMs,
+          startMs: nowMs,
+          done: 0,
+        };
         this.record = { batchId: m.batchId, strokesDone: 0, state: 'running' };
-        this.log(`batch ${m.batchId}: ${m.count} strokes, first after ${m.leadMs} ms, then every ${m.intervalMs} ms`);
+        this.log(
+          `batch ${m.batchId}: ${m.count} strokes, first after ${m.leadMs} ms, then every ${m.intervalMs} ms`,
+        );
         this.advance(this.nowRealMs); // a batch with leadMs 0 makes its first stroke now
         return;
       }
@@ -548,7 +634,14 @@ export class RigCore {
     return {
       bootId: this.bootId,
       firmwareId: emulatorFirmwareId(this.options.timeScale),
-      capabilities: { motor: true, balance: true, button: true, buzzer: true, emergencyStopSwitch: false, persistentBatchRecord: this.options.persistentBatchRecord },
+      capabilities: {
+        motor: true,
+        balance: true,
+        button: true,
+        buzzer: true,
+        emergencyStopSwitch: false,
+        persistentBatchRecord: this.options.persistentBatchRecord,
+      },
       strokesPerBatchMax: this.options.strokesPerBatchMax,
       strokeVolumeNl: this.options.calibratedStrokeVolumeNl,
       lastBatchId: r.state === 'none' ? 0 : r.batchId,

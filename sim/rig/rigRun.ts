@@ -39,7 +39,16 @@ import type { Mixture, PumpConfig } from '../../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, dosePg } from '../../src/units.js';
 import { Prng } from '../prng.js';
 import type { RunResult, Simulation, TraceRow } from '../runner.js';
-import { InputError, drugLibraryOf, pumpConfigOf, toMixture, toPrescription, toPtm, type Scenario, type TimelineEvent } from '../scenario.js';
+import {
+  InputError,
+  drugLibraryOf,
+  pumpConfigOf,
+  toMixture,
+  toPrescription,
+  toPtm,
+  type Scenario,
+  type TimelineEvent,
+} from '../scenario.js';
 import { buildSummary } from '../summary.js';
 
 /** The test fluid is water: 1.0 g/mL, so 1 µg on the balance is 1 nL delivered. */
@@ -123,13 +132,18 @@ export class RigRun {
   private readonly timers: { cancel(): void }[] = [];
   private tareUg: number | undefined;
   private lastDeliveredNl = 0;
-  private rigAnchor: { bootId: number; rawMs: number; unwrappedMs: number; offsetMs: number } | undefined;
+  private rigAnchor:
+    | { bootId: number; rawMs: number; unwrappedMs: number; offsetMs: number }
+    | undefined;
   private readonly started = performance.now();
 
   constructor(private readonly options: RigRunOptions) {
     const s = options.scenario;
     this.seed = options.seed ?? s.seed;
-    this.config = { ...pumpConfigOf(s), ...(options.strokeVolumeNl !== undefined ? { strokeVolumeNl: options.strokeVolumeNl } : {}) };
+    this.config = {
+      ...pumpConfigOf(s),
+      ...(options.strokeVolumeNl !== undefined ? { strokeVolumeNl: options.strokeVolumeNl } : {}),
+    };
     this.button = new ReplayButton(options.rig.button);
     const motor: MotorPort = {
       deliver: (batch) => options.rig.motor.deliver(batch),
@@ -137,8 +151,20 @@ export class RigRun {
       // The recorder sees a report before the controller does, while the batch's mixture is known.
       listen: (listener) => options.rig.motor.listen((e) => this.onMotor(e, listener)),
     };
-    const hal: Hal = { clock: options.clock, motor, button: this.button, annunciator: options.rig.annunciator, nvm: new SimNvm(), battery: new MainsBattery() };
-    this.controller = new Controller({ hal, config: this.config, library: drugLibraryOf(s), onLog: (r) => this.onLog(r) });
+    const hal: Hal = {
+      clock: options.clock,
+      motor,
+      button: this.button,
+      annunciator: options.rig.annunciator,
+      nvm: new SimNvm(),
+      battery: new MainsBattery(),
+    };
+    this.controller = new Controller({
+      hal,
+      config: this.config,
+      library: drugLibraryOf(s),
+      onLog: (r) => this.onLog(r),
+    });
     this.startMs = options.clock.monotonicMs();
     this.endMs = this.startMs + s.duration;
     options.rig.session.listenBalance((r) => this.onBalance(r));
@@ -153,7 +179,10 @@ export class RigRun {
       durationMs: s.duration,
       startRtc: s.startRtc,
       pump: this.config,
-      initialBasalRatesNlPerDay: rateSteps(toPrescription(s.prescription), toMixture(s.initialFill.mixture)).ratesNlPerDay,
+      initialBasalRatesNlPerDay: rateSteps(
+        toPrescription(s.prescription),
+        toMixture(s.initialFill.mixture),
+      ).ratesNlPerDay,
       demand: s.demand ?? null,
       drugLibrary: drugLibraryOf(s).name,
       backend: 'serial rig',
@@ -167,25 +196,44 @@ export class RigRun {
     const s = this.options.scenario;
     const warn = (t: string) => this.options.onWarning?.(t);
     if (s.motor.strokeVolumeError !== 0 || s.motor.strokeVolumeNoise !== 0) {
-      warn('the scenario\'s motor: section simulates stroke errors; on a rig the motor is real, so it is ignored');
+      warn(
+        "the scenario's motor: section simulates stroke errors; on a rig the motor is real, so it is ignored",
+      );
     }
     this.controller.boot();
     const before = this.events.length;
-    this.refill({ withdrawn: 0, added: s.initialFill.volume, mixture: s.initialFill.mixture, confirm: s.confirm });
-    this.controller.command({ type: 'cmd.program', prescription: toPrescription(s.prescription), ptm: s.ptm ? toPtm(s.ptm) : undefined, confirm: s.confirm });
+    this.refill({
+      withdrawn: 0,
+      added: s.initialFill.volume,
+      mixture: s.initialFill.mixture,
+      confirm: s.confirm,
+    });
+    this.controller.command({
+      type: 'cmd.program',
+      prescription: toPrescription(s.prescription),
+      ptm: s.ptm ? toPtm(s.ptm) : undefined,
+      confirm: s.confirm,
+    });
     const refused = this.events.slice(before).find((e) => e.type === 'refused');
-    if (refused && refused.type === 'refused') throw new InputError(`scenario "${s.name}": initial programming refused by the pump: ${refused.message}`);
+    if (refused && refused.type === 'refused')
+      throw new InputError(
+        `scenario "${s.name}": initial programming refused by the pump: ${refused.message}`,
+      );
     this.controller.command({ type: 'cmd.resume' });
     for (const e of s.timeline) {
       if (e.at > s.duration) continue;
       if (e.motorStall || e.strokeVolumeError !== undefined) {
-        warn(`timeline event at ${e.at} ms (${e.motorStall ? 'motorStall' : 'strokeVolumeError'}) is a simulator fault and is skipped on a rig`);
+        warn(
+          `timeline event at ${e.at} ms (${e.motorStall ? 'motorStall' : 'strokeVolumeError'}) is a simulator fault and is skipped on a rig`,
+        );
         continue;
       }
       this.at(e.at, () => this.apply(e));
     }
     this.scheduleDemand();
-    const every = this.options.traceEveryMs ?? (s.duration < 5 * DAY_MS ? Math.max(1, Math.floor(s.duration / 120)) : HOUR_MS);
+    const every =
+      this.options.traceEveryMs ??
+      (s.duration < 5 * DAY_MS ? Math.max(1, Math.floor(s.duration / 120)) : HOUR_MS);
     this.sample();
     for (let t = every; t < s.duration; t += every) this.at(t, () => this.sample());
   }
@@ -205,7 +253,11 @@ export class RigRun {
 
   /** Whether every batch has been reported (after `stopPump`, the outputs can be written). */
   get settled(): boolean {
-    return !this.options.rig.session.batchOpen && this.controller.state.motor !== 'running' && this.controller.state.motor !== 'stopping';
+    return (
+      !this.options.rig.session.batchOpen &&
+      this.controller.state.motor !== 'running' &&
+      this.controller.state.motor !== 'stopping'
+    );
   }
 
   /** Run time of the latest balance reading (−∞ before the first). */
@@ -233,7 +285,14 @@ export class RigRun {
     // buildSummary reads exactly these members of a Simulation; the rig supplies them from the
     // balance. tests/rig/rigRun.test.ts checks every summary field is filled.
     const summary = buildSummary(view as unknown as Simulation, performance.now() - this.started);
-    return { scenario: this.options.scenario, seed: this.seed, summary, events: this.events, trace: this.trace, settings: this.settings() };
+    return {
+      scenario: this.options.scenario,
+      seed: this.seed,
+      summary,
+      events: this.events,
+      trace: this.trace,
+      settings: this.settings(),
+    };
   }
 
   // --- Inside -------------------------------------------------------------------------------------
@@ -245,24 +304,51 @@ export class RigRun {
   private apply(e: TimelineEvent): void {
     const c = this.controller;
     if (e.press) this.button.press();
-    else if (e.program) c.command({ type: 'cmd.program', prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined, ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined, confirm: e.program.confirm });
+    else if (e.program)
+      c.command({
+        type: 'cmd.program',
+        prescription: e.program.prescription ? toPrescription(e.program.prescription) : undefined,
+        ptm: e.program.ptm === null ? null : e.program.ptm ? toPtm(e.program.ptm) : undefined,
+        confirm: e.program.confirm,
+      });
     else if (e.refill) this.refill(e.refill);
-    else if (e.clinicianBolus) c.command({ type: 'cmd.clinicianBolus', doseNg: e.clinicianBolus.dose, durationMs: e.clinicianBolus.duration, confirm: e.clinicianBolus.confirm });
+    else if (e.clinicianBolus)
+      c.command({
+        type: 'cmd.clinicianBolus',
+        doseNg: e.clinicianBolus.dose,
+        durationMs: e.clinicianBolus.duration,
+        confirm: e.clinicianBolus.confirm,
+      });
     else if (e.stop) c.command({ type: 'cmd.stop' });
     else if (e.resume) c.command({ type: 'cmd.resume' });
     else if (e.clearAlarms) c.command({ type: 'cmd.clearAlarms' });
     else if (e.setClock) {
       const rtc = this.options.clock.rtcMs();
-      const to = e.setClock.to !== undefined ? Date.parse(e.setClock.to) : rtc + (e.setClock.shift ?? 0) - (e.setClock.back ?? 0);
+      const to =
+        e.setClock.to !== undefined
+          ? Date.parse(e.setClock.to)
+          : rtc + (e.setClock.shift ?? 0) - (e.setClock.back ?? 0);
       c.command({ type: 'cmd.setClock', rtcMs: to });
     }
   }
 
-  private refill(r: { withdrawn: number | 'auto'; added: number; mixture?: Scenario['initialFill']['mixture'] | undefined; confirm: boolean }): void {
+  private refill(r: {
+    withdrawn: number | 'auto';
+    added: number;
+    mixture?: Scenario['initialFill']['mixture'] | undefined;
+    confirm: boolean;
+  }): void {
     const withdrawnNl = r.withdrawn === 'auto' ? this.trueReservoirNl : r.withdrawn;
     const before = this.events.length;
-    this.controller.command({ type: 'cmd.refill', withdrawnNl, addedNl: r.added, mixture: r.mixture ? toMixture(r.mixture) : undefined, confirm: r.confirm });
-    if (this.events.slice(before).some((e) => e.type === 'refill')) this.trueReservoirNl = Math.max(0, this.trueReservoirNl - withdrawnNl) + r.added;
+    this.controller.command({
+      type: 'cmd.refill',
+      withdrawnNl,
+      addedNl: r.added,
+      mixture: r.mixture ? toMixture(r.mixture) : undefined,
+      confirm: r.confirm,
+    });
+    if (this.events.slice(before).some((e) => e.type === 'refill'))
+      this.trueReservoirNl = Math.max(0, this.trueReservoirNl - withdrawnNl) + r.added;
   }
 
   /** The same presses as `itpump run` draws for this seed (sim/runner.ts scheduleDemand). */
@@ -272,8 +358,15 @@ export class RigRun {
     if (!demand || demand.episodesPerDay <= 0) return;
     const random = new Prng(this.seed).fork('demand');
     const meanGapMs = DAY_MS / demand.episodesPerDay;
-    for (let t = random.exponential(meanGapMs); t < s.duration; t += random.exponential(meanGapMs)) {
-      const presses = random.int(demand.pressesPerEpisode[0], Math.max(demand.pressesPerEpisode[0], demand.pressesPerEpisode[1]));
+    for (
+      let t = random.exponential(meanGapMs);
+      t < s.duration;
+      t += random.exponential(meanGapMs)
+    ) {
+      const presses = random.int(
+        demand.pressesPerEpisode[0],
+        Math.max(demand.pressesPerEpisode[0], demand.pressesPerEpisode[1]),
+      );
       for (let i = 0; i < presses; i++) {
         const at = Math.floor(t) + i * demand.pressSpacing;
         if (at < s.duration) this.at(at, () => this.button.press());
@@ -290,7 +383,11 @@ export class RigRun {
     const c = this.controller.context;
     const mixture = c.batch?.mixture ?? c.mixture ?? [];
     const nominalNl = e.strokesDone * c.config.strokeVolumeNl;
-    for (const d of mixture) this.deliveredPg.set(d.drug, (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl));
+    for (const d of mixture)
+      this.deliveredPg.set(
+        d.drug,
+        (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl),
+      );
     listener(e);
   }
 
@@ -299,13 +396,22 @@ export class RigRun {
     if (timeMs < 0) return; // a reading from before the run started
     this.tareUg ??= r.massUg;
     const deliveredNl = volumeNlOfMassUg(r.massUg - this.tareUg);
-    this.balance.push({ timeMs, rigTimeMs: r.rigTimeMs, massUg: r.massUg, deliveredNl, stable: r.stable });
+    this.balance.push({
+      timeMs,
+      rigTimeMs: r.rigTimeMs,
+      massUg: r.massUg,
+      deliveredNl,
+      stable: r.stable,
+    });
     // Truth by the balance: what reached it since the last reading came out of the reservoir.
     const delta = deliveredNl - this.lastDeliveredNl;
     this.lastDeliveredNl = deliveredNl;
     this.trueReservoirNl = Math.max(0, this.trueReservoirNl - delta);
     for (const d of this.controller.context.mixture ?? []) {
-      this.trueDeliveredPg.set(d.drug, (this.trueDeliveredPg.get(d.drug) ?? 0) + Math.round(delta * d.concentrationUgPerMl));
+      this.trueDeliveredPg.set(
+        d.drug,
+        (this.trueDeliveredPg.get(d.drug) ?? 0) + Math.round(delta * d.concentrationUgPerMl),
+      );
     }
   }
 
@@ -314,7 +420,12 @@ export class RigRun {
     const a = this.rigAnchor;
     if (a === undefined || a.bootId !== r.bootId) {
       const unwrappedMs = r.rigTimeMs;
-      this.rigAnchor = { bootId: r.bootId, rawMs: r.rigTimeMs, unwrappedMs, offsetMs: r.receivedPumpMs - this.startMs - unwrappedMs };
+      this.rigAnchor = {
+        bootId: r.bootId,
+        rawMs: r.rigTimeMs,
+        unwrappedMs,
+        offsetMs: r.receivedPumpMs - this.startMs - unwrappedMs,
+      };
       return r.receivedPumpMs - this.startMs;
     }
     const step = (r.rigTimeMs - a.rawMs + wireTimeModulusMs) % wireTimeModulusMs;
@@ -330,7 +441,9 @@ export class RigRun {
   private reservoirEstimateNl(): number {
     const c = this.controller.context;
     const running = c.batch;
-    const inFlight = running ? strokesBy(running, running.count, this.options.clock.monotonicMs()) : 0;
+    const inFlight = running
+      ? strokesBy(running, running.count, this.options.clock.monotonicMs())
+      : 0;
     return Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   }
 
@@ -348,6 +461,11 @@ export class RigRun {
 
 /** balance.csv: every reading of the run. */
 export function balanceCsv(rows: readonly BalanceRow[]): string {
-  const lines = ['time_ms,rig_time_ms,mass_ug,delivered_nl,stable', ...rows.map((r) => `${r.timeMs},${r.rigTimeMs},${r.massUg},${r.deliveredNl},${r.stable ? 1 : 0}`)];
+  const lines = [
+    'time_ms,rig_time_ms,mass_ug,delivered_nl,stable',
+    ...rows.map(
+      (r) => `${r.timeMs},${r.rigTimeMs},${r.massUg},${r.deliveredNl},${r.stable ? 1 : 0}`,
+    ),
+  ];
   return lines.join('\n') + '\n';
 }

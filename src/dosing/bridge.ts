@@ -56,7 +56,12 @@ export interface DoseRateChange {
 }
 
 /** Per drug of both mixtures (old order first, then new drugs), the dose rate before and after the tip clears. */
-export function doseRateIncreaseFactor(oldMixture: PathMixture, oldRateNlPerDay: number, newMixture: PathMixture, newRateNlPerDay: number): readonly DoseRateChange[] {
+export function doseRateIncreaseFactor(
+  oldMixture: PathMixture,
+  oldRateNlPerDay: number,
+  newMixture: PathMixture,
+  newRateNlPerDay: number,
+): readonly DoseRateChange[] {
   checkMixture('oldMixture', oldMixture);
   checkMixture('newMixture', newMixture);
   checkInteger('oldRateNlPerDay', oldRateNlPerDay, 0, rateNlPerDayMax);
@@ -66,7 +71,12 @@ export function doseRateIncreaseFactor(oldMixture: PathMixture, oldRateNlPerDay:
   return drugs.map((drug) => {
     const oldDoseRatePgPerDay = oldRateNlPerDay * concentrationOf(oldMixture, drug);
     const newDoseRatePgPerDay = newRateNlPerDay * concentrationOf(newMixture, drug);
-    return { drug, oldDoseRatePgPerDay, newDoseRatePgPerDay, increaseFactorPpm: increaseFactorPpm(oldDoseRatePgPerDay, newDoseRatePgPerDay) };
+    return {
+      drug,
+      oldDoseRatePgPerDay,
+      newDoseRatePgPerDay,
+      increaseFactorPpm: increaseFactorPpm(oldDoseRatePgPerDay, newDoseRatePgPerDay),
+    };
   });
 }
 
@@ -80,9 +90,14 @@ function increaseFactorPpm(oldPgPerDay: number, newPgPerDay: number): number | n
 }
 
 /** The drugs whose dose rate would rise by more than `increaseFactorPpmLimit` (or that are new): these need confirmation. */
-export function drugsNeedingConfirmation(changes: readonly DoseRateChange[], increaseFactorPpmLimit: number): readonly string[] {
+export function drugsNeedingConfirmation(
+  changes: readonly DoseRateChange[],
+  increaseFactorPpmLimit: number,
+): readonly string[] {
   checkInteger('increaseFactorPpmLimit', increaseFactorPpmLimit, PPM, increaseFactorPpmMax);
-  return changes.filter((c) => c.increaseFactorPpm === null || c.increaseFactorPpm > increaseFactorPpmLimit).map((c) => c.drug);
+  return changes
+    .filter((c) => c.increaseFactorPpm === null || c.increaseFactorPpm > increaseFactorPpmLimit)
+    .map((c) => c.drug);
 }
 
 export interface DrugChange {
@@ -124,7 +139,10 @@ export interface BridgePlan {
 }
 
 function holdsOnly(path: DrugPath, mixture: PathMixture): boolean {
-  return path.inlet.length === 0 && path.segments.every((s) => s.excessPg === undefined && sameMixture(s.mixture, mixture));
+  return (
+    path.inlet.length === 0 &&
+    path.segments.every((s) => s.excessPg === undefined && sameMixture(s.mixture, mixture))
+  );
 }
 
 /** The bridge for a drug or concentration change. */
@@ -135,17 +153,32 @@ export function planBridge(change: DrugChange): BridgePlan {
   checkInteger('newRateNlPerDay', change.newRateNlPerDay, 1, rateNlPerDayMax);
   const primaryDrug = change.primaryDrug ?? change.oldMixture[0]!.drug;
   if (concentrationOf(change.oldMixture, primaryDrug) === 0) {
-    throw new DrugPathError('primaryDrug', JSON.stringify(primaryDrug), `a drug of the old mixture (${change.oldMixture.map((d) => d.drug).join(', ')})`);
+    throw new DrugPathError(
+      'primaryDrug',
+      JSON.stringify(primaryDrug),
+      `a drug of the old mixture (${change.oldMixture.map((d) => d.drug).join(', ')})`,
+    );
   }
   const bridgeVolumeNl = volumeAheadOfReservoirNl(change.path);
   const bridgeDurationMs = pushDurationMs(bridgeVolumeNl, change.oldRateNlPerDay);
-  const doseRates = doseRateIncreaseFactor(change.oldMixture, change.oldRateNlPerDay, change.newMixture, change.newRateNlPerDay);
+  const doseRates = doseRateIncreaseFactor(
+    change.oldMixture,
+    change.oldRateNlPerDay,
+    change.newMixture,
+    change.newRateNlPerDay,
+  );
   const deliveredPg = new Map(pathContentPg(change.path));
   addDoses(deliveredPg, inletContentPg(change.path));
   const transientWithoutBridge = new Map<string, DrugTransient>();
-  const drugs = [...doseRates.map((r) => r.drug), ...[...deliveredPg.keys()].filter((d) => !doseRates.some((r) => r.drug === d))];
+  const drugs = [
+    ...doseRates.map((r) => r.drug),
+    ...[...deliveredPg.keys()].filter((d) => !doseRates.some((r) => r.drug === d)),
+  ];
   for (const drug of drugs) {
-    transientWithoutBridge.set(drug, { deliveredPg: deliveredPg.get(drug) ?? 0, intendedPg: bridgeVolumeNl * concentrationOf(change.newMixture, drug) });
+    transientWithoutBridge.set(drug, {
+      deliveredPg: deliveredPg.get(drug) ?? 0,
+      intendedPg: bridgeVolumeNl * concentrationOf(change.newMixture, drug),
+    });
   }
   return {
     primaryDrug,
@@ -166,20 +199,33 @@ export function planBridge(change: DrugChange): BridgePlan {
 /** Fine units (1/DAY_MS nL) one whole day of a schedule programs: the same for every 24 h window. */
 export function scheduleDailyFine(steps: RateSteps): number {
   let fine = 0;
-  for (let i = 0; i < steps.startsMs.length; i++) fine += steps.ratesNlPerDay[i]! * ((steps.startsMs[i + 1] ?? DAY_MS) - steps.startsMs[i]!);
+  for (let i = 0; i < steps.startsMs.length; i++)
+    fine += steps.ratesNlPerDay[i]! * ((steps.startsMs[i + 1] ?? DAY_MS) - steps.startsMs[i]!);
   assertSafeInteger(fine, 'daily fine units');
   return fine;
 }
 
 /** The step in force at `t` and when it ends. */
-function stepAt(steps: RateSteps, t: number, rtcOffsetMs: number): { rateNlPerDay: number; endMs: number } {
+function stepAt(
+  steps: RateSteps,
+  t: number,
+  rtcOffsetMs: number,
+): { rateNlPerDay: number; endMs: number } {
   const tod = timeOfDayMs(t + rtcOffsetMs);
   const index = stepIndexAt(steps, tod);
-  return { rateNlPerDay: steps.ratesNlPerDay[index]!, endMs: t + ((steps.startsMs[index + 1] ?? DAY_MS) - tod) };
+  return {
+    rateNlPerDay: steps.ratesNlPerDay[index]!,
+    endMs: t + ((steps.startsMs[index + 1] ?? DAY_MS) - tod),
+  };
 }
 
 /** Fine units a schedule programs over [fromMs, toMs), read on a clock `rtcOffsetMs` ahead of monotonic time. */
-export function scheduleFine(steps: RateSteps, rtcOffsetMs: number, fromMs: number, toMs: number): number {
+export function scheduleFine(
+  steps: RateSteps,
+  rtcOffsetMs: number,
+  fromMs: number,
+  toMs: number,
+): number {
   assert(toMs >= fromMs, `scheduleFine: ${toMs} < ${fromMs}`);
   const days = Math.floor((toMs - fromMs) / DAY_MS);
   let fine = days * scheduleDailyFine(steps);
@@ -198,7 +244,12 @@ export function scheduleFine(steps: RateSteps, rtcOffsetMs: number, fromMs: numb
  * (rounded up to a whole ms); `fromMs` for nothing to push, undefined when the schedule programs
  * nothing at all.
  */
-export function scheduleReachesMs(steps: RateSteps, rtcOffsetMs: number, fromMs: number, fine: number): number | undefined {
+export function scheduleReachesMs(
+  steps: RateSteps,
+  rtcOffsetMs: number,
+  fromMs: number,
+  fine: number,
+): number | undefined {
   assert(Number.isSafeInteger(fine), `scheduleReachesMs: ${fine} is not an integer`);
   if (fine <= 0) return fromMs;
   const daily = scheduleDailyFine(steps);

@@ -127,18 +127,40 @@ const drugNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
  * lower-case names, integer concentrations from `concentrationMin` (1 for a reservoir mixture,
  * 0 allowed inside the path) to `concentrationUgPerMlMax`, and at least `drugsMin` drugs.
  */
-export function checkMixture(field: string, mixture: PathMixture, drugsMin = 0, concentrationMin = 1): void {
+export function checkMixture(
+  field: string,
+  mixture: PathMixture,
+  drugsMin = 0,
+  concentrationMin = 1,
+): void {
   if (mixture.length < drugsMin || mixture.length > mixtureDrugsMax) {
-    throw new DrugPathError(`${field}.length`, String(mixture.length), `from ${drugsMin} to ${mixtureDrugsMax} drugs`);
+    throw new DrugPathError(
+      `${field}.length`,
+      String(mixture.length),
+      `from ${drugsMin} to ${mixtureDrugsMax} drugs`,
+    );
   }
   for (const [i, entry] of mixture.entries()) {
     if (!drugNamePattern.test(entry.drug)) {
-      throw new DrugPathError(`${field}[${i}].drug`, JSON.stringify(entry.drug), 'a lower-case drug name such as "morphine"');
+      throw new DrugPathError(
+        `${field}[${i}].drug`,
+        JSON.stringify(entry.drug),
+        'a lower-case drug name such as "morphine"',
+      );
     }
     if (mixture.findIndex((other) => other.drug === entry.drug) !== i) {
-      throw new DrugPathError(`${field}[${i}].drug`, JSON.stringify(entry.drug), 'a drug not already in the mixture');
+      throw new DrugPathError(
+        `${field}[${i}].drug`,
+        JSON.stringify(entry.drug),
+        'a drug not already in the mixture',
+      );
     }
-    checkInteger(`${field}[${i}].concentrationUgPerMl`, entry.concentrationUgPerMl, concentrationMin, concentrationUgPerMlMax);
+    checkInteger(
+      `${field}[${i}].concentrationUgPerMl`,
+      entry.concentrationUgPerMl,
+      concentrationMin,
+      concentrationUgPerMlMax,
+    );
   }
 }
 
@@ -147,7 +169,10 @@ export function checkMixture(field: string, mixture: PathMixture, drugsMin = 0, 
 
 /** ⌊a / b⌋ for safe non-negative integers, exact even where the float quotient rounds. */
 export function floorDiv(a: number, b: number): number {
-  assert(Number.isSafeInteger(a) && a >= 0, `floorDiv: dividend ${a} is not a safe non-negative integer`);
+  assert(
+    Number.isSafeInteger(a) && a >= 0,
+    `floorDiv: dividend ${a} is not a safe non-negative integer`,
+  );
   assert(Number.isSafeInteger(b) && b > 0, `floorDiv: divisor ${b} is not a safe positive integer`);
   let q = Math.floor(a / b);
   while (q * b > a) q -= 1;
@@ -170,8 +195,10 @@ export function concentrationOf(mixture: PathMixture, drug: string): number {
 /** Same drugs at the same concentrations, in any order; a drug at 0 counts as absent. */
 export function sameMixture(a: PathMixture, b: PathMixture): boolean {
   if (a === b) return true;
-  for (const entry of a) if (concentrationOf(b, entry.drug) !== entry.concentrationUgPerMl) return false;
-  for (const entry of b) if (concentrationOf(a, entry.drug) !== entry.concentrationUgPerMl) return false;
+  for (const entry of a)
+    if (concentrationOf(b, entry.drug) !== entry.concentrationUgPerMl) return false;
+  for (const entry of b)
+    if (concentrationOf(a, entry.drug) !== entry.concentrationUgPerMl) return false;
   return true;
 }
 
@@ -190,13 +217,22 @@ export function addDoses(into: Map<string, number>, from: DosesPg): void {
 export function segmentDosesPg(segment: PathSegment): DosesPg {
   const doses = new Map<string, number>();
   for (const { drug, concentrationUgPerMl } of segment.mixture) {
-    addPg(doses, drug, segment.volumeNl * concentrationUgPerMl + (segment.excessPg?.get(drug) ?? 0));
+    addPg(
+      doses,
+      drug,
+      segment.volumeNl * concentrationUgPerMl + (segment.excessPg?.get(drug) ?? 0),
+    );
   }
   return doses;
 }
 
 /** A segment object without `undefined` keys, so equal segments compare equal. */
-export function makeSegment(volumeNl: number, mixture: PathMixture, label?: string, excessPg?: DosesPg): PathSegment {
+export function makeSegment(
+  volumeNl: number,
+  mixture: PathMixture,
+  label?: string,
+  excessPg?: DosesPg,
+): PathSegment {
   const hasExcess = excessPg !== undefined && [...excessPg.values()].some((pg) => pg > 0);
   return {
     volumeNl,
@@ -211,11 +247,20 @@ export function makeSegment(volumeNl: number, mixture: PathMixture, label?: stri
  * drug is `volumeNl × concentration` plus its share of the excess rounded up, so the back keeps
  * an excess below its own volume and the two halves hold exactly what the segment held.
  */
-function splitFront(segment: PathSegment, volumeNl: number): { front: PathSegment; back: PathSegment } {
-  assert(volumeNl > 0 && volumeNl < segment.volumeNl, `split of ${volumeNl} nL from a segment of ${segment.volumeNl} nL`);
+function splitFront(
+  segment: PathSegment,
+  volumeNl: number,
+): { front: PathSegment; back: PathSegment } {
+  assert(
+    volumeNl > 0 && volumeNl < segment.volumeNl,
+    `split of ${volumeNl} nL from a segment of ${segment.volumeNl} nL`,
+  );
   const backNl = segment.volumeNl - volumeNl;
   if (segment.excessPg === undefined) {
-    return { front: makeSegment(volumeNl, segment.mixture, segment.label), back: makeSegment(backNl, segment.mixture, segment.label) };
+    return {
+      front: makeSegment(volumeNl, segment.mixture, segment.label),
+      back: makeSegment(backNl, segment.mixture, segment.label),
+    };
   }
   const frontExcess = new Map<string, number>();
   const backExcess = new Map<string, number>();
@@ -235,8 +280,14 @@ function splitFront(segment: PathSegment, volumeNl: number): { front: PathSegmen
  * nL): whole µg/mL move from the excess into the concentration, so the excess is again below the
  * volume. The piece then differs from its parent's mixture, which is the truth about it.
  */
-function normalisedSegment(volumeNl: number, mixture: PathMixture, label: string | undefined, excessPg: Map<string, number>): PathSegment {
-  if ([...excessPg.values()].every((pg) => pg < volumeNl)) return makeSegment(volumeNl, mixture, label, excessPg);
+function normalisedSegment(
+  volumeNl: number,
+  mixture: PathMixture,
+  label: string | undefined,
+  excessPg: Map<string, number>,
+): PathSegment {
+  if ([...excessPg.values()].every((pg) => pg < volumeNl))
+    return makeSegment(volumeNl, mixture, label, excessPg);
   const normalised = mixture.map(({ drug, concentrationUgPerMl }) => {
     const pg = excessPg.get(drug) ?? 0;
     const wholeUgPerMl = floorDiv(pg, volumeNl);
@@ -252,7 +303,8 @@ function mergeable(a: PathSegment, b: PathSegment): boolean {
 
 /** Joins two segments of the same mixture and label. Excesses add and stay below the joint volume. */
 function merge(a: PathSegment, b: PathSegment): PathSegment {
-  if (a.excessPg === undefined && b.excessPg === undefined) return makeSegment(a.volumeNl + b.volumeNl, a.mixture, a.label);
+  if (a.excessPg === undefined && b.excessPg === undefined)
+    return makeSegment(a.volumeNl + b.volumeNl, a.mixture, a.label);
   const excess = new Map(a.excessPg ?? []);
   addDoses(excess, b.excessPg ?? new Map());
   return makeSegment(a.volumeNl + b.volumeNl, a.mixture, a.label, excess);
@@ -261,7 +313,8 @@ function merge(a: PathSegment, b: PathSegment): PathSegment {
 /** Appends a segment, merging it into the last one when they hold the same fluid. */
 function appendMerging(queue: PathSegment[], segment: PathSegment): void {
   const last = queue[queue.length - 1];
-  if (last !== undefined && mergeable(last, segment)) queue[queue.length - 1] = merge(last, segment);
+  if (last !== undefined && mergeable(last, segment))
+    queue[queue.length - 1] = merge(last, segment);
   else queue.push(segment);
 }
 
@@ -288,7 +341,11 @@ function boundSegments(queue: PathSegment[], segmentCountMax: number): PathSegme
   while (queue.length > segmentCountMax) {
     let best = 0;
     for (let i = 1; i + 1 < queue.length; i++) {
-      if (queue[i]!.volumeNl + queue[i + 1]!.volumeNl < queue[best]!.volumeNl + queue[best + 1]!.volumeNl) best = i;
+      if (
+        queue[i]!.volumeNl + queue[i + 1]!.volumeNl <
+        queue[best]!.volumeNl + queue[best + 1]!.volumeNl
+      )
+        best = i;
     }
     queue.splice(best, 2, mixSegments(queue[best]!, queue[best + 1]!));
   }
@@ -299,15 +356,30 @@ function boundSegments(queue: PathSegment[], segmentCountMax: number): PathSegme
 export function assertPathInvariants(path: DrugPath): void {
   let volumeNl = 0;
   for (const segment of [...path.segments, ...path.inlet]) {
-    assert(Number.isSafeInteger(segment.volumeNl) && segment.volumeNl > 0, `segment volume ${segment.volumeNl} is not a positive integer`);
+    assert(
+      Number.isSafeInteger(segment.volumeNl) && segment.volumeNl > 0,
+      `segment volume ${segment.volumeNl} is not a positive integer`,
+    );
     for (const [drug, pg] of segment.excessPg ?? []) {
-      assert(Number.isSafeInteger(pg) && pg >= 0, `excess of ${drug} ${pg} is not a non-negative integer`);
-      assert(pg < segment.volumeNl, `excess of ${drug} ${pg} pg is not below the segment volume ${segment.volumeNl} nL`);
+      assert(
+        Number.isSafeInteger(pg) && pg >= 0,
+        `excess of ${drug} ${pg} is not a non-negative integer`,
+      );
+      assert(
+        pg < segment.volumeNl,
+        `excess of ${drug} ${pg} pg is not below the segment volume ${segment.volumeNl} nL`,
+      );
     }
   }
   for (const segment of path.segments) volumeNl += segment.volumeNl;
-  assert(volumeNl === path.deadVolumeNl, `segments hold ${volumeNl} nL, the dead volume is ${path.deadVolumeNl} nL`);
-  assert(path.segments.length <= path.segmentCountMax, `${path.segments.length} segments exceed the bound ${path.segmentCountMax}`);
+  assert(
+    volumeNl === path.deadVolumeNl,
+    `segments hold ${volumeNl} nL, the dead volume is ${path.deadVolumeNl} nL`,
+  );
+  assert(
+    path.segments.length <= path.segmentCountMax,
+    `${path.segments.length} segments exceed the bound ${path.segmentCountMax}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,9 +398,20 @@ export interface DrugPathGeometry {
 export function drugPathVolumeNl(geometry: DrugPathGeometry): number {
   checkInteger('pumpTubingVolumeNl', geometry.pumpTubingVolumeNl, 0, drugPathVolumeNlMax);
   checkInteger('catheterLengthCm', geometry.catheterLengthCm, 0, catheterLengthCmMax);
-  checkInteger('catheterVolumeNlPerCm', geometry.catheterVolumeNlPerCm, 0, catheterVolumeNlPerCmMax);
-  const volumeNl = geometry.pumpTubingVolumeNl + geometry.catheterLengthCm * geometry.catheterVolumeNlPerCm;
-  checkInteger('pumpTubingVolumeNl + catheterLengthCm × catheterVolumeNlPerCm', volumeNl, 0, drugPathVolumeNlMax);
+  checkInteger(
+    'catheterVolumeNlPerCm',
+    geometry.catheterVolumeNlPerCm,
+    0,
+    catheterVolumeNlPerCmMax,
+  );
+  const volumeNl =
+    geometry.pumpTubingVolumeNl + geometry.catheterLengthCm * geometry.catheterVolumeNlPerCm;
+  checkInteger(
+    'pumpTubingVolumeNl + catheterLengthCm × catheterVolumeNlPerCm',
+    volumeNl,
+    0,
+    drugPathVolumeNlMax,
+  );
   return volumeNl;
 }
 
@@ -346,7 +429,8 @@ export function createDrugPath(spec: DrugPathSpec): DrugPath {
   checkMixture('fill', spec.fill);
   const segmentCountMax = spec.segmentCountMax ?? pathSegmentCountMaxDefault;
   checkInteger('segmentCountMax', segmentCountMax, pathSegmentCountMaxMin, pathSegmentCountMaxMax);
-  const segments = spec.deadVolumeNl === 0 ? [] : [makeSegment(spec.deadVolumeNl, spec.fill, spec.label)];
+  const segments =
+    spec.deadVolumeNl === 0 ? [] : [makeSegment(spec.deadVolumeNl, spec.fill, spec.label)];
   return { deadVolumeNl: spec.deadVolumeNl, segmentCountMax, segments, inlet: [] };
 }
 
@@ -354,7 +438,10 @@ export function createDrugPath(spec: DrugPathSpec): DrugPath {
 // Flow
 
 /** Takes `volumeNl` off the front of a queue. */
-function takeFront(queue: readonly PathSegment[], volumeNl: number): { taken: PathSegment[]; rest: PathSegment[] } {
+function takeFront(
+  queue: readonly PathSegment[],
+  volumeNl: number,
+): { taken: PathSegment[]; rest: PathSegment[] } {
   const taken: PathSegment[] = [];
   let index = 0;
   let remainingNl = volumeNl;
@@ -379,10 +466,16 @@ function takeFront(queue: readonly PathSegment[], volumeNl: number): { taken: Pa
 }
 
 /** The fluid entering the path for a push: inlet first, then reservoir fluid. */
-function enteringFluid(path: DrugPath, volumeNl: number, mixture: PathMixture, label: string | undefined) {
+function enteringFluid(
+  path: DrugPath,
+  volumeNl: number,
+  mixture: PathMixture,
+  label: string | undefined,
+) {
   let inletNl = 0;
   for (const segment of path.inlet) inletNl += segment.volumeNl;
-  if (inletNl === 0) return { entering: [makeSegment(volumeNl, mixture, label)], inlet: path.inlet };
+  if (inletNl === 0)
+    return { entering: [makeSegment(volumeNl, mixture, label)], inlet: path.inlet };
   const fromInletNl = Math.min(volumeNl, inletNl);
   const { taken, rest } = takeFront(path.inlet, fromInletNl);
   if (fromInletNl < volumeNl) taken.push(makeSegment(volumeNl - fromInletNl, mixture, label));
@@ -394,7 +487,12 @@ function enteringFluid(path: DrugPath, volumeNl: number, mixture: PathMixture, l
  * Returns the new path and exactly what left, per segment and per drug. A push larger than the
  * path sends part of the pushed fluid itself out of the tip.
  */
-export function push(path: DrugPath, volumeNl: number, mixture: PathMixture, label?: string): PushResult {
+export function push(
+  path: DrugPath,
+  volumeNl: number,
+  mixture: PathMixture,
+  label?: string,
+): PushResult {
   checkInteger('volumeNl', volumeNl, 0, pushVolumeNlMax);
   checkMixture('mixture', mixture);
   if (volumeNl === 0) return { path, leftTip: [], leftPg: new Map(), enteredPg: new Map() };
@@ -410,7 +508,12 @@ export function push(path: DrugPath, volumeNl: number, mixture: PathMixture, lab
   const leftTip = taken.map((segment): TipOutflow => {
     const dosePg = segmentDosesPg(segment);
     addDoses(leftPg, dosePg);
-    return { volumeNl: segment.volumeNl, mixture: segment.mixture, ...(segment.label === undefined ? {} : { label: segment.label }), dosePg };
+    return {
+      volumeNl: segment.volumeNl,
+      mixture: segment.mixture,
+      ...(segment.label === undefined ? {} : { label: segment.label }),
+      dosePg,
+    };
   });
   const next: DrugPath = { ...path, segments: boundSegments(rest, path.segmentCountMax), inlet };
   assertPathInvariants(next);
@@ -474,7 +577,11 @@ export function pushDurationMs(volumeNl: number, rateNlPerDay: number): number {
 }
 
 /** Time until segment `segmentIndex` first reaches the tip at a constant rate (ceil, ms). */
-export function segmentAtTipAfterMs(path: DrugPath, segmentIndex: number, rateNlPerDay: number): number {
+export function segmentAtTipAfterMs(
+  path: DrugPath,
+  segmentIndex: number,
+  rateNlPerDay: number,
+): number {
   return pushDurationMs(volumeAheadNl(path, segmentIndex), rateNlPerDay);
 }
 

@@ -41,7 +41,12 @@ export interface ActiveBolus {
   endMs: number;
 }
 
-export function startBolus(kind: ActiveBolus['kind'], startMs: number, volumeNl: number, durationMs: number): ActiveBolus {
+export function startBolus(
+  kind: ActiveBolus['kind'],
+  startMs: number,
+  volumeNl: number,
+  durationMs: number,
+): ActiveBolus {
   assert(volumeNl > 0 && durationMs > 0, 'a bolus has volume and duration');
   const rateNlPerDay = Math.max(1, Math.floor((volumeNl * DAY_MS) / durationMs));
   const endMs = startMs + Math.ceil((volumeNl * DAY_MS) / rateNlPerDay);
@@ -52,7 +57,12 @@ export function startBolus(kind: ActiveBolus['kind'], startMs: number, volumeNl:
  * A bolus of `volumeNl` at (at most) `rateNlPerDay`: the duration is rounded up to a whole ms and
  * the rate then follows from it, so the rate never exceeds the one asked for.
  */
-export function startBolusAtRate(kind: BolusKind, startMs: number, volumeNl: number, rateNlPerDay: number): ActiveBolus {
+export function startBolusAtRate(
+  kind: BolusKind,
+  startMs: number,
+  volumeNl: number,
+  rateNlPerDay: number,
+): ActiveBolus {
   assert(volumeNl > 0 && rateNlPerDay > 0, 'a bolus has volume and rate');
   return startBolus(kind, startMs, volumeNl, Math.ceil((volumeNl * DAY_MS) / rateNlPerDay));
 }
@@ -65,7 +75,10 @@ export function bolusReplacesBasal(bolus: ActiveBolus): boolean {
 /** Fine units of the bolus programmed from its start up to `t`: exactly volume × DAY_MS at its end. */
 export function bolusFineAt(bolus: ActiveBolus, t: number): number {
   // Nothing before the start; the whole volume from the end on (rate × (end − start) ≥ volume by construction).
-  return Math.min(Math.max(0, bolus.rateNlPerDay * (t - bolus.startMs)), bolus.volumeNl * FINE_PER_NL);
+  return Math.min(
+    Math.max(0, bolus.rateNlPerDay * (t - bolus.startMs)),
+    bolus.volumeNl * FINE_PER_NL,
+  );
 }
 
 /** A basal schedule that runs instead of the prescription's until `untilMs` (exclusive): a bridge. */
@@ -89,15 +102,26 @@ export interface Programme {
 }
 
 /** The rate of a plain schedule at `t`, and until when it holds (infinite for a single step). */
-function scheduleRateAt(steps: RateSteps, t: number, rtcOffsetMs: number): { rateNlPerDay: number; untilMs: number } {
+function scheduleRateAt(
+  steps: RateSteps,
+  t: number,
+  rtcOffsetMs: number,
+): { rateNlPerDay: number; untilMs: number } {
   const tod = timeOfDayMs(t + rtcOffsetMs);
   const index = stepIndexAt(steps, tod);
-  const untilMs = steps.startsMs.length > 1 ? t + ((steps.startsMs[index + 1] ?? DAY_MS) - tod) : Number.POSITIVE_INFINITY;
+  const untilMs =
+    steps.startsMs.length > 1
+      ? t + ((steps.startsMs[index + 1] ?? DAY_MS) - tod)
+      : Number.POSITIVE_INFINITY;
   return { rateNlPerDay: steps.ratesNlPerDay[index]!, untilMs };
 }
 
 /** The basal rate at `t`: the override's schedule before its end, then the prescription's. */
-export function basalRateAt(steps: ProgrammeSteps, t: number, rtcOffsetMs: number): { rateNlPerDay: number; untilMs: number } {
+export function basalRateAt(
+  steps: ProgrammeSteps,
+  t: number,
+  rtcOffsetMs: number,
+): { rateNlPerDay: number; untilMs: number } {
   const o = steps.override;
   if (o !== undefined && t < o.untilMs) {
     const r = scheduleRateAt(o.steps, t, rtcOffsetMs);
@@ -109,10 +133,12 @@ export function basalRateAt(steps: ProgrammeSteps, t: number, rtcOffsetMs: numbe
 /** The rate in force at `t`, and until when it stays in force (exclusive). */
 export function rateAt(p: Programme, t: number): { rateNlPerDay: number; untilMs: number } {
   if (p.mode === 'off') return { rateNlPerDay: 0, untilMs: Number.POSITIVE_INFINITY };
-  if (p.mode === 'minimum') return { rateNlPerDay: p.minimumRateNlPerDay, untilMs: Number.POSITIVE_INFINITY };
+  if (p.mode === 'minimum')
+    return { rateNlPerDay: p.minimumRateNlPerDay, untilMs: Number.POSITIVE_INFINITY };
   assert(p.steps !== undefined, 'basal mode needs a schedule');
   const b = p.bolus;
-  if (b && bolusReplacesBasal(b) && t >= b.startMs && t < b.endMs) return { rateNlPerDay: b.rateNlPerDay, untilMs: b.endMs };
+  if (b && bolusReplacesBasal(b) && t >= b.startMs && t < b.endMs)
+    return { rateNlPerDay: b.rateNlPerDay, untilMs: b.endMs };
   const basal = basalRateAt(p.steps, t, p.rtcOffsetMs);
   let rate = basal.rateNlPerDay;
   let until = basal.untilMs;
@@ -133,9 +159,13 @@ export function programmedFine(p: Programme, fromMs: number, toMs: number): numb
   const basalOnly: Programme = { ...p, bolus: undefined };
   const b = p.bolus;
   // A priming bolus replaces the basal rate: no basal is programmed while it runs.
-  const pieces: [number, number][] = b && bolusReplacesBasal(b)
-    ? [[fromMs, Math.min(toMs, b.startMs)], [Math.max(fromMs, b.endMs), toMs]]
-    : [[fromMs, toMs]];
+  const pieces: [number, number][] =
+    b && bolusReplacesBasal(b)
+      ? [
+          [fromMs, Math.min(toMs, b.startMs)],
+          [Math.max(fromMs, b.endMs), toMs],
+        ]
+      : [[fromMs, toMs]];
   let fine = 0;
   for (const [from, to] of pieces) {
     let t = from;
@@ -187,7 +217,8 @@ export function planBatch(input: PlanInput): BatchPlan | undefined {
   // early: keep rate·(that) below one stroke. An exact interval (rem = 0) drifts not at all, and a
   // fine remainder allows long batches: few batches even for fast boluses (each is kept 24 h).
   const rem = strokeFine % rate;
-  const driftBound = rem === 0 ? strokesPerBatchMax : Math.max(1, Math.floor((strokeFine - rate - 1) / rem) + 1);
+  const driftBound =
+    rem === 0 ? strokesPerBatchMax : Math.max(1, Math.floor((strokeFine - rate - 1) / rem) + 1);
   const count = Math.min(reachable, driftBound, input.strokesMax, strokesPerBatchMax);
   if (count <= 0) return undefined;
   const leadMs = Math.max(0, Math.ceil((strokeFine - owedFine) / rate));
@@ -196,12 +227,19 @@ export function planBatch(input: PlanInput): BatchPlan | undefined {
 }
 
 /** The time of stroke `j` (1-based) of a batch started at `startMs`. */
-export function strokeTimeMs(batch: { startMs: number; leadMs: number; intervalMs: number }, j: number): number {
+export function strokeTimeMs(
+  batch: { startMs: number; leadMs: number; intervalMs: number },
+  j: number,
+): number {
   return batch.startMs + batch.leadMs + (j - 1) * batch.intervalMs;
 }
 
 /** How many of a batch's first `strokes` strokes fall at or before `t`. */
-export function strokesBy(batch: { startMs: number; leadMs: number; intervalMs: number }, strokes: number, t: number): number {
+export function strokesBy(
+  batch: { startMs: number; leadMs: number; intervalMs: number },
+  strokes: number,
+  t: number,
+): number {
   const first = batch.startMs + batch.leadMs;
   if (t < first) return 0;
   return Math.min(strokes, Math.floor((t - first) / batch.intervalMs) + 1);

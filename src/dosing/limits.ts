@@ -9,9 +9,23 @@
  *   allow in 24 hours, must stay within each drug's hard daily maximum.
  * A refusal names the field, the value and the limit. Pure functions.
  */
-import type { DrugLibrary, DrugLimits, Mixture, Prescription, PtmSettings } from '../therapy/schema.js';
+import type {
+  DrugLibrary,
+  DrugLimits,
+  Mixture,
+  Prescription,
+  PtmSettings,
+} from '../therapy/schema.js';
 import { rateNlPerDayMax } from '../constants.js';
-import { DAY_MS, formatConcentration, formatDoseNg, formatMl, PG_PER_NG, dosePg, volumeNlForDoseNg } from '../units.js';
+import {
+  DAY_MS,
+  formatConcentration,
+  formatDoseNg,
+  formatMl,
+  PG_PER_NG,
+  dosePg,
+  volumeNlForDoseNg,
+} from '../units.js';
 import { dailyVolumeNl, highestRateNlPerDay, primaryDrug, rateSteps } from './rates.js';
 
 export type LimitRule = 'unknownDrug' | 'concentration' | 'hard' | 'soft' | 'worstCase' | 'state';
@@ -25,7 +39,13 @@ export interface Refusal {
   message: string;
 }
 
-export function refusal(rule: LimitRule, field: string, value: string, limit: string, what: string): Refusal {
+export function refusal(
+  rule: LimitRule,
+  field: string,
+  value: string,
+  limit: string,
+  what: string,
+): Refusal {
   return { rule, field, value, limit, message: `${field}: ${what} ${value} exceeds the ${limit}` };
 }
 
@@ -42,10 +62,22 @@ export function checkMixture(library: DrugLibrary, mixture: Mixture): Refusal | 
   for (const [i, { drug, concentrationUgPerMl }] of mixture.entries()) {
     const limits = limitsFor(library, drug);
     if (limits === undefined) {
-      return { rule: 'unknownDrug', field: `mixture[${i}].drug`, value: drug, limit: `drug library "${library.name}"`, message: `mixture[${i}].drug: "${drug}" is not in the drug library "${library.name}"` };
+      return {
+        rule: 'unknownDrug',
+        field: `mixture[${i}].drug`,
+        value: drug,
+        limit: `drug library "${library.name}"`,
+        message: `mixture[${i}].drug: "${drug}" is not in the drug library "${library.name}"`,
+      };
     }
     if (concentrationUgPerMl > limits.concentrationUgPerMlMax) {
-      return refusal('concentration', `mixture[${i}].concentrationUgPerMl`, formatConcentration(concentrationUgPerMl), `maximum concentration of ${drug}, ${formatConcentration(limits.concentrationUgPerMlMax)}`, `${drug} concentration`);
+      return refusal(
+        'concentration',
+        `mixture[${i}].concentrationUgPerMl`,
+        formatConcentration(concentrationUgPerMl),
+        `maximum concentration of ${drug}, ${formatConcentration(limits.concentrationUgPerMlMax)}`,
+        `${drug} concentration`,
+      );
     }
   }
   return undefined;
@@ -63,10 +95,22 @@ interface DoseCheck {
 function checkDose(check: DoseCheck, drug: string, confirmed: boolean): Refusal | undefined {
   const value = formatDoseNg(check.doseNg);
   if (check.doseNg > check.hard) {
-    return refusal('hard', check.field, value, `hard maximum ${check.kind} dose of ${drug}, ${formatDoseNg(check.hard)}`, check.what);
+    return refusal(
+      'hard',
+      check.field,
+      value,
+      `hard maximum ${check.kind} dose of ${drug}, ${formatDoseNg(check.hard)}`,
+      check.what,
+    );
   }
   if (check.doseNg > check.soft && !confirmed) {
-    const r = refusal('soft', check.field, value, `soft maximum ${check.kind} dose of ${drug}, ${formatDoseNg(check.soft)}`, check.what);
+    const r = refusal(
+      'soft',
+      check.field,
+      value,
+      `soft maximum ${check.kind} dose of ${drug}, ${formatDoseNg(check.soft)}`,
+      check.what,
+    );
     return { ...r, message: `${r.message}; repeat the command with confirmation to accept it` };
   }
   return undefined;
@@ -88,12 +132,24 @@ export interface TherapyToCheck {
 /** The highest flow the mechanism delivers: basal plus a bolus must stay below it. */
 function checkFlow(t: TherapyToCheck, peakNlPerDay: number, bolusNl: number): Refusal | undefined {
   if (peakNlPerDay > rateNlPerDayMax) {
-    return refusal('hard', 'prescription.doseNgPerDay', formatMl(peakNlPerDay) + '/day', `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'basal flow');
+    return refusal(
+      'hard',
+      'prescription.doseNgPerDay',
+      formatMl(peakNlPerDay) + '/day',
+      `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`,
+      'basal flow',
+    );
   }
   if (t.ptm) {
     const bolusNlPerDay = Math.ceil((bolusNl * DAY_MS) / t.ptm.bolusDurationMs);
     if (peakNlPerDay + bolusNlPerDay > rateNlPerDayMax) {
-      return refusal('hard', 'ptm.bolusDurationMs', formatMl(peakNlPerDay + bolusNlPerDay) + '/day', `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'flow during a patient bolus');
+      return refusal(
+        'hard',
+        'ptm.bolusDurationMs',
+        formatMl(peakNlPerDay + bolusNlPerDay) + '/day',
+        `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`,
+        'flow during a patient bolus',
+      );
     }
   }
   return undefined;
@@ -106,23 +162,56 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
   const steps = rateSteps(t.prescription, t.mixture);
   const basalDailyNl = dailyVolumeNl(steps);
   const peakDailyNl = Math.ceil(highestRateNlPerDay(steps));
-  const bolusNl = t.ptm ? volumeNlForDoseNg(t.ptm.bolusDoseNg, primaryDrug(t.mixture).concentrationUgPerMl) : 0;
+  const bolusNl = t.ptm
+    ? volumeNlForDoseNg(t.ptm.bolusDoseNg, primaryDrug(t.mixture).concentrationUgPerMl)
+    : 0;
   const bolusesMax = t.ptm?.bolusesPer24hMax ?? 0;
   const strokeNl = t.strokeVolumeNl ?? 0;
   for (const { drug, concentrationUgPerMl: c } of t.mixture) {
     const limits = limitsFor(t.library, drug)!;
     const checks: DoseCheck[] = [
-      { field: 'prescription.doseNgPerDay', what: `${drug} daily dose`, doseNg: doseNg(peakDailyNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' },
+      {
+        field: 'prescription.doseNgPerDay',
+        what: `${drug} daily dose`,
+        doseNg: doseNg(peakDailyNl, c),
+        soft: limits.dailyDoseNgSoftMax,
+        hard: limits.dailyDoseNgHardMax,
+        kind: 'daily',
+      },
       // Whole strokes: one stroke of the mixture must itself fit the hard daily maximum.
-      { field: 'prescription.doseNgPerDay', what: `${drug} daily dose plus one stroke`, doseNg: doseNg(peakDailyNl + strokeNl, c), soft: limits.dailyDoseNgHardMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' },
+      {
+        field: 'prescription.doseNgPerDay',
+        what: `${drug} daily dose plus one stroke`,
+        doseNg: doseNg(peakDailyNl + strokeNl, c),
+        soft: limits.dailyDoseNgHardMax,
+        hard: limits.dailyDoseNgHardMax,
+        kind: 'daily',
+      },
     ];
     if (t.ptm) {
-      checks.push({ field: 'ptm.bolusDoseNg', what: `${drug} patient bolus`, doseNg: doseNg(bolusNl, c), soft: limits.bolusDoseNgSoftMax, hard: limits.bolusDoseNgHardMax, kind: 'bolus' });
-      checks.push({ field: 'ptm.bolusesPer24hMax', what: `${drug} worst-case daily dose (basal + ${bolusesMax} boluses)`, doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl + strokeNl, c), soft: limits.dailyDoseNgSoftMax, hard: limits.dailyDoseNgHardMax, kind: 'daily' });
+      checks.push({
+        field: 'ptm.bolusDoseNg',
+        what: `${drug} patient bolus`,
+        doseNg: doseNg(bolusNl, c),
+        soft: limits.bolusDoseNgSoftMax,
+        hard: limits.bolusDoseNgHardMax,
+        kind: 'bolus',
+      });
+      checks.push({
+        field: 'ptm.bolusesPer24hMax',
+        what: `${drug} worst-case daily dose (basal + ${bolusesMax} boluses)`,
+        doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl + strokeNl, c),
+        soft: limits.dailyDoseNgSoftMax,
+        hard: limits.dailyDoseNgHardMax,
+        kind: 'daily',
+      });
     }
     for (const check of checks) {
       const r = checkDose(check, drug, t.confirmed);
-      if (r) return check.field === 'ptm.bolusesPer24hMax' ? { ...r, rule: r.rule === 'hard' ? 'worstCase' : r.rule } : r;
+      if (r)
+        return check.field === 'ptm.bolusesPer24hMax'
+          ? { ...r, rule: r.rule === 'hard' ? 'worstCase' : r.rule }
+          : r;
     }
   }
   // Every dose within its limits, the flow must still be one the mechanism can deliver.
@@ -130,11 +219,28 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
 }
 
 /** A clinician bolus: per drug against the bolus maxima. */
-export function checkBolusDose(library: DrugLibrary, mixture: Mixture, volumeNl: number, field: string, confirmed: boolean): Refusal | undefined {
+export function checkBolusDose(
+  library: DrugLibrary,
+  mixture: Mixture,
+  volumeNl: number,
+  field: string,
+  confirmed: boolean,
+): Refusal | undefined {
   for (const { drug, concentrationUgPerMl: c } of mixture) {
     const limits = limitsFor(library, drug);
     if (!limits) return checkMixture(library, mixture);
-    const r = checkDose({ field, what: `${drug} clinician bolus`, doseNg: doseNg(volumeNl, c), soft: limits.bolusDoseNgSoftMax, hard: limits.bolusDoseNgHardMax, kind: 'bolus' }, drug, confirmed);
+    const r = checkDose(
+      {
+        field,
+        what: `${drug} clinician bolus`,
+        doseNg: doseNg(volumeNl, c),
+        soft: limits.bolusDoseNgSoftMax,
+        hard: limits.bolusDoseNgHardMax,
+        kind: 'bolus',
+      },
+      drug,
+      confirmed,
+    );
     if (r) return r;
   }
   return undefined;
@@ -144,13 +250,24 @@ export function checkBolusDose(library: DrugLibrary, mixture: Mixture, volumeNl:
  * Would adding `extraNl` to what was delivered in the last 24 hours take any drug beyond its hard
  * daily maximum? Returns the refusal naming the drug, or undefined.
  */
-export function checkDailyCap(library: DrugLibrary, deliveredPgByDrug: ReadonlyMap<string, number>, mixture: Mixture, extraNl: number): Refusal | undefined {
+export function checkDailyCap(
+  library: DrugLibrary,
+  deliveredPgByDrug: ReadonlyMap<string, number>,
+  mixture: Mixture,
+  extraNl: number,
+): Refusal | undefined {
   for (const { drug, concentrationUgPerMl: c } of mixture) {
     const limits = limitsFor(library, drug);
     if (!limits) continue;
     const totalPg = (deliveredPgByDrug.get(drug) ?? 0) + dosePg(extraNl, c);
     if (totalPg > limits.dailyDoseNgHardMax * PG_PER_NG) {
-      return refusal('hard', 'dailyDoseCap', formatDoseNg(Math.ceil(totalPg / PG_PER_NG)), `hard maximum daily dose of ${drug}, ${formatDoseNg(limits.dailyDoseNgHardMax)}`, `${drug} dose in the last 24 h with this bolus`);
+      return refusal(
+        'hard',
+        'dailyDoseCap',
+        formatDoseNg(Math.ceil(totalPg / PG_PER_NG)),
+        `hard maximum daily dose of ${drug}, ${formatDoseNg(limits.dailyDoseNgHardMax)}`,
+        `${drug} dose in the last 24 h with this bolus`,
+      );
     }
   }
   return undefined;
@@ -163,6 +280,8 @@ export function checkDailyCap(library: DrugLibrary, deliveredPgByDrug: ReadonlyM
  */
 export function worstCaseMixture(...mixtures: readonly (Mixture | undefined)[]): Mixture {
   const byDrug = new Map<string, number>();
-  for (const m of mixtures) for (const { drug, concentrationUgPerMl: c } of m ?? []) byDrug.set(drug, Math.max(byDrug.get(drug) ?? 0, c));
+  for (const m of mixtures)
+    for (const { drug, concentrationUgPerMl: c } of m ?? [])
+      byDrug.set(drug, Math.max(byDrug.get(drug) ?? 0, c));
   return [...byDrug].map(([drug, concentrationUgPerMl]) => ({ drug, concentrationUgPerMl }));
 }

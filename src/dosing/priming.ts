@@ -49,7 +49,10 @@ export interface MixingZoneModel {
 }
 
 /** Placeholders (no source gives a mixing volume): a zone of 20 % of the dead volume in 8 steps. */
-export const mixingZoneModelDefault: MixingZoneModel = { mixingZoneVolumePpm: 200_000, mixingZoneSegmentCount: 8 };
+export const mixingZoneModelDefault: MixingZoneModel = {
+  mixingZoneVolumePpm: 200_000,
+  mixingZoneSegmentCount: 8,
+};
 /**
  * Default priming rate when neither the command nor the pump configuration names one: 12 mL/day
  * (0.5 mL/h, a 0.26 mL catheter in about half an hour). A placeholder: no source gives a rate.
@@ -73,12 +76,22 @@ export function mixingZoneVolumeNl(deadVolumeNl: number, mixingZoneVolumePpm: nu
 /** ⌊a / b⌋ for big integers of any sign (BigInt division truncates toward zero). */
 function floorDivBig(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** ⌊F(x)⌋, F(x) = x·a + (b − a)·x² / (2Z): the ramp's mass from the zone's front to position x. */
-function rampMassFloorPg(x: number, aheadUgPerMl: number, behindUgPerMl: number, zoneVolumeNl: number): number {
-  const big = BigInt(x) * BigInt(aheadUgPerMl) + floorDivBig(BigInt(behindUgPerMl - aheadUgPerMl) * BigInt(x) * BigInt(x), 2n * BigInt(zoneVolumeNl));
+function rampMassFloorPg(
+  x: number,
+  aheadUgPerMl: number,
+  behindUgPerMl: number,
+  zoneVolumeNl: number,
+): number {
+  const big =
+    BigInt(x) * BigInt(aheadUgPerMl) +
+    floorDivBig(
+      BigInt(behindUgPerMl - aheadUgPerMl) * BigInt(x) * BigInt(x),
+      2n * BigInt(zoneVolumeNl),
+    );
   const pg = Number(big);
   assertSafeInteger(pg, 'ramp mass');
   return pg;
@@ -95,13 +108,29 @@ function zoneDrugs(ahead: PathMixture, behind: PathMixture): string[] {
  * The mixing zone between a fluid ahead and a fluid behind it, front (tip side) first: `segmentCount`
  * segments whose concentrations ramp linearly. The first half lies ahead of the interface.
  */
-export function mixingZoneSegments(ahead: PathMixture, behind: PathMixture, zoneVolumeNl: number, segmentCount: number, label = PRIMING_ZONE_LABEL): readonly PathSegment[] {
+export function mixingZoneSegments(
+  ahead: PathMixture,
+  behind: PathMixture,
+  zoneVolumeNl: number,
+  segmentCount: number,
+  label = PRIMING_ZONE_LABEL,
+): readonly PathSegment[] {
   checkMixture('ahead', ahead, 0, 0);
   checkMixture('behind', behind);
   checkInteger('mixingZoneSegmentCount', segmentCount, 2, mixingZoneSegmentCountMax);
-  if (segmentCount % 2 !== 0) throw new DrugPathError('mixingZoneSegmentCount', String(segmentCount), 'even, so a cut falls on the interface');
+  if (segmentCount % 2 !== 0)
+    throw new DrugPathError(
+      'mixingZoneSegmentCount',
+      String(segmentCount),
+      'even, so a cut falls on the interface',
+    );
   checkInteger('zoneVolumeNl', zoneVolumeNl, segmentCount, drugPathVolumeNlMax);
-  if (zoneVolumeNl % 2 !== 0) throw new DrugPathError('zoneVolumeNl', String(zoneVolumeNl), 'even, so it splits into two equal halves');
+  if (zoneVolumeNl % 2 !== 0)
+    throw new DrugPathError(
+      'zoneVolumeNl',
+      String(zoneVolumeNl),
+      'even, so it splits into two equal halves',
+    );
   const drugs = zoneDrugs(ahead, behind);
   const cut = (i: number) => Math.floor((i * zoneVolumeNl) / segmentCount);
   const segments: PathSegment[] = [];
@@ -113,7 +142,9 @@ export function mixingZoneSegments(ahead: PathMixture, behind: PathMixture, zone
     for (const drug of drugs) {
       const a = ahead.find((d) => d.drug === drug)?.concentrationUgPerMl ?? 0;
       const b = behind.find((d) => d.drug === drug)?.concentrationUgPerMl ?? 0;
-      const pg = rampMassFloorPg(startNl + volumeNl, a, b, zoneVolumeNl) - rampMassFloorPg(startNl, a, b, zoneVolumeNl);
+      const pg =
+        rampMassFloorPg(startNl + volumeNl, a, b, zoneVolumeNl) -
+        rampMassFloorPg(startNl, a, b, zoneVolumeNl);
       assert(pg >= 0, `zone mass of ${drug} is negative: ${pg} pg`);
       const concentrationUgPerMl = floorDiv(pg, volumeNl);
       mixture.push({ drug, concentrationUgPerMl });
@@ -142,29 +173,64 @@ export interface PrimingStart {
  * Starts a prime of `drugMixture` into a path whose back holds one plain fluid (after implant: all
  * of it). Push the priming bolus with `push()` afterwards; the inlet enters first by itself.
  */
-export function startPriming(path: DrugPath, drugMixture: PathMixture, model: MixingZoneModel = mixingZoneModelDefault, label = PRIMING_ZONE_LABEL): PrimingStart {
+export function startPriming(
+  path: DrugPath,
+  drugMixture: PathMixture,
+  model: MixingZoneModel = mixingZoneModelDefault,
+  label = PRIMING_ZONE_LABEL,
+): PrimingStart {
   checkMixture('drugMixture', drugMixture, 1);
-  if (path.inlet.length > 0) throw new DrugPathError('path.inlet', `${path.inlet.length} segments`, 'empty: a prime is already in progress');
+  if (path.inlet.length > 0)
+    throw new DrugPathError(
+      'path.inlet',
+      `${path.inlet.length} segments`,
+      'empty: a prime is already in progress',
+    );
   const zoneVolumeNl = mixingZoneVolumeNl(path.deadVolumeNl, model.mixingZoneVolumePpm);
   if (zoneVolumeNl === 0) return { path, zoneVolumeNl, advancedPg: new Map() };
-  checkInteger('mixingZoneSegmentCount', model.mixingZoneSegmentCount, 2, Math.min(mixingZoneSegmentCountMax, path.segmentCountMax - 2));
+  checkInteger(
+    'mixingZoneSegmentCount',
+    model.mixingZoneSegmentCount,
+    2,
+    Math.min(mixingZoneSegmentCountMax, path.segmentCountMax - 2),
+  );
   const halfNl = zoneVolumeNl / 2;
   const back = path.segments[path.segments.length - 1];
   if (back === undefined || back.volumeNl < halfNl || back.excessPg !== undefined) {
-    throw new DrugPathError('path', `${back?.volumeNl ?? 0} nL of plain fluid at the back`, `at least half the mixing zone, ${halfNl} nL of one plain fluid`);
+    throw new DrugPathError(
+      'path',
+      `${back?.volumeNl ?? 0} nL of plain fluid at the back`,
+      `at least half the mixing zone, ${halfNl} nL of one plain fluid`,
+    );
   }
-  const zone = mixingZoneSegments(back.mixture, drugMixture, zoneVolumeNl, model.mixingZoneSegmentCount, label);
+  const zone = mixingZoneSegments(
+    back.mixture,
+    drugMixture,
+    zoneVolumeNl,
+    model.mixingZoneSegmentCount,
+    label,
+  );
   const frontHalf = zone.slice(0, zone.length / 2);
   const keptNl = back.volumeNl - halfNl;
-  const segments = [...path.segments.slice(0, -1), ...(keptNl > 0 ? [makeSegment(keptNl, back.mixture, back.label)] : []), ...frontHalf];
+  const segments = [
+    ...path.segments.slice(0, -1),
+    ...(keptNl > 0 ? [makeSegment(keptNl, back.mixture, back.label)] : []),
+    ...frontHalf,
+  ];
   if (segments.length > path.segmentCountMax) {
-    throw new DrugPathError('path.segments.length', String(path.segments.length), `at most ${path.segmentCountMax - frontHalf.length} before a prime with ${zone.length} zone segments`);
+    throw new DrugPathError(
+      'path.segments.length',
+      String(path.segments.length),
+      `at most ${path.segmentCountMax - frontHalf.length} before a prime with ${zone.length} zone segments`,
+    );
   }
   const advancedPg = new Map<string, number>();
   for (const segment of frontHalf) {
-    for (const [drug, pg] of segmentDosesPg(segment)) advancedPg.set(drug, (advancedPg.get(drug) ?? 0) + pg);
+    for (const [drug, pg] of segmentDosesPg(segment))
+      advancedPg.set(drug, (advancedPg.get(drug) ?? 0) + pg);
   }
-  for (const { drug, concentrationUgPerMl } of back.mixture) advancedPg.set(drug, (advancedPg.get(drug) ?? 0) - halfNl * concentrationUgPerMl);
+  for (const { drug, concentrationUgPerMl } of back.mixture)
+    advancedPg.set(drug, (advancedPg.get(drug) ?? 0) - halfNl * concentrationUgPerMl);
   const primed: DrugPath = { ...path, segments, inlet: zone.slice(zone.length / 2) };
   assertPathInvariants(primed);
   return { path: primed, zoneVolumeNl, advancedPg };

@@ -31,11 +31,16 @@ export interface RateSteps {
 export function rateSteps(prescription: Prescription, mixture: Mixture): RateSteps {
   const concentration = primaryDrug(mixture).concentrationUgPerMl;
   if (prescription.mode === 'continuous') {
-    return { startsMs: [0], ratesNlPerDay: [rateNlPerDayForDose(prescription.doseNgPerDay, concentration)] };
+    return {
+      startsMs: [0],
+      ratesNlPerDay: [rateNlPerDayForDose(prescription.doseNgPerDay, concentration)],
+    };
   }
   return {
     startsMs: prescription.steps.map((s) => s.startMinute * MINUTE_MS),
-    ratesNlPerDay: prescription.steps.map((s) => rateNlPerDayForDose(s.doseNgPerDay, concentration)),
+    ratesNlPerDay: prescription.steps.map((s) =>
+      rateNlPerDayForDose(s.doseNgPerDay, concentration),
+    ),
   };
 }
 

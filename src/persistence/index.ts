@@ -15,7 +15,13 @@ export {
   type StateRecordKind,
   type RecordType,
 } from './recordTypes.js';
-export type { StateReadout, StateStatus, StateCopy, SlotCondition, StoredRecordFailure } from './statePair.js';
+export type {
+  StateReadout,
+  StateStatus,
+  StateCopy,
+  SlotCondition,
+  StoredRecordFailure,
+} from './statePair.js';
 export type { JournalEntry } from './journal.js';
 export {
   DEFAULT_LAYOUT,

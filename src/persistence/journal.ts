@@ -49,7 +49,10 @@ export interface JournalScan {
   entryCount: number;
 }
 
-type EntryRead = { kind: 'blank' } | { kind: 'corrupt'; reason: StoredRecordFailure } | { kind: 'record'; entry: JournalEntry };
+type EntryRead =
+  | { kind: 'blank' }
+  | { kind: 'corrupt'; reason: StoredRecordFailure }
+  | { kind: 'record'; entry: JournalEntry };
 
 export class Journal {
   /** Newest sequence number on the memory, as far as this instance knows; undefined until scanned. */
@@ -65,13 +68,15 @@ export class Journal {
     const { entryCount } = this.layout.journal;
     const reads = Array.from({ length: entryCount }, (_, index) => this.readEntry(index));
     let lastSeq = 0;
-    for (const read of reads) if (read.kind === 'record') lastSeq = Math.max(lastSeq, read.entry.seq);
+    for (const read of reads)
+      if (read.kind === 'record') lastSeq = Math.max(lastSeq, read.entry.seq);
     const entries: JournalEntry[] = [];
     const corruptEntries: { index: number; reason: StoredRecordFailure }[] = [];
     reads.forEach((read, index) => {
       if (read.kind === 'corrupt') corruptEntries.push({ index, reason: read.reason });
       // A record from before the last lap cannot be left by our appends; count it as corrupt.
-      else if (read.kind === 'record' && read.entry.seq <= lastSeq - entryCount) corruptEntries.push({ index, reason: 'misplaced' });
+      else if (read.kind === 'record' && read.entry.seq <= lastSeq - entryCount)
+        corruptEntries.push({ index, reason: 'misplaced' });
       else if (read.kind === 'record') entries.push(read.entry);
     });
     entries.sort((x, y) => x.seq - y.seq);
@@ -83,7 +88,15 @@ export class Journal {
     const tailIndex = (lastSeq + 1) % entryCount;
     const tornTail = corruptEntries.some((c) => c.index === tailIndex);
     this.lastSeq = lastSeq;
-    return { entries, lastSeq, missingSeqs, corruptEntryCount: corruptEntries.length, corruptEntries, tornTail, entryCount };
+    return {
+      entries,
+      lastSeq,
+      missingSeqs,
+      corruptEntryCount: corruptEntries.length,
+      corruptEntries,
+      tornTail,
+      entryCount,
+    };
   }
 
   /**
@@ -95,7 +108,10 @@ export class Journal {
     const lastSeq = this.lastSeq ?? this.scan().lastSeq;
     const seq = lastSeq + 1;
     const bytes = encodeRecord({ type: 'logEntry', seq, payload });
-    assert(bytes.length <= this.layout.journal.entryBytes, `logEntry record of ${bytes.length} bytes overruns its entry`);
+    assert(
+      bytes.length <= this.layout.journal.entryBytes,
+      `logEntry record of ${bytes.length} bytes overruns its entry`,
+    );
     this.nvm.write(journalEntryOffset(this.layout, seq % this.layout.journal.entryCount), bytes);
     this.lastSeq = seq;
     return seq;
@@ -104,7 +120,10 @@ export class Journal {
   private readEntry(index: number): EntryRead {
     const { entryBytes, entryCount } = this.layout.journal;
     const decoded = decodeRecord(this.nvm.read(journalEntryOffset(this.layout, index), entryBytes));
-    if (!decoded.ok) return decoded.reason === 'blank' ? { kind: 'blank' } : { kind: 'corrupt', reason: decoded.reason };
+    if (!decoded.ok)
+      return decoded.reason === 'blank'
+        ? { kind: 'blank' }
+        : { kind: 'corrupt', reason: decoded.reason };
     const { record } = decoded;
     if (record.type !== 'logEntry') return { kind: 'corrupt', reason: 'wrongType' };
     if (record.seq % entryCount !== index) return { kind: 'corrupt', reason: 'misplaced' };

@@ -34,7 +34,8 @@ export const JOURNAL_ENTRY_BYTES = 1024; // a programming record carries old and
 /** Journal entries; the journal keeps the newest JOURNAL_ENTRY_COUNT - 1 records at least. */
 export const JOURNAL_ENTRY_COUNT = 48;
 /** The total the default layout fills: the default SimNvm capacity (hal/sim/simNvm.ts). */
-export const NVM_LAYOUT_BYTES_DEFAULT = STATE_AREA_BYTES + JOURNAL_ENTRY_BYTES * JOURNAL_ENTRY_COUNT;
+export const NVM_LAYOUT_BYTES_DEFAULT =
+  STATE_AREA_BYTES + JOURNAL_ENTRY_BYTES * JOURNAL_ENTRY_COUNT;
 
 /** The smallest payload every slot and entry must hold ("{}" and a little more). */
 const SLOT_PAYLOAD_BYTES_MIN = 16;
@@ -75,24 +76,33 @@ export function buildLayout(options: NvmLayoutOptions): NvmLayout {
   for (const kind of STATE_RECORD_KINDS) {
     const slotBytes = options.stateSlotBytes[kind];
     assert(
-      Number.isSafeInteger(slotBytes) && slotBytes >= RECORD_OVERHEAD_BYTES + SLOT_PAYLOAD_BYTES_MIN,
+      Number.isSafeInteger(slotBytes) &&
+        slotBytes >= RECORD_OVERHEAD_BYTES + SLOT_PAYLOAD_BYTES_MIN,
       `layout: ${kind} slot of ${slotBytes} bytes is below ${RECORD_OVERHEAD_BYTES + SLOT_PAYLOAD_BYTES_MIN}`,
     );
     states[kind] = { offset, slotBytes };
     offset += 2 * slotBytes;
   }
   const stateAreaBytes = options.stateAreaBytes ?? offset;
-  assert(stateAreaBytes >= offset, `layout: state slots take ${offset} bytes, over the state area of ${stateAreaBytes}`);
+  assert(
+    stateAreaBytes >= offset,
+    `layout: state slots take ${offset} bytes, over the state area of ${stateAreaBytes}`,
+  );
   const { journalEntryBytes, journalEntryCount } = options;
   assert(
-    Number.isSafeInteger(journalEntryBytes) && journalEntryBytes >= RECORD_OVERHEAD_BYTES + SLOT_PAYLOAD_BYTES_MIN,
+    Number.isSafeInteger(journalEntryBytes) &&
+      journalEntryBytes >= RECORD_OVERHEAD_BYTES + SLOT_PAYLOAD_BYTES_MIN,
     `layout: journal entry of ${journalEntryBytes} bytes is below ${RECORD_OVERHEAD_BYTES + SLOT_PAYLOAD_BYTES_MIN}`,
   );
   assert(
     Number.isSafeInteger(journalEntryCount) && journalEntryCount >= JOURNAL_ENTRY_COUNT_MIN,
     `layout: journal of ${journalEntryCount} entries is below ${JOURNAL_ENTRY_COUNT_MIN}`,
   );
-  const journal = { offset: stateAreaBytes, entryBytes: journalEntryBytes, entryCount: journalEntryCount };
+  const journal = {
+    offset: stateAreaBytes,
+    entryBytes: journalEntryBytes,
+    entryCount: journalEntryCount,
+  };
   return { states, journal, totalBytes: stateAreaBytes + journalEntryBytes * journalEntryCount };
 }
 
@@ -109,7 +119,10 @@ export const DEFAULT_LAYOUT: NvmLayout = buildLayout({
   journalEntryBytes: JOURNAL_ENTRY_BYTES,
   journalEntryCount: JOURNAL_ENTRY_COUNT,
 });
-assert(DEFAULT_LAYOUT.totalBytes === NVM_LAYOUT_BYTES_DEFAULT, 'default layout fills exactly 64 KiB');
+assert(
+  DEFAULT_LAYOUT.totalBytes === NVM_LAYOUT_BYTES_DEFAULT,
+  'default layout fills exactly 64 KiB',
+);
 assert(NVM_LAYOUT_BYTES_DEFAULT === 64 * 1024, 'default layout is 64 KiB');
 
 /** Offset of slot `slot` (0 = A, 1 = B) of a state kind. */
@@ -130,6 +143,9 @@ export function journalPayloadBytesMax(layout: NvmLayout): number {
 
 /** Offset of the journal entry at ring position `index` (0-based). */
 export function journalEntryOffset(layout: NvmLayout, index: number): number {
-  assert(Number.isInteger(index) && index >= 0 && index < layout.journal.entryCount, `journal index ${index} out of ring`);
+  assert(
+    Number.isInteger(index) && index >= 0 && index < layout.journal.entryCount,
+    `journal index ${index} out of ring`,
+  );
   return layout.journal.offset + index * layout.journal.entryBytes;
 }

@@ -69,7 +69,8 @@ function checkJsonData(what: string, key: string, member: unknown): void {
         return;
       }
       const prototype: unknown = Object.getPrototypeOf(member);
-      if (prototype !== Object.prototype && prototype !== null) notJson(what, key, 'not a plain object');
+      if (prototype !== Object.prototype && prototype !== null)
+        notJson(what, key, 'not a plain object');
       for (const k in member) checkJsonData(what, k, (member as Record<string, unknown>)[k]);
       return;
     }

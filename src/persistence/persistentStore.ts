@@ -103,7 +103,8 @@ export class PersistentStore {
   /** Read every region after a restart; the controller decides what each finding means. */
   recover(): RecoveryReport {
     const states = {} as Record<StateRecordKind, StateReadout>;
-    for (const kind of STATE_RECORD_KINDS) states[kind] = readStatePair(this.nvm, this.layout, kind);
+    for (const kind of STATE_RECORD_KINDS)
+      states[kind] = readStatePair(this.nvm, this.layout, kind);
     const scan = this.journal.scan();
     const journal: JournalReport = {
       entryCount: scan.entries.length,
@@ -114,7 +115,9 @@ export class PersistentStore {
       tornTail: scan.tornTail,
       retainedEntriesMin: scan.entryCount - 1,
     };
-    const statesClean = STATE_RECORD_KINDS.every((k) => states[k].status === 'intact' || states[k].status === 'missing');
+    const statesClean = STATE_RECORD_KINDS.every(
+      (k) => states[k].status === 'intact' || states[k].status === 'missing',
+    );
     return { states, journal, clean: statesClean && scan.corruptEntryCount === 0 };
   }
 }

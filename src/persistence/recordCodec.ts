@@ -94,13 +94,16 @@ export function encodeRecord(record: RecordToEncode): Uint8Array {
 export function decodeRecord(bytes: Uint8Array): RecordDecodeResult {
   if (bytes.length < RECORD_OVERHEAD_BYTES) return { ok: false, reason: 'truncated' };
   const header = bytes.subarray(0, RECORD_HEADER_BYTES);
-  if (header.every((b) => b === 0xff) || header.every((b) => b === 0x00)) return { ok: false, reason: 'blank' };
+  if (header.every((b) => b === 0xff) || header.every((b) => b === 0x00))
+    return { ok: false, reason: 'blank' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint16(0, true) !== RECORD_MAGIC) return { ok: false, reason: 'badMagic' };
   const payloadBytes = view.getUint32(8, true);
-  if (payloadBytes > bytes.length - RECORD_OVERHEAD_BYTES) return { ok: false, reason: 'badLength' };
+  if (payloadBytes > bytes.length - RECORD_OVERHEAD_BYTES)
+    return { ok: false, reason: 'badLength' };
   const crcOffset = RECORD_HEADER_BYTES + payloadBytes;
-  if (view.getUint32(crcOffset, true) !== crc32(bytes.subarray(0, crcOffset))) return { ok: false, reason: 'badCrc' };
+  if (view.getUint32(crcOffset, true) !== crc32(bytes.subarray(0, crcOffset)))
+    return { ok: false, reason: 'badCrc' };
   const formatVersion = view.getUint8(2);
   if (formatVersion !== RECORD_FORMAT_VERSION) return { ok: false, reason: 'badVersion' };
   const type = recordTypeOfCode(view.getUint8(3));

@@ -11,7 +11,13 @@
  */
 
 /** State rewritten whole on each change; the previous copy stays readable until the new one lands. */
-export const STATE_RECORD_KINDS = ['prescription', 'ledger', 'reservoir', 'alarms', 'clock'] as const;
+export const STATE_RECORD_KINDS = [
+  'prescription',
+  'ledger',
+  'reservoir',
+  'alarms',
+  'clock',
+] as const;
 export type StateRecordKind = (typeof STATE_RECORD_KINDS)[number];
 
 /** Every record type on disk: the state kinds plus the event-log entry. */

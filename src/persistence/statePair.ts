@@ -67,17 +67,28 @@ function readSlot(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind, slot: 
   const decoded = decodeRecord(bytes);
   if (!decoded.ok) {
     const condition: SlotCondition =
-      decoded.reason === 'blank' ? { condition: 'blank' } : { condition: 'corrupt', reason: decoded.reason };
+      decoded.reason === 'blank'
+        ? { condition: 'blank' }
+        : { condition: 'corrupt', reason: decoded.reason };
     return { condition, copy: undefined };
   }
   const { record } = decoded;
-  if (record.type !== kind) return { condition: { condition: 'corrupt', reason: 'wrongType' }, copy: undefined };
+  if (record.type !== kind)
+    return { condition: { condition: 'corrupt', reason: 'wrongType' }, copy: undefined };
   const payload = decodePayload(record.payload);
-  if (payload === undefined) return { condition: { condition: 'corrupt', reason: 'badPayload' }, copy: undefined };
-  return { condition: { condition: 'valid', seq: record.seq }, copy: { value: payload.value, seq: record.seq, slot } };
+  if (payload === undefined)
+    return { condition: { condition: 'corrupt', reason: 'badPayload' }, copy: undefined };
+  return {
+    condition: { condition: 'valid', seq: record.seq },
+    copy: { value: payload.value, seq: record.seq, slot },
+  };
 }
 
-export function readStatePair(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind): StateReadout {
+export function readStatePair(
+  nvm: NvmPort,
+  layout: NvmLayout,
+  kind: StateRecordKind,
+): StateReadout {
   const a = readSlot(nvm, layout, kind, 0);
   const b = readSlot(nvm, layout, kind, 1);
   const current = newer(a.copy, b.copy);
@@ -100,12 +111,19 @@ function newer(a: StateCopy | undefined, b: StateCopy | undefined): StateCopy | 
  * decoding payloads: all a write needs to pick the slot to overwrite (every write, so it is cheap).
  * A CRC-intact payload this firmware cannot parse counts as a copy here; it was never written by us.
  */
-function newestIntactSlot(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind): { slot: 0 | 1; seq: number } | undefined {
+function newestIntactSlot(
+  nvm: NvmPort,
+  layout: NvmLayout,
+  kind: StateRecordKind,
+): { slot: 0 | 1; seq: number } | undefined {
   let best: { slot: 0 | 1; seq: number } | undefined;
   for (const slot of [0, 1] as const) {
-    const decoded = decodeRecord(nvm.read(stateSlotOffset(layout, kind, slot), layout.states[kind].slotBytes));
+    const decoded = decodeRecord(
+      nvm.read(stateSlotOffset(layout, kind, slot), layout.states[kind].slotBytes),
+    );
     if (!decoded.ok || decoded.record.type !== kind) continue;
-    if (best === undefined || decoded.record.seq > best.seq) best = { slot, seq: decoded.record.seq };
+    if (best === undefined || decoded.record.seq > best.seq)
+      best = { slot, seq: decoded.record.seq };
   }
   return best;
 }
@@ -114,13 +132,21 @@ function newestIntactSlot(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind
  * Write `value` as the newest copy of `kind`; returns its sequence number. Asserts the value is
  * JSON data that fits the slot before touching the memory. Propagates the port's `HalError`.
  */
-export function writeStatePair(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind, value: unknown): number {
+export function writeStatePair(
+  nvm: NvmPort,
+  layout: NvmLayout,
+  kind: StateRecordKind,
+  value: unknown,
+): number {
   const payload = encodePayload(value, kind, statePayloadBytesMax(layout, kind));
   const current = newestIntactSlot(nvm, layout, kind);
   const slot: 0 | 1 = current === undefined ? 0 : current.slot === 0 ? 1 : 0;
   const seq = (current?.seq ?? 0) + 1;
   const bytes = encodeRecord({ type: kind, seq, payload });
-  assert(bytes.length <= layout.states[kind].slotBytes, `${kind} record of ${bytes.length} bytes overruns its slot`);
+  assert(
+    bytes.length <= layout.states[kind].slotBytes,
+    `${kind} record of ${bytes.length} bytes overruns its slot`,
+  );
   nvm.write(stateSlotOffset(layout, kind, slot), bytes);
   return seq;
 }

@@ -17,14 +17,20 @@ import { batchIdsRememberedMin } from './constants.js';
 import type { BatchReportMessage } from './messages.js';
 
 /** What the rig knows of a batch id. */
-export type BatchOutcome = { state: 'unknown' } | { state: 'running' } | { state: 'ended'; report: BatchReportMessage };
+export type BatchOutcome =
+  | { state: 'unknown' }
+  | { state: 'running' }
+  | { state: 'ended'; report: BatchReportMessage };
 
 export class BatchMemory {
   /** Insertion order is age: the first key is the oldest. */
   private readonly outcomes = new Map<number, BatchOutcome>();
 
   constructor(readonly capacity: number = batchIdsRememberedMin) {
-    assert(Number.isInteger(capacity) && capacity >= batchIdsRememberedMin, `BatchMemory capacity is ${capacity}, must be at least ${batchIdsRememberedMin}`);
+    assert(
+      Number.isInteger(capacity) && capacity >= batchIdsRememberedMin,
+      `BatchMemory capacity is ${capacity}, must be at least ${batchIdsRememberedMin}`,
+    );
   }
 
   outcomeOf(batchId: number): BatchOutcome {

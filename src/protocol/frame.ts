@@ -40,8 +40,19 @@ import {
   slipEscEsc,
   u8Max,
 } from './constants.js';
-import { LocalProtocolError, RemoteProtocolError, remoteProtocolErrorKinds, type RemoteProtocolErrorKind } from './errors.js';
-import { decodePayload, encodePayload, isSequencedCode, messageSpecs, type Message } from './messages.js';
+import {
+  LocalProtocolError,
+  RemoteProtocolError,
+  remoteProtocolErrorKinds,
+  type RemoteProtocolErrorKind,
+} from './errors.js';
+import {
+  decodePayload,
+  encodePayload,
+  isSequencedCode,
+  messageSpecs,
+  type Message,
+} from './messages.js';
 
 /** A message with the link header fields the frame carries around it. */
 export interface Frame {
@@ -57,7 +68,10 @@ export type DecodedFrame =
   /** CRC and version hold, the rest does not: the header is trustworthy, the message is not. */
   | { kind: 'rejected'; typeCode: number; seq: number; error: RemoteProtocolError };
 
-export type FrameDecoderStats = { bytesReceived: number; framesDecoded: number } & Record<RemoteProtocolErrorKind, number>;
+export type FrameDecoderStats = { bytesReceived: number; framesDecoded: number } & Record<
+  RemoteProtocolErrorKind,
+  number
+>;
 
 function carriesAck(message: Message): boolean {
   return message.type === 'ack' || message.type === 'nak';
@@ -69,7 +83,8 @@ function headerProblem(frame: Frame): string | undefined {
   if (!Number.isInteger(frame.seq) || frame.seq < 0 || frame.seq > u8Max) {
     return `${frame.message.type} frame seq is ${frame.seq}, must be an integer in 0..${u8Max}`;
   }
-  if (!sequenced && frame.seq !== 0) return `${frame.message.type} frame seq is ${frame.seq}, must be 0 (link control is not sequenced)`;
+  if (!sequenced && frame.seq !== 0)
+    return `${frame.message.type} frame seq is ${frame.seq}, must be 0 (link control is not sequenced)`;
   if (!Number.isInteger(frame.ack) || frame.ack < 0 || frame.ack > u8Max) {
     return `${frame.message.type} frame ack is ${frame.ack}, must be an integer in 0..${u8Max}`;
   }
@@ -82,7 +97,9 @@ function headerProblem(frame: Frame): string | undefined {
 /** The frame body (header, payload, CRC) without SLIP framing. Throws `LocalProtocolError`. */
 export function encodeFrameBody(frame: Frame): Uint8Array {
   if (messageSpecs[frame.message.type] === undefined) {
-    throw new LocalProtocolError(`type ${JSON.stringify(frame.message.type)} is not a message type`);
+    throw new LocalProtocolError(
+      `type ${JSON.stringify(frame.message.type)} is not a message type`,
+    );
   }
   const payload = encodePayload(frame.message);
   const problem = headerProblem(frame);
@@ -135,30 +152,51 @@ interface Header {
 /** Checks what makes a body trustworthy at all: size, CRC, version, length byte. */
 function checkedHeader(body: Uint8Array): Header {
   if (body.length < frameBytesMin) {
-    throw new RemoteProtocolError('truncated', `frame is ${body.length} bytes, a header and CRC need ${frameBytesMin}`);
+    throw new RemoteProtocolError(
+      'truncated',
+      `frame is ${body.length} bytes, a header and CRC need ${frameBytesMin}`,
+    );
   }
   if (body.length > frameBytesMax) {
-    throw new RemoteProtocolError('oversize', `frame is ${body.length} bytes, over frameBytesMax ${frameBytesMax}`);
+    throw new RemoteProtocolError(
+      'oversize',
+      `frame is ${body.length} bytes, over frameBytesMax ${frameBytesMax}`,
+    );
   }
   const crcOffset = body.length - crcBytes;
-  const crcSent = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(crcOffset, true);
+  const crcSent = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(
+    crcOffset,
+    true,
+  );
   const crcComputed = crc32(body.subarray(0, crcOffset));
   if (crcSent !== crcComputed) {
-    throw new RemoteProtocolError('badCrc', `frame CRC is 0x${crcSent.toString(16)}, its bytes give 0x${crcComputed.toString(16)}`);
+    throw new RemoteProtocolError(
+      'badCrc',
+      `frame CRC is 0x${crcSent.toString(16)}, its bytes give 0x${crcComputed.toString(16)}`,
+    );
   }
   const version = body[0]!;
   if (version !== protocolVersion) {
-    throw new RemoteProtocolError('badVersion', `frame version is ${version}, we speak ${protocolVersion}`);
+    throw new RemoteProtocolError(
+      'badVersion',
+      `frame version is ${version}, we speak ${protocolVersion}`,
+    );
   }
   const payloadLength = body[4]!;
   if (payloadLength !== crcOffset - headerBytes) {
-    throw new RemoteProtocolError('badLength', `payload length byte is ${payloadLength}, the frame holds ${crcOffset - headerBytes}`);
+    throw new RemoteProtocolError(
+      'badLength',
+      `payload length byte is ${payloadLength}, the frame holds ${crcOffset - headerBytes}`,
+    );
   }
   return { typeCode: body[1]!, seq: body[2]!, ack: body[3]! };
 }
 
 function checkedMessage(body: Uint8Array, header: Header): Frame {
-  const message = decodePayload(header.typeCode, body.subarray(headerBytes, body.length - crcBytes));
+  const message = decodePayload(
+    header.typeCode,
+    body.subarray(headerBytes, body.length - crcBytes),
+  );
   const frame = { seq: header.seq, ack: header.ack, message };
   const problem = headerProblem(frame);
   if (problem !== undefined) throw new RemoteProtocolError('badPayload', problem);
@@ -237,7 +275,13 @@ export class FrameDecoder {
       this.escaped = false;
       if (byte === slipEscEnd) this.store(slipEnd);
       else if (byte === slipEscEsc) this.store(slipEsc);
-      else this.discard(new RemoteProtocolError('badEscape', `escape byte followed by 0x${byte.toString(16).padStart(2, '0')}`));
+      else
+        this.discard(
+          new RemoteProtocolError(
+            'badEscape',
+            `escape byte followed by 0x${byte.toString(16).padStart(2, '0')}`,
+          ),
+        );
       return;
     }
     if (byte === slipEsc) this.escaped = true;
@@ -246,7 +290,12 @@ export class FrameDecoder {
 
   private store(byte: number): void {
     if (this.length === frameBytesMax) {
-      this.discard(new RemoteProtocolError('oversize', `more than frameBytesMax ${frameBytesMax} bytes before END`));
+      this.discard(
+        new RemoteProtocolError(
+          'oversize',
+          `more than frameBytesMax ${frameBytesMax} bytes before END`,
+        ),
+      );
       return;
     }
     this.buffer[this.length++] = byte;
@@ -290,7 +339,12 @@ export class FrameDecoder {
       return { kind: 'frame', frame };
     } catch (error) {
       this.countRemote(error, body);
-      return { kind: 'rejected', typeCode: header.typeCode, seq: header.seq, error: error as RemoteProtocolError };
+      return {
+        kind: 'rejected',
+        typeCode: header.typeCode,
+        seq: header.seq,
+        error: error as RemoteProtocolError,
+      };
     }
   }
 

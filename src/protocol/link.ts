@@ -38,7 +38,13 @@ import {
   wireTimeModulusMs,
 } from './constants.js';
 import { LinkError, LocalProtocolError } from './errors.js';
-import { encodeFrame, FrameDecoder, type DecodedFrame, type Frame, type FrameDecoderStats } from './frame.js';
+import {
+  encodeFrame,
+  FrameDecoder,
+  type DecodedFrame,
+  type Frame,
+  type FrameDecoderStats,
+} from './frame.js';
 import {
   isSequenced,
   isSequencedCode,
@@ -193,11 +199,20 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
     const problem = messageProblem(message);
     if (problem !== undefined) throw new LocalProtocolError(problem);
     if (!isSequenced(message.type) || !maySend(message.type, this.role)) {
-      throw new LocalProtocolError(`${message.type} is not an application message the ${this.role} may send`);
+      throw new LocalProtocolError(
+        `${message.type} is not an application message the ${this.role} may send`,
+      );
     }
-    if (!this.established) throw new LinkError('linkDown', `cannot send ${message.type}: no session with the ${this.peer}`);
+    if (!this.established)
+      throw new LinkError(
+        'linkDown',
+        `cannot send ${message.type}: no session with the ${this.peer}`,
+      );
     if (this.queue.length >= sendQueueLengthMax) {
-      throw new LinkError('queueFull', `cannot send ${message.type}: ${this.queue.length} messages wait, sendQueueLengthMax is ${sendQueueLengthMax}`);
+      throw new LinkError(
+        'queueFull',
+        `cannot send ${message.type}: ${this.queue.length} messages wait, sendQueueLengthMax is ${sendQueueLengthMax}`,
+      );
     }
     this.queue.push({ ...message });
     this.pump();
@@ -207,7 +222,11 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
   receiveBytes(bytes: Uint8Array, nowMs: number): void {
     this.advanceTo(nowMs);
     this.decoder.receiveBytes(bytes);
-    for (let decoded = this.decoder.nextFrame(); decoded !== 'needData'; decoded = this.decoder.nextFrame()) {
+    for (
+      let decoded = this.decoder.nextFrame();
+      decoded !== 'needData';
+      decoded = this.decoder.nextFrame()
+    ) {
       this.receiveDecoded(decoded);
     }
   }
@@ -217,7 +236,11 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
     this.advanceTo(nowMs);
     if (this.established && nowMs - this.lastRxMs >= linkLostMs) {
       this.loseLink('silence');
-    } else if (this.established && this.inFlight !== undefined && nowMs >= this.inFlight.deadlineMs) {
+    } else if (
+      this.established &&
+      this.inFlight !== undefined &&
+      nowMs >= this.inFlight.deadlineMs
+    ) {
       if (this.inFlight.retransmits >= retransmitsMax) {
         this.loseLink('retransmitsExhausted');
       } else {
@@ -296,7 +319,10 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
   /** Open a session: numbering restarts at 0 on both sides. */
   protected openSession(): void {
     assert(!this.established, 'openSession while a session is open');
-    assert(this.inFlight === undefined && this.queue.length === 0, 'openSession with messages left from a session');
+    assert(
+      this.inFlight === undefined && this.queue.length === 0,
+      'openSession with messages left from a session',
+    );
     this.established = true;
     this.txSeq = 0;
     this.rxExpectedSeq = 0;
@@ -327,7 +353,10 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
       // The CRC held, so the header is the peer's: a sequenced frame gets a NAK, so that its
       // sender gives up on it instead of retransmitting until the link drops.
       if (this.established && isSequencedCode(decoded.typeCode)) {
-        this.receiveSequenced(decoded.seq, decoded.error.kind === 'unknownType' ? 'unknownType' : 'badPayload');
+        this.receiveSequenced(
+          decoded.seq,
+          decoded.error.kind === 'unknownType' ? 'unknownType' : 'badPayload',
+        );
       }
       return;
     }
@@ -335,7 +364,8 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
     const { message } = frame;
     if (!maySend(message.type, this.peer)) {
       this.stats.framesIgnored++;
-      if (this.established && isSequenced(message.type)) this.receiveSequenced(frame.seq, 'unexpected');
+      if (this.established && isSequenced(message.type))
+        this.receiveSequenced(frame.seq, 'unexpected');
       return;
     }
     if (!this.established) {
@@ -388,7 +418,10 @@ abstract class LinkEndpoint<In extends AppMessage, Out extends AppMessage, Event
       return;
     }
     this.inFlight = undefined;
-    if (nak !== undefined) this.events.push(this.sessionEvent({ type: 'rejected', message: inFlight.message, reason: nak }));
+    if (nak !== undefined)
+      this.events.push(
+        this.sessionEvent({ type: 'rejected', message: inFlight.message, reason: nak }),
+      );
     this.pump();
   }
 
@@ -435,7 +468,9 @@ export class HostLink extends LinkEndpoint<RigAppMessage, HostAppMessage, HostLi
     super('host', options.startMs);
     const { sessionIdFirst } = options;
     if (!Number.isInteger(sessionIdFirst) || sessionIdFirst < 1 || sessionIdFirst > u32Max) {
-      throw new LocalProtocolError(`sessionIdFirst is ${sessionIdFirst}, must be an integer in 1..${u32Max}`);
+      throw new LocalProtocolError(
+        `sessionIdFirst is ${sessionIdFirst}, must be an integer in 1..${u32Max}`,
+      );
     }
     this.sessionId = sessionIdFirst;
     this.connectingSinceMs = options.startMs;
@@ -489,7 +524,9 @@ export class HostLink extends LinkEndpoint<RigAppMessage, HostAppMessage, HostLi
   }
 
   protected roleDeadlineMs(): number {
-    const handshakeMs = this.handshakeReported ? Number.POSITIVE_INFINITY : this.connectingSinceMs + handshakeTimeoutMs;
+    const handshakeMs = this.handshakeReported
+      ? Number.POSITIVE_INFINITY
+      : this.connectingSinceMs + handshakeTimeoutMs;
     return Math.min(this.nextHelloMs, handshakeMs);
   }
 
@@ -595,11 +632,21 @@ export class RigLink extends LinkEndpoint<HostAppMessage, RigAppMessage, RigLink
 
   private sendHelloAck(): void {
     assert(this.sessionId !== undefined, 'HELLO_ACK without a session id');
-    this.writeFrame({ type: 'helloAck', ...this.status, sessionId: this.sessionId, rigTimeMs: wireTimeMs(this.nowMs) });
+    this.writeFrame({
+      type: 'helloAck',
+      ...this.status,
+      sessionId: this.sessionId,
+      rigTimeMs: wireTimeMs(this.nowMs),
+    });
   }
 
   private sendRigReset(): void {
-    this.writeFrame({ type: 'rigReset', reason: this.resetReason, bootId: this.status.bootId, rigTimeMs: wireTimeMs(this.nowMs) });
+    this.writeFrame({
+      type: 'rigReset',
+      reason: this.resetReason,
+      bootId: this.status.bootId,
+      rigTimeMs: wireTimeMs(this.nowMs),
+    });
   }
 }
 

@@ -23,7 +23,12 @@ import { LocalProtocolError, RemoteProtocolError } from './errors.js';
 // --- Domain vocabularies ----------------------------------------------------------------------
 
 /** The buzzer patterns, with the meanings of hal/annunciator.ts. */
-export type TonePattern = 'pressGranted' | 'pressDenied' | 'alarmCritical' | 'alarmNonCritical' | 'alarmTest';
+export type TonePattern =
+  | 'pressGranted'
+  | 'pressDenied'
+  | 'alarmCritical'
+  | 'alarmNonCritical'
+  | 'alarmTest';
 
 /** Why a receiver refused a sequenced frame. */
 export type NakReason =
@@ -195,9 +200,17 @@ export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 
 /** Sequenced messages the host's application sends. */
-export type HostAppMessage = DeliverStrokesMessage | StopStrokesMessage | BuzzerToneMessage | EmergencyStopMessage;
+export type HostAppMessage =
+  | DeliverStrokesMessage
+  | StopStrokesMessage
+  | BuzzerToneMessage
+  | EmergencyStopMessage;
 /** Sequenced messages the rig's application sends. */
-export type RigAppMessage = BatchReportMessage | BalanceReadingMessage | ButtonPressMessage | EmergencyStopMessage;
+export type RigAppMessage =
+  | BatchReportMessage
+  | BalanceReadingMessage
+  | ButtonPressMessage
+  | EmergencyStopMessage;
 export type AppMessage = HostAppMessage | RigAppMessage;
 
 // --- Layouts -------------------------------------------------------------------------------------
@@ -230,7 +243,10 @@ export const nakReasonCodes: Readonly<Record<NakReason, number>> = {
   unexpected: 3,
   outOfSequence: 4,
 };
-export const rigResetReasonCodes: Readonly<Record<RigResetReason, number>> = { powerOn: 1, linkLost: 2 };
+export const rigResetReasonCodes: Readonly<Record<RigResetReason, number>> = {
+  powerOn: 1,
+  linkLost: 2,
+};
 export const emergencyStopSourceCodes: Readonly<Record<EmergencyStopSource, number>> = {
   host: 1,
   rigSwitch: 2,
@@ -309,7 +325,12 @@ export const messageSpecs: { readonly [T in MessageType]: MessageSpec } = {
         : undefined,
   },
   ack: { code: 0x03, wireName: 'ACK', direction: 'both', fields: [] },
-  nak: { code: 0x04, wireName: 'NAK', direction: 'both', fields: [{ name: 'reason', kind: 'enum', codes: nakReasonCodes }] },
+  nak: {
+    code: 0x04,
+    wireName: 'NAK',
+    direction: 'both',
+    fields: [{ name: 'reason', kind: 'enum', codes: nakReasonCodes }],
+  },
   heartbeat: {
     code: 0x05,
     wireName: 'HEARTBEAT',
@@ -388,7 +409,9 @@ export const messageSpecs: { readonly [T in MessageType]: MessageSpec } = {
 
 export const messageTypes = Object.keys(messageSpecs) as MessageType[];
 
-const messageTypeByCode = new Map<number, MessageType>(messageTypes.map((type) => [messageSpecs[type].code, type]));
+const messageTypeByCode = new Map<number, MessageType>(
+  messageTypes.map((type) => [messageSpecs[type].code, type]),
+);
 
 /** The message type of a type code, or undefined for a code this version does not know. */
 export function messageTypeOfCode(code: number): MessageType | undefined {
@@ -483,11 +506,18 @@ function fieldProblem(field: FieldSpec, value: unknown): string | undefined {
       }
       return undefined;
     case 'bool':
-      return typeof value === 'boolean' ? undefined : `is ${describe(value)}, must be true or false`;
+      return typeof value === 'boolean'
+        ? undefined
+        : `is ${describe(value)}, must be true or false`;
     case 'bits': {
-      if (typeof value !== 'object' || value === null) return `is ${describe(value)}, must be an object of booleans`;
-      const bad = field.bits.find((bit) => typeof (value as Record<string, unknown>)[bit] !== 'boolean');
-      return bad === undefined ? undefined : `.${bad} is ${describe((value as Record<string, unknown>)[bad])}, must be true or false`;
+      if (typeof value !== 'object' || value === null)
+        return `is ${describe(value)}, must be an object of booleans`;
+      const bad = field.bits.find(
+        (bit) => typeof (value as Record<string, unknown>)[bit] !== 'boolean',
+      );
+      return bad === undefined
+        ? undefined
+        : `.${bad} is ${describe((value as Record<string, unknown>)[bad])}, must be true or false`;
     }
     case 'u32OrNull':
       if (value === null) return undefined;
@@ -496,14 +526,24 @@ function fieldProblem(field: FieldSpec, value: unknown): string | undefined {
       }
       return undefined;
     case 'ascii':
-      if (typeof value !== 'string' || value.length > firmwareIdBytes || !/^[\x20-\x7e]*$/.test(value)) {
+      if (
+        typeof value !== 'string' ||
+        value.length > firmwareIdBytes ||
+        !/^[\x20-\x7e]*$/.test(value)
+      ) {
         return `is ${describe(value)}, must be printable ASCII of at most ${firmwareIdBytes} characters`;
       }
       return undefined;
   }
 }
 
-function writeField(view: DataView, bytes: Uint8Array, offset: number, field: FieldSpec, value: unknown): void {
+function writeField(
+  view: DataView,
+  bytes: Uint8Array,
+  offset: number,
+  field: FieldSpec,
+  value: unknown,
+): void {
   switch (field.kind) {
     case 'int':
       if (field.wire === 'u8') view.setUint8(offset, value as number);
@@ -521,7 +561,11 @@ function writeField(view: DataView, bytes: Uint8Array, offset: number, field: Fi
       return;
     case 'bits': {
       const flags = value as Record<string, boolean>;
-      view.setUint16(offset, field.bits.reduce((mask, bit, index) => (flags[bit] ? mask | (1 << index) : mask), 0), true);
+      view.setUint16(
+        offset,
+        field.bits.reduce((mask, bit, index) => (flags[bit] ? mask | (1 << index) : mask), 0),
+        true,
+      );
       return;
     }
     case 'u32OrNull':
@@ -538,11 +582,13 @@ function writeField(view: DataView, bytes: Uint8Array, offset: number, field: Fi
 /** Why `message` may not be sent, or undefined when it is valid. */
 export function messageProblem(message: Message): string | undefined {
   const spec = messageSpecs[message.type] as MessageSpec | undefined;
-  if (spec === undefined) return `type ${describe(message.type)} is not a message type (known: ${messageTypes.join(', ')})`;
+  if (spec === undefined)
+    return `type ${describe(message.type)} is not a message type (known: ${messageTypes.join(', ')})`;
   const record = message as unknown as Record<string, unknown>;
   for (const field of spec.fields) {
     const problem = fieldProblem(field, record[field.name]);
-    if (problem !== undefined) return `${message.type}.${field.name}${problem.startsWith('.') ? '' : ' '}${problem}`;
+    if (problem !== undefined)
+      return `${message.type}.${field.name}${problem.startsWith('.') ? '' : ' '}${problem}`;
   }
   const rule = spec.check?.(message as never);
   return rule === undefined ? undefined : `${message.type}: ${rule}`;
@@ -566,12 +612,23 @@ export function encodePayload(message: Message): Uint8Array {
 
 // --- Decoding ------------------------------------------------------------------------------------
 
-function readField(type: MessageType, view: DataView, bytes: Uint8Array, offset: number, field: FieldSpec): unknown {
-  const bad = (what: string) => new RemoteProtocolError('badPayload', `${type}.${field.name} ${what}`);
+function readField(
+  type: MessageType,
+  view: DataView,
+  bytes: Uint8Array,
+  offset: number,
+  field: FieldSpec,
+): unknown {
+  const bad = (what: string) =>
+    new RemoteProtocolError('badPayload', `${type}.${field.name} ${what}`);
   switch (field.kind) {
     case 'int': {
       const value =
-        field.wire === 'u8' ? view.getUint8(offset) : field.wire === 'u16' ? view.getUint16(offset, true) : view.getUint32(offset, true);
+        field.wire === 'u8'
+          ? view.getUint8(offset)
+          : field.wire === 'u16'
+            ? view.getUint16(offset, true)
+            : view.getUint32(offset, true);
       if (value < (field.min ?? 0)) throw bad(`is ${value}, must be at least ${field.min}`);
       return value;
     }
@@ -586,7 +643,11 @@ function readField(type: MessageType, view: DataView, bytes: Uint8Array, offset:
       const code = view.getUint8(offset);
       const name = Object.keys(field.codes).find((key) => field.codes[key] === code);
       if (name === undefined) {
-        throw bad(`code ${code} is unknown (known: ${Object.entries(field.codes).map(([k, v]) => `${v}=${k}`).join(', ')})`);
+        throw bad(
+          `code ${code} is unknown (known: ${Object.entries(field.codes)
+            .map(([k, v]) => `${v}=${k}`)
+            .join(', ')})`,
+        );
       }
       return name;
     }
@@ -624,11 +685,17 @@ function readField(type: MessageType, view: DataView, bytes: Uint8Array, offset:
 export function decodePayload(typeCode: number, payload: Uint8Array): Message {
   const type = messageTypeOfCode(typeCode);
   if (type === undefined) {
-    throw new RemoteProtocolError('unknownType', `type code 0x${typeCode.toString(16).padStart(2, '0')} is unknown`);
+    throw new RemoteProtocolError(
+      'unknownType',
+      `type code 0x${typeCode.toString(16).padStart(2, '0')} is unknown`,
+    );
   }
   const expectedBytes = payloadBytes(type);
   if (payload.length !== expectedBytes) {
-    throw new RemoteProtocolError('badLength', `${type} payload is ${payload.length} bytes, must be ${expectedBytes}`);
+    throw new RemoteProtocolError(
+      'badLength',
+      `${type} payload is ${payload.length} bytes, must be ${expectedBytes}`,
+    );
   }
   const spec = messageSpecs[type];
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -645,5 +712,8 @@ export function decodePayload(typeCode: number, payload: Uint8Array): Message {
 
 // Checked where the module loads: no layout may outgrow the decoder's buffer.
 for (const type of messageTypes) {
-  assert(payloadBytes(type) <= payloadBytesMax, `${type} payload is ${payloadBytes(type)} bytes, over payloadBytesMax ${payloadBytesMax}`);
+  assert(
+    payloadBytes(type) <= payloadBytesMax,
+    `${type} payload is ${payloadBytes(type)} bytes, over payloadBytesMax ${payloadBytesMax}`,
+  );
 }

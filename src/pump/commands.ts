@@ -14,15 +14,50 @@
  */
 import { isCritical } from '../alarms.js';
 import { assert } from '../assert.js';
-import { checkBolusDose, checkDailyCap, checkTherapy, refusal, worstCaseMixture, type Refusal } from '../dosing/limits.js';
+import {
+  checkBolusDose,
+  checkDailyCap,
+  checkTherapy,
+  refusal,
+  worstCaseMixture,
+  type Refusal,
+} from '../dosing/limits.js';
 import { dailyVolumeNl, primaryDrug, rateSteps, type RateSteps } from '../dosing/rates.js';
 import { bolusFineAt, startBolus, startBolusAtRate } from '../dosing/delivery.js';
-import { doseRateIncreaseFactor, drugsNeedingConfirmation, scheduleDailyFine, scheduleFine, scheduleReachesMs, type DoseRateChange } from '../dosing/bridge.js';
+import {
+  doseRateIncreaseFactor,
+  drugsNeedingConfirmation,
+  scheduleDailyFine,
+  scheduleFine,
+  scheduleReachesMs,
+  type DoseRateChange,
+} from '../dosing/bridge.js';
 import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
 import { primingRateNlPerDayDefault } from '../dosing/priming.js';
-import { clinicianBolusSchema, deadVolumeNlOf, mixtureSchema, prescriptionSchema, ptmSchema, type Bridge, type Mixture, type Prescription, type PtmSettings } from '../therapy/schema.js';
+import {
+  clinicianBolusSchema,
+  deadVolumeNlOf,
+  mixtureSchema,
+  prescriptionSchema,
+  ptmSchema,
+  type Bridge,
+  type Mixture,
+  type Prescription,
+  type PtmSettings,
+} from '../therapy/schema.js';
 import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
-import { alarmConditionHolds, bolusComplete, tipMixtureWorstCase, checkReservoirAlarms, deliveredPgLast24h, raiseAlarm, safeMinimumRateNlPerDay, settle, settleOnly, Step } from './decide.js';
+import {
+  alarmConditionHolds,
+  bolusComplete,
+  tipMixtureWorstCase,
+  checkReservoirAlarms,
+  deliveredPgLast24h,
+  raiseAlarm,
+  safeMinimumRateNlPerDay,
+  settle,
+  settleOnly,
+  Step,
+} from './decide.js';
 import { FINE_PER_NL, strokesBy } from '../dosing/delivery.js';
 import { longStopMs, rateNlPerDayMax } from '../constants.js';
 import type { PumpContext, PumpEvent } from './types.js';
@@ -39,21 +74,37 @@ function schemaRefusal(prefix: string, error: z.ZodError, value: unknown): Refus
   const issue = error.issues[0]!;
   const field = [prefix, ...issue.path.map(String)].join('.');
   let shown: unknown = value;
-  for (const key of issue.path) shown = (shown as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+  for (const key of issue.path)
+    shown = (shown as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
   const limit = issue.message;
-  return { rule: 'state', field, value: JSON.stringify(shown) ?? 'undefined', limit, message: `${field}: ${JSON.stringify(shown)} is invalid: ${issue.message}` };
+  return {
+    rule: 'state',
+    field,
+    value: JSON.stringify(shown) ?? 'undefined',
+    limit,
+    message: `${field}: ${JSON.stringify(shown)} is invalid: ${issue.message}`,
+  };
 }
 
 function derive(c: PumpContext): void {
   const steps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
-  c.steps = steps && c.bridge ? { ...steps, override: { steps: c.bridge.steps, untilMs: c.bridge.endMs } } : steps;
-  c.ptmBolusNl = c.ptm && c.mixture ? volumeNlForDoseNg(c.ptm.bolusDoseNg, primaryDrug(c.mixture).concentrationUgPerMl) : 0;
+  c.steps =
+    steps && c.bridge
+      ? { ...steps, override: { steps: c.bridge.steps, untilMs: c.bridge.endMs } }
+      : steps;
+  c.ptmBolusNl =
+    c.ptm && c.mixture
+      ? volumeNlForDoseNg(c.ptm.bolusDoseNg, primaryDrug(c.mixture).concentrationUgPerMl)
+      : 0;
 }
 
 type ProgramEvent = Extract<PumpEvent, { type: 'cmd.program' }>;
 
 /** Parse and check a programming command; the new prescription and PTM, or the refusal. */
-export function checkProgram(ctx: PumpContext, event: ProgramEvent): Refusal | { prescription: Prescription | undefined; ptm: PtmSettings | undefined } {
+export function checkProgram(
+  ctx: PumpContext,
+  event: ProgramEvent,
+): Refusal | { prescription: Prescription | undefined; ptm: PtmSettings | undefined } {
   let prescription = ctx.prescription;
   let ptm = ctx.ptm;
   if (event.prescription !== undefined) {
@@ -69,9 +120,24 @@ export function checkProgram(ctx: PumpContext, event: ProgramEvent): Refusal | {
       ptm = parsed.data;
     }
   }
-  if (ctx.mixture === undefined) return refusal('state', 'mixture', 'none', 'a filled reservoir', 'programming before the first fill:');
-  if (prescription === undefined) return refusal('state', 'prescription', 'none', 'a prescription', 'PTM settings without');
-  const r = checkTherapy({ strokeVolumeNl: ctx.config.strokeVolumeNl, library: ctx.library, mixture: ctx.mixture, prescription, ptm, confirmed: event.confirm === true });
+  if (ctx.mixture === undefined)
+    return refusal(
+      'state',
+      'mixture',
+      'none',
+      'a filled reservoir',
+      'programming before the first fill:',
+    );
+  if (prescription === undefined)
+    return refusal('state', 'prescription', 'none', 'a prescription', 'PTM settings without');
+  const r = checkTherapy({
+    strokeVolumeNl: ctx.config.strokeVolumeNl,
+    library: ctx.library,
+    mixture: ctx.mixture,
+    prescription,
+    ptm,
+    confirmed: event.confirm === true,
+  });
   return r ?? { prescription, ptm };
 }
 
@@ -81,8 +147,15 @@ export function program(context: PumpContext, event: PumpEvent): Step {
   if ('rule' in checked) return refuse(context, event, checked);
   const step = settleOnly(context, event);
   const c = step.ctx;
-  if (event.prescription !== undefined) step.log({ type: 'programmed', field: 'prescription', old: c.prescription ?? null, new: checked.prescription });
-  if (event.ptm !== undefined) step.log({ type: 'programmed', field: 'ptm', old: c.ptm ?? null, new: checked.ptm ?? null });
+  if (event.prescription !== undefined)
+    step.log({
+      type: 'programmed',
+      field: 'prescription',
+      old: c.prescription ?? null,
+      new: checked.prescription,
+    });
+  if (event.ptm !== undefined)
+    step.log({ type: 'programmed', field: 'ptm', old: c.ptm ?? null, new: checked.ptm ?? null });
   c.prescription = checked.prescription;
   c.ptm = checked.ptm;
   derive(c);
@@ -107,10 +180,21 @@ const formatFactor = (ppm: number) => `×${(ppm / 1_000_000).toFixed(3)}`;
  * drugs whose increase passes the configured factor (all of them new drugs or above the limit).
  * Undefined when no limit is configured, nothing is programmed, or the mixture does not change.
  */
-export function doseRateIncreases(ctx: PumpContext, mixture: Mixture): { changes: readonly DoseRateChange[]; needing: readonly string[]; limitPpm: number } | undefined {
+export function doseRateIncreases(
+  ctx: PumpContext,
+  mixture: Mixture,
+):
+  | { changes: readonly DoseRateChange[]; needing: readonly string[]; limitPpm: number }
+  | undefined {
   const limitPpm = ctx.config.doseRateIncreasePpmMax;
   const tip = tipSchedule(ctx);
-  if (limitPpm === undefined || tip === undefined || ctx.prescription === undefined || sameMixture(tip.mixture, mixture)) return undefined;
+  if (
+    limitPpm === undefined ||
+    tip === undefined ||
+    ctx.prescription === undefined ||
+    sameMixture(tip.mixture, mixture)
+  )
+    return undefined;
   const oldRate = dailyVolumeNl(tip.steps);
   const newRate = dailyVolumeNl(rateSteps(ctx.prescription, mixture));
   if (oldRate > rateNlPerDayMax || newRate > rateNlPerDayMax) return undefined; // refused by the therapy checks
@@ -121,47 +205,102 @@ export function doseRateIncreases(ctx: PumpContext, mixture: Mixture): { changes
 function doseRateRefusal(mixture: Mixture, change: DoseRateChange, limitPpm: number): Refusal {
   const i = mixture.findIndex((d) => d.drug === change.drug);
   const field = `mixture[${i}].concentrationUgPerMl`;
-  const value = change.increaseFactorPpm === null ? 'a drug new to the mixture' : formatFactor(change.increaseFactorPpm);
+  const value =
+    change.increaseFactorPpm === null
+      ? 'a drug new to the mixture'
+      : formatFactor(change.increaseFactorPpm);
   const limit = `dose-rate increase of ${formatFactor(limitPpm)} without confirmation`;
   const rates = `${formatDoseNg(change.oldDoseRatePgPerDay / PG_PER_NG)}/day → ${formatDoseNg(change.newDoseRatePgPerDay / PG_PER_NG)}/day`;
-  return { rule: 'soft', field, value, limit, message: `${field}: ${change.drug} dose rate at the catheter tip ${rates} once the old mixture has cleared (${value}) exceeds the ${limit}; confirm to proceed` };
+  return {
+    rule: 'soft',
+    field,
+    value,
+    limit,
+    message: `${field}: ${change.drug} dose rate at the catheter tip ${rates} once the old mixture has cleared (${value}) exceeds the ${limit}; confirm to proceed`,
+  };
 }
 
 export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { mixture: Mixture } {
   const cap = ctx.config.reservoirCapacityNl;
   for (const field of ['withdrawnNl', 'addedNl'] as const) {
     const v = event[field];
-    if (!Number.isSafeInteger(v) || v < 0) return refusal('state', field, String(v), 'a whole number of nanolitres ≥ 0', `${field}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      return refusal('state', field, String(v), 'a whole number of nanolitres ≥ 0', `${field}`);
   }
-  if (event.addedNl > cap) return refusal('hard', 'addedNl', formatMl(event.addedNl), `reservoir capacity, ${formatMl(cap)}`, 'fill volume');
-  if (event.bridge !== undefined && typeof event.bridge !== 'boolean') return refusal('state', 'bridge', JSON.stringify(event.bridge), 'true or false', 'bridge option');
+  if (event.addedNl > cap)
+    return refusal(
+      'hard',
+      'addedNl',
+      formatMl(event.addedNl),
+      `reservoir capacity, ${formatMl(cap)}`,
+      'fill volume',
+    );
+  if (event.bridge !== undefined && typeof event.bridge !== 'boolean')
+    return refusal(
+      'state',
+      'bridge',
+      JSON.stringify(event.bridge),
+      'true or false',
+      'bridge option',
+    );
   let mixture = ctx.mixture;
   if (event.mixture !== undefined) {
     const parsed = mixtureSchema.safeParse(event.mixture);
     if (!parsed.success) return schemaRefusal('mixture', parsed.error, event.mixture);
     mixture = parsed.data;
     // A bolus keeps its volume once started: a new concentration under it would change its dose.
-    if (ctx.bolus !== undefined && (ctx.mixture === undefined || !sameMixture(ctx.mixture, mixture))) {
-      return refusal('state', 'mixture', `a ${ctx.bolus.kind} bolus is running`, 'no bolus running during a change of mixture', 'state');
+    if (
+      ctx.bolus !== undefined &&
+      (ctx.mixture === undefined || !sameMixture(ctx.mixture, mixture))
+    ) {
+      return refusal(
+        'state',
+        'mixture',
+        `a ${ctx.bolus.kind} bolus is running`,
+        'no bolus running during a change of mixture',
+        'state',
+      );
     }
   }
-  if (mixture === undefined) return refusal('state', 'mixture', 'none', 'a mixture for the first fill', 'first fill without');
+  if (mixture === undefined)
+    return refusal(
+      'state',
+      'mixture',
+      'none',
+      'a mixture for the first fill',
+      'first fill without',
+    );
   if (ctx.prescription !== undefined) {
     // Soft limits were confirmed when the therapy was programmed; a refill with the same mixture does
     // not ask again. A new mixture changes every drug's dose and is checked in full.
     const sameMixture = JSON.stringify(mixture) === JSON.stringify(ctx.mixture);
-    const r = checkTherapy({ strokeVolumeNl: ctx.config.strokeVolumeNl, library: ctx.library, mixture, prescription: ctx.prescription, ptm: ctx.ptm, confirmed: event.confirm === true || sameMixture });
+    const r = checkTherapy({
+      strokeVolumeNl: ctx.config.strokeVolumeNl,
+      library: ctx.library,
+      mixture,
+      prescription: ctx.prescription,
+      ptm: ctx.ptm,
+      confirmed: event.confirm === true || sameMixture,
+    });
     if (r) return r;
   } else {
     // No prescription yet: the mixture itself must still be in the library and within concentration.
-    const r = checkTherapy({ strokeVolumeNl: ctx.config.strokeVolumeNl, library: ctx.library, mixture, prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: undefined, confirmed: true });
+    const r = checkTherapy({
+      strokeVolumeNl: ctx.config.strokeVolumeNl,
+      library: ctx.library,
+      mixture,
+      prescription: { mode: 'continuous', doseNgPerDay: 0 },
+      ptm: undefined,
+      confirmed: true,
+    });
     if (r) return r;
   }
   // A new mixture that raises a drug's dose rate at the tip beyond the configured factor, once the
   // catheter clears, needs an explicit confirmation (domain.md F5).
   const increases = doseRateIncreases(ctx, mixture);
   const first = increases?.changes.find((c) => increases.needing.includes(c.drug));
-  if (increases && first && event.confirm !== true) return doseRateRefusal(mixture, first, increases.limitPpm);
+  if (increases && first && event.confirm !== true)
+    return doseRateRefusal(mixture, first, increases.limitPpm);
   return { mixture };
 }
 
@@ -177,20 +316,40 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   if ('rule' in checked) return refuse(context, event, checked);
   const step = settleOnly(context, event);
   const c = step.ctx;
-  const inFlight = c.batch ? strokesBy(c.batch, c.batch.count, event.nowMs) - (c.batch.strokesBeforeRefill ?? 0) : 0;
+  const inFlight = c.batch
+    ? strokesBy(c.batch, c.batch.count, event.nowMs) - (c.batch.strokesBeforeRefill ?? 0)
+    : 0;
   const before = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   const discrepancyNl = event.withdrawnNl - before;
-  const flagged = Math.abs(discrepancyNl) * 100 > c.config.refillDiscrepancyPercentMax * Math.max(before, 1) && before > 0;
-  step.log({ type: 'refill', withdrawnNl: event.withdrawnNl, addedNl: event.addedNl, estimateBeforeNl: before, discrepancyNl, discrepancyFlagged: flagged, mixture: checked.mixture, discrepancyLimitPercent: c.config.refillDiscrepancyPercentMax });
+  const flagged =
+    Math.abs(discrepancyNl) * 100 > c.config.refillDiscrepancyPercentMax * Math.max(before, 1) &&
+    before > 0;
+  step.log({
+    type: 'refill',
+    withdrawnNl: event.withdrawnNl,
+    addedNl: event.addedNl,
+    estimateBeforeNl: before,
+    discrepancyNl,
+    discrepancyFlagged: flagged,
+    mixture: checked.mixture,
+    discrepancyLimitPercent: c.config.refillDiscrepancyPercentMax,
+  });
   const increases = doseRateIncreases(c, checked.mixture);
   if (increases && increases.needing.length > 0) {
-    step.log({ type: 'doseRateIncreaseConfirmed', limitPpm: increases.limitPpm, drugs: increases.changes.filter((x) => increases.needing.includes(x.drug)).map((x) => ({ drug: x.drug, increaseFactorPpm: x.increaseFactorPpm })) });
+    step.log({
+      type: 'doseRateIncreaseConfirmed',
+      limitPpm: increases.limitPpm,
+      drugs: increases.changes
+        .filter((x) => increases.needing.includes(x.drug))
+        .map((x) => ({ drug: x.drug, increaseFactorPpm: x.increaseFactorPpm })),
+    });
   }
   const tip = tipSchedule(c);
   const previous = c.mixture;
   const changed = previous !== undefined && !sameMixture(previous, checked.mixture);
   c.reservoirNl = event.addedNl;
-  if (c.batch) c.batch = { ...c.batch, strokesBeforeRefill: strokesBy(c.batch, c.batch.count, event.nowMs) };
+  if (c.batch)
+    c.batch = { ...c.batch, strokesBeforeRefill: strokesBy(c.batch, c.batch.count, event.nowMs) };
   c.mixture = checked.mixture;
   if (changed) startBridge(step, tip, previous, event.bridge !== false);
   derive(c);
@@ -215,14 +374,24 @@ function pauseRateNlPerDay(c: PumpContext): number | undefined {
 
 /** The bridge volume (fine units) still to push at `nowMs`. */
 export function bridgeRemainingFine(b: Bridge, rtcOffsetMs: number, nowMs: number): number {
-  const pushed = b.pausedRateNlPerDay !== undefined ? b.pausedRateNlPerDay * (nowMs - b.anchorMs) : scheduleFine(b.steps, rtcOffsetMs, b.anchorMs, nowMs);
+  const pushed =
+    b.pausedRateNlPerDay !== undefined
+      ? b.pausedRateNlPerDay * (nowMs - b.anchorMs)
+      : scheduleFine(b.steps, rtcOffsetMs, b.anchorMs, nowMs);
   return Math.max(0, b.remainingFine - pushed);
 }
 
 /** The bridge re-anchored at `nowMs` with `remainingFine` left, running (its end recomputed) or paused. */
-function reanchored(b: Bridge, rtcOffsetMs: number, nowMs: number, remainingFine: number, pausedRateNlPerDay: number | undefined): Bridge {
+function reanchored(
+  b: Bridge,
+  rtcOffsetMs: number,
+  nowMs: number,
+  remainingFine: number,
+  pausedRateNlPerDay: number | undefined,
+): Bridge {
   const { pausedRateNlPerDay: _old, ...rest } = b;
-  if (pausedRateNlPerDay !== undefined) return { ...rest, remainingFine, anchorMs: nowMs, pausedRateNlPerDay };
+  if (pausedRateNlPerDay !== undefined)
+    return { ...rest, remainingFine, anchorMs: nowMs, pausedRateNlPerDay };
   const endMs = scheduleReachesMs(b.steps, rtcOffsetMs, nowMs, remainingFine);
   assert(endMs !== undefined, 'a bridge schedule programs some volume');
   return { ...rest, remainingFine, anchorMs: nowMs, endMs };
@@ -233,16 +402,36 @@ function reanchored(b: Bridge, rtcOffsetMs: number, nowMs: number, remainingFine
  * log why not. The volume is the configured dead volume: the pump assumes the path holds what it
  * delivers now (a second change before the first cleared pushes the whole path again).
  */
-function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | undefined, previous: Mixture, wanted: boolean): void {
+function startBridge(
+  step: Step,
+  tip: { steps: RateSteps; mixture: Mixture } | undefined,
+  previous: Mixture,
+  wanted: boolean,
+): void {
   const c = step.ctx;
   const now = c.nowMs;
   const deadVolumeNl = deadVolumeNlOf(c.config);
-  const reason = !wanted ? 'declined' : deadVolumeNl === undefined ? 'catheter not recorded' : deadVolumeNl === 0 ? 'empty path' : tip === undefined || scheduleDailyFine(tip.steps) === 0 ? 'no basal' : undefined;
+  const reason = !wanted
+    ? 'declined'
+    : deadVolumeNl === undefined
+      ? 'catheter not recorded'
+      : deadVolumeNl === 0
+        ? 'empty path'
+        : tip === undefined || scheduleDailyFine(tip.steps) === 0
+          ? 'no basal'
+          : undefined;
   if (reason !== undefined || tip === undefined || deadVolumeNl === undefined) {
     c.bridge = undefined;
     const newSteps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
-    const at = deadVolumeNl !== undefined && newSteps ? scheduleReachesMs(newSteps, c.rtcOffsetMs, now, deadVolumeNl * FINE_PER_NL) : undefined;
-    step.log({ type: 'bridgeSkipped', reason: reason ?? 'no basal', newMixtureAtTipAfterMs: at === undefined ? null : at - now });
+    const at =
+      deadVolumeNl !== undefined && newSteps
+        ? scheduleReachesMs(newSteps, c.rtcOffsetMs, now, deadVolumeNl * FINE_PER_NL)
+        : undefined;
+    step.log({
+      type: 'bridgeSkipped',
+      reason: reason ?? 'no basal',
+      newMixtureAtTipAfterMs: at === undefined ? null : at - now,
+    });
     return;
   }
   const steps = { startsMs: [...tip.steps.startsMs], ratesNlPerDay: [...tip.steps.ratesNlPerDay] };
@@ -251,19 +440,51 @@ function startBridge(step: Step, tip: { steps: RateSteps; mixture: Mixture } | u
   const bolusLeftFine = bolus ? bolus.volumeNl * FINE_PER_NL - bolusFineAt(bolus, now) : 0;
   const remainingFine = Math.max(0, deadVolumeNl * FINE_PER_NL - bolusLeftFine);
   const reservoir = c.mixture ?? [];
-  const pathMixture = worstCaseMixture(tip.mixture, previous, c.bridge?.pathMixture).filter((d) => d.concentrationUgPerMl > (reservoir.find((r) => r.drug === d.drug)?.concentrationUgPerMl ?? 0));
-  const start: Bridge = { startMs: now, volumeNl: deadVolumeNl, steps, oldMixture: tip.mixture, remainingFine, anchorMs: now, endMs: now, pathMixture, ...(bolus && { bolusCountedStartMs: bolus.startMs }) };
+  const pathMixture = worstCaseMixture(tip.mixture, previous, c.bridge?.pathMixture).filter(
+    (d) =>
+      d.concentrationUgPerMl >
+      (reservoir.find((r) => r.drug === d.drug)?.concentrationUgPerMl ?? 0),
+  );
+  const start: Bridge = {
+    startMs: now,
+    volumeNl: deadVolumeNl,
+    steps,
+    oldMixture: tip.mixture,
+    remainingFine,
+    anchorMs: now,
+    endMs: now,
+    pathMixture,
+    ...(bolus && { bolusCountedStartMs: bolus.startMs }),
+  };
   const b = reanchored(start, c.rtcOffsetMs, now, remainingFine, pauseRateNlPerDay(c));
   c.bridge = b;
-  step.log({ type: 'bridgeStarted', volumeNl: deadVolumeNl, endMs: b.endMs, oldRateNlPerDay: dailyVolumeNl(steps), oldMixture: tip.mixture, newMixture: c.mixture, pathMixture, paused: b.pausedRateNlPerDay !== undefined });
+  step.log({
+    type: 'bridgeStarted',
+    volumeNl: deadVolumeNl,
+    endMs: b.endMs,
+    oldRateNlPerDay: dailyVolumeNl(steps),
+    oldMixture: tip.mixture,
+    newMixture: c.mixture,
+    pathMixture,
+    paused: b.pausedRateNlPerDay !== undefined,
+  });
 }
 
-function adjustBridge(step: Step, reason: 'bolus' | 'paused' | 'resumed' | 'clockSet', b: Bridge): void {
+function adjustBridge(
+  step: Step,
+  reason: 'bolus' | 'paused' | 'resumed' | 'clockSet',
+  b: Bridge,
+): void {
   const c = step.ctx;
   c.bridge = b;
   derive(c);
   step.reprogrammed();
-  step.log({ type: 'bridgeAdjusted', reason, endMs: b.endMs, remainingNl: Math.ceil(b.remainingFine / FINE_PER_NL) });
+  step.log({
+    type: 'bridgeAdjusted',
+    reason,
+    endMs: b.endMs,
+    remainingNl: Math.ceil(b.remainingFine / FINE_PER_NL),
+  });
 }
 
 /**
@@ -273,7 +494,13 @@ function adjustBridge(step: Step, reason: 'bolus' | 'paused' | 'resumed' | 'cloc
  */
 export function bridgeBolusDue(ctx: PumpContext): boolean {
   const b = ctx.bridge;
-  return b !== undefined && b.pausedRateNlPerDay === undefined && ctx.bolus !== undefined && ctx.bolus.kind !== 'priming' && ctx.bolus.startMs !== b.bolusCountedStartMs;
+  return (
+    b !== undefined &&
+    b.pausedRateNlPerDay === undefined &&
+    ctx.bolus !== undefined &&
+    ctx.bolus.kind !== 'priming' &&
+    ctx.bolus.startMs !== b.bolusCountedStartMs
+  );
 }
 
 /** The bolus pushes the path as fast as it goes: the bridge ends earlier by its volume. */
@@ -281,11 +508,23 @@ export function bridgeAfterBolus(context: PumpContext, event: PumpEvent): Step {
   const step = settleOnly(context, event);
   const c = step.ctx;
   const b = c.bridge;
-  assert(b !== undefined && c.bolus !== undefined && bridgeBolusDue(c), 'bridgeAfterBolus without a new bolus in a bridge');
-  assert(c.bolus.startMs >= b.anchorMs, () => `a bolus from ${c.bolus?.startMs} uncounted by a bridge anchored at ${b.anchorMs}`);
+  assert(
+    b !== undefined && c.bolus !== undefined && bridgeBolusDue(c),
+    'bridgeAfterBolus without a new bolus in a bridge',
+  );
+  assert(
+    c.bolus.startMs >= b.anchorMs,
+    () => `a bolus from ${c.bolus?.startMs} uncounted by a bridge anchored at ${b.anchorMs}`,
+  );
   // Pushed by the old schedule up to the bolus start, then the bolus volume.
-  const left = Math.max(0, bridgeRemainingFine(b, c.rtcOffsetMs, c.bolus.startMs) - c.bolus.volumeNl * FINE_PER_NL);
-  const atStart = { ...reanchored(b, c.rtcOffsetMs, c.bolus.startMs, left, undefined), bolusCountedStartMs: c.bolus.startMs };
+  const left = Math.max(
+    0,
+    bridgeRemainingFine(b, c.rtcOffsetMs, c.bolus.startMs) - c.bolus.volumeNl * FINE_PER_NL,
+  );
+  const atStart = {
+    ...reanchored(b, c.rtcOffsetMs, c.bolus.startMs, left, undefined),
+    bolusCountedStartMs: c.bolus.startMs,
+  };
   adjustBridge(step, 'bolus', atStart);
   return step;
 }
@@ -311,7 +550,11 @@ export function pauseBridge(context: PumpContext, event: PumpEvent): Step {
   const b = c.bridge;
   const rate = pauseRateNlPerDay(c);
   assert(b !== undefined && rate !== undefined, 'pauseBridge without a bridge to pause');
-  adjustBridge(step, 'paused', reanchored(b, c.rtcOffsetMs, c.nowMs, bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs), rate));
+  adjustBridge(
+    step,
+    'paused',
+    reanchored(b, c.rtcOffsetMs, c.nowMs, bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs), rate),
+  );
   return step;
 }
 
@@ -320,8 +563,21 @@ export function resumeBridge(context: PumpContext, event: PumpEvent): Step {
   const step = settleOnly(context, event);
   const c = step.ctx;
   const b = c.bridge;
-  assert(b !== undefined && b.pausedRateNlPerDay !== undefined, 'resumeBridge without a paused bridge');
-  adjustBridge(step, 'resumed', reanchored(b, c.rtcOffsetMs, c.nowMs, bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs), undefined));
+  assert(
+    b !== undefined && b.pausedRateNlPerDay !== undefined,
+    'resumeBridge without a paused bridge',
+  );
+  adjustBridge(
+    step,
+    'resumed',
+    reanchored(
+      b,
+      c.rtcOffsetMs,
+      c.nowMs,
+      bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs),
+      undefined,
+    ),
+  );
   return step;
 }
 
@@ -329,7 +585,9 @@ export function resumeBridge(context: PumpContext, event: PumpEvent): Step {
 export function bridgeOver(ctx: PumpContext): boolean {
   const b = ctx.bridge;
   if (b === undefined) return false;
-  return b.pausedRateNlPerDay !== undefined ? bridgeRemainingFine(b, ctx.rtcOffsetMs, ctx.nowMs) === 0 : ctx.nowMs >= b.endMs;
+  return b.pausedRateNlPerDay !== undefined
+    ? bridgeRemainingFine(b, ctx.rtcOffsetMs, ctx.nowMs) === 0
+    : ctx.nowMs >= b.endMs;
 }
 
 /**
@@ -366,18 +624,50 @@ export function finishBridge(context: PumpContext, event: PumpEvent): Step {
 type PrimingEvent = Extract<PumpEvent, { type: 'cmd.primingBolus' }>;
 
 /** The priming bolus a command asks for: the dead volume plus the margin, at its rate. */
-function primingPlan(ctx: PumpContext, event: PrimingEvent): Refusal | { volumeNl: number; rateNlPerDay: number } {
+function primingPlan(
+  ctx: PumpContext,
+  event: PrimingEvent,
+): Refusal | { volumeNl: number; rateNlPerDay: number } {
   const rate = event.rateNlPerDay ?? ctx.config.primingRateNlPerDay ?? primingRateNlPerDayDefault;
-  if (!Number.isSafeInteger(rate) || rate < 1 || rate > rateNlPerDayMax) return refusal('hard', 'primingBolus.rateNlPerDay', String(rate), `pump's flow range, 1 to ${rateNlPerDayMax} nL/day`, 'priming rate');
+  if (!Number.isSafeInteger(rate) || rate < 1 || rate > rateNlPerDayMax)
+    return refusal(
+      'hard',
+      'primingBolus.rateNlPerDay',
+      String(rate),
+      `pump's flow range, 1 to ${rateNlPerDayMax} nL/day`,
+      'priming rate',
+    );
   const marginNl = event.marginNl ?? 0;
-  if (!Number.isSafeInteger(marginNl) || marginNl < 0 || marginNl > drugPathVolumeNlMax) return refusal('state', 'primingBolus.marginNl', String(marginNl), `a whole number of nanolitres from 0 to ${drugPathVolumeNlMax}`, 'priming margin');
+  if (!Number.isSafeInteger(marginNl) || marginNl < 0 || marginNl > drugPathVolumeNlMax)
+    return refusal(
+      'state',
+      'primingBolus.marginNl',
+      String(marginNl),
+      `a whole number of nanolitres from 0 to ${drugPathVolumeNlMax}`,
+      'priming margin',
+    );
   if (event.confirm !== true) {
-    return { rule: 'state', field: 'primingBolus.confirm', value: String(event.confirm ?? false), limit: 'an explicit confirmation that the catheter holds no drug', message: 'primingBolus.confirm: a priming bolus pushes the whole catheter volume at a high rate; confirm that the catheter holds no drug (after implant or a catheter revision)' };
+    return {
+      rule: 'state',
+      field: 'primingBolus.confirm',
+      value: String(event.confirm ?? false),
+      limit: 'an explicit confirmation that the catheter holds no drug',
+      message:
+        'primingBolus.confirm: a priming bolus pushes the whole catheter volume at a high rate; confirm that the catheter holds no drug (after implant or a catheter revision)',
+    };
   }
   const deadVolumeNl = deadVolumeNlOf(ctx.config);
-  if (deadVolumeNl === undefined) return refusal('state', 'pumpConfig.catheterLengthCm', 'not recorded', 'a recorded catheter (length and volume per cm)', 'catheter');
+  if (deadVolumeNl === undefined)
+    return refusal(
+      'state',
+      'pumpConfig.catheterLengthCm',
+      'not recorded',
+      'a recorded catheter (length and volume per cm)',
+      'catheter',
+    );
   const volumeNl = deadVolumeNl + marginNl;
-  if (volumeNl === 0) return refusal('state', 'primingBolus', '0 nL', 'a drug path of some volume', 'priming volume');
+  if (volumeNl === 0)
+    return refusal('state', 'primingBolus', '0 nL', 'a drug path of some volume', 'priming volume');
   return { volumeNl, rateNlPerDay: rate };
 }
 
@@ -385,10 +675,32 @@ export function primingBolusRefusal(ctx: PumpContext, event: PumpEvent): Refusal
   assert(event.type === 'cmd.primingBolus', 'priming bolus check');
   const plan = primingPlan(ctx, event);
   if ('rule' in plan) return plan;
-  if (ctx.mode !== 'basal' || ctx.bolus !== undefined || ctx.mixture === undefined) return refusal('state', 'therapy', ctx.bolus ? 'a bolus is running' : 'not infusing', 'infusing with no bolus running', 'state');
-  if (ctx.bridge !== undefined) return refusal('state', 'therapy', 'a bridge after a drug change is running', 'no bridge running', 'state');
-  if (ctx.alarms.some((a) => isCritical(a.code))) return refusal('state', 'alarms', 'critical alarm active', 'no critical alarm', 'state');
-  if (ctx.reservoirNl - plan.volumeNl < ctx.config.emptyReservoirNl) return refusal('state', 'primingBolus', formatMl(plan.volumeNl), `reservoir above empty, ${formatMl(Math.max(0, ctx.reservoirNl - ctx.config.emptyReservoirNl))} available`, 'priming volume');
+  if (ctx.mode !== 'basal' || ctx.bolus !== undefined || ctx.mixture === undefined)
+    return refusal(
+      'state',
+      'therapy',
+      ctx.bolus ? 'a bolus is running' : 'not infusing',
+      'infusing with no bolus running',
+      'state',
+    );
+  if (ctx.bridge !== undefined)
+    return refusal(
+      'state',
+      'therapy',
+      'a bridge after a drug change is running',
+      'no bridge running',
+      'state',
+    );
+  if (ctx.alarms.some((a) => isCritical(a.code)))
+    return refusal('state', 'alarms', 'critical alarm active', 'no critical alarm', 'state');
+  if (ctx.reservoirNl - plan.volumeNl < ctx.config.emptyReservoirNl)
+    return refusal(
+      'state',
+      'primingBolus',
+      formatMl(plan.volumeNl),
+      `reservoir above empty, ${formatMl(Math.max(0, ctx.reservoirNl - ctx.config.emptyReservoirNl))} available`,
+      'priming volume',
+    );
   return undefined;
 }
 
@@ -401,7 +713,12 @@ export function startPrimingBolus(context: PumpContext, event: PumpEvent): Step 
   assert(!('rule' in plan), 'startPrimingBolus on a refused command');
   c.bolus = startBolusAtRate('priming', event.nowMs, plan.volumeNl, plan.rateNlPerDay);
   step.reprogrammed();
-  step.log({ type: 'bolusStarted', kind: 'priming', volumeNl: plan.volumeNl, durationMs: c.bolus.endMs - c.bolus.startMs });
+  step.log({
+    type: 'bolusStarted',
+    kind: 'priming',
+    volumeNl: plan.volumeNl,
+    durationMs: c.bolus.endMs - c.bolus.startMs,
+  });
   return step;
 }
 
@@ -413,17 +730,66 @@ export function refusePrimingBolus(context: PumpContext, event: PumpEvent): Step
 
 export function clinicianBolusRefusal(ctx: PumpContext, event: PumpEvent): Refusal | undefined {
   assert(event.type === 'cmd.clinicianBolus', 'clinician bolus check');
-  const parsed = clinicianBolusSchema.safeParse({ doseNg: event.doseNg, durationMs: event.durationMs });
-  if (!parsed.success) return schemaRefusal('clinicianBolus', parsed.error, { doseNg: event.doseNg, durationMs: event.durationMs });
-  if (ctx.mode !== 'basal' || ctx.bolus !== undefined || ctx.mixture === undefined) return refusal('state', 'therapy', ctx.bolus ? 'a bolus is running' : 'not infusing', 'infusing with no bolus running', 'state');
-  if (ctx.alarms.some((a) => isCritical(a.code))) return refusal('state', 'alarms', 'critical alarm active', 'no critical alarm', 'state');
-  const volumeNl = volumeNlForDoseNg(parsed.data.doseNg, primaryDrug(ctx.mixture).concentrationUgPerMl);
-  if (volumeNl <= 0) return refusal('state', 'clinicianBolus.doseNg', String(parsed.data.doseNg), 'at least one nanolitre of solution', 'dose');
-  if (ctx.reservoirNl - volumeNl < ctx.config.emptyReservoirNl) return refusal('state', 'clinicianBolus.doseNg', formatMl(volumeNl), `reservoir above empty, ${formatMl(ctx.reservoirNl - ctx.config.emptyReservoirNl)} available`, 'bolus volume');
-  const flowNlPerDay = Math.ceil((volumeNl * DAY_MS) / parsed.data.durationMs) + (ctx.steps ? Math.max(...ctx.steps.ratesNlPerDay) : 0);
-  if (flowNlPerDay > rateNlPerDayMax) return refusal('hard', 'clinicianBolus.durationMs', `${formatMl(flowNlPerDay)}/day`, `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`, 'flow during the bolus');
+  const parsed = clinicianBolusSchema.safeParse({
+    doseNg: event.doseNg,
+    durationMs: event.durationMs,
+  });
+  if (!parsed.success)
+    return schemaRefusal('clinicianBolus', parsed.error, {
+      doseNg: event.doseNg,
+      durationMs: event.durationMs,
+    });
+  if (ctx.mode !== 'basal' || ctx.bolus !== undefined || ctx.mixture === undefined)
+    return refusal(
+      'state',
+      'therapy',
+      ctx.bolus ? 'a bolus is running' : 'not infusing',
+      'infusing with no bolus running',
+      'state',
+    );
+  if (ctx.alarms.some((a) => isCritical(a.code)))
+    return refusal('state', 'alarms', 'critical alarm active', 'no critical alarm', 'state');
+  const volumeNl = volumeNlForDoseNg(
+    parsed.data.doseNg,
+    primaryDrug(ctx.mixture).concentrationUgPerMl,
+  );
+  if (volumeNl <= 0)
+    return refusal(
+      'state',
+      'clinicianBolus.doseNg',
+      String(parsed.data.doseNg),
+      'at least one nanolitre of solution',
+      'dose',
+    );
+  if (ctx.reservoirNl - volumeNl < ctx.config.emptyReservoirNl)
+    return refusal(
+      'state',
+      'clinicianBolus.doseNg',
+      formatMl(volumeNl),
+      `reservoir above empty, ${formatMl(ctx.reservoirNl - ctx.config.emptyReservoirNl)} available`,
+      'bolus volume',
+    );
+  const flowNlPerDay =
+    Math.ceil((volumeNl * DAY_MS) / parsed.data.durationMs) +
+    (ctx.steps ? Math.max(...ctx.steps.ratesNlPerDay) : 0);
+  if (flowNlPerDay > rateNlPerDayMax)
+    return refusal(
+      'hard',
+      'clinicianBolus.durationMs',
+      `${formatMl(flowNlPerDay)}/day`,
+      `pump's highest flow, ${formatMl(rateNlPerDayMax)}/day`,
+      'flow during the bolus',
+    );
   const judged = tipMixtureWorstCase(ctx);
-  return checkBolusDose(ctx.library, judged, volumeNl, 'clinicianBolus.doseNg', event.confirm === true) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), judged, volumeNl);
+  return (
+    checkBolusDose(
+      ctx.library,
+      judged,
+      volumeNl,
+      'clinicianBolus.doseNg',
+      event.confirm === true,
+    ) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), judged, volumeNl)
+  );
 }
 
 export function startClinicianBolus(context: PumpContext, event: PumpEvent): Step {
@@ -446,21 +812,33 @@ export function refuseClinicianBolus(context: PumpContext, event: PumpEvent): St
   return refuse(context, event, r);
 }
 
-export function refuseState(context: PumpContext, event: PumpEvent, state: string, needed: string): Step {
+export function refuseState(
+  context: PumpContext,
+  event: PumpEvent,
+  state: string,
+  needed: string,
+): Step {
   return refuse(context, event, refusal('state', 'therapy', state, needed, 'state'));
 }
 
 export function setClock(context: PumpContext, event: PumpEvent): Step {
   assert(event.type === 'cmd.setClock', 'setClock');
   if (!Number.isSafeInteger(event.rtcMs) || event.rtcMs < 0) {
-    return refuse(context, event, refusal('state', 'rtcMs', String(event.rtcMs), 'a time after 1970-01-01 in ms', 'clock'));
+    return refuse(
+      context,
+      event,
+      refusal('state', 'rtcMs', String(event.rtcMs), 'a time after 1970-01-01 in ms', 'clock'),
+    );
   }
   const step = settleOnly(context, event);
   const c = step.ctx;
   const oldRtcMs = c.nowMs + c.rtcOffsetMs;
   // A running bridge keeps what it has pushed on the old clock; a flex schedule is re-read on the new.
   const b = c.bridge;
-  const left = b && b.pausedRateNlPerDay === undefined ? bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs) : undefined;
+  const left =
+    b && b.pausedRateNlPerDay === undefined
+      ? bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs)
+      : undefined;
   c.rtcOffsetMs = event.rtcMs - c.nowMs;
   step.emit({ type: 'clock.setRtc', rtcMs: event.rtcMs });
   step.log({ type: 'clockSet', oldRtcMs, newRtcMs: event.rtcMs });
@@ -479,7 +857,15 @@ export function clearAlarms(context: PumpContext, event: PumpEvent, motorStalled
   const c = step.ctx;
   const kept = c.alarms.filter((a) => alarmConditionHolds(c, a.code, motorStalled));
   for (const a of c.alarms) if (!kept.includes(a)) step.log({ type: 'alarmCleared', code: a.code });
-  for (const a of kept) step.log({ type: 'refused', command: 'cmd.clearAlarms', field: `alarms.${a.code}`, value: 'condition present', limit: 'condition resolved', message: `alarms.${a.code}: not cleared, its condition still holds` });
+  for (const a of kept)
+    step.log({
+      type: 'refused',
+      command: 'cmd.clearAlarms',
+      field: `alarms.${a.code}`,
+      value: 'condition present',
+      limit: 'condition resolved',
+      message: `alarms.${a.code}: not cleared, its condition still holds`,
+    });
   c.alarms = kept;
   return step;
 }
@@ -522,8 +908,15 @@ export function boot(context: PumpContext, event: PumpEvent): Step {
   c.reservoirNl = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   c.owedFine = Math.max(0, c.owedFine - inFlight * c.config.strokeVolumeNl * FINE_PER_NL);
   const stoppedForMs = c.stoppedSinceMs !== undefined ? event.nowMs - c.stoppedSinceMs : undefined;
-  step.log({ type: 'boot', restored: restored !== undefined, memoryError: restored?.memoryError ?? false, lowBatteryReset: event.lowBatteryReset, ...(stoppedForMs !== undefined ? { stoppedForMs } : {}) });
-  if (stoppedForMs !== undefined && stoppedForMs > longStopMs) step.log({ type: 'longStop', stoppedForMs });
+  step.log({
+    type: 'boot',
+    restored: restored !== undefined,
+    memoryError: restored?.memoryError ?? false,
+    lowBatteryReset: event.lowBatteryReset,
+    ...(stoppedForMs !== undefined ? { stoppedForMs } : {}),
+  });
+  if (stoppedForMs !== undefined && stoppedForMs > longStopMs)
+    step.log({ type: 'longStop', stoppedForMs });
   if (restored?.memoryError) {
     c.prescription = undefined;
     c.steps = undefined;

@@ -59,7 +59,11 @@ export function safeMinimumRateNlPerDay(ctx: PumpContext): number {
   let rate = ctx.config.safeMinimumRateNlPerDay;
   for (const d of worstCaseMixture(ctx.mixture, ctx.bridge?.pathMixture)) {
     const limits = ctx.library.drugs.find((l) => l.drug === d.drug);
-    if (limits) rate = Math.min(rate, Math.floor((limits.dailyDoseNgHardMax * PG_PER_NG) / d.concentrationUgPerMl / 2));
+    if (limits)
+      rate = Math.min(
+        rate,
+        Math.floor((limits.dailyDoseNgHardMax * PG_PER_NG) / d.concentrationUgPerMl / 2),
+      );
   }
   return rate;
 }
@@ -69,7 +73,8 @@ export function programmeOf(ctx: PumpContext): Programme {
     mode: ctx.mode,
     steps: ctx.steps,
     // Stryker disable next-line ConditionalExpression: equivalent, the minimum rate is read only in minimum mode (computed only there, for speed)
-    minimumRateNlPerDay: ctx.mode === 'minimum' ? safeMinimumRateNlPerDay(ctx) : ctx.config.safeMinimumRateNlPerDay,
+    minimumRateNlPerDay:
+      ctx.mode === 'minimum' ? safeMinimumRateNlPerDay(ctx) : ctx.config.safeMinimumRateNlPerDay,
     bolus: ctx.bolus,
     rtcOffsetMs: ctx.rtcOffsetMs,
   };
@@ -99,11 +104,16 @@ export function deliveredPgLast24h(ctx: PumpContext, nowMs: number): Map<string,
   const byDrug = new Map<string, number>();
   const add = (mixture: Mixture, strokes: number) => {
     const volumeNl = strokes * ctx.config.strokeVolumeNl;
-    for (const d of mixture) byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg(volumeNl, d.concentrationUgPerMl));
+    for (const d of mixture)
+      byDrug.set(d.drug, (byDrug.get(d.drug) ?? 0) + dosePg(volumeNl, d.concentrationUgPerMl));
   };
   for (const b of ctx.recentBatches) add(b.mixture, b.strokes - strokesBy(b, b.strokes, cutoff));
   const running = ctx.batch;
-  if (running) add(running.mixture, strokesBy(running, running.count, nowMs) - strokesBy(running, running.count, cutoff));
+  if (running)
+    add(
+      running.mixture,
+      strokesBy(running, running.count, nowMs) - strokesBy(running, running.count, cutoff),
+    );
   return byDrug;
 }
 
@@ -123,14 +133,19 @@ function grantsInWindow(ctx: PumpContext, nowMs: number): number {
  */
 export function tipMixtureWorstCase(ctx: PumpContext): Mixture {
   assert(ctx.mixture !== undefined, 'the tip mixture asked without a mixture');
-  return ctx.bridge?.pathMixture ? worstCaseMixture(ctx.mixture, ctx.bridge.pathMixture) : ctx.mixture;
+  return ctx.bridge?.pathMixture
+    ? worstCaseMixture(ctx.mixture, ctx.bridge.pathMixture)
+    : ctx.mixture;
 }
 
 /** Per drug, whether one PTM bolus judged on the worst-case tip mixture is above its hard bolus maximum. */
 function ptmBolusAboveHardMax(ctx: PumpContext): boolean {
   return tipMixtureWorstCase(ctx).some((d) => {
     const limits = ctx.library.drugs.find((l) => l.drug === d.drug);
-    return limits !== undefined && dosePg(ctx.ptmBolusNl, d.concentrationUgPerMl) > limits.bolusDoseNgHardMax * PG_PER_NG;
+    return (
+      limits !== undefined &&
+      dosePg(ctx.ptmBolusNl, d.concentrationUgPerMl) > limits.bolusDoseNgHardMax * PG_PER_NG
+    );
   });
 }
 
@@ -155,7 +170,15 @@ export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undef
   if (nowMs < ctx.lockoutUntilMs || ctx.bolus !== undefined) return 'lockout';
   if (grantsInWindow(ctx, nowMs) >= ctx.ptm.bolusesPer24hMax) return 'count24h';
   if (ptmBolusAboveHardMax(ctx)) return 'bolusDoseCap';
-  if (checkDailyCap(ctx.library, deliveredPgLast24h(ctx, nowMs), tipMixtureWorstCase(ctx), ctx.ptmBolusNl)) return 'dailyDoseCap';
+  if (
+    checkDailyCap(
+      ctx.library,
+      deliveredPgLast24h(ctx, nowMs),
+      tipMixtureWorstCase(ctx),
+      ctx.ptmBolusNl,
+    )
+  )
+    return 'dailyDoseCap';
   return undefined;
 }
 
@@ -170,7 +193,12 @@ export function grantPress(context: PumpContext, event: PumpEvent): Step {
   step.reprogrammed();
   step.emit({ type: 'tone', pattern: 'pressGranted' });
   step.log({ type: 'pressGranted', bolusNl: c.ptmBolusNl });
-  step.log({ type: 'bolusStarted', kind: 'patient', volumeNl: c.ptmBolusNl, durationMs: c.ptm.bolusDurationMs });
+  step.log({
+    type: 'bolusStarted',
+    kind: 'patient',
+    volumeNl: c.ptmBolusNl,
+    durationMs: c.ptm.bolusDurationMs,
+  });
   return step;
 }
 
@@ -210,7 +238,11 @@ export function enterMode(context: PumpContext, event: PumpEvent, mode: PumpCont
   const step = settleOnly(context, event);
   const c = step.ctx;
   if (c.bolus && mode !== 'basal') {
-    step.log({ type: 'bolusCancelled', kind: c.bolus.kind, reason: mode === 'off' ? 'stopped' : 'safe minimum rate' });
+    step.log({
+      type: 'bolusCancelled',
+      kind: c.bolus.kind,
+      reason: mode === 'off' ? 'stopped' : 'safe minimum rate',
+    });
     c.bolus = undefined;
   }
   // A stop while stopped keeps the first stop's time (the long-stop warning counts from it).
@@ -237,7 +269,11 @@ export function raiseAlarm(step: Step, code: AlarmCode): void {
 }
 
 /** Is the condition behind an alarm still true? A latched alarm is cleared only once it is not. */
-export function alarmConditionHolds(ctx: PumpContext, code: AlarmCode, motorStalled: boolean): boolean {
+export function alarmConditionHolds(
+  ctx: PumpContext,
+  code: AlarmCode,
+  motorStalled: boolean,
+): boolean {
   switch (code) {
     case 'lowReservoir':
       return ctx.reservoirNl <= ctx.config.lowReservoirNl;
@@ -291,7 +327,10 @@ export function strokesBeforeThreshold(ctx: PumpContext): number {
 }
 
 /** The batch the motor should start now, or undefined when no stroke is due before the horizon. */
-export function nextBatch(ctx: PumpContext): { plan: ReturnType<typeof planBatch>; horizonMs: number } {
+export function nextBatch(ctx: PumpContext): {
+  plan: ReturnType<typeof planBatch>;
+  horizonMs: number;
+} {
   const { rateNlPerDay, untilMs } = rateAt(programmeOf(ctx), ctx.nowMs);
   const strokeFine = ctx.config.strokeVolumeNl * FINE_PER_NL;
   const plan = planBatch({
@@ -331,7 +370,15 @@ export function startBatch(context: PumpContext, event: PumpEvent): Step {
   };
   c.batch = batch;
   c.nextBatchId++;
-  step.emit({ type: 'motor.deliver', batch: { batchId: batch.batchId, count: batch.count, leadMs: batch.leadMs, intervalMs: batch.intervalMs } });
+  step.emit({
+    type: 'motor.deliver',
+    batch: {
+      batchId: batch.batchId,
+      count: batch.count,
+      leadMs: batch.leadMs,
+      intervalMs: batch.intervalMs,
+    },
+  });
   return step;
 }
 
@@ -363,8 +410,17 @@ export function recordBatch(context: PumpContext, event: PumpEvent): Step {
   const fromThisFill = Math.max(0, strokes - (batch.strokesBeforeRefill ?? 0));
   c.reservoirNl = Math.max(0, c.reservoirNl - fromThisFill * c.config.strokeVolumeNl);
   const cutoff = c.nowMs - rollingWindowMs;
-  const recent = c.recentBatches.filter((b) => b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs > cutoff);
-  if (strokes > 0) recent.push({ startMs: batch.startMs, leadMs: batch.leadMs, intervalMs: batch.intervalMs, strokes, mixture: batch.mixture });
+  const recent = c.recentBatches.filter(
+    (b) => b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs > cutoff,
+  );
+  if (strokes > 0)
+    recent.push({
+      startMs: batch.startMs,
+      leadMs: batch.leadMs,
+      intervalMs: batch.intervalMs,
+      strokes,
+      mixture: batch.mixture,
+    });
   c.recentBatches = recent.slice(-recentBatchesMax); // the newest, when there are more
   c.batch = undefined;
   // Strokes may come a little early (the planner rounds intervals down), so the pump may be ahead
@@ -373,7 +429,8 @@ export function recordBatch(context: PumpContext, event: PumpEvent): Step {
   // (a rig whose clock runs fast) is a fault of the world: logged, and the lead is kept, so the
   // next strokes wait until the programme has caught up.
   const strokeFine = c.config.strokeVolumeNl * FINE_PER_NL;
-  if (c.owedFine <= -strokeFine) step.log({ type: 'deliveryAhead', volumeNl: Math.floor(-c.owedFine / FINE_PER_NL) });
+  if (c.owedFine <= -strokeFine)
+    step.log({ type: 'deliveryAhead', volumeNl: Math.floor(-c.owedFine / FINE_PER_NL) });
   if (c.stall && event.reason === 'completed' && strokes > 0) {
     step.log({ type: 'motorRecovered', stalledForMs: c.nowMs - c.stall.sinceMs });
     c.stall = undefined;
@@ -387,7 +444,11 @@ export function recordStall(context: PumpContext, event: PumpEvent): Step {
   assert(event.type === 'hal.motor.batchEnded', 'recordStall on a batch report');
   const c = step.ctx;
   const attempts = (c.stall?.attempts ?? 0) + 1;
-  c.stall = { sinceMs: c.stall?.sinceMs ?? c.nowMs, attempts, retryAtMs: c.nowMs + c.config.stallRetryMs };
+  c.stall = {
+    sinceMs: c.stall?.sinceMs ?? c.nowMs,
+    attempts,
+    retryAtMs: c.nowMs + c.config.stallRetryMs,
+  };
   step.log({ type: 'motorStall', attempt: attempts, strokesDone: event.strokesDone });
   if (attempts >= c.config.stallAttemptsMax) raiseAlarm(step, 'motorStall');
   return step;
@@ -398,13 +459,19 @@ export function stallRetryDue(ctx: PumpContext): boolean {
 }
 
 export function reportedStall(event: PumpEvent): boolean {
-  return event.type === 'hal.motor.batchEnded' && (event.reason === 'stalled' || event.reason === 'linkLost');
+  return (
+    event.type === 'hal.motor.batchEnded' &&
+    (event.reason === 'stalled' || event.reason === 'linkLost')
+  );
 }
 
 /** The volume programmed up to `t`, in whole nL: delivered, owed and missed (for reports). */
 export function programmedNlAt(ctx: PumpContext, t: number): number {
   const pending = programmedFine(programmeOf(ctx), ctx.settledAtMs, Math.max(ctx.settledAtMs, t));
-  return ctx.deliveredStrokes * ctx.config.strokeVolumeNl + Math.floor((ctx.owedFine + ctx.missedFine + pending) / FINE_PER_NL);
+  return (
+    ctx.deliveredStrokes * ctx.config.strokeVolumeNl +
+    Math.floor((ctx.owedFine + ctx.missedFine + pending) / FINE_PER_NL)
+  );
 }
 
 /** Missed volume in whole nanolitres (for reports). */

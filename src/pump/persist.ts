@@ -33,12 +33,26 @@ export function therapyStateOf(leaf: string): TherapyState {
  * replaces only what it changes, so an unchanged record is recognised without serialising it.
  * Owed volume and the settled time change on every event; they are checkpointed with the ledger.
  */
-export function recordKeys(c: PumpContext, therapy: TherapyState): Record<StateRecordKind, readonly unknown[]> {
+export function recordKeys(
+  c: PumpContext,
+  therapy: TherapyState,
+): Record<StateRecordKind, readonly unknown[]> {
   return {
     prescription: [c.mixture, c.prescription, c.ptm],
     // The programme version too: the owed-volume checkpoint must be taken whenever what is
     // programmed changes (a stop, a rate change), or a restart would settle the old programme on.
-    ledger: [c.grantsMs, c.lockoutUntilMs, c.bolus, c.deliveredStrokes, c.nextBatchId, c.batch, c.recentBatches, c.missedFine, c.bridge, c.programmeVersion],
+    ledger: [
+      c.grantsMs,
+      c.lockoutUntilMs,
+      c.bolus,
+      c.deliveredStrokes,
+      c.nextBatchId,
+      c.batch,
+      c.recentBatches,
+      c.missedFine,
+      c.bridge,
+      c.programmeVersion,
+    ],
     reservoir: [c.reservoirNl],
     alarms: [c.alarms, c.stall, c.battery],
     clock: [c.rtcOffsetMs, therapy, c.mode, c.stoppedSinceMs],
@@ -59,8 +73,17 @@ export function compactBatches(batches: readonly DoneBatch[]): readonly DoneBatc
   while (out.length > persistedBatchesMax) {
     const [a, b] = [out[0]!, out[1]!];
     const lastMs = b.startMs + b.leadMs + (b.strokes - 1) * b.intervalMs;
-    const mixture = JSON.stringify(a.mixture) === JSON.stringify(b.mixture) ? b.mixture : worstCaseMixture(a.mixture, b.mixture);
-    out.splice(0, 2, { startMs: lastMs, leadMs: 0, intervalMs: 1, strokes: a.strokes + b.strokes, mixture });
+    const mixture =
+      JSON.stringify(a.mixture) === JSON.stringify(b.mixture)
+        ? b.mixture
+        : worstCaseMixture(a.mixture, b.mixture);
+    out.splice(0, 2, {
+      startMs: lastMs,
+      leadMs: 0,
+      intervalMs: 1,
+      strokes: a.strokes + b.strokes,
+      mixture,
+    });
   }
   return out;
 }
@@ -74,10 +97,29 @@ export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRe
     if (i < 0) i = mixtures.push(m) - 1;
     return i;
   };
-  const batches = compactBatches(c.recentBatches).map((b) => [b.startMs, b.leadMs, b.intervalMs, b.strokes, mixtureIndex(b.mixture)]);
-  const batch = c.batch ? [c.batch.batchId, c.batch.startMs, c.batch.leadMs, c.batch.intervalMs, c.batch.count, mixtureIndex(c.batch.mixture)] : null;
+  const batches = compactBatches(c.recentBatches).map((b) => [
+    b.startMs,
+    b.leadMs,
+    b.intervalMs,
+    b.strokes,
+    mixtureIndex(b.mixture),
+  ]);
+  const batch = c.batch
+    ? [
+        c.batch.batchId,
+        c.batch.startMs,
+        c.batch.leadMs,
+        c.batch.intervalMs,
+        c.batch.count,
+        mixtureIndex(c.batch.mixture),
+      ]
+    : null;
   return {
-    prescription: { mixture: c.mixture ?? null, prescription: c.prescription ?? null, ptm: c.ptm ?? null },
+    prescription: {
+      mixture: c.mixture ?? null,
+      prescription: c.prescription ?? null,
+      ptm: c.ptm ?? null,
+    },
     ledger: {
       grantsMs: c.grantsMs,
       lockoutUntilMs: Number.isFinite(c.lockoutUntilMs) ? c.lockoutUntilMs : null,
@@ -95,18 +137,35 @@ export function recordsOf(c: PumpContext, therapy: TherapyState): Record<StateRe
     },
     reservoir: { reservoirNl: c.reservoirNl },
     alarms: { alarms: c.alarms, stall: c.stall ?? null, battery: c.battery },
-    clock: { rtcOffsetMs: c.rtcOffsetMs, therapy, mode: c.mode, stoppedSinceMs: c.stoppedSinceMs ?? null },
+    clock: {
+      rtcOffsetMs: c.rtcOffsetMs,
+      therapy,
+      mode: c.mode,
+      stoppedSinceMs: c.stoppedSinceMs ?? null,
+    },
   };
 }
 
 const finite = z.number().int();
 const mixtureOrNull = mixtureSchema.nullable();
 const schemas = {
-  prescription: z.object({ mixture: mixtureOrNull, prescription: prescriptionSchema.nullable(), ptm: ptmSchema.nullable() }),
+  prescription: z.object({
+    mixture: mixtureOrNull,
+    prescription: prescriptionSchema.nullable(),
+    ptm: ptmSchema.nullable(),
+  }),
   ledger: z.object({
     grantsMs: z.array(finite),
     lockoutUntilMs: finite.nullable(),
-    bolus: z.object({ kind: z.enum(['patient', 'clinician', 'priming']), startMs: finite, volumeNl: finite, rateNlPerDay: finite, endMs: finite }).nullable(),
+    bolus: z
+      .object({
+        kind: z.enum(['patient', 'clinician', 'priming']),
+        startMs: finite,
+        volumeNl: finite,
+        rateNlPerDay: finite,
+        endMs: finite,
+      })
+      .nullable(),
     deliveredStrokes: finite,
     settledAtMs: finite,
     owedFine: finite,
@@ -116,7 +175,9 @@ const schemas = {
     batch: z.array(finite).length(6).nullable(),
     batches: z.array(z.array(finite).length(5)),
     // Merged batches may carry more drugs than a mixture may hold (compactBatches).
-    mixtures: z.array(z.array(z.object({ drug: z.string(), concentrationUgPerMl: finite })).nullable()),
+    mixtures: z.array(
+      z.array(z.object({ drug: z.string(), concentrationUgPerMl: finite })).nullable(),
+    ),
   }),
   reservoir: z.object({ reservoirNl: finite }),
   alarms: z.object({
@@ -124,7 +185,12 @@ const schemas = {
     stall: z.object({ sinceMs: finite, attempts: finite, retryAtMs: finite }).nullable(),
     battery: z.enum(['ok', 'eri', 'eos']),
   }),
-  clock: z.object({ rtcOffsetMs: finite, therapy: z.enum(['stopped', 'infusing', 'minimumRate', 'halted']), mode: z.enum(['off', 'basal', 'minimum']), stoppedSinceMs: finite.nullable() }),
+  clock: z.object({
+    rtcOffsetMs: finite,
+    therapy: z.enum(['stopped', 'infusing', 'minimumRate', 'halted']),
+    mode: z.enum(['off', 'basal', 'minimum']),
+    stoppedSinceMs: finite.nullable(),
+  }),
 };
 
 export type LoadedRecords = Partial<Record<StateRecordKind, { value: unknown; corrupt: boolean }>>;
@@ -148,8 +214,11 @@ export function restore(records: LoadedRecords, nowMs: number): RestoredState | 
   const reservoir = parse('reservoir');
   const alarms = parse('alarms');
   const clock = parse('clock');
-  const prescriptionDamaged = records.prescription !== undefined && (records.prescription.corrupt || rx === undefined);
-  const memoryError = prescriptionDamaged || (records.prescription === undefined && (ledger !== undefined || clock !== undefined));
+  const prescriptionDamaged =
+    records.prescription !== undefined && (records.prescription.corrupt || rx === undefined);
+  const memoryError =
+    prescriptionDamaged ||
+    (records.prescription === undefined && (ledger !== undefined || clock !== undefined));
   const context: Partial<PumpContext> = {};
   if (rx && !prescriptionDamaged) {
     context.mixture = rx.mixture ?? undefined;
@@ -173,7 +242,11 @@ export function restore(records: LoadedRecords, nowMs: number): RestoredState | 
 }
 
 /** Restores the ledger; returns the strokes of the batch in flight counted as delivered. */
-function restoreLedger(context: Partial<PumpContext>, l: z.infer<typeof schemas.ledger>, nowMs: number): number {
+function restoreLedger(
+  context: Partial<PumpContext>,
+  l: z.infer<typeof schemas.ledger>,
+  nowMs: number,
+): number {
   const mixtureAt = (i: number) => l.mixtures[i] ?? [];
   context.grantsMs = l.grantsMs;
   context.lockoutUntilMs = l.lockoutUntilMs ?? Number.NEGATIVE_INFINITY;
@@ -183,14 +256,28 @@ function restoreLedger(context: Partial<PumpContext>, l: z.infer<typeof schemas.
   context.missedFine = l.missedFine;
   context.nextBatchId = l.nextBatchId;
   context.bridge = l.bridge ?? undefined;
-  context.recentBatches = l.batches.map(([startMs, leadMs, intervalMs, strokes, m]) => ({ startMs: startMs!, leadMs: leadMs!, intervalMs: intervalMs!, strokes: strokes!, mixture: mixtureAt(m!) }));
+  context.recentBatches = l.batches.map(([startMs, leadMs, intervalMs, strokes, m]) => ({
+    startMs: startMs!,
+    leadMs: leadMs!,
+    intervalMs: intervalMs!,
+    strokes: strokes!,
+    mixture: mixtureAt(m!),
+  }));
   context.deliveredStrokes = l.deliveredStrokes;
   if (l.batch) {
-    const [, startMs, leadMs, intervalMs, count, m] = l.batch as [number, number, number, number, number, number];
+    const [, startMs, leadMs, intervalMs, count, m] = l.batch as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const b = { startMs, leadMs, intervalMs };
     const strokes = strokesBy(b, count, nowMs);
     context.deliveredStrokes += strokes;
-    if (strokes > 0) context.recentBatches = [...context.recentBatches, { ...b, strokes, mixture: mixtureAt(m) }];
+    if (strokes > 0)
+      context.recentBatches = [...context.recentBatches, { ...b, strokes, mixture: mixtureAt(m) }];
     return strokes;
   }
   return 0;

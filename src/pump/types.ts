@@ -8,7 +8,14 @@
 import type { AlarmCode, ActiveAlarm } from '../alarms.js';
 import type { BatteryLevel, StrokeBatch, TonePattern } from '../../hal/index.js';
 import type { ActiveBolus, ProgrammeSteps } from '../dosing/delivery.js';
-import type { Bridge, DrugLibrary, Mixture, Prescription, PtmSettings, PumpConfig } from '../therapy/schema.js';
+import type {
+  Bridge,
+  DrugLibrary,
+  Mixture,
+  Prescription,
+  PtmSettings,
+  PumpConfig,
+} from '../therapy/schema.js';
 import type { LogBody } from '../eventLog.js';
 
 export type DeliveryMode = 'off' | 'basal' | 'minimum';
@@ -98,7 +105,16 @@ export type DenyReason =
   | 'dailyDoseCap';
 
 /** In order of precedence: a denied press is logged with the first that holds. */
-export const denyReasons: readonly DenyReason[] = ['stopped', 'reservoirEmpty', 'criticalAlarm', 'noPtm', 'lockout', 'count24h', 'bolusDoseCap', 'dailyDoseCap'];
+export const denyReasons: readonly DenyReason[] = [
+  'stopped',
+  'reservoirEmpty',
+  'criticalAlarm',
+  'noPtm',
+  'lockout',
+  'count24h',
+  'bolusDoseCap',
+  'dailyDoseCap',
+];
 
 // ---------------------------------------------------------------------------------------------
 // Events. Every event carries the monotonic time at which the controller handles it.
@@ -118,7 +134,14 @@ export type CommandEvent =
    * changes. `confirm` confirms soft limits and a dose-rate increase beyond the configured factor;
    * `bridge` (default true) keeps the old schedule until the new mixture reaches the catheter tip.
    */
-  | { type: 'cmd.refill'; withdrawnNl: number; addedNl: number; mixture?: unknown; confirm?: boolean; bridge?: boolean }
+  | {
+      type: 'cmd.refill';
+      withdrawnNl: number;
+      addedNl: number;
+      mixture?: unknown;
+      confirm?: boolean;
+      bridge?: boolean;
+    }
   /**
    * A priming bolus after implant or a catheter revision: the dead volume (plus `marginNl`) at
    * `rateNlPerDay` (default: the configured priming rate), instead of the basal rate. `confirm`
@@ -134,7 +157,12 @@ export type CommandEvent =
 export type HardwareEvent =
   | { type: 'hal.button.pressed' }
   | { type: 'hal.clock.wake' }
-  | { type: 'hal.motor.batchEnded'; batchId: number; strokesDone: number; reason: 'completed' | 'stopped' | 'stalled' | 'linkLost' }
+  | {
+      type: 'hal.motor.batchEnded';
+      batchId: number;
+      strokesDone: number;
+      reason: 'completed' | 'stopped' | 'stalled' | 'linkLost';
+    }
   | { type: 'hal.battery.levelChanged'; level: BatteryLevel }
   | { type: 'hal.nvm.failed'; what: string };
 

@@ -12,7 +12,11 @@
  */
 import { z } from 'zod';
 import { increaseFactorPpmMax } from '../dosing/bridge.js';
-import { catheterLengthCmMax, catheterVolumeNlPerCmMax, drugPathVolumeNlMax } from '../dosing/catheter.js';
+import {
+  catheterLengthCmMax,
+  catheterVolumeNlPerCmMax,
+  drugPathVolumeNlMax,
+} from '../dosing/catheter.js';
 import {
   bolusDurationMsMax,
   bolusDurationMsMin,
@@ -64,7 +68,9 @@ export const mixtureSchema = z
   .array(z.object({ drug: drugName, concentrationUgPerMl: int(1, concentrationUgPerMlMax) }))
   .min(1)
   .max(mixtureDrugsMax)
-  .refine((m) => new Set(m.map((d) => d.drug)).size === m.length, { message: 'each drug may appear once' });
+  .refine((m) => new Set(m.map((d) => d.drug)).size === m.length, {
+    message: 'each drug may appear once',
+  });
 
 const flexStep = z.object({ startMinute: int(0, 24 * 60 - 1), doseNgPerDay: doseNg });
 
@@ -138,10 +144,15 @@ export const pumpConfigSchema = z
     message: 'the catheter length and its volume per cm are recorded together',
     path: ['catheterLengthCm'],
   })
-  .refine((c) => (c.pumpTubingVolumeNl ?? 0) + (c.catheterLengthCm ?? 0) * (c.catheterVolumeNlPerCm ?? 0) <= drugPathVolumeNlMax, {
-    message: `the drug path (tubing + catheter length × volume per cm) must hold at most ${drugPathVolumeNlMax} nL`,
-    path: ['catheterLengthCm'],
-  })
+  .refine(
+    (c) =>
+      (c.pumpTubingVolumeNl ?? 0) + (c.catheterLengthCm ?? 0) * (c.catheterVolumeNlPerCm ?? 0) <=
+      drugPathVolumeNlMax,
+    {
+      message: `the drug path (tubing + catheter length × volume per cm) must hold at most ${drugPathVolumeNlMax} nL`,
+      path: ['catheterLengthCm'],
+    },
+  )
   .refine((c) => c.emptyReservoirNl < c.lowReservoirNl, {
     message: 'the empty threshold must be below the low-reservoir threshold',
     path: ['emptyReservoirNl'],
@@ -166,7 +177,10 @@ export const bridgeSchema = z.object({
   /** The drug path's volume when the bridge started: what it must push. */
   volumeNl: z.number().int().min(0),
   /** The old schedule, kept through the bridge. */
-  steps: z.object({ startsMs: z.array(z.number().int()).min(1), ratesNlPerDay: z.array(z.number().int().min(0)).min(1) }),
+  steps: z.object({
+    startsMs: z.array(z.number().int()).min(1),
+    ratesNlPerDay: z.array(z.number().int().min(0)).min(1),
+  }),
   /** The mixture the tip delivers through the bridge (the old one). */
   oldMixture: mixtureSchema,
   /** Bridge volume still to push at `anchorMs`, in fine units (1/DAY_MS nL). */
@@ -184,13 +198,19 @@ export const bridgeSchema = z.object({
    * an earlier bridge's). Boluses and the safe minimum rate are judged on it with the reservoir's
    * mixture (`tipMixtureWorstCase`). Only the stronger drugs, so the ledger record stays small.
    */
-  pathMixture: z.array(z.object({ drug: z.string().min(1), concentrationUgPerMl: z.number().int().min(1) })).optional(),
+  pathMixture: z
+    .array(z.object({ drug: z.string().min(1), concentrationUgPerMl: z.number().int().min(1) }))
+    .optional(),
 });
 
 /** The drug path's dead volume (tubing + catheter), or undefined when the catheter is not recorded. */
 export function deadVolumeNlOf(config: PumpConfig): number | undefined {
-  if (config.pumpTubingVolumeNl === undefined && config.catheterLengthCm === undefined) return undefined;
-  return (config.pumpTubingVolumeNl ?? 0) + (config.catheterLengthCm ?? 0) * (config.catheterVolumeNlPerCm ?? 0);
+  if (config.pumpTubingVolumeNl === undefined && config.catheterLengthCm === undefined)
+    return undefined;
+  return (
+    (config.pumpTubingVolumeNl ?? 0) +
+    (config.catheterLengthCm ?? 0) * (config.catheterVolumeNlPerCm ?? 0)
+  );
 }
 
 export type Bridge = z.infer<typeof bridgeSchema>;

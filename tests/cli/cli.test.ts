@@ -47,22 +47,71 @@ const inputs: Record<string, string> = {
   'small.yaml': small,
   'ok.yaml': small,
   'seed.yaml': small,
-  'blocker': 'a file, not a directory\n',
+  blocker: 'a file, not a directory\n',
   'validate-bad.yaml': small.replace('volume: 10 mL', 'volume: 10 litres'),
   'validate-refused.yaml': small.replace('dose: 1 mg/day', 'dose: 50 mg/day'),
 };
 
 // Each kind of bad input: the file, and what the message must name (file, field path, value, limit).
 const badInputs: { kind: string; name: string; text?: string; expected: string[] }[] = [
-  { kind: 'an unreadable file', name: 'no-such-file.yaml', expected: ['no-such-file.yaml', 'cannot read', 'ENOENT'] },
-  { kind: 'bad YAML', name: 'bad-yaml.yaml', text: 'name: [unclosed\n', expected: ['bad-yaml.yaml', 'not valid YAML', 'line 2'] },
-  { kind: 'an unknown field', name: 'unknown.yaml', text: small.replace('initialFill:', 'pump: { colour: red }\ninitialFill:'), expected: ['unknown.yaml', 'pump', 'colour', 'red', 'Unrecognized key'] },
-  { kind: 'a bad unit', name: 'unit.yaml', text: small.replace('volume: 10 mL', 'volume: 20 lbs'), expected: ['unit.yaml', 'initialFill.volume', '20 lbs', 'nL, uL, µL, mL'] },
-  { kind: 'a missing field', name: 'missing.yaml', text: small.replace(/^prescription:.*\n/m, ''), expected: ['missing.yaml', 'prescription', 'missing'] },
-  { kind: 'a value above a schema limit', name: 'above.yaml', text: `${small}demand: { episodesPerDay: 30, pressesPerEpisode: [1, 2] }\n`, expected: ['above.yaml', 'demand.episodesPerDay', '30', '24'] },
-  { kind: 'a prescription the drug library refuses', name: 'morphine.yaml', text: small.replace('dose: 1 mg/day', 'dose: 50 mg/day'), expected: ['morphine.yaml', 'prescription.dose', '50.000 mg', 'hard maximum daily dose of morphine, 20.000 mg'] },
-  { kind: 'an overfill at the initial fill', name: 'overfill.yaml', text: small.replace('volume: 10 mL', 'volume: 25 mL'), expected: ['overfill.yaml', 'initialFill.volume', '25.000 mL', '20.000 mL'] },
-  { kind: 'a timeline event with two actions', name: 'two-actions.yaml', text: small.replace('press: {} }', 'press: {}, stop: {} }'), expected: ['two-actions.yaml', 'timeline[0]', '"press":{}', '"stop":{}', 'exactly one action'] },
+  {
+    kind: 'an unreadable file',
+    name: 'no-such-file.yaml',
+    expected: ['no-such-file.yaml', 'cannot read', 'ENOENT'],
+  },
+  {
+    kind: 'bad YAML',
+    name: 'bad-yaml.yaml',
+    text: 'name: [unclosed\n',
+    expected: ['bad-yaml.yaml', 'not valid YAML', 'line 2'],
+  },
+  {
+    kind: 'an unknown field',
+    name: 'unknown.yaml',
+    text: small.replace('initialFill:', 'pump: { colour: red }\ninitialFill:'),
+    expected: ['unknown.yaml', 'pump', 'colour', 'red', 'Unrecognized key'],
+  },
+  {
+    kind: 'a bad unit',
+    name: 'unit.yaml',
+    text: small.replace('volume: 10 mL', 'volume: 20 lbs'),
+    expected: ['unit.yaml', 'initialFill.volume', '20 lbs', 'nL, uL, µL, mL'],
+  },
+  {
+    kind: 'a missing field',
+    name: 'missing.yaml',
+    text: small.replace(/^prescription:.*\n/m, ''),
+    expected: ['missing.yaml', 'prescription', 'missing'],
+  },
+  {
+    kind: 'a value above a schema limit',
+    name: 'above.yaml',
+    text: `${small}demand: { episodesPerDay: 30, pressesPerEpisode: [1, 2] }\n`,
+    expected: ['above.yaml', 'demand.episodesPerDay', '30', '24'],
+  },
+  {
+    kind: 'a prescription the drug library refuses',
+    name: 'morphine.yaml',
+    text: small.replace('dose: 1 mg/day', 'dose: 50 mg/day'),
+    expected: [
+      'morphine.yaml',
+      'prescription.dose',
+      '50.000 mg',
+      'hard maximum daily dose of morphine, 20.000 mg',
+    ],
+  },
+  {
+    kind: 'an overfill at the initial fill',
+    name: 'overfill.yaml',
+    text: small.replace('volume: 10 mL', 'volume: 25 mL'),
+    expected: ['overfill.yaml', 'initialFill.volume', '25.000 mL', '20.000 mL'],
+  },
+  {
+    kind: 'a timeline event with two actions',
+    name: 'two-actions.yaml',
+    text: small.replace('press: {} }', 'press: {}, stop: {} }'),
+    expected: ['two-actions.yaml', 'timeline[0]', '"press":{}', '"stop":{}', 'exactly one action'],
+  },
 ];
 for (const bad of badInputs) if (bad.text !== undefined) inputs[bad.name] = bad.text;
 
@@ -82,8 +131,12 @@ const invocations: Record<string, string[]> = {
   badSeed: ['run', 'seed.yaml', '--seed', 'abc', '--out', 'out-seed'],
   unknownCommand: ['frobnicate'],
   internal: ['run', 'ok.yaml', '--out', join('blocker', 'sub')],
-  ...Object.fromEntries([defaultScenario, ...examples].map((f) => [`validate:${f}`, ['validate', f]])),
-  ...Object.fromEntries(badInputs.map((b) => [`bad:${b.name}`, ['run', b.name, '--out', `out-${b.name}`]])),
+  ...Object.fromEntries(
+    [defaultScenario, ...examples].map((f) => [`validate:${f}`, ['validate', f]]),
+  ),
+  ...Object.fromEntries(
+    badInputs.map((b) => [`bad:${b.name}`, ['run', b.name, '--out', `out-${b.name}`]]),
+  ),
 };
 const results = new Map<string, Outcome>();
 const result = (name: string): Outcome => results.get(name) ?? expect.fail(`no result for ${name}`);
@@ -93,7 +146,8 @@ beforeAll(async () => {
   for (const [name, text] of Object.entries(inputs)) writeFileSync(join(work, name), text);
   const queue = Object.entries(invocations);
   const worker = async () => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) results.set(next[0], await cli(next[1]));
+    for (let next = queue.shift(); next !== undefined; next = queue.shift())
+      results.set(next[0], await cli(next[1]));
   };
   await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) }, worker));
 }, 120_000);
@@ -113,13 +167,23 @@ describe('itpump run on the default scenario', () => {
   });
 
   it('writes summary.json, events.jsonl and trace.csv', () => {
-    expect(readdirSync(join(work, 'first')).sort()).toEqual(['drug-library.json', 'events.jsonl', 'summary.json', 'trace.csv']);
-    const events = read('first', 'events.jsonl').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; atMs: number });
+    expect(readdirSync(join(work, 'first')).sort()).toEqual([
+      'drug-library.json',
+      'events.jsonl',
+      'summary.json',
+      'trace.csv',
+    ]);
+    const events = read('first', 'events.jsonl')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; seq: number; atMs: number });
     expect(events[0]).toMatchObject({ type: 'boot', seq: 0, atMs: 0 });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     expect(events.filter((e) => e.type === 'refill')).toHaveLength(9); // the initial fill and 8 refills
     const [header, ...rows] = read('first', 'trace.csv').trimEnd().split('\n');
-    expect(header).toMatch(/^time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,battery_remaining_uah,morphine_delivered_pg,/);
+    expect(header).toMatch(
+      /^time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,battery_remaining_uah,morphine_delivered_pg,/,
+    );
     expect(rows).toHaveLength(180 * 24 + 1); // hourly over 180 days
     expect(rows.at(-1)!.split(',')[0]).toBe(String(180 * 86_400_000));
   });
@@ -130,20 +194,38 @@ describe('itpump run on the default scenario', () => {
     expect(s.settings.seed).toBe(1);
     expect(s.simulatedMs).toBe(180 * 86_400_000);
     expect(s.wallTimeMs).toBeGreaterThan(0);
-    expect(s.drugs.map((d: { drug: string }) => d.drug)).toEqual(['morphine', 'bupivacaine', 'clonidine']);
+    expect(s.drugs.map((d: { drug: string }) => d.drug)).toEqual([
+      'morphine',
+      'bupivacaine',
+      'clonidine',
+    ]);
     for (const d of s.drugs) {
       expect(d.programmedNg).toBeGreaterThan(0);
       expect(Number.isInteger(d.deliveredNg)).toBe(true);
       // Delivered follows programmed within a few strokes' worth of drug over six months.
       expect(Math.abs(d.deliveredNg - d.programmedNg) / d.programmedNg).toBeLessThan(0.001);
     }
-    expect(Object.keys(s.presses.deniedByReason).sort()).toEqual(['bolusDoseCap', 'count24h', 'criticalAlarm', 'dailyDoseCap', 'lockout', 'noPtm', 'reservoirEmpty', 'stopped']);
-    const denied = Object.values(s.presses.deniedByReason as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(Object.keys(s.presses.deniedByReason).sort()).toEqual([
+      'bolusDoseCap',
+      'count24h',
+      'criticalAlarm',
+      'dailyDoseCap',
+      'lockout',
+      'noPtm',
+      'reservoirEmpty',
+      'stopped',
+    ]);
+    const denied = Object.values(s.presses.deniedByReason as Record<string, number>).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(s.presses.denied).toBe(denied);
     expect(s.presses.requested).toBe(s.presses.granted + s.presses.denied);
     expect(s.presses.requested).toBeGreaterThan(100); // 1.5 episodes a day for 180 days
     expect(Array.isArray(s.alarms)).toBe(true);
-    expect(Number.isInteger(s.reservoir.estimateNl) && Number.isInteger(s.reservoir.trueNl)).toBe(true);
+    expect(Number.isInteger(s.reservoir.estimateNl) && Number.isInteger(s.reservoir.trueNl)).toBe(
+      true,
+    );
     expect(s.reservoir.estimateNl).toBeGreaterThan(2_000_000); // refilled before it ran low
   });
 
@@ -184,7 +266,12 @@ describe('itpump run without --out', () => {
   it('writes to out/<scenario name> under the working directory', () => {
     const r = result('noOut');
     expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(join(work, 'out', 'small')).sort()).toEqual(['drug-library.json', 'events.jsonl', 'summary.json', 'trace.csv']);
+    expect(readdirSync(join(work, 'out', 'small')).sort()).toEqual([
+      'drug-library.json',
+      'events.jsonl',
+      'summary.json',
+      'trace.csv',
+    ]);
   });
 });
 
@@ -218,8 +305,21 @@ describe('itpump validate and schema', () => {
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toMatch(/json-schema\.org/);
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'duration', 'pump', 'initialFill', 'prescription', 'ptm', 'timeline', 'demand']));
-    expect(schema.required).toEqual(expect.arrayContaining(['name', 'duration', 'initialFill', 'prescription']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining([
+        'name',
+        'duration',
+        'pump',
+        'initialFill',
+        'prescription',
+        'ptm',
+        'timeline',
+        'demand',
+      ]),
+    );
+    expect(schema.required).toEqual(
+      expect.arrayContaining(['name', 'duration', 'initialFill', 'prescription']),
+    );
     expect(schema.properties.initialFill.properties.volume.description).toMatch(/quantity/);
   });
 });
@@ -230,7 +330,8 @@ describe('bad input: exit code 2, a message naming file, field, value and limit,
       const out = `out-${bad.name}`;
       const r = result(`bad:${bad.name}`);
       expect(r.status, r.stderr).toBe(2);
-      for (const part of bad.expected) expect(r.stderr, `message should name ${JSON.stringify(part)}`).toContain(part);
+      for (const part of bad.expected)
+        expect(r.stderr, `message should name ${JSON.stringify(part)}`).toContain(part);
       expect(r.stderr).not.toMatch(stackTrace);
       expect(r.stderr).not.toContain('internal error');
       expect(r.stdout).not.toContain('wrote');

@@ -39,9 +39,20 @@ describe('statechart coverage of pumpMachine (xstate/graph)', () => {
     // A motor that is never told strokes are due never runs: its other states are unreachable.
     const broken = pumpMachine.provide({ guards: { strokesDue: () => false } });
     const r = pumpStatechartCoverage(broken);
-    expect(r.missingStates).toEqual(['pump.motor.running', 'pump.motor.stopping', 'pump.motor.stalled']);
-    expect(r.missingTransitions).toEqual(expect.arrayContaining(['pump.motor.idle on always #0 [strokesDue] → running', 'pump.motor.stalled on always #0 [stallRetryDue] → idle']));
+    expect(r.missingStates).toEqual([
+      'pump.motor.running',
+      'pump.motor.stopping',
+      'pump.motor.stalled',
+    ]);
+    expect(r.missingTransitions).toEqual(
+      expect.arrayContaining([
+        'pump.motor.idle on always #0 [strokesDue] → running',
+        'pump.motor.stalled on always #0 [stallRetryDue] → idle',
+      ]),
+    );
     // Without strokes the reservoir alarms cannot come either: the report says so too.
-    expect(r.missingTransitions).toContain('pump.alarms.nonCritical on always #0 [criticalAlarm] → critical');
+    expect(r.missingTransitions).toContain(
+      'pump.alarms.nonCritical on always #0 [criticalAlarm] → critical',
+    );
   });
 });

@@ -11,7 +11,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { concentrationOf, createDrugPath, push, sameMixture, type PathMixture } from '../../src/dosing/catheter.js';
+import {
+  concentrationOf,
+  createDrugPath,
+  push,
+  sameMixture,
+  type PathMixture,
+} from '../../src/dosing/catheter.js';
 import { planBridge } from '../../src/dosing/bridge.js';
 import { DAY_MS } from '../../src/units.js';
 
@@ -19,7 +25,10 @@ const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const mixtureArb: fc.Arbitrary<PathMixture> = fc.uniqueArray(
-  fc.record({ drug: fc.constantFrom('morphine', 'hydromorphone', 'bupivacaine', 'clonidine', 'ziconotide'), concentrationUgPerMl: fc.integer({ min: 1, max: 50_000 }) }),
+  fc.record({
+    drug: fc.constantFrom('morphine', 'hydromorphone', 'bupivacaine', 'clonidine', 'ziconotide'),
+    concentrationUgPerMl: fc.integer({ min: 1, max: 50_000 }),
+  }),
   { selector: (d) => d.drug, minLength: 1, maxLength: 4 },
 );
 
@@ -36,11 +45,21 @@ describe('bridge plan over random drug changes', () => {
         (deadVolumeNl, oldMixture, newMixture, oldRateNlPerDay, newRateNlPerDay, cuts) => {
           fc.pre(!sameMixture(oldMixture, newMixture));
           const path = createDrugPath({ deadVolumeNl, fill: oldMixture, label: 'old' });
-          const plan = planBridge({ path, oldMixture, oldRateNlPerDay, newMixture, newRateNlPerDay });
+          const plan = planBridge({
+            path,
+            oldMixture,
+            oldRateNlPerDay,
+            newMixture,
+            newRateNlPerDay,
+          });
           expect(plan.bridgeVolumeNl).toBe(deadVolumeNl);
           // The bridge duration at the old rate pushes exactly the bridge volume; 1 ms less falls short.
-          expect(Math.floor((oldRateNlPerDay * plan.bridgeDurationMs) / DAY_MS)).toBe(plan.bridgeVolumeNl);
-          expect(oldRateNlPerDay * (plan.bridgeDurationMs - 1)).toBeLessThan(plan.bridgeVolumeNl * DAY_MS);
+          expect(Math.floor((oldRateNlPerDay * plan.bridgeDurationMs) / DAY_MS)).toBe(
+            plan.bridgeVolumeNl,
+          );
+          expect(oldRateNlPerDay * (plan.bridgeDurationMs - 1)).toBeLessThan(
+            plan.bridgeVolumeNl * DAY_MS,
+          );
           // Cut the bridge volume into batches in proportion to `cuts`.
           const total = cuts.reduce((a, b) => a + b, 0);
           let current = path;
@@ -53,7 +72,8 @@ describe('bridge plan over random drug changes', () => {
             pushedNl += volumeNl;
             const result = push(current, volumeNl, newMixture, 'new');
             current = result.path;
-            for (const out of result.leftTip) expect(sameMixture(out.mixture, oldMixture)).toBe(true);
+            for (const out of result.leftTip)
+              expect(sameMixture(out.mixture, oldMixture)).toBe(true);
             for (const [d, pg] of result.leftPg) delivered.set(d, (delivered.get(d) ?? 0) + pg);
           }
           expect(pushedNl).toBe(plan.bridgeVolumeNl);

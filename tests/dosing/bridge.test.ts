@@ -9,8 +9,18 @@
  * the old dose rate until the new mixture arrives, and the transient the plan predicts without it.
  */
 import { describe, expect, it } from 'vitest';
-import { createDrugPath, push, type DosesPg, type DrugPath, type PathMixture } from '../../src/dosing/catheter.js';
-import { doseRateIncreaseFactor, drugsNeedingConfirmation, planBridge } from '../../src/dosing/bridge.js';
+import {
+  createDrugPath,
+  push,
+  type DosesPg,
+  type DrugPath,
+  type PathMixture,
+} from '../../src/dosing/catheter.js';
+import {
+  doseRateIncreaseFactor,
+  drugsNeedingConfirmation,
+  planBridge,
+} from '../../src/dosing/bridge.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
 const oldMixture: PathMixture = [
@@ -53,8 +63,14 @@ describe('planBridge()', () => {
   it('reports the transient without a bridge: the old mixture at the new rate, against the new prescription', () => {
     const t = plan.transientWithoutBridge;
     // Delivered: the path content. Intended: the same 260 000 nL of the new mixture.
-    expect(t.get('morphine')).toEqual({ deliveredPg: 260_000 * 2_000, intendedPg: 260_000 * 4_000 }); // half: an underdose
-    expect(t.get('bupivacaine')).toEqual({ deliveredPg: 260_000 * 12_000, intendedPg: 260_000 * 30_000 });
+    expect(t.get('morphine')).toEqual({
+      deliveredPg: 260_000 * 2_000,
+      intendedPg: 260_000 * 4_000,
+    }); // half: an underdose
+    expect(t.get('bupivacaine')).toEqual({
+      deliveredPg: 260_000 * 12_000,
+      intendedPg: 260_000 * 30_000,
+    });
     expect(t.get('clonidine')).toEqual({ deliveredPg: 0, intendedPg: 260_000 * 100 });
   });
 
@@ -89,14 +105,19 @@ describe('planBridge()', () => {
       current = s.path;
       for (const [drug, p] of s.leftPg) left.set(drug, pg(left, drug) + p);
     }
-    for (const [drug, { deliveredPg }] of plan.transientWithoutBridge) expect(pg(left, drug)).toBe(deliveredPg);
+    for (const [drug, { deliveredPg }] of plan.transientWithoutBridge)
+      expect(pg(left, drug)).toBe(deliveredPg);
     // Over 0.8 day the new prescription means 1.3 mg/day × 0.8 = 1.04 mg of morphine.
     expect(plan.transientWithoutBridge.get('morphine')!.intendedPg).toBe(1_040_000_000);
   });
 
   it('refuses a zero rate and a primary drug not in the old mixture, naming the field', () => {
-    expect(() => planBridge({ ...change, oldRateNlPerDay: 0 })).toThrow('oldRateNlPerDay = 0: must be an integer from 1 to 24000000');
-    expect(() => planBridge({ ...change, primaryDrug: 'clonidine' })).toThrow(/primaryDrug = "clonidine": must be a drug of the old mixture \(morphine, bupivacaine\)/);
+    expect(() => planBridge({ ...change, oldRateNlPerDay: 0 })).toThrow(
+      'oldRateNlPerDay = 0: must be an integer from 1 to 24000000',
+    );
+    expect(() => planBridge({ ...change, primaryDrug: 'clonidine' })).toThrow(
+      /primaryDrug = "clonidine": must be a drug of the old mixture \(morphine, bupivacaine\)/,
+    );
   });
 
   it('says when the path holds something besides the old mixture', () => {
@@ -113,22 +134,44 @@ describe('doseRateIncreaseFactor()', () => {
   it('gives each drug its dose rate before and after, and the factor in ppm (null for a new drug)', () => {
     expect(changes).toEqual([
       // 0.65 mL/day × 2 mg/mL = 1.3 mg/day; 0.325 × 4 = 1.3 mg/day: factor 1.
-      { drug: 'morphine', oldDoseRatePgPerDay: 1_300_000_000, newDoseRatePgPerDay: 1_300_000_000, increaseFactorPpm: 1_000_000 },
+      {
+        drug: 'morphine',
+        oldDoseRatePgPerDay: 1_300_000_000,
+        newDoseRatePgPerDay: 1_300_000_000,
+        increaseFactorPpm: 1_000_000,
+      },
       // 0.65 × 12 = 7.8 mg/day; 0.325 × 30 = 9.75 mg/day: factor 1.25.
-      { drug: 'bupivacaine', oldDoseRatePgPerDay: 7_800_000_000, newDoseRatePgPerDay: 9_750_000_000, increaseFactorPpm: 1_250_000 },
-      { drug: 'clonidine', oldDoseRatePgPerDay: 0, newDoseRatePgPerDay: 32_500_000, increaseFactorPpm: null },
+      {
+        drug: 'bupivacaine',
+        oldDoseRatePgPerDay: 7_800_000_000,
+        newDoseRatePgPerDay: 9_750_000_000,
+        increaseFactorPpm: 1_250_000,
+      },
+      {
+        drug: 'clonidine',
+        oldDoseRatePgPerDay: 0,
+        newDoseRatePgPerDay: 32_500_000,
+        increaseFactorPpm: null,
+      },
     ]);
   });
 
   it('asks for confirmation above the factor (exactly at it passes) and always for a new drug', () => {
     expect(drugsNeedingConfirmation(changes, 1_200_000)).toEqual(['bupivacaine', 'clonidine']);
     expect(drugsNeedingConfirmation(changes, 1_250_000)).toEqual(['clonidine']);
-    expect(() => drugsNeedingConfirmation(changes, 999_999)).toThrow(/increaseFactorPpmLimit = 999999/);
+    expect(() => drugsNeedingConfirmation(changes, 999_999)).toThrow(
+      /increaseFactorPpmLimit = 999999/,
+    );
   });
 
   it('rounds the factor up, so a threshold is never passed by rounding', () => {
     // 3 → 10 µg/mL at the same rate: 3.333… rounds up to 3 333 334 ppm.
-    const [change] = doseRateIncreaseFactor([{ drug: 'morphine', concentrationUgPerMl: 3 }], 1_000, [{ drug: 'morphine', concentrationUgPerMl: 10 }], 1_000);
+    const [change] = doseRateIncreaseFactor(
+      [{ drug: 'morphine', concentrationUgPerMl: 3 }],
+      1_000,
+      [{ drug: 'morphine', concentrationUgPerMl: 10 }],
+      1_000,
+    );
     expect(change!.increaseFactorPpm).toBe(3_333_334);
   });
 });

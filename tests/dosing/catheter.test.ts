@@ -51,28 +51,67 @@ interface Run {
 }
 
 /** Pushes `mixture` at a constant rate from 0 to `untilMs` in `stepMs` steps. */
-function runAtRate(path: DrugPath, mixture: PathMixture, rate: number, untilMs: number, stepMs: number): Run {
+function runAtRate(
+  path: DrugPath,
+  mixture: PathMixture,
+  rate: number,
+  untilMs: number,
+  stepMs: number,
+): Run {
   const leftPg = new Map<string, number>();
   const history: Run['history'] = [];
   for (let t = stepMs; t <= untilMs; t += stepMs) {
-    const result = push(path, pushedByNl(t, rate) - pushedByNl(t - stepMs, rate), mixture, 'fill 2');
+    const result = push(
+      path,
+      pushedByNl(t, rate) - pushedByNl(t - stepMs, rate),
+      mixture,
+      'fill 2',
+    );
     path = result.path;
     for (const [drug, p] of result.leftPg) leftPg.set(drug, pg(leftPg, drug) + p);
-    history.push({ timeMs: t, clonidinePg: pg(leftPg, 'clonidine'), pushedNl: pushedByNl(t, rate) });
+    history.push({
+      timeMs: t,
+      clonidinePg: pg(leftPg, 'clonidine'),
+      pushedNl: pushedByNl(t, rate),
+    });
   }
   return { path, leftPg, history };
 }
 
 describe('drug path geometry', () => {
   it('is pump tubing plus catheter length × volume per cm (Prometra: 0.0026 mL/cm, 110 cm untrimmed)', () => {
-    expect(drugPathVolumeNl({ pumpTubingVolumeNl: 0, catheterLengthCm: 100, catheterVolumeNlPerCm: PROMETRA_CATHETER_VOLUME_NL_PER_CM })).toBe(260_000);
+    expect(
+      drugPathVolumeNl({
+        pumpTubingVolumeNl: 0,
+        catheterLengthCm: 100,
+        catheterVolumeNlPerCm: PROMETRA_CATHETER_VOLUME_NL_PER_CM,
+      }),
+    ).toBe(260_000);
     // 110 cm × 2600 nL/cm = 286 000 nL, the "about 0.29 mL untrimmed" of the IFU; plus 1.5 µL of tubing.
-    expect(drugPathVolumeNl({ pumpTubingVolumeNl: 1_500, catheterLengthCm: PROMETRA_CATHETER_LENGTH_CM_UNTRIMMED, catheterVolumeNlPerCm: 2_600 })).toBe(287_500);
+    expect(
+      drugPathVolumeNl({
+        pumpTubingVolumeNl: 1_500,
+        catheterLengthCm: PROMETRA_CATHETER_LENGTH_CM_UNTRIMMED,
+        catheterVolumeNlPerCm: 2_600,
+      }),
+    ).toBe(287_500);
   });
 
   it('refuses a negative or fractional length, naming the field, value and limit', () => {
-    expect(() => drugPathVolumeNl({ pumpTubingVolumeNl: 0, catheterLengthCm: -1, catheterVolumeNlPerCm: 2_600 })).toThrow(/catheterLengthCm = -1: must be an integer from 0 to 1000/);
-    expect(() => drugPathVolumeNl({ pumpTubingVolumeNl: 0.5, catheterLengthCm: 1, catheterVolumeNlPerCm: 2_600 })).toThrow(DrugPathError);
+    expect(() =>
+      drugPathVolumeNl({
+        pumpTubingVolumeNl: 0,
+        catheterLengthCm: -1,
+        catheterVolumeNlPerCm: 2_600,
+      }),
+    ).toThrow(/catheterLengthCm = -1: must be an integer from 0 to 1000/);
+    expect(() =>
+      drugPathVolumeNl({
+        pumpTubingVolumeNl: 0.5,
+        catheterLengthCm: 1,
+        catheterVolumeNlPerCm: 2_600,
+      }),
+    ).toThrow(DrugPathError);
   });
 });
 
@@ -97,7 +136,9 @@ describe('plug flow after a concentration change (0.26 mL path, 0.65 mL/day)', (
     // The next 6 min push floor(0.65 mL/day × 9.7 h) − 260 000 = 262 708 − 260 000 nL of new mixture.
     expect(run.history[atTip + 1]!.clonidinePg).toBe((262_708 - 260_000) * 100);
     // The path now holds only the new mixture.
-    expect(run.path.segments).toEqual([{ volumeNl: 260_000, mixture: newMixture, label: 'fill 2' }]);
+    expect(run.path.segments).toEqual([
+      { volumeNl: 260_000, mixture: newMixture, label: 'fill 2' },
+    ]);
   });
 
   it('rounds the arrival time up to a whole ms when the division is not exact', () => {
@@ -120,11 +161,27 @@ describe('push()', () => {
     const first = push(path, 300, newMixture, 'fill 2');
     const second = push(first.path, 900, [{ drug: 'morphine', concentrationUgPerMl: 1 }], 'fill 3');
     // 1 000 nL path: 300 nL of fill 1 leave first; then 700 nL of fill 1 and 200 nL of fill 2.
-    expect(first.leftTip).toEqual([{ volumeNl: 300, mixture: oldMixture, label: 'fill 1', dosePg: new Map([['morphine', 600_000], ['bupivacaine', 3_600_000]]) }]);
-    expect(second.leftTip.map((o) => [o.label, o.volumeNl])).toEqual([['fill 1', 700], ['fill 2', 200]]);
+    expect(first.leftTip).toEqual([
+      {
+        volumeNl: 300,
+        mixture: oldMixture,
+        label: 'fill 1',
+        dosePg: new Map([
+          ['morphine', 600_000],
+          ['bupivacaine', 3_600_000],
+        ]),
+      },
+    ]);
+    expect(second.leftTip.map((o) => [o.label, o.volumeNl])).toEqual([
+      ['fill 1', 700],
+      ['fill 2', 200],
+    ]);
     expect(pg(second.leftPg, 'morphine')).toBe(700 * 2_000 + 200 * 4_000);
     expect(pg(second.leftPg, 'clonidine')).toBe(200 * 100);
-    expect(second.path.segments.map((s) => [s.label, s.volumeNl])).toEqual([['fill 2', 100], ['fill 3', 900]]);
+    expect(second.path.segments.map((s) => [s.label, s.volumeNl])).toEqual([
+      ['fill 2', 100],
+      ['fill 3', 900],
+    ]);
     expect(volumeAheadOfNewestNl(second.path)).toBe(100);
     expect(volumeAheadNl(second.path, 1)).toBe(100);
     // 100 nL ahead at 0.65 mL/day: 100 × 86 400 000 / 650 000 = 13 292.3 ms, rounded up.
@@ -133,15 +190,23 @@ describe('push()', () => {
 
   it('sends part of the pushed fluid straight through when the push exceeds the path', () => {
     const result = push(path, 2_500, newMixture, 'fill 2');
-    expect(result.leftTip.map((o) => [o.label, o.volumeNl])).toEqual([['fill 1', 1_000], ['fill 2', 1_500]]);
+    expect(result.leftTip.map((o) => [o.label, o.volumeNl])).toEqual([
+      ['fill 1', 1_000],
+      ['fill 2', 1_500],
+    ]);
     expect(pg(result.leftPg, 'clonidine')).toBe(1_500 * 100);
-    expect(result.path.segments).toEqual([{ volumeNl: 1_000, mixture: newMixture, label: 'fill 2' }]);
+    expect(result.path.segments).toEqual([
+      { volumeNl: 1_000, mixture: newMixture, label: 'fill 2' },
+    ]);
   });
 
   it('merges pushes of the same fluid into one segment, so steady delivery keeps the queue short', () => {
     let current = path;
     for (let i = 0; i < 20; i++) current = push(current, 37, newMixture, 'fill 2').path;
-    expect(current.segments.map((s) => [s.label, s.volumeNl])).toEqual([['fill 1', 1_000 - 20 * 37], ['fill 2', 20 * 37]]);
+    expect(current.segments.map((s) => [s.label, s.volumeNl])).toEqual([
+      ['fill 1', 1_000 - 20 * 37],
+      ['fill 2', 20 * 37],
+    ]);
   });
 
   it('does nothing for a zero push', () => {
@@ -152,10 +217,25 @@ describe('push()', () => {
 
   it('refuses bad input with the field, value and limit, and leaves the path as it was', () => {
     const before = structuredClone(path);
-    expect(() => push(path, -1, newMixture)).toThrow('volumeNl = -1: must be an integer from 0 to 100000000');
-    expect(() => push(path, 10, [{ drug: 'morphine', concentrationUgPerMl: 2.5 }])).toThrow(/mixture\[0\]\.concentrationUgPerMl = 2.5/);
-    expect(() => push(path, 10, [...newMixture, { drug: 'ziconotide', concentrationUgPerMl: 25 }, { drug: 'baclofen', concentrationUgPerMl: 500 }])).toThrow('mixture.length = 5: must be from 0 to 4 drugs');
-    expect(() => push(path, 10, [{ drug: 'morphine', concentrationUgPerMl: 1 }, { drug: 'morphine', concentrationUgPerMl: 2 }])).toThrow(/mixture\[1\]\.drug = "morphine": must be a drug not already in the mixture/);
+    expect(() => push(path, -1, newMixture)).toThrow(
+      'volumeNl = -1: must be an integer from 0 to 100000000',
+    );
+    expect(() => push(path, 10, [{ drug: 'morphine', concentrationUgPerMl: 2.5 }])).toThrow(
+      /mixture\[0\]\.concentrationUgPerMl = 2.5/,
+    );
+    expect(() =>
+      push(path, 10, [
+        ...newMixture,
+        { drug: 'ziconotide', concentrationUgPerMl: 25 },
+        { drug: 'baclofen', concentrationUgPerMl: 500 },
+      ]),
+    ).toThrow('mixture.length = 5: must be from 0 to 4 drugs');
+    expect(() =>
+      push(path, 10, [
+        { drug: 'morphine', concentrationUgPerMl: 1 },
+        { drug: 'morphine', concentrationUgPerMl: 2 },
+      ]),
+    ).toThrow(/mixture\[1\]\.drug = "morphine": must be a drug not already in the mixture/);
     expect(path).toEqual(before);
   });
 
@@ -170,6 +250,8 @@ describe('push()', () => {
 describe('pushDurationMs()', () => {
   it('is exact when the rate divides, and refuses a zero rate', () => {
     expect(pushDurationMs(650_000, 650_000)).toBe(DAY_MS);
-    expect(() => pushDurationMs(1, 0)).toThrow('rateNlPerDay = 0: must be an integer from 1 to 24000000');
+    expect(() => pushDurationMs(1, 0)).toThrow(
+      'rateNlPerDay = 0: must be an integer from 1 to 24000000',
+    );
   });
 });

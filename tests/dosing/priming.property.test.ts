@@ -11,18 +11,32 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDrugPath, inletContentPg, inletVolumeNl, pathContentPg, push, segmentDosesPg, type PathMixture } from '../../src/dosing/catheter.js';
+import {
+  createDrugPath,
+  inletContentPg,
+  inletVolumeNl,
+  pathContentPg,
+  push,
+  segmentDosesPg,
+  type PathMixture,
+} from '../../src/dosing/catheter.js';
 import { mixingZoneSegments, mixingZoneVolumeNl, startPriming } from '../../src/dosing/priming.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 const mixtureArb = (minLength: number): fc.Arbitrary<PathMixture> =>
-  fc.uniqueArray(fc.record({ drug: fc.constantFrom('morphine', 'bupivacaine', 'clonidine', 'ziconotide'), concentrationUgPerMl: fc.integer({ min: 1, max: 100_000 }) }), {
-    selector: (d) => d.drug,
-    minLength,
-    maxLength: 4,
-  });
+  fc.uniqueArray(
+    fc.record({
+      drug: fc.constantFrom('morphine', 'bupivacaine', 'clonidine', 'ziconotide'),
+      concentrationUgPerMl: fc.integer({ min: 1, max: 100_000 }),
+    }),
+    {
+      selector: (d) => d.drug,
+      minLength,
+      maxLength: 4,
+    },
+  );
 
 describe('priming over random inputs', () => {
   it('conserves every drug exactly through the prime and after it', () => {
@@ -36,7 +50,11 @@ describe('priming over random inputs', () => {
         (deadVolumeNl, drug, mixingZoneVolumePpm, mixingZoneSegmentCount, volumes) => {
           const zoneNl = mixingZoneVolumeNl(deadVolumeNl, mixingZoneVolumePpm);
           fc.pre(zoneNl === 0 || zoneNl >= mixingZoneSegmentCount);
-          const start = startPriming(createDrugPath({ deadVolumeNl, fill: [], label: 'saline' }), drug, { mixingZoneVolumePpm, mixingZoneSegmentCount });
+          const start = startPriming(
+            createDrugPath({ deadVolumeNl, fill: [], label: 'saline' }),
+            drug,
+            { mixingZoneVolumePpm, mixingZoneSegmentCount },
+          );
           let path = start.path;
           let pushedNl = 0;
           const leftPg = new Map<string, number>();
@@ -60,24 +78,32 @@ describe('priming over random inputs', () => {
 
   it('builds zones holding exactly half of each fluid, ramping up toward the stronger one', () => {
     fc.assert(
-      fc.property(mixtureArb(0), mixtureArb(1), fc.integer({ min: 1, max: 8 }).map((n) => 2 * n), fc.integer({ min: 8, max: 500_000 }), (ahead, behind, segmentCount, half) => {
-        const zoneVolumeNl = 2 * Math.max(half, segmentCount);
-        const zone = mixingZoneSegments(ahead, behind, zoneVolumeNl, segmentCount);
-        expect(zone.reduce((sum, s) => sum + s.volumeNl, 0)).toBe(zoneVolumeNl);
-        const drugs = new Set([...ahead, ...behind].map((d) => d.drug));
-        for (const d of drugs) {
-          const a = ahead.find((x) => x.drug === d)?.concentrationUgPerMl ?? 0;
-          const b = behind.find((x) => x.drug === d)?.concentrationUgPerMl ?? 0;
-          const perSegment = zone.map((s) => segmentDosesPg(s).get(d) ?? 0);
-          expect(perSegment.reduce((x, y) => x + y, 0)).toBe((zoneVolumeNl / 2) * (a + b));
-          if (b >= a) {
-            // pg per nL non-decreasing: compare p_i / v_i ≤ p_{i+1} / v_{i+1} by cross-multiplying, allowing the 1 pg rounding.
-            for (let i = 0; i + 1 < zone.length; i++) {
-              expect(perSegment[i]! * zone[i + 1]!.volumeNl).toBeLessThanOrEqual((perSegment[i + 1]! + 1) * zone[i]!.volumeNl);
+      fc.property(
+        mixtureArb(0),
+        mixtureArb(1),
+        fc.integer({ min: 1, max: 8 }).map((n) => 2 * n),
+        fc.integer({ min: 8, max: 500_000 }),
+        (ahead, behind, segmentCount, half) => {
+          const zoneVolumeNl = 2 * Math.max(half, segmentCount);
+          const zone = mixingZoneSegments(ahead, behind, zoneVolumeNl, segmentCount);
+          expect(zone.reduce((sum, s) => sum + s.volumeNl, 0)).toBe(zoneVolumeNl);
+          const drugs = new Set([...ahead, ...behind].map((d) => d.drug));
+          for (const d of drugs) {
+            const a = ahead.find((x) => x.drug === d)?.concentrationUgPerMl ?? 0;
+            const b = behind.find((x) => x.drug === d)?.concentrationUgPerMl ?? 0;
+            const perSegment = zone.map((s) => segmentDosesPg(s).get(d) ?? 0);
+            expect(perSegment.reduce((x, y) => x + y, 0)).toBe((zoneVolumeNl / 2) * (a + b));
+            if (b >= a) {
+              // pg per nL non-decreasing: compare p_i / v_i ≤ p_{i+1} / v_{i+1} by cross-multiplying, allowing the 1 pg rounding.
+              for (let i = 0; i + 1 < zone.length; i++) {
+                expect(perSegment[i]! * zone[i + 1]!.volumeNl).toBeLessThanOrEqual(
+                  (perSegment[i + 1]! + 1) * zone[i]!.volumeNl,
+                );
+              }
             }
           }
-        }
-      }),
+        },
+      ),
       { seed, numRuns },
     );
   });

@@ -8,8 +8,22 @@
  * (here on one example; tests/dosing/catheter.property.test.ts checks it for random primes).
  */
 import { describe, expect, it } from 'vitest';
-import { createDrugPath, inletContentPg, inletVolumeNl, pathContentPg, push, type DosesPg, type DrugPath, type PathMixture } from '../../src/dosing/catheter.js';
-import { mixingZoneSegments, mixingZoneVolumeNl, primingBolusVolumeNl, startPriming } from '../../src/dosing/priming.js';
+import {
+  createDrugPath,
+  inletContentPg,
+  inletVolumeNl,
+  pathContentPg,
+  push,
+  type DosesPg,
+  type DrugPath,
+  type PathMixture,
+} from '../../src/dosing/catheter.js';
+import {
+  mixingZoneSegments,
+  mixingZoneVolumeNl,
+  primingBolusVolumeNl,
+  startPriming,
+} from '../../src/dosing/priming.js';
 
 const deadVolumeNl = 110 * 2_600;
 const morphine25: PathMixture = [{ drug: 'morphine', concentrationUgPerMl: 25_000 }];
@@ -52,7 +66,16 @@ describe('mixing zone', () => {
     const zone = mixingZoneSegments([], morphine25, 57_200, 8);
     expect(zone.map((s) => s.volumeNl)).toEqual(Array(8).fill(7_150));
     zone.forEach((segment, i) => {
-      expect(pg(pathContentPg({ deadVolumeNl: 7_150, segmentCountMax: 2, segments: [segment], inlet: [] }))).toBe(zoneUnitPg * (2 * i + 1));
+      expect(
+        pg(
+          pathContentPg({
+            deadVolumeNl: 7_150,
+            segmentCountMax: 2,
+            segments: [segment],
+            inlet: [],
+          }),
+        ),
+      ).toBe(zoneUnitPg * (2 * i + 1));
     });
     // Segment 0: 1 562.5 µg/mL → 1 562 µg/mL and 0.5 × 7 150 = 3 575 pg of excess.
     expect(zone[0]!.mixture).toEqual([{ drug: 'morphine', concentrationUgPerMl: 1_562 }]);
@@ -63,16 +86,30 @@ describe('mixing zone', () => {
 
   it('holds exactly what the two halves held before mixing, even with an odd segment volume', () => {
     // 1 000 nL in 6 segments: cuts at 0, 166, 333, 500, 666, 833, 1000.
-    const zone = mixingZoneSegments([{ drug: 'baclofen', concentrationUgPerMl: 50 }], morphine25, 1_000, 6);
-    const total = pathContentPg({ deadVolumeNl: 1_000, segmentCountMax: 6, segments: zone, inlet: [] });
+    const zone = mixingZoneSegments(
+      [{ drug: 'baclofen', concentrationUgPerMl: 50 }],
+      morphine25,
+      1_000,
+      6,
+    );
+    const total = pathContentPg({
+      deadVolumeNl: 1_000,
+      segmentCountMax: 6,
+      segments: zone,
+      inlet: [],
+    });
     expect(pg(total, 'morphine')).toBe(500 * 25_000);
     expect(pg(total, 'baclofen')).toBe(500 * 50);
     expect(zone.map((s) => s.volumeNl)).toEqual([166, 167, 167, 166, 167, 167]);
   });
 
   it('refuses an odd segment count or a zone smaller than its segments, naming the field', () => {
-    expect(() => mixingZoneSegments([], morphine25, 1_000, 5)).toThrow(/mixingZoneSegmentCount = 5: must be even/);
-    expect(() => mixingZoneSegments([], morphine25, 6, 8)).toThrow(/zoneVolumeNl = 6: must be an integer from 8/);
+    expect(() => mixingZoneSegments([], morphine25, 1_000, 5)).toThrow(
+      /mixingZoneSegmentCount = 5: must be even/,
+    );
+    expect(() => mixingZoneSegments([], morphine25, 6, 8)).toThrow(
+      /zoneVolumeNl = 6: must be an integer from 8/,
+    );
   });
 });
 
@@ -81,7 +118,13 @@ describe('a prime of an untrimmed Prometra catheter', () => {
 
   it('puts the zone front ahead of the interface and the diluted back half in the inlet', () => {
     expect(start.zoneVolumeNl).toBe(57_200);
-    expect(start.path.segments.map((s) => s.volumeNl)).toEqual([286_000 - 28_600, 7_150, 7_150, 7_150, 7_150]);
+    expect(start.path.segments.map((s) => s.volumeNl)).toEqual([
+      286_000 - 28_600,
+      7_150,
+      7_150,
+      7_150,
+      7_150,
+    ]);
     expect(inletVolumeNl(start.path)).toBe(28_600);
     // Front half: (1 + 3 + 5 + 7) units = c·Z/8 of morphine placed ahead of the reservoir.
     expect(pg(start.advancedPg)).toBe(16 * zoneUnitPg);
@@ -97,7 +140,11 @@ describe('a prime of an untrimmed Prometra catheter', () => {
     expect(chunks.slice(0, 36).every((p) => p === 0)).toBe(true);
     expect(chunks.slice(36)).toEqual([1, 3, 5, 7, 9, 11, 13, 15].map((n) => n * zoneUnitPg));
     // Plug flow would give nothing before 286 000 nL and full strength (16 units) after it.
-    const plug = chunksAtTip(startPriming(saline(), morphine25, { ...model, mixingZoneVolumePpm: 0 }).path, 7_150, 44).chunks;
+    const plug = chunksAtTip(
+      startPriming(saline(), morphine25, { ...model, mixingZoneVolumePpm: 0 }).path,
+      7_150,
+      44,
+    ).chunks;
     expect(plug.slice(0, 40).every((p) => p === 0)).toBe(true);
     expect(plug.slice(40)).toEqual(Array(4).fill(16 * zoneUnitPg));
   });
@@ -128,6 +175,8 @@ describe('a prime of an untrimmed Prometra catheter', () => {
   });
 
   it('refuses to start a second prime while the inlet of the first has not entered', () => {
-    expect(() => startPriming(start.path, morphine25, model)).toThrow(/path.inlet = 4 segments: must be empty/);
+    expect(() => startPriming(start.path, morphine25, model)).toThrow(
+      /path.inlet = 4 segments: must be empty/,
+    );
   });
 });

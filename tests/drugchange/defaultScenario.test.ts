@@ -18,7 +18,9 @@ import { runScenario } from '../../sim/runner.js';
 import { formatSummary } from '../../sim/summary.js';
 import { at, ofType } from '../scenario/helpers.js';
 
-const result = runScenario(loadScenario(new URL('../../sim/scenarios/default.yaml', import.meta.url).pathname));
+const result = runScenario(
+  loadScenario(new URL('../../sim/scenarios/default.yaml', import.meta.url).pathname),
+);
 const t0 = at(90, 10);
 const D = 260_000;
 const r0 = 500_000;
@@ -26,7 +28,9 @@ const bolusNl = 25_000;
 
 /** Solve t = t0 + (D − n(t) × bolus) / r0 by hand, n(t) the boluses granted in [t0, t) (each done in 10 min). */
 function expectedArrivalMs(): number {
-  const grants = ofType(result.events, 'pressGranted').map((e) => e.atMs).filter((t) => t >= t0);
+  const grants = ofType(result.events, 'pressGranted')
+    .map((e) => e.atMs)
+    .filter((t) => t >= t0);
   let n = 0;
   for (;;) {
     const t = t0 + ((D - n * bolusNl) * DAY_MS) / r0;
@@ -52,12 +56,17 @@ describe('the default scenario: clonidine added at 90 days', () => {
     // Morphine at the tip while the catheter cleared: 1 mg/day of the old mixture, by hand within a stroke (1 µg).
     const morphine = change!.drugs.find((d) => d.drug === 'morphine')!;
     expect(Math.abs(morphine.basalTipNg - morphine.basalIntendedNg)).toBeLessThanOrEqual(1_000);
-    expect(change!.drugs.find((d) => d.drug === 'clonidine')).toMatchObject({ basalTipNg: 0, basalIntendedNg: 0 });
+    expect(change!.drugs.find((d) => d.drug === 'clonidine')).toMatchObject({
+      basalTipNg: 0,
+      basalIntendedNg: 0,
+    });
   });
 
   it('prints it in the readable summary', () => {
     const text = formatSummary(result.summary);
-    expect(text).toContain(`clonidine first reached the patient at ${formatTimeMs(clonidine.atMs)}`);
+    expect(text).toContain(
+      `clonidine first reached the patient at ${formatTimeMs(clonidine.atMs)}`,
+    );
     expect(text).toContain('drug change at 90d 10:00:00 (bridged)');
   });
 
@@ -65,8 +74,14 @@ describe('the default scenario: clonidine added at 90 days', () => {
     for (const d of result.summary.drugs) {
       const atPatient = path.drugs.find((x) => x.drug === d.drug)!;
       const initialNg = d.drug === 'morphine' ? D * 2 : d.drug === 'bupivacaine' ? D * 12 : 0; // nL × µg/mL ÷ 1000
-      expect(d.trueDeliveredNg + initialNg - atPatient.tipNg - atPatient.inCatheterNg, d.drug).toBeGreaterThanOrEqual(-1);
-      expect(d.trueDeliveredNg + initialNg - atPatient.tipNg - atPatient.inCatheterNg, d.drug).toBeLessThanOrEqual(1);
+      expect(
+        d.trueDeliveredNg + initialNg - atPatient.tipNg - atPatient.inCatheterNg,
+        d.drug,
+      ).toBeGreaterThanOrEqual(-1);
+      expect(
+        d.trueDeliveredNg + initialNg - atPatient.tipNg - atPatient.inCatheterNg,
+        d.drug,
+      ).toBeLessThanOrEqual(1);
     }
   });
 });

@@ -17,7 +17,8 @@ export function runWhole(s: Scenario): Simulation {
 export function startRun(s: Scenario): Simulation {
   const sim = new Simulation(s, s.seed);
   sim.setUp();
-  for (const e of s.timeline) if (e.at <= s.duration) sim.clock.schedule(e.at, () => sim.guarded(() => sim.apply(e)));
+  for (const e of s.timeline)
+    if (e.at <= s.duration) sim.clock.schedule(e.at, () => sim.guarded(() => sim.apply(e)));
   sim.scheduleDemand();
   return sim;
 }

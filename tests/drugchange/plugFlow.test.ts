@@ -26,7 +26,17 @@ function change(bridge: boolean) {
     ...morphineBase,
     duration: '4d',
     catheter: { length: '100 cm', volumePerCm: '2.6 uL' },
-    timeline: [{ at: '1d 10:00', refill: { added: '20 mL', confirm: true, bridge, mixture: [{ drug: 'morphine', concentration: '4 mg/mL' }] } }],
+    timeline: [
+      {
+        at: '1d 10:00',
+        refill: {
+          added: '20 mL',
+          confirm: true,
+          bridge,
+          mixture: [{ drug: 'morphine', concentration: '4 mg/mL' }],
+        },
+      },
+    ],
   });
 }
 
@@ -35,13 +45,16 @@ describe('a concentration change without a bridge: the old mixture at the new ra
   // = 57 600 ms; stroke j after t0 comes at t0 + 57 600 + (j − 1) × 172 800 ms.
   const stroke = (j: number) => t0 + 57_600 + (j - 1) * 172_800;
   // Tip dose after j strokes since t0: 520 strokes of the old 2 000 pg/nL, then the new 4 000 pg/nL.
-  const tipAfter = (j: number) => before + Math.min(j, 520) * 500 * 2_000 + Math.max(0, j - 520) * 500 * 4_000;
+  const tipAfter = (j: number) =>
+    before + Math.min(j, 520) * 500 * 2_000 + Math.max(0, j - 520) * 500 * 4_000;
 
   it('delivers at the tip, stroke by stroke, exactly what plug flow says', () => {
     const sim = startRun(change(false));
     for (const j of [1, 100, 519, 520, 521, 522, 1000]) {
       // Just before stroke j and just after it.
-      expect(tipPg(runTo(sim, stroke(j) - 1), 'morphine'), `before stroke ${j}`).toBe(tipAfter(j - 1));
+      expect(tipPg(runTo(sim, stroke(j) - 1), 'morphine'), `before stroke ${j}`).toBe(
+        tipAfter(j - 1),
+      );
       expect(tipPg(runTo(sim, stroke(j)), 'morphine'), `at stroke ${j}`).toBe(tipAfter(j));
     }
   });
@@ -52,7 +65,9 @@ describe('a concentration change without a bridge: the old mixture at the new ra
     const path = sim.drugPath!;
     expect(path.arrivals.map((a) => [a.label, a.atMs])).toEqual([['mixture 2', arrival]]);
     // The pump logged why there is no bridge, and its own forecast: 260 000 nL at 250 000 nL/day.
-    expect(ofType(sim.events, 'bridgeSkipped').map((e) => [e.atMs, e.reason, e.newMixtureAtTipAfterMs])).toEqual([[t0, 'declined', 89_856_000]]);
+    expect(
+      ofType(sim.events, 'bridgeSkipped').map((e) => [e.atMs, e.reason, e.newMixtureAtTipAfterMs]),
+    ).toEqual([[t0, 'declined', 89_856_000]]);
   });
 
   it('flags the transient: 520 µg at the tip where the new rate meant 1 040 µg', () => {
@@ -88,13 +103,24 @@ describe('the same change with the bridge: the old rate until the old mixture ha
     expect(tipPg(runTo(sim, arrival - 1), 'morphine')).toBe(before + D * 2_000);
     expect(tipPg(runTo(sim, arrival), 'morphine')).toBe(before + D * 2_000 + 500 * 4_000);
     // 1 day after the arrival: strokes every 172 800 ms, 500 strokes of 2 µg.
-    expect(tipPg(runTo(sim, arrival + 499 * 172_800), 'morphine')).toBe(before + D * 2_000 + 500 * 500 * 4_000);
+    expect(tipPg(runTo(sim, arrival + 499 * 172_800), 'morphine')).toBe(
+      before + D * 2_000 + 500 * 500 * 4_000,
+    );
   });
 
   it('logs the bridge with its end, and ends it there', () => {
     const sim = runWhole(change(true));
-    expect(ofType(sim.events, 'bridgeStarted').map((e) => [e.atMs, e.volumeNl, e.oldRateNlPerDay, e.endMs])).toEqual([[t0, D, 500_000, bridgeEnd]]);
-    expect(ofType(sim.events, 'bridgeFinished').map((e) => [e.atMs, e.startedAtMs, e.volumeNl])).toEqual([[bridgeEnd, t0, D]]);
+    expect(
+      ofType(sim.events, 'bridgeStarted').map((e) => [
+        e.atMs,
+        e.volumeNl,
+        e.oldRateNlPerDay,
+        e.endMs,
+      ]),
+    ).toEqual([[t0, D, 500_000, bridgeEnd]]);
+    expect(
+      ofType(sim.events, 'bridgeFinished').map((e) => [e.atMs, e.startedAtMs, e.volumeNl]),
+    ).toEqual([[bridgeEnd, t0, D]]);
     expect(sim.drugPath!.arrivals.map((a) => a.atMs)).toEqual([arrival]);
     const [w] = sim.drugPath!.windows;
     expect(w!.bridged).toBe(true);

@@ -24,14 +24,23 @@ import { runTo, runWhole, startRun } from './helpers.js';
 const t0 = at(28, 10);
 const dryMs = t0 + 28_800 + 30_000 * 86_400;
 const alarmMs = t0 + 28_800 + 38_999 * 86_400;
-const pocket = (duration: string, pocketFill = '5 mL') => scenario({ ...morphineBase, duration, timeline: [{ at: '28d 10:00', refill: { added: '20 mL', pocketFill } }] });
+const pocket = (duration: string, pocketFill = '5 mL') =>
+  scenario({
+    ...morphineBase,
+    duration,
+    timeline: [{ at: '28d 10:00', refill: { added: '20 mL', pocketFill } }],
+  });
 
 describe('a 5 mL pocket fill on a 20 mL refill', () => {
   it('gives 10 mg of morphine under the skin at once, and the estimate runs 5 mL above the truth', () => {
     const sim = startRun(pocket('75d'));
     runTo(sim, t0);
     expect(sim.drugPath!.subcutaneousPg.get('morphine')).toBe(10_000_000_000);
-    expect(ofType(sim.events, 'refill').at(-1)).toMatchObject({ withdrawnNl: 5_792_000, addedNl: 20 * NL_PER_ML, discrepancyFlagged: false });
+    expect(ofType(sim.events, 'refill').at(-1)).toMatchObject({
+      withdrawnNl: 5_792_000,
+      addedNl: 20 * NL_PER_ML,
+      discrepancyFlagged: false,
+    });
     expect(sim.reservoirEstimateNl()).toBe(20 * NL_PER_ML);
     expect(sim.motor.trueReservoirNl).toBe(15 * NL_PER_ML);
     runTo(sim, at(40));
@@ -41,15 +50,32 @@ describe('a 5 mL pocket fill on a 20 mL refill', () => {
   it('runs the true reservoir dry 9 days before the empty alarm sounds, and the summary names both times', () => {
     const sim = runWhole(pocket('75d'));
     expect(sim.motor.ranDryAtMs).toBe(dryMs);
-    expect(ofType(sim.events, 'alarmRaised').filter((e) => e.code === 'emptyReservoir').map((e) => e.atMs)).toEqual([alarmMs]);
+    expect(
+      ofType(sim.events, 'alarmRaised')
+        .filter((e) => e.code === 'emptyReservoir')
+        .map((e) => e.atMs),
+    ).toEqual([alarmMs]);
     const summary = buildSummary(sim, 0);
-    expect(summary.reservoir).toMatchObject({ ranDryAtMs: dryMs, emptyAlarmAtMs: alarmMs, emptyAlarmProjected: false });
-    expect(summary.drugPath!.pocketFills).toEqual([{ atMs: t0, volumeNl: 5 * NL_PER_ML, drugs: [{ drug: 'morphine', ng: 10_000_000 }] }]);
-    expect(summary.drugPath!.drugs[0]).toMatchObject({ drug: 'morphine', subcutaneousNg: 10_000_000 });
+    expect(summary.reservoir).toMatchObject({
+      ranDryAtMs: dryMs,
+      emptyAlarmAtMs: alarmMs,
+      emptyAlarmProjected: false,
+    });
+    expect(summary.drugPath!.pocketFills).toEqual([
+      { atMs: t0, volumeNl: 5 * NL_PER_ML, drugs: [{ drug: 'morphine', ng: 10_000_000 }] },
+    ]);
+    expect(summary.drugPath!.drugs[0]).toMatchObject({
+      drug: 'morphine',
+      subcutaneousNg: 10_000_000,
+    });
     const text = formatSummary(summary);
-    expect(text).toContain('POCKET FILL at 28d 10:00:00: 5.000 mL under the skin (morphine 10.000 mg)');
+    expect(text).toContain(
+      'POCKET FILL at 28d 10:00:00: 5.000 mL under the skin (morphine 10.000 mg)',
+    );
     expect(text).toContain('truly ran dry at 58d 10:00:28');
-    expect(text).toContain('empty alarm after the pocket fill: sounded at 67d 09:59:02, 8 d 23 h 58 min after the reservoir truly ran dry');
+    expect(text).toContain(
+      'empty alarm after the pocket fill: sounded at 67d 09:59:02, 8 d 23 h 58 min after the reservoir truly ran dry',
+    );
   });
 
   it('projects the alarm from the estimate when the run ends before it', () => {

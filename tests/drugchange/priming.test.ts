@@ -23,14 +23,24 @@ import { morphineBase, ofType, scenario } from '../scenario/helpers.js';
 import { runTo, runWhole, startRun, tipPg } from './helpers.js';
 
 const implant = (timeline: unknown[], catheter: Record<string, unknown> = {}) =>
-  scenario({ ...morphineBase, duration: '1d', pump: { ...morphineBase.pump, primingRate: '12 mL/day' }, catheter: { length: '100 cm', volumePerCm: '2.6 uL', contents: 'saline', ...catheter }, timeline });
+  scenario({
+    ...morphineBase,
+    duration: '1d',
+    pump: { ...morphineBase.pump, primingRate: '12 mL/day' },
+    catheter: { length: '100 cm', volumePerCm: '2.6 uL', contents: 'saline', ...catheter },
+    timeline,
+  });
 const prime = { at: '0d 00:00', primingBolus: { confirm: true } };
 
 describe('a priming bolus into a saline-filled catheter', () => {
   it('delivers the dead volume at the priming rate instead of basal: 520 strokes in 31 min 12 s', () => {
     const sim = runWhole(implant([prime]));
-    expect(ofType(sim.events, 'bolusStarted').map((e) => [e.atMs, e.kind, e.volumeNl, e.durationMs])).toEqual([[0, 'priming', 260_000, 1_872_000]]);
-    expect(ofType(sim.events, 'bolusFinished').map((e) => [e.atMs, e.kind])).toEqual([[1_872_000, 'priming']]);
+    expect(
+      ofType(sim.events, 'bolusStarted').map((e) => [e.atMs, e.kind, e.volumeNl, e.durationMs]),
+    ).toEqual([[0, 'priming', 260_000, 1_872_000]]);
+    expect(ofType(sim.events, 'bolusFinished').map((e) => [e.atMs, e.kind])).toEqual([
+      [1_872_000, 'priming'],
+    ]);
     // One day: the prime's 260 000 nL, then basal for the rest of the day (whole strokes).
     const basalNl = Math.floor((500_000 * (DAY_MS - 1_872_000)) / DAY_MS / 500) * 500;
     expect(sim.motor.strokesTotal * 500).toBe(260_000 + basalNl);
@@ -50,7 +60,9 @@ describe('a priming bolus into a saline-filled catheter', () => {
 
   it('conserves the drug: what left the tip plus what the catheter holds is what left the pump', () => {
     const sim = runWhole(implant([prime]));
-    expect(tipPg(sim, 'morphine') + sim.drugPath!.inPathPg().get('morphine')!).toBe(sim.trueDeliveredPg.get('morphine'));
+    expect(tipPg(sim, 'morphine') + sim.drugPath!.inPathPg().get('morphine')!).toBe(
+      sim.trueDeliveredPg.get('morphine'),
+    );
   });
 
   it('with mixing off (0 %) is plug flow: nothing until the whole catheter has been pushed', () => {
@@ -63,14 +75,20 @@ describe('a priming bolus into a saline-filled catheter', () => {
 describe('a priming bolus refused', () => {
   it('without the statement that the catheter holds no drug', () => {
     const sim = runWhole(implant([{ at: '0d 00:00', primingBolus: {} }]));
-    expect(ofType(sim.events, 'refused').map((e) => [e.command, e.field, e.value])).toEqual([['cmd.primingBolus', 'primingBolus.confirm', 'false']]);
+    expect(ofType(sim.events, 'refused').map((e) => [e.command, e.field, e.value])).toEqual([
+      ['cmd.primingBolus', 'primingBolus.confirm', 'false'],
+    ]);
     expect(ofType(sim.events, 'bolusStarted')).toHaveLength(0);
   });
 
   it('when the pump has no catheter recorded, or while another bolus runs', () => {
     const unrecorded = runWhole(implant([prime], { recorded: false }));
-    expect(ofType(unrecorded.events, 'refused').map((e) => [e.field, e.value])).toEqual([['pumpConfig.catheterLengthCm', 'not recorded']]);
+    expect(ofType(unrecorded.events, 'refused').map((e) => [e.field, e.value])).toEqual([
+      ['pumpConfig.catheterLengthCm', 'not recorded'],
+    ]);
     const twice = runWhole(implant([prime, { at: '0d 00:10', primingBolus: { confirm: true } }]));
-    expect(ofType(twice.events, 'refused').map((e) => [e.field, e.value])).toEqual([['therapy', 'a bolus is running']]);
+    expect(ofType(twice.events, 'refused').map((e) => [e.field, e.value])).toEqual([
+      ['therapy', 'a bolus is running'],
+    ]);
   });
 });

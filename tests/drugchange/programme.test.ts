@@ -6,21 +6,40 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FINE_PER_NL, programmedFine, rateAt, startBolus, startBolusAtRate, type Programme } from '../../src/dosing/delivery.js';
+import {
+  FINE_PER_NL,
+  programmedFine,
+  rateAt,
+  startBolus,
+  startBolusAtRate,
+  type Programme,
+} from '../../src/dosing/delivery.js';
 import { scheduleDailyFine, scheduleFine, scheduleReachesMs } from '../../src/dosing/bridge.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 300 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
-const basal: Programme = { mode: 'basal', steps: { startsMs: [0], ratesNlPerDay: [500_000] }, minimumRateNlPerDay: 48_000, bolus: undefined, rtcOffsetMs: 0 };
+const basal: Programme = {
+  mode: 'basal',
+  steps: { startsMs: [0], ratesNlPerDay: [500_000] },
+  minimumRateNlPerDay: 48_000,
+  bolus: undefined,
+  rtcOffsetMs: 0,
+};
 
 describe('a priming bolus replaces the basal rate', () => {
   // 260 000 nL at 12 mL/day: ⌈260 000 × 86 400 000 / 12 000 000⌉ = 1 872 000 ms.
   const prime = startBolusAtRate('priming', HOUR_MS, 260_000, 12_000_000);
 
   it('runs at its own rate only, from its start to its end', () => {
-    expect(prime).toEqual({ kind: 'priming', startMs: HOUR_MS, volumeNl: 260_000, rateNlPerDay: 12_000_000, endMs: HOUR_MS + 1_872_000 });
+    expect(prime).toEqual({
+      kind: 'priming',
+      startMs: HOUR_MS,
+      volumeNl: 260_000,
+      rateNlPerDay: 12_000_000,
+      endMs: HOUR_MS + 1_872_000,
+    });
     const p = { ...basal, bolus: prime };
     expect(rateAt(p, 0)).toEqual({ rateNlPerDay: 500_000, untilMs: HOUR_MS });
     expect(rateAt(p, HOUR_MS)).toEqual({ rateNlPerDay: 12_000_000, untilMs: HOUR_MS + 1_872_000 });
@@ -34,17 +53,31 @@ describe('a priming bolus replaces the basal rate', () => {
     expect(programmedFine(p, 0, 2 * HOUR_MS)).toBe(500_000 * basalMs + 260_000 * FINE_PER_NL);
     // A patient bolus, by contrast, adds on top.
     const patient = startBolus('patient', HOUR_MS, 50_000, 10 * MINUTE_MS);
-    expect(programmedFine({ ...basal, bolus: patient }, 0, 2 * HOUR_MS)).toBe(500_000 * 2 * HOUR_MS + 50_000 * FINE_PER_NL);
+    expect(programmedFine({ ...basal, bolus: patient }, 0, 2 * HOUR_MS)).toBe(
+      500_000 * 2 * HOUR_MS + 50_000 * FINE_PER_NL,
+    );
   });
 });
 
 describe('a bridge overrides the basal schedule until its end', () => {
-  const p: Programme = { ...basal, steps: { startsMs: [0], ratesNlPerDay: [250_000], override: { steps: { startsMs: [0], ratesNlPerDay: [500_000] }, untilMs: 10 * HOUR_MS } } };
+  const p: Programme = {
+    ...basal,
+    steps: {
+      startsMs: [0],
+      ratesNlPerDay: [250_000],
+      override: { steps: { startsMs: [0], ratesNlPerDay: [500_000] }, untilMs: 10 * HOUR_MS },
+    },
+  };
 
   it('runs the old rate before the end and the new one after', () => {
     expect(rateAt(p, 0)).toEqual({ rateNlPerDay: 500_000, untilMs: 10 * HOUR_MS });
-    expect(rateAt(p, 10 * HOUR_MS)).toEqual({ rateNlPerDay: 250_000, untilMs: Number.POSITIVE_INFINITY });
-    expect(programmedFine(p, 8 * HOUR_MS, 12 * HOUR_MS)).toBe(500_000 * 2 * HOUR_MS + 250_000 * 2 * HOUR_MS);
+    expect(rateAt(p, 10 * HOUR_MS)).toEqual({
+      rateNlPerDay: 250_000,
+      untilMs: Number.POSITIVE_INFINITY,
+    });
+    expect(programmedFine(p, 8 * HOUR_MS, 12 * HOUR_MS)).toBe(
+      500_000 * 2 * HOUR_MS + 250_000 * 2 * HOUR_MS,
+    );
   });
 
   it('adds a patient bolus on top of the old rate', () => {
@@ -76,16 +109,28 @@ describe('scheduleReachesMs', () => {
   it('is the first ms by which the schedule has programmed the volume (property)', () => {
     const schedule = fc
       .uniqueArray(fc.integer({ min: 1, max: 24 * 60 - 1 }), { maxLength: 6 })
-      .chain((starts) => fc.tuple(...[0, ...starts.sort((a, b) => a - b)].map((m) => fc.tuple(fc.constant(m * MINUTE_MS), fc.integer({ min: 0, max: 2_000_000 })))))
+      .chain((starts) =>
+        fc.tuple(
+          ...[0, ...starts.sort((a, b) => a - b)].map((m) =>
+            fc.tuple(fc.constant(m * MINUTE_MS), fc.integer({ min: 0, max: 2_000_000 })),
+          ),
+        ),
+      )
       .filter((s) => s.some(([, r]) => r > 0))
       .map((s) => ({ startsMs: s.map(([t]) => t), ratesNlPerDay: s.map(([, r]) => r) }));
     fc.assert(
-      fc.property(schedule, fc.integer({ min: -DAY_MS, max: DAY_MS }), fc.integer({ min: 0, max: 10 * DAY_MS }), fc.integer({ min: 1, max: 2_000_000 }), (steps, offset, from, volumeNl) => {
-        const fine = volumeNl * FINE_PER_NL;
-        const t = scheduleReachesMs(steps, offset, from, fine)!;
-        expect(scheduleFine(steps, offset, from, t)).toBeGreaterThanOrEqual(fine);
-        expect(scheduleFine(steps, offset, from, t - 1)).toBeLessThan(fine);
-      }),
+      fc.property(
+        schedule,
+        fc.integer({ min: -DAY_MS, max: DAY_MS }),
+        fc.integer({ min: 0, max: 10 * DAY_MS }),
+        fc.integer({ min: 1, max: 2_000_000 }),
+        (steps, offset, from, volumeNl) => {
+          const fine = volumeNl * FINE_PER_NL;
+          const t = scheduleReachesMs(steps, offset, from, fine)!;
+          expect(scheduleFine(steps, offset, from, t)).toBeGreaterThanOrEqual(fine);
+          expect(scheduleFine(steps, offset, from, t - 1)).toBeLessThan(fine);
+        },
+      ),
       { seed, numRuns },
     );
   });

@@ -15,7 +15,14 @@ import { DAY_MS, HOUR_MS } from '../../src/units.js';
 import { Prng } from '../../sim/prng.js';
 import { VirtualClock } from '../../sim/virtualClock.js';
 
-const options = { capacityUah: 100_000, standbyUahPerDay: 100, uahPerStroke: 0.5, uahPerTelemetry: 100, eosUah: 10_000, eriLeadMs: 100 * DAY_MS };
+const options = {
+  capacityUah: 100_000,
+  standbyUahPerDay: 100,
+  uahPerStroke: 0.5,
+  uahPerTelemetry: 100,
+  eosUah: 10_000,
+  eriLeadMs: 100 * DAY_MS,
+};
 
 describe('SimBattery', () => {
   it('raises ERI at least 90 days before EOS at a constant drain', () => {
@@ -40,24 +47,58 @@ describe('SimBattery', () => {
 describe('controller at battery end of life', () => {
   it('raises ERI (non-critical), then EOS (critical) and stops infusing', () => {
     const clock = new VirtualClock();
-    const motor = new SimMotor(clock, { strokeVolumeNl: 500, strokeVolumeErrorPpm: 0, strokeVolumeNoisePpm: 0, stallWindows: [] }, new Prng(1));
+    const motor = new SimMotor(
+      clock,
+      { strokeVolumeNl: 500, strokeVolumeErrorPpm: 0, strokeVolumeNoisePpm: 0, stallWindows: [] },
+      new Prng(1),
+    );
     // 1 mL/day of 0.5 µL strokes: 2000 strokes = 1000 µAh/day, plus 100 standby. 140,000 µAh above
     // EOS last about 127 days; ERI comes when 110,000 µAh (100 days) are left, about day 27.
     const battery = new SimBattery(clock, { ...options, capacityUah: 150_000 });
     motor.onStrokes = (r) => battery.consume({ kind: 'strokes', count: r.strokes });
     motor.trueReservoirNl = 40_000_000;
-    const hal = { clock: new SimClock(clock, 0), motor, nvm: new SimNvm(), annunciator: new SimAnnunciator(clock), battery, button: new SimButton() };
-    const config = { model: 't', reservoirCapacityNl: 40_000_000, strokeVolumeNl: 500, lowReservoirNl: 2_000_000, emptyReservoirNl: 500_000, safeMinimumRateNlPerDay: 48_000, stallRetryMs: 600_000, stallAttemptsMax: 3, refillDiscrepancyPercentMax: 20 };
+    const hal = {
+      clock: new SimClock(clock, 0),
+      motor,
+      nvm: new SimNvm(),
+      annunciator: new SimAnnunciator(clock),
+      battery,
+      button: new SimButton(),
+    };
+    const config = {
+      model: 't',
+      reservoirCapacityNl: 40_000_000,
+      strokeVolumeNl: 500,
+      lowReservoirNl: 2_000_000,
+      emptyReservoirNl: 500_000,
+      safeMinimumRateNlPerDay: 48_000,
+      stallRetryMs: 600_000,
+      stallAttemptsMax: 3,
+      refillDiscrepancyPercentMax: 20,
+    };
     const c = new Controller({ hal, config, library: defaultDrugLibrary });
     c.boot();
-    c.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 40_000_000, mixture: [{ drug: 'baclofen', concentrationUgPerMl: 500 }] });
+    c.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 40_000_000,
+      mixture: [{ drug: 'baclofen', concentrationUgPerMl: 500 }],
+    });
     c.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 500_000 } }); // 1 mL/day
     c.command({ type: 'cmd.resume' });
     // Refill every 30 days (each a telemetry session, 100 µAh) so the reservoir never runs low.
-    for (let day = 30; day < 135; day += 30) clock.schedule(day * DAY_MS, () => c.command({ type: 'cmd.refill', withdrawnNl: 10_000_000, addedNl: 40_000_000 }));
+    for (let day = 30; day < 135; day += 30)
+      clock.schedule(day * DAY_MS, () =>
+        c.command({ type: 'cmd.refill', withdrawnNl: 10_000_000, addedNl: 40_000_000 }),
+      );
     clock.runUntil(135 * DAY_MS);
-    const raised = c.log.records().filter((r) => r.type === 'alarmRaised' && r.code.startsWith('battery'));
-    expect(raised.map((r) => r.type === 'alarmRaised' && r.code)).toEqual(['batteryEri', 'batteryEos']);
+    const raised = c.log
+      .records()
+      .filter((r) => r.type === 'alarmRaised' && r.code.startsWith('battery'));
+    expect(raised.map((r) => r.type === 'alarmRaised' && r.code)).toEqual([
+      'batteryEri',
+      'batteryEos',
+    ]);
     const [eri, eos] = raised;
     expect(eos!.atMs - eri!.atMs).toBeGreaterThanOrEqual(90 * DAY_MS);
     expect(c.state.therapy).toBe('halted');

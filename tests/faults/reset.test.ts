@@ -35,12 +35,17 @@ const count = (sim: Simulation, type: string) => sim.events.filter((e) => e.type
 const basalNl = (ms: number) => Math.floor((500_000 * ms) / DAY_MS);
 
 describe('reset mid-bolus', () => {
-  const sim = run(scenario(`
+  const sim = run(
+    scenario(
+      `
   - { at: 0d 08:00, press: {} }
   - { at: 0d 08:05, reset: {} }
   - { at: 0d 08:30, press: {} }
   - { at: 0d 11:00, press: {} }
-`, '1d'));
+`,
+      '1d',
+    ),
+  );
 
   it('restores the running bolus: it finishes once, and is not delivered again in full', () => {
     expect(sim.resets).toBe(1);
@@ -54,13 +59,16 @@ describe('reset mid-bolus', () => {
 
   it('keeps the lockout across the reset: a press 30 min after the bolus is denied', () => {
     const denied = sim.events.filter((e) => e.type === 'pressDenied');
-    expect(denied.map((e) => [e.atMs, e.type === 'pressDenied' && e.reason])).toEqual([[8 * HOUR_MS + 30 * MINUTE_MS, 'lockout']]);
+    expect(denied.map((e) => [e.atMs, e.type === 'pressDenied' && e.reason])).toEqual([
+      [8 * HOUR_MS + 30 * MINUTE_MS, 'lockout'],
+    ]);
   });
 });
 
 describe('reset does not reopen the 24-hour window', () => {
   it('denies the fifth press of the day after a reset (count24h), grants after 24 h', () => {
-    const sim = run(scenario(`
+    const sim = run(
+      scenario(`
   - { at: 0d 01:00, press: {} }
   - { at: 0d 04:00, press: {} }
   - { at: 0d 07:00, press: {} }
@@ -68,8 +76,11 @@ describe('reset does not reopen the 24-hour window', () => {
   - { at: 0d 12:00, reset: {} }
   - { at: 0d 13:00, press: {} }
   - { at: 1d 01:00, press: {} }
-`));
-    const presses = sim.events.filter((e) => e.type === 'pressGranted' || e.type === 'pressDenied').map((e) => (e.type === 'pressDenied' ? e.reason : 'granted'));
+`),
+    );
+    const presses = sim.events
+      .filter((e) => e.type === 'pressGranted' || e.type === 'pressDenied')
+      .map((e) => (e.type === 'pressDenied' ? e.reason : 'granted'));
     // 1d 01:00 is exactly 24 h after the first grant: the window is (now − 24 h, now], so it has left.
     expect(presses).toEqual(['granted', 'granted', 'granted', 'granted', 'count24h', 'granted']);
   });
@@ -82,19 +93,28 @@ describe('power cut at every write and byte of a grant step', () => {
   for (let write = 1; write <= 4; write++) {
     it(`write ${write}: either the grant is committed (and delivered once) or no bolus is delivered`, () => {
       for (const byte of offsets) {
-        const sim = run(scenario(`
+        const sim = run(
+          scenario(
+            `
   - { at: 0d 07:59, reset: { duringWrite: ${write}, atByte: ${byte} } }
   - { at: 0d 08:00, press: {} }
   - { at: 0d 08:20, press: {} }
-`, '1d'));
+`,
+            '1d',
+          ),
+        );
         expect(sim.resets).toBe(1);
         // The ledger is the truth about grants: a power cut after it was committed may cost the log line.
         const granted = sim.controller.context.grantsMs.length;
         expect(granted).toBeLessThanOrEqual(1); // never an extra bolus
-        expect(sim.events.filter((e) => e.type === 'bolusStarted').length).toBeLessThanOrEqual(granted);
+        expect(sim.events.filter((e) => e.type === 'bolusStarted').length).toBeLessThanOrEqual(
+          granted,
+        );
         const delivered = sim.strokesNow() * 500;
         const expected = basalNl(DAY_MS) + granted * 50_000;
-        expect(Math.abs(delivered - expected), `write ${write} byte ${byte}`).toBeLessThanOrEqual(1_000);
+        expect(Math.abs(delivered - expected), `write ${write} byte ${byte}`).toBeLessThanOrEqual(
+          1_000,
+        );
         // The true motor agrees with the ledger: nothing was pumped that the pump does not know of.
         expect(Math.abs(sim.motor.strokesTotal * 500 - delivered)).toBeLessThanOrEqual(500);
       }
@@ -104,25 +124,42 @@ describe('power cut at every write and byte of a grant step', () => {
 
 describe('memory corruption', () => {
   it('never runs a damaged prescription: memory alarm, safe minimum rate, presses denied', () => {
-    const sim = run(scenario(`
+    const sim = run(
+      scenario(
+        `
   - { at: 0d 06:00, corruptMemory: { record: prescription } }
   - { at: 0d 06:01, reset: {} }
   - { at: 0d 08:00, press: {} }
-`, '1d'));
-    expect(sim.events.find((e) => e.type === 'alarmRaised')).toMatchObject({ code: 'memoryError', priority: 'critical' });
+`,
+        '1d',
+      ),
+    );
+    expect(sim.events.find((e) => e.type === 'alarmRaised')).toMatchObject({
+      code: 'memoryError',
+      priority: 'critical',
+    });
     expect(sim.controller.state.therapy).toBe('minimumRate');
-    expect(sim.events.find((e) => e.type === 'pressDenied')).toMatchObject({ reason: 'criticalAlarm' });
+    expect(sim.events.find((e) => e.type === 'pressDenied')).toMatchObject({
+      reason: 'criticalAlarm',
+    });
     // After 06:01 only the safe minimum rate (0.048 mL/day) runs: 18 h of it is 36 µL.
     const afterNl = sim.strokesNow() * 500 - basalNl(6 * HOUR_MS);
     expect(afterNl).toBeLessThanOrEqual(Math.ceil((48_000 * 18) / 24) + 1_000);
   });
 
   it('flags a stop longer than 48 hours at restart', () => {
-    const sim = run(scenario(`
+    const sim = run(
+      scenario(
+        `
   - { at: 0d 01:00, stop: {} }
   - { at: 3d 02:00, reset: {} }
-`, '4d'));
-    expect(sim.events.find((e) => e.type === 'longStop')).toMatchObject({ stoppedForMs: 3 * DAY_MS + HOUR_MS });
+`,
+        '4d',
+      ),
+    );
+    expect(sim.events.find((e) => e.type === 'longStop')).toMatchObject({
+      stoppedForMs: 3 * DAY_MS + HOUR_MS,
+    });
     expect(sim.controller.state.therapy).toBe('stopped');
   });
 });
@@ -152,6 +189,8 @@ timeline:
     expect(finished).toHaveLength(1);
     // The reset may cost the strokes of the batch in flight: the bridge end moves by at most a stroke
     // interval of the old rate (86.4 s).
-    expect(Math.abs(finished[0]!.atMs - (DAY_MS + 22 * HOUR_MS + 28 * MINUTE_MS + 48_000))).toBeLessThanOrEqual(86_400);
+    expect(
+      Math.abs(finished[0]!.atMs - (DAY_MS + 22 * HOUR_MS + 28 * MINUTE_MS + 48_000)),
+    ).toBeLessThanOrEqual(86_400);
   });
 });

@@ -11,7 +11,11 @@ import { VirtualClock } from '../../sim/virtualClock.js';
 
 function motorOn() {
   const clock = new VirtualClock(0);
-  const motor = new SimMotor(clock, { strokeVolumeNl: 500, strokeVolumeErrorPpm: 0, strokeVolumeNoisePpm: 0, stallWindows: [] }, new Prng(1));
+  const motor = new SimMotor(
+    clock,
+    { strokeVolumeNl: 500, strokeVolumeErrorPpm: 0, strokeVolumeNoisePpm: 0, stallWindows: [] },
+    new Prng(1),
+  );
   motor.trueReservoirNl = 1_000_000;
   const events: { atMs: number; event: MotorEvent }[] = [];
   motor.listen((event) => events.push({ atMs: clock.nowMs(), event }));
@@ -26,7 +30,12 @@ describe('SimMotor stalls', () => {
     clock.runUntil(3_500);
     motor.injectStall(3_500, 10_000);
     clock.runUntil(20_000);
-    expect(events).toEqual([{ atMs: 4_000, event: { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'stalled' } }]);
+    expect(events).toEqual([
+      {
+        atMs: 4_000,
+        event: { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'stalled' },
+      },
+    ]);
     expect(motor.trueReservoirNl).toBe(1_000_000 - 3 * 500);
   });
 
@@ -37,7 +46,12 @@ describe('SimMotor stalls', () => {
     clock.runUntil(3_600);
     motor.clearStalls();
     clock.runUntil(20_000);
-    expect(events).toEqual([{ atMs: 10_000, event: { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 10, reason: 'completed' } }]);
+    expect(events).toEqual([
+      {
+        atMs: 10_000,
+        event: { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 10, reason: 'completed' },
+      },
+    ]);
     expect(motor.trueReservoirNl).toBe(1_000_000 - 10 * 500);
   });
 
@@ -47,6 +61,11 @@ describe('SimMotor stalls', () => {
     motor.stop();
     motor.clearStalls();
     clock.runUntil(20_000);
-    expect(events).toEqual([{ atMs: 2_500, event: { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 2, reason: 'stopped' } }]);
+    expect(events).toEqual([
+      {
+        atMs: 2_500,
+        event: { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 2, reason: 'stopped' },
+      },
+    ]);
   });
 });

@@ -9,8 +9,17 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/units.js';
-import { mergeAggregates, missingPatients, type FleetAggregate } from '../../sim/fleet/aggregate.js';
-import { fleetJson, mergeFleetDirs, parseFleetJson, writeFleetOutputs } from '../../sim/fleet/output.js';
+import {
+  mergeAggregates,
+  missingPatients,
+  type FleetAggregate,
+} from '../../sim/fleet/aggregate.js';
+import {
+  fleetJson,
+  mergeFleetDirs,
+  parseFleetJson,
+  writeFleetOutputs,
+} from '../../sim/fleet/output.js';
 import { patientScenario, runPatient, type FleetVariation } from '../../sim/fleet/patient.js';
 import { runFleet, type FleetOptions } from '../../sim/fleet/runFleet.js';
 import { registerReportCommands } from '../../sim/report/cli.js';
@@ -29,7 +38,12 @@ ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 3 h, maxPer24h: 4 }
 demand: { episodesPerDay: 2, pressesPerEpisode: [1, 4] }
 `;
 const SCENARIO = parseScenario(SCENARIO_TEXT, 'fleet-test.yaml');
-const VARIATION: FleetVariation = { motorErrorSdPpm: 30_000, stallsPerYear: 20, stallDurationMs: 2 * 3_600_000, clinicResponseMs: 36 * 3_600_000 };
+const VARIATION: FleetVariation = {
+  motorErrorSdPpm: 30_000,
+  stallsPerYear: 20,
+  stallDurationMs: 2 * 3_600_000,
+  clinicResponseMs: 36 * 3_600_000,
+};
 const PATIENTS = 16;
 const options: FleetOptions = { scenario: SCENARIO, patients: PATIENTS, variation: VARIATION };
 
@@ -58,12 +72,17 @@ describe('runFleet', () => {
   });
 
   it('folds exactly what each patient did', () => {
-    const patient = runPatient(SCENARIO, 3, 503, { variation: VARIATION, drugs: ['morphine', 'clonidine'] });
+    const patient = runPatient(SCENARIO, 3, 503, {
+      variation: VARIATION,
+      drugs: ['morphine', 'clonidine'],
+    });
     const alone = runFleet({ ...options, patients: 1, baseSeed: 503, workers: 0 });
     return alone.then((a) => {
       expect(a.totals.pressesRequested).toBe(patient.pressesRequested);
       expect(a.sketches.strokeVolumeError.sum).toBe(patient.strokeVolumeErrorPpm);
-      expect(a.sketches.highest24hDoseOfHardMax.morphine!.sum).toBe(Math.round((patient.highest24hPg[0]! * 10_000) / (20_000_000 * 1_000)));
+      expect(a.sketches.highest24hDoseOfHardMax.morphine!.sum).toBe(
+        Math.round((patient.highest24hPg[0]! * 10_000) / (20_000_000 * 1_000)),
+      );
     });
   });
 
@@ -74,11 +93,16 @@ describe('runFleet', () => {
 
   it('gives the same fleet.json from three shards merged, in any order', async () => {
     const shards = [];
-    for (let index = 0; index < 3; index++) shards.push(await runFleet({ ...options, workers: 0, shard: { index, count: 3 } }));
+    for (let index = 0; index < 3; index++)
+      shards.push(await runFleet({ ...options, workers: 0, shard: { index, count: 3 } }));
     expect(shards.map((s) => s.coverage)).toEqual([[[0, 5]], [[5, 10]], [[10, 16]]]);
     expect(missingPatients(shards[0]!)).toEqual([[5, 16]]);
-    expect(fleetJson(mergeAggregates(mergeAggregates(shards[0]!, shards[1]!), shards[2]!))).toBe(fleetJson(oneWorker));
-    expect(fleetJson(mergeAggregates(shards[2]!, mergeAggregates(shards[1]!, shards[0]!)))).toBe(fleetJson(oneWorker));
+    expect(fleetJson(mergeAggregates(mergeAggregates(shards[0]!, shards[1]!), shards[2]!))).toBe(
+      fleetJson(oneWorker),
+    );
+    expect(fleetJson(mergeAggregates(shards[2]!, mergeAggregates(shards[1]!, shards[0]!)))).toBe(
+      fleetJson(oneWorker),
+    );
 
     // Through the files and the CLI, as a CI matrix or an Indexed Job would: shard dirs, then merge.
     const dirs = shards.map((s, i) => {
@@ -99,7 +123,8 @@ describe('runFleet', () => {
     await writeFleetOutputs(oneWorker, single);
     const files = readdirSync(single).sort();
     expect(readdirSync(merged).sort()).toEqual(files);
-    for (const f of files) expect(readFileSync(join(merged, f), 'utf8'), f).toBe(readFileSync(join(single, f), 'utf8'));
+    for (const f of files)
+      expect(readFileSync(join(merged, f), 'utf8'), f).toBe(readFileSync(join(single, f), 'utf8'));
     expect(files).toContain('report.html');
     expect(files).toContain('timeToLowReservoirAlarm.svg');
   });
@@ -107,7 +132,12 @@ describe('runFleet', () => {
   it('sends the patient to the clinic after a stall: the alarm is cleared and therapy resumes', () => {
     const draw = { strokeVolumeErrorPpm: 0, stallStartsMs: [DAY_MS] };
     const lived = patientScenario(SCENARIO, draw, VARIATION);
-    expect(lived.timeline.map((e) => [e.at, e.motorStall ? 'motorStall' : e.clearAlarms ? 'clearAlarms' : '?'])).toEqual([
+    expect(
+      lived.timeline.map((e) => [
+        e.at,
+        e.motorStall ? 'motorStall' : e.clearAlarms ? 'clearAlarms' : '?',
+      ]),
+    ).toEqual([
       [DAY_MS, 'motorStall'],
       [DAY_MS + 2 * 3_600_000 + 36 * 3_600_000, 'clearAlarms'],
     ]);
@@ -122,12 +152,19 @@ describe('runFleet', () => {
   });
 
   it('runs a patient exactly as itpump run does when nothing varies', () => {
-    const still: FleetVariation = { motorErrorSdPpm: 0, stallsPerYear: 0, stallDurationMs: 1, clinicResponseMs: 0 };
+    const still: FleetVariation = {
+      motorErrorSdPpm: 0,
+      stallsPerYear: 0,
+      stallDurationMs: 1,
+      clinicResponseMs: 0,
+    };
     const outcome = runPatient(SCENARIO, 0, 42, { variation: still, drugs: ['morphine'] });
     const run = runScenario(SCENARIO, { seed: 42 });
     expect(outcome.pressesRequested).toBe(run.summary.presses.requested);
     expect(outcome.deniedByReason).toEqual(run.summary.presses.deniedByReason);
-    expect(outcome.firstLowReservoirAlarmMs).toBe(run.summary.alarms.find((a) => a.code === 'lowReservoir')?.raisedAtMs ?? null);
+    expect(outcome.firstLowReservoirAlarmMs).toBe(
+      run.summary.alarms.find((a) => a.code === 'lowReservoir')?.raisedAtMs ?? null,
+    );
     expect(outcome.controllerEvents).toBe(run.summary.controllerEvents);
   });
 });
@@ -139,27 +176,59 @@ describe('fleet.json', () => {
   });
 
   it('refuses a merge of different fleets, of overlapping shards, and a sketch whose counts do not add up', () => {
-    const other = { ...oneWorker, spec: { ...oneWorker.spec, baseSeed: oneWorker.spec.baseSeed + 1 } };
+    const other = {
+      ...oneWorker,
+      spec: { ...oneWorker.spec, baseSeed: oneWorker.spec.baseSeed + 1 },
+    };
     expect(() => mergeAggregates(oneWorker, other)).toThrow(/spec\.baseSeed differs/);
-    expect(() => mergeAggregates(oneWorker, oneWorker)).toThrow(/patients 0 to 15 are counted twice/);
+    expect(() => mergeAggregates(oneWorker, oneWorker)).toThrow(
+      /patients 0 to 15 are counted twice/,
+    );
     const broken = JSON.parse(fleetJson(oneWorker));
     broken.sketches.strokeVolumeError.count += 1;
     expect(() => parseFleetJson(JSON.stringify(broken), 'shard/fleet.json')).toThrow(InputError);
-    expect(() => parseFleetJson(JSON.stringify(broken), 'shard/fleet.json')).toThrow(/shard\/fleet\.json: sketches\.strokeVolumeError\.count: is 17 but the bins hold 16/);
+    expect(() => parseFleetJson(JSON.stringify(broken), 'shard/fleet.json')).toThrow(
+      /shard\/fleet\.json: sketches\.strokeVolumeError\.count: is 17 but the bins hold 16/,
+    );
   });
 });
 
 describe('itpump fleet', () => {
-  it('--replay I writes patient I\'s own run, as the fleet varied it, with its report', async () => {
+  it("--replay I writes patient I's own run, as the fleet varied it, with its report", async () => {
     const file = join(root, 'fleet-test.yaml');
     writeFileSync(file, SCENARIO_TEXT);
     const out = join(root, 'replay-3');
     const program = new Command('itpump').exitOverride();
     registerReportCommands(program);
-    const variationArgs = ['--motor-error-sd', '3 %', '--stalls-per-year', '20', '--stall-duration', '2 h', '--clinic-after', '36 h'];
-    await program.parseAsync(['fleet', file, '--patients', String(PATIENTS), '--replay', '3', ...variationArgs, '--out', out], { from: 'user' });
+    const variationArgs = [
+      '--motor-error-sd',
+      '3 %',
+      '--stalls-per-year',
+      '20',
+      '--stall-duration',
+      '2 h',
+      '--clinic-after',
+      '36 h',
+    ];
+    await program.parseAsync(
+      [
+        'fleet',
+        file,
+        '--patients',
+        String(PATIENTS),
+        '--replay',
+        '3',
+        ...variationArgs,
+        '--out',
+        out,
+      ],
+      { from: 'user' },
+    );
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    const patient = runPatient(SCENARIO, 3, 503, { variation: VARIATION, drugs: ['morphine', 'clonidine'] });
+    const patient = runPatient(SCENARIO, 3, 503, {
+      variation: VARIATION,
+      drugs: ['morphine', 'clonidine'],
+    });
     expect(summary.seed).toBe(503);
     expect(summary.settings.motor.strokeVolumeErrorPpm).toBe(patient.strokeVolumeErrorPpm);
     expect(summary.presses.requested).toBe(patient.pressesRequested);
@@ -169,7 +238,15 @@ describe('itpump fleet', () => {
 
   it('needs --patients and a well-formed --shard, and writes nothing without them', async () => {
     const file = join(root, 'fleet-test.json');
-    writeFileSync(file, JSON.stringify({ name: 'x', duration: '1d', initialFill: { volume: '4 mL', mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }] }, prescription: { mode: 'continuous', dose: '1 mg/day' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'x',
+        duration: '1d',
+        initialFill: { volume: '4 mL', mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }] },
+        prescription: { mode: 'continuous', dose: '1 mg/day' },
+      }),
+    );
     const out = join(root, 'not-written');
     const run = (...args: string[]) => {
       const program = new Command('itpump').exitOverride();
@@ -177,7 +254,9 @@ describe('itpump fleet', () => {
       return program.parseAsync(['fleet', file, '--out', out, ...args], { from: 'user' });
     };
     await expect(run()).rejects.toThrow(/--patients N is required/);
-    await expect(run('--patients', '4', '--shard', '4/4')).rejects.toThrow(/--shard: "4\/4" is not I\/M with 0 ≤ I < M/);
+    await expect(run('--patients', '4', '--shard', '4/4')).rejects.toThrow(
+      /--shard: "4\/4" is not I\/M with 0 ≤ I < M/,
+    );
     await expect(run('--patients', '0')).rejects.toThrow(InputError);
     expect(() => readdirSync(out)).toThrow();
   });

@@ -26,9 +26,12 @@ describe('the real controller against the reference model', () => {
 
   it(`keeps INV-1..7 across power loss and restart (seed ${seed}, ${numRuns} runs)`, () => {
     fc.assert(
-      fc.property(qaScenarioArb({ restarts: true, weights: { powerCycle: 2 } }), ({ setup, commands }) => {
-        runQa(setup, commands);
-      }),
+      fc.property(
+        qaScenarioArb({ restarts: true, weights: { powerCycle: 2 } }),
+        ({ setup, commands }) => {
+          runQa(setup, commands);
+        },
+      ),
       { seed, numRuns, ...replayOptions(file) },
     );
   });

@@ -3,11 +3,19 @@
  * few appends, and plausible values for every record type (shaped like what the controller will
  * store, sized like its typical records).
  */
-import { buildLayout, STATE_RECORD_KINDS, type NvmLayout, type StateRecordKind } from '../../src/persistence/index.js';
+import {
+  buildLayout,
+  STATE_RECORD_KINDS,
+  type NvmLayout,
+  type StateRecordKind,
+} from '../../src/persistence/index.js';
 
 /** 160-byte slots and an 8-entry ring of 112-byte entries: every record small, the ring wraps fast. */
 export const SMALL_LAYOUT: NvmLayout = buildLayout({
-  stateSlotBytes: Object.fromEntries(STATE_RECORD_KINDS.map((k) => [k, 160])) as Record<StateRecordKind, number>,
+  stateSlotBytes: Object.fromEntries(STATE_RECORD_KINDS.map((k) => [k, 160])) as Record<
+    StateRecordKind,
+    number
+  >,
   journalEntryBytes: 112,
   journalEntryCount: 8,
 });

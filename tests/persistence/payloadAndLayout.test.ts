@@ -112,25 +112,39 @@ describe('layout', () => {
       ranges.push([start, start + JOURNAL_ENTRY_BYTES]);
     }
     ranges.sort((x, y) => x[0] - y[0]);
-    for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0]).toBeGreaterThanOrEqual(ranges[i - 1]![1]);
+    for (let i = 1; i < ranges.length; i++)
+      expect(ranges[i]![0]).toBeGreaterThanOrEqual(ranges[i - 1]![1]);
     expect(ranges.at(-1)![1]).toBe(DEFAULT_LAYOUT.totalBytes);
-    const stateEnd = Math.max(...STATE_RECORD_KINDS.map((k) => stateSlotOffset(DEFAULT_LAYOUT, k, 1) + sizes[k]));
+    const stateEnd = Math.max(
+      ...STATE_RECORD_KINDS.map((k) => stateSlotOffset(DEFAULT_LAYOUT, k, 1) + sizes[k]),
+    );
     expect(stateEnd).toBeLessThanOrEqual(STATE_AREA_BYTES);
   });
 
   it('fits the typical record of every kind and a log entry with room to spare', () => {
     for (const kind of STATE_RECORD_KINDS) {
-      expect(encodedPayloadBytes(stateValue(kind, 1_000_000))).toBeLessThan(statePayloadBytesMax(DEFAULT_LAYOUT, kind) / 2);
+      expect(encodedPayloadBytes(stateValue(kind, 1_000_000))).toBeLessThan(
+        statePayloadBytesMax(DEFAULT_LAYOUT, kind) / 2,
+      );
     }
-    expect(encodedPayloadBytes(logValue(1_000_000))).toBeLessThan(journalPayloadBytesMax(DEFAULT_LAYOUT) / 2);
+    expect(encodedPayloadBytes(logValue(1_000_000))).toBeLessThan(
+      journalPayloadBytesMax(DEFAULT_LAYOUT) / 2,
+    );
   });
 
   it('refuses layouts whose slots or entries are too small, or whose state area is too small', () => {
-    const slots = Object.fromEntries(STATE_RECORD_KINDS.map((k) => [k, 64])) as Record<(typeof STATE_RECORD_KINDS)[number], number>;
+    const slots = Object.fromEntries(STATE_RECORD_KINDS.map((k) => [k, 64])) as Record<
+      (typeof STATE_RECORD_KINDS)[number],
+      number
+    >;
     const ok = { stateSlotBytes: slots, journalEntryBytes: 64, journalEntryCount: 4 };
     expect(buildLayout(ok).totalBytes).toBe(5 * 2 * 64 + 4 * 64);
-    expect(() => buildLayout({ ...ok, stateSlotBytes: { ...slots, alarms: 20 } })).toThrow(/alarms slot of 20 bytes/);
-    expect(() => buildLayout({ ...ok, journalEntryBytes: 20 })).toThrow(/journal entry of 20 bytes/);
+    expect(() => buildLayout({ ...ok, stateSlotBytes: { ...slots, alarms: 20 } })).toThrow(
+      /alarms slot of 20 bytes/,
+    );
+    expect(() => buildLayout({ ...ok, journalEntryBytes: 20 })).toThrow(
+      /journal entry of 20 bytes/,
+    );
     expect(() => buildLayout({ ...ok, journalEntryCount: 1 })).toThrow(/journal of 1 entries/);
     expect(() => buildLayout({ ...ok, stateAreaBytes: 100 })).toThrow(/over the state area of 100/);
     expect(() => journalEntryOffset(DEFAULT_LAYOUT, JOURNAL_ENTRY_COUNT)).toThrow(AssertionFailure);

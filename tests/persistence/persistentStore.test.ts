@@ -32,7 +32,9 @@ function kindOfThrow(action: () => unknown): string {
 }
 
 describe('state records', () => {
-  it('start missing, then load the last value saved, from this store and after a restart', ({ task }) => {
+  it('start missing, then load the last value saved, from this store and after a restart', ({
+    task,
+  }) => {
     const nvm = new SimNvm();
     const store = new PersistentStore(nvm);
     const report = store.recover();
@@ -57,9 +59,15 @@ describe('state records', () => {
     for (let n = 1; n <= 4; n++) {
       store.saveState('ledger', stateValue('ledger', n));
       const readout = store.inspectState('ledger');
-      expect(readout.current).toEqual({ value: stateValue('ledger', n), seq: n, slot: (n - 1) % 2 });
+      expect(readout.current).toEqual({
+        value: stateValue('ledger', n),
+        seq: n,
+        slot: (n - 1) % 2,
+      });
       const previous = readout.slots[n % 2];
-      expect(previous).toEqual(n === 1 ? { condition: 'blank' } : { condition: 'valid', seq: n - 1 });
+      expect(previous).toEqual(
+        n === 1 ? { condition: 'blank' } : { condition: 'valid', seq: n - 1 },
+      );
     }
   });
 
@@ -79,14 +87,20 @@ describe('state records', () => {
     const writes = nvm.counters.writes;
     const limit = statePayloadBytesMax(store.layout, 'clock');
     const tooLong = 'x'.repeat(limit - 1); // with its two quotes, one byte over
-    expect(() => store.saveState('clock', tooLong)).toThrow(`clock record payload is ${limit + 1} bytes, over its limit of ${limit} bytes`);
+    expect(() => store.saveState('clock', tooLong)).toThrow(
+      `clock record payload is ${limit + 1} bytes, over its limit of ${limit} bytes`,
+    );
     expect(nvm.counters.writes).toBe(writes);
     expect(store.loadState('clock')).toEqual({ value: stateValue('clock', 1), seq: 1 });
-    expect(() => store.saveState('bogus' as StateRecordKind, {})).toThrow(/unknown state record kind "bogus"/);
+    expect(() => store.saveState('bogus' as StateRecordKind, {})).toThrow(
+      /unknown state record kind "bogus"/,
+    );
   });
 
   it('asserts a layout larger than the memory', () => {
-    expect(() => new PersistentStore(new SimNvm({ sizeBytes: 1024 }))).toThrow(/needs 65536 bytes, the memory has 1024/);
+    expect(() => new PersistentStore(new SimNvm({ sizeBytes: 1024 }))).toThrow(
+      /needs 65536 bytes, the memory has 1024/,
+    );
   });
 
   it('propagates writeFailed and readFailed, and works normally on the next call', ({ task }) => {
@@ -94,11 +108,15 @@ describe('state records', () => {
     const store = new PersistentStore(nvm);
     store.saveState('alarms', stateValue('alarms', 1));
     nvm.tearNextWriteAt(3);
-    expect(kindOfThrow(() => store.saveState('alarms', stateValue('alarms', 2)))).toBe('HalError:writeFailed');
+    expect(kindOfThrow(() => store.saveState('alarms', stateValue('alarms', 2)))).toBe(
+      'HalError:writeFailed',
+    );
     nvm.failNextRead();
     expect(kindOfThrow(() => store.loadState('alarms'))).toBe('HalError:readFailed');
     nvm.failNextRead();
-    expect(kindOfThrow(() => store.saveState('alarms', stateValue('alarms', 3)))).toBe('HalError:readFailed');
+    expect(kindOfThrow(() => store.saveState('alarms', stateValue('alarms', 3)))).toBe(
+      'HalError:readFailed',
+    );
     nvm.failNextRead();
     expect(kindOfThrow(() => store.recover())).toBe('HalError:readFailed');
     expect(store.loadState('alarms')).toEqual({ value: stateValue('alarms', 1), seq: 1 });
@@ -111,13 +129,22 @@ describe('state records', () => {
     const nvm = new SimNvm();
     const store = new PersistentStore(nvm);
     store.saveState('reservoir', stateValue('reservoir', 1));
-    nvm.write(stateSlotOffset(store.layout, 'reservoir', 1), encodeRecord({ type: 'clock', seq: 9, payload: Uint8Array.from([0x7b, 0x7d]) }));
+    nvm.write(
+      stateSlotOffset(store.layout, 'reservoir', 1),
+      encodeRecord({ type: 'clock', seq: 9, payload: Uint8Array.from([0x7b, 0x7d]) }),
+    );
     expect(store.inspectState('reservoir')).toMatchObject({
       status: 'degraded',
       current: { seq: 1 },
-      slots: [{ condition: 'valid', seq: 1 }, { condition: 'corrupt', reason: 'wrongType' }],
+      slots: [
+        { condition: 'valid', seq: 1 },
+        { condition: 'corrupt', reason: 'wrongType' },
+      ],
     });
-    nvm.write(stateSlotOffset(store.layout, 'reservoir', 0), encodeRecord({ type: 'reservoir', seq: 10, payload: Uint8Array.from([0x7b]) }));
+    nvm.write(
+      stateSlotOffset(store.layout, 'reservoir', 0),
+      encodeRecord({ type: 'reservoir', seq: 10, payload: Uint8Array.from([0x7b]) }),
+    );
     const readout = store.inspectState('reservoir');
     expect(readout).toMatchObject({ status: 'corrupt', current: undefined });
     expect(readout.slots[0]).toEqual({ condition: 'corrupt', reason: 'badPayload' });
@@ -127,14 +154,18 @@ describe('state records', () => {
 });
 
 describe('event-log journal', () => {
-  it('returns entries in append order, and keeps the newest entryCount - 1 at least across wraps', ({ task }) => {
+  it('returns entries in append order, and keeps the newest entryCount - 1 at least across wraps', ({
+    task,
+  }) => {
     const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
     let store = new PersistentStore(nvm, SMALL_LAYOUT);
     const capacity = SMALL_LAYOUT.journal.entryCount;
     let restarts = 0;
     for (let n = 1; n <= 5 * capacity + 3; n++) {
       expect(store.appendLog(logValue(n))).toBe(n);
-      const expected = Array.from({ length: Math.min(n, capacity) }, (_, i) => logValue(n - Math.min(n, capacity) + 1 + i));
+      const expected = Array.from({ length: Math.min(n, capacity) }, (_, i) =>
+        logValue(n - Math.min(n, capacity) + 1 + i),
+      );
       expect(store.readLog()).toEqual(expected);
       if (n % 3 === 0) {
         store = new PersistentStore(nvm, SMALL_LAYOUT);
@@ -142,10 +173,19 @@ describe('event-log journal', () => {
         expect(store.readLog()).toEqual(expected);
       }
       const { journal } = store.recover();
-      expect(journal).toMatchObject({ lastSeq: n, firstSeq: n - expected.length + 1, entryCount: expected.length, missingSeqs: [], corruptEntryCount: 0, tornTail: false });
+      expect(journal).toMatchObject({
+        lastSeq: n,
+        firstSeq: n - expected.length + 1,
+        entryCount: expected.length,
+        missingSeqs: [],
+        corruptEntryCount: 0,
+        tornTail: false,
+      });
       expect(journal.retainedEntriesMin).toBe(capacity - 1);
     }
-    expect(store.readLogEntries().map((e) => e.seq)).toEqual(Array.from({ length: capacity }, (_, i) => 5 * capacity + 3 - capacity + 1 + i));
+    expect(store.readLogEntries().map((e) => e.seq)).toEqual(
+      Array.from({ length: capacity }, (_, i) => 5 * capacity + 3 - capacity + 1 + i),
+    );
     recordFaults(task, { restarts });
   });
 
@@ -157,7 +197,9 @@ describe('event-log journal', () => {
     expect(restarted.readLog()).toEqual([logValue(1), logValue(2)]);
   });
 
-  it('an append that landed whole but threw is kept by a reset, and replaced by the same writer\'s next append', ({ task }) => {
+  it("an append that landed whole but threw is kept by a reset, and replaced by the same writer's next append", ({
+    task,
+  }) => {
     const setUp = () => {
       const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
       const writer = new PersistentStore(nvm, SMALL_LAYOUT);
@@ -179,7 +221,9 @@ describe('event-log journal', () => {
   it('asserts an entry over its limit and writes nothing', () => {
     const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
     const store = new PersistentStore(nvm, SMALL_LAYOUT);
-    expect(() => store.appendLog({ text: 'x'.repeat(200) })).toThrow(/^logEntry record payload is \d+ bytes, over its limit of 96 bytes$/);
+    expect(() => store.appendLog({ text: 'x'.repeat(200) })).toThrow(
+      /^logEntry record payload is \d+ bytes, over its limit of 96 bytes$/,
+    );
     expect(nvm.counters.writes).toBe(0);
   });
 
@@ -187,14 +231,29 @@ describe('event-log journal', () => {
     const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
     const store = new PersistentStore(nvm, SMALL_LAYOUT);
     for (let n = 1; n <= 3; n++) store.appendLog(logValue(n));
-    nvm.write(journalEntryOffset(SMALL_LAYOUT, 2), encodeRecord({ type: 'ledger', seq: 2, payload: Uint8Array.from([0x31]) }));
-    nvm.write(journalEntryOffset(SMALL_LAYOUT, 3), encodeRecord({ type: 'logEntry', seq: 3, payload: Uint8Array.from([0x7b]) }));
+    nvm.write(
+      journalEntryOffset(SMALL_LAYOUT, 2),
+      encodeRecord({ type: 'ledger', seq: 2, payload: Uint8Array.from([0x31]) }),
+    );
+    nvm.write(
+      journalEntryOffset(SMALL_LAYOUT, 3),
+      encodeRecord({ type: 'logEntry', seq: 3, payload: Uint8Array.from([0x7b]) }),
+    );
     expect(store.readLog()).toEqual([logValue(1)]);
     // Seq 1 is now the newest intact record, so seq 2's entry (where the next append goes) reads
     // as a torn tail; nothing inside the retained range is missing.
-    expect(store.recover().journal).toMatchObject({ lastSeq: 1, corruptEntryCount: 2, tornTail: true, missingSeqs: [] });
+    expect(store.recover().journal).toMatchObject({
+      lastSeq: 1,
+      corruptEntryCount: 2,
+      tornTail: true,
+      missingSeqs: [],
+    });
     store.appendLog(logValue(4));
-    expect(store.recover().journal).toMatchObject({ lastSeq: 2, corruptEntryCount: 1, tornTail: true });
+    expect(store.recover().journal).toMatchObject({
+      lastSeq: 2,
+      corruptEntryCount: 1,
+      tornTail: true,
+    });
   });
 
   it('reports an intact record from before the last lap as misplaced, and does not return it', () => {
@@ -203,18 +262,38 @@ describe('event-log journal', () => {
     const { entryCount } = SMALL_LAYOUT.journal;
     for (let n = 1; n <= 2 * entryCount + 4; n++) store.appendLog(logValue(n));
     // Seq 3 sits in its own entry (3 mod 8) but two laps late: only bytes from elsewhere could put it there.
-    nvm.write(journalEntryOffset(SMALL_LAYOUT, 3), encodeRecord({ type: 'logEntry', seq: 3, payload: Uint8Array.from([0x33]) }));
-    const retained = Array.from({ length: entryCount }, (_, i) => 2 * entryCount + 4 - entryCount + 1 + i);
-    expect(store.readLogEntries().map((e) => e.seq)).toEqual(retained.filter((seq) => seq % entryCount !== 3));
-    expect(store.recover().journal).toMatchObject({ lastSeq: 2 * entryCount + 4, corruptEntryCount: 1, missingSeqs: [2 * entryCount + 3] });
+    nvm.write(
+      journalEntryOffset(SMALL_LAYOUT, 3),
+      encodeRecord({ type: 'logEntry', seq: 3, payload: Uint8Array.from([0x33]) }),
+    );
+    const retained = Array.from(
+      { length: entryCount },
+      (_, i) => 2 * entryCount + 4 - entryCount + 1 + i,
+    );
+    expect(store.readLogEntries().map((e) => e.seq)).toEqual(
+      retained.filter((seq) => seq % entryCount !== 3),
+    );
+    expect(store.recover().journal).toMatchObject({
+      lastSeq: 2 * entryCount + 4,
+      corruptEntryCount: 1,
+      missingSeqs: [2 * entryCount + 3],
+    });
   });
 
   it('ignores an intact log record that sits in the wrong entry, reporting it as misplaced', () => {
     const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes });
     const store = new PersistentStore(nvm, SMALL_LAYOUT);
     store.appendLog(logValue(1));
-    nvm.write(journalEntryOffset(SMALL_LAYOUT, 5), encodeRecord({ type: 'logEntry', seq: 4, payload: Uint8Array.from([0x31]) }));
+    nvm.write(
+      journalEntryOffset(SMALL_LAYOUT, 5),
+      encodeRecord({ type: 'logEntry', seq: 4, payload: Uint8Array.from([0x31]) }),
+    );
     expect(store.readLog()).toEqual([logValue(1)]);
-    expect(store.recover().journal).toMatchObject({ lastSeq: 1, corruptEntryCount: 1, missingSeqs: [], tornTail: false });
+    expect(store.recover().journal).toMatchObject({
+      lastSeq: 1,
+      corruptEntryCount: 1,
+      missingSeqs: [],
+      tornTail: false,
+    });
   });
 });

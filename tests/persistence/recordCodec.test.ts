@@ -29,8 +29,21 @@ function u32le(value: number): number[] {
 }
 
 /** A record built straight from the format table, with any header field overridden. */
-function recordFromTable(fields: { version?: number; typeCode?: number; seq: number; payload: number[] }): Uint8Array {
-  const body = [0x49, 0x50, fields.version ?? 1, fields.typeCode ?? 0x02, ...u32le(fields.seq), ...u32le(fields.payload.length), ...fields.payload];
+function recordFromTable(fields: {
+  version?: number;
+  typeCode?: number;
+  seq: number;
+  payload: number[];
+}): Uint8Array {
+  const body = [
+    0x49,
+    0x50,
+    fields.version ?? 1,
+    fields.typeCode ?? 0x02,
+    ...u32le(fields.seq),
+    ...u32le(fields.payload.length),
+    ...fields.payload,
+  ];
   return Uint8Array.from([...body, ...u32le(crc32(Uint8Array.from(body)))]);
 }
 
@@ -46,7 +59,11 @@ describe('record format', () => {
 
   it('encodes exactly the byte table of docs/persistence.md', () => {
     const payload = Array.from(new TextEncoder().encode('{"a":1}'));
-    const encoded = encodeRecord({ type: 'ledger', seq: 0x01020304, payload: Uint8Array.from(payload) });
+    const encoded = encodeRecord({
+      type: 'ledger',
+      seq: 0x01020304,
+      payload: Uint8Array.from(payload),
+    });
     expect(Array.from(encoded)).toEqual(Array.from(recordFromTable({ seq: 0x01020304, payload })));
     expect(encoded.length).toBe(RECORD_OVERHEAD_BYTES + payload.length);
   });
@@ -63,7 +80,12 @@ describe('record format', () => {
           const decoded = decodeRecord(Uint8Array.from([...encoded, ...trailing]));
           expect(decoded.ok).toBe(true);
           if (!decoded.ok) return;
-          expect(decoded.record).toMatchObject({ type, seq, formatVersion: 1, sizeBytes: encoded.length });
+          expect(decoded.record).toMatchObject({
+            type,
+            seq,
+            formatVersion: 1,
+            sizeBytes: encoded.length,
+          });
           expect(Array.from(decoded.record.payload)).toEqual(Array.from(payload));
         },
       ),
@@ -74,13 +96,16 @@ describe('record format', () => {
   it('maps every type code both ways and knows no other code', () => {
     for (const type of RECORD_TYPES) expect(recordTypeOfCode(RECORD_TYPE_CODES[type])).toBe(type);
     const known = new Set(Object.values(RECORD_TYPE_CODES));
-    for (let code = 0; code < 256; code++) if (!known.has(code)) expect(recordTypeOfCode(code)).toBeUndefined();
+    for (let code = 0; code < 256; code++)
+      if (!known.has(code)) expect(recordTypeOfCode(code)).toBeUndefined();
   });
 
   it('asserts on a sequence number outside [1, 2^32 - 1]: sequences never wrap in a device lifetime', () => {
     const payload = new Uint8Array(1);
     expect(() => encodeRecord({ type: 'clock', seq: 0, payload })).toThrow(AssertionFailure);
-    expect(() => encodeRecord({ type: 'clock', seq: RECORD_SEQ_MAX + 1, payload })).toThrow(AssertionFailure);
+    expect(() => encodeRecord({ type: 'clock', seq: RECORD_SEQ_MAX + 1, payload })).toThrow(
+      AssertionFailure,
+    );
     expect(() => encodeRecord({ type: 'clock', seq: 1.5, payload })).toThrow(AssertionFailure);
   });
 });
@@ -141,18 +166,25 @@ describe('decode failures (never a throw)', () => {
     );
   });
 
-  it('detects every single-bit flip of any record and never throws on arbitrary bytes', ({ task }) => {
+  it('detects every single-bit flip of any record and never throws on arbitrary bytes', ({
+    task,
+  }) => {
     let bitFlips = 0;
     fc.assert(
-      fc.property(fc.constantFrom(...RECORD_TYPES), fc.integer({ min: 1, max: RECORD_SEQ_MAX }), fc.uint8Array({ maxLength: 64 }), (type, seq, payload) => {
-        const encoded = encodeRecord({ type, seq, payload });
-        for (let bit = 0; bit < encoded.length * 8; bit++) {
-          const flipped = encoded.slice();
-          flipped[bit >> 3] = (flipped[bit >> 3] ?? 0) ^ (1 << (bit & 7));
-          expect(decodeRecord(flipped).ok).toBe(false);
-          bitFlips += 1;
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...RECORD_TYPES),
+        fc.integer({ min: 1, max: RECORD_SEQ_MAX }),
+        fc.uint8Array({ maxLength: 64 }),
+        (type, seq, payload) => {
+          const encoded = encodeRecord({ type, seq, payload });
+          for (let bit = 0; bit < encoded.length * 8; bit++) {
+            const flipped = encoded.slice();
+            flipped[bit >> 3] = (flipped[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+            expect(decodeRecord(flipped).ok).toBe(false);
+            bitFlips += 1;
+          }
+        },
+      ),
       { seed, numRuns: Math.ceil(numRuns / 3) },
     );
     fc.assert(

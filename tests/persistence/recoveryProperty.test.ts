@@ -41,10 +41,23 @@ type Step =
   | { op: 'restart' };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('save' as const), kind: fc.constantFrom(...STATE_RECORD_KINDS), fillChars: fc.nat(60) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('append' as const), fillChars: fc.nat(40) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('save' as const),
+      kind: fc.constantFrom(...STATE_RECORD_KINDS),
+      fillChars: fc.nat(60),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant('append' as const), fillChars: fc.nat(40) }),
+  },
   // Up to past the longest record, so some cut writes land whole and still throw.
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tear' as const), bytesLanded: fc.nat(120) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('tear' as const), bytesLanded: fc.nat(120) }),
+  },
   { weight: 1, arbitrary: fc.constant({ op: 'restart' as const }) },
 );
 
@@ -61,7 +74,8 @@ interface Attempt {
 
 /** Values carry a unique `n`, so the model compares identities instead of whole values. */
 function nOf(value: unknown): number {
-  const n: unknown = typeof value === 'object' && value !== null ? (value as { n?: unknown }).n : undefined;
+  const n: unknown =
+    typeof value === 'object' && value !== null ? (value as { n?: unknown }).n : undefined;
   if (typeof n !== 'number') expect.fail(`recovered ${JSON.stringify(value)}, which no step saved`);
   return n;
 }
@@ -84,18 +98,23 @@ function checkStates(report: RecoveryReport, kinds: Map<StateRecordKind, KindMod
     const { status, current } = report.states[kind];
     // A torn first-ever write looks like a rotted sole copy: corrupt, which is allowed only
     // while nothing of the kind was committed.
-    if (model.committed && status === 'corrupt') expect.fail(`${kind}: committed value reported corrupt`);
+    if (model.committed && status === 'corrupt')
+      expect.fail(`${kind}: committed value reported corrupt`);
     if (current === undefined) {
       if (model.committed) expect.fail(`${kind}: lost its committed value ${model.committed.n}`);
       continue;
     }
     const n = nOf(current.value);
     if (n !== model.committed?.n && !model.inFlight.includes(n)) {
-      expect.fail(`${kind}: loaded ${n}; committed ${model.committed?.n}, in flight [${model.inFlight.join(', ')}]`);
+      expect.fail(
+        `${kind}: loaded ${n}; committed ${model.committed?.n}, in flight [${model.inFlight.join(', ')}]`,
+      );
     }
-    if (model.committed && current.seq < model.committed.seq) expect.fail(`${kind}: sequence went back to ${current.seq}`);
+    if (model.committed && current.seq < model.committed.seq)
+      expect.fail(`${kind}: sequence went back to ${current.seq}`);
   }
-  if (report.journal.missingSeqs.length > 0) expect.fail(`journal lost [${report.journal.missingSeqs.join(', ')}]`);
+  if (report.journal.missingSeqs.length > 0)
+    expect.fail(`journal lost [${report.journal.missingSeqs.join(', ')}]`);
 }
 
 function checkJournal(entries: JournalEntry[], attempts: Attempt[]): void {
@@ -106,7 +125,8 @@ function checkJournal(entries: JournalEntry[], attempts: Attempt[]): void {
     const n = nOf(entry.value);
     const position = attempts.findIndex((a, j) => j >= from && a.n === n);
     if (position < 0) expect.fail(`log entry ${n} out of order or never appended`);
-    if (i > 0 && entry.seq !== entries[i - 1]!.seq + 1) expect.fail(`log seq ${entry.seq} does not follow ${entries[i - 1]!.seq}`);
+    if (i > 0 && entry.seq !== entries[i - 1]!.seq + 1)
+      expect.fail(`log seq ${entry.seq} does not follow ${entries[i - 1]!.seq}`);
     positions.push(position);
     from = position + 1;
   });
@@ -114,13 +134,17 @@ function checkJournal(entries: JournalEntry[], attempts: Attempt[]): void {
   attempts.forEach((attempt, position) => {
     if (!attempt.committed || held.has(position)) return;
     const laterAttempts = attempts.length - 1 - position;
-    const insideLog = positions.length > 0 && position > positions[0]! && position < positions.at(-1)!;
-    if (laterAttempts < entryCount || insideLog) expect.fail(`committed log entry ${attempt.n} lost`);
+    const insideLog =
+      positions.length > 0 && position > positions[0]! && position < positions.at(-1)!;
+    if (laterAttempts < entryCount || insideLog)
+      expect.fail(`committed log entry ${attempt.n} lost`);
   });
 }
 
 describe('recovery property', () => {
-  it('recovers every committed state and journal record across random tears and restarts', ({ task }) => {
+  it('recovers every committed state and journal record across random tears and restarts', ({
+    task,
+  }) => {
     let tornWrites = 0;
     let restarts = 0;
     fc.assert(
@@ -129,16 +153,27 @@ describe('recovery property', () => {
         fc.integer(),
         fc.constantFrom(0, 0.05, 0.2),
         (steps, randomSeed, tearProbability) => {
-          const nvm = new SimNvm({ sizeBytes: SMALL_LAYOUT.totalBytes, tearProbability, random: new Prng(randomSeed).fork('nvm') });
+          const nvm = new SimNvm({
+            sizeBytes: SMALL_LAYOUT.totalBytes,
+            tearProbability,
+            random: new Prng(randomSeed).fork('nvm'),
+          });
           let store = new PersistentStore(nvm, SMALL_LAYOUT);
-          const kinds = new Map(STATE_RECORD_KINDS.map((k): [StateRecordKind, KindModel] => [k, { committed: undefined, inFlight: [] }]));
+          const kinds = new Map(
+            STATE_RECORD_KINDS.map((k): [StateRecordKind, KindModel] => [
+              k,
+              { committed: undefined, inFlight: [] },
+            ]),
+          );
           const attempts: Attempt[] = [];
           let n = 0;
           for (const step of steps) {
             if (step.op === 'save') {
               const model = kinds.get(step.kind)!;
               n += 1;
-              const seq = writeFailed(() => store.saveState(step.kind, { n, fill: 'x'.repeat(step.fillChars) }));
+              const seq = writeFailed(() =>
+                store.saveState(step.kind, { n, fill: 'x'.repeat(step.fillChars) }),
+              );
               if (seq === undefined) model.inFlight.push(n);
               else {
                 if (model.committed) expect(seq).toBeGreaterThan(model.committed.seq);
@@ -147,7 +182,9 @@ describe('recovery property', () => {
               }
             } else if (step.op === 'append') {
               n += 1;
-              const seq = writeFailed(() => store.appendLog({ n, fill: 'y'.repeat(step.fillChars) }));
+              const seq = writeFailed(() =>
+                store.appendLog({ n, fill: 'y'.repeat(step.fillChars) }),
+              );
               attempts.push({ n, committed: seq !== undefined });
             } else if (step.op === 'tear') {
               nvm.tearNextWriteAt(step.bytesLanded);

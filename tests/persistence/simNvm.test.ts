@@ -62,7 +62,9 @@ describe('SimNvm port contract', () => {
 });
 
 describe('SimNvm fault knobs', () => {
-  it('tearNextWriteAt(n) lands exactly the first n bytes, throws writeFailed, and is one-shot', ({ task }) => {
+  it('tearNextWriteAt(n) lands exactly the first n bytes, throws writeFailed, and is one-shot', ({
+    task,
+  }) => {
     const length = 12;
     for (let landed = 0; landed < length; landed++) {
       const nvm = new SimNvm({ sizeBytes: 32 });
@@ -89,9 +91,15 @@ describe('SimNvm fault knobs', () => {
     }
   });
 
-  it('random tears follow the seed, never land the whole write, and occur at about the set rate', ({ task }) => {
+  it('random tears follow the seed, never land the whole write, and occur at about the set rate', ({
+    task,
+  }) => {
     const run = (seed: number) => {
-      const nvm = new SimNvm({ sizeBytes: 64, tearProbability: 0.25, random: new Prng(seed).fork('nvm') });
+      const nvm = new SimNvm({
+        sizeBytes: 64,
+        tearProbability: 0.25,
+        random: new Prng(seed).fork('nvm'),
+      });
       const outcomes: number[] = [];
       for (let i = 0; i < 2_000; i++) {
         const before = nvm.counters.bytesWritten;
@@ -127,23 +135,41 @@ describe('SimNvm fault knobs', () => {
 
   it('asserts on knob values that are bugs of the caller, naming the value', () => {
     expect(() => new SimNvm({ tearProbability: 0.1 })).toThrow(/random/);
-    expect(() => new SimNvm({ tearProbability: 1.5, random: () => 0 })).toThrow('SimNvm tearProbability must be in [0, 1], got 1.5');
+    expect(() => new SimNvm({ tearProbability: 1.5, random: () => 0 })).toThrow(
+      'SimNvm tearProbability must be in [0, 1], got 1.5',
+    );
     expect(() => new SimNvm({ tearProbability: -0.1, random: () => 0 })).toThrow(AssertionFailure);
-    for (const sizeBytes of [0, -1, 1.5]) expect(() => new SimNvm({ sizeBytes })).toThrow(`SimNvm sizeBytes must be a positive integer, got ${sizeBytes}`);
-    for (const blankByte of [-1, 256, 1.5]) expect(() => new SimNvm({ blankByte })).toThrow(`SimNvm blankByte must be a byte, got ${blankByte}`);
-    for (const bytesLanded of [-1, 0.5]) expect(() => new SimNvm().tearNextWriteAt(bytesLanded)).toThrow(`tearNextWriteAt needs a byte count >= 0, got ${bytesLanded}`);
-    for (const bit of [-1, 8, 0.5]) expect(() => new SimNvm().flipBit(0, bit)).toThrow(`flipBit bit must be 0..7, got ${bit}`);
+    for (const sizeBytes of [0, -1, 1.5])
+      expect(() => new SimNvm({ sizeBytes })).toThrow(
+        `SimNvm sizeBytes must be a positive integer, got ${sizeBytes}`,
+      );
+    for (const blankByte of [-1, 256, 1.5])
+      expect(() => new SimNvm({ blankByte })).toThrow(
+        `SimNvm blankByte must be a byte, got ${blankByte}`,
+      );
+    for (const bytesLanded of [-1, 0.5])
+      expect(() => new SimNvm().tearNextWriteAt(bytesLanded)).toThrow(
+        `tearNextWriteAt needs a byte count >= 0, got ${bytesLanded}`,
+      );
+    for (const bit of [-1, 8, 0.5])
+      expect(() => new SimNvm().flipBit(0, bit)).toThrow(`flipBit bit must be 0..7, got ${bit}`);
     const outOfRangeSource = new SimNvm({ sizeBytes: 8, tearProbability: 0.5, random: () => 1 });
-    expect(() => outOfRangeSource.write(0, bytesOf(2))).toThrow('SimNvm random source must return values in [0, 1), got 1');
+    expect(() => outOfRangeSource.write(0, bytesOf(2))).toThrow(
+      'SimNvm random source must return values in [0, 1), got 1',
+    );
   });
 
   it('names the operation, the range and the landed bytes in its HalError messages', () => {
     const nvm = new SimNvm({ sizeBytes: 16 });
     expect(() => nvm.read(15, 2)).toThrow('nvm read of 2 bytes at 15 is outside [0, 16)');
-    expect(() => nvm.write(15, bytesOf(2))).toThrow('nvm write of 2 bytes at 15 is outside [0, 16)');
+    expect(() => nvm.write(15, bytesOf(2))).toThrow(
+      'nvm write of 2 bytes at 15 is outside [0, 16)',
+    );
     expect(() => nvm.flipBit(16, 0)).toThrow('nvm flipBit of 1 bytes at 16 is outside [0, 16)');
     nvm.tearNextWriteAt(3);
-    expect(() => nvm.write(4, bytesOf(8))).toThrow('nvm write of 8 bytes at 4 torn after 3 bytes (injected)');
+    expect(() => nvm.write(4, bytesOf(8))).toThrow(
+      'nvm write of 8 bytes at 4 torn after 3 bytes (injected)',
+    );
     nvm.failNextRead();
     expect(() => nvm.read(0, 4)).toThrow('nvm read of 4 bytes at 0 failed (injected)');
   });

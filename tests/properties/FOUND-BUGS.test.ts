@@ -12,7 +12,16 @@ import { describe, expect, it } from 'vitest';
 import type { DrugLibrary } from '../../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, NL_PER_ML, PG_PER_NG } from '../../src/units.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
-import { InvariantMonitor, PumpRig, ReferenceModel, checkRefusal, defaultPumpConfig, isRefusal, replayOptions, snapshotPump } from '../../testing/index.js';
+import {
+  InvariantMonitor,
+  PumpRig,
+  ReferenceModel,
+  checkRefusal,
+  defaultPumpConfig,
+  isRefusal,
+  replayOptions,
+  snapshotPump,
+} from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
@@ -22,10 +31,25 @@ const file = 'tests/properties/FOUND-BUGS.test.ts';
  * A default pump filled with a mixture and programmed (confirmed), infusing. A fix may refuse the
  * programming instead: then `programmed` is false and the property holds trivially.
  */
-function infusing(mixture: { drug: string; concentrationUgPerMl: number }[], doseNgPerDay: number, options: { library?: DrugLibrary; fillNl?: number; ptm?: unknown } = {}) {
+function infusing(
+  mixture: { drug: string; concentrationUgPerMl: number }[],
+  doseNgPerDay: number,
+  options: { library?: DrugLibrary; fillNl?: number; ptm?: unknown } = {},
+) {
   const rig = new PumpRig({ library: options.library });
-  rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: options.fillNl ?? 20 * NL_PER_ML, mixture });
-  const programmed = rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay }, ptm: options.ptm ?? null, confirm: true }).refused.length === 0;
+  rig.command({
+    type: 'cmd.refill',
+    withdrawnNl: 0,
+    addedNl: options.fillNl ?? 20 * NL_PER_ML,
+    mixture,
+  });
+  const programmed =
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay },
+      ptm: options.ptm ?? null,
+      confirm: true,
+    }).refused.length === 0;
   rig.command({ type: 'cmd.resume' });
   return Object.assign(rig, { programmed });
 }
@@ -35,12 +59,26 @@ function infusing(mixture: { drug: string; concentrationUgPerMl: number }[], dos
  * morphine 1 mg/mL: a bridge runs while the path still holds the sufentanil (#16, #17).
  */
 function sufentanilPathThenMorphine(): PumpRig {
-  const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 }, catheterFill: 'firstMixture' });
-  rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }] });
+  const rig = new PumpRig({
+    config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 },
+    catheterFill: 'firstMixture',
+  });
+  rig.command({
+    type: 'cmd.refill',
+    withdrawnNl: 0,
+    addedNl: 10 * NL_PER_ML,
+    mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }],
+  });
   rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_000 } });
   rig.command({ type: 'cmd.resume' });
   rig.advance(HOUR_MS);
-  rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }], confirm: true });
+  rig.command({
+    type: 'cmd.refill',
+    withdrawnNl: rig.motor.trueReservoirNl,
+    addedNl: 10 * NL_PER_ML,
+    mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }],
+    confirm: true,
+  });
   return rig;
 }
 
@@ -50,12 +88,30 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // 1030 bytes, over its limit of 1008 bytes": the 'programmed' log record carries the old and
     // new schedules and must fit one journal entry. A refusal of a 25-step schedule echoes it too.
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 0, max: 9_999_999 }), (steps, doseNg) => {
-        const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 25_000 }], 1_000_000);
-        const prescription = { mode: 'flex', steps: Array.from({ length: steps }, (_, i) => ({ startMinute: i * 60, doseNgPerDay: doseNg })) };
-        expect(() => rig.command({ type: 'cmd.program', prescription, confirm: true })).not.toThrow();
-        expect(() => rig.command({ type: 'cmd.program', prescription: { mode: 'flex', steps: [...prescription.steps, ...prescription.steps] }, confirm: true })).not.toThrow();
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 0, max: 9_999_999 }),
+        (steps, doseNg) => {
+          const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 25_000 }], 1_000_000);
+          const prescription = {
+            mode: 'flex',
+            steps: Array.from({ length: steps }, (_, i) => ({
+              startMinute: i * 60,
+              doseNgPerDay: doseNg,
+            })),
+          };
+          expect(() =>
+            rig.command({ type: 'cmd.program', prescription, confirm: true }),
+          ).not.toThrow();
+          expect(() =>
+            rig.command({
+              type: 'cmd.program',
+              prescription: { mode: 'flex', steps: [...prescription.steps, ...prescription.steps] },
+              confirm: true,
+            }),
+          ).not.toThrow();
+        },
+      ),
       { seed, numRuns, ...replayOptions(file) },
     );
   });
@@ -76,18 +132,33 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
   it('#3 one stroke never exceeds a drug’s hard daily maximum (REQ-LIM-6)', () => {
     // The limit checks use the day-average volume; a 500 nL stroke of 25 mg/mL morphine is 12.5 µg,
     // more than this library's 10 µg hard daily maximum, yet 5 µg/day is accepted.
-    const library: DrugLibrary = { name: 'tight', drugs: [{ drug: 'morphine', concentrationUgPerMlMax: 25_000, dailyDoseNgSoftMax: 8_000, dailyDoseNgHardMax: 10_000, bolusDoseNgSoftMax: 1_000, bolusDoseNgHardMax: 2_000 }] };
+    const library: DrugLibrary = {
+      name: 'tight',
+      drugs: [
+        {
+          drug: 'morphine',
+          concentrationUgPerMlMax: 25_000,
+          dailyDoseNgSoftMax: 8_000,
+          dailyDoseNgHardMax: 10_000,
+          bolusDoseNgSoftMax: 1_000,
+          bolusDoseNgHardMax: 2_000,
+        },
+      ],
+    };
     const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 25_000 }], 5_000, { library });
     rig.advance(4 * DAY_MS);
     // Refusing the therapy is a fix too: then nothing is delivered and every window is empty.
-    for (let t = DAY_MS; t <= rig.nowMs; t += HOUR_MS) expect(rig.dosePgInWindow(t).get('morphine') ?? 0).toBeLessThanOrEqual(10_000 * PG_PER_NG);
+    for (let t = DAY_MS; t <= rig.nowMs; t += HOUR_MS)
+      expect(rig.dosePgInWindow(t).get('morphine') ?? 0).toBeLessThanOrEqual(10_000 * PG_PER_NG);
   });
 
   it('#4 the safe minimum rate never takes a drug past its hard daily maximum (REQ-ALM-2, REQ-LIM-6)', () => {
     // Default pump (48 µL/day minimum rate) and library: sufentanil at its 5 mg/mL maximum runs
     // 240 µg/day at the safe minimum rate, above its 200 µg hard daily maximum (and 5× the 50 µg/day
     // prescribed). A fill four strokes above empty raises the empty alarm within hours.
-    const rig = infusing([{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }], 50_000, { fillNl: 502_000 });
+    const rig = infusing([{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }], 50_000, {
+      fillNl: 502_000,
+    });
     rig.advance(2 * DAY_MS);
     expect(rig.programmed && rig.controller.state.therapy === 'minimumRate').toBe(true);
     expect(rig.dosePgInWindow().get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
@@ -100,7 +171,12 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 1_000 }], 1_000_000);
     expect(() => {
       for (let i = 0; i < 4; i++) {
-        rig.command({ type: 'cmd.clinicianBolus', doseNg: 900_000, durationMs: MINUTE_MS, confirm: true });
+        rig.command({
+          type: 'cmd.clinicianBolus',
+          doseNg: 900_000,
+          durationMs: MINUTE_MS,
+          confirm: true,
+        });
         rig.advance(HOUR_MS);
       }
     }).not.toThrow();
@@ -111,12 +187,39 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // 1 min is 1.44 L/day. Both are accepted (no check uses rateNlPerDayMax for them). Diluting a
     // running therapy by a refill makes the same: the model-based suite found a 628 mL bolus granted.
     const basal = new PumpRig();
-    basal.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 20 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 100 }] });
-    const highBasal = basal.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 10_000_000 } });
+    basal.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 20 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 100 }],
+    });
+    const highBasal = basal.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 10_000_000 },
+    });
     const bolus = new PumpRig();
-    bolus.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 20 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }] });
-    const fastBolus = bolus.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 }, ptm: { bolusDoseNg: 1_000_000, bolusDurationMs: MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 }, confirm: true });
-    expect({ basalRefused: isRefusal(highBasal), bolusRefused: isRefusal(fastBolus), rateNlPerDayMax }).toEqual({ basalRefused: true, bolusRefused: true, rateNlPerDayMax });
+    bolus.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 20 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }],
+    });
+    const fastBolus = bolus.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+      ptm: {
+        bolusDoseNg: 1_000_000,
+        bolusDurationMs: MINUTE_MS,
+        lockoutMs: HOUR_MS,
+        bolusesPer24hMax: 4,
+      },
+      confirm: true,
+    });
+    expect({
+      basalRefused: isRefusal(highBasal),
+      bolusRefused: isRefusal(fastBolus),
+      rateNlPerDayMax,
+    }).toEqual({ basalRefused: true, bolusRefused: true, rateNlPerDayMax });
   });
 
   it('#7 a refill during a bolus does not change the bolus’s dose (REQ-LIM-4)', () => {
@@ -124,16 +227,32 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // with 25 mg/mL: the bolus keeps its volume, so its remaining 0.49 mL carry about 12 mg.
     const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 1_000 }], 100_000);
     rig.advance(HOUR_MS);
-    expect(rig.command({ type: 'cmd.clinicianBolus', doseNg: 500_000, durationMs: HOUR_MS, confirm: true }).refused).toEqual([]);
+    expect(
+      rig.command({
+        type: 'cmd.clinicianBolus',
+        doseNg: 500_000,
+        durationMs: HOUR_MS,
+        confirm: true,
+      }).refused,
+    ).toEqual([]);
     const startMs = rig.nowMs;
     rig.advance(MINUTE_MS);
     // Refusing the refill while the bolus runs is a fix too.
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 25_000 }], confirm: true });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 10 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 25_000 }],
+      confirm: true,
+    });
     const spanMs = 2 * HOUR_MS;
     rig.advance(spanMs);
     // The bolus, two hours of 100 µg/day basal, and two strokes of the strong mixture.
-    const allowedPg = 500_000 * PG_PER_NG + (100_000 * PG_PER_NG * spanMs) / DAY_MS + 2 * 500 * 25_000;
-    expect(rig.dosePgInWindow(startMs + spanMs, spanMs).get('morphine')!).toBeLessThanOrEqual(allowedPg);
+    const allowedPg =
+      500_000 * PG_PER_NG + (100_000 * PG_PER_NG * spanMs) / DAY_MS + 2 * 500 * 25_000;
+    expect(rig.dosePgInWindow(startMs + spanMs, spanMs).get('morphine')!).toBeLessThanOrEqual(
+      allowedPg,
+    );
   });
 
   it('#8 a restart does not re-settle time the pump spent stopped as programmed volume (REQ-DOS-1)', () => {
@@ -157,8 +276,16 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     const rig = new PumpRig();
     const model = new ReferenceModel(rig.config, rig.library);
     new InvariantMonitor(rig, model);
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 550_000, mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 2_000_000 } });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 550_000,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }],
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 2_000_000 },
+    });
     rig.command({ type: 'cmd.resume' });
     expect(() => rig.advance(3 * DAY_MS)).not.toThrow();
   });
@@ -169,7 +296,12 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // after the other, are let through until 20 mg; the day's basal then comes on top (≈ 29 mg in 24 h).
     const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 10_000 }], 10_000_000);
     for (let i = 0; i < 30; i++) {
-      rig.command({ type: 'cmd.clinicianBolus', doseNg: 1_000_000, durationMs: MINUTE_MS, confirm: true });
+      rig.command({
+        type: 'cmd.clinicianBolus',
+        doseNg: 1_000_000,
+        durationMs: MINUTE_MS,
+        confirm: true,
+      });
       rig.advance(2 * MINUTE_MS);
     }
     rig.advance(DAY_MS - 60 * MINUTE_MS);
@@ -182,12 +314,36 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // (critical alarm, safe minimum rate), a refill with a new mixture (a bridge, paused at the
     // minimum), stop, 13 min, resume → AssertionFailure "startBatch without a plan" (the
     // `strokesDue` guard and the `startBatch` action disagree).
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 730, catheterLengthCm: 87, catheterVolumeNlPerCm: 5000 }, startRtcMs: Date.UTC(2024, 3, 16, 17, 5, 45, 676) });
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 400_000, mixture: [{ drug: 'hydromorphone', concentrationUgPerMl: 866 }] });
-    const steps = [{ startMinute: 0, doseNgPerDay: 35 }, { startMinute: 266, doseNgPerDay: 10639 }, { startMinute: 746, doseNgPerDay: 7952 }, { startMinute: 875, doseNgPerDay: 9154 }, { startMinute: 1106, doseNgPerDay: 0 }];
+    const rig = new PumpRig({
+      config: {
+        ...defaultPumpConfig,
+        pumpTubingVolumeNl: 730,
+        catheterLengthCm: 87,
+        catheterVolumeNlPerCm: 5000,
+      },
+      startRtcMs: Date.UTC(2024, 3, 16, 17, 5, 45, 676),
+    });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 400_000,
+      mixture: [{ drug: 'hydromorphone', concentrationUgPerMl: 866 }],
+    });
+    const steps = [
+      { startMinute: 0, doseNgPerDay: 35 },
+      { startMinute: 266, doseNgPerDay: 10639 },
+      { startMinute: 746, doseNgPerDay: 7952 },
+      { startMinute: 875, doseNgPerDay: 9154 },
+      { startMinute: 1106, doseNgPerDay: 0 },
+    ];
     rig.command({ type: 'cmd.program', prescription: { mode: 'flex', steps } });
     rig.command({ type: 'cmd.resume' });
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 200_000, mixture: [{ drug: 'clonidine', concentrationUgPerMl: 616 }] });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 200_000,
+      mixture: [{ drug: 'clonidine', concentrationUgPerMl: 616 }],
+    });
     rig.command({ type: 'cmd.stop' });
     rig.advance(13 * MINUTE_MS);
     expect(() => rig.command({ type: 'cmd.resume' })).not.toThrow();
@@ -197,28 +353,71 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // While therapy is at the safe minimum rate the bridge is estimated at the pump model's rate
     // (48 µL/day), but the pump delivers the rate lowered for the mixture (sufentanil 5 mg/mL: 20 µL/day):
     // the bridge ends with most of the 260 µL path still holding the old mixture.
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 } });
+    const rig = new PumpRig({
+      config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 },
+    });
     const model = new ReferenceModel(rig.config, rig.library);
     new InvariantMonitor(rig, model);
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 2_500 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 50_000 } });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 10 * NL_PER_ML,
+      mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 2_500 }],
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 50_000 },
+    });
     rig.command({ type: 'cmd.resume' });
     rig.advance(HOUR_MS);
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 600_000, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }], confirm: true });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 600_000,
+      mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 5_000 }],
+      confirm: true,
+    });
     expect(() => rig.advance(20 * DAY_MS)).not.toThrow();
   });
   it('#13 a bolus granted in the same millisecond as the refill that starts a bridge shortens the bridge (REQ-DRG-1)', () => {
     // Found by the model-based test at FC_SEED=1, 100 runs. The bridge counted boluses that started
     // after its anchor (strictly), so a press in the refill's millisecond was never counted: the
     // bridge ran on for the bolus's volume after the new mixture had reached the tip.
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 304, catheterLengthCm: 11, catheterVolumeNlPerCm: 2_600 } });
+    const rig = new PumpRig({
+      config: {
+        ...defaultPumpConfig,
+        pumpTubingVolumeNl: 304,
+        catheterLengthCm: 11,
+        catheterVolumeNlPerCm: 2_600,
+      },
+    });
     const model = new ReferenceModel(rig.config, rig.library);
     new InvariantMonitor(rig, model);
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 }, ptm: { bolusDoseNg: 100_000, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 8 } });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 10 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }],
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+      ptm: {
+        bolusDoseNg: 100_000,
+        bolusDurationMs: 15 * MINUTE_MS,
+        lockoutMs: HOUR_MS,
+        bolusesPer24hMax: 8,
+      },
+    });
     rig.command({ type: 'cmd.resume' });
     rig.advance(HOUR_MS);
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 10 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 5_000 }], confirm: true });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 10 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 5_000 }],
+      confirm: true,
+    });
     expect(rig.press().records.some((r) => r.type === 'pressGranted')).toBe(true);
     expect(() => rig.advance(3 * DAY_MS)).not.toThrow();
   });
@@ -227,32 +426,94 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // sufentanil 4.564 mg/mL; the reservoir now holds bupivacaine. A 220 µg bupivacaine bolus is
     // 45 µL, well within bupivacaine's limits, but it pushes 45 µL of the path first: 205 µg of
     // sufentanil within the hour, above its hard daily maximum (200 µg) and its bolus maximum (10 µg).
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 1_063, catheterLengthCm: 13, catheterVolumeNlPerCm: 5_000 } });
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 511_000, mixture: [{ drug: 'clonidine', concentrationUgPerMl: 996 }, { drug: 'baclofen', concentrationUgPerMl: 1_325 }, { drug: 'sufentanil', concentrationUgPerMl: 4_564 }, { drug: 'morphine', concentrationUgPerMl: 501 }], confirm: true });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 269 }, confirm: true });
+    const rig = new PumpRig({
+      config: {
+        ...defaultPumpConfig,
+        pumpTubingVolumeNl: 1_063,
+        catheterLengthCm: 13,
+        catheterVolumeNlPerCm: 5_000,
+      },
+    });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 511_000,
+      mixture: [
+        { drug: 'clonidine', concentrationUgPerMl: 996 },
+        { drug: 'baclofen', concentrationUgPerMl: 1_325 },
+        { drug: 'sufentanil', concentrationUgPerMl: 4_564 },
+        { drug: 'morphine', concentrationUgPerMl: 501 },
+      ],
+      confirm: true,
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 269 },
+      confirm: true,
+    });
     rig.command({ type: 'cmd.resume' });
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 545_000, mixture: [{ drug: 'bupivacaine', concentrationUgPerMl: 4_933 }], confirm: true });
-    const outcome = rig.command({ type: 'cmd.clinicianBolus', doseNg: 220_000, durationMs: HOUR_MS, confirm: true });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 545_000,
+      mixture: [{ drug: 'bupivacaine', concentrationUgPerMl: 4_933 }],
+      confirm: true,
+    });
+    const outcome = rig.command({
+      type: 'cmd.clinicianBolus',
+      doseNg: 220_000,
+      durationMs: HOUR_MS,
+      confirm: true,
+    });
     rig.advance(HOUR_MS);
-    expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    expect(
+      rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0,
+    ).toBeLessThanOrEqual(200_000 * PG_PER_NG);
     // Refused, naming the first old drug over its bolus maximum (clonidine: 45 µL × 996 µg/mL > 40 µg).
-    expect(outcome.refused[0]?.message).toMatch(/^clinicianBolus\.doseNg: clonidine clinician bolus/);
+    expect(outcome.refused[0]?.message).toMatch(
+      /^clinicianBolus\.doseNg: clonidine clinician bolus/,
+    );
   });
   it('#15 the safe minimum rate after a drug change is safe for what the drug path still holds (REQ-ALM-2, REQ-LIM-6)', () => {
     // Found by the reservoir property at FC_SEED=7, 100 runs, findings guard off. The path holds
     // sufentanil 4.271 mg/mL; a refill of 0.1 mL of morphine (below empty: a critical alarm) sends
     // the pump to the safe minimum rate, lowered for morphine only: 48 µL/day pushes 205 µg/day of
     // sufentanil, above its hard daily maximum (200 µg).
-    const rig = new PumpRig({ config: { ...defaultPumpConfig, pumpTubingVolumeNl: 330, catheterLengthCm: 96, catheterVolumeNlPerCm: 2_600 } });
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 4_245_000, mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 4_271 }], confirm: true });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 20_751 }, confirm: true });
+    const rig = new PumpRig({
+      config: {
+        ...defaultPumpConfig,
+        pumpTubingVolumeNl: 330,
+        catheterLengthCm: 96,
+        catheterVolumeNlPerCm: 2_600,
+      },
+    });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 4_245_000,
+      mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 4_271 }],
+      confirm: true,
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 20_751 },
+      confirm: true,
+    });
     rig.command({ type: 'cmd.resume' });
     rig.advance(HOUR_MS);
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 100_000, mixture: [{ drug: 'morphine', concentrationUgPerMl: 500 }], confirm: true });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 100_000,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 500 }],
+      confirm: true,
+    });
     expect(rig.controller.state.therapy).toBe('minimumRate');
     for (let hour = 1; hour <= 48; hour++) {
       rig.advance(HOUR_MS);
-      expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+      expect(
+        rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0,
+      ).toBeLessThanOrEqual(200_000 * PG_PER_NG);
     }
   });
   it('#16 strokes a bolus pushes during a bridge count as the path’s drug against the daily cap (REQ-LIM-6, REQ-LIM-7)', () => {
@@ -262,23 +523,51 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     // boluses counted as nothing and press after press was granted: 702 µg against 200 µg.
     const rig = sufentanilPathThenMorphine();
     // 1.5 µg of morphine: 1.5 µL, 7.5 µg of sufentanil from the path, within its 10 µg bolus maximum.
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: { bolusDoseNg: 1_500, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: 20 * MINUTE_MS, bolusesPer24hMax: 48 }, confirm: true });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 0 },
+      ptm: {
+        bolusDoseNg: 1_500,
+        bolusDurationMs: 15 * MINUTE_MS,
+        lockoutMs: 20 * MINUTE_MS,
+        bolusesPer24hMax: 48,
+      },
+      confirm: true,
+    });
     for (let i = 0; i < 40; i++) {
       rig.press();
       rig.advance(20 * MINUTE_MS);
     }
-    expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
-    expect(rig.log.filter((r) => r.type === 'pressDenied' && r.reason === 'dailyDoseCap').length).toBeGreaterThan(0);
+    expect(
+      rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0,
+    ).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    expect(
+      rig.log.filter((r) => r.type === 'pressDenied' && r.reason === 'dailyDoseCap').length,
+    ).toBeGreaterThan(0);
   });
 
   it('#17 a press during a bridge is denied when its bolus would push a drug of the path above its bolus maximum (REQ-LIM-7)', () => {
     // Found with #16: a 35 µg morphine PTM bolus (35 µL) pushes 175 µg of sufentanil 5 mg/mL out of
     // the path, 17 times sufentanil's hard bolus maximum (10 µg), and was granted.
     const rig = sufentanilPathThenMorphine();
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 }, ptm: { bolusDoseNg: 35_000, bolusDurationMs: 15 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 }, confirm: true });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 0 },
+      ptm: {
+        bolusDoseNg: 35_000,
+        bolusDurationMs: 15 * MINUTE_MS,
+        lockoutMs: HOUR_MS,
+        bolusesPer24hMax: 4,
+      },
+      confirm: true,
+    });
     const outcome = rig.press();
-    expect(outcome.records.find((r) => r.type === 'pressDenied')).toMatchObject({ reason: 'bolusDoseCap' });
+    expect(outcome.records.find((r) => r.type === 'pressDenied')).toMatchObject({
+      reason: 'bolusDoseCap',
+    });
     rig.advance(HOUR_MS);
-    expect(rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+    expect(
+      rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0,
+    ).toBeLessThanOrEqual(200_000 * PG_PER_NG);
   });
 });

@@ -12,7 +12,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS, NL_PER_ML } from '../../src/units.js';
-import { InvariantViolation, PumpRig, alarmConditionByRule, checkAlarmClear, defaultPumpConfig, qaScenarioArb, replayOptions, runQa } from '../../testing/index.js';
+import {
+  InvariantViolation,
+  PumpRig,
+  alarmConditionByRule,
+  checkAlarmClear,
+  defaultPumpConfig,
+  qaScenarioArb,
+  replayOptions,
+  runQa,
+} from '../../testing/index.js';
 import type { AlarmCode } from '../../src/alarms.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
@@ -21,7 +30,9 @@ const file = 'tests/properties/alarmClear.property.test.ts';
 
 /** A clear as the QA kit's command judges it: the conditions by rule just before, then the outcome. */
 function judgedClear(rig: PumpRig) {
-  const conditions = rig.controller.context.alarms.map((a) => [a.code, alarmConditionByRule(rig, a.code)] as const);
+  const conditions = rig.controller.context.alarms.map(
+    (a) => [a.code, alarmConditionByRule(rig, a.code)] as const,
+  );
   const outcome = rig.command({ type: 'cmd.clearAlarms' });
   checkAlarmClear(rig, conditions, outcome);
   return { conditions, outcome, active: rig.controller.context.alarms.map((a) => a.code) };
@@ -32,8 +43,16 @@ describe('ALM-CLEAR latched alarms', () => {
     // Morphine 1 mg/mL at 1 mg/day (1 mL/day), 2.5 mL filled: the estimate reaches the 2 mL
     // low threshold after half a day.
     const rig = new PumpRig();
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 2_500_000, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 } });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 2_500_000,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }],
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+    });
     rig.command({ type: 'cmd.resume' });
     rig.advance(DAY_MS / 2 + HOUR_MS);
     const low = judgedClear(rig);
@@ -41,7 +60,11 @@ describe('ALM-CLEAR latched alarms', () => {
     expect(low.active).toEqual(['lowReservoir']);
     expect(low.outcome.refused.map((r) => r.field)).toEqual(['alarms.lowReservoir']);
 
-    rig.command({ type: 'cmd.refill', withdrawnNl: rig.motor.trueReservoirNl, addedNl: 20 * NL_PER_ML });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: rig.motor.trueReservoirNl,
+      addedNl: 20 * NL_PER_ML,
+    });
     const refilled = judgedClear(rig);
     expect(refilled.conditions).toEqual([['lowReservoir', false]]);
     expect(refilled.active).toEqual([]);
@@ -50,8 +73,16 @@ describe('ALM-CLEAR latched alarms', () => {
 
   it('keeps the stall alarm while the motor is stalled', () => {
     const rig = new PumpRig();
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 20 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }] });
-    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 } });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 20 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }],
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+    });
     rig.command({ type: 'cmd.resume' });
     rig.injectStall(DAY_MS);
     rig.advance(2 * HOUR_MS); // three attempts ten minutes apart raise the alarm
@@ -62,19 +93,43 @@ describe('ALM-CLEAR latched alarms', () => {
 
   it('fails a clear that removes an alarm whose condition holds, or keeps one whose condition has gone', () => {
     const rig = new PumpRig();
-    rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 20 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }] });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 20 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }],
+    });
     // A pump that kept nothing and logged nothing, judged against a condition that held.
     const silent = { atMs: rig.nowMs, records: [], refused: [], tones: [] };
     const held: [AlarmCode, boolean][] = [['lowReservoir', true]];
     expect(() => checkAlarmClear(rig, held, silent)).toThrow(InvariantViolation);
     // The same clear is right for a condition that had gone, if the pump logged it.
-    const cleared = { ...silent, records: [{ seq: 0, atMs: 0, rtcMs: 0, type: 'alarmCleared' as const, code: 'lowReservoir' as const }] };
+    const cleared = {
+      ...silent,
+      records: [
+        { seq: 0, atMs: 0, rtcMs: 0, type: 'alarmCleared' as const, code: 'lowReservoir' as const },
+      ],
+    };
     expect(() => checkAlarmClear(rig, [['lowReservoir', false]], cleared)).not.toThrow();
-    expect(() => checkAlarmClear(rig, [['lowReservoir', false]], silent)).toThrow(/removed without an alarmCleared record/);
+    expect(() => checkAlarmClear(rig, [['lowReservoir', false]], silent)).toThrow(
+      /removed without an alarmCleared record/,
+    );
   });
 
   it(`every clear in random timelines removes exactly the alarms whose condition has gone (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { wait: 6, refill: 2, stall: 3, stopResumeClear: 5, press: 1, pressBurst: 1, clinicianBolus: 1, reprogram: 1, setClock: 1, invalidReprogram: 0, invalidRefill: 0 };
+    const weights = {
+      wait: 6,
+      refill: 2,
+      stall: 3,
+      stopResumeClear: 5,
+      press: 1,
+      pressBurst: 1,
+      clinicianBolus: 1,
+      reprogram: 1,
+      setClock: 1,
+      invalidReprogram: 0,
+      invalidRefill: 0,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ stalls: true, weights }), ({ setup, commands }) => {
         runQa(setup, commands);

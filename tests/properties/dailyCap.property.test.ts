@@ -50,14 +50,33 @@ function setupOf(limits: DrugLimits, concentrationUgPerMl: number): QaSetup {
 }
 
 /** A day of basal at `basalShare` of the hard daily maximum, then from `gapMs` before the day's end the bolus therapy, then bursts of presses at the lockout. */
-function nearCap(limits: DrugLimits, basalShare: number, gapMs: number, newBasalNg: number, ptm: PtmSettings, bursts: { extra: number; waitMs: number }[], clinician?: { position: number; durationMs: number }): PumpCommand[] {
+function nearCap(
+  limits: DrugLimits,
+  basalShare: number,
+  gapMs: number,
+  newBasalNg: number,
+  ptm: PtmSettings,
+  bursts: { extra: number; waitMs: number }[],
+  clinician?: { position: number; durationMs: number },
+): PumpCommand[] {
   const commands: PumpCommand[] = [
-    new ProgramTherapyCommand({ mode: 'continuous', doseNgPerDay: Math.floor(limits.dailyDoseNgHardMax * basalShare) }, undefined, true),
+    new ProgramTherapyCommand(
+      { mode: 'continuous', doseNgPerDay: Math.floor(limits.dailyDoseNgHardMax * basalShare) },
+      undefined,
+      true,
+    ),
     new WaitCommand(DAY_MS - gapMs),
     new ProgramTherapyCommand({ mode: 'continuous', doseNgPerDay: newBasalNg }, ptm, true),
   ];
-  if (clinician) commands.push(new ClinicianBolusCommand('softToHard', clinician.position, clinician.durationMs, true));
-  for (const b of bursts) commands.push(new PressBurstCommand(Math.min(60, ptm.bolusesPer24hMax + b.extra), ptm.lockoutMs), new WaitCommand(b.waitMs));
+  if (clinician)
+    commands.push(
+      new ClinicianBolusCommand('softToHard', clinician.position, clinician.durationMs, true),
+    );
+  for (const b of bursts)
+    commands.push(
+      new PressBurstCommand(Math.min(60, ptm.bolusesPer24hMax + b.extra), ptm.lockoutMs),
+      new WaitCommand(b.waitMs),
+    );
   return commands;
 }
 
@@ -73,21 +92,50 @@ const nearCapArb = fc
     bolusShare: fc.double({ min: 0.3, max: 1, noNaN: true }),
     durationMs: fc.constantFrom(MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS),
     extraLockoutMs: fc.constantFrom(0, 15 * MINUTE_MS),
-    clinician: fc.option(fc.record({ position: fc.double({ min: 0, max: 1, noNaN: true }), durationMs: fc.constantFrom(MINUTE_MS, 30 * MINUTE_MS) }), { nil: undefined }),
-    bursts: fc.array(fc.record({ extra: fc.integer({ min: 0, max: 4 }), waitMs: fc.integer({ min: 0, max: 8 * HOUR_MS }) }), { minLength: 1, maxLength: 3 }),
+    clinician: fc.option(
+      fc.record({
+        position: fc.double({ min: 0, max: 1, noNaN: true }),
+        durationMs: fc.constantFrom(MINUTE_MS, 30 * MINUTE_MS),
+      }),
+      { nil: undefined },
+    ),
+    bursts: fc.array(
+      fc.record({
+        extra: fc.integer({ min: 0, max: 4 }),
+        waitMs: fc.integer({ min: 0, max: 8 * HOUR_MS }),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
   })
   .map((r) => {
     const hard = r.limits.dailyDoseNgHardMax;
-    const concentrationUgPerMl = Math.max(1, Math.floor(r.limits.concentrationUgPerMlMax * r.concentrationShare));
+    const concentrationUgPerMl = Math.max(
+      1,
+      Math.floor(r.limits.concentrationUgPerMlMax * r.concentrationShare),
+    );
     const bolusDoseNg = Math.max(1, Math.floor(r.limits.bolusDoseNgHardMax * r.bolusShare));
     const newBasalNg = Math.floor(hard * r.newBasalShare);
     // The bolus fits the pump's highest flow with room for the basal: at least the time 20 mL/day takes, in whole minutes.
     const bolusNl = Math.floor((bolusDoseNg * PG_PER_NG) / concentrationUgPerMl);
-    const bolusDurationMs = Math.max(r.durationMs, Math.ceil((bolusNl * DAY_MS) / (20 * NL_PER_ML) / MINUTE_MS) * MINUTE_MS);
+    const bolusDurationMs = Math.max(
+      r.durationMs,
+      Math.ceil((bolusNl * DAY_MS) / (20 * NL_PER_ML) / MINUTE_MS) * MINUTE_MS,
+    );
     // As many boluses as keep the new therapy's own worst case just within the hard maximum.
-    const bolusesPer24hMax = Math.max(1, Math.min(48, Math.floor((0.97 * hard - newBasalNg) / bolusDoseNg)));
-    const ptm: PtmSettings = { bolusDoseNg, bolusDurationMs, lockoutMs: bolusDurationMs + r.extraLockoutMs, bolusesPer24hMax };
-    return { setup: setupOf(r.limits, concentrationUgPerMl), commands: nearCap(r.limits, r.basalShare, r.gapMs, newBasalNg, ptm, r.bursts, r.clinician) };
+    const bolusesPer24hMax = Math.max(
+      1,
+      Math.min(48, Math.floor((0.97 * hard - newBasalNg) / bolusDoseNg)),
+    );
+    const ptm: PtmSettings = {
+      bolusDoseNg,
+      bolusDurationMs,
+      lockoutMs: bolusDurationMs + r.extraLockoutMs,
+      bolusesPer24hMax,
+    };
+    return {
+      setup: setupOf(r.limits, concentrationUgPerMl),
+      commands: nearCap(r.limits, r.basalShare, r.gapMs, newBasalNg, ptm, r.bursts, r.clinician),
+    };
   });
 
 describe('INV-7 and INV-3 at the daily cap', () => {
@@ -97,9 +145,20 @@ describe('INV-7 and INV-3 at the daily cap', () => {
     // = 14.4 mL/day) is within 20 mg on its own. The first bolus fits (about 19.2 mg); ten
     // minutes later the window still holds about 18.1 mg of basal, so the second meets the cap.
     const morphine = defaultDrugLibrary.drugs.find((d) => d.drug === 'morphine')!;
-    const ptm: PtmSettings = { bolusDoseNg: 1_000_000, bolusDurationMs: 10 * MINUTE_MS, lockoutMs: 10 * MINUTE_MS, bolusesPer24hMax: 19 };
-    const { run } = runQa(setupOf(morphine, 10_000), nearCap(morphine, 0.95, HOUR_MS, 0, ptm, [{ extra: 0, waitMs: HOUR_MS }]));
-    const presses = [...run.rig.records('pressGranted').map((r) => ({ seq: r.seq, outcome: 'granted' })), ...run.rig.records('pressDenied').map((r) => ({ seq: r.seq, outcome: r.reason }))];
+    const ptm: PtmSettings = {
+      bolusDoseNg: 1_000_000,
+      bolusDurationMs: 10 * MINUTE_MS,
+      lockoutMs: 10 * MINUTE_MS,
+      bolusesPer24hMax: 19,
+    };
+    const { run } = runQa(
+      setupOf(morphine, 10_000),
+      nearCap(morphine, 0.95, HOUR_MS, 0, ptm, [{ extra: 0, waitMs: HOUR_MS }]),
+    );
+    const presses = [
+      ...run.rig.records('pressGranted').map((r) => ({ seq: r.seq, outcome: 'granted' })),
+      ...run.rig.records('pressDenied').map((r) => ({ seq: r.seq, outcome: r.reason })),
+    ];
     const outcomes = presses.sort((a, b) => a.seq - b.seq).map((p) => p.outcome);
     expect(outcomes.slice(0, 2)).toEqual(['granted', 'dailyDoseCap']);
   });

@@ -20,7 +20,19 @@ const file = 'tests/properties/denial.property.test.ts';
 
 describe('INV-7 denied presses', () => {
   it(`have exactly one reason, true at that moment (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { press: 6, pressBurst: 4, wait: 4, stopResumeClear: 3, refill: 2, clinicianBolus: 2, reprogram: 2, setClock: 1, stall: 1, invalidReprogram: 0, invalidRefill: 0 };
+    const weights = {
+      press: 6,
+      pressBurst: 4,
+      wait: 4,
+      stopResumeClear: 3,
+      refill: 2,
+      clinicianBolus: 2,
+      reprogram: 2,
+      setClock: 1,
+      stall: 1,
+      invalidReprogram: 0,
+      invalidRefill: 0,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ stalls: true, weights }), ({ setup, commands }) => {
         runQa(setup, commands);

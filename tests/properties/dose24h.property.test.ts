@@ -20,7 +20,18 @@ const file = 'tests/properties/dose24h.property.test.ts';
 
 describe('INV-3 dose in any rolling 24 hours', () => {
   it(`stays within the programmed worst case and the hard daily maximum (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { press: 2, pressBurst: 3, wait: 5, reprogram: 3, clinicianBolus: 4, refill: 2, setClock: 2, invalidReprogram: 0, invalidRefill: 0, stopResumeClear: 1 };
+    const weights = {
+      press: 2,
+      pressBurst: 3,
+      wait: 5,
+      reprogram: 3,
+      clinicianBolus: 4,
+      refill: 2,
+      setClock: 2,
+      invalidReprogram: 0,
+      invalidRefill: 0,
+      stopResumeClear: 1,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ weights }), ({ setup, commands }) => {
         runQa(setup, commands);

@@ -36,7 +36,12 @@ describe('docs/testing.md worked examples', () => {
       fc.property(qaSetupArb(), fc.integer({ min: 0, max: 999 }), (setup, permille) => {
         const { model, run } = startRun(setup);
         fc.pre(model.ptm !== undefined);
-        const bolus = run.rig.command({ type: 'cmd.clinicianBolus', doseNg: model.ptm.bolusDoseNg, durationMs: MINUTE_MS, confirm: true });
+        const bolus = run.rig.command({
+          type: 'cmd.clinicianBolus',
+          doseNg: model.ptm.bolusDoseNg,
+          durationMs: MINUTE_MS,
+          confirm: true,
+        });
         fc.pre(bolus.records.some((r) => r.type === 'bolusStarted'));
         run.rig.advance(Math.floor((model.ptm.lockoutMs * permille) / 1000));
         expect(run.rig.press().records.some((r) => r.type === 'pressGranted')).toBe(false);

@@ -38,45 +38,78 @@ const filledPump = (library: DrugLibrary, mixture: Mixture) => {
   rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 10 * NL_PER_ML, mixture });
   return rig;
 };
-const libraryAndMixture = drugLibraryArb().chain((library) => fc.record({ library: fc.constant(library), mixture: mixtureArb(library) }));
+const libraryAndMixture = drugLibraryArb().chain((library) =>
+  fc.record({ library: fc.constant(library), mixture: mixtureArb(library) }),
+);
 
 describe('REQ-LIM programming against the drug library', () => {
   it(`accepts within soft, asks confirmation between soft and hard, refuses beyond hard (seed ${seed}, ${numRuns} runs)`, () => {
     fc.assert(
-      fc.property(libraryAndMixture, therapyShapeArb(), fc.boolean(), ({ library, mixture }, shape, confirm) => {
-        const placed = placeTherapy(shape, library, mixture, new PumpRig().config.strokeVolumeNl);
-        fc.pre(placed !== undefined);
-        const rig = filledPump(library, mixture);
-        // A mixture of which one stroke exceeds a drug's hard daily maximum is refused at the first
-        // fill (REQ-LIM-6, FOUND-BUGS #3); no therapy can then be programmed.
-        const fillExpected = new ReferenceModel(rig.config, library).expectRefill(0, 10 * NL_PER_ML, mixture, false);
-        const filled = rig.records('refill').length === 1;
-        if (fillExpected !== 'unsure') expect(filled).toBe(fillExpected === 'accept');
-        fc.pre(filled);
-        const before = snapshotPump(rig);
-        const outcome = rig.command({ type: 'cmd.program', prescription: placed.prescription, ptm: placed.ptm ?? null, confirm });
-        const accepted = outcome.records.some((r) => r.type === 'programmed');
-        const expected = shape.band === 'withinSoft' || (shape.band === 'softToHard' && confirm);
-        expect(accepted).toBe(expected);
-        if (!accepted) {
-          checkRefusal(rig, before, outcome, 'program');
-          // Unconfirmed, the first drug over its soft maximum may be named before one over its hard;
-          // beyond hard, the pump's highest flow may be the limit named (REQ-DOS-3).
-          expect(outcome.refused[0]!.limit).toMatch(shape.band === 'softToHard' ? /^soft maximum/ : confirm ? /^(hard maximum|pump's highest flow)/ : /^(soft maximum|hard maximum|pump's highest flow)/);
-        }
-      }),
+      fc.property(
+        libraryAndMixture,
+        therapyShapeArb(),
+        fc.boolean(),
+        ({ library, mixture }, shape, confirm) => {
+          const placed = placeTherapy(shape, library, mixture, new PumpRig().config.strokeVolumeNl);
+          fc.pre(placed !== undefined);
+          const rig = filledPump(library, mixture);
+          // A mixture of which one stroke exceeds a drug's hard daily maximum is refused at the first
+          // fill (REQ-LIM-6, FOUND-BUGS #3); no therapy can then be programmed.
+          const fillExpected = new ReferenceModel(rig.config, library).expectRefill(
+            0,
+            10 * NL_PER_ML,
+            mixture,
+            false,
+          );
+          const filled = rig.records('refill').length === 1;
+          if (fillExpected !== 'unsure') expect(filled).toBe(fillExpected === 'accept');
+          fc.pre(filled);
+          const before = snapshotPump(rig);
+          const outcome = rig.command({
+            type: 'cmd.program',
+            prescription: placed.prescription,
+            ptm: placed.ptm ?? null,
+            confirm,
+          });
+          const accepted = outcome.records.some((r) => r.type === 'programmed');
+          const expected = shape.band === 'withinSoft' || (shape.band === 'softToHard' && confirm);
+          expect(accepted).toBe(expected);
+          if (!accepted) {
+            checkRefusal(rig, before, outcome, 'program');
+            // Unconfirmed, the first drug over its soft maximum may be named before one over its hard;
+            // beyond hard, the pump's highest flow may be the limit named (REQ-DOS-3).
+            expect(outcome.refused[0]!.limit).toMatch(
+              shape.band === 'softToHard'
+                ? /^soft maximum/
+                : confirm
+                  ? /^(hard maximum|pump's highest flow)/
+                  : /^(soft maximum|hard maximum|pump's highest flow)/,
+            );
+          }
+        },
+      ),
       { seed, numRuns, ...replayOptions(file) },
     );
   });
 
   it(`refuses every schema-invalid prescription or PTM, naming the field (seed ${seed}, ${numRuns} runs)`, () => {
     const bad = fc.oneof(
-      invalidPrescriptionArb().map((b) => ({ cmd: { prescription: b.prescription }, field: 'prescription', way: b.way })),
-      invalidPtmArb().map((b) => ({ cmd: { prescription: { mode: 'continuous', doseNgPerDay: 1 }, ptm: b.ptm }, field: 'ptm', way: b.way })),
+      invalidPrescriptionArb().map((b) => ({
+        cmd: { prescription: b.prescription },
+        field: 'prescription',
+        way: b.way,
+      })),
+      invalidPtmArb().map((b) => ({
+        cmd: { prescription: { mode: 'continuous', doseNgPerDay: 1 }, ptm: b.ptm },
+        field: 'ptm',
+        way: b.way,
+      })),
     );
     fc.assert(
       fc.property(bad, fc.boolean(), ({ cmd, field }, confirm) => {
-        const rig = filledPump(defaultLibrary(), [{ drug: 'morphine', concentrationUgPerMl: 10_000 }]);
+        const rig = filledPump(defaultLibrary(), [
+          { drug: 'morphine', concentrationUgPerMl: 10_000 },
+        ]);
         const before = snapshotPump(rig);
         const outcome = rig.command({ type: 'cmd.program', ...cmd, confirm });
         expect(outcome.refused).toHaveLength(1);
@@ -89,13 +122,26 @@ describe('REQ-LIM programming against the drug library', () => {
 
   it(`refuses a refill with a mixture the library or the schema does not allow (seed ${seed}, ${numRuns} runs)`, () => {
     fc.assert(
-      fc.property(drugLibraryArb().chain((library) => fc.record({ library: fc.constant(library), bad: invalidMixtureArb(library) })), ({ library, bad }) => {
-        const rig = filledPump(library, [{ drug: library.drugs[0]!.drug, concentrationUgPerMl: 1 }]);
-        const before = snapshotPump(rig);
-        const outcome = rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: NL_PER_ML, mixture: bad.mixture, confirm: true });
-        expect(outcome.refused).toHaveLength(1);
-        checkRefusal(rig, before, outcome, `refill (${bad.way})`);
-      }),
+      fc.property(
+        drugLibraryArb().chain((library) =>
+          fc.record({ library: fc.constant(library), bad: invalidMixtureArb(library) }),
+        ),
+        ({ library, bad }) => {
+          const rig = filledPump(library, [
+            { drug: library.drugs[0]!.drug, concentrationUgPerMl: 1 },
+          ]);
+          const before = snapshotPump(rig);
+          const outcome = rig.command({
+            type: 'cmd.refill',
+            withdrawnNl: 0,
+            addedNl: NL_PER_ML,
+            mixture: bad.mixture,
+            confirm: true,
+          });
+          expect(outcome.refused).toHaveLength(1);
+          checkRefusal(rig, before, outcome, `refill (${bad.way})`);
+        },
+      ),
       { seed, numRuns, ...replayOptions(file) },
     );
   });

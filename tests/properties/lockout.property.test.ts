@@ -12,7 +12,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS, NL_PER_ML } from '../../src/units.js';
-import { PumpRig, clockShiftMsArb, qaScenarioArb, replayOptions, runQa } from '../../testing/index.js';
+import {
+  PumpRig,
+  clockShiftMsArb,
+  qaScenarioArb,
+  replayOptions,
+  runQa,
+} from '../../testing/index.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
@@ -20,7 +26,18 @@ const file = 'tests/properties/lockout.property.test.ts';
 
 describe('INV-1 lockout, start to start, whatever the clock', () => {
   it(`holds over timelines of presses, clock changes and clinician boluses (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { press: 6, pressBurst: 4, wait: 3, setClock: 4, clinicianBolus: 2, reprogram: 1, invalidReprogram: 0, refill: 0, invalidRefill: 0, stopResumeClear: 1 };
+    const weights = {
+      press: 6,
+      pressBurst: 4,
+      wait: 3,
+      setClock: 4,
+      clinicianBolus: 2,
+      reprogram: 1,
+      invalidReprogram: 0,
+      refill: 0,
+      invalidRefill: 0,
+      stopResumeClear: 1,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ weights }), ({ setup, commands }) => {
         runQa(setup, commands);
@@ -33,19 +50,44 @@ describe('INV-1 lockout, start to start, whatever the clock', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 12 }).map((h) => h * HOUR_MS), // lockout
-        fc.array(fc.tuple(clockShiftMsArb(), fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 6 }), // clock shift, then wait (‰ of the lockout)
+        fc.array(fc.tuple(clockShiftMsArb(), fc.integer({ min: 1, max: 1000 })), {
+          minLength: 1,
+          maxLength: 6,
+        }), // clock shift, then wait (‰ of the lockout)
         (lockoutMs, moves) => {
           const rig = new PumpRig();
-          rig.command({ type: 'cmd.refill', withdrawnNl: 0, addedNl: 20 * NL_PER_ML, mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }] });
-          rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 }, ptm: { bolusDoseNg: 100_000, bolusDurationMs: 10 * MINUTE_MS, lockoutMs, bolusesPer24hMax: 24 } });
+          rig.command({
+            type: 'cmd.refill',
+            withdrawnNl: 0,
+            addedNl: 20 * NL_PER_ML,
+            mixture: [{ drug: 'morphine', concentrationUgPerMl: 10_000 }],
+          });
+          rig.command({
+            type: 'cmd.program',
+            prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+            ptm: {
+              bolusDoseNg: 100_000,
+              bolusDurationMs: 10 * MINUTE_MS,
+              lockoutMs,
+              bolusesPer24hMax: 24,
+            },
+          });
           rig.command({ type: 'cmd.resume' });
           expect(rig.press().records.some((r) => r.type === 'pressGranted')).toBe(true);
           const grantMs = rig.nowMs;
           for (const [shiftMs, permille] of moves) {
             rig.command({ type: 'cmd.setClock', rtcMs: rig.simClock.rtcMs() + shiftMs });
             const left = grantMs + lockoutMs - rig.nowMs;
-            rig.advance(Math.max(0, Math.min(left - 1, Math.floor((lockoutMs * permille) / 1000 / moves.length))));
-            if (rig.nowMs < grantMs + lockoutMs) expect(rig.press().records).toContainEqual(expect.objectContaining({ type: 'pressDenied', reason: 'lockout' }));
+            rig.advance(
+              Math.max(
+                0,
+                Math.min(left - 1, Math.floor((lockoutMs * permille) / 1000 / moves.length)),
+              ),
+            );
+            if (rig.nowMs < grantMs + lockoutMs)
+              expect(rig.press().records).toContainEqual(
+                expect.objectContaining({ type: 'pressDenied', reason: 'lockout' }),
+              );
           }
           rig.advance(grantMs + lockoutMs - rig.nowMs);
           expect(rig.press().records.some((r) => r.type === 'pressGranted')).toBe(true);

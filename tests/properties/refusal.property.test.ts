@@ -21,7 +21,18 @@ const file = 'tests/properties/refusal.property.test.ts';
 
 describe('INV-6 refused commands', () => {
   it(`change nothing but the log (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { invalidReprogram: 4, invalidRefill: 4, reprogram: 3, clinicianBolus: 3, stopResumeClear: 4, setClock: 2, wait: 3, press: 1, pressBurst: 0, refill: 1 };
+    const weights = {
+      invalidReprogram: 4,
+      invalidRefill: 4,
+      reprogram: 3,
+      clinicianBolus: 3,
+      stopResumeClear: 4,
+      setClock: 2,
+      wait: 3,
+      press: 1,
+      pressBurst: 0,
+      refill: 1,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ stalls: true, weights }), ({ setup, commands }) => {
         runQa(setup, commands);

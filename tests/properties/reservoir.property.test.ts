@@ -18,7 +18,19 @@ const file = 'tests/properties/reservoir.property.test.ts';
 
 describe('INV-5 reservoir and critical alarms', () => {
   it(`keeps the estimate non-negative, low before empty, and the safe minimum rate under critical alarms (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { wait: 6, refill: 3, stall: 2, stopResumeClear: 3, press: 2, pressBurst: 1, clinicianBolus: 1, reprogram: 1, setClock: 1, invalidReprogram: 0, invalidRefill: 0 };
+    const weights = {
+      wait: 6,
+      refill: 3,
+      stall: 2,
+      stopResumeClear: 3,
+      press: 2,
+      pressBurst: 1,
+      clinicianBolus: 1,
+      reprogram: 1,
+      setClock: 1,
+      invalidReprogram: 0,
+      invalidRefill: 0,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ stalls: true, weights }), ({ setup, commands }) => {
         runQa(setup, commands);

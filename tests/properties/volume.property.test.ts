@@ -20,7 +20,18 @@ const file = 'tests/properties/volume.property.test.ts';
 
 describe('INV-4 delivered against programmed volume', () => {
   it(`stays within one stroke with an ideal motor, and a steady basal matches its schedule (seed ${seed}, ${numRuns} runs)`, () => {
-    const weights = { press: 2, pressBurst: 1, wait: 8, reprogram: 3, setClock: 3, stopResumeClear: 2, clinicianBolus: 1, refill: 1, invalidReprogram: 0, invalidRefill: 0 };
+    const weights = {
+      press: 2,
+      pressBurst: 1,
+      wait: 8,
+      reprogram: 3,
+      setClock: 3,
+      stopResumeClear: 2,
+      clinicianBolus: 1,
+      refill: 1,
+      invalidReprogram: 0,
+      invalidRefill: 0,
+    };
     fc.assert(
       fc.property(qaScenarioArb({ weights }), ({ setup, commands }) => {
         runQa(setup, commands);

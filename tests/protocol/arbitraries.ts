@@ -28,16 +28,22 @@ export function fcRuns(defaultRuns: number): number {
 
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const u32Positive = fc.integer({ min: 1, max: 0xffff_ffff });
-const keysOf = <T extends string>(codes: Readonly<Record<T, number>>) => fc.constantFrom(...(Object.keys(codes) as T[]));
+const keysOf = <T extends string>(codes: Readonly<Record<T, number>>) =>
+  fc.constantFrom(...(Object.keys(codes) as T[]));
 const printableAscii = fc.string({
   unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
   maxLength: 16,
 });
 const capabilities: fc.Arbitrary<RigCapabilities> = fc.record(
-  Object.fromEntries(capabilityBits.map((bit) => [bit, fc.boolean()])) as Record<keyof RigCapabilities, fc.Arbitrary<boolean>>,
+  Object.fromEntries(capabilityBits.map((bit) => [bit, fc.boolean()])) as Record<
+    keyof RigCapabilities,
+    fc.Arbitrary<boolean>
+  >,
 );
 
-export const messageArbitraries: { [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>> } = {
+export const messageArbitraries: {
+  [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>>;
+} = {
   hello: fc.record({ type: fc.constant('hello'), sessionId: u32Positive }),
   helloAck: fc
     .record({
@@ -54,17 +60,39 @@ export const messageArbitraries: { [T in MessageType]: fc.Arbitrary<Extract<Mess
       emergencyStopEngaged: fc.boolean(),
       rigTimeMs: u32,
     })
-    .map((m) => (m.lastBatchState === 'none' ? { ...m, lastBatchId: 0, lastBatchStrokesDone: 0 } : m)),
+    .map((m) =>
+      m.lastBatchState === 'none' ? { ...m, lastBatchId: 0, lastBatchStrokesDone: 0 } : m,
+    ),
   ack: fc.constant({ type: 'ack' }),
   nak: fc.record({ type: fc.constant('nak'), reason: keysOf(nakReasonCodes) }),
   heartbeat: fc.record({ type: fc.constant('heartbeat'), timeMs: u32 }),
-  rigReset: fc.record({ type: fc.constant('rigReset'), reason: keysOf(rigResetReasonCodes), bootId: u32, rigTimeMs: u32 }),
-  deliverStrokes: fc.record({ type: fc.constant('deliverStrokes'), batchId: u32, count: u32Positive, leadMs: u32, intervalMs: u32Positive }),
+  rigReset: fc.record({
+    type: fc.constant('rigReset'),
+    reason: keysOf(rigResetReasonCodes),
+    bootId: u32,
+    rigTimeMs: u32,
+  }),
+  deliverStrokes: fc.record({
+    type: fc.constant('deliverStrokes'),
+    batchId: u32,
+    count: u32Positive,
+    leadMs: u32,
+    intervalMs: u32Positive,
+  }),
   stopStrokes: fc.constant({ type: 'stopStrokes' }),
   buzzerTone: fc.record({ type: fc.constant('buzzerTone'), pattern: keysOf(tonePatternCodes) }),
-  emergencyStop: fc.record({ type: fc.constant('emergencyStop'), source: keysOf(emergencyStopSourceCodes) }),
+  emergencyStop: fc.record({
+    type: fc.constant('emergencyStop'),
+    source: keysOf(emergencyStopSourceCodes),
+  }),
   batchReport: fc
-    .record({ type: fc.constant('batchReport'), batchId: u32, strokesDone: u32, reason: keysOf(batchReportReasonCodes), rigTimeMs: u32 })
+    .record({
+      type: fc.constant('batchReport'),
+      batchId: u32,
+      strokesDone: u32,
+      reason: keysOf(batchReportReasonCodes),
+      rigTimeMs: u32,
+    })
     .map((m) => (m.reason === 'rejected' ? { ...m, strokesDone: 0 } : m)),
   balanceReading: fc.record({
     type: fc.constant('balanceReading'),
@@ -79,12 +107,17 @@ export const messageArbitraries: { [T in MessageType]: fc.Arbitrary<Extract<Mess
   buttonPress: fc.record({ type: fc.constant('buttonPress'), pressId: u32, rigTimeMs: u32 }),
 };
 
-export const messageArbitrary: fc.Arbitrary<Message> = fc.oneof(...Object.values(messageArbitraries)) as fc.Arbitrary<Message>;
+export const messageArbitrary: fc.Arbitrary<Message> = fc.oneof(
+  ...Object.values(messageArbitraries),
+) as fc.Arbitrary<Message>;
 
 export const frameArbitrary: fc.Arbitrary<Frame> = messageArbitrary.chain((message) =>
   fc.record({
     seq: isSequenced(message.type) ? fc.integer({ min: 0, max: 255 }) : fc.constant(0),
-    ack: message.type === 'ack' || message.type === 'nak' ? fc.integer({ min: 0, max: 255 }) : fc.constant(0),
+    ack:
+      message.type === 'ack' || message.type === 'nak'
+        ? fc.integer({ min: 0, max: 255 })
+        : fc.constant(0),
     message: fc.constant(message),
   }),
 );

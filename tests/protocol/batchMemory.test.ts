@@ -8,10 +8,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AssertionFailure } from '../../src/assert.js';
-import { BatchMemory, batchIdsRememberedMin, linkLostMs, type BatchReportMessage, type DeliverStrokesMessage } from '../../src/protocol/index.js';
+import {
+  BatchMemory,
+  batchIdsRememberedMin,
+  linkLostMs,
+  type BatchReportMessage,
+  type DeliverStrokesMessage,
+} from '../../src/protocol/index.js';
 import { LinkPair, cleanWire } from './linkPair.js';
 
-const report = (batchId: number, strokesDone = 3): BatchReportMessage => ({ type: 'batchReport', batchId, strokesDone, reason: 'completed', rigTimeMs: 0 });
+const report = (batchId: number, strokesDone = 3): BatchReportMessage => ({
+  type: 'batchReport',
+  batchId,
+  strokesDone,
+  reason: 'completed',
+  rigTimeMs: 0,
+});
 
 describe('BatchMemory', () => {
   it('knows a batch as running, then as ended with its report', () => {
@@ -25,7 +37,13 @@ describe('BatchMemory', () => {
 
   it('remembers a rejected batch that never started', () => {
     const memory = new BatchMemory();
-    const rejected: BatchReportMessage = { type: 'batchReport', batchId: 9, strokesDone: 0, reason: 'rejected', rigTimeMs: 0 };
+    const rejected: BatchReportMessage = {
+      type: 'batchReport',
+      batchId: 9,
+      strokesDone: 0,
+      reason: 'rejected',
+      rigTimeMs: 0,
+    };
     memory.ended(rejected);
     expect(memory.outcomeOf(9)).toEqual({ state: 'ended', report: rejected });
   });
@@ -62,7 +80,13 @@ describe('BatchMemory', () => {
       memory.ended(report(batchId));
       pair.rig.send(report(batchId), pair.nowMs);
     };
-    const batch: DeliverStrokesMessage = { type: 'deliverStrokes', batchId: 17, count: 3, leadMs: 0, intervalMs: 1 };
+    const batch: DeliverStrokesMessage = {
+      type: 'deliverStrokes',
+      batchId: 17,
+      count: 3,
+      leadMs: 0,
+      intervalMs: 1,
+    };
     pair.runUntil(50);
     pair.host.send(batch, pair.nowMs);
     pair.runUntil(100);

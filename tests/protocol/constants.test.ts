@@ -44,7 +44,8 @@ describe('protocol constants', () => {
     // two are lost, the third must arrive (wire time at the slowest rate, plus the peer's answer
     // budget as scheduling slack) before the silence window closes.
     const heartbeatWireBytesMax = 2 * (frameBytesMin + payloadBytes('heartbeat')) + 2;
-    const thirdArrivesMs = 3 * heartbeatIntervalMs + wireMs(heartbeatWireBytesMax, baudRateMin) + rigAnswerMsMax;
+    const thirdArrivesMs =
+      3 * heartbeatIntervalMs + wireMs(heartbeatWireBytesMax, baudRateMin) + rigAnswerMsMax;
     expect(thirdArrivesMs).toBeLessThan(linkLostMs);
   });
 
@@ -54,7 +55,10 @@ describe('protocol constants', () => {
 
   it('the largest frame and its ACK cross the wire at the slowest baud rate, with the rig answering in time, within the ack timeout', () => {
     const ackWireBytesMax = 2 * frameBytesMin + 2;
-    const roundTripMs = wireMs(wireFrameBytesMax, baudRateMin) + rigAnswerMsMax + wireMs(ackWireBytesMax, baudRateMin);
+    const roundTripMs =
+      wireMs(wireFrameBytesMax, baudRateMin) +
+      rigAnswerMsMax +
+      wireMs(ackWireBytesMax, baudRateMin);
     expect(roundTripMs).toBeLessThan(ackTimeoutMs);
     expect(baudRateDefault).toBeGreaterThanOrEqual(baudRateMin);
   });

@@ -44,7 +44,12 @@ function tableRows(text: string[], header: string): string[][] {
   const rows: string[][] = [];
   for (const line of text.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/`/g, '')));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim().replace(/`/g, '')),
+    );
   }
   return rows;
 }
@@ -55,12 +60,21 @@ const hex = (code: number) => `0x${code.toString(16).toUpperCase().padStart(2, '
 
 describe('docs/protocol.md', () => {
   it('lists every message with its code, direction, sequencing and payload size', () => {
-    const rows = tableRows(section('## 5. Messages'), '| Code | Name | Direction | Sequenced | Payload bytes |');
+    const rows = tableRows(
+      section('## 5. Messages'),
+      '| Code | Name | Direction | Sequenced | Payload bytes |',
+    );
     const arrow = { hostToRig: 'host → rig', rigToHost: 'rig → host', both: 'both' } as const;
     expect(rows).toEqual(
       messageTypes.map((type) => {
         const spec = messageSpecs[type];
-        return [hex(spec.code), spec.wireName, arrow[spec.direction], isSequenced(type) ? 'yes' : 'no', String(payloadBytes(type))];
+        return [
+          hex(spec.code),
+          spec.wireName,
+          arrow[spec.direction],
+          isSequenced(type) ? 'yes' : 'no',
+          String(payloadBytes(type)),
+        ];
       }),
     );
   });
@@ -85,7 +99,10 @@ describe('docs/protocol.md', () => {
     ['#### `tonePattern` codes', tonePatternCodes],
     ['#### `emergencyStopSource` codes', emergencyStopSourceCodes],
     ['#### `batchState` codes', batchStateCodes],
-    ['#### `capabilities` bits', Object.fromEntries(capabilityBits.map((bit, index) => [bit, index]))],
+    [
+      '#### `capabilities` bits',
+      Object.fromEntries(capabilityBits.map((bit, index) => [bit, index])),
+    ],
   ];
   for (const [heading, codes] of codeTables) {
     it(`gives the codes of ${heading.replace(/#+ /, '')} as the codec has them`, () => {
@@ -97,14 +114,25 @@ describe('docs/protocol.md', () => {
   it('lists the constants with the values of constants.ts', () => {
     const rows = tableRows(section('## 7. Constants'), '| Name | Value | Meaning |');
     const exported = constants as unknown as Record<string, number>;
-    for (const [name = '', value] of rows) expect([name, Number(value)]).toEqual([name, exported[name]]);
+    for (const [name = '', value] of rows)
+      expect([name, Number(value)]).toEqual([name, exported[name]]);
     // Every constant a rig needs is in the table; the rest are named here with the reason.
     const elsewhere = new Set([
-      'slipEnd', 'slipEsc', 'slipEscEnd', 'slipEscEsc', // §2 table
-      'bitsPerByteOnWire', 'seqModulus', 'wireTimeModulusMs', 'u8Max', 'u16Max', 'u32Max', // §1, §3, §6.2 prose
+      'slipEnd',
+      'slipEsc',
+      'slipEscEnd',
+      'slipEscEsc', // §2 table
+      'bitsPerByteOnWire',
+      'seqModulus',
+      'wireTimeModulusMs',
+      'u8Max',
+      'u16Max',
+      'u32Max', // §1, §3, §6.2 prose
     ]);
     const documented = new Set(rows.map(([name]) => name));
-    expect(Object.keys(exported).filter((name) => !documented.has(name!) && !elsewhere.has(name))).toEqual([]);
+    expect(
+      Object.keys(exported).filter((name) => !documented.has(name!) && !elsewhere.has(name)),
+    ).toEqual([]);
   });
 
   const examples: Record<string, Frame> = {
@@ -120,7 +148,9 @@ describe('docs/protocol.md', () => {
     const found = [...doc.matchAll(/<!-- example: (.+?) -->\n```\n([0-9a-f ]+)\n```/g)];
     expect(found.map((m) => m[1])).toEqual(Object.keys(examples));
     for (const [, name, bytes] of found) {
-      const written = [...encodeFrame(examples[name!]!)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const written = [...encodeFrame(examples[name!]!)]
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join(' ');
       expect(bytes).toBe(written);
     }
   });

@@ -31,7 +31,11 @@ import {
 } from '../../src/protocol/index.js';
 import { chunked, concatBytes, fcRuns, fcSeed, frameArbitrary } from './arbitraries.js';
 
-const deliver: Frame = { seq: 3, ack: 0, message: { type: 'deliverStrokes', batchId: 7, count: 12, leadMs: 500, intervalMs: 60_000 } };
+const deliver: Frame = {
+  seq: 3,
+  ack: 0,
+  message: { type: 'deliverStrokes', batchId: 7, count: 12, leadMs: 500, intervalMs: 60_000 },
+};
 const heartbeat: Frame = { seq: 0, ack: 0, message: { type: 'heartbeat', timeMs: 0xc0dbc0db } };
 
 /** Everything the decoder yields for `chunks`, in order. */
@@ -52,7 +56,11 @@ function goodFrames(decoded: readonly DecodedFrame[]): Frame[] {
 function withCrc(headerAndPayload: readonly number[]): Uint8Array {
   const body = new Uint8Array(headerAndPayload.length + 4);
   body.set(headerAndPayload);
-  new DataView(body.buffer).setUint32(headerAndPayload.length, crc32(body.subarray(0, headerAndPayload.length)), true);
+  new DataView(body.buffer).setUint32(
+    headerAndPayload.length,
+    crc32(body.subarray(0, headerAndPayload.length)),
+    true,
+  );
   return body;
 }
 
@@ -61,7 +69,10 @@ function errorCounts(decoder: FrameDecoder): Partial<Record<RemoteProtocolErrorK
   return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }
 
-async function throughTransform(transform: Transform, chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
+async function throughTransform(
+  transform: Transform,
+  chunks: readonly Uint8Array[],
+): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   transform.on('data', (chunk: Buffer) => out.push(new Uint8Array(chunk)));
   const done = new Promise((resolve, reject) => {
@@ -99,9 +110,18 @@ describe('frame encoding', () => {
     const cases: [Frame, RegExp][] = [
       [{ ...deliver, seq: 256 }, /deliverStrokes frame seq is 256, must be an integer in 0\.\.255/],
       [{ ...deliver, seq: -1 }, /seq is -1/],
-      [{ ...heartbeat, seq: 1 }, /heartbeat frame seq is 1, must be 0 \(link control is not sequenced\)/],
-      [{ ...deliver, ack: 4 }, /deliverStrokes frame ack is 4, must be 0 \(only ACK and NAK carry one\)/],
-      [{ seq: 0, ack: 300, message: { type: 'ack' } }, /ack frame ack is 300, must be an integer in 0\.\.255/],
+      [
+        { ...heartbeat, seq: 1 },
+        /heartbeat frame seq is 1, must be 0 \(link control is not sequenced\)/,
+      ],
+      [
+        { ...deliver, ack: 4 },
+        /deliverStrokes frame ack is 4, must be 0 \(only ACK and NAK carry one\)/,
+      ],
+      [
+        { seq: 0, ack: 300, message: { type: 'ack' } },
+        /ack frame ack is 300, must be an integer in 0\.\.255/,
+      ],
     ];
     for (const [frame, pattern] of cases) {
       expect(() => encodeFrame(frame)).toThrow(LocalProtocolError);
@@ -139,12 +159,16 @@ describe('frame decoding, error kinds', () => {
     const { decoded, decoder } = decodeOne(slipFrame(body));
     expect(decoded).toEqual([]);
     expect(errorCounts(decoder)).toEqual({ badCrc: 1 });
-    expect(decoder.lastError?.message).toMatch(/frame CRC is 0x[0-9a-f]+, its bytes give 0x[0-9a-f]+/);
+    expect(decoder.lastError?.message).toMatch(
+      /frame CRC is 0x[0-9a-f]+, its bytes give 0x[0-9a-f]+/,
+    );
   });
 
   it('badLength: a payload length byte that disagrees with the frame, under a valid CRC', () => {
     const body = encodeFrameBody(deliver);
-    const { decoded, decoder } = decodeOne(slipFrame(withCrc([...body.subarray(0, 4), 15, ...body.subarray(5, -4)])));
+    const { decoded, decoder } = decodeOne(
+      slipFrame(withCrc([...body.subarray(0, 4), 15, ...body.subarray(5, -4)])),
+    );
     expect(decoded).toEqual([]);
     expect(errorCounts(decoder)).toEqual({ badLength: 1 });
   });
@@ -176,7 +200,9 @@ describe('frame decoding, error kinds', () => {
 
   it('badPayload: a link-control frame with a sequence number', () => {
     const body = encodeFrameBody(heartbeat);
-    const { decoded, decoder } = decodeOne(slipFrame(withCrc([1, 0x05, 7, ...body.subarray(3, -4)])));
+    const { decoded, decoder } = decodeOne(
+      slipFrame(withCrc([1, 0x05, 7, ...body.subarray(3, -4)])),
+    );
     expect(decoded[0]).toMatchObject({ kind: 'rejected', typeCode: 0x05, seq: 7 });
     expect(errorCounts(decoder)).toEqual({ badPayload: 1 });
   });
@@ -189,7 +215,9 @@ describe('frame decoding, error kinds', () => {
 
   it('badEscape: ESC followed by an ordinary byte, or by END', () => {
     const wire = encodeFrame(heartbeat);
-    const { decoded, decoder } = decodeOne(new Uint8Array([slipEnd, 1, slipEsc, 0x01, 2, slipEnd, 1, slipEsc, slipEnd, ...wire]));
+    const { decoded, decoder } = decodeOne(
+      new Uint8Array([slipEnd, 1, slipEsc, 0x01, 2, slipEnd, 1, slipEsc, slipEnd, ...wire]),
+    );
     expect(goodFrames(decoded)).toEqual([heartbeat]);
     expect(errorCounts(decoder)).toEqual({ badEscape: 2 });
   });
@@ -316,7 +344,9 @@ describe('SLIP against serialport (differential)', () => {
   it(`SlipDecoder reads our stream of frames back as their bodies (seed ${fcSeed})`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frameArbitrary, { minLength: 1, maxLength: 8 }), async (frames) => {
-        const packets = await throughTransform(new SlipDecoder(), [concatBytes(frames.map(encodeFrame))]);
+        const packets = await throughTransform(new SlipDecoder(), [
+          concatBytes(frames.map(encodeFrame)),
+        ]);
         expect(packets).toEqual(frames.map(encodeFrameBody));
         expect(packets.map(decodeFrameBody)).toEqual(frames);
       }),

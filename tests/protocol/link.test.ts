@@ -41,7 +41,8 @@ function framesIn(bytes: Uint8Array): Frame[] {
   const decoder = new FrameDecoder();
   decoder.receiveBytes(bytes);
   const frames: Frame[] = [];
-  for (let d = decoder.nextFrame(); d !== 'needData'; d = decoder.nextFrame()) if (d.kind === 'frame') frames.push(d.frame);
+  for (let d = decoder.nextFrame(); d !== 'needData'; d = decoder.nextFrame())
+    if (d.kind === 'frame') frames.push(d.frame);
   return frames;
 }
 
@@ -49,24 +50,43 @@ function framesIn(bytes: Uint8Array): Frame[] {
 function withCrc(headerAndPayload: readonly number[]): Uint8Array {
   const body = new Uint8Array(headerAndPayload.length + 4);
   body.set(headerAndPayload);
-  new DataView(body.buffer).setUint32(headerAndPayload.length, crc32(body.subarray(0, headerAndPayload.length)), true);
+  new DataView(body.buffer).setUint32(
+    headerAndPayload.length,
+    crc32(body.subarray(0, headerAndPayload.length)),
+    true,
+  );
   return body;
 }
 
 /** A tamper hook that drops the first `count` frames from `side` matching `match`, and logs all. */
-function dropFrames(pair: LinkPair, side: Side, match: (frame: Frame) => boolean, count = 1): Record<Side, Frame[]> {
+function dropFrames(
+  pair: LinkPair,
+  side: Side,
+  match: (frame: Frame) => boolean,
+  count = 1,
+): Record<Side, Frame[]> {
   const log: Record<Side, Frame[]> = { host: [], rig: [] };
   let left = count;
   pair.tamper = (from, bytes) => {
     const frames = framesIn(bytes);
     log[from].push(...frames);
-    const kept = frames.filter((frame) => !(from === side && left > 0 && match(frame) && left-- > 0));
-    return kept.length === frames.length ? bytes : new Uint8Array(kept.flatMap((frame) => [...encodeFrame(frame)]));
+    const kept = frames.filter(
+      (frame) => !(from === side && left > 0 && match(frame) && left-- > 0),
+    );
+    return kept.length === frames.length
+      ? bytes
+      : new Uint8Array(kept.flatMap((frame) => [...encodeFrame(frame)]));
   };
   return log;
 }
 
-const deliver = (batchId: number): DeliverStrokesMessage => ({ type: 'deliverStrokes', batchId, count: 3, leadMs: 0, intervalMs: 1_000 });
+const deliver = (batchId: number): DeliverStrokesMessage => ({
+  type: 'deliverStrokes',
+  batchId,
+  count: 3,
+  leadMs: 0,
+  intervalMs: 1_000,
+});
 const messagesOf = <E extends HostLinkEvent | RigLinkEvent>(events: E[]) =>
   events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
 const typesOf = (events: (HostLinkEvent | RigLinkEvent)[]) => events.map((e) => e.type);
@@ -85,7 +105,13 @@ describe('handshake', () => {
     expect(pair.host.state).toBe('connecting');
     expect(pair.rig.state).toBe('awaitingHello');
     pair.runUntil(50);
-    expect(pair.hostEvents).toEqual([{ type: 'linkUp', helloAck: { type: 'helloAck', ...rigStatus, sessionId: 77, rigTimeMs: 2 }, rigRebooted: false }]);
+    expect(pair.hostEvents).toEqual([
+      {
+        type: 'linkUp',
+        helloAck: { type: 'helloAck', ...rigStatus, sessionId: 77, rigTimeMs: 2 },
+        rigRebooted: false,
+      },
+    ]);
     expect(pair.rigEvents).toEqual([{ type: 'linkUp', sessionId: 77 }]);
     expect(pair.rig.currentSessionId).toBe(77);
   });
@@ -109,12 +135,19 @@ describe('handshake', () => {
     const pair = new LinkPair();
     pair.faults.rig.connected = false;
     const log = dropFrames(pair, 'host', () => false, 0);
-    pair.at(100, () => pair.host.receiveBytes(new Uint8Array([0xc0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xc0]), pair.nowMs));
+    pair.at(100, () =>
+      pair.host.receiveBytes(new Uint8Array([0xc0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xc0]), pair.nowMs),
+    );
     pair.runUntil(2 * handshakeTimeoutMs);
     const hellos = log.host.filter((f) => f.message.type === 'hello');
     expect(hellos.length).toBe(Math.floor((2 * handshakeTimeoutMs) / helloIntervalMs)); // the first went out in the constructor
     expect(pair.hostEvents).toHaveLength(1);
-    expect(pair.hostEvents[0]).toMatchObject({ type: 'handshakeUnanswered', sinceMs: 0, decoderStats: { badCrc: 1 }, foreignVersion: undefined });
+    expect(pair.hostEvents[0]).toMatchObject({
+      type: 'handshakeUnanswered',
+      sinceMs: 0,
+      decoderStats: { badCrc: 1 },
+      foreignVersion: undefined,
+    });
   });
 
   it('names the foreign version when a rig of another protocol version answers', () => {
@@ -123,14 +156,22 @@ describe('handshake', () => {
     // A version-2 answer: the same header shape, a valid CRC, version byte 2.
     pair.at(10, () => pair.host.receiveBytes(slipFrame(withCrc([2, 0x02, 0, 0, 0])), pair.nowMs));
     pair.runUntil(handshakeTimeoutMs);
-    expect(pair.hostEvents[0]).toMatchObject({ type: 'handshakeUnanswered', foreignVersion: 2, decoderStats: { badVersion: 1 } });
+    expect(pair.hostEvents[0]).toMatchObject({
+      type: 'handshakeUnanswered',
+      foreignVersion: 2,
+      decoderStats: { badVersion: 1 },
+    });
   });
 });
 
 describe('sequenced delivery', () => {
   it('delivers messages both ways in order, each answered by one ACK', () => {
     const pair = connectedPair();
-    const hostSent: HostAppMessage[] = [deliver(1), { type: 'buzzerTone', pattern: 'pressGranted' }, { type: 'stopStrokes' }];
+    const hostSent: HostAppMessage[] = [
+      deliver(1),
+      { type: 'buzzerTone', pattern: 'pressGranted' },
+      { type: 'stopStrokes' },
+    ];
     const rigSent: RigAppMessage[] = [
       { type: 'buttonPress', pressId: 1, rigTimeMs: 60 },
       { type: 'balanceReading', massUg: -5, rigTimeMs: 61, stable: false },
@@ -172,7 +213,12 @@ describe('sequenced delivery', () => {
     expect(pair.host.stats.retransmits).toBe(retransmitsMax);
     expect(pair.host.state).toBe('established');
     pair.runUntil(sentAtMs + ackTimeoutMs * (retransmitsMax + 1));
-    expect(pair.hostEvents.at(-1)).toEqual({ type: 'linkLost', reason: 'retransmitsExhausted', unconfirmed: deliver(1), unsent: [deliver(2)] });
+    expect(pair.hostEvents.at(-1)).toEqual({
+      type: 'linkLost',
+      reason: 'retransmitsExhausted',
+      unconfirmed: deliver(1),
+      unsent: [deliver(2)],
+    });
     expect(pair.host.state).toBe('connecting');
     expect(pair.host.currentSessionId).toBe(101);
   });
@@ -182,8 +228,15 @@ describe('sequenced delivery', () => {
     pair.faults.host.connected = false; // the rig never sees them; we answer for it
     pair.host.send(deliver(1), pair.nowMs);
     pair.host.send(deliver(2), pair.nowMs);
-    pair.host.receiveBytes(encodeFrame({ seq: 0, ack: 0, message: { type: 'nak', reason: 'badPayload' } }), pair.nowMs);
-    expect(pair.host.nextEvent()).toEqual({ type: 'rejected', message: deliver(1), reason: 'badPayload' });
+    pair.host.receiveBytes(
+      encodeFrame({ seq: 0, ack: 0, message: { type: 'nak', reason: 'badPayload' } }),
+      pair.nowMs,
+    );
+    expect(pair.host.nextEvent()).toEqual({
+      type: 'rejected',
+      message: deliver(1),
+      reason: 'badPayload',
+    });
     const written = framesIn(pair.host.bytesToSend());
     expect(written.at(-1)).toEqual({ seq: 1, ack: 0, message: deliver(2) });
     expect(pair.host.stats.naksReceived).toBe(1);
@@ -201,7 +254,20 @@ describe('sequenced delivery', () => {
     const rig = pair.rig;
     rig.bytesToSend();
     rig.receiveBytes(slipFrame(withCrc([1, 0xbf, 0, 0, 0])), pair.nowMs);
-    rig.receiveBytes(encodeFrame({ seq: 1, ack: 0, message: { type: 'batchReport', batchId: 1, strokesDone: 0, reason: 'rejected', rigTimeMs: 0 } }), pair.nowMs);
+    rig.receiveBytes(
+      encodeFrame({
+        seq: 1,
+        ack: 0,
+        message: {
+          type: 'batchReport',
+          batchId: 1,
+          strokesDone: 0,
+          reason: 'rejected',
+          rigTimeMs: 0,
+        },
+      }),
+      pair.nowMs,
+    );
     rig.receiveBytes(encodeFrame({ seq: 9, ack: 0, message: deliver(1) }), pair.nowMs);
     expect(framesIn(rig.bytesToSend()).map((f) => [f.ack, f.message])).toEqual([
       [0, { type: 'nak', reason: 'unknownType' }],
@@ -210,16 +276,39 @@ describe('sequenced delivery', () => {
     ]);
     expect(rig.nextEvent()).toBeUndefined();
     // A repeat of a refused frame gets the same refusal, never an ACK.
-    rig.receiveBytes(encodeFrame({ seq: 1, ack: 0, message: { type: 'batchReport', batchId: 1, strokesDone: 0, reason: 'rejected', rigTimeMs: 0 } }), pair.nowMs);
-    expect(framesIn(rig.bytesToSend()).map((f) => [f.ack, f.message])).toEqual([[1, { type: 'nak', reason: 'unexpected' }]]);
+    rig.receiveBytes(
+      encodeFrame({
+        seq: 1,
+        ack: 0,
+        message: {
+          type: 'batchReport',
+          batchId: 1,
+          strokesDone: 0,
+          reason: 'rejected',
+          rigTimeMs: 0,
+        },
+      }),
+      pair.nowMs,
+    );
+    expect(framesIn(rig.bytesToSend()).map((f) => [f.ack, f.message])).toEqual([
+      [1, { type: 'nak', reason: 'unexpected' }],
+    ]);
   });
 
   it('drops the session when the peer answers NAK outOfSequence', () => {
     const pair = connectedPair();
     pair.faults.host.connected = false;
     pair.host.send(deliver(1), pair.nowMs);
-    pair.host.receiveBytes(encodeFrame({ seq: 0, ack: 0, message: { type: 'nak', reason: 'outOfSequence' } }), pair.nowMs);
-    expect(pair.host.nextEvent()).toEqual({ type: 'linkLost', reason: 'outOfSequence', unconfirmed: deliver(1), unsent: [] });
+    pair.host.receiveBytes(
+      encodeFrame({ seq: 0, ack: 0, message: { type: 'nak', reason: 'outOfSequence' } }),
+      pair.nowMs,
+    );
+    expect(pair.host.nextEvent()).toEqual({
+      type: 'linkLost',
+      reason: 'outOfSequence',
+      unconfirmed: deliver(1),
+      unsent: [],
+    });
     expect(pair.host.state).toBe('connecting');
   });
 
@@ -242,7 +331,9 @@ describe('send() refuses', () => {
   it('without a session: LinkError linkDown', () => {
     const pair = new LinkPair();
     expect(() => pair.host.send(deliver(1), 0)).toThrow(LinkError);
-    expect(() => pair.rig.send({ type: 'buttonPress', pressId: 1, rigTimeMs: 0 }, 0)).toThrow(/no session with the host/);
+    expect(() => pair.rig.send({ type: 'buttonPress', pressId: 1, rigTimeMs: 0 }, 0)).toThrow(
+      /no session with the host/,
+    );
     expect(pair.host.canSend()).toBe(false);
   });
 
@@ -263,11 +354,24 @@ describe('send() refuses', () => {
 
   it('an invalid message or one the side may not send: LocalProtocolError, and nothing is queued', () => {
     const pair = connectedPair();
-    expect(() => pair.host.send({ ...deliver(1), count: 0 }, pair.nowMs)).toThrow(/deliverStrokes\.count is 0, must be an integer in 1\.\./);
-    expect(() => pair.host.send({ type: 'batchReport', batchId: 1, strokesDone: 1, reason: 'completed', rigTimeMs: 0 } as unknown as HostAppMessage, pair.nowMs)).toThrow(
-      LocalProtocolError,
+    expect(() => pair.host.send({ ...deliver(1), count: 0 }, pair.nowMs)).toThrow(
+      /deliverStrokes\.count is 0, must be an integer in 1\.\./,
     );
-    expect(() => pair.rig.send({ type: 'heartbeat', timeMs: 0 } as unknown as RigAppMessage, pair.nowMs)).toThrow(/not an application message the rig may send/);
+    expect(() =>
+      pair.host.send(
+        {
+          type: 'batchReport',
+          batchId: 1,
+          strokesDone: 1,
+          reason: 'completed',
+          rigTimeMs: 0,
+        } as unknown as HostAppMessage,
+        pair.nowMs,
+      ),
+    ).toThrow(LocalProtocolError);
+    expect(() =>
+      pair.rig.send({ type: 'heartbeat', timeMs: 0 } as unknown as RigAppMessage, pair.nowMs),
+    ).toThrow(/not an application message the rig may send/);
     expect(pair.host.queueLength).toBe(0);
     expect(pair.host.bytesToSend()).toHaveLength(0);
   });
@@ -281,8 +385,12 @@ describe('send() refuses', () => {
 
   it('an invalid rig status or session id is refused where it is given', () => {
     const pair = connectedPair();
-    expect(() => pair.rig.setStatus({ ...rigStatus, strokesPerBatchMax: 0 })).toThrow(/rig status: helloAck\.strokesPerBatchMax is 0/);
-    expect(() => new LinkPair({ sessionIdFirst: 0 })).toThrow(/sessionIdFirst is 0, must be an integer in 1\.\.4294967295/);
+    expect(() => pair.rig.setStatus({ ...rigStatus, strokesPerBatchMax: 0 })).toThrow(
+      /rig status: helloAck\.strokesPerBatchMax is 0/,
+    );
+    expect(() => new LinkPair({ sessionIdFirst: 0 })).toThrow(
+      /sessionIdFirst is 0, must be an integer in 1\.\.4294967295/,
+    );
   });
 });
 
@@ -309,8 +417,18 @@ describe('heartbeat and link loss', () => {
     pair.runUntil(cutMs + linkLostMs - heartbeatIntervalMs);
     expect(pair.host.state).toBe('established');
     pair.runUntil(cutMs + linkLostMs + heartbeatIntervalMs);
-    expect(pair.hostEvents.at(-1)).toEqual({ type: 'linkLost', reason: 'silence', unconfirmed: undefined, unsent: [] });
-    expect(pair.rigEvents.at(-1)).toEqual({ type: 'linkLost', reason: 'silence', unconfirmed: undefined, unsent: [] });
+    expect(pair.hostEvents.at(-1)).toEqual({
+      type: 'linkLost',
+      reason: 'silence',
+      unconfirmed: undefined,
+      unsent: [],
+    });
+    expect(pair.rigEvents.at(-1)).toEqual({
+      type: 'linkLost',
+      reason: 'silence',
+      unconfirmed: undefined,
+      unsent: [],
+    });
     pair.setFaults(cleanWire);
     pair.runUntil(pair.nowMs + helloIntervalMs + 50);
     expect(typesOf(pair.hostEvents)).toEqual(['linkUp', 'linkLost', 'linkUp']);
@@ -324,7 +442,10 @@ describe('heartbeat and link loss', () => {
     pair.runUntil(pair.nowMs + linkLostMs + 100);
     expect(pair.rigEvents.at(-1)).toMatchObject({ type: 'linkLost', reason: 'silence' });
     const lost = pair.hostEvents.find((e) => e.type === 'linkLost');
-    expect(lost).toMatchObject({ reason: 'rigReset', rigReset: { type: 'rigReset', reason: 'linkLost', bootId: rigStatus.bootId } });
+    expect(lost).toMatchObject({
+      reason: 'rigReset',
+      rigReset: { type: 'rigReset', reason: 'linkLost', bootId: rigStatus.bootId },
+    });
   });
 
   it('a rebooted rig is noticed, the session is restarted, and HELLO_ACK carries its last batch and a new boot id', () => {
@@ -333,13 +454,31 @@ describe('heartbeat and link loss', () => {
     pair.flush();
     pair.runUntil(pair.nowMs + 20);
     expect(messagesOf(pair.rigEvents)).toEqual([deliver(5)]);
-    const rebooted = { ...rigStatus, bootId: 0x9999, lastBatchId: 5, lastBatchStrokesDone: 2, lastBatchState: 'interrupted' as const };
+    const rebooted = {
+      ...rigStatus,
+      bootId: 0x9999,
+      lastBatchId: 5,
+      lastBatchStrokesDone: 2,
+      lastBatchState: 'interrupted' as const,
+    };
     const eventsBeforeReboot = pair.rigEvents.length;
     pair.rebootRig(rebooted);
     pair.runUntil(pair.nowMs + 100);
-    expect(pair.hostEvents.find((e) => e.type === 'linkLost')).toMatchObject({ reason: 'rigReset', rigReset: { reason: 'powerOn', bootId: 0x9999 } });
+    expect(pair.hostEvents.find((e) => e.type === 'linkLost')).toMatchObject({
+      reason: 'rigReset',
+      rigReset: { reason: 'powerOn', bootId: 0x9999 },
+    });
     const up = pair.hostEvents.at(-1);
-    expect(up).toMatchObject({ type: 'linkUp', rigRebooted: true, helloAck: { bootId: 0x9999, lastBatchId: 5, lastBatchStrokesDone: 2, lastBatchState: 'interrupted' } });
+    expect(up).toMatchObject({
+      type: 'linkUp',
+      rigRebooted: true,
+      helloAck: {
+        bootId: 0x9999,
+        lastBatchId: 5,
+        lastBatchStrokesDone: 2,
+        lastBatchState: 'interrupted',
+      },
+    });
     // The host's link hands nothing old to the new rig: batch 5 is known only through HELLO_ACK.
     expect(typesOf(pair.rigEvents.slice(eventsBeforeReboot))).toEqual(['linkUp']);
   });
@@ -347,16 +486,29 @@ describe('heartbeat and link loss', () => {
   it('a rig without a session answers any other frame with RIG_RESET', () => {
     const pair = new LinkPair();
     pair.rig.bytesToSend();
-    pair.rig.receiveBytes(encodeFrame({ seq: 0, ack: 0, message: { type: 'heartbeat', timeMs: 1 } }), 1);
-    expect(framesIn(pair.rig.bytesToSend()).map((f) => f.message)).toEqual([{ type: 'rigReset', reason: 'powerOn', bootId: rigStatus.bootId, rigTimeMs: 1 }]);
+    pair.rig.receiveBytes(
+      encodeFrame({ seq: 0, ack: 0, message: { type: 'heartbeat', timeMs: 1 } }),
+      1,
+    );
+    expect(framesIn(pair.rig.bytesToSend()).map((f) => f.message)).toEqual([
+      { type: 'rigReset', reason: 'powerOn', bootId: rigStatus.bootId, rigTimeMs: 1 },
+    ]);
   });
 
   it('a HELLO with a new session id ends the rig session and starts another', () => {
     const pair = connectedPair();
     pair.rig.send({ type: 'buttonPress', pressId: 1, rigTimeMs: 0 }, pair.nowMs);
-    pair.rig.receiveBytes(encodeFrame({ seq: 0, ack: 0, message: { type: 'hello', sessionId: 555 } }), pair.nowMs);
+    pair.rig.receiveBytes(
+      encodeFrame({ seq: 0, ack: 0, message: { type: 'hello', sessionId: 555 } }),
+      pair.nowMs,
+    );
     expect([pair.rig.nextEvent(), pair.rig.nextEvent()]).toEqual([
-      { type: 'linkLost', reason: 'newSession', unconfirmed: { type: 'buttonPress', pressId: 1, rigTimeMs: 0 }, unsent: [] },
+      {
+        type: 'linkLost',
+        reason: 'newSession',
+        unconfirmed: { type: 'buttonPress', pressId: 1, rigTimeMs: 0 },
+        unsent: [],
+      },
       { type: 'linkUp', sessionId: 555 },
     ]);
   });
@@ -393,7 +545,10 @@ interface Outcome {
 
 /** Random traffic both ways over a faulty wire for 20 s, then 10 s of clean wire to settle. */
 function runTraffic(t: Traffic): Outcome {
-  const pair = new LinkPair({ seed: t.seed, faults: { dropRate: t.dropRate, corruptRate: t.corruptRate, connected: true } });
+  const pair = new LinkPair({
+    seed: t.seed,
+    faults: { dropRate: t.dropRate, corruptRate: t.corruptRate, connected: true },
+  });
   const out: Outcome = {
     pair,
     sent: { host: [], rig: [] },
@@ -413,13 +568,24 @@ function runTraffic(t: Traffic): Outcome {
       out.sent[side].push(message);
     }
   };
-  for (const atMs of t.hostSendsAtMs) pair.at(atMs, () => (backlog.host.push(deliver(++batchId)), trySend('host')));
-  for (const atMs of t.rigSendsAtMs) pair.at(atMs, () => (backlog.rig.push({ type: 'buttonPress', pressId: ++pressId, rigTimeMs: atMs }), trySend('rig')));
+  for (const atMs of t.hostSendsAtMs)
+    pair.at(atMs, () => (backlog.host.push(deliver(++batchId)), trySend('host')));
+  for (const atMs of t.rigSendsAtMs)
+    pair.at(
+      atMs,
+      () => (
+        backlog.rig.push({ type: 'buttonPress', pressId: ++pressId, rigTimeMs: atMs }),
+        trySend('rig')
+      ),
+    );
   const onEvent = (side: Side) => (event: HostLinkEvent | RigLinkEvent) => {
     if (event.type === 'message') {
       out.delivered[side === 'host' ? 'rig' : 'host'].push(event.message);
       if (event.message.type === 'deliverStrokes') {
-        out.executions.set(event.message.batchId, (out.executions.get(event.message.batchId) ?? 0) + 1);
+        out.executions.set(
+          event.message.batchId,
+          (out.executions.get(event.message.batchId) ?? 0) + 1,
+        );
       }
     } else if (event.type === 'linkLost') {
       if (event.unconfirmed !== undefined) out.unconfirmed[side].push(event.unconfirmed);
@@ -432,7 +598,8 @@ function runTraffic(t: Traffic): Outcome {
   pair.onRigEvent = onEvent('rig');
   pair.runUntil(20_000);
   pair.setFaults(cleanWire);
-  for (let ms = 20_000; ms <= 30_000; ms += 100) pair.at(ms, () => (trySend('host'), trySend('rig')));
+  for (let ms = 20_000; ms <= 30_000; ms += 100)
+    pair.at(ms, () => (trySend('host'), trySend('rig')));
   pair.runUntil(30_000);
   expect(backlog.host).toEqual([]);
   expect(backlog.rig).toEqual([]);
@@ -474,7 +641,8 @@ describe('property (d): a lossy wire', () => {
           expect(out.delivered.rig).toEqual(out.sent.rig);
         }
         retransmitted += out.pair.host.stats.retransmits + out.pair.rig.stats.retransmits;
-        duplicates += out.pair.host.stats.duplicatesReceived + out.pair.rig.stats.duplicatesReceived;
+        duplicates +=
+          out.pair.host.stats.duplicatesReceived + out.pair.rig.stats.duplicatesReceived;
       }),
       { seed: fcSeed, numRuns: fcRuns(25) },
     );

@@ -33,7 +33,14 @@ export const cleanWire: WireFaults = { dropRate: 0, corruptRate: 0, connected: t
 export const rigStatus: RigStatus = {
   bootId: 0x1234,
   firmwareId: 'rig-test 1.0',
-  capabilities: { motor: true, balance: true, button: true, buzzer: true, emergencyStopSwitch: false, persistentBatchRecord: true },
+  capabilities: {
+    motor: true,
+    balance: true,
+    button: true,
+    buzzer: true,
+    emergencyStopSwitch: false,
+    persistentBatchRecord: true,
+  },
   strokesPerBatchMax: 10_000,
   strokeVolumeNl: 250,
   lastBatchId: 0,
@@ -80,8 +87,14 @@ export class LinkPair {
     this.nowMs = options.startMs ?? 0;
     this.latencyMs = options.latencyMs ?? 2;
     this.prng = new Prng(options.seed ?? 1).fork('wire');
-    this.faults = { host: { ...(options.faults ?? cleanWire) }, rig: { ...(options.faults ?? cleanWire) } };
-    this.host = new HostLink({ startMs: this.nowMs, sessionIdFirst: options.sessionIdFirst ?? 100 });
+    this.faults = {
+      host: { ...(options.faults ?? cleanWire) },
+      rig: { ...(options.faults ?? cleanWire) },
+    };
+    this.host = new HostLink({
+      startMs: this.nowMs,
+      sessionIdFirst: options.sessionIdFirst ?? 100,
+    });
     this.rig = new RigLink({ startMs: this.nowMs, status: options.status ?? rigStatus });
     this.flush();
   }
@@ -132,8 +145,14 @@ export class LinkPair {
     this.host.handleTimeout(nowMs);
     this.rig.handleTimeout(nowMs);
     // Every deadline that was due has been handled: none may be left in the past.
-    assert(this.host.nextDeadlineMs() > nowMs, `host deadline ${this.host.nextDeadlineMs()} not after ${nowMs}`);
-    assert(this.rig.nextDeadlineMs() > nowMs, `rig deadline ${this.rig.nextDeadlineMs()} not after ${nowMs}`);
+    assert(
+      this.host.nextDeadlineMs() > nowMs,
+      `host deadline ${this.host.nextDeadlineMs()} not after ${nowMs}`,
+    );
+    assert(
+      this.rig.nextDeadlineMs() > nowMs,
+      `rig deadline ${this.rig.nextDeadlineMs()} not after ${nowMs}`,
+    );
     this.drainEvents();
     this.flush();
   }
@@ -176,6 +195,11 @@ export class LinkPair {
         arrived.push(byte);
       }
     }
-    if (arrived.length > 0) this.transits.push({ atMs: this.nowMs + this.latencyMs, to: from === 'host' ? 'rig' : 'host', bytes: new Uint8Array(arrived) });
+    if (arrived.length > 0)
+      this.transits.push({
+        atMs: this.nowMs + this.latencyMs,
+        to: from === 'host' ? 'rig' : 'host',
+        bytes: new Uint8Array(arrived),
+      });
   }
 }

@@ -28,7 +28,8 @@ import {
 } from '../../src/protocol/index.js';
 import { fcRuns, fcSeed, messageArbitraries } from './arbitraries.js';
 
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Equal<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 function roundTrip(message: Message): Message {
   return decodePayload(messageSpecs[message.type].code, encodePayload(message));
@@ -44,13 +45,26 @@ function remoteErrorOf(run: () => unknown): RemoteProtocolError {
   throw new Error('expected a RemoteProtocolError, nothing was thrown');
 }
 
-const deliver = { type: 'deliverStrokes', batchId: 7, count: 12, leadMs: 500, intervalMs: 60_000 } as const;
+const deliver = {
+  type: 'deliverStrokes',
+  batchId: 7,
+  count: 12,
+  leadMs: 500,
+  intervalMs: 60_000,
+} as const;
 const helloAck: Message = {
   type: 'helloAck',
   sessionId: 1,
   bootId: 2,
   firmwareId: 'rig-emu 1.0',
-  capabilities: { motor: true, balance: true, button: true, buzzer: true, emergencyStopSwitch: false, persistentBatchRecord: true },
+  capabilities: {
+    motor: true,
+    balance: true,
+    button: true,
+    buzzer: true,
+    emergencyStopSwitch: false,
+    persistentBatchRecord: true,
+  },
   strokesPerBatchMax: 1000,
   strokeVolumeNl: 250,
   lastBatchId: 0,
@@ -77,7 +91,13 @@ describe('message round trip', () => {
 
 describe('payload layouts', () => {
   it('DELIVER_STROKES is four little-endian u32: batchId, count, leadMs, intervalMs', () => {
-    const bytes = encodePayload({ type: 'deliverStrokes', batchId: 0x04030201, count: 2, leadMs: 0x100, intervalMs: 0xffffffff });
+    const bytes = encodePayload({
+      type: 'deliverStrokes',
+      batchId: 0x04030201,
+      count: 2,
+      leadMs: 0x100,
+      intervalMs: 0xffffffff,
+    });
     expect([...bytes]).toEqual([1, 2, 3, 4, 2, 0, 0, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff]);
   });
 
@@ -109,39 +129,106 @@ describe('payload layouts', () => {
   });
 
   it('bit 7 of the type code marks exactly the application messages, and every type has a direction', () => {
-    const application = ['deliverStrokes', 'stopStrokes', 'buzzerTone', 'emergencyStop', 'batchReport', 'balanceReading', 'buttonPress'];
+    const application = [
+      'deliverStrokes',
+      'stopStrokes',
+      'buzzerTone',
+      'emergencyStop',
+      'batchReport',
+      'balanceReading',
+      'buttonPress',
+    ];
     expect(messageTypes.filter(isSequenced).sort()).toEqual(application.sort());
-    for (const type of messageTypes) expect(maySend(type, 'host') || maySend(type, 'rig')).toBe(true);
-    expect(new Set(messageTypes.map((type) => messageSpecs[type].code)).size).toBe(messageTypes.length);
+    for (const type of messageTypes)
+      expect(maySend(type, 'host') || maySend(type, 'rig')).toBe(true);
+    expect(new Set(messageTypes.map((type) => messageSpecs[type].code)).size).toBe(
+      messageTypes.length,
+    );
     for (const type of messageTypes) expect([0xc0, 0xdb]).not.toContain(messageSpecs[type].code);
   });
 
   it('the tone patterns are those of hal/annunciator.ts, and the batch reasons cover the HAL ones', () => {
     const tonesMatch: Equal<TonePattern, HalTonePattern> = true;
     // Every HAL end reason but linkLost (which the host infers, not the rig) is a wire reason.
-    const reasonsCovered: [Exclude<BatchEndReason, 'linkLost'>] extends [BatchReportReason] ? true : false = true;
+    const reasonsCovered: [Exclude<BatchEndReason, 'linkLost'>] extends [BatchReportReason]
+      ? true
+      : false = true;
     // A batch the rig stopped because the host fell silent is reported in HELLO_ACK.
-    const linkLostKnown: [Extract<BatchEndReason, 'linkLost'>] extends [LastBatchState] ? true : false = true;
+    const linkLostKnown: [Extract<BatchEndReason, 'linkLost'>] extends [LastBatchState]
+      ? true
+      : false = true;
     expect([tonesMatch, reasonsCovered, linkLostKnown]).toEqual([true, true, true]);
   });
 });
 
 describe('encoding refuses an illegal message with a LocalProtocolError naming field, value and limit', () => {
   const cases: [string, Message, RegExp][] = [
-    ['count of 0', { ...deliver, count: 0 }, /deliverStrokes\.count is 0, must be an integer in 1\.\.4294967295/],
-    ['batchId over u32', { ...deliver, batchId: 2 ** 32 }, /deliverStrokes\.batchId is 4294967296, must be an integer in 0\.\.4294967295/],
+    [
+      'count of 0',
+      { ...deliver, count: 0 },
+      /deliverStrokes\.count is 0, must be an integer in 1\.\.4294967295/,
+    ],
+    [
+      'batchId over u32',
+      { ...deliver, batchId: 2 ** 32 },
+      /deliverStrokes\.batchId is 4294967296, must be an integer in 0\.\.4294967295/,
+    ],
     ['fractional leadMs', { ...deliver, leadMs: 1.5 }, /deliverStrokes\.leadMs is 1\.5/],
-    ['intervalMs of 0', { ...deliver, intervalMs: 0 }, /deliverStrokes\.intervalMs is 0, must be an integer in 1\.\./],
-    ['unknown tone', { type: 'buzzerTone', pattern: 'fanfare' as TonePattern }, /buzzerTone\.pattern is "fanfare", must be one of pressGranted, /],
-    ['unsafe mass', { type: 'balanceReading', massUg: 2 ** 60, rigTimeMs: 0, stable: true }, /balanceReading\.massUg is 1152921504606847000, must be a safe integer/],
-    ['long firmware id', { ...helloAck, firmwareId: 'x'.repeat(17) } as Message, /helloAck\.firmwareId is "x{17}", must be printable ASCII of at most 16/],
-    ['non-ASCII firmware id', { ...helloAck, firmwareId: 'rig µ' } as Message, /helloAck\.firmwareId is "rig µ"/],
-    ['stroke volume 0 instead of null', { ...helloAck, strokeVolumeNl: 0 } as Message, /helloAck\.strokeVolumeNl is 0, must be null or an integer in 1\.\./],
-    ['session id 0', { type: 'hello', sessionId: 0 }, /hello\.sessionId is 0, must be an integer in 1\.\./],
-    ['a last batch id with state none', { ...helloAck, lastBatchId: 3 } as Message, /lastBatchState is none, so lastBatchId \(3\)/],
-    ['strokes done on a rejected batch', { type: 'batchReport', batchId: 1, strokesDone: 2, reason: 'rejected', rigTimeMs: 0 }, /reason is rejected, so strokesDone \(2\) must be 0/],
-    ['a missing capability', { ...helloAck, capabilities: { motor: true } } as unknown as Message, /helloAck\.capabilities\.balance is undefined, must be true or false/],
-    ['an unknown type', { type: 'selfDestruct' } as unknown as Message, /type "selfDestruct" is not a message type/],
+    [
+      'intervalMs of 0',
+      { ...deliver, intervalMs: 0 },
+      /deliverStrokes\.intervalMs is 0, must be an integer in 1\.\./,
+    ],
+    [
+      'unknown tone',
+      { type: 'buzzerTone', pattern: 'fanfare' as TonePattern },
+      /buzzerTone\.pattern is "fanfare", must be one of pressGranted, /,
+    ],
+    [
+      'unsafe mass',
+      { type: 'balanceReading', massUg: 2 ** 60, rigTimeMs: 0, stable: true },
+      /balanceReading\.massUg is 1152921504606847000, must be a safe integer/,
+    ],
+    [
+      'long firmware id',
+      { ...helloAck, firmwareId: 'x'.repeat(17) } as Message,
+      /helloAck\.firmwareId is "x{17}", must be printable ASCII of at most 16/,
+    ],
+    [
+      'non-ASCII firmware id',
+      { ...helloAck, firmwareId: 'rig µ' } as Message,
+      /helloAck\.firmwareId is "rig µ"/,
+    ],
+    [
+      'stroke volume 0 instead of null',
+      { ...helloAck, strokeVolumeNl: 0 } as Message,
+      /helloAck\.strokeVolumeNl is 0, must be null or an integer in 1\.\./,
+    ],
+    [
+      'session id 0',
+      { type: 'hello', sessionId: 0 },
+      /hello\.sessionId is 0, must be an integer in 1\.\./,
+    ],
+    [
+      'a last batch id with state none',
+      { ...helloAck, lastBatchId: 3 } as Message,
+      /lastBatchState is none, so lastBatchId \(3\)/,
+    ],
+    [
+      'strokes done on a rejected batch',
+      { type: 'batchReport', batchId: 1, strokesDone: 2, reason: 'rejected', rigTimeMs: 0 },
+      /reason is rejected, so strokesDone \(2\) must be 0/,
+    ],
+    [
+      'a missing capability',
+      { ...helloAck, capabilities: { motor: true } } as unknown as Message,
+      /helloAck\.capabilities\.balance is undefined, must be true or false/,
+    ],
+    [
+      'an unknown type',
+      { type: 'selfDestruct' } as unknown as Message,
+      /type "selfDestruct" is not a message type/,
+    ],
   ];
   for (const [name, message, pattern] of cases) {
     it(name, () => {
@@ -167,14 +254,74 @@ describe('decoding refuses illegal bytes with a RemoteProtocolError of the right
     }
   });
 
-  const badPayloads: [string, number, (bytes: Uint8Array) => Message, (bytes: Uint8Array) => void, RegExp][] = [
-    ['an unknown reason code', 0xa1, () => ({ type: 'batchReport', batchId: 1, strokesDone: 1, reason: 'completed', rigTimeMs: 0 }), (b) => void (b[8] = 9), /batchReport\.reason code 9 is unknown/],
-    ['a boolean of 2', 0xa2, () => ({ type: 'balanceReading', massUg: 1, rigTimeMs: 0, stable: true }), (b) => void (b[12] = 2), /balanceReading\.stable is 2, must be 0 or 1/],
-    ['a count of 0', 0x81, () => deliver, (b) => b.fill(0, 4, 8), /deliverStrokes\.count is 0, must be at least 1/],
-    ['a mass beyond the safe integers', 0xa2, () => ({ type: 'balanceReading', massUg: 1, rigTimeMs: 0, stable: true }), (b) => b.fill(0x7f, 0, 8), /balanceReading\.massUg is \d+, must be within/],
-    ['a firmware id with a control byte', 0x02, () => helloAck, (b) => void (b[9] = 0x07), /helloAck\.firmwareId is not printable ASCII/],
-    ['a firmware id with text after NUL', 0x02, () => helloAck, (b) => void (b[22] = 0x41), /helloAck\.firmwareId is not printable ASCII/],
-    ['the cross-field rule of BATCH_REPORT', 0xa1, () => ({ type: 'batchReport', batchId: 1, strokesDone: 1, reason: 'completed', rigTimeMs: 0 }), (b) => void (b[8] = 5), /reason is rejected, so strokesDone \(1\) must be 0/],
+  const badPayloads: [
+    string,
+    number,
+    (bytes: Uint8Array) => Message,
+    (bytes: Uint8Array) => void,
+    RegExp,
+  ][] = [
+    [
+      'an unknown reason code',
+      0xa1,
+      () => ({
+        type: 'batchReport',
+        batchId: 1,
+        strokesDone: 1,
+        reason: 'completed',
+        rigTimeMs: 0,
+      }),
+      (b) => void (b[8] = 9),
+      /batchReport\.reason code 9 is unknown/,
+    ],
+    [
+      'a boolean of 2',
+      0xa2,
+      () => ({ type: 'balanceReading', massUg: 1, rigTimeMs: 0, stable: true }),
+      (b) => void (b[12] = 2),
+      /balanceReading\.stable is 2, must be 0 or 1/,
+    ],
+    [
+      'a count of 0',
+      0x81,
+      () => deliver,
+      (b) => b.fill(0, 4, 8),
+      /deliverStrokes\.count is 0, must be at least 1/,
+    ],
+    [
+      'a mass beyond the safe integers',
+      0xa2,
+      () => ({ type: 'balanceReading', massUg: 1, rigTimeMs: 0, stable: true }),
+      (b) => b.fill(0x7f, 0, 8),
+      /balanceReading\.massUg is \d+, must be within/,
+    ],
+    [
+      'a firmware id with a control byte',
+      0x02,
+      () => helloAck,
+      (b) => void (b[9] = 0x07),
+      /helloAck\.firmwareId is not printable ASCII/,
+    ],
+    [
+      'a firmware id with text after NUL',
+      0x02,
+      () => helloAck,
+      (b) => void (b[22] = 0x41),
+      /helloAck\.firmwareId is not printable ASCII/,
+    ],
+    [
+      'the cross-field rule of BATCH_REPORT',
+      0xa1,
+      () => ({
+        type: 'batchReport',
+        batchId: 1,
+        strokesDone: 1,
+        reason: 'completed',
+        rigTimeMs: 0,
+      }),
+      (b) => void (b[8] = 5),
+      /reason is rejected, so strokesDone \(1\) must be 0/,
+    ],
   ];
   for (const [name, code, make, spoil, pattern] of badPayloads) {
     it(`badPayload for ${name}`, () => {

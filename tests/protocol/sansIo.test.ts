@@ -24,19 +24,26 @@ describe('sans-IO', () => {
     for (const file of files) {
       const source = readFileSync(new URL(file, sourceDir), 'utf8');
       const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
-      const allowed = (target: string) => /^\.\/[a-zA-Z]+\.js$/.test(target) || target === '../assert.js' || target === 'node:zlib';
-      expect(imports.filter((target) => !allowed(target!)).map((target) => `${file}: ${target}`)).toEqual([]);
-      expect(source).not.toMatch(/Date\.now\(|new Date\(|setTimeout\(|setInterval\(|Math\.random\(|performance\.now\(|process\./);
+      const allowed = (target: string) =>
+        /^\.\/[a-zA-Z]+\.js$/.test(target) || target === '../assert.js' || target === 'node:zlib';
+      expect(
+        imports.filter((target) => !allowed(target!)).map((target) => `${file}: ${target}`),
+      ).toEqual([]);
+      expect(source).not.toMatch(
+        /Date\.now\(|new Date\(|setTimeout\(|setInterval\(|Math\.random\(|performance\.now\(|process\./,
+      );
     }
   });
 });
 
-const unknownTypeFrame = fc.record({ type: fc.integer({ min: 0x07, max: 0xff }), seq: fc.integer({ min: 0, max: 255 }) }).map(({ type, seq }) => {
-  const body = new Uint8Array(9);
-  body.set([1, type, seq, 0, 0]);
-  new DataView(body.buffer).setUint32(5, crc32(body.subarray(0, 5)), true);
-  return slipFrame(body);
-});
+const unknownTypeFrame = fc
+  .record({ type: fc.integer({ min: 0x07, max: 0xff }), seq: fc.integer({ min: 0, max: 255 }) })
+  .map(({ type, seq }) => {
+    const body = new Uint8Array(9);
+    body.set([1, type, seq, 0, 0]);
+    new DataView(body.buffer).setUint32(5, crc32(body.subarray(0, 5)), true);
+    return slipFrame(body);
+  });
 
 const input = fc.oneof(
   { weight: 4, arbitrary: frameArbitrary.map(encodeFrame) },
@@ -47,29 +54,33 @@ const input = fc.oneof(
 describe('link fuzz', () => {
   it(`no input throws out of either link end, and every deadline handled moves forward (seed ${fcSeed})`, () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1_500 }), input), { maxLength: 60 }), fc.boolean(), (steps, openFirst) => {
-        const host = new HostLink({ startMs: 0, sessionIdFirst: 5 });
-        const rig = new RigLink({ startMs: 0, status: rigStatus });
-        let nowMs = 0;
-        if (openFirst) {
-          // Start from an open session on both ends, so in-session paths are fuzzed too.
-          rig.receiveBytes(host.bytesToSend(), 1);
-          host.receiveBytes(rig.bytesToSend(), 1);
-          nowMs = 1;
-          expect([host.state, rig.state]).toEqual(['established', 'established']);
-        }
-        for (const [deltaMs, bytes] of steps) {
-          nowMs += deltaMs;
-          for (const link of [host, rig]) {
-            link.receiveBytes(bytes, nowMs);
-            // One call handles everything due: no deadline may be left at or before now.
-            link.handleTimeout(nowMs);
-            expect(link.nextDeadlineMs()).toBeGreaterThan(nowMs);
-            while (link.nextEvent() !== undefined);
-            link.bytesToSend();
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1_500 }), input), { maxLength: 60 }),
+        fc.boolean(),
+        (steps, openFirst) => {
+          const host = new HostLink({ startMs: 0, sessionIdFirst: 5 });
+          const rig = new RigLink({ startMs: 0, status: rigStatus });
+          let nowMs = 0;
+          if (openFirst) {
+            // Start from an open session on both ends, so in-session paths are fuzzed too.
+            rig.receiveBytes(host.bytesToSend(), 1);
+            host.receiveBytes(rig.bytesToSend(), 1);
+            nowMs = 1;
+            expect([host.state, rig.state]).toEqual(['established', 'established']);
           }
-        }
-      }),
+          for (const [deltaMs, bytes] of steps) {
+            nowMs += deltaMs;
+            for (const link of [host, rig]) {
+              link.receiveBytes(bytes, nowMs);
+              // One call handles everything due: no deadline may be left at or before now.
+              link.handleTimeout(nowMs);
+              expect(link.nextDeadlineMs()).toBeGreaterThan(nowMs);
+              while (link.nextEvent() !== undefined);
+              link.bytesToSend();
+            }
+          }
+        },
+      ),
       { seed: fcSeed, numRuns: fcRuns(200) },
     );
   });

@@ -57,7 +57,9 @@ function pressRun(count: number, days: number): PressRecord[] {
   const reasons = ['lockout', 'maxBolusesPerDay', 'dailyLimit'];
   return Array.from({ length: count }, (_, i): PressRecord => {
     const timeMs = Math.floor((i * days * DAY_MS) / count);
-    return i % 3 === 0 ? { timeMs, granted: false, reason: reasons[Math.floor(i / 3) % reasons.length]! } : { timeMs, granted: true };
+    return i % 3 === 0
+      ? { timeMs, granted: false, reason: reasons[Math.floor(i / 3) % reasons.length]! }
+      : { timeMs, granted: true };
   });
 }
 
@@ -73,7 +75,8 @@ function trumpetResult() {
 
 function daysToEmptySketch() {
   const sketch = createSketch({ unit: 'ms', lowest: 0, highest: 60 * DAY_MS, binCount: 60 });
-  for (let i = 0; i < 2_000; i++) recordObservation(sketch, 20 * DAY_MS + ((i * 7_919) % 20_000) * 60_000);
+  for (let i = 0; i < 2_000; i++)
+    recordObservation(sketch, 20 * DAY_MS + ((i * 7_919) % 20_000) * 60_000);
   return sketch;
 }
 
@@ -103,7 +106,12 @@ describe('charts', () => {
   });
 
   it('dose: cumulative and 24-h rolling dose against the hard and soft daily maximum', async () => {
-    const svg = await doseChartSvg({ drugName: 'morphine', cumulative: doseRun(30), hardDailyMaxNg: 6_000_000, softDailyMaxNg: 5_500_000 });
+    const svg = await doseChartSvg({
+      drugName: 'morphine',
+      cumulative: doseRun(30),
+      hardDailyMaxNg: 6_000_000,
+      softDailyMaxNg: 5_500_000,
+    });
     expectChart(svg, [
       'Dose of morphine',
       'Cumulative dose (mg)',
@@ -117,51 +125,105 @@ describe('charts', () => {
   });
 
   it('dose: a microgram drug is drawn in µg', async () => {
-    const cumulative = Array.from({ length: 100 }, (_, i) => ({ timeMs: i * HOUR_MS, doseNg: i * 500 }));
+    const cumulative = Array.from({ length: 100 }, (_, i) => ({
+      timeMs: i * HOUR_MS,
+      doseNg: i * 500,
+    }));
     const svg = await doseChartSvg({ drugName: 'ziconotide', cumulative, hardDailyMaxNg: 19_200 });
-    expectChart(svg, ['Dose of ziconotide', 'Cumulative dose (µg)', '24-h dose (µg)', 'hard daily maximum (19.2 µg/day)']);
+    expectChart(svg, [
+      'Dose of ziconotide',
+      'Cumulative dose (µg)',
+      '24-h dose (µg)',
+      'hard daily maximum (19.2 µg/day)',
+    ]);
   });
 
   it('presses: one tick per press, granted and denied by reason', async () => {
     const svg = await pressChartSvg({ presses: pressRun(300, 30), runEndMs: 30 * DAY_MS });
-    expectChart(svg, ['Patient presses', 'Outcome', 'granted', 'denied: dailyLimit', 'denied: lockout', 'denied: maxBolusesPerDay']);
+    expectChart(svg, [
+      'Patient presses',
+      'Outcome',
+      'granted',
+      'denied: dailyLimit',
+      'denied: lockout',
+      'denied: maxBolusesPerDay',
+    ]);
     expect(svg).toContain('300 presses: 200 granted, 100 denied');
   });
 
   it('presses: many presses become counts per day, still bounded', async () => {
-    const svg = await pressChartSvg({ presses: pressRun(20_000, 180), runEndMs: 180 * DAY_MS, maxMarks: 1_500 });
+    const svg = await pressChartSvg({
+      presses: pressRun(20_000, 180),
+      runEndMs: 180 * DAY_MS,
+      maxMarks: 1_500,
+    });
     expectChart(svg, ['Patient presses', 'Presses per day', 'granted', 'denied: lockout']);
   });
 
   it('alarms: raised-to-cleared bars by priority, joined when too many', async () => {
     const alarms: AlarmRecord[] = [
-      { alarm: 'motorStall', priority: 'critical', raisedAtMs: 3 * DAY_MS, clearedAtMs: 3 * DAY_MS + HOUR_MS },
-      { alarm: 'lowReservoir', priority: 'nonCritical', raisedAtMs: 10 * DAY_MS, clearedAtMs: 12 * DAY_MS },
+      {
+        alarm: 'motorStall',
+        priority: 'critical',
+        raisedAtMs: 3 * DAY_MS,
+        clearedAtMs: 3 * DAY_MS + HOUR_MS,
+      },
+      {
+        alarm: 'lowReservoir',
+        priority: 'nonCritical',
+        raisedAtMs: 10 * DAY_MS,
+        clearedAtMs: 12 * DAY_MS,
+      },
       { alarm: 'batteryEri', priority: 'nonCritical', raisedAtMs: 25 * DAY_MS, clearedAtMs: null },
     ];
     const svg = await alarmChartSvg({ alarms, runEndMs: 30 * DAY_MS });
-    expectChart(svg, ['Alarms', 'Alarm', 'Priority', 'critical', 'nonCritical', 'motorStall', 'lowReservoir', 'batteryEri']);
+    expectChart(svg, [
+      'Alarms',
+      'Alarm',
+      'Priority',
+      'critical',
+      'nonCritical',
+      'motorStall',
+      'lowReservoir',
+      'batteryEri',
+    ]);
     expect(svg).toContain('3 alarms raised, 1 still active at the end');
 
-    const many = Array.from({ length: 5_000 }, (_, i): AlarmRecord => ({
-      alarm: i % 2 ? 'occlusionSuspected' : 'lowReservoir',
-      priority: i % 2 ? 'critical' : 'nonCritical',
-      raisedAtMs: i * HOUR_MS,
-      clearedAtMs: i * HOUR_MS + 10 * MINUTE_MS,
-    }));
+    const many = Array.from(
+      { length: 5_000 },
+      (_, i): AlarmRecord => ({
+        alarm: i % 2 ? 'occlusionSuspected' : 'lowReservoir',
+        priority: i % 2 ? 'critical' : 'nonCritical',
+        raisedAtMs: i * HOUR_MS,
+        clearedAtMs: i * HOUR_MS + 10 * MINUTE_MS,
+      }),
+    );
     const joined = await alarmChartSvg({ alarms: many, runEndMs: 5_000 * HOUR_MS, maxBars: 200 });
     expectChart(joined, ['Alarms', 'occlusionSuspected', 'lowReservoir']);
     expect(joined).toMatch(/episodes less than [0-9.]+ [a-z]+ apart joined/);
   });
 
   it('battery: remaining charge in mAh with ERI and EOS levels', async () => {
-    const samples = Array.from({ length: 500 }, (_, i) => ({ timeMs: i * 6 * HOUR_MS, remainingUah: 1_500_000 - i * 2_000 }));
+    const samples = Array.from({ length: 500 }, (_, i) => ({
+      timeMs: i * 6 * HOUR_MS,
+      remainingUah: 1_500_000 - i * 2_000,
+    }));
     const svg = await batteryChartSvg({ samples, eriUah: 600_000, eosUah: 300_000 });
-    expectChart(svg, ['Battery', 'Remaining charge (mAh)', 'Time since start of run (days)', 'remaining charge', 'ERI (600 mAh)', 'EOS (300 mAh)']);
+    expectChart(svg, [
+      'Battery',
+      'Remaining charge (mAh)',
+      'Time since start of run (days)',
+      'remaining charge',
+      'ERI (600 mAh)',
+      'EOS (300 mAh)',
+    ]);
   });
 
   it('battery: a gauge that projects ERI from the drain gets a marker when ERI was raised, no ERI level', async () => {
-    const samples = Array.from({ length: 100 }, (_, i) => ({ timeMs: i * DAY_MS, remainingUah: 1_500_000 - i * 5_000 }));
+    const samples = Array.from({ length: 100 }, (_, i) => ({
+      timeMs: i * DAY_MS,
+      remainingUah: 1_500_000 - i * 5_000,
+    }));
     const svg = await batteryChartSvg({ samples, eriAtMs: 60 * DAY_MS, eosUah: 50_000 });
     expectChart(svg, ['Battery', 'remaining charge', 'ERI raised (60d 00:00:00)', 'EOS (50 mAh)']);
     expect(svg).not.toMatch(/>ERI \([0-9.]+ mAh\)</);
@@ -169,19 +231,32 @@ describe('charts', () => {
 
   it('trumpet: Ep(max) and Ep(min) against the observation window, with the mean error', async () => {
     const svg = await trumpetChartSvg(trumpetResult());
-    expectChart(svg, ['Trumpet curve (IEC 60601-2-24 method)', 'Observation window P (min)', 'Flow error (%)', 'Ep(max)', 'Ep(min)']);
+    expectChart(svg, [
+      'Trumpet curve (IEC 60601-2-24 method)',
+      'Observation window P (min)',
+      'Flow error (%)',
+      'Ep(max)',
+      'Ep(min)',
+    ]);
     expect(svg).toMatch(/>mean flow error A \([+-]?[0-9.]+ %\)</);
   });
 
   it('fleet histogram: counts per bin from a sketch, in display units, with the mean', async () => {
-    const svg = await histogramChartSvg(daysToEmptySketch(), { metric: 'Days to empty', displayUnit: 'days', perDisplayUnit: DAY_MS });
+    const svg = await histogramChartSvg(daysToEmptySketch(), {
+      metric: 'Days to empty',
+      displayUnit: 'days',
+      perDisplayUnit: DAY_MS,
+    });
     expectChart(svg, ['Days to empty', 'Days to empty (days)', 'Patients', 'patients per bin']);
     expect(svg).toMatch(/>mean \([0-9.]+ days\)</);
     expect(svg).toContain('n = 2000');
   });
 
   it('takes a title from the options', async () => {
-    const svg = await batteryChartSvg({ samples: [{ timeMs: 0, remainingUah: 1_000 }], eriUah: 500, eosUah: 100 }, { title: 'Cell of pump 7' });
+    const svg = await batteryChartSvg(
+      { samples: [{ timeMs: 0, remainingUah: 1_000 }], eriUah: 500, eosUah: 100 },
+      { title: 'Cell of pump 7' },
+    );
     expectChart(svg, ['Cell of pump 7']);
   });
 
@@ -222,7 +297,10 @@ describe('charts', () => {
   });
 
   it('renumbers clip-path ids in order of appearance', () => {
-    const svg = '<svg><clipPath id="clip17"/><g clip-path="url(#clip17)"/><clipPath id="clip9"/><use href="#clip9"/></svg>';
-    expect(normaliseSvgIds(svg)).toBe('<svg><clipPath id="def1"/><g clip-path="url(#def1)"/><clipPath id="def2"/><use href="#def2"/></svg>');
+    const svg =
+      '<svg><clipPath id="clip17"/><g clip-path="url(#clip17)"/><clipPath id="clip9"/><use href="#clip9"/></svg>';
+    expect(normaliseSvgIds(svg)).toBe(
+      '<svg><clipPath id="def1"/><g clip-path="url(#def1)"/><clipPath id="def2"/><use href="#def2"/></svg>',
+    );
   });
 });

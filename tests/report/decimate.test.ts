@@ -16,7 +16,10 @@ const x = (p: Point) => p.t;
 const y = (p: Point) => p.v;
 
 const series = fc
-  .array(fc.record({ gap: fc.integer({ min: 0, max: 1_000 }), v: fc.integer({ min: -1e6, max: 1e6 }) }), { minLength: 1, maxLength: 3_000 })
+  .array(
+    fc.record({ gap: fc.integer({ min: 0, max: 1_000 }), v: fc.integer({ min: -1e6, max: 1e6 }) }),
+    { minLength: 1, maxLength: 3_000 },
+  )
   .map((steps) => {
     let t = 0;
     return steps.map(({ gap, v }) => ({ t: (t += gap), v }));
@@ -24,7 +27,11 @@ const series = fc
 
 describe('decimateMinMax', () => {
   it('returns a short series unchanged', () => {
-    const points = [{ t: 0, v: 1 }, { t: 1, v: 5 }, { t: 2, v: 3 }];
+    const points = [
+      { t: 0, v: 1 },
+      { t: 1, v: 5 },
+      { t: 2, v: 3 },
+    ];
     expect(decimateMinMax(points, 4, x, y)).toEqual(points);
   });
 
@@ -51,7 +58,10 @@ describe('decimateMinMax', () => {
   });
 
   it('reduces 100,000 points to the bound and keeps a single spike', () => {
-    const points = Array.from({ length: 100_000 }, (_, i) => ({ t: i * 60_000, v: i === 61_234 ? 999 : i % 10 }));
+    const points = Array.from({ length: 100_000 }, (_, i) => ({
+      t: i * 60_000,
+      v: i === 61_234 ? 999 : i % 10,
+    }));
     const kept = decimateMinMax(points, 1_000, x, y);
     expect(kept.length).toBeLessThanOrEqual(1_000);
     expect(kept).toContain(points[61_234]);

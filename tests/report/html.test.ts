@@ -6,7 +6,12 @@ import { HOUR_MS } from '../../src/units.js';
 import { AnalysisInputError } from '../../sim/analysis/inputError.js';
 import { analyseTrumpet, trumpetTable } from '../../sim/analysis/trumpet.js';
 import { batteryChartSvg, doseChartSvg, reservoirChartSvg } from '../../sim/report/charts.js';
-import { assertSelfContained, buildReportHtml, externalReferences, type ReportDocument } from '../../sim/report/html.js';
+import {
+  assertSelfContained,
+  buildReportHtml,
+  externalReferences,
+  type ReportDocument,
+} from '../../sim/report/html.js';
 
 /** Built once: rendering is the slow part, and no test changes the document it gets. */
 let built: Promise<ReportDocument> | undefined;
@@ -23,8 +28,16 @@ async function buildDocument(): Promise<ReportDocument> {
     lowReservoirNl: 4_000_000,
     emptyNl: 2_000_000,
   });
-  const dose = await doseChartSvg({ drugName: 'morphine', cumulative: hours.map((timeMs, i) => ({ timeMs, doseNg: i * 200_000 })), hardDailyMaxNg: 6_000_000 });
-  const battery = await batteryChartSvg({ samples: hours.map((timeMs, i) => ({ timeMs, remainingUah: 900_000 - i * 100 })), eriUah: 500_000, eosUah: 250_000 });
+  const dose = await doseChartSvg({
+    drugName: 'morphine',
+    cumulative: hours.map((timeMs, i) => ({ timeMs, doseNg: i * 200_000 })),
+    hardDailyMaxNg: 6_000_000,
+  });
+  const battery = await batteryChartSvg({
+    samples: hours.map((timeMs, i) => ({ timeMs, remainingUah: 900_000 - i * 100 })),
+    eriUah: 500_000,
+    eosUah: 250_000,
+  });
   const trumpet = analyseTrumpet(
     Array.from({ length: 241 }, (_, k) => ({ timeMs: k * 30_000, deliveredNl: k * 1_000 })),
     { programmedRateNlPerDay: 2_880_000 },
@@ -38,12 +51,25 @@ async function buildDocument(): Promise<ReportDocument> {
     ],
     sections: [
       { heading: 'Reservoir', figures: [{ svg: reservoir, caption: 'Estimate against truth.' }] },
-      { heading: 'Dose', paragraphs: ['Never above the hard limit: "<script>alert(1)</script>"'], figures: [{ svg: dose }] },
+      {
+        heading: 'Dose',
+        paragraphs: ['Never above the hard limit: "<script>alert(1)</script>"'],
+        figures: [{ svg: dose }],
+      },
       {
         heading: 'Battery and accuracy',
         figures: [{ svg: battery }],
         preformatted: [trumpetTable(trumpet)],
-        tables: [{ caption: 'Alarms', columns: ['Alarm', 'Count'], rows: [['lowReservoir', 2], ['motorStall', 0]] }],
+        tables: [
+          {
+            caption: 'Alarms',
+            columns: ['Alarm', 'Count'],
+            rows: [
+              ['lowReservoir', 2],
+              ['motorStall', 0],
+            ],
+          },
+        ],
       },
     ],
   };
@@ -95,23 +121,36 @@ describe('buildReportHtml', () => {
 
   it('refuses an SVG that references the outside world, and a table row of the wrong width', async () => {
     const doc = await report();
-    const withImage = '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://example.com/x.png"/></svg>';
+    const withImage =
+      '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://example.com/x.png"/></svg>';
     const bad = { ...doc, sections: [{ heading: 'X', figures: [{ svg: withImage }] }] };
     expect(() => buildReportHtml(bad)).toThrow(AnalysisInputError);
     expect(() => buildReportHtml(bad)).toThrow(/sections\[0\]\.figures\[0\]\.svg/);
-    const notSvg = { ...doc, sections: [{ heading: 'X', figures: [{ svg: '<img src="chart.png">' }] }] };
+    const notSvg = {
+      ...doc,
+      sections: [{ heading: 'X', figures: [{ svg: '<img src="chart.png">' }] }],
+    };
     expect(() => buildReportHtml(notSvg)).toThrow(/must be an SVG document/);
-    const ragged = { ...doc, sections: [{ heading: 'X', tables: [{ columns: ['a', 'b'], rows: [['1']] }] }] };
+    const ragged = {
+      ...doc,
+      sections: [{ heading: 'X', tables: [{ columns: ['a', 'b'], rows: [['1']] }] }],
+    };
     expect(() => buildReportHtml(ragged)).toThrow(/sections\[0\]\.tables\[0\]\.rows\[0\]/);
   });
 
   it('finds external references of every kind', () => {
-    expect(externalReferences('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"></svg>')).toEqual([]);
+    expect(
+      externalReferences(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"></svg>',
+      ),
+    ).toEqual([]);
     expect(externalReferences('<a href="#top">top</a>')).toEqual([]);
     expect(externalReferences('<img src="x.png">')).toHaveLength(1);
     expect(externalReferences('<p>see //cdn.example.org/lib.js</p>')).toHaveLength(1);
     expect(externalReferences('<style>a { background: url(bg.png) }</style>')).toHaveLength(1);
     expect(externalReferences('<script>1</script>')).toHaveLength(1);
-    expect(() => assertSelfContained('<link rel="stylesheet" href="a.css">')).toThrow(AnalysisInputError);
+    expect(() => assertSelfContained('<link rel="stylesheet" href="a.css">')).toThrow(
+      AnalysisInputError,
+    );
   });
 });

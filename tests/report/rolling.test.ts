@@ -5,7 +5,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/units.js';
 import { AnalysisInputError } from '../../sim/analysis/inputError.js';
-import { maxRollingWindowSum, rollingWindowSums, type TimeValue } from '../../sim/analysis/rolling.js';
+import {
+  maxRollingWindowSum,
+  rollingWindowSums,
+  type TimeValue,
+} from '../../sim/analysis/rolling.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 200 * Number(process.env.FC_RUNS_FACTOR ?? 1));
@@ -20,7 +24,13 @@ function cumulativeAt(samples: readonly TimeValue[], timeMs: number): number {
 
 /** Samples from increments: non-decreasing times (repeats allowed) and values. */
 const cumulativeSeries = fc
-  .array(fc.record({ gapMs: fc.integer({ min: 0, max: 10 * HOUR_MS }), increment: fc.integer({ min: 0, max: 1_000 }) }), { maxLength: 60 })
+  .array(
+    fc.record({
+      gapMs: fc.integer({ min: 0, max: 10 * HOUR_MS }),
+      increment: fc.integer({ min: 0, max: 1_000 }),
+    }),
+    { maxLength: 60 },
+  )
   .map((steps) => {
     let timeMs = 0;
     let value = 0;
@@ -52,13 +62,17 @@ describe('rollingWindowSums', () => {
       40, // 70 − C(10 h) = 70 − 30
       1, // 71 − C(36 h) = 71 − 70
     ]);
-    expect(rollingWindowSums(samples, DAY).map((s) => s.timeMs)).toEqual(samples.map((s) => s.timeMs));
+    expect(rollingWindowSums(samples, DAY).map((s) => s.timeMs)).toEqual(
+      samples.map((s) => s.timeMs),
+    );
     // The largest is 40, first reached at 24 h.
     expect(maxRollingWindowSum(samples, DAY)).toEqual({ timeMs: 24 * h, value: 40 });
   });
 
   it('counts a cumulative series that does not start at zero in full (counters start at 0 at the start of the run)', () => {
-    expect(rollingWindowSums([{ timeMs: 5 * HOUR_MS, value: 100 }], DAY)).toEqual([{ timeMs: 5 * HOUR_MS, value: 100 }]);
+    expect(rollingWindowSums([{ timeMs: 5 * HOUR_MS, value: 100 }], DAY)).toEqual([
+      { timeMs: 5 * HOUR_MS, value: 100 },
+    ]);
   });
 
   it('gives each of several samples at one time its running value, the last one the full sum', () => {
@@ -93,8 +107,15 @@ describe('rollingWindowSums', () => {
           return;
         }
         // Brute force at every time where C(t) or C(t − W) can change, and just before each.
-        const candidates = samples.flatMap((s) => [s.timeMs, s.timeMs + windowMs, s.timeMs - 1, s.timeMs + windowMs - 1]);
-        const bruteForce = Math.max(...candidates.map((t) => cumulativeAt(samples, t) - cumulativeAt(samples, t - windowMs)));
+        const candidates = samples.flatMap((s) => [
+          s.timeMs,
+          s.timeMs + windowMs,
+          s.timeMs - 1,
+          s.timeMs + windowMs - 1,
+        ]);
+        const bruteForce = Math.max(
+          ...candidates.map((t) => cumulativeAt(samples, t) - cumulativeAt(samples, t - windowMs)),
+        );
         expect(best!.value).toBe(bruteForce);
       }),
       { seed, numRuns },
@@ -110,13 +131,31 @@ describe('rollingWindowSums', () => {
       }
       throw new Error('expected an error');
     };
-    const shrinking = error(() => rollingWindowSums([{ timeMs: 0, value: 5 }, { timeMs: 1, value: 4 }], DAY));
+    const shrinking = error(() =>
+      rollingWindowSums(
+        [
+          { timeMs: 0, value: 5 },
+          { timeMs: 1, value: 4 },
+        ],
+        DAY,
+      ),
+    );
     expect(shrinking).toBeInstanceOf(AnalysisInputError);
     expect([shrinking.kind, shrinking.field]).toEqual(['unordered', 'samples[1].value']);
-    const backwards = error(() => rollingWindowSums([{ timeMs: 5, value: 0 }, { timeMs: 4, value: 1 }], DAY));
+    const backwards = error(() =>
+      rollingWindowSums(
+        [
+          { timeMs: 5, value: 0 },
+          { timeMs: 4, value: 1 },
+        ],
+        DAY,
+      ),
+    );
     expect([backwards.kind, backwards.field]).toEqual(['unordered', 'samples[1].timeMs']);
     expect(error(() => rollingWindowSums([], 0)).field).toBe('windowMs');
     expect(error(() => rollingWindowSums([], 1.5)).field).toBe('windowMs');
-    expect(error(() => rollingWindowSums([{ timeMs: 0, value: Number.POSITIVE_INFINITY }], DAY)).field).toBe('samples[0].value');
+    expect(
+      error(() => rollingWindowSums([{ timeMs: 0, value: Number.POSITIVE_INFINITY }], DAY)).field,
+    ).toBe('samples[0].value');
   });
 });

@@ -37,7 +37,12 @@ let runDir: string;
 let written: string[];
 
 const svgTitle = (svg: string) => /aria-label="Title text '([^"]*)'"/.exec(svg)?.[1];
-const filesOf = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+const filesOf = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'itpump-report-'));
@@ -52,7 +57,16 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('writeRunReport', () => {
   it('writes report.html and one SVG per chart: reservoir, each drug, presses, alarms, trumpet', () => {
     const names = written.map((f) => f.slice(runDir.length + 1));
-    expect([...names].sort()).toEqual(['alarms.svg', 'battery.svg', 'dose-clonidine.svg', 'dose-morphine.svg', 'presses.svg', 'report.html', 'reservoir.svg', 'trumpet.svg']);
+    expect([...names].sort()).toEqual([
+      'alarms.svg',
+      'battery.svg',
+      'dose-clonidine.svg',
+      'dose-morphine.svg',
+      'presses.svg',
+      'report.html',
+      'reservoir.svg',
+      'trumpet.svg',
+    ]);
   });
 
   it('is self-contained and holds every chart it wrote as a file', () => {
@@ -72,8 +86,12 @@ describe('writeRunReport', () => {
     const html = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(result.summary.alarms.map((a) => a.code)).toContain('motorStall');
     expect(html).toContain('<td>motorStall</td><td>critical</td>');
-    expect(html).toContain(`<tr><th>Patient presses</th><td>${result.summary.presses.requested} requested, ${result.summary.presses.granted} granted, ${result.summary.presses.denied} denied</td></tr>`);
-    expect(html).toMatch(/<pre>Flow accuracy, IEC 60601-2-24 trumpet method\nProgrammed rate r {3}0\.500 mL\/day\n/);
+    expect(html).toContain(
+      `<tr><th>Patient presses</th><td>${result.summary.presses.requested} requested, ${result.summary.presses.granted} granted, ${result.summary.presses.denied} denied</td></tr>`,
+    );
+    expect(html).toMatch(
+      /<pre>Flow accuracy, IEC 60601-2-24 trumpet method\nProgrammed rate r {3}0\.500 mL\/day\n/,
+    );
     expect(html).toContain('Remaining charge at the end');
     expect(html).toContain('&quot;seed&quot;: 7');
   });
@@ -81,22 +99,34 @@ describe('writeRunReport', () => {
   it('says so when a run recorded no battery series (a rig run)', async () => {
     const dir = join(root, 'no-battery');
     await writeRunReport({ ...result, battery: undefined } as RunResult, dir);
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('This run recorded no battery series');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(
+      'This run recorded no battery series',
+    );
   });
 
   it('leaves the wall time out, so the same seed gives the same page on any machine', async () => {
-    const slower = { ...result, summary: { ...result.summary, wallTimeMs: result.summary.wallTimeMs + 1234.5 } };
+    const slower = {
+      ...result,
+      summary: { ...result.summary, wallTimeMs: result.summary.wallTimeMs + 1234.5 },
+    };
     const dir = join(root, 'slower');
     await writeRunReport(slower, dir);
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toBe(readFileSync(join(runDir, 'report.html'), 'utf8'));
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toBe(
+      readFileSync(join(runDir, 'report.html'), 'utf8'),
+    );
   });
 
   it('draws the battery when the run recorded it', async () => {
-    const battery = result.trace.map((r) => ({ timeMs: r.timeMs, remainingUah: 2_000_000 - Math.floor(r.timeMs / DAY_MS) * 200 }));
+    const battery = result.trace.map((r) => ({
+      timeMs: r.timeMs,
+      remainingUah: 2_000_000 - Math.floor(r.timeMs / DAY_MS) * 200,
+    }));
     const dir = join(root, 'with-battery');
     const files = await writeRunReport({ ...result, battery } as RunResult, dir);
     expect(files.map((f) => f.slice(dir.length + 1))).toContain('battery.svg');
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Remaining charge at the end: 1998.4 mAh; end of service at ');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(
+      'Remaining charge at the end: 1998.4 mAh; end of service at ',
+    );
   });
 });
 
@@ -107,14 +137,17 @@ describe('itpump report DIR', () => {
     registerReportCommands(program);
     await program.parseAsync(['report', runDir, '--out', again], { from: 'user' });
     const original = filesOf(runDir);
-    for (const f of ['summary.json', 'events.jsonl', 'trace.csv', 'drug-library.json']) delete original[f];
+    for (const f of ['summary.json', 'events.jsonl', 'trace.csv', 'drug-library.json'])
+      delete original[f];
     expect(filesOf(again)).toEqual(original);
   });
 
   it('reads a battery_remaining_uah column of trace.csv as the battery series', async () => {
     const dir = join(root, 'battery-files');
     writeOutputs(result, dir);
-    expect(readFileSync(join(dir, 'trace.csv'), 'utf8').split('\n')[0]).toContain('battery_remaining_uah');
+    expect(readFileSync(join(dir, 'trace.csv'), 'utf8').split('\n')[0]).toContain(
+      'battery_remaining_uah',
+    );
     expect(readRunDir(dir).battery).toEqual(result.battery);
     expect(result.battery!.at(-1)!.remainingUah).toBeLessThan(result.battery![0]!.remainingUah);
   });
@@ -167,9 +200,26 @@ describe('itpump report DIR', () => {
     const dir = join(root, 'custom');
     writeOutputs({ ...result, settings: { ...result.settings, drugLibrary: 'clinic-2025' } }, dir);
     rmSync(join(dir, 'drug-library.json')); // an output directory from before the file was written
-    expect(() => readRunDir(dir)).toThrow(/settings\.drugLibrary: "clinic-2025": not the built-in library/);
+    expect(() => readRunDir(dir)).toThrow(
+      /settings\.drugLibrary: "clinic-2025": not the built-in library/,
+    );
     expect(readRunDir(dir, { scenario: custom }).drugLibrary.name).toBe('clinic-2025');
-    writeFileSync(join(dir, 'drug-library.json'), JSON.stringify({ name: 'from-file', drugs: [{ drug: 'morphine', concentrationUgPerMlMax: 25_000, dailyDoseNgSoftMax: 1, dailyDoseNgHardMax: 2, bolusDoseNgSoftMax: 1, bolusDoseNgHardMax: 2 }] }));
+    writeFileSync(
+      join(dir, 'drug-library.json'),
+      JSON.stringify({
+        name: 'from-file',
+        drugs: [
+          {
+            drug: 'morphine',
+            concentrationUgPerMlMax: 25_000,
+            dailyDoseNgSoftMax: 1,
+            dailyDoseNgHardMax: 2,
+            bolusDoseNgSoftMax: 1,
+            bolusDoseNgHardMax: 2,
+          },
+        ],
+      }),
+    );
     expect(readRunDir(dir).drugLibrary.name).toBe('from-file');
   });
 });

@@ -107,7 +107,7 @@ describe('histogram sketch', () => {
 
   it('keeps constant memory: the bins do not grow with the number of observations', () => {
     const sketch = createSketch(SPEC);
-    for (let i = 0; i < 100_000; i++) recordObservation(sketch, (i * 7_919) % 12_000 - 2_000);
+    for (let i = 0; i < 100_000; i++) recordObservation(sketch, ((i * 7_919) % 12_000) - 2_000);
     expect(sketch.binCounts).toHaveLength(SPEC.binCount);
     expect(sketch.count).toBe(100_000);
   });
@@ -124,7 +124,13 @@ describe('histogram sketch', () => {
     // Rank 95 is halfway through the last bin [90, 100).
     expect(sketchQuantile(sketch, 0.95)).toBe(95);
     // Underflow spreads over [min, lowest): 10 values below 0 and 10 in [0, 10).
-    const low = sketchOf([...Array.from({ length: 10 }, (_, i) => -100 + i), ...Array.from({ length: 10 }, (_, i) => i)], spec);
+    const low = sketchOf(
+      [
+        ...Array.from({ length: 10 }, (_, i) => -100 + i),
+        ...Array.from({ length: 10 }, (_, i) => i),
+      ],
+      spec,
+    );
     expect(sketchQuantile(low, 0.25)).toBe(-100 + 0.5 * 100);
     expect(sketchQuantile(createSketch(spec), 0.5)).toBeUndefined();
     expect(sketchMean(createSketch(spec))).toBeUndefined();
@@ -133,16 +139,21 @@ describe('histogram sketch', () => {
 
   it('keeps every quantile estimate between min and max and monotone in q (property)', () => {
     fc.assert(
-      fc.property(observations, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (values, q1, q2) => {
-        fc.pre(values.length > 0);
-        const sketch = sketchOf(values);
-        const [lo, hi] = q1 <= q2 ? [q1, q2] : [q2, q1];
-        const a = sketchQuantile(sketch, lo)!;
-        const b = sketchQuantile(sketch, hi)!;
-        expect(a).toBeGreaterThanOrEqual(sketch.min!);
-        expect(b).toBeLessThanOrEqual(sketch.max!);
-        expect(a).toBeLessThanOrEqual(b);
-      }),
+      fc.property(
+        observations,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (values, q1, q2) => {
+          fc.pre(values.length > 0);
+          const sketch = sketchOf(values);
+          const [lo, hi] = q1 <= q2 ? [q1, q2] : [q2, q1];
+          const a = sketchQuantile(sketch, lo)!;
+          const b = sketchQuantile(sketch, hi)!;
+          expect(a).toBeGreaterThanOrEqual(sketch.min!);
+          expect(b).toBeLessThanOrEqual(sketch.max!);
+          expect(a).toBeLessThanOrEqual(b);
+        },
+      ),
       { seed, numRuns },
     );
   });
@@ -162,12 +173,18 @@ describe('histogram sketch', () => {
     expect(mismatch.kind).toBe('mismatch');
     expect(mismatch.message).toContain('spec.binCount differs: 7 and 8');
     expect(catchError(() => recordObservation(createSketch(SPEC), 1.5)).field).toBe('value');
-    expect(catchError(() => recordObservation(sketchOf([Number.MAX_SAFE_INTEGER]), 1)).field).toBe('value');
-    expect(catchError(() => createSketch({ ...SPEC, highest: SPEC.lowest })).field).toBe('spec.highest');
+    expect(catchError(() => recordObservation(sketchOf([Number.MAX_SAFE_INTEGER]), 1)).field).toBe(
+      'value',
+    );
+    expect(catchError(() => createSketch({ ...SPEC, highest: SPEC.lowest })).field).toBe(
+      'spec.highest',
+    );
     expect(catchError(() => createSketch({ ...SPEC, binCount: 0 })).field).toBe('spec.binCount');
     const sketch = sketchOf([1, 2, 3]);
     expect(catchError(() => parseSketch({ ...sketch, count: 4 })).field).toBe('sketch.count');
-    expect(catchError(() => parseSketch({ ...sketch, binCounts: [1] })).field).toBe('sketch.binCounts');
+    expect(catchError(() => parseSketch({ ...sketch, binCounts: [1] })).field).toBe(
+      'sketch.binCounts',
+    );
     expect(catchError(() => parseSketch({ ...sketch, sum: 'six' })).field).toBe('sketch.sum');
     expect(catchError(() => parseSketch({ ...sketch, min: null })).field).toBe('sketch.min');
   });

@@ -5,7 +5,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 import { AnalysisInputError } from '../../sim/analysis/inputError.js';
-import { analyseTrumpet, formatRateMlPerDay, trumpetTable, TRUMPET_DEFAULTS, type DeliverySample } from '../../sim/analysis/trumpet.js';
+import {
+  analyseTrumpet,
+  formatRateMlPerDay,
+  trumpetTable,
+  TRUMPET_DEFAULTS,
+  type DeliverySample,
+} from '../../sim/analysis/trumpet.js';
 
 const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 100 * Number(process.env.FC_RUNS_FACTOR ?? 1));
@@ -16,15 +22,25 @@ const RATE_NL_PER_DAY = 2_880_000;
 const NOMINAL_NL = 1_000;
 
 /** Two hours of 30-s samples where interval i (ending at sample i) delivers `perInterval(i)` nL. */
-function series(perInterval: (intervalStartMs: number) => number, durationMs = 2 * HOUR_MS): DeliverySample[] {
+function series(
+  perInterval: (intervalStartMs: number) => number,
+  durationMs = 2 * HOUR_MS,
+): DeliverySample[] {
   const samples: DeliverySample[] = [{ timeMs: 0, deliveredNl: 0 }];
   for (let t = DT_MS; t <= durationMs; t += DT_MS) {
-    samples.push({ timeMs: t, deliveredNl: samples[samples.length - 1]!.deliveredNl + perInterval(t - DT_MS) });
+    samples.push({
+      timeMs: t,
+      deliveredNl: samples[samples.length - 1]!.deliveredNl + perInterval(t - DT_MS),
+    });
   }
   return samples;
 }
 
-function expectInputError(run: () => unknown, field: string | RegExp, kind?: AnalysisInputError['kind']): void {
+function expectInputError(
+  run: () => unknown,
+  field: string | RegExp,
+  kind?: AnalysisInputError['kind'],
+): void {
   try {
     run();
   } catch (error) {
@@ -40,7 +56,10 @@ function expectInputError(run: () => unknown, field: string | RegExp, kind?: Ana
 
 describe('analyseTrumpet', () => {
   it('gives zero error in every window for perfectly constant flow', () => {
-    const result = analyseTrumpet(series(() => NOMINAL_NL), { programmedRateNlPerDay: RATE_NL_PER_DAY });
+    const result = analyseTrumpet(
+      series(() => NOMINAL_NL),
+      { programmedRateNlPerDay: RATE_NL_PER_DAY },
+    );
     expect(result.meanFlowErrorPercent).toBe(0);
     expect(result.deliveredNl).toBe(120 * NOMINAL_NL);
     expect(result.expectedNl).toBe(120 * NOMINAL_NL);
@@ -51,7 +70,10 @@ describe('analyseTrumpet', () => {
   });
 
   it('uses the defaults: second hour of two, Δt 30 s, p × Δt windows of 2, 5, 11, 19, 31 min', () => {
-    const result = analyseTrumpet(series(() => NOMINAL_NL), { programmedRateNlPerDay: RATE_NL_PER_DAY });
+    const result = analyseTrumpet(
+      series(() => NOMINAL_NL),
+      { programmedRateNlPerDay: RATE_NL_PER_DAY },
+    );
     expect(result.analysisStartMs).toBe(HOUR_MS);
     expect(result.analysisDurationMs).toBe(HOUR_MS);
     expect(result.sampleIntervalMs).toBe(DT_MS);
@@ -86,7 +108,10 @@ describe('analyseTrumpet', () => {
   it('finds a 10 % overdelivery over one minute, diluted over the 2-minute window', () => {
     // 75:00 to 76:00 delivers 1100 nL per interval: 200 nL extra in any window holding that minute.
     const samples = series((t) => (t >= 75 * MINUTE_MS && t < 76 * MINUTE_MS ? 1_100 : NOMINAL_NL));
-    const result = analyseTrumpet(samples, { programmedRateNlPerDay: RATE_NL_PER_DAY, windowsMs: [MINUTE_MS, 2 * MINUTE_MS] });
+    const result = analyseTrumpet(samples, {
+      programmedRateNlPerDay: RATE_NL_PER_DAY,
+      windowsMs: [MINUTE_MS, 2 * MINUTE_MS],
+    });
     const [oneMinute, twoMinutes] = result.windows;
     expect(oneMinute!.epMaxPercent).toBeCloseTo(10, 12); // 200 / 2000
     expect(twoMinutes!.epMaxPercent).toBeCloseTo(5, 12); // 200 / 4000
@@ -96,7 +121,9 @@ describe('analyseTrumpet', () => {
 
   it('reports underdelivery as Ep(min), and ignores the first hour', () => {
     // A pause in the first hour must not count; a 25 % shortfall from 100:00 to 105:00 must.
-    const samples = series((t) => (t < 30 * MINUTE_MS ? 0 : t >= 100 * MINUTE_MS && t < 105 * MINUTE_MS ? 750 : NOMINAL_NL));
+    const samples = series((t) =>
+      t < 30 * MINUTE_MS ? 0 : t >= 100 * MINUTE_MS && t < 105 * MINUTE_MS ? 750 : NOMINAL_NL,
+    );
     const result = analyseTrumpet(samples, { programmedRateNlPerDay: RATE_NL_PER_DAY });
     const [two, five, eleven] = result.windows;
     expect(two!.epMinPercent).toBeCloseTo(-25, 12);
@@ -128,7 +155,8 @@ describe('analyseTrumpet', () => {
     const strokeNl = 250;
     const strokeEveryMs = 90 * MINUTE_MS;
     const samples: DeliverySample[] = [];
-    for (let t = 0; t <= 10 * DAY_MS; t += HOUR_MS) samples.push({ timeMs: t, deliveredNl: Math.floor(t / strokeEveryMs) * strokeNl });
+    for (let t = 0; t <= 10 * DAY_MS; t += HOUR_MS)
+      samples.push({ timeMs: t, deliveredNl: Math.floor(t / strokeEveryMs) * strokeNl });
     const result = analyseTrumpet(samples, {
       programmedRateNlPerDay: 4_000,
       sampleIntervalMs: HOUR_MS,
@@ -136,7 +164,11 @@ describe('analyseTrumpet', () => {
       analysisDurationMs: 7 * DAY_MS,
       windowsMs: [6 * HOUR_MS, DAY_MS, 3 * DAY_MS],
     });
-    expect(result.windows.map((w) => w.windowCount)).toEqual([7 * 24 - 6 + 1, 7 * 24 - 24 + 1, 7 * 24 - 72 + 1]);
+    expect(result.windows.map((w) => w.windowCount)).toEqual([
+      7 * 24 - 6 + 1,
+      7 * 24 - 24 + 1,
+      7 * 24 - 72 + 1,
+    ]);
     // 7 days hold exactly 112 strokes and start and end on a stroke boundary: A = 0.
     expect(result.meanFlowErrorPercent).toBe(0);
     // A window is off by at most one stroke against its expected volume.
@@ -158,9 +190,16 @@ describe('analyseTrumpet', () => {
           const strokeEveryMs = strokeEverySeconds * 1_000;
           const rate = (strokeNl * DAY_MS) / strokeEveryMs;
           fc.pre(Number.isInteger(rate));
-          const delivered = (t: number) => (t < phaseMs ? 0 : (Math.floor((t - phaseMs) / strokeEveryMs) + 1) * strokeNl);
-          const samples = series(() => 0).map((s) => ({ timeMs: s.timeMs, deliveredNl: delivered(s.timeMs) }));
-          const result = analyseTrumpet(samples, { programmedRateNlPerDay: rate, windowsMs: [p * DT_MS] });
+          const delivered = (t: number) =>
+            t < phaseMs ? 0 : (Math.floor((t - phaseMs) / strokeEveryMs) + 1) * strokeNl;
+          const samples = series(() => 0).map((s) => ({
+            timeMs: s.timeMs,
+            deliveredNl: delivered(s.timeMs),
+          }));
+          const result = analyseTrumpet(samples, {
+            programmedRateNlPerDay: rate,
+            windowsMs: [p * DT_MS],
+          });
           const w = result.windows[0]!;
           const expectedNl = (rate * w.windowMs) / DAY_MS;
           const bound = (100 * strokeNl) / expectedNl + 1e-9;
@@ -175,15 +214,21 @@ describe('analyseTrumpet', () => {
 
   it('keeps the mean error between Ep(min) and Ep(max) when windows tile the period (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 240, maxLength: 240 }), (volumes) => {
-        const samples = series((t) => volumes[t / DT_MS]!);
-        // 2, 4, 5, 6, 10, 12, 15, 20, 30 min all divide the 60-min period.
-        const result = analyseTrumpet(samples, { programmedRateNlPerDay: RATE_NL_PER_DAY, windowsMs: [2, 4, 5, 6, 10, 12, 15, 20, 30].map((m) => m * MINUTE_MS) });
-        for (const w of result.windows) {
-          expect(w.epMinPercent).toBeLessThanOrEqual(result.meanFlowErrorPercent + 1e-9);
-          expect(w.epMaxPercent).toBeGreaterThanOrEqual(result.meanFlowErrorPercent - 1e-9);
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 240, maxLength: 240 }),
+        (volumes) => {
+          const samples = series((t) => volumes[t / DT_MS]!);
+          // 2, 4, 5, 6, 10, 12, 15, 20, 30 min all divide the 60-min period.
+          const result = analyseTrumpet(samples, {
+            programmedRateNlPerDay: RATE_NL_PER_DAY,
+            windowsMs: [2, 4, 5, 6, 10, 12, 15, 20, 30].map((m) => m * MINUTE_MS),
+          });
+          for (const w of result.windows) {
+            expect(w.epMinPercent).toBeLessThanOrEqual(result.meanFlowErrorPercent + 1e-9);
+            expect(w.epMaxPercent).toBeGreaterThanOrEqual(result.meanFlowErrorPercent - 1e-9);
+          }
+        },
+      ),
       { seed, numRuns },
     );
   });
@@ -191,11 +236,26 @@ describe('analyseTrumpet', () => {
   it('rejects bad input with an error naming the field', () => {
     const good = series(() => NOMINAL_NL);
     const rate = { programmedRateNlPerDay: RATE_NL_PER_DAY };
-    expectInputError(() => analyseTrumpet(good, { programmedRateNlPerDay: 0 }), 'programmedRateNlPerDay', 'invalidValue');
-    expectInputError(() => analyseTrumpet(good, { ...rate, windowsMs: [45_000] }), 'windowsMs[0]', 'invalidValue');
-    expectInputError(() => analyseTrumpet(good, { ...rate, windowsMs: [2 * HOUR_MS] }), 'windowsMs[0]', 'invalidValue');
+    expectInputError(
+      () => analyseTrumpet(good, { programmedRateNlPerDay: 0 }),
+      'programmedRateNlPerDay',
+      'invalidValue',
+    );
+    expectInputError(
+      () => analyseTrumpet(good, { ...rate, windowsMs: [45_000] }),
+      'windowsMs[0]',
+      'invalidValue',
+    );
+    expectInputError(
+      () => analyseTrumpet(good, { ...rate, windowsMs: [2 * HOUR_MS] }),
+      'windowsMs[0]',
+      'invalidValue',
+    );
     expectInputError(() => analyseTrumpet(good, { ...rate, windowsMs: [] }), 'windowsMs');
-    expectInputError(() => analyseTrumpet(good, { ...rate, analysisDurationMs: HOUR_MS + 1 }), 'analysisDurationMs');
+    expectInputError(
+      () => analyseTrumpet(good, { ...rate, analysisDurationMs: HOUR_MS + 1 }),
+      'analysisDurationMs',
+    );
     expectInputError(() => analyseTrumpet(good.slice(0, 200), rate), 'samples', 'notCovered');
     expectInputError(() => analyseTrumpet(good.slice(150), rate), 'samples', 'notCovered');
     const holed = good.filter((s) => s.timeMs < 80 * MINUTE_MS || s.timeMs > 82 * MINUTE_MS);
@@ -203,7 +263,14 @@ describe('analyseTrumpet', () => {
     const swapped = [...good];
     [swapped[10], swapped[11]] = [swapped[11]!, swapped[10]!];
     expectInputError(() => analyseTrumpet(swapped, rate), 'samples[11].timeMs', 'unordered');
-    expectInputError(() => analyseTrumpet([...good.slice(0, 5), { timeMs: 150_000, deliveredNl: Number.NaN }, ...good.slice(6)], rate), 'samples[5].deliveredNl');
+    expectInputError(
+      () =>
+        analyseTrumpet(
+          [...good.slice(0, 5), { timeMs: 150_000, deliveredNl: Number.NaN }, ...good.slice(6)],
+          rate,
+        ),
+      'samples[5].deliveredNl',
+    );
   });
 });
 

@@ -13,26 +13,47 @@ import { rateSteps } from '../../src/dosing/rates.js';
 import { DAY_MS, HOUR_MS } from '../../src/units.js';
 
 /** Balance rows of a pump running `errorPercent` off rate r, read every `everyMs`. */
-function rows(rateNlPerDay: number, errorPercent: number, everyMs: number, untilMs: number): BalanceRow[] {
+function rows(
+  rateNlPerDay: number,
+  errorPercent: number,
+  everyMs: number,
+  untilMs: number,
+): BalanceRow[] {
   const out: BalanceRow[] = [];
   for (let t = 0; t <= untilMs; t += everyMs) {
     const deliveredNl = (rateNlPerDay * (1 + errorPercent / 100) * t) / DAY_MS;
-    out.push({ timeMs: t, rigTimeMs: t, massUg: Math.round(deliveredNl), deliveredNl, stable: true });
+    out.push({
+      timeMs: t,
+      rigTimeMs: t,
+      massUg: Math.round(deliveredNl),
+      deliveredNl,
+      stable: true,
+    });
   }
   return out;
 }
 
 describe('accuracy test', () => {
   it('its scenario delivers exactly the rate asked, with water at 1 mg/mL and the given stroke', () => {
-    const s = accuracyScenario({ rateNlPerDay: 12_000_000, durationMs: 2 * HOUR_MS, strokeVolumeNl: 490 });
-    expect(rateSteps(toPrescription(s.prescription), toMixture(s.initialFill.mixture)).ratesNlPerDay).toEqual([12_000_000]);
+    const s = accuracyScenario({
+      rateNlPerDay: 12_000_000,
+      durationMs: 2 * HOUR_MS,
+      strokeVolumeNl: 490,
+    });
+    expect(
+      rateSteps(toPrescription(s.prescription), toMixture(s.initialFill.mixture)).ratesNlPerDay,
+    ).toEqual([12_000_000]);
     expect(pumpConfigOf(s).strokeVolumeNl).toBe(490);
     expect(s.duration).toBe(2 * HOUR_MS);
     expect(s.timeline).toEqual([]);
   });
 
   it('analyses the second hour: a pump 2 % slow shows A = −2 % and flat windows', () => {
-    const r = analyseAccuracy(rows(12_000_000, -2, 15_000, 2 * HOUR_MS + 30_000), 12_000_000, 2 * HOUR_MS);
+    const r = analyseAccuracy(
+      rows(12_000_000, -2, 15_000, 2 * HOUR_MS + 30_000),
+      12_000_000,
+      2 * HOUR_MS,
+    );
     expect(r.analysisStartMs).toBe(HOUR_MS);
     expect(r.analysisDurationMs).toBe(HOUR_MS);
     expect(r.meanFlowErrorPercent).toBeCloseTo(-2, 9);
@@ -44,7 +65,11 @@ describe('accuracy test', () => {
   });
 
   it('a short test keeps only the windows that fit its second half', () => {
-    const r = analyseAccuracy(rows(12_000_000, 0, 10_000, 20 * 60_000 + 30_000), 12_000_000, 20 * 60_000);
+    const r = analyseAccuracy(
+      rows(12_000_000, 0, 10_000, 20 * 60_000 + 30_000),
+      12_000_000,
+      20 * 60_000,
+    );
     expect(r.windows.map((w) => w.windowMs / 60_000)).toEqual([2, 5]);
   });
 
@@ -59,7 +84,16 @@ describe('accuracy test', () => {
   });
 
   it('a calibration file is checked field by field', () => {
-    const ok = { strokeVolumeNl: 490, strokes: 200, massBeforeUg: 0, massAfterUg: 98_000, densityMgPerMl: 1000, measuredAt: 'x', port: 'p', firmwareId: 'f' };
+    const ok = {
+      strokeVolumeNl: 490,
+      strokes: 200,
+      massBeforeUg: 0,
+      massAfterUg: 98_000,
+      densityMgPerMl: 1000,
+      measuredAt: 'x',
+      port: 'p',
+      firmwareId: 'f',
+    };
     expect(calibrationSchema.safeParse(ok).success).toBe(true);
     expect(calibrationSchema.safeParse({ ...ok, strokeVolumeNl: 0 }).success).toBe(false);
     expect(calibrationSchema.safeParse({ ...ok, extra: 1 }).success).toBe(false);
@@ -82,7 +116,11 @@ describe('real-time clock port', () => {
 
   it('the RTC runs with pump time from its start value, and setting it does not move monotonic time', () => {
     let now = 0;
-    const clock = new RealTimeClock({ timeScale: 2, nowMs: () => now, rtcStartMs: 1_700_000_000_000 });
+    const clock = new RealTimeClock({
+      timeScale: 2,
+      nowMs: () => now,
+      rtcStartMs: 1_700_000_000_000,
+    });
     now = 500;
     expect(clock.rtcMs()).toBe(1_700_000_001_000);
     clock.setRtcMs(5_000);
@@ -113,7 +151,7 @@ describe('real-time clock port', () => {
     clock.close();
   });
 
-  it('a wake beyond Node\'s longest timer is split and still fires on time', async () => {
+  it("a wake beyond Node's longest timer is split and still fires on time", async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const clock = new RealTimeClock();
     let woke = -1;
@@ -129,6 +167,8 @@ describe('real-time clock port', () => {
 
   it('a time scale out of range is refused, naming the limit', () => {
     expect(() => new RealTimeClock({ timeScale: 0 })).toThrow(SerialRigError);
-    expect(() => new RealTimeClock({ timeScale: 721 })).toThrow(/timeScale is 721, must be an integer from 1 to 720/);
+    expect(() => new RealTimeClock({ timeScale: 721 })).toThrow(
+      /timeScale is 721, must be an integer from 1 to 720/,
+    );
   });
 });

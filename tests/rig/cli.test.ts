@@ -59,7 +59,14 @@ timeline:
 describe('operator errors: one line, exit code 2', () => {
   it('a port that does not exist', async () => {
     const dir = tempDir();
-    const code = await rigMain(['rig', 'run', scenarioFile(dir), '--port', join(dir, 'ttyNONE'), '--no-calibration']);
+    const code = await rigMain([
+      'rig',
+      'run',
+      scenarioFile(dir),
+      '--port',
+      join(dir, 'ttyNONE'),
+      '--no-calibration',
+    ]);
     expect(code).toBe(2);
     expect(err).toMatch(/^error: serial port .*ttyNONE does not exist\. Run `itpump rig ports`/m);
   });
@@ -70,81 +77,193 @@ describe('operator errors: one line, exit code 2', () => {
     cleanups.push(() => emulator.close());
     const code = await rigMain(['rig', 'emulate', '--port', pair.rigPath]);
     expect(code).toBe(2);
-    expect(err).toMatch(/^error: serial port .*ttyRIG is in use by another program \(it could not be locked\)/m);
+    expect(err).toMatch(
+      /^error: serial port .*ttyRIG is in use by another program \(it could not be locked\)/m,
+    );
   });
 
   it('a handshake nobody answers: names the wait, the baud rate, and what to check', async () => {
     const pair = await pty();
-    const code = await rigMain(['rig', 'calibrate', '--port', pair.hostPath, '--save', join(tempDir(), 'c.json')]);
+    const code = await rigMain([
+      'rig',
+      'calibrate',
+      '--port',
+      pair.hostPath,
+      '--save',
+      join(tempDir(), 'c.json'),
+    ]);
     expect(code).toBe(2);
-    expect(err).toMatch(/^error: no HELLO_ACK from .*ttyHOST within 3000 ms at 115200 baud, and not a single byte came back: check the baud rate and the rig's firmware/m);
+    expect(err).toMatch(
+      /^error: no HELLO_ACK from .*ttyHOST within 3000 ms at 115200 baud, and not a single byte came back: check the baud rate and the rig's firmware/m,
+    );
   });
 
   it('bad options name the option, the value and the limit, before any port is touched', async () => {
     const dir = tempDir();
-    expect(await rigMain(['rig', 'run', scenarioFile(dir), '--port', '/dev/null', '--baud', '9600'])).toBe(2);
+    expect(
+      await rigMain(['rig', 'run', scenarioFile(dir), '--port', '/dev/null', '--baud', '9600']),
+    ).toBe(2);
     expect(err).toMatch(/--baud is 9600, must be an integer from 57600 to 4000000/);
     expect(await rigMain(['rig', 'emulate', '--port', '/dev/null', '--drop-rate', '1.5'])).toBe(2);
     expect(err).toMatch(/--drop-rate: "1.5" is not a rate from 0 to 1/);
-    expect(await rigMain(['rig', 'accuracy', '--port', '/dev/null', '--rate', '30 mL/day'])).toBe(2);
+    expect(await rigMain(['rig', 'accuracy', '--port', '/dev/null', '--rate', '30 mL/day'])).toBe(
+      2,
+    );
     expect(err).toMatch(/--rate: "30 mL\/day" is outside 0\.001 mL\/day … 24\.000 mL\/day/);
-    expect(await rigMain(['rig', 'run', scenarioFile(dir), '--port', '/dev/null', '--time-scale', '0'])).toBe(2);
+    expect(
+      await rigMain(['rig', 'run', scenarioFile(dir), '--port', '/dev/null', '--time-scale', '0']),
+    ).toBe(2);
     expect(err).toMatch(/--time-scale: "0" is not an integer from 1 to 720/);
-    expect(await rigMain(['rig', 'run', scenarioFile(dir), '--port', '/dev/null', '--calibration', join(dir, 'none.json')])).toBe(2);
+    expect(
+      await rigMain([
+        'rig',
+        'run',
+        scenarioFile(dir),
+        '--port',
+        '/dev/null',
+        '--calibration',
+        join(dir, 'none.json'),
+      ]),
+    ).toBe(2);
     expect(err).toMatch(/none\.json: cannot read a calibration/);
   });
 
   it('rig ports lists what the system reports, and says ptys are never listed', async () => {
     expect(await rigMain(['rig', 'ports'])).toBe(0);
-    expect(out).toMatch(/note: ptys \(\/dev\/pts\/N, e\.g\. from socat for the emulator\) are never listed/);
+    expect(out).toMatch(
+      /note: ptys \(\/dev\/pts\/N, e\.g\. from socat for the emulator\) are never listed/,
+    );
   });
 });
 
 describe('the whole chain over ptys', () => {
   it('a spawned `rig emulate` that resets mid-run, and `rig run`: outputs written, strokes agree', async () => {
     const pair = await pty();
-    const emulator = spawn(join(root, 'node_modules/.bin/tsx'), ['sim/rig/cli.ts', 'rig', 'emulate', '--port', pair.rigPath, '--time-scale', '720', '--seed', '5', '--noise-mg', '0.05', '--reboot-after-ms', '1500', '--quiet'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const emulator = spawn(
+      join(root, 'node_modules/.bin/tsx'),
+      [
+        'sim/rig/cli.ts',
+        'rig',
+        'emulate',
+        '--port',
+        pair.rigPath,
+        '--time-scale',
+        '720',
+        '--seed',
+        '5',
+        '--noise-mg',
+        '0.05',
+        '--reboot-after-ms',
+        '1500',
+        '--quiet',
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let emulatorErr = '';
     emulator.stderr!.on('data', (d) => (emulatorErr += String(d)));
     const exited = new Promise<number | null>((resolve) => emulator.once('exit', resolve));
     cleanups.push(() => void (emulator.exitCode === null && emulator.kill('SIGKILL')));
     expect(await waitFor(() => emulatorErr.includes('itpump rig emulator on'), 20_000)).toBe(true);
     const dir = tempDir();
-    const code = await rigMain(['rig', 'run', scenarioFile(dir), '--port', pair.hostPath, '--time-scale', '720', '--out', join(dir, 'out'), '--no-calibration', '--json']);
+    const code = await rigMain([
+      'rig',
+      'run',
+      scenarioFile(dir),
+      '--port',
+      pair.hostPath,
+      '--time-scale',
+      '720',
+      '--out',
+      join(dir, 'out'),
+      '--no-calibration',
+      '--json',
+    ]);
     expect(err).not.toMatch(/error/);
     expect(code).toBe(0);
     emulator.kill('SIGINT');
     await exited;
     const executed = Number(/emulator stopped: (\d+) strokes executed/.exec(emulatorErr)?.[1]);
-    const printed = JSON.parse(out) as { link: { strokesAccounted: number; rigReboots: number }; boluses: { clinician: number } };
+    const printed = JSON.parse(out) as {
+      link: { strokesAccounted: number; rigReboots: number };
+      boluses: { clinician: number };
+    };
     expect(printed.link.rigReboots).toBe(1);
     expect(printed.boluses.clinician).toBe(1);
     expect(executed).toBeGreaterThan(0);
     expect(printed.link.strokesAccounted).toBe(executed);
-    for (const f of ['summary.json', 'events.jsonl', 'trace.csv', 'balance.csv']) expect(existsSync(join(dir, 'out', f))).toBe(true);
-    expect(readFileSync(join(dir, 'out', 'balance.csv'), 'utf8')).toMatch(/^time_ms,rig_time_ms,mass_ug,delivered_nl,stable\n\d+,/);
+    for (const f of ['summary.json', 'events.jsonl', 'trace.csv', 'balance.csv'])
+      expect(existsSync(join(dir, 'out', f))).toBe(true);
+    expect(readFileSync(join(dir, 'out', 'balance.csv'), 'utf8')).toMatch(
+      /^time_ms,rig_time_ms,mass_ug,delivered_nl,stable\n\d+,/,
+    );
   });
 
-  it('calibrate measures the emulator\'s true stroke, and accuracy with it writes the trumpet table and chart', async () => {
+  it("calibrate measures the emulator's true stroke, and accuracy with it writes the trumpet table and chart", async () => {
     const pair = await pty();
-    const emulator = await RigEmulator.open({ path: pair.rigPath, timeScale: 720, seed: 3, strokeVolumeNl: 500, strokeVolumeErrorPpm: -20_000, noiseMg: 0.02 });
+    const emulator = await RigEmulator.open({
+      path: pair.rigPath,
+      timeScale: 720,
+      seed: 3,
+      strokeVolumeNl: 500,
+      strokeVolumeErrorPpm: -20_000,
+      noiseMg: 0.02,
+    });
     cleanups.push(() => emulator.close());
     const dir = tempDir();
     const calibration = join(dir, 'calibration.json');
-    expect(await rigMain(['rig', 'calibrate', '--port', pair.hostPath, '--time-scale', '720', '--strokes', '200', '--save', calibration])).toBe(0);
-    const saved = JSON.parse(readFileSync(calibration, 'utf8')) as { strokeVolumeNl: number; strokes: number; firmwareId: string };
-    expect(saved).toMatchObject({ strokeVolumeNl: 490, strokes: 200, firmwareId: 'itpump-emu x720' });
+    expect(
+      await rigMain([
+        'rig',
+        'calibrate',
+        '--port',
+        pair.hostPath,
+        '--time-scale',
+        '720',
+        '--strokes',
+        '200',
+        '--save',
+        calibration,
+      ]),
+    ).toBe(0);
+    const saved = JSON.parse(readFileSync(calibration, 'utf8')) as {
+      strokeVolumeNl: number;
+      strokes: number;
+      firmwareId: string;
+    };
+    expect(saved).toMatchObject({
+      strokeVolumeNl: 490,
+      strokes: 200,
+      firmwareId: 'itpump-emu x720',
+    });
     out = '';
-    const code = await rigMain(['rig', 'accuracy', '--port', pair.hostPath, '--time-scale', '720', '--calibration', calibration, '--out', join(dir, 'acc')]);
+    const code = await rigMain([
+      'rig',
+      'accuracy',
+      '--port',
+      pair.hostPath,
+      '--time-scale',
+      '720',
+      '--calibration',
+      calibration,
+      '--out',
+      join(dir, 'acc'),
+    ]);
     expect(err).not.toMatch(/^error/m);
     expect(code).toBe(0);
     expect(out).toMatch(/Flow accuracy, IEC 60601-2-24 trumpet method/);
     expect(out).toMatch(/Analysis period\s+0d 01:00:00 to 0d 02:00:00/);
-    const trumpet = JSON.parse(readFileSync(join(dir, 'acc', 'trumpet.json'), 'utf8')) as { meanFlowErrorPercent: number; windows: { windowMs: number }[] };
+    const trumpet = JSON.parse(readFileSync(join(dir, 'acc', 'trumpet.json'), 'utf8')) as {
+      meanFlowErrorPercent: number;
+      windows: { windowMs: number }[];
+    };
     // Calibrated to the true stroke, the mean error is small; the windows are the standard's.
     expect(Math.abs(trumpet.meanFlowErrorPercent)).toBeLessThan(1);
     expect(trumpet.windows.map((w) => w.windowMs / 60_000)).toEqual([2, 5, 11, 19, 31]);
-    expect(readFileSync(join(dir, 'acc', 'trumpet.svg'), 'utf8')).toMatch(/^<svg[\s\S]*Trumpet curve/);
-    expect(readFileSync(join(dir, 'acc', 'balance.csv'), 'utf8').split('\n').length).toBeGreaterThan(240); // 2 h at least every 30 s
+    expect(readFileSync(join(dir, 'acc', 'trumpet.svg'), 'utf8')).toMatch(
+      /^<svg[\s\S]*Trumpet curve/,
+    );
+    expect(
+      readFileSync(join(dir, 'acc', 'balance.csv'), 'utf8').split('\n').length,
+    ).toBeGreaterThan(240); // 2 h at least every 30 s
   });
 });

@@ -10,15 +10,22 @@ import { SerialRigError } from '../../hal/serial/index.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { connectVirtualRig, recordMotor } from './virtualRig.js';
 
-const batch = (batchId: number, count: number, intervalMs = 1_000, leadMs = 100) => ({ batchId, count, leadMs, intervalMs });
+const batch = (batchId: number, count: number, intervalMs = 1_000, leadMs = 100) => ({
+  batchId,
+  count,
+  leadMs,
+  intervalMs,
+});
 
 describe('host session on a clean wire', () => {
-  it('a batch ends with one report whose strokes are the rig\'s, and the wire id is offset past the rig\'s last batch', async () => {
+  it("a batch ends with one report whose strokes are the rig's, and the wire id is offset past the rig's last batch", async () => {
     const v = await connectVirtualRig();
     const events = recordMotor(v.host);
     v.host.motor.deliver(batch(1, 5));
     v.clock.advance(10_000);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 5, reason: 'completed' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 5, reason: 'completed' },
+    ]);
     expect(v.emulator.core.strokesExecuted).toBe(5);
     expect([...v.emulator.core.batches.keys()]).toEqual([1]); // a fresh rig: last batch 0, so wire id 0 + 1
   });
@@ -31,7 +38,9 @@ describe('host session on a clean wire', () => {
     v.clock.advance(3_500); // strokes at 100, 1100, 2100, 3100 ms after arrival
     v.host.motor.stop();
     v.clock.advance(1_000);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 4, reason: 'stopped' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 4, reason: 'stopped' },
+    ]);
     expect(v.emulator.core.strokesExecuted).toBe(4);
   });
 
@@ -57,7 +66,9 @@ describe('host session on a clean wire', () => {
     v.clock.advance(10_000);
     expect(v.host.session.link.stats.retransmits).toBeGreaterThanOrEqual(1);
     expect(v.emulator.core.linkStats.duplicatesReceived).toBeGreaterThanOrEqual(1);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'completed' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'completed' },
+    ]);
     expect(v.emulator.core.strokesExecuted).toBe(3);
   });
 
@@ -70,7 +81,9 @@ describe('host session on a clean wire', () => {
     const deliver = () => v.host.motor.deliver(batch(1, 1));
     expect(deliver).toThrow(SerialRigError);
     expect(deliver).toThrow(/link is down/);
-    expect(() => v.host.annunciator.sound('pressDenied')).toThrow(expect.objectContaining({ kind: 'linkLost' }));
+    expect(() => v.host.annunciator.sound('pressDenied')).toThrow(
+      expect.objectContaining({ kind: 'linkLost' }),
+    );
     expect(v.emulator.core.batches.size).toBe(0);
   });
 
@@ -126,12 +139,16 @@ describe('link supervision and resynchronisation', () => {
     v.host.annunciator.sound('pressGranted'); // in flight …
     v.host.motor.deliver(batch(1, 5)); // … so the batch waits in the queue
     v.clock.advance(2_000); // the tone's retransmits run out: the link is lost
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 0, reason: 'linkLost' }]);
-    expect(v.host.session.stats.batchesResynchronised + v.host.session.stats.batchesBounded).toBe(0);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 0, reason: 'linkLost' },
+    ]);
+    expect(v.host.session.stats.batchesResynchronised + v.host.session.stats.batchesBounded).toBe(
+      0,
+    );
     expect(v.emulator.core.batches.size).toBe(0);
   });
 
-  it('a command sent but never acknowledged: the rig\'s record shows an older batch, so it ran 0 strokes', async () => {
+  it("a command sent but never acknowledged: the rig's record shows an older batch, so it ran 0 strokes", async () => {
     const v = await connectVirtualRig();
     const events = recordMotor(v.host);
     v.host.motor.deliver(batch(1, 2));
@@ -142,26 +159,38 @@ describe('link supervision and resynchronisation', () => {
     expect(events).toHaveLength(1); // batch 2 is in doubt: no report yet
     v.hostEnd.connected = true;
     v.clock.advance(5_000);
-    expect(events.at(-1)).toEqual({ type: 'hal.motor.batchEnded', batchId: 2, strokesDone: 0, reason: 'linkLost' });
+    expect(events.at(-1)).toEqual({
+      type: 'hal.motor.batchEnded',
+      batchId: 2,
+      strokesDone: 0,
+      reason: 'linkLost',
+    });
     expect(v.host.session.stats.batchesResynchronised).toBe(1);
     expect(v.emulator.core.strokesExecuted).toBe(2);
   });
 
-  it('a rig reset mid-batch: the batch ends with the count the rig\'s persistent record kept', async () => {
+  it("a rig reset mid-batch: the batch ends with the count the rig's persistent record kept", async () => {
     const v = await connectVirtualRig();
     const events = recordMotor(v.host);
     v.host.motor.deliver(batch(1, 50));
     v.clock.advance(7_050);
     v.emulator.reboot();
     v.clock.advance(10_000);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 7, reason: 'linkLost' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 7, reason: 'linkLost' },
+    ]);
     expect(v.emulator.core.strokesExecuted).toBe(7);
     expect(v.host.session.stats.rigReboots).toBe(1);
     expect(v.host.session.stats.batchesBounded).toBe(0);
     // The next batch goes to the new boot and gets a new wire id.
     v.host.motor.deliver(batch(2, 2));
     v.clock.advance(5_000);
-    expect(events.at(-1)).toEqual({ type: 'hal.motor.batchEnded', batchId: 2, strokesDone: 2, reason: 'completed' });
+    expect(events.at(-1)).toEqual({
+      type: 'hal.motor.batchEnded',
+      batchId: 2,
+      strokesDone: 2,
+      reason: 'completed',
+    });
     expect(v.emulator.core.strokesExecuted).toBe(9);
   });
 
@@ -211,7 +240,9 @@ describe('link supervision and resynchronisation', () => {
     v.clock.advance(120_000);
     expect(v.host.portCloses).toBe(1);
     expect(v.host.session.stats.linkLosses).toBe(0);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 100, reason: 'completed' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 100, reason: 'completed' },
+    ]);
     expect(v.emulator.core.strokesExecuted).toBe(100);
     expect(v.warnings.join('\n')).toMatch(/closed \(device disconnected\); reopening/);
   });
@@ -221,10 +252,17 @@ describe('link supervision and resynchronisation', () => {
     const events = recordMotor(v.host);
     v.host.motor.deliver(batch(1, 10));
     v.clock.advance(20_000);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'stalled' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'stalled' },
+    ]);
     v.host.motor.deliver(batch(2, 10));
     v.clock.advance(20_000);
-    expect(events.at(-1)).toEqual({ type: 'hal.motor.batchEnded', batchId: 2, strokesDone: 0, reason: 'stalled' });
+    expect(events.at(-1)).toEqual({
+      type: 'hal.motor.batchEnded',
+      batchId: 2,
+      strokesDone: 0,
+      reason: 'stalled',
+    });
     expect(v.emulator.core.strokesExecuted).toBe(3);
   });
 
@@ -235,10 +273,17 @@ describe('link supervision and resynchronisation', () => {
     v.clock.advance(2_050);
     expect(v.host.emergencyStop()).toBe(true);
     v.clock.advance(1_000);
-    expect(events).toEqual([{ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 2, reason: 'stopped' }]);
+    expect(events).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 2, reason: 'stopped' },
+    ]);
     v.host.motor.deliver(batch(2, 1));
     v.clock.advance(1_000);
-    expect(events.at(-1)).toEqual({ type: 'hal.motor.batchEnded', batchId: 2, strokesDone: 0, reason: 'stalled' });
+    expect(events.at(-1)).toEqual({
+      type: 'hal.motor.batchEnded',
+      batchId: 2,
+      strokesDone: 0,
+      reason: 'stalled',
+    });
     expect(v.warnings.join('\n')).toMatch(/rejected batch 2/);
   });
 });

@@ -21,7 +21,11 @@ describe('the serialport boundary', () => {
   it('only hal/serial/transport.ts imports serialport or an @serialport package', () => {
     const importers = ['src', 'hal', 'sim', 'bench']
       .flatMap((d) => sources(join(root, d)))
-      .filter((file) => /^\s*import[^;]*from\s+['"](serialport|@serialport\/[^'"]+)['"]/m.test(readFileSync(file, 'utf8')))
+      .filter((file) =>
+        /^\s*import[^;]*from\s+['"](serialport|@serialport\/[^'"]+)['"]/m.test(
+          readFileSync(file, 'utf8'),
+        ),
+      )
       .map((file) => relative(root, file));
     expect(importers).toEqual(['hal/serial/transport.ts']);
   });

@@ -8,7 +8,13 @@
  */
 import { SerialPortMock } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RealTimeClock, SerialRig, SerialRigError, openSerialTransport, type ByteTransport } from '../../hal/serial/index.js';
+import {
+  RealTimeClock,
+  SerialRig,
+  SerialRigError,
+  openSerialTransport,
+  type ByteTransport,
+} from '../../hal/serial/index.js';
 import { RigCore } from '../../sim/rig/rigCore.js';
 import { encodeFrame, encodeFrameBody, linkLostMs, slipFrame } from '../../src/protocol/index.js';
 
@@ -17,13 +23,22 @@ const MockBinding = SerialPortMock.binding;
 const path = '/dev/ttyRIG';
 
 /** Open the mock port and put `device` on its far side: it hears every write, and may answer. */
-async function openWithDevice(device: (bytes: Uint8Array, answer: (bytes: Uint8Array) => void) => void) {
-  const transport = (await openSerialTransport({ path, baudRate: 115_200, mock: true })) as ByteTransport & { port: SerialPortMock };
+async function openWithDevice(
+  device: (bytes: Uint8Array, answer: (bytes: Uint8Array) => void) => void,
+) {
+  const transport = (await openSerialTransport({
+    path,
+    baudRate: 115_200,
+    mock: true,
+  })) as ByteTransport & { port: SerialPortMock };
   const binding = transport.port.port as MockPortBinding;
   const write = binding.write.bind(binding);
   binding.write = async (buffer: Buffer) => {
     await write(buffer);
-    device(new Uint8Array(buffer), (bytes) => binding.isOpen && binding.emitData(Buffer.from(bytes)));
+    device(
+      new Uint8Array(buffer),
+      (bytes) => binding.isOpen && binding.emitData(Buffer.from(bytes)),
+    );
   };
   return { transport, binding };
 }
@@ -66,7 +81,11 @@ afterEach(() => {
 
 describe('opening the port', () => {
   it('a port that does not exist: portMissing, with a hint about ptys', async () => {
-    const e = await openSerialTransport({ path: '/dev/ttyNOPE', baudRate: 115_200, mock: true }).catch((x: unknown) => x);
+    const e = await openSerialTransport({
+      path: '/dev/ttyNOPE',
+      baudRate: 115_200,
+      mock: true,
+    }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(SerialRigError);
     expect(e).toMatchObject({ fault: 'portMissing', kind: 'other' });
     expect((e as Error).message).toMatch(/\/dev\/ttyNOPE does not exist.*itpump rig ports.*socat/);
@@ -74,14 +93,18 @@ describe('opening the port', () => {
 
   it('a port another program holds: portInUse, naming what to close', async () => {
     const first = await openSerialTransport({ path, baudRate: 115_200, mock: true });
-    const e = await openSerialTransport({ path, baudRate: 115_200, mock: true }).catch((x: unknown) => x);
+    const e = await openSerialTransport({ path, baudRate: 115_200, mock: true }).catch(
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ fault: 'portInUse', kind: 'busy' });
     expect((e as Error).message).toMatch(/in use by another program/);
     await first.close();
   });
 
   it('a baud rate below what the protocol was designed for: refused before opening, naming the limit', async () => {
-    const e = await openSerialTransport({ path, baudRate: 9_600, mock: true }).catch((x: unknown) => x);
+    const e = await openSerialTransport({ path, baudRate: 9_600, mock: true }).catch(
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ fault: 'badOption' });
     expect((e as Error).message).toMatch(/baudRate is 9600, must be an integer from 57600/);
   });
@@ -92,10 +115,21 @@ describe('the backend on the mock binding', () => {
     const rig = rigDevice();
     const { transport, binding } = await openWithDevice(rig.device);
     const clock = new RealTimeClock();
-    const host = await SerialRig.open({ path, transport, timers: clock, pumpMs: () => clock.monotonicMs(), sessionIdFirst: 7 });
+    const host = await SerialRig.open({
+      path,
+      transport,
+      timers: clock,
+      pumpMs: () => clock.monotonicMs(),
+      sessionIdFirst: 7,
+    });
     const ended = new Promise((resolve) => host.motor.listen(resolve));
     host.motor.deliver({ batchId: 1, count: 3, leadMs: 0, intervalMs: 5 });
-    expect(await ended).toEqual({ type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 3, reason: 'completed' });
+    expect(await ended).toEqual({
+      type: 'hal.motor.batchEnded',
+      batchId: 1,
+      strokesDone: 3,
+      reason: 'completed',
+    });
     expect(rig.core.strokesExecuted).toBe(3);
     // The HELLO of session 7 was the first frame written, byte for byte.
     const hello = encodeFrame({ seq: 0, ack: 0, message: { type: 'hello', sessionId: 7 } });
@@ -110,11 +144,15 @@ describe('the backend on the mock binding', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { transport, binding } = await openWithDevice(() => undefined);
     const clock = new RealTimeClock();
-    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0 }).catch((x: unknown) => x);
+    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0 }).catch(
+      (x: unknown) => x,
+    );
     await vi.advanceTimersByTimeAsync(3_100);
     const e = await opening;
     expect(e).toMatchObject({ fault: 'handshakeUnanswered', kind: 'timeout' });
-    expect((e as Error).message).toMatch(/^no HELLO_ACK from \/dev\/ttyRIG within 3000 ms at 115200 baud, and not a single byte came back: check the baud rate and the rig's firmware/);
+    expect((e as Error).message).toMatch(
+      /^no HELLO_ACK from \/dev\/ttyRIG within 3000 ms at 115200 baud, and not a single byte came back: check the baud rate and the rig's firmware/,
+    );
     expect(binding.isOpen).toBe(false);
     clock.close();
   });
@@ -122,13 +160,23 @@ describe('the backend on the mock binding', () => {
   it('garbage answers (a rig at another baud rate): wrongBaudRate, telling the operator to check --baud', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     // What a UART at the wrong rate makes of our frames: bytes, never a valid frame.
-    const { transport } = await openWithDevice((bytes, reply) => reply(bytes.map((b) => (b * 7 + 3) & 0xff)));
+    const { transport } = await openWithDevice((bytes, reply) =>
+      reply(bytes.map((b) => (b * 7 + 3) & 0xff)),
+    );
     const clock = new RealTimeClock();
-    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0, baudRate: 115_200 }).catch((x: unknown) => x);
+    const opening = SerialRig.open({
+      path,
+      transport,
+      timers: clock,
+      pumpMs: () => 0,
+      baudRate: 115_200,
+    }).catch((x: unknown) => x);
     await vi.advanceTimersByTimeAsync(3_100);
     const e = await opening;
     expect(e).toMatchObject({ fault: 'wrongBaudRate' });
-    expect((e as Error).message).toMatch(/bytes arrived but not one valid frame.*another baud rate: check the baud rate \(--baud\)/);
+    expect((e as Error).message).toMatch(
+      /bytes arrived but not one valid frame.*another baud rate: check the baud rate \(--baud\)/,
+    );
     clock.close();
   });
 
@@ -141,7 +189,9 @@ describe('the backend on the mock binding', () => {
     new DataView(v2.buffer).setUint32(v2.length - 4, crc32(v2.subarray(0, v2.length - 4)), true);
     const { transport } = await openWithDevice((_bytes, reply) => reply(slipFrame(v2)));
     const clock = new RealTimeClock();
-    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0 }).catch((x: unknown) => x);
+    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0 }).catch(
+      (x: unknown) => x,
+    );
     await vi.advanceTimersByTimeAsync(3_100);
     const e = await opening;
     expect(e).toMatchObject({ fault: 'foreignProtocol' });
@@ -153,9 +203,17 @@ describe('the backend on the mock binding', () => {
     const rig = rigDevice(60);
     const { transport } = await openWithDevice(rig.device);
     const clock = new RealTimeClock();
-    const e = await SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0, timeScale: 1 }).catch((x: unknown) => x);
+    const e = await SerialRig.open({
+      path,
+      transport,
+      timers: clock,
+      pumpMs: () => 0,
+      timeScale: 1,
+    }).catch((x: unknown) => x);
     expect(e).toMatchObject({ fault: 'timeScaleMismatch' });
-    expect((e as Error).message).toMatch(/emulator runs at --time-scale 60 but this run uses --time-scale 1/);
+    expect((e as Error).message).toMatch(
+      /emulator runs at --time-scale 60 but this run uses --time-scale 1/,
+    );
     rig.stop();
     clock.close();
   });
@@ -164,9 +222,16 @@ describe('the backend on the mock binding', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const rig = rigDevice();
     let silent = false;
-    const { transport } = await openWithDevice((bytes, reply) => !silent && rig.device(bytes, reply));
+    const { transport } = await openWithDevice(
+      (bytes, reply) => !silent && rig.device(bytes, reply),
+    );
     const clock = new RealTimeClock();
-    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => clock.monotonicMs() });
+    const opening = SerialRig.open({
+      path,
+      transport,
+      timers: clock,
+      pumpMs: () => clock.monotonicMs(),
+    });
     await vi.advanceTimersByTimeAsync(50);
     const host = await opening;
     const events: unknown[] = [];
@@ -179,7 +244,9 @@ describe('the backend on the mock binding', () => {
     await vi.advanceTimersByTimeAsync(2 * linkLostMs + 1_000 + 500);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ batchId: 1, reason: 'linkLost' });
-    expect((events[0] as { strokesDone: number }).strokesDone).toBeGreaterThanOrEqual(rig.core.strokesExecuted);
+    expect((events[0] as { strokesDone: number }).strokesDone).toBeGreaterThanOrEqual(
+      rig.core.strokesExecuted,
+    );
     expect(host.session.stats.batchesBounded).toBe(1);
     await host.close();
     clock.close();

@@ -32,10 +32,20 @@ afterEach(async () => {
 });
 
 /** socat pair, emulator on one end, SerialRig + RigRun on the other, started. */
-async function startOnPty(options: { duration: string; bolusAt: string; timeScale: number; rig?: Partial<RigCoreOptions> }) {
+async function startOnPty(options: {
+  duration: string;
+  bolusAt: string;
+  timeScale: number;
+  rig?: Partial<RigCoreOptions>;
+}) {
   const pair: PtyPair = await startPtyPair();
   cleanups.push(() => pair.stop());
-  const emulator = await RigEmulator.open({ path: pair.rigPath, timeScale: options.timeScale, balanceIntervalMs: 30_000, ...options.rig });
+  const emulator = await RigEmulator.open({
+    path: pair.rigPath,
+    timeScale: options.timeScale,
+    balanceIntervalMs: 30_000,
+    ...options.rig,
+  });
   cleanups.push(() => emulator.close());
   const linkClock = new RealTimeClock();
   let runClock: RealTimeClock | undefined;
@@ -53,9 +63,17 @@ async function startOnPty(options: { duration: string; bolusAt: string; timeScal
     linkClock.close();
   });
   const scenario = parseScenario(scenarioYaml(options.duration, options.bolusAt), 'pty.yaml');
-  const clock = new RealTimeClock({ timeScale: options.timeScale, rtcStartMs: Date.parse(scenario.startRtc) });
+  const clock = new RealTimeClock({
+    timeScale: options.timeScale,
+    rtcStartMs: Date.parse(scenario.startRtc),
+  });
   runClock = clock;
-  const run = new RigRun({ scenario, rig: host, clock, atPumpMs: (atMs, go) => clock.setPumpAlarm(atMs, go) });
+  const run = new RigRun({
+    scenario,
+    rig: host,
+    clock,
+    atPumpMs: (atMs, go) => clock.setPumpAlarm(atMs, go),
+  });
   run.start();
   /** Sleep until run time `runMs`. */
   const until = (runMs: number) => sleep(Math.max(0, (runMs - run.nowMs()) / options.timeScale));
@@ -64,20 +82,31 @@ async function startOnPty(options: { duration: string; bolusAt: string; timeScal
     await until(scenario.duration);
     run.stopPump();
     const settled = await waitFor(() => run.settled, linkLostMs + 3_000);
-    return { settled, executed: emulator.core.strokesExecuted, accounted: run.controller.context.deliveredStrokes };
+    return {
+      settled,
+      executed: emulator.core.strokesExecuted,
+      accounted: run.controller.context.deliveredStrokes,
+    };
   };
   return { pair, emulator, host, run, until, finish, warnings };
 }
 
 describe('rig over a real pty pair', () => {
   it('corrupted and dropped bytes: retransmits repair them, and the accounts agree', async () => {
-    const t = await startOnPty({ duration: '40 min', bolusAt: '5 min', timeScale: 720, rig: { seed: 11, faults: { dropRate: 0.002, corruptRate: 0.004, delayMs: 0 } } });
+    const t = await startOnPty({
+      duration: '40 min',
+      bolusAt: '5 min',
+      timeScale: 720,
+      rig: { seed: 11, faults: { dropRate: 0.002, corruptRate: 0.004, delayMs: 0 } },
+    });
     const r = await t.finish();
     expect(r.settled).toBe(true);
     expect(t.emulator.core.bytesCorrupted + t.emulator.core.bytesDropped).toBeGreaterThan(0);
     expect(r.executed).toBeGreaterThan(0);
     expect(r.accounted).toBe(r.executed);
-    expect(t.run.events.some((e) => e.type === 'bolusFinished' && e.kind === 'clinician')).toBe(true);
+    expect(t.run.events.some((e) => e.type === 'bolusFinished' && e.kind === 'clinician')).toBe(
+      true,
+    );
   });
 
   it('the cable cut mid-bolus: a stall for the controller, the count resynchronised, nothing twice', async () => {

@@ -20,10 +20,18 @@ export async function startPtyPair(): Promise<PtyPair> {
   const dir = mkdtempSync(join(tmpdir(), 'itpump-pty-'));
   const hostPath = join(dir, 'ttyHOST');
   const rigPath = join(dir, 'ttyRIG');
-  const socat: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${rigPath}`], { stdio: 'ignore' });
+  const socat: ChildProcess = spawn(
+    'socat',
+    ['-d', '-d', `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${rigPath}`],
+    { stdio: 'ignore' },
+  );
   const failed = new Promise<never>((_, reject) => {
-    socat.once('error', (e) => reject(new Error(`cannot start socat (apt-get install socat): ${e.message}`)));
-    socat.once('exit', (code) => reject(new Error(`socat exited with ${code} before the ptys were ready`)));
+    socat.once('error', (e) =>
+      reject(new Error(`cannot start socat (apt-get install socat): ${e.message}`)),
+    );
+    socat.once('exit', (code) =>
+      reject(new Error(`socat exited with ${code} before the ptys were ready`)),
+    );
   });
   const ready = (async () => {
     for (let waited = 0; !(existsSync(hostPath) && existsSync(rigPath)); waited += 10) {

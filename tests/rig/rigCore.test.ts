@@ -21,7 +21,8 @@ function pair(options: Partial<RigCoreOptions> = {}) {
       if (toRig.length === 0 && toHost.length === 0) break;
       if (toRig.length > 0) core.receiveBytes(toRig, now);
       if (toHost.length > 0) hostLink.receiveBytes(toHost, now);
-      for (let e = hostLink.nextEvent(); e !== undefined; e = hostLink.nextEvent()) if (e.type === 'message') received.push(e.message);
+      for (let e = hostLink.nextEvent(); e !== undefined; e = hostLink.nextEvent())
+        if (e.type === 'message') received.push(e.message);
     }
   };
   const runUntil = (toMs: number) => {
@@ -59,7 +60,7 @@ function pair(options: Partial<RigCoreOptions> = {}) {
 }
 
 describe('strokes', () => {
-  it('stroke j comes at arrival + lead + (j − 1) × interval; the report carries the last stroke\'s time', () => {
+  it("stroke j comes at arrival + lead + (j − 1) × interval; the report carries the last stroke's time", () => {
     const p = pair();
     const t = p.now();
     p.send({ type: 'deliverStrokes', batchId: 1, count: 3, leadMs: 500, intervalMs: 1_000 });
@@ -68,7 +69,15 @@ describe('strokes', () => {
       return p.core.strokesExecuted;
     });
     expect(counts).toEqual([0, 1, 1, 2, 2, 3]);
-    expect(p.reports()).toEqual([{ type: 'batchReport', batchId: 1, strokesDone: 3, reason: 'completed', rigTimeMs: t + 2_500 }]);
+    expect(p.reports()).toEqual([
+      {
+        type: 'batchReport',
+        batchId: 1,
+        strokesDone: 3,
+        reason: 'completed',
+        rigTimeMs: t + 2_500,
+      },
+    ]);
   });
 
   it('a stop that arrives at the moment a stroke is due: the stroke is done and counted', () => {
@@ -160,7 +169,11 @@ describe('strokes', () => {
 
 describe('balance', () => {
   it('weighs strokes × volume × (1 + error) of water, 1 µg per nL', () => {
-    const p = pair({ strokeVolumeNl: 500, strokeVolumeErrorPpm: -20_000, balanceIntervalMs: 1_000 });
+    const p = pair({
+      strokeVolumeNl: 500,
+      strokeVolumeErrorPpm: -20_000,
+      balanceIntervalMs: 1_000,
+    });
     p.send({ type: 'deliverStrokes', batchId: 1, count: 4, leadMs: 0, intervalMs: 100 });
     p.runUntil(p.now() + 5_000);
     expect(p.readings().at(-1)?.massUg).toBe(1_960);

@@ -25,7 +25,9 @@ timeline:
 
 describe('rig run in virtual time', () => {
   it('on a clean wire: the controller accounts exactly the strokes the rig made, and the outputs are complete', async () => {
-    const v = await startVirtualRun(smallScenario(withBolus), { rig: { strokeVolumeErrorPpm: -20_000 } });
+    const v = await startVirtualRun(smallScenario(withBolus), {
+      rig: { strokeVolumeErrorPpm: -20_000 },
+    });
     v.clock.runUntil(v.run.endMs);
     const r = finishVirtualRun(v);
     expect(r.settled).toBe(true);
@@ -42,7 +44,9 @@ describe('rig run in virtual time', () => {
     expect(morphine!.trueDeliveredNg / morphine!.deliveredNg).toBeCloseTo(0.98, 2);
     expect(s.finalState.therapy).toBe('stopped');
     expect(result.settings).toMatchObject({ backend: 'serial rig', pump: { strokeVolumeNl: 500 } });
-    expect(traceCsv(result).split('\n')[0]).toBe('time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,morphine_delivered_pg,morphine_true_delivered_pg');
+    expect(traceCsv(result).split('\n')[0]).toBe(
+      'time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,morphine_delivered_pg,morphine_true_delivered_pg',
+    );
     const csv = balanceCsv(v.run.balance).trim().split('\n');
     expect(csv[0]).toBe('time_ms,rig_time_ms,mass_ug,delivered_nl,stable');
     expect(csv.length).toBeGreaterThan(3 * 60); // a reading a minute for three hours
@@ -78,7 +82,9 @@ describe('rig run in virtual time', () => {
     v.emulator.disconnect(HOUR_MS + 30 * MINUTE_MS);
     v.clock.runUntil(v.run.startMs + 2 * HOUR_MS);
     expect(v.run.events.filter((e) => e.type === 'motorStall').length).toBeGreaterThanOrEqual(3);
-    expect(v.run.events.some((e) => e.type === 'alarmRaised' && e.code === 'motorStall')).toBe(true);
+    expect(v.run.events.some((e) => e.type === 'alarmRaised' && e.code === 'motorStall')).toBe(
+      true,
+    );
     v.clock.runUntil(v.run.endMs);
     const r = finishVirtualRun(v);
     // The first batch was cut off with the rig unreachable: accounted at its upper bound (safe
@@ -89,10 +95,12 @@ describe('rig run in virtual time', () => {
   });
 
   it('scenario motor faults are simulator-only: skipped with a warning', async () => {
-    const v = await startVirtualRun(smallScenario(`
+    const v = await startVirtualRun(
+      smallScenario(`
 timeline:
   - { at: 1h, motorStall: { for: 10 min } }
-`));
+`),
+    );
     expect(v.warnings.join('\n')).toMatch(/motorStall\) is a simulator fault and is skipped/);
     v.clock.runUntil(v.run.startMs + 2 * HOUR_MS);
     expect(v.run.events.some((e) => e.type === 'motorStall')).toBe(false);
@@ -104,18 +112,38 @@ timeline:
       dropRate: fc.constantFrom(0, 0.0005, 0.002),
       corruptRate: fc.constantFrom(0, 0.0005, 0.002),
       delayMs: fc.constantFrom(0, 5, 40),
-      cuts: fc.array(fc.record({ atMin: fc.integer({ min: 1, max: 170 }), forMs: fc.integer({ min: 100, max: 12_000 }) }), { maxLength: 3 }),
+      cuts: fc.array(
+        fc.record({
+          atMin: fc.integer({ min: 1, max: 170 }),
+          forMs: fc.integer({ min: 100, max: 12_000 }),
+        }),
+        { maxLength: 3 },
+      ),
       resets: fc.array(fc.integer({ min: 1, max: 170 }), { maxLength: 2 }),
       persistent: fc.boolean(),
     });
     await fc.assert(
       fc.asyncProperty(faultPlan, async (plan) => {
         const v = await startVirtualRun(smallScenario(withBolus), {
-          rig: { seed: plan.seed, persistentBatchRecord: plan.persistent, faults: { dropRate: plan.dropRate, corruptRate: plan.corruptRate, delayMs: plan.delayMs } },
+          rig: {
+            seed: plan.seed,
+            persistentBatchRecord: plan.persistent,
+            faults: {
+              dropRate: plan.dropRate,
+              corruptRate: plan.corruptRate,
+              delayMs: plan.delayMs,
+            },
+          },
         });
         const actions = [
-          ...plan.cuts.map((c) => ({ atMs: c.atMin * MINUTE_MS, run: () => v.emulator.disconnect(c.forMs) })),
-          ...plan.resets.map((atMin) => ({ atMs: atMin * MINUTE_MS + 7, run: () => v.emulator.reboot() })),
+          ...plan.cuts.map((c) => ({
+            atMs: c.atMin * MINUTE_MS,
+            run: () => v.emulator.disconnect(c.forMs),
+          })),
+          ...plan.resets.map((atMin) => ({
+            atMs: atMin * MINUTE_MS + 7,
+            run: () => v.emulator.reboot(),
+          })),
         ].sort((a, b) => a.atMs - b.atMs);
         for (const a of actions) {
           v.clock.runUntil(Math.max(v.clock.nowMs(), v.run.startMs + a.atMs));
@@ -141,4 +169,3 @@ timeline:
     );
   });
 });
-

@@ -38,7 +38,10 @@ class MemoryEnd implements ByteTransport {
     const copy = this.tamper === undefined ? bytes.slice() : this.tamper(bytes.slice());
     if (copy.length === 0) return;
     const peer = this.peer;
-    this.clock.schedule(this.clock.nowMs() + this.latencyMs, () => peer?.isOpen && peer.dataListener?.(copy));
+    this.clock.schedule(
+      this.clock.nowMs() + this.latencyMs,
+      () => peer?.isOpen && peer.dataListener?.(copy),
+    );
   }
 
   onData(listener: (bytes: Uint8Array) => void): void {
@@ -93,7 +96,14 @@ export async function connectVirtualRig(options: VirtualRigOptions = {}) {
   const [hostEnd, rigEnd] = memoryWire(clock, options.latencyMs ?? 1);
   const warnings: string[] = [];
   const rigLog: string[] = [];
-  const emulator = await RigEmulator.open({ path: rigEnd.path, transport: rigEnd, timers, balanceIntervalMs: 60_000, ...options.rig, onEvent: (t) => rigLog.push(`${clock.nowMs()} ${t}`) });
+  const emulator = await RigEmulator.open({
+    path: rigEnd.path,
+    transport: rigEnd,
+    timers,
+    balanceIntervalMs: 60_000,
+    ...options.rig,
+    onEvent: (t) => rigLog.push(`${clock.nowMs()} ${t}`),
+  });
   const opening = SerialRig.open({
     path: hostEnd.path,
     transport: hostEnd,
@@ -157,10 +167,14 @@ export async function startVirtualRun(scenario: Scenario, options: VirtualRigOpt
 }
 
 /** Stop the pump, let the last report arrive, and return the strokes on both sides. */
-export function finishVirtualRun(v: Awaited<ReturnType<typeof startVirtualRun>>, settleMs = 30_000) {
+export function finishVirtualRun(
+  v: Awaited<ReturnType<typeof startVirtualRun>>,
+  settleMs = 30_000,
+) {
   v.run.stopPump();
   const duration = v.run.endMs - v.run.startMs;
-  for (let t = 0; t < settleMs && !(v.run.settled && v.run.balanceUntilMs >= duration); t += 100) v.clock.advance(100);
+  for (let t = 0; t < settleMs && !(v.run.settled && v.run.balanceUntilMs >= duration); t += 100)
+    v.clock.advance(100);
   return {
     settled: v.run.settled,
     executed: v.emulator.core.strokesExecuted,

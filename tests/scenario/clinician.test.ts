@@ -38,10 +38,17 @@ describe('a clinician bolus restarts the patient lockout', () => {
   it('refuses a clinician bolus while a patient bolus runs, and runs the next one for 30 min', () => {
     const refused = ofType(result.events, 'refused');
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatchObject({ atMs: at(1, 8, 5), command: 'cmd.clinicianBolus', field: 'therapy', value: 'a bolus is running' });
+    expect(refused[0]).toMatchObject({
+      atMs: at(1, 8, 5),
+      command: 'cmd.clinicianBolus',
+      field: 'therapy',
+      value: 'a bolus is running',
+    });
     // 0.2 mg ÷ 2 mg/mL = 100 000 nL; over 1 800 000 ms that is 4 800 000 nL/day, complete at 30 min.
     const clinician = ofType(result.events, 'bolusStarted').filter((e) => e.kind === 'clinician');
-    expect(clinician.map((e) => [e.atMs, e.volumeNl, e.durationMs])).toEqual([[at(1, 10), 100_000, 30 * 60_000]]);
+    expect(clinician.map((e) => [e.atMs, e.volumeNl, e.durationMs])).toEqual([
+      [at(1, 10), 100_000, 30 * 60_000],
+    ]);
     const finished = ofType(result.events, 'bolusFinished').filter((e) => e.kind === 'clinician');
     expect(finished.map((e) => e.atMs)).toEqual([at(1, 10, 30)]);
     expect(result.summary.boluses).toEqual({ patient: 2, clinician: 1 });
@@ -50,7 +57,9 @@ describe('a clinician bolus restarts the patient lockout', () => {
   it('delivers 2 days of basal, 2 patient boluses and the clinician bolus: 2.4 mg', () => {
     // 1 mL + 2 × 0.05 mL + 0.1 mL = 1.2 mL at 2 mg/mL.
     expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - 1_200_000);
-    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(2.4), deliveredNg: mg(2.4), trueDeliveredNg: mg(2.4) }]);
+    expect(result.summary.drugs).toEqual([
+      { drug: 'morphine', programmedNg: mg(2.4), deliveredNg: mg(2.4), trueDeliveredNg: mg(2.4) },
+    ]);
   });
 });
 
@@ -74,7 +83,9 @@ describe('stop and resume', () => {
   it('logs the stop and the resume, and refuses a second resume', () => {
     expect(ofType(result.events, 'stopped').map((e) => e.atMs)).toEqual([at(1, 0)]);
     expect(ofType(result.events, 'resumed').map((e) => e.atMs)).toEqual([0, at(1, 12)]);
-    expect(ofType(result.events, 'refused').map((e) => [e.atMs, e.command, e.field])).toEqual([[at(1, 12, 1), 'cmd.resume', 'therapy']]);
+    expect(ofType(result.events, 'refused').map((e) => [e.atMs, e.command, e.field])).toEqual([
+      [at(1, 12, 1), 'cmd.resume', 'therapy'],
+    ]);
   });
 
   it('denies a press while stopped', () => {
@@ -83,7 +94,9 @@ describe('stop and resume', () => {
 
   it('delivers exactly 1.5 days of basal', () => {
     expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - 750_000);
-    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(1.5), deliveredNg: mg(1.5), trueDeliveredNg: mg(1.5) }]);
+    expect(result.summary.drugs).toEqual([
+      { drug: 'morphine', programmedNg: mg(1.5), deliveredNg: mg(1.5), trueDeliveredNg: mg(1.5) },
+    ]);
   });
 });
 
@@ -100,7 +113,13 @@ describe('a clock change under a flex schedule', () => {
   const input = {
     ...morphineBase,
     duration: '2d',
-    prescription: { mode: 'flex', steps: [{ at: '00:00', dose: '0.5 mg/day' }, { at: '12:00', dose: '2 mg/day' }] },
+    prescription: {
+      mode: 'flex',
+      steps: [
+        { at: '00:00', dose: '0.5 mg/day' },
+        { at: '12:00', dose: '2 mg/day' },
+      ],
+    },
     timeline: [{ at: when(1, 13), setClock: { shift: '6 h' } }],
   };
   const result = runScenario(scenario(input));
@@ -108,12 +127,21 @@ describe('a clock change under a flex schedule', () => {
 
   it('logs the old and new real-time clock', () => {
     const start = Date.parse(morphineBase.startRtc);
-    expect(ofType(result.events, 'clockSet').map((e) => [e.atMs, e.oldRtcMs, e.newRtcMs])).toEqual([[at(1, 13), start + at(1, 13), start + at(1, 19)]]);
+    expect(ofType(result.events, 'clockSet').map((e) => [e.atMs, e.oldRtcMs, e.newRtcMs])).toEqual([
+      [at(1, 13), start + at(1, 13), start + at(1, 19)],
+    ]);
   });
 
   it('delivers the hand-computed 1.0625 mL', () => {
     expect(unchanged.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - 1_250_000);
     expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - 1_062_500);
-    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(2.125), deliveredNg: mg(2.125), trueDeliveredNg: mg(2.125) }]);
+    expect(result.summary.drugs).toEqual([
+      {
+        drug: 'morphine',
+        programmedNg: mg(2.125),
+        deliveredNg: mg(2.125),
+        trueDeliveredNg: mg(2.125),
+      },
+    ]);
   });
 });

@@ -18,7 +18,13 @@ describe('continuous morphine 1 mg/day at 2 mg/mL for exactly 10 days', () => {
   const result = runScenario(
     scenario({
       ...morphineBase,
-      initialFill: { volume: '20 mL', mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }, { drug: 'bupivacaine', concentration: '12 mg/mL' }] },
+      initialFill: {
+        volume: '20 mL',
+        mixture: [
+          { drug: 'morphine', concentration: '2 mg/mL' },
+          { drug: 'bupivacaine', concentration: '12 mg/mL' },
+        ],
+      },
     }),
   );
   const drug = (name: string) => result.summary.drugs.find((d) => d.drug === name)!;
@@ -33,8 +39,18 @@ describe('continuous morphine 1 mg/day at 2 mg/mL for exactly 10 days', () => {
   });
 
   it('delivers exactly 10 mg morphine and 60 mg bupivacaine, as programmed (pump accounting and truth)', () => {
-    expect(drug('morphine')).toEqual({ drug: 'morphine', programmedNg: mg(10), deliveredNg: mg(10), trueDeliveredNg: mg(10) });
-    expect(drug('bupivacaine')).toEqual({ drug: 'bupivacaine', programmedNg: mg(60), deliveredNg: mg(60), trueDeliveredNg: mg(60) });
+    expect(drug('morphine')).toEqual({
+      drug: 'morphine',
+      programmedNg: mg(10),
+      deliveredNg: mg(10),
+      trueDeliveredNg: mg(10),
+    });
+    expect(drug('bupivacaine')).toEqual({
+      drug: 'bupivacaine',
+      programmedNg: mg(60),
+      deliveredNg: mg(60),
+      trueDeliveredNg: mg(60),
+    });
   });
 
   it('keeps the hourly reservoir estimate within one stroke of 20 mL minus the programmed volume', () => {
@@ -43,7 +59,10 @@ describe('continuous morphine 1 mg/day at 2 mg/mL for exactly 10 days', () => {
       // Programmed by t: 500 000 nL/day × t / 24 h, exact in units of 1/24 nL per hour.
       const programmedNlTimes24 = (rateNlPerDay * row.timeMs) / HOUR_MS;
       const deliveredNl = 20 * NL_PER_ML - row.reservoirEstimateNl;
-      expect(Math.abs(24 * deliveredNl - programmedNlTimes24), `at ${row.timeMs} ms`).toBeLessThanOrEqual(24 * strokeNl);
+      expect(
+        Math.abs(24 * deliveredNl - programmedNlTimes24),
+        `at ${row.timeMs} ms`,
+      ).toBeLessThanOrEqual(24 * strokeNl);
       expect(deliveredNl % strokeNl).toBe(0);
     }
   });
@@ -69,7 +88,14 @@ describe('a flex schedule: 1 mg/day from 00:00, 2.4 mg/day from 06:00, 0.8 mg/da
     scenario({
       ...morphineBase,
       duration: '4d',
-      prescription: { mode: 'flex', steps: [{ at: '00:00', dose: '1 mg/day' }, { at: '06:00', dose: '2.4 mg/day' }, { at: '18:00', dose: '0.8 mg/day' }] },
+      prescription: {
+        mode: 'flex',
+        steps: [
+          { at: '00:00', dose: '1 mg/day' },
+          { at: '06:00', dose: '2.4 mg/day' },
+          { at: '18:00', dose: '0.8 mg/day' },
+        ],
+      },
     }),
   );
 
@@ -80,20 +106,26 @@ describe('a flex schedule: 1 mg/day from 00:00, 2.4 mg/day from 06:00, 0.8 mg/da
 
   it('delivers exactly 4 days of the daily volume: 3.300 mL, 6.6 mg morphine', () => {
     expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - 4 * dailyNl);
-    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(6.6), deliveredNg: mg(6.6), trueDeliveredNg: mg(6.6) }]);
+    expect(result.summary.drugs).toEqual([
+      { drug: 'morphine', programmedNg: mg(6.6), deliveredNg: mg(6.6), trueDeliveredNg: mg(6.6) },
+    ]);
   });
 
   it('follows the steps hour by hour, within one stroke', () => {
     // Programmed by the end of hour h, in 1/24 nL: the sum of each hour's rate.
-    const rateOfHour = (h: number) => [...steps].reverse().find((s) => h % 24 >= s.fromHour)!.rateNlPerDay;
+    const rateOfHour = (h: number) =>
+      [...steps].reverse().find((s) => h % 24 >= s.fromHour)!.rateNlPerDay;
     let programmedTimes24 = 0;
     for (const [h, row] of result.trace.entries()) {
       expect(row.timeMs).toBe(h * HOUR_MS);
       const deliveredNl = 20 * NL_PER_ML - row.reservoirEstimateNl;
-      expect(Math.abs(24 * deliveredNl - programmedTimes24), `hour ${h}`).toBeLessThanOrEqual(24 * strokeNl);
+      expect(Math.abs(24 * deliveredNl - programmedTimes24), `hour ${h}`).toBeLessThanOrEqual(
+        24 * strokeNl,
+      );
       programmedTimes24 += rateOfHour(h);
     }
     // At each midnight the programmed volume is a whole number of strokes, and exactly delivered.
-    for (let d = 0; d <= 4; d++) expect(20 * NL_PER_ML - result.trace[d * 24]!.reservoirEstimateNl).toBe(d * dailyNl);
+    for (let d = 0; d <= 4; d++)
+      expect(20 * NL_PER_ML - result.trace[d * 24]!.reservoirEstimateNl).toBe(d * dailyNl);
   });
 });

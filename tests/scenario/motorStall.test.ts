@@ -33,9 +33,13 @@ describe('a one-hour motor stall', () => {
   );
 
   it('logs each stalled attempt, 10 min apart, and raises motorStall on the third', () => {
-    expect(ofType(result.events, 'motorStall').map((e) => [e.atMs, e.attempt, e.strokesDone])).toEqual(attemptsMs.map((t, i) => [t, i + 1, 0]));
+    expect(
+      ofType(result.events, 'motorStall').map((e) => [e.atMs, e.attempt, e.strokesDone]),
+    ).toEqual(attemptsMs.map((t, i) => [t, i + 1, 0]));
     const raised = ofType(result.events, 'alarmRaised');
-    expect(raised.map((e) => [e.code, e.priority, e.atMs])).toEqual([['motorStall', 'critical', attemptsMs[2]]]);
+    expect(raised.map((e) => [e.code, e.priority, e.atMs])).toEqual([
+      ['motorStall', 'critical', attemptsMs[2]],
+    ]);
     expect(ofType(result.events, 'minimumRate').map((e) => e.atMs)).toEqual([attemptsMs[2]]);
   });
 
@@ -43,22 +47,39 @@ describe('a one-hour motor stall', () => {
     const during = result.trace.filter((r) => r.timeMs >= at(1) && r.timeMs < at(1, 1));
     expect(during).toHaveLength(12);
     for (const row of during) {
-      expect(row.reservoirEstimateNl, `at ${row.timeMs}`).toBe(20 * NL_PER_ML - strokesBefore * 500);
+      expect(row.reservoirEstimateNl, `at ${row.timeMs}`).toBe(
+        20 * NL_PER_ML - strokesBefore * 500,
+      );
       expect(row.reservoirTrueNl).toBe(20 * NL_PER_ML - strokesBefore * 500);
     }
     // The first stroke after the window, at the minimum rate, is at 01:00 itself.
-    expect(result.trace.find((r) => r.timeMs === at(1, 1))!.reservoirEstimateNl).toBe(20 * NL_PER_ML - (strokesBefore + 1) * 500);
+    expect(result.trace.find((r) => r.timeMs === at(1, 1))!.reservoirEstimateNl).toBe(
+      20 * NL_PER_ML - (strokesBefore + 1) * 500,
+    );
   });
 
   it('denies presses under the critical alarm and keeps the alarm until the motor has recovered', () => {
-    expect(pressOutcomes(result.events)).toEqual([{ atMs: at(1, 0, 25), outcome: 'criticalAlarm' }]);
+    expect(pressOutcomes(result.events)).toEqual([
+      { atMs: at(1, 0, 25), outcome: 'criticalAlarm' },
+    ]);
     // After a stall the pump retries one stroke at a time; the first after the window, at 01:00,
     // completes and proves the motor turns again.
     const recoveredAt = at(1, 1);
     expect(ofType(result.events, 'motorRecovered').map((e) => e.atMs)).toEqual([recoveredAt]);
-    expect(ofType(result.events, 'refused').map((e) => [e.atMs, e.field])).toEqual([[at(1, 0, 30), 'alarms.motorStall']]);
-    expect(ofType(result.events, 'alarmCleared').map((e) => [e.atMs, e.code])).toEqual([[at(2, 2), 'motorStall']]);
+    expect(ofType(result.events, 'refused').map((e) => [e.atMs, e.field])).toEqual([
+      [at(1, 0, 30), 'alarms.motorStall'],
+    ]);
+    expect(ofType(result.events, 'alarmCleared').map((e) => [e.atMs, e.code])).toEqual([
+      [at(2, 2), 'motorStall'],
+    ]);
     expect(ofType(result.events, 'resumed').map((e) => e.atMs)).toEqual([0, at(2, 2)]);
-    expect(result.summary.alarms).toEqual([{ code: 'motorStall', priority: 'critical', raisedAtMs: attemptsMs[2], clearedAtMs: at(2, 2) }]);
+    expect(result.summary.alarms).toEqual([
+      {
+        code: 'motorStall',
+        priority: 'critical',
+        raisedAtMs: attemptsMs[2],
+        clearedAtMs: at(2, 2),
+      },
+    ]);
   });
 });

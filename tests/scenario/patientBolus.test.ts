@@ -39,7 +39,9 @@ describe('presses against a 3 h lockout and 4 per 24 h', () => {
   const result = runScenario(scenario(input));
 
   it('grants and denies each press as worked out by hand, with one reason each', () => {
-    expect(pressOutcomes(result.events)).toEqual(presses.map((p) => ({ atMs: at(...p.at), outcome: p.expected })));
+    expect(pressOutcomes(result.events)).toEqual(
+      presses.map((p) => ({ atMs: at(...p.at), outcome: p.expected })),
+    );
   });
 
   it('counts them in the summary', () => {
@@ -48,7 +50,16 @@ describe('presses against a 3 h lockout and 4 per 24 h', () => {
       requested: 15,
       granted: 8,
       denied: 7,
-      deniedByReason: { stopped: 0, noPtm: 0, reservoirEmpty: 0, criticalAlarm: 0, lockout: 4, count24h: 3, bolusDoseCap: 0, dailyDoseCap: 0 },
+      deniedByReason: {
+        stopped: 0,
+        noPtm: 0,
+        reservoirEmpty: 0,
+        criticalAlarm: 0,
+        lockout: 4,
+        count24h: 3,
+        bolusDoseCap: 0,
+        dailyDoseCap: 0,
+      },
     });
     expect(result.summary.boluses).toEqual({ patient: 8, clinician: 0 });
   });
@@ -62,15 +73,29 @@ describe('presses against a 3 h lockout and 4 per 24 h', () => {
   });
 
   it('delivers 3 days of basal plus 8 boluses: 1.5 mL + 0.4 mL = 3.8 mg morphine', () => {
-    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(3 + 8 * 0.1), deliveredNg: mg(3.8), trueDeliveredNg: mg(3.8) }]);
+    expect(result.summary.drugs).toEqual([
+      {
+        drug: 'morphine',
+        programmedNg: mg(3 + 8 * 0.1),
+        deliveredNg: mg(3.8),
+        trueDeliveredNg: mg(3.8),
+      },
+    ]);
     expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - 1_500_000 - 8 * 50_000);
   });
 
   it('sounds a tone for every press, granted or denied', () => {
     const sim = new Simulation(scenario(input), 1);
     sim.run();
-    const tones = sim.annunciator.tones.filter((t) => t.pattern === 'pressGranted' || t.pattern === 'pressDenied');
-    expect(tones).toEqual(presses.map((p) => ({ atMs: at(...p.at), pattern: p.expected === 'granted' ? 'pressGranted' : 'pressDenied' })));
+    const tones = sim.annunciator.tones.filter(
+      (t) => t.pattern === 'pressGranted' || t.pattern === 'pressDenied',
+    );
+    expect(tones).toEqual(
+      presses.map((p) => ({
+        atMs: at(...p.at),
+        pattern: p.expected === 'granted' ? 'pressGranted' : 'pressDenied',
+      })),
+    );
   });
 });
 

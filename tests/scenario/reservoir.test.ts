@@ -39,12 +39,20 @@ describe('low and empty reservoir', () => {
   );
 
   it('has the hand-computed stroke counts and times', () => {
-    expect([strokeMs, strokesToLow, strokesToEmpty, minimumStrokeMs]).toEqual([86_400, 4_400, 7_400, 900_000]);
+    expect([strokeMs, strokesToLow, strokesToEmpty, minimumStrokeMs]).toEqual([
+      86_400, 4_400, 7_400, 900_000,
+    ]);
     expect([lowAtMs, emptyAtMs]).toEqual([at(4, 9, 36), at(7, 9, 36)]);
   });
 
   it('raises the low-reservoir alarm at the stroke that reaches 2 mL, and the empty alarm at 0.5 mL', () => {
-    expect(ofType(result.events, 'alarmRaised').map((e) => ({ code: e.code, priority: e.priority, atMs: e.atMs }))).toEqual([
+    expect(
+      ofType(result.events, 'alarmRaised').map((e) => ({
+        code: e.code,
+        priority: e.priority,
+        atMs: e.atMs,
+      })),
+    ).toEqual([
       { code: 'lowReservoir', priority: 'nonCritical', atMs: lowAtMs },
       { code: 'emptyReservoir', priority: 'critical', atMs: emptyAtMs },
     ]);
@@ -61,7 +69,14 @@ describe('low and empty reservoir', () => {
     const strokes = strokesToEmpty + (durationMs - emptyAtMs) / minimumStrokeMs;
     expect(strokes).toBe(7_592);
     expect(result.summary.reservoir.estimateNl).toBe(fillNl - strokes * strokeNl);
-    expect(result.summary.drugs).toEqual([{ drug: 'morphine', programmedNg: mg(7.592), deliveredNg: mg(7.592), trueDeliveredNg: mg(7.592) }]);
+    expect(result.summary.drugs).toEqual([
+      {
+        drug: 'morphine',
+        programmedNg: mg(7.592),
+        deliveredNg: mg(7.592),
+        trueDeliveredNg: mg(7.592),
+      },
+    ]);
   });
 
   it('denies patient presses with reservoirEmpty and refuses a clinician bolus', () => {
@@ -84,19 +99,26 @@ describe('a refill above capacity', () => {
   it('is refused with a log record naming the field, the value and the limit', () => {
     const records = ofType(refused.events, 'refused');
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ atMs: at(1, 10), command: 'cmd.refill', field: 'addedNl', value: '25.000 mL' });
+    expect(records[0]).toMatchObject({
+      atMs: at(1, 10),
+      command: 'cmd.refill',
+      field: 'addedNl',
+      value: '25.000 mL',
+    });
     expect(records[0]!.limit).toContain('20.000 mL');
     expect(records[0]!.message).toMatch(/addedNl.*25\.000 mL.*20\.000 mL/);
     expect(ofType(refused.events, 'refill')).toHaveLength(1); // the initial fill only
   });
 
   it('changes nothing else: same deliveries, reservoir, trace and log as without it', () => {
-    const strip = (r: RunResult) => r.events.filter((e) => e.type !== 'refused').map(({ seq: _seq, ...rest }) => rest);
+    const strip = (r: RunResult) =>
+      r.events.filter((e) => e.type !== 'refused').map(({ seq: _seq, ...rest }) => rest);
     expect(strip(refused)).toEqual(strip(plain));
     // The pump's side of the trace. (The harness's delivered and true columns count a motor batch
     // when it ends, or when a refill command flushes it, so they may move earlier; the totals below
     // are the same.)
-    const pumpSide = (r: RunResult) => r.trace.map((row) => [row.timeMs, row.reservoirEstimateNl, row.therapy]);
+    const pumpSide = (r: RunResult) =>
+      r.trace.map((row) => [row.timeMs, row.reservoirEstimateNl, row.therapy]);
     expect(pumpSide(refused)).toEqual(pumpSide(plain));
     const { wallTimeMs: _a, refusals: r1, controllerEvents: _c1, ...a } = refused.summary;
     const { wallTimeMs: _b, refusals: r0, controllerEvents: _c0, ...b } = plain.summary;

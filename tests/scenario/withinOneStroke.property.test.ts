@@ -15,7 +15,13 @@ const seed = Number(process.env.FC_SEED ?? 42);
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 25 * Number(process.env.FC_RUNS_FACTOR ?? 1));
 
 /** Programmed fine units (1/DAY_MS nL) by `t`: basal rate × t plus each bolus's linear profile. */
-function programmedFine(t: number, basalNlPerDay: number, grantsMs: readonly number[], bolusNl: number, bolusMs: number): number {
+function programmedFine(
+  t: number,
+  basalNlPerDay: number,
+  grantsMs: readonly number[],
+  bolusNl: number,
+  bolusMs: number,
+): number {
   const bolusRate = Math.floor((bolusNl * DAY_MS) / bolusMs); // nL/day, rounded down as the pump does
   let fine = basalNlPerDay * t;
   for (const g of grantsMs) if (t > g) fine += Math.min(bolusNl * DAY_MS, bolusRate * (t - g));
@@ -32,7 +38,13 @@ describe('delivered volume within one stroke of the programmed volume', () => {
         fc.array(fc.integer({ min: 0, max: 3 * DAY_MS }), { minLength: 1, maxLength: 30 }),
         (strokeNl, doseUg, pressesMs, samplesMs) => {
           const sim = new Simulation(
-            scenario({ ...morphineBase, duration: '3d', pump: { ...morphineBase.pump, strokeVolume: `${strokeNl} nL` }, prescription: { mode: 'continuous', dose: `${doseUg} ug/day` }, ptm }),
+            scenario({
+              ...morphineBase,
+              duration: '3d',
+              pump: { ...morphineBase.pump, strokeVolume: `${strokeNl} nL` },
+              prescription: { mode: 'continuous', dose: `${doseUg} ug/day` },
+              ptm,
+            }),
             1,
           );
           sim.setUp();
@@ -43,7 +55,9 @@ describe('delivered volume within one stroke of the programmed volume', () => {
             const grants = ofType(sim.events, 'pressGranted').map((e) => e.atMs);
             const programmed = programmedFine(t, basalNlPerDay, grants, 50_000, 10 * 60_000);
             const delivered = sim.strokesNow() * strokeNl * DAY_MS;
-            expect(Math.abs(delivered - programmed), `at ${t} ms`).toBeLessThanOrEqual(strokeNl * DAY_MS);
+            expect(Math.abs(delivered - programmed), `at ${t} ms`).toBeLessThanOrEqual(
+              strokeNl * DAY_MS,
+            );
           }
         },
       ),
@@ -55,7 +69,9 @@ describe('delivered volume within one stroke of the programmed volume', () => {
     // 0.2 mg/day at 2 mg/mL = 100 000 nL/day; presses at 08, 12, 16 and 20 h are 4 h apart (lockout 3 h,
     // at most 4 in 24 h), so each day grants all four: 50 000 nL each.
     // Programmed over 90 days: 90 × (100 000 + 4 × 50 000) = 27 000 000 nL, in a 40 mL pump.
-    const timeline = Array.from({ length: 90 }, (_, d) => ['08:00', '12:00', '16:00', '20:00'].map((hhmm) => ({ at: `${d}d ${hhmm}`, press: {} }))).flat();
+    const timeline = Array.from({ length: 90 }, (_, d) =>
+      ['08:00', '12:00', '16:00', '20:00'].map((hhmm) => ({ at: `${d}d ${hhmm}`, press: {} })),
+    ).flat();
     const result = runScenario(
       scenario({
         ...morphineBase,

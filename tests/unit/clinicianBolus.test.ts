@@ -17,7 +17,13 @@ import { infusing } from './contexts.js';
 const empty = defaultPumpConfig.emptyReservoirNl;
 
 /** 0.1 mg over an hour: 10,000 nL at 240,000 nL/day on top of the basal rate. */
-const bolus = (over: Partial<{ doseNg: number; durationMs: number }> = {}): PumpEvent => ({ type: 'cmd.clinicianBolus', doseNg: 100_000, durationMs: HOUR_MS, nowMs: 0, ...over });
+const bolus = (over: Partial<{ doseNg: number; durationMs: number }> = {}): PumpEvent => ({
+  type: 'cmd.clinicianBolus',
+  doseNg: 100_000,
+  durationMs: HOUR_MS,
+  nowMs: 0,
+  ...over,
+});
 
 describe('clinicianBolusRefusal', () => {
   it('accepts 0.1 mg of morphine over an hour on a pump infusing 0.5 mL/day', () => {
@@ -25,34 +31,62 @@ describe('clinicianBolusRefusal', () => {
   });
 
   it('is asked only of a clinician bolus: anything else is our bug', () => {
-    expect(() => clinicianBolusRefusal(infusing(), { type: 'cmd.stop', nowMs: 0 })).toThrow(new AssertionFailure('clinician bolus check'));
+    expect(() => clinicianBolusRefusal(infusing(), { type: 'cmd.stop', nowMs: 0 })).toThrow(
+      new AssertionFailure('clinician bolus check'),
+    );
   });
 
   it('refuses a dose the schema refuses, echoing the value given', () => {
-    expect(clinicianBolusRefusal(infusing(), bolus({ doseNg: -1 }))).toMatchObject({ field: 'clinicianBolus.doseNg', value: '-1' });
+    expect(clinicianBolusRefusal(infusing(), bolus({ doseNg: -1 }))).toMatchObject({
+      field: 'clinicianBolus.doseNg',
+      value: '-1',
+    });
   });
 
   it('refuses while not infusing, during a bolus, and under a critical alarm', () => {
-    expect(clinicianBolusRefusal(infusing(0, { mode: 'off' }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
+    expect(clinicianBolusRefusal(infusing(0, { mode: 'off' }), bolus())).toMatchObject({
+      field: 'therapy',
+      value: 'not infusing',
+    });
     // Infusing with no mixture recorded cannot arise from the workflow; the check refuses it rather than guess a concentration.
-    expect(clinicianBolusRefusal(infusing(0, { mixture: undefined }), bolus())).toMatchObject({ field: 'therapy', value: 'not infusing' });
-    const running = { kind: 'patient' as const, startMs: 0, volumeNl: 1, rateNlPerDay: 1, endMs: DAY_MS };
-    expect(clinicianBolusRefusal(infusing(0, { bolus: running }), bolus())).toMatchObject({ field: 'therapy', value: 'a bolus is running' });
+    expect(clinicianBolusRefusal(infusing(0, { mixture: undefined }), bolus())).toMatchObject({
+      field: 'therapy',
+      value: 'not infusing',
+    });
+    const running = {
+      kind: 'patient' as const,
+      startMs: 0,
+      volumeNl: 1,
+      rateNlPerDay: 1,
+      endMs: DAY_MS,
+    };
+    expect(clinicianBolusRefusal(infusing(0, { bolus: running }), bolus())).toMatchObject({
+      field: 'therapy',
+      value: 'a bolus is running',
+    });
     const alarms = [{ code: 'motorStall' as const, raisedAtMs: 0, nextToneMs: 0 }];
-    expect(clinicianBolusRefusal(infusing(0, { alarms }), bolus())).toMatchObject({ field: 'alarms', limit: 'no critical alarm' });
+    expect(clinicianBolusRefusal(infusing(0, { alarms }), bolus())).toMatchObject({
+      field: 'alarms',
+      limit: 'no critical alarm',
+    });
     const lowReservoir = [{ code: 'lowReservoir' as const, raisedAtMs: 0, nextToneMs: 0 }];
     expect(clinicianBolusRefusal(infusing(0, { alarms: lowReservoir }), bolus())).toBeUndefined();
   });
 
   it('refuses a dose too small for one nanolitre of the mixture', () => {
     // 9 ng at 10 ng/nL is 0.9 nL: rounded down to nothing.
-    expect(clinicianBolusRefusal(infusing(), bolus({ doseNg: 9 }))).toMatchObject({ field: 'clinicianBolus.doseNg', limit: 'at least one nanolitre of solution' });
+    expect(clinicianBolusRefusal(infusing(), bolus({ doseNg: 9 }))).toMatchObject({
+      field: 'clinicianBolus.doseNg',
+      limit: 'at least one nanolitre of solution',
+    });
     // 10 ng is exactly one nanolitre.
     expect(clinicianBolusRefusal(infusing(), bolus({ doseNg: 10 }))).toBeUndefined();
   });
 
   it('accepts a bolus that leaves the reservoir exactly at empty, and refuses one nanolitre more', () => {
-    expect(clinicianBolusRefusal(infusing(0, { reservoirNl: empty + 10_000 }), bolus())).toBeUndefined();
+    expect(
+      clinicianBolusRefusal(infusing(0, { reservoirNl: empty + 10_000 }), bolus()),
+    ).toBeUndefined();
     const refused = clinicianBolusRefusal(infusing(0, { reservoirNl: empty + 9_999 }), bolus());
     expect(refused).toMatchObject({ field: 'clinicianBolus.doseNg', value: formatMl(10_000) });
     expect(refused?.limit).toBe(`reservoir above empty, ${formatMl(9_999)} available`);
@@ -62,6 +96,9 @@ describe('clinicianBolusRefusal', () => {
     const bolusFlow = 240_000; // 10,000 nL × DAY_MS / HOUR_MS
     const at = (basal: number) => infusing(0, { steps: { startsMs: [0], ratesNlPerDay: [basal] } });
     expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow), bolus())).toBeUndefined();
-    expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow + 1), bolus())).toMatchObject({ field: 'clinicianBolus.durationMs', rule: 'hard' });
+    expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow + 1), bolus())).toMatchObject({
+      field: 'clinicianBolus.durationMs',
+      rule: 'hard',
+    });
   });
 });

@@ -16,7 +16,12 @@ export const morphine: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 10_0
 /** 5 mg/day: 500,000 nL/day. */
 export const prescription: Prescription = { mode: 'continuous', doseNgPerDay: 5_000_000 };
 /** 0.5 mg (50,000 nL) over 10 min, an hour's lockout, four a day. */
-export const ptm: PtmSettings = { bolusDoseNg: 500_000, bolusDurationMs: 10 * MINUTE_MS, lockoutMs: HOUR_MS, bolusesPer24hMax: 4 };
+export const ptm: PtmSettings = {
+  bolusDoseNg: 500_000,
+  bolusDurationMs: 10 * MINUTE_MS,
+  lockoutMs: HOUR_MS,
+  bolusesPer24hMax: 4,
+};
 
 /** The default pump infusing morphine at 0.5 mL/day with 18 mL in the reservoir, settled at `nowMs`. */
 export function infusing(nowMs = 0, over: Partial<PumpContext> = {}): PumpContext {

@@ -50,7 +50,12 @@ const strokeFine = strokeNl * FINE_PER_NL;
 const strokePg = strokeNl * 10_000; // one stroke of morphine: 5,000,000 pg = 5 µg
 
 const wake = (nowMs: number): PumpEvent => ({ type: 'hal.clock.wake', nowMs });
-const batchEnded = (nowMs: number, batchId: number, strokesDone: number, reason: 'completed' | 'stopped' | 'stalled' | 'linkLost' = 'completed'): PumpEvent => ({
+const batchEnded = (
+  nowMs: number,
+  batchId: number,
+  strokesDone: number,
+  reason: 'completed' | 'stopped' | 'stalled' | 'linkLost' = 'completed',
+): PumpEvent => ({
   type: 'hal.motor.batchEnded',
   nowMs,
   batchId,
@@ -80,7 +85,9 @@ describe('Step', () => {
 
   it('settling backwards in time is our bug: asserted, naming both times', () => {
     const step = new Step(infusing(5_000));
-    expect(() => settle(step, 4_999)).toThrow(new AssertionFailure('event time 4999 before settled time 5000'));
+    expect(() => settle(step, 4_999)).toThrow(
+      new AssertionFailure('event time 4999 before settled time 5000'),
+    );
   });
 
   it('settling to the settled time accrues nothing; one hour later accrues an hour of basal', () => {
@@ -104,16 +111,26 @@ describe('deliveredPgLast24h (REQ-LIM-5)', () => {
   it('counts only the strokes of a finished batch after the cut-off, a stroke exactly at it excluded', () => {
     // Strokes at 1,000 + k·60,000 ms (k = 0..9). At now = 1 d + 181,000 ms the cut-off is 181,000 ms:
     // strokes k = 0..3 fall at or before it, k = 4..9 (six strokes) inside the window.
-    const done: DoneBatch = { startMs: 0, leadMs: 1_000, intervalMs: MINUTE_MS, strokes: 10, mixture: morphine };
+    const done: DoneBatch = {
+      startMs: 0,
+      leadMs: 1_000,
+      intervalMs: MINUTE_MS,
+      strokes: 10,
+      mixture: morphine,
+    };
     const ctx = infusing(0, { recentBatches: [done] });
     expect(deliveredPgLast24h(ctx, DAY_MS + 181_000).get('morphine')).toBe(6 * strokePg);
   });
 
   it('counts the running batch from the cut-off up to now, at each stroke’s own time', () => {
     // Running since 0, strokes at 1,000 + k·60,000 ms. At now = 121,000 ms strokes k = 0..2 are done.
-    expect(deliveredPgLast24h(infusing(0, { batch: running() }), 121_000).get('morphine')).toBe(3 * strokePg);
+    expect(deliveredPgLast24h(infusing(0, { batch: running() }), 121_000).get('morphine')).toBe(
+      3 * strokePg,
+    );
     // A day and 181,000 ms in: all ten are done, four of them at or before the cut-off.
-    expect(deliveredPgLast24h(infusing(0, { batch: running() }), DAY_MS + 181_000).get('morphine')).toBe(6 * strokePg);
+    expect(
+      deliveredPgLast24h(infusing(0, { batch: running() }), DAY_MS + 181_000).get('morphine'),
+    ).toBe(6 * strokePg);
   });
 });
 
@@ -148,15 +165,22 @@ describe('pressDenial: one reason, true at that moment (REQ-PTM-5)', () => {
   });
 
   it('a granted press needs PTM settings, and a denied press a reason: both asserted', () => {
-    expect(() => grantPress(infusing(0, { ptm: undefined }), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(new AssertionFailure('a granted press needs PTM settings'));
-    expect(() => denyPress(infusing(), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(new AssertionFailure('denyPress on a press that would be granted'));
+    expect(() =>
+      grantPress(infusing(0, { ptm: undefined }), { type: 'hal.button.pressed', nowMs: 0 }),
+    ).toThrow(new AssertionFailure('a granted press needs PTM settings'));
+    expect(() => denyPress(infusing(), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(
+      new AssertionFailure('denyPress on a press that would be granted'),
+    );
   });
 });
 
 describe('grantPress (REQ-PTM-4)', () => {
   it('forgets a grant exactly 24 hours old and keeps one a millisecond younger', () => {
     const now = 2 * DAY_MS;
-    const step = grantPress(infusing(now, { grantsMs: [now - DAY_MS, now - DAY_MS + 1] }), { type: 'hal.button.pressed', nowMs: now });
+    const step = grantPress(infusing(now, { grantsMs: [now - DAY_MS, now - DAY_MS + 1] }), {
+      type: 'hal.button.pressed',
+      nowMs: now,
+    });
     expect(step.ctx.grantsMs).toEqual([now - DAY_MS + 1, now]);
     expect(step.ctx.lockoutUntilMs).toBe(now + HOUR_MS);
   });
@@ -172,17 +196,32 @@ describe('finishBolus', () => {
 
 describe('tipMixtureWorstCase', () => {
   it('asked without a mixture is our bug: asserted', () => {
-    expect(() => tipMixtureWorstCase(infusing(0, { mixture: undefined }))).toThrow(new AssertionFailure('the tip mixture asked without a mixture'));
+    expect(() => tipMixtureWorstCase(infusing(0, { mixture: undefined }))).toThrow(
+      new AssertionFailure('the tip mixture asked without a mixture'),
+    );
   });
 });
 
 describe('enterMode', () => {
-  const bolus = { kind: 'patient' as const, startMs: 0, volumeNl: 50_000, rateNlPerDay: 7_200_000, endMs: 10 * MINUTE_MS };
-  const cancelledReason = (step: Step) => step.effects.flatMap((e) => (e.type === 'log' && e.body.type === 'bolusCancelled' ? [e.body.reason] : []));
+  const bolus = {
+    kind: 'patient' as const,
+    startMs: 0,
+    volumeNl: 50_000,
+    rateNlPerDay: 7_200_000,
+    endMs: 10 * MINUTE_MS,
+  };
+  const cancelledReason = (step: Step) =>
+    step.effects.flatMap((e) =>
+      e.type === 'log' && e.body.type === 'bolusCancelled' ? [e.body.reason] : [],
+    );
 
   it('cancels a running bolus with the reason: stopped, or the safe minimum rate', () => {
-    expect(cancelledReason(enterMode(infusing(0, { bolus }), wake(1_000), 'off'))).toEqual(['stopped']);
-    expect(cancelledReason(enterMode(infusing(0, { bolus }), wake(1_000), 'minimum'))).toEqual(['safe minimum rate']);
+    expect(cancelledReason(enterMode(infusing(0, { bolus }), wake(1_000), 'off'))).toEqual([
+      'stopped',
+    ]);
+    expect(cancelledReason(enterMode(infusing(0, { bolus }), wake(1_000), 'minimum'))).toEqual([
+      'safe minimum rate',
+    ]);
   });
 
   it('records when therapy stopped, and a second stop keeps the first time', () => {
@@ -215,22 +254,31 @@ describe('alarms (REQ-ALM-1, REQ-ALM-4)', () => {
     ['batteryEos', { battery: 'eos' }, true],
     ['batteryEos', { battery: 'eri' }, false],
     ['lowBatteryReset', { reservoirNl: 0, battery: 'eos', prescription: undefined }, false],
-  ] as [AlarmCode, Partial<PumpContext>, boolean][])('%s with %o: the condition holds = %s', (code, over, holds) => {
-    expect(alarmConditionHolds(infusing(0, over), code, false)).toBe(holds);
-    expect(alarmConditionHolds(infusing(0, over), code, true)).toBe(holds); // only a stall reads the motor
-  });
+  ] as [AlarmCode, Partial<PumpContext>, boolean][])(
+    '%s with %o: the condition holds = %s',
+    (code, over, holds) => {
+      expect(alarmConditionHolds(infusing(0, over), code, false)).toBe(holds);
+      expect(alarmConditionHolds(infusing(0, over), code, true)).toBe(holds); // only a stall reads the motor
+    },
+  );
 
   it('a motor stall holds while the motor is stalled, whatever the rest of the context', () => {
     expect(alarmConditionHolds(infusing(), 'motorStall', true)).toBe(true);
-    expect(alarmConditionHolds(infusing(0, { reservoirNl: 0, battery: 'eos' }), 'motorStall', false)).toBe(false);
+    expect(
+      alarmConditionHolds(infusing(0, { reservoirNl: 0, battery: 'eos' }), 'motorStall', false),
+    ).toBe(false);
   });
 
   it('raises an alarm once, sounding it and setting its repeat one interval later', () => {
     const step = new Step(infusing(1_000));
     raiseAlarm(step, 'lowReservoir');
     raiseAlarm(step, 'lowReservoir');
-    expect(step.ctx.alarms).toEqual([{ code: 'lowReservoir', raisedAtMs: 1_000, nextToneMs: 1_000 + HOUR_MS }]);
-    expect(step.effects.filter((e) => e.type === 'tone')).toEqual([{ type: 'tone', pattern: 'alarmNonCritical' }]);
+    expect(step.ctx.alarms).toEqual([
+      { code: 'lowReservoir', raisedAtMs: 1_000, nextToneMs: 1_000 + HOUR_MS },
+    ]);
+    expect(step.effects.filter((e) => e.type === 'tone')).toEqual([
+      { type: 'tone', pattern: 'alarmNonCritical' },
+    ]);
   });
 
   it('repeats only the alarms that are due, once, and sets the next repeat after now', () => {
@@ -259,7 +307,9 @@ describe('batches', () => {
   });
 
   it('starting a batch with nothing due is our bug: asserted', () => {
-    expect(() => startBatch(infusing(0, { mode: 'off' }), wake(0))).toThrow(new AssertionFailure('startBatch without a plan'));
+    expect(() => startBatch(infusing(0, { mode: 'off' }), wake(0))).toThrow(
+      new AssertionFailure('startBatch without a plan'),
+    );
   });
 
   it('numbers batches upwards, and drops what is owed beyond one stroke as missed (REQ-MOT-2)', () => {
@@ -276,52 +326,95 @@ describe('batches', () => {
   });
 
   it('after a memory error (contents unknown) counts strokes without attributing a dose', () => {
-    const ctx = infusing(0, { mode: 'minimum', mixture: undefined, prescription: undefined, steps: undefined, owedFine: strokeFine });
+    const ctx = infusing(0, {
+      mode: 'minimum',
+      mixture: undefined,
+      prescription: undefined,
+      steps: undefined,
+      owedFine: strokeFine,
+    });
     expect(startBatch(ctx, wake(0)).ctx.batch?.mixture).toEqual([]);
   });
 
   it('knows an obsolete batch and the report of the running one', () => {
     expect(batchObsolete(infusing())).toBe(false);
     expect(batchObsolete(infusing(0, { batch: running({ version: 0 }) }))).toBe(false);
-    expect(batchObsolete(infusing(0, { batch: running({ version: 0 }), programmeVersion: 1 }))).toBe(true);
+    expect(
+      batchObsolete(infusing(0, { batch: running({ version: 0 }), programmeVersion: 1 })),
+    ).toBe(true);
     expect(isCurrentBatchReport(infusing(0, { batch: running() }), batchEnded(0, 7, 1))).toBe(true);
-    expect(isCurrentBatchReport(infusing(0, { batch: running() }), batchEnded(0, 6, 1))).toBe(false);
+    expect(isCurrentBatchReport(infusing(0, { batch: running() }), batchEnded(0, 6, 1))).toBe(
+      false,
+    );
     expect(isCurrentBatchReport(infusing(), batchEnded(0, 7, 1))).toBe(false);
     expect(isCurrentBatchReport(infusing(0, { batch: running() }), wake(0))).toBe(false);
   });
 
   it('recording anything but the running batch’s report is our bug: asserted', () => {
-    expect(() => recordBatch(infusing(0, { batch: running() }), wake(0))).toThrow(new AssertionFailure('recordBatch on a batch report'));
+    expect(() => recordBatch(infusing(0, { batch: running() }), wake(0))).toThrow(
+      new AssertionFailure('recordBatch on a batch report'),
+    );
     expect(() => recordBatch(infusing(), batchEnded(0, 7, 1))).toThrow(AssertionFailure);
-    expect(() => recordBatch(infusing(0, { batch: running() }), batchEnded(0, 8, 1))).toThrow(new AssertionFailure('report for the running batch'));
+    expect(() => recordBatch(infusing(0, { batch: running() }), batchEnded(0, 8, 1))).toThrow(
+      new AssertionFailure('report for the running batch'),
+    );
   });
 
   it('keeps for the ledger the batches with a stroke after the cut-off, and at most recentBatchesMax', () => {
     const now = 2 * DAY_MS;
     const cutoff = now - DAY_MS;
     // Last stroke of A: cutoff − 1,000 + 1 + 9·111 = cutoff (out); of B: one millisecond later (in).
-    const a: DoneBatch = { startMs: cutoff - 1_000, leadMs: 1, intervalMs: 111, strokes: 10, mixture: morphine };
+    const a: DoneBatch = {
+      startMs: cutoff - 1_000,
+      leadMs: 1,
+      intervalMs: 111,
+      strokes: 10,
+      mixture: morphine,
+    };
     const b: DoneBatch = { ...a, startMs: cutoff - 999 };
-    const ctx = infusing(now, { batch: running({ startMs: now - MINUTE_MS }), recentBatches: [a, b] });
+    const ctx = infusing(now, {
+      batch: running({ startMs: now - MINUTE_MS }),
+      recentBatches: [a, b],
+    });
     const after = recordBatch(ctx, batchEnded(now, 7, 1)).ctx;
     expect(after.recentBatches.map((r) => r.startMs)).toEqual([b.startMs, now - MINUTE_MS]);
 
-    const full = Array.from({ length: recentBatchesMax }, (_, i): DoneBatch => ({ startMs: cutoff + 1 + i, leadMs: 0, intervalMs: 1, strokes: 1, mixture: morphine }));
-    const capped = recordBatch(infusing(now, { batch: running({ startMs: now }), recentBatches: full }), batchEnded(now, 7, 1)).ctx.recentBatches;
+    const full = Array.from(
+      { length: recentBatchesMax },
+      (_, i): DoneBatch => ({
+        startMs: cutoff + 1 + i,
+        leadMs: 0,
+        intervalMs: 1,
+        strokes: 1,
+        mixture: morphine,
+      }),
+    );
+    const capped = recordBatch(
+      infusing(now, { batch: running({ startMs: now }), recentBatches: full }),
+      batchEnded(now, 7, 1),
+    ).ctx.recentBatches;
     expect(capped).toHaveLength(recentBatchesMax);
     expect(capped[0]).toBe(full[1]);
     expect(capped.at(-1)?.startMs).toBe(now);
   });
 
   it('keeps no ledger entry for a batch that did no stroke', () => {
-    const after = recordBatch(infusing(0, { batch: running() }), batchEnded(0, 7, 0, 'stopped')).ctx;
+    const after = recordBatch(
+      infusing(0, { batch: running() }),
+      batchEnded(0, 7, 0, 'stopped'),
+    ).ctx;
     expect(after.recentBatches).toEqual([]);
     expect(after.batch).toBeUndefined();
   });
 
   it('logs a motor a whole stroke ahead of the programme, and not one less than a stroke ahead', () => {
     const ahead = (owedFine: number) =>
-      recordBatch(infusing(0, { owedFine, batch: running({ count: 1 }) }), batchEnded(0, 7, 1)).effects.flatMap((e) => (e.type === 'log' && e.body.type === 'deliveryAhead' ? [e.body] : []));
+      recordBatch(
+        infusing(0, { owedFine, batch: running({ count: 1 }) }),
+        batchEnded(0, 7, 1),
+      ).effects.flatMap((e) =>
+        e.type === 'log' && e.body.type === 'deliveryAhead' ? [e.body] : [],
+      );
     expect(ahead(0)).toEqual([{ type: 'deliveryAhead', volumeNl: strokeNl }]);
     expect(ahead(-FINE_PER_NL)).toEqual([{ type: 'deliveryAhead', volumeNl: strokeNl + 1 }]);
     expect(ahead(1)).toEqual([]);
@@ -329,18 +422,29 @@ describe('batches', () => {
 
   it('a completed stroke after a stall proves the motor turns: logged with the stall’s length, and the stall cleared', () => {
     const stall = { sinceMs: 1_000, attempts: 1, retryAtMs: 2_000 };
-    const recover = (strokesDone: number, reason: 'completed' | 'stopped') => recordBatch(infusing(0, { stall, batch: running() }), batchEnded(5_000, 7, strokesDone, reason));
+    const recover = (strokesDone: number, reason: 'completed' | 'stopped') =>
+      recordBatch(
+        infusing(0, { stall, batch: running() }),
+        batchEnded(5_000, 7, strokesDone, reason),
+      );
     const recovered = recover(1, 'completed');
     expect(recovered.ctx.stall).toBeUndefined();
-    expect(recovered.effects).toContainEqual({ type: 'log', body: { type: 'motorRecovered', stalledForMs: 4_000 } });
+    expect(recovered.effects).toContainEqual({
+      type: 'log',
+      body: { type: 'motorRecovered', stalledForMs: 4_000 },
+    });
     expect(recover(0, 'completed').ctx.stall).toEqual(stall);
     expect(recover(1, 'stopped').ctx.stall).toEqual(stall);
   });
 
   it('retries a stall at its retry time, and reads stalls and lost links as stalls', () => {
     expect(stallRetryDue(infusing(1_999))).toBe(false);
-    expect(stallRetryDue(infusing(1_999, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } }))).toBe(false);
-    expect(stallRetryDue(infusing(2_000, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } }))).toBe(true);
+    expect(
+      stallRetryDue(infusing(1_999, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } })),
+    ).toBe(false);
+    expect(
+      stallRetryDue(infusing(2_000, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } })),
+    ).toBe(true);
     expect(reportedStall(batchEnded(0, 1, 0, 'stalled'))).toBe(true);
     expect(reportedStall(batchEnded(0, 1, 0, 'linkLost'))).toBe(true);
     expect(reportedStall(batchEnded(0, 1, 0, 'completed'))).toBe(false);
@@ -352,7 +456,12 @@ describe('batches', () => {
 describe('report figures', () => {
   it('programmed volume is delivered + owed + missed; missed is rounded down to whole nL', () => {
     // Stopped (nothing pending): 4 strokes (2,000 nL) + 2 nL owed + 3.5 nL missed = 2,005.5 → 2,005 nL.
-    const ctx = infusing(0, { mode: 'off', deliveredStrokes: 4, owedFine: 2 * FINE_PER_NL, missedFine: 3 * FINE_PER_NL + FINE_PER_NL / 2 });
+    const ctx = infusing(0, {
+      mode: 'off',
+      deliveredStrokes: 4,
+      owedFine: 2 * FINE_PER_NL,
+      missedFine: 3 * FINE_PER_NL + FINE_PER_NL / 2,
+    });
     expect(programmedNlAt(ctx, HOUR_MS)).toBe(2_005);
     expect(missedNl(ctx)).toBe(3);
   });

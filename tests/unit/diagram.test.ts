@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { and, createMachine, not, setup, type AnyStateNode } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { pumpMachine } from '../../src/machine.js';
-import { compoundInternals, diagramCommand, guardName, statechartDocPath, statechartMarkdown, statechartMermaid } from '../../sim/diagram.js';
+import {
+  compoundInternals,
+  diagramCommand,
+  guardName,
+  statechartDocPath,
+  statechartMarkdown,
+  statechartMermaid,
+} from '../../sim/diagram.js';
 
 const docFile = fileURLToPath(new URL(`../../${statechartDocPath}`, import.meta.url));
 
@@ -29,7 +36,9 @@ describe('docs/statechart.md', () => {
       const a = committed.split('\n');
       const b = fresh.split('\n');
       const line = a.findIndex((l, i) => l !== b[i]);
-      expect.fail(`${statechartDocPath} is stale (first difference at line ${line + 1}: ${JSON.stringify(a[line])} should be ${JSON.stringify(b[line])}): run \`${diagramCommand}\` and commit it`);
+      expect.fail(
+        `${statechartDocPath} is stale (first difference at line ${line + 1}: ${JSON.stringify(a[line])} should be ${JSON.stringify(b[line])}): run \`${diagramCommand}\` and commit it`,
+      );
     }
   });
 });
@@ -45,7 +54,9 @@ describe('statechartMermaid on the pump machine', () => {
 
   it('declares every state of the machine once', () => {
     for (const n of all) {
-      const declared = text.split('\n').filter((l) => new RegExp(`^\\s*state (${n.key}|"${n.key}" as \\S+)( \\{)?$`).test(l));
+      const declared = text
+        .split('\n')
+        .filter((l) => new RegExp(`^\\s*state (${n.key}|"${n.key}" as \\S+)( \\{)?$`).test(l));
       expect(declared, n.id).toHaveLength(1);
     }
   });
@@ -54,25 +65,37 @@ describe('statechartMermaid on the pump machine', () => {
     for (const n of all.filter((x) => x.type === 'compound')) {
       expect(text, n.id).toContain(`[*] --> ${n.initial.target[0]!.key}`);
     }
-    for (const region of Object.keys(pumpMachine.root.states)) expect(text).toContain(`[*] --> ${region}`);
-    expect(text.split('\n').filter((l) => l.trim() === '--')).toHaveLength(Object.keys(pumpMachine.root.states).length - 1);
+    for (const region of Object.keys(pumpMachine.root.states))
+      expect(text).toContain(`[*] --> ${region}`);
+    expect(text.split('\n').filter((l) => l.trim() === '--')).toHaveLength(
+      Object.keys(pumpMachine.root.states).length - 1,
+    );
   });
 
   it('labels every targeted transition with its event, guard and actions', () => {
-    expect(text).toContain('basal --> patientBolus : hal.button.pressed [pressGranted] / grantPress');
+    expect(text).toContain(
+      'basal --> patientBolus : hal.button.pressed [pressGranted] / grantPress',
+    );
     expect(text).toContain('startup --> stopped : boot [else] / boot');
-    expect(text).toContain('running --> stalled : hal.motor.batchEnded [currentBatchStalled] / recordStall');
+    expect(text).toContain(
+      'running --> stalled : hal.motor.batchEnded [currentBatchStalled] / recordStall',
+    );
     let edges = 0;
-    for (const n of all) for (const [, list] of n.transitions) edges += list.filter((t) => t.target?.length).length;
+    for (const n of all)
+      for (const [, list] of n.transitions) edges += list.filter((t) => t.target?.length).length;
     for (const n of all) edges += (n.always ?? []).filter((t) => t.target?.length).length;
-    expect(text.split('\n').filter((l) => / --> /.test(l) && !l.includes('[*]'))).toHaveLength(edges);
+    expect(text.split('\n').filter((l) => / --> /.test(l) && !l.includes('[*]'))).toHaveLength(
+      edges,
+    );
   });
 
   it('labels every eventless transition [always: guard]', () => {
     for (const n of all) {
       for (const t of n.always ?? []) {
         expect(t.guard, n.id).toBeDefined();
-        expect(text).toContain(`${n.key} --> ${t.target![0]!.key} : [always: ${guardName(t.guard)}]`);
+        expect(text).toContain(
+          `${n.key} --> ${t.target![0]!.key} : [always: ${guardName(t.guard)}]`,
+        );
       }
     }
     expect(text).toContain('infusing --> minimumRate : [always: criticalAlarm] / logMinimumRate');
@@ -81,7 +104,8 @@ describe('statechartMermaid on the pump machine', () => {
   it('names every guard the machine uses', () => {
     const guards = new Set<string>();
     for (const n of all) {
-      for (const [, list] of n.transitions) for (const t of list) if (t.guard) guards.add(guardName(t.guard));
+      for (const [, list] of n.transitions)
+        for (const t of list) if (t.guard) guards.add(guardName(t.guard));
       for (const t of n.always ?? []) if (t.guard) guards.add(guardName(t.guard));
     }
     expect(guards.size).toBeGreaterThan(10);
@@ -112,7 +136,11 @@ describe('statechartMermaid on a small machine', () => {
           initial: 'idle',
           on: { tick: { actions: 'note' } },
           states: {
-            idle: { on: { go: [{ guard: 'ready', target: 'busy', actions: 'start' }, { target: 'idle' }] } },
+            idle: {
+              on: {
+                go: [{ guard: 'ready', target: 'busy', actions: 'start' }, { target: 'idle' }],
+              },
+            },
             busy: { entry: 'note', always: { guard: and(['ready', not('late')]), target: 'idle' } },
           },
         },
@@ -120,7 +148,10 @@ describe('statechartMermaid on a small machine', () => {
           initial: 'idle',
           states: {
             idle: { always: { target: 'end' }, on: { go: { target: 'end.deep' } } },
-            end: { initial: 'shallow', states: { shallow: { on: { tick: { target: '#m.b.idle' } } }, deep: {} } },
+            end: {
+              initial: 'shallow',
+              states: { shallow: { on: { tick: { target: '#m.b.idle' } } }, deep: {} },
+            },
           },
         },
       },
@@ -162,7 +193,11 @@ describe('statechartMermaid on a small machine', () => {
   });
 
   it('names inline guards and actions without failing', () => {
-    const machine = createMachine({ id: 'x', initial: 'p', states: { p: { on: { e: { guard: () => true, target: 'q', actions: () => {} } } }, q: {} } });
+    const machine = createMachine({
+      id: 'x',
+      initial: 'p',
+      states: { p: { on: { e: { guard: () => true, target: 'q', actions: () => {} } } }, q: {} },
+    });
     expect(statechartMermaid(machine)).toContain('p --> q : e [guard] / actions');
   });
 });

@@ -33,13 +33,17 @@ describe('dosesPg', () => {
 
   it('is exact and linear in the volume: the doses of two volumes add up to the dose of their sum', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40_000_000 }), fc.integer({ min: 0, max: 40_000_000 }), (a, b) => {
-        const [da, db, dab] = [dosesPg(phase2, a), dosesPg(phase2, b), dosesPg(phase2, a + b)];
-        for (const { drug, concentrationUgPerMl } of phase2) {
-          expect(da.get(drug)! + db.get(drug)!).toBe(dab.get(drug));
-          expect(dab.get(drug)).toBe((a + b) * concentrationUgPerMl);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40_000_000 }),
+        fc.integer({ min: 0, max: 40_000_000 }),
+        (a, b) => {
+          const [da, db, dab] = [dosesPg(phase2, a), dosesPg(phase2, b), dosesPg(phase2, a + b)];
+          for (const { drug, concentrationUgPerMl } of phase2) {
+            expect(da.get(drug)! + db.get(drug)!).toBe(dab.get(drug));
+            expect(dab.get(drug)).toBe((a + b) * concentrationUgPerMl);
+          }
+        },
+      ),
       { seed, numRuns },
     );
   });
@@ -48,13 +52,17 @@ describe('dosesPg', () => {
 describe('preconditions', () => {
   it('the primary drug is the first of the mixture; an empty mixture is our bug: primaryDrug asserts', () => {
     expect(primaryDrug(phase2)).toEqual({ drug: 'morphine', concentrationUgPerMl: 4000 });
-    expect(() => primaryDrug([] as unknown as Mixture)).toThrow(new AssertionFailure('a mixture has at least one drug'));
+    expect(() => primaryDrug([] as unknown as Mixture)).toThrow(
+      new AssertionFailure('a mixture has at least one drug'),
+    );
   });
 
   it('a rate for a zero or negative concentration is our bug: rateNlPerDayForDose asserts', () => {
     // At 1 µg/mL, 1 ng/day needs 1,000 pg / 1 pg per nL = 1,000 nL/day: the smallest concentration works.
     expect(rateNlPerDayForDose(1, 1)).toBe(PG_PER_NG);
-    expect(() => rateNlPerDayForDose(1_000_000, 0)).toThrow(new AssertionFailure('concentration must be positive'));
+    expect(() => rateNlPerDayForDose(1_000_000, 0)).toThrow(
+      new AssertionFailure('concentration must be positive'),
+    );
     expect(() => rateNlPerDayForDose(1_000_000, -4000)).toThrow(AssertionFailure);
   });
 });

@@ -28,17 +28,24 @@ describe('VirtualClock', () => {
 
   it('always delivers events sorted by (time, sequence)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxLength: 200 }), (entries) => {
-        const clock = new VirtualClock();
-        const fired: [number, number][] = [];
-        entries.forEach(([at, cancel], i) => {
-          const h = clock.schedule(at, () => fired.push([clock.nowMs(), i]));
-          if (cancel) h.cancel();
-        });
-        clock.runUntil(1000);
-        const expected = entries.map(([at, cancel], i) => ({ at, cancel, i })).filter((e) => !e.cancel).sort((a, b) => a.at - b.at || a.i - b.i).map((e) => [e.at, e.i]);
-        expect(fired).toEqual(expected);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxLength: 200 }),
+        (entries) => {
+          const clock = new VirtualClock();
+          const fired: [number, number][] = [];
+          entries.forEach(([at, cancel], i) => {
+            const h = clock.schedule(at, () => fired.push([clock.nowMs(), i]));
+            if (cancel) h.cancel();
+          });
+          clock.runUntil(1000);
+          const expected = entries
+            .map(([at, cancel], i) => ({ at, cancel, i }))
+            .filter((e) => !e.cancel)
+            .sort((a, b) => a.at - b.at || a.i - b.i)
+            .map((e) => [e.at, e.i]);
+          expect(fired).toEqual(expected);
+        },
+      ),
       { seed: Number(process.env.FC_SEED ?? 42), numRuns: 100 },
     );
   });
