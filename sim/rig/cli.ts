@@ -24,7 +24,6 @@ import {
   checkBaudRate,
   checkTimeScale,
   isSerialRigError,
-  listSerialPorts,
   timeScaleMax,
 } from '../../hal/serial/index.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
@@ -51,6 +50,7 @@ import {
   type Calibration,
 } from './calibration.js';
 import { RigEmulator } from './emulator.js';
+import { formatPort, listPorts } from './ports.js';
 import { balanceCsv, RigRun } from './rigRun.js';
 
 /** A fault an operator can fix; the CLI prints its message and exits 2. */
@@ -358,18 +358,10 @@ export function registerRigCommands(program: Command): void {
     .description('list the serial ports the system reports')
     .action(() =>
       operatorErrors(async () => {
-        const ports = await listSerialPorts();
+        const { ports, fallback } = await listPorts();
+        if (fallback !== undefined) process.stderr.write(`${fallback}\n`);
         if (ports.length === 0) process.stdout.write('no serial ports found\n');
-        for (const p of ports) {
-          const details = [
-            p.manufacturer,
-            p.vendorId && p.productId ? `${p.vendorId}:${p.productId}` : undefined,
-            p.serialNumber,
-          ]
-            .filter(Boolean)
-            .join(', ');
-          process.stdout.write(`${p.path}${details ? `  (${details})` : ''}\n`);
-        }
+        for (const p of ports) process.stdout.write(`${formatPort(p)}\n`);
         process.stdout.write(
           'note: ptys (/dev/pts/N, e.g. from socat for the emulator) are never listed; use the path socat created.\n',
         );

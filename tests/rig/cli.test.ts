@@ -5,7 +5,7 @@
  * its files, with the strokes the rig executed equal to those the host accounted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -130,9 +130,30 @@ describe('operator errors: one line, exit code 2', () => {
 
   it('rig ports lists what the system reports, and says ptys are never listed', async () => {
     expect(await rigMain(['rig', 'ports'])).toBe(0);
+    expect(err).not.toMatch(/error/);
     expect(out).toMatch(
       /note: ptys \(\/dev\/pts\/N, e\.g\. from socat for the emulator\) are never listed/,
     );
+  });
+
+  it('rig ports with no udevadm on PATH: lists from /sys/class/tty and says so, exit code 0', async () => {
+    const bin = tempDir(); // a PATH with node in it and nothing else
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const child = spawn(join(root, 'node_modules/.bin/tsx'), ['sim/rig/cli.ts', 'rig', 'ports'], {
+      cwd: root,
+      env: { ...process.env, PATH: bin },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let childOut = '';
+    let childErr = '';
+    child.stdout!.on('data', (d) => (childOut += String(d)));
+    child.stderr!.on('data', (d) => (childErr += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(childErr).toMatch(
+      /^listed from \/sys\/class\/tty( and \/dev\/serial\/by-id)? \(udevadm not found\)\n$/,
+    );
+    expect(code).toBe(0);
+    expect(childOut).toMatch(/note: ptys \(\/dev\/pts\/N/);
   });
 });
 
