@@ -49,6 +49,19 @@ describe('dosesPg', () => {
   });
 });
 
+describe('rateNlPerDayForDose rounds down (the pump never gives more than prescribed)', () => {
+  it('drops the fraction of a nanolitre a day, even a half or more', () => {
+    // Hydromorphone 3 mg/mL at 2 mg/day: 2,000,000 ng × 1,000 pg/ng = 2,000,000,000 pg/day;
+    // at 3,000 pg/nL that is 666,666.67 nL/day → 666,666 (rounding to nearest would give 666,667).
+    expect(rateNlPerDayForDose(2_000_000, 3_000)).toBe(666_666);
+    // Morphine 2 mg/mL at 1,000,001 ng/day: 1,000,001,000 pg ÷ 2,000 pg/nL = 500,000.5 nL/day
+    // → 500,000 (an exact half: rounding would give 500,001).
+    expect(rateNlPerDayForDose(1_000_001, 2_000)).toBe(500_000);
+    // 1 ng/day at 2 mg/mL: 1,000 pg ÷ 2,000 pg/nL = 0.5 nL/day → 0, no flow at all (rounding: 1).
+    expect(rateNlPerDayForDose(1, 2_000)).toBe(0);
+  });
+});
+
 describe('preconditions', () => {
   it('the primary drug is the first of the mixture; an empty mixture is our bug: primaryDrug asserts', () => {
     expect(primaryDrug(phase2)).toEqual({ drug: 'morphine', concentrationUgPerMl: 4000 });
