@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { AssertionFailure } from '../../src/assert.js';
 import { alarmCatalogue, type AlarmCode } from '../../src/alarms.js';
 import { recentBatchesMax } from '../../src/constants.js';
-import { FINE_PER_NL } from '../../src/dosing/delivery.js';
+import { FINE_PER_NL, startBolus } from '../../src/dosing/delivery.js';
+import { rateSteps } from '../../src/dosing/rates.js';
 import {
   alarmConditionHolds,
   batchObsolete,
@@ -41,7 +42,7 @@ import {
 } from '../../src/pump/decide.js';
 import type { DoneBatch, PumpContext, PumpEvent, RunningBatch } from '../../src/pump/types.js';
 import { defaultPumpConfig } from '../../testing/harness.js';
-import type { Mixture } from '../../src/therapy/schema.js';
+import type { Bridge, Mixture } from '../../src/therapy/schema.js';
 import { infusing, morphine } from './contexts.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
@@ -171,6 +172,125 @@ describe('pressDenial: one reason, true at that moment (REQ-PTM-5)', () => {
     expect(() => denyPress(infusing(), { type: 'hal.button.pressed', nowMs: 0 })).toThrow(
       new AssertionFailure('denyPress on a press that would be granted'),
     );
+  });
+});
+
+describe('pressDenial at the boundary of each deny reason, in order of precedence (REQ-PTM-5)', () => {
+  // Each reason as a pair: just inside it (denied with that reason) and just outside it (the reason
+  // no longer holds: the press is granted, or falls to the next reason of src/pump/types.ts
+  // `denyReasons`). The default context (tests/unit/contexts.ts) is granted: morphine 10 mg/mL,
+  // 0.5 mL/day (5 mg/day), a PTM bolus of 50,000 nL (0.5 mg), an hour's lockout, four a day.
+  const now = 2 * DAY_MS;
+  const empty = defaultPumpConfig.emptyReservoirNl; // 500,000 nL
+  const raised = (code: AlarmCode) => ({ code, raisedAtMs: 0, nextToneMs: now + HOUR_MS });
+
+  it('stopped: off is denied before anything else; infusing, the press falls to the next reason', () => {
+    expect(pressDenial(infusing(now, { mode: 'off' }), now)).toBe('stopped');
+    expect(pressDenial(infusing(now, { mode: 'basal' }), now)).toBeUndefined();
+    // With the reservoir empty too: stopped outranks it, and once infusing the empty reservoir shows.
+    expect(pressDenial(infusing(now, { mode: 'off', reservoirNl: empty }), now)).toBe('stopped');
+    expect(pressDenial(infusing(now, { mode: 'basal', reservoirNl: empty }), now)).toBe(
+      'reservoirEmpty',
+    );
+  });
+
+  it('reservoirEmpty: an estimate exactly at the empty threshold is denied, one nanolitre above is granted', () => {
+    expect(pressDenial(infusing(now, { reservoirNl: empty }), now)).toBe('reservoirEmpty');
+    expect(pressDenial(infusing(now, { reservoirNl: empty + 1 }), now)).toBeUndefined();
+  });
+
+  it('criticalAlarm: a critical alarm denies; with only a non-critical one left, the press is granted', () => {
+    const alarms = [raised('lowReservoir'), raised('motorStall')];
+    expect(pressDenial(infusing(now, { alarms }), now)).toBe('criticalAlarm');
+    expect(pressDenial(infusing(now, { alarms: alarms.slice(0, 1) }), now)).toBeUndefined();
+    // Above noPtm: a critical alarm without PTM settings is criticalAlarm, then noPtm once cleared.
+    expect(pressDenial(infusing(now, { alarms, ptm: undefined }), now)).toBe('criticalAlarm');
+    expect(pressDenial(infusing(now, { alarms: [], ptm: undefined }), now)).toBe('noPtm');
+  });
+
+  it('noPtm: a bolus volume of 0 nL is no bolus; 1 nL is granted', () => {
+    expect(pressDenial(infusing(now, { ptmBolusNl: 0 }), now)).toBe('noPtm');
+    expect(pressDenial(infusing(now, { ptmBolusNl: 1 }), now)).toBeUndefined();
+  });
+
+  it('lockout: 1 ms before lockoutUntilMs is denied, exactly at it granted; a running bolus locks out too', () => {
+    const lockedUntil = infusing(now - 1, { lockoutUntilMs: now });
+    expect(pressDenial(lockedUntil, now - 1)).toBe('lockout');
+    expect(pressDenial(lockedUntil, now)).toBeUndefined();
+    // A bolus still running (started 5 min ago, 10 min long) locks out after the lockout time has passed.
+    const bolus = startBolus('patient', now - 5 * MINUTE_MS, 50_000, 10 * MINUTE_MS);
+    expect(pressDenial(infusing(now, { lockoutUntilMs: now - HOUR_MS, bolus }), now)).toBe(
+      'lockout',
+    );
+    expect(
+      pressDenial(infusing(now, { lockoutUntilMs: now - HOUR_MS, bolus: undefined }), now),
+    ).toBeUndefined();
+  });
+
+  it('count24h: a grant 24 h − 1 ms before now still counts, one exactly 24 h before no longer does', () => {
+    // Four a day allowed; three grants in the last 6 h (the last one's hour of lockout is over) and
+    // one at the far edge of the window, which is (now − 24 h, now].
+    const recent = [now - 6 * HOUR_MS, now - 4 * HOUR_MS, now - 2 * HOUR_MS];
+    const withOldest = (oldestMs: number) =>
+      infusing(now, { grantsMs: [oldestMs, ...recent], lockoutUntilMs: now - HOUR_MS });
+    expect(pressDenial(withOldest(now - DAY_MS + 1), now)).toBe('count24h');
+    expect(pressDenial(withOldest(now - DAY_MS), now)).toBeUndefined();
+  });
+
+  it('count24h: presses in the window’s last minute still count the grant of 24 h before', () => {
+    // A grant at t, three more 3 h apart: the count (4) is reached. Presses at t + 24 h − 59 s,
+    // − 30 s and − 1 ms fall in the last minute of t's window; at t + 24 h t has left it.
+    const t = DAY_MS + 8 * HOUR_MS;
+    const grantsMs = [t, t + 3 * HOUR_MS, t + 6 * HOUR_MS, t + 9 * HOUR_MS];
+    const ctx = (nowMs: number) => infusing(nowMs, { grantsMs, lockoutUntilMs: t + 10 * HOUR_MS });
+    expect(pressDenial(ctx(t + 10 * HOUR_MS), t + 10 * HOUR_MS)).toBe('count24h');
+    for (const before of [59_000, 30_000, 1]) {
+      const pressMs = t + DAY_MS - before;
+      expect(pressDenial(ctx(pressMs), pressMs), `${before} ms before`).toBe('count24h');
+    }
+    expect(pressDenial(ctx(t + DAY_MS), t + DAY_MS)).toBeUndefined();
+  });
+
+  it('bolusDoseCap: during a bridge, a bolus pushing exactly the hard bolus maximum of the path’s drug is granted, 1 nL more is denied', () => {
+    // The path still holds morphine 25 mg/mL (25,000 pg/nL): 40,000 nL is 10^9 pg = 1 mg, the hard
+    // bolus maximum; 40,001 nL is 25,000 pg over. In the reservoir's 10 mg/mL it would be only 0.4 mg.
+    const bridge: Bridge = {
+      startMs: now - HOUR_MS,
+      volumeNl: 260_000,
+      steps: { startsMs: [0], ratesNlPerDay: [500_000] },
+      oldMixture: [{ drug: 'morphine', concentrationUgPerMl: 25_000 }],
+      remainingFine: 0,
+      anchorMs: now - HOUR_MS,
+      endMs: now + DAY_MS,
+      pathMixture: [{ drug: 'morphine', concentrationUgPerMl: 25_000 }],
+    };
+    expect(pressDenial(infusing(now, { bridge, ptmBolusNl: 40_000 }), now)).toBeUndefined();
+    expect(pressDenial(infusing(now, { bridge, ptmBolusNl: 40_001 }), now)).toBe('bolusDoseCap');
+    // Without the bridge the same bolus is judged on the reservoir's mixture, and granted.
+    expect(pressDenial(infusing(now, { ptmBolusNl: 40_001 }), now)).toBeUndefined();
+  });
+
+  it('dailyDoseCap: a bolus that fits the last 24 hours is granted; with the window holding just enough more, the same press is denied', () => {
+    // Delivery of the last hour as one finished batch of N strokes, one per ms (5 µg each, all
+    // well inside the window). Hard daily maximum 20 mg; the bolus is 0.5 mg. A full bolus of
+    // margin either side, and room for a whole day of basal still to come, so that the outcome does
+    // not depend on how far ahead the cap looks.
+    const delivered = (strokes: number, over: Partial<PumpContext> = {}) =>
+      infusing(now, {
+        recentBatches: [
+          { startMs: now - HOUR_MS, leadMs: 0, intervalMs: 1, strokes, mixture: morphine },
+        ],
+        ...over,
+      });
+    // 2,800 strokes = 14 mg: + the bolus 0.5 mg + a day of basal 5 mg = 19.5 mg, a bolus under 20.
+    expect(pressDenial(delivered(2_800), now)).toBeUndefined();
+    // 4,000 strokes = 20 mg: the bolus takes it to 20.5 mg, a full bolus over, whatever comes next.
+    expect(pressDenial(delivered(4_000), now)).toBe('dailyDoseCap');
+    // With no basal at all the pair is tighter: 3,800 strokes (19 mg) + 0.5 mg leaves a bolus spare.
+    const noBasal = { mode: 'continuous', doseNgPerDay: 0 } as const;
+    const zero = { prescription: noBasal, steps: rateSteps(noBasal, morphine) };
+    expect(pressDenial(delivered(3_800, zero), now)).toBeUndefined();
+    expect(pressDenial(delivered(4_000, zero), now)).toBe('dailyDoseCap');
   });
 });
 
