@@ -10,17 +10,17 @@ import { at, mg, morphineBase, ofType, pressOutcomes, ptm, scenario, when } from
 
 // Fill 4.2 mL at 0.5 mL/day (morphine 1 mg/day at 2 mg/mL), strokes of 500 nL every 86.4 s.
 // The estimate falls one stroke at a time; an alarm fires at the stroke that takes it to ≤ its threshold.
+// Every figure below is worked out by hand from those numbers:
 const fillNl = 4_200_000;
 const strokeNl = 500;
-const strokeMs = (strokeNl * 86_400_000) / 500_000; // 86 400 ms: an exact interval, so no stroke is early
-const lowNl = 2 * NL_PER_ML;
-const emptyNl = NL_PER_ML / 2;
-const strokesToLow = Math.ceil((fillNl - lowNl) / strokeNl); // 4 400
-const strokesToEmpty = Math.ceil((fillNl - emptyNl) / strokeNl); // 7 400
-const lowAtMs = strokesToLow * strokeMs; // 380 160 000 ms = 4d 09:36
-const emptyAtMs = strokesToEmpty * strokeMs; // 639 360 000 ms = 7d 09:36
-// Then the safe minimum rate, 0.048 mL/day: a stroke every 500 nL ÷ 48 000 nL/day = 15 min, from empty.
-const minimumStrokeMs = (strokeNl * 86_400_000) / 48_000;
+// 500 nL ÷ 500 000 nL/day × 86 400 000 ms/day = 86 400 ms: an exact interval, so no stroke is early.
+const strokeMs = 86_400;
+// (4.2 − 2) mL ÷ 500 nL = 4 400 strokes to the low threshold; (4.2 − 0.5) mL ÷ 500 nL = 7 400 to empty.
+const strokesToEmpty = 7_400;
+const lowAtMs = at(4, 9, 36); // 4 400 × 86.4 s = 380 160 s = 4 d 9 h 36 min
+const emptyAtMs = at(7, 9, 36); // 7 400 × 86.4 s = 639 360 s = 7 d 9 h 36 min
+// Then the safe minimum rate, 0.048 mL/day: a stroke every 500 nL ÷ 48 000 nL/day = 1/96 day = 15 min, from empty.
+const minimumStrokeMs = 15 * 60_000;
 const durationMs = emptyAtMs + 2 * 86_400_000; // two more days: 2 × 96 strokes
 
 describe('low and empty reservoir', () => {
@@ -38,11 +38,21 @@ describe('low and empty reservoir', () => {
     }),
   );
 
-  it('has the hand-computed stroke counts and times', () => {
-    expect([strokeMs, strokesToLow, strokesToEmpty, minimumStrokeMs]).toEqual([
-      86_400, 4_400, 7_400, 900_000,
-    ]);
-    expect([lowAtMs, emptyAtMs]).toEqual([at(4, 9, 36), at(7, 9, 36)]);
+  it('strokes every 86.4 s until empty, then every 15 min: the hourly reservoir, estimate and true, follows by hand', () => {
+    // By t the pump has made the strokes due by t: ⌊t / 86.4 s⌋ up to empty (stroke 7 400 at
+    // 7d 09:36), then 7 400 + ⌊(t − 7d 09:36) / 15 min⌋. The run ends two days after empty.
+    expect(result.trace.at(-1)!.timeMs).toBe(durationMs);
+    for (const row of result.trace) {
+      const t = row.timeMs;
+      const strokes =
+        t <= emptyAtMs
+          ? Math.floor(t / strokeMs)
+          : strokesToEmpty + Math.floor((t - emptyAtMs) / minimumStrokeMs);
+      expect([row.reservoirEstimateNl, row.reservoirTrueNl], `at ${t} ms`).toEqual([
+        fillNl - strokes * strokeNl,
+        fillNl - strokes * strokeNl,
+      ]);
+    }
   });
 
   it('raises the low-reservoir alarm at the stroke that reaches 2 mL, and the empty alarm at 0.5 mL', () => {
