@@ -152,6 +152,20 @@ export const formatDoseNg = (doseNg: number) =>
 export const formatConcentration = (c: number) =>
   c >= UG_PER_MG && c % UG_PER_MG === 0 ? `${c / UG_PER_MG} mg/mL` : `${c} µg/mL`;
 
+/**
+ * A dose in pg, exact to the picogram, in the unit `unitOfPg` would be shown in (mg from 1 mg up,
+ * µg below): "20.000002 mg", "1.0000005 µg". For figures compared with a limit, so that an excess
+ * of a few picograms is not hidden by rounding ("1.0 µg above 1.0 µg").
+ */
+export function formatDosePgExact(dosePg: number, unitOfPg = dosePg): string {
+  const pgPerUnit =
+    Math.abs(unitOfPg) >= NG_PER_MG * PG_PER_NG ? NG_PER_MG * PG_PER_NG : NG_PER_UG * PG_PER_NG;
+  const unit = pgPerUnit === NG_PER_UG * PG_PER_NG ? 'µg' : 'mg';
+  const places = pgPerUnit === NG_PER_UG * PG_PER_NG ? 6 : 9;
+  const text = decimal(Math.round(dosePg), pgPerUnit, places).replace(/\.?0+$/, '');
+  return `${text} ${unit}`;
+}
+
 /** "2d 08:00:00" for a time measured from a run's start. */
 export function formatTimeMs(timeMs: number): string {
   const sign = timeMs < 0 ? '-' : '';

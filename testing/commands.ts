@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import type { DrugLibrary, Mixture, PtmSettings, Prescription } from '../src/therapy/schema.js';
 import {
   DAY_MS,
+  MINUTE_MS,
   PG_PER_NG,
   formatDoseNg,
   formatDurationMs,
@@ -40,6 +41,7 @@ import {
   InvariantViolation,
   checkCount24h,
   checkDose24h,
+  capWouldExceed,
   checkLockout,
   checkPress,
   checkRefusal,
@@ -61,6 +63,7 @@ import {
   type ReferenceModel,
 } from './model.js';
 import { rateNlPerDayMax } from '../src/constants.js';
+import { withNewBolus } from '../src/pump/decide.js';
 
 /** Requirements judged by the commands beyond the seven invariants. */
 export const COMMAND_CHECKS = {
@@ -338,6 +341,48 @@ export class ReprogramCommand extends ClinicalCommand {
   }
 }
 
+/**
+ * A reprogramming the drug library accepts is still refused when its basal would take a 24-hour
+ * window past a hard maximum that the pump without it stays within (REQ-LIM-6): the last day's
+ * boluses count against the new basal. Judged by the kit's own stroke walk; unsure within a
+ * stroke of the limit on either side of the stall question.
+ */
+function programCapExpectation(
+  rig: PumpRig,
+  model: ReferenceModel,
+  prescription: Prescription,
+  library: Expectation,
+): Expectation {
+  if (library !== 'accept' || !model.mixture) return library;
+  const c = rig.controller.context;
+  const mixture = tipMixtureWorstCase(model.mixture, rig.log);
+  const exceeds = (p: Prescription | undefined, assumeNoStall: boolean) =>
+    p !== undefined &&
+    capWouldExceed(rig, model, { prescription: p, mixture, assumeNoStall }, () => ({
+      ...c,
+      steps: c.steps && {
+        ...c.steps,
+        ...rateStepsOf(p, model.mixture![0]!.concentrationUgPerMl),
+      },
+    })) !== undefined;
+  const judge = (assumeNoStall: boolean): Expectation =>
+    exceeds(prescription, assumeNoStall) && !exceeds(model.prescription, assumeNoStall)
+      ? 'refuse'
+      : 'accept';
+  const truth = judge(false);
+  return truth === judge(true) ? truth : 'unsure';
+}
+
+/** Start times and rates of a prescription's steps, by the requirement's arithmetic. */
+function rateStepsOf(p: Prescription, c1: number): { startsMs: number[]; ratesNlPerDay: number[] } {
+  const doses =
+    p.mode === 'continuous' ? [{ startMinute: 0, doseNgPerDay: p.doseNgPerDay }] : p.steps;
+  return {
+    startsMs: doses.map((s) => s.startMinute * MINUTE_MS),
+    ratesNlPerDay: doses.map((s) => Math.floor((s.doseNgPerDay * PG_PER_NG) / c1)),
+  };
+}
+
 /** Program a therapy, judge the outcome against the drug-library oracle (LIM), and return the journal line. */
 function programJudged(
   model: ReferenceModel,
@@ -348,7 +393,12 @@ function programJudged(
   label: string,
 ): string {
   const { rig } = run;
-  const expected = model.expectProgram(prescription, ptm, confirm);
+  const expected = programCapExpectation(
+    rig,
+    model,
+    prescription,
+    model.expectProgram(prescription, ptm, confirm),
+  );
   const before = snapshotPump(rig);
   const outcome = rig.command({ type: 'cmd.program', prescription, ptm: ptm ?? null, confirm });
   const accepted = outcome.records.some((r) => r.type === 'programmed');
@@ -549,18 +599,22 @@ export class ClinicianBolusCommand extends ClinicalCommand {
       this.confirm,
     );
     if (limits !== 'accept') return limits;
-    // The daily cap: what left the pump in the last 24 h plus this bolus, per drug.
-    const capChecks = (assumeNoStall: boolean) => {
-      const delivered = rig.dosePgInWindow(rig.nowMs, DAY_MS, assumeNoStall, 'outlet');
-      return ratios.map((r) => ({
-        what: `${r.d.drug} 24 h`,
-        value: ((delivered.get(r.d.drug) ?? 0) + volumeNl * r.d.concentrationUgPerMl) / PG_PER_NG,
-        soft: r.lim.dailyDoseNgHardMax,
-        hard: r.lim.dailyDoseNgHardMax,
-      }));
+    // The forward daily cap with this bolus running (REQ-LIM-6), by the kit's own stroke walk.
+    const bolus = {
+      startMs: rig.nowMs,
+      volumeNl,
+      rateNlPerDay: Math.max(1, Math.floor((volumeNl * DAY_MS) / this.durationMs)),
     };
-    const truth = judgeLimits(capChecks(false), true);
-    return truth === judgeLimits(capChecks(true), true) ? truth : 'unsure';
+    const mixture = ratios.map((r) => r.d);
+    const exceeds = (assumeNoStall: boolean) =>
+      capWouldExceed(
+        rig,
+        model,
+        { prescription: model.prescription, bolus, mixture, assumeNoStall },
+        () => withNewBolus(c, rig.nowMs, 'clinician', volumeNl, this.durationMs),
+      ) !== undefined;
+    const truth = exceeds(false);
+    return truth === exceeds(true) ? (truth ? 'refuse' : 'accept') : 'unsure';
   }
 }
 
@@ -615,7 +669,18 @@ export class RefillCommand extends ClinicalCommand {
       `refill at ${rig.at}: ${formatMl(addedNl)}${this.mixture ? ` of ${describeMixture(this.mixture)}` : ' of the same mixture'}${this.confirm ? ' (confirmed)' : ''} → ${accepted ? 'accepted' : `refused: ${outcome.refused[0]?.message ?? '?'}`}`,
     );
     if (!accepted) checkRefusal(rig, before, outcome, 'refill');
-    expectOutcome(COMMAND_CHECKS.limits, expected, accepted, 'the refill', outcome);
+    // A new mixture's forward daily cap (REQ-LIM-6) depends on the bridge it starts, which the kit
+    // does not model: a refusal naming the 24-hour dose is not judged here (INV-3 judges the doses).
+    const capRefused = outcome.refused.some(
+      (r) => r.field === 'mixture' && r.message.includes(' in the 24 h '),
+    );
+    expectOutcome(
+      COMMAND_CHECKS.limits,
+      capRefused ? 'unsure' : expected,
+      accepted,
+      'the refill',
+      outcome,
+    );
     if (accepted) {
       model.refilled(rig.nowMs, this.mixture);
       // REQ-RES-2: the estimate before the refill is what was truly there (ideal motor), and a

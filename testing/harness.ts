@@ -41,6 +41,7 @@ import type { LogBody, LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { CommandEvent, RestoredState } from '../src/pump/types.js';
 import { tipMixtureWorstCase } from './model.js';
+import type { DoneStroke } from './dailyCap.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
 import {
   deadVolumeNlOf,
@@ -506,6 +507,24 @@ export class PumpRig {
       n += this.strokesOfBatchBy(b, toMs) - this.strokesOfBatchBy(b, fromMs);
     }
     return n;
+  }
+
+  /**
+   * Every stroke that truly happened in (t − window, t] (as planned, a stall not yet reported, with
+   * `assumeNoStall`), with the mixture the pump must count it as (`BatchRecord.countedMixture`).
+   */
+  strokesDone(t: number, windowMs: number, assumeNoStall = false): DoneStroke[] {
+    const out: DoneStroke[] = [];
+    for (let i = this.counted.length - 1; i >= 0; i--) {
+      const b = this.counted[i]!;
+      if (b.startMs + batchSpanMs <= t - windowMs) break;
+      if (b.startMs > t) continue;
+      const from = this.strokesOfBatchBy(b, t - windowMs, assumeNoStall);
+      const to = this.strokesOfBatchBy(b, t, assumeNoStall);
+      for (let j = from + 1; j <= to; j++)
+        out.push({ atMs: strokeTimeMs(b, j), mixture: b.countedMixture });
+    }
+    return out;
   }
 
   /** Volume that truly left the pump by `t` (nominal stroke volume; ideal-motor terms). */

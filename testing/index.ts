@@ -10,3 +10,4 @@ export * from './model.js';
 export * from './invariants.js';
 export * from './commands.js';
 export * from './run.js';
+export * from './dailyCap.js';

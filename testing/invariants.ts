@@ -15,7 +15,22 @@ import type { LogRecord } from '../src/eventLog.js';
 import { denyReasons, type DenyReason } from '../src/pump/types.js';
 import { deadVolumeNlOf, type Prescription } from '../src/therapy/schema.js';
 import { DAY_MS, MINUTE_MS, PG_PER_NG, formatDoseNg, formatTimeMs } from '../src/units.js';
-import { FINE_PER_NL, strokeTimeMs } from '../src/dosing/delivery.js';
+import {
+  FINE_PER_NL,
+  programmedFine,
+  strokeTimeMs,
+  strokesBy,
+  type Programme,
+} from '../src/dosing/delivery.js';
+import { programmeOf, withNewBolus } from '../src/pump/decide.js';
+import {
+  capOracle,
+  oracleProgrammedFine,
+  type CapOracleExcess,
+  type OracleBolus,
+} from './dailyCap.js';
+import type { PumpContext } from '../src/pump/types.js';
+import type { Mixture } from '../src/therapy/schema.js';
 import type { Outcome, PumpRig } from './harness.js';
 import { tipMixtureWorstCase, type ReferenceModel } from './model.js';
 
@@ -471,9 +486,12 @@ export function snapshotPump(rig: PumpRig): PumpSnapshot {
   };
 }
 
-/** Is this outcome a refusal and nothing else (one or more `refused` records, no other record)? */
+/** Is this outcome a refusal (one or more `refused` records, and no alarm cleared with them)? */
 export function isRefusal(outcome: Outcome): boolean {
-  return outcome.refused.length > 0 && outcome.refused.length === outcome.records.length;
+  // Whatever else is logged: a refusal that comes with another record (a bridge ended by it, say)
+  // is still a refusal, and must have changed nothing (FOUND-BUGS #21). Only a clear of alarms
+  // may both clear some and refuse others.
+  return outcome.refused.length > 0 && !outcome.records.some((r) => r.type === 'alarmCleared');
 }
 
 /** INV-6: after a refusal the pump is as it was, but for the refusal records. */
@@ -538,16 +556,24 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
   const therapy = state.therapy;
   // While a bridge runs, the bolus is judged on what the path may push (REQ-LIM-7).
   const judged = model.mixture ? tipMixtureWorstCase(model.mixture, rig.log) : [];
+  // REQ-LIM-6, forward: with this bolus, every window ending in the next 24 hours stays within
+  // each drug's hard daily maximum (the kit's own stroke walk, testing/dailyCap.ts).
   const capExceeded = (assumeNoStall: boolean) => {
-    const delivered = rig.dosePgInWindow(now, DAY_MS, assumeNoStall, 'outlet');
-    return judged.some((d) => {
-      const lim = rig.library.drugs.find((x) => x.drug === d.drug);
-      return (
-        lim !== undefined &&
-        (delivered.get(d.drug) ?? 0) + bolusNl * d.concentrationUgPerMl >
-          lim.dailyDoseNgHardMax * PG_PER_NG
-      );
-    });
+    if (model.ptm === undefined || bolusNl <= 0 || judged.length === 0) return false;
+    const durationMs = model.ptm.bolusDurationMs;
+    const bolus = {
+      startMs: now,
+      volumeNl: bolusNl,
+      rateNlPerDay: Math.max(1, Math.floor((bolusNl * DAY_MS) / durationMs)),
+    };
+    return (
+      capWouldExceed(
+        rig,
+        model,
+        { bolus, mixture: judged, assumeNoStall, prescription: model.prescription },
+        () => withNewBolus(c, now, 'patient', bolusNl, durationMs),
+      ) !== undefined
+    );
   };
   const capTruth = capExceeded(false);
   const facts: PressFacts = {
@@ -571,6 +597,70 @@ export function pressFacts(rig: PumpRig, model: ReferenceModel): PressFacts {
     detail: `therapy ${therapy}, reservoir ${c.reservoirNl} nL, lockout until ${formatTimeMs(model.lockoutUntilMs())}, ${model.grantsInWindow(now)} grants in 24 h`,
   };
   return facts;
+}
+
+/**
+ * The kit's forward daily cap (REQ-LIM-6) for a decision taken now: the first window ending in the
+ * next 24 hours that would pass a drug's hard maximum, by the kit's own stroke walk over the
+ * strokes that truly left the pump (as planned, with `assumeNoStall`). The programme after the
+ * decision is the kit's own arithmetic of `prescription` and `bolus` (the running bolus when none
+ * is given); while a bridge, a priming bolus or the safe minimum rate shapes it, the programme is
+ * the controller's, as `firmwareAfter` leaves it (what the kit does not yet model on its own).
+ */
+export function capWouldExceed(
+  rig: PumpRig,
+  model: ReferenceModel,
+  decision: {
+    prescription: Prescription | undefined;
+    bolus?: OracleBolus;
+    mixture: Mixture;
+    assumeNoStall: boolean;
+  },
+  firmwareAfter: () => PumpContext,
+): CapOracleExcess | undefined {
+  const c = rig.controller.context;
+  const now = rig.nowMs;
+  const stroke = rig.config.strokeVolumeNl;
+  const running = c.batch;
+  const doneFine = running ? strokesBy(running, running.count, now) * stroke * FINE_PER_NL : 0;
+  const owedFine = c.owedFine + programmedFine(programmeOf(c), c.settledAtMs, now) - doneFine;
+  const primary = model.mixture?.[0];
+  const own =
+    c.bridge === undefined &&
+    c.mode !== 'minimum' &&
+    c.bolus?.kind !== 'priming' &&
+    decision.prescription !== undefined &&
+    primary !== undefined;
+  let programmed: (e: number) => number;
+  if (own) {
+    const p = decision.prescription!;
+    const doses =
+      p.mode === 'continuous' ? [{ startMinute: 0, doseNgPerDay: p.doseNgPerDay }] : p.steps;
+    const steps = doses.map((s) => ({
+      startMinute: s.startMinute,
+      rateNlPerDay: Math.floor((s.doseNgPerDay * PG_PER_NG) / primary.concentrationUgPerMl),
+    }));
+    const bolus = decision.bolus ?? c.bolus;
+    const offset = rig.simClock.rtcMs() - now;
+    programmed = (e) => oracleProgrammedFine(steps, offset, bolus, now, e);
+  } else {
+    const programme: Programme = { ...programmeOf(firmwareAfter()), mode: 'basal' };
+    const atMinimum = c.mode === 'minimum' ? { ...programme, mode: 'minimum' as const } : undefined;
+    programmed = (e) =>
+      Math.max(
+        programmedFine(programme, now, e),
+        atMinimum ? programmedFine(atMinimum, now, e) : 0,
+      );
+  }
+  return capOracle({
+    library: rig.library,
+    nowMs: now,
+    strokeVolumeNl: stroke,
+    strokes: rig.strokesDone(now, DAY_MS, decision.assumeNoStall),
+    owedFine,
+    programmedFine: programmed,
+    mixture: decision.mixture,
+  });
 }
 
 /** INV-7 (and the grant side of INV-1/2): judge the outcome of a press against the facts before it. */

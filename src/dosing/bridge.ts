@@ -24,6 +24,8 @@ import { assert, assertSafeInteger } from '../assert.js';
 import { rateNlPerDayMax } from '../constants.js';
 import { DAY_MS } from '../units.js';
 import { stepIndexAt, timeOfDayMs, type RateSteps } from './rates.js';
+import { bolusFineAt, type ActiveBolus } from './delivery.js';
+import type { Bridge } from '../therapy/schema.js';
 import {
   addDoses,
   ceilDiv,
@@ -265,4 +267,91 @@ export function scheduleReachesMs(
     left -= rateNlPerDay * (endMs - t);
     t = endMs;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bridge as the controller keeps it: a volume still to push, anchored at a moment.
+
+/** A bolus the bridge counts as it is programmed (its fine units accrue at its rate). */
+export type BridgeBolus = NonNullable<Bridge['pushingBolus']>;
+
+/** Fine units a pushing bolus programs over [fromMs, toMs). */
+function bolusPushedFine(b: BridgeBolus | undefined, fromMs: number, toMs: number): number {
+  return b ? bolusFineAt(b, toMs) - bolusFineAt(b, fromMs) : 0;
+}
+
+/**
+ * The bridge volume (fine units) still to push at `nowMs`: what was left at the anchor, less what
+ * the old schedule (or, paused, the rate then pushing it) and a pushing bolus programmed since.
+ * A bolus is credited as it is programmed, never ahead, so a bolus cancelled half-way has pushed
+ * only its half (FOUND-BUGS #20).
+ */
+export function bridgeRemainingFine(b: Bridge, rtcOffsetMs: number, nowMs: number): number {
+  const basal =
+    b.pausedRateNlPerDay !== undefined
+      ? b.pausedRateNlPerDay * (nowMs - b.anchorMs)
+      : scheduleFine(b.steps, rtcOffsetMs, b.anchorMs, nowMs);
+  return Math.max(0, b.remainingFine - basal - bolusPushedFine(b.pushingBolus, b.anchorMs, nowMs));
+}
+
+/**
+ * When the old schedule plus a pushing bolus, from `fromMs`, have programmed `fine`: the first
+ * such millisecond (the sum only grows, so a binary search inside the bolus finds it).
+ */
+function bridgeEndMs(b: Bridge, rtcOffsetMs: number, fromMs: number, fine: number): number {
+  const bolus = b.pushingBolus;
+  const rest = bolusPushedFine(bolus, fromMs, Number.MAX_SAFE_INTEGER);
+  const withWholeBolus = scheduleReachesMs(b.steps, rtcOffsetMs, fromMs, fine - rest);
+  assert(withWholeBolus !== undefined, 'a bridge schedule programs some volume');
+  if (bolus === undefined || withWholeBolus >= bolus.endMs) return withWholeBolus;
+  const pushed = (t: number) =>
+    scheduleFine(b.steps, rtcOffsetMs, fromMs, t) + bolusPushedFine(bolus, fromMs, t);
+  let lo = Math.max(fromMs, withWholeBolus);
+  let hi = bolus.endMs;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (pushed(mid) >= fine) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The bridge re-anchored at `nowMs` with `remainingFine` left: paused at a rate (a paused bridge
+ * is pushed by no bolus: leaving the basal mode cancels it), or running with its end recomputed
+ * (pushed on by `bolus`, or by the bolus it had while that still programs volume).
+ */
+export function reanchoredBridge(
+  b: Bridge,
+  rtcOffsetMs: number,
+  nowMs: number,
+  remainingFine: number,
+  pausedRateNlPerDay: number | undefined,
+  bolus?: BridgeBolus,
+): Bridge {
+  const { pausedRateNlPerDay: _paused, pushingBolus: old, ...rest } = b;
+  if (pausedRateNlPerDay !== undefined)
+    return { ...rest, remainingFine, anchorMs: nowMs, pausedRateNlPerDay };
+  const pushing = bolus ?? (old !== undefined && old.endMs > nowMs ? old : undefined);
+  const next: Bridge = { ...rest, remainingFine, anchorMs: nowMs, endMs: nowMs };
+  if (pushing) next.pushingBolus = pushing;
+  return { ...next, endMs: bridgeEndMs(next, rtcOffsetMs, nowMs, remainingFine) };
+}
+
+/** A running bridge that a new bolus starts to push: counted from its start, as it is programmed. */
+export function bridgeWithBolus(b: Bridge, rtcOffsetMs: number, bolus: ActiveBolus): Bridge {
+  assert(b.pausedRateNlPerDay === undefined, 'a paused bridge takes no bolus');
+  const { kind: _kind, ...pushing } = bolus;
+  const left = bridgeRemainingFine(b, rtcOffsetMs, bolus.startMs);
+  return {
+    ...reanchoredBridge(b, rtcOffsetMs, bolus.startMs, left, undefined, pushing),
+    bolusCountedStartMs: bolus.startMs,
+  };
+}
+
+/** When a paused bridge will have been pushed through at its rate (never, stopped). */
+export function pausedBridgeEndMs(b: Bridge): number {
+  const rate = b.pausedRateNlPerDay;
+  if (rate === undefined || rate === 0) return Number.POSITIVE_INFINITY;
+  return b.anchorMs + Math.ceil(b.remainingFine / rate);
 }

@@ -73,7 +73,10 @@ export function bolusReplacesBasal(bolus: ActiveBolus): boolean {
 }
 
 /** Fine units of the bolus programmed from its start up to `t`: exactly volume × DAY_MS at its end. */
-export function bolusFineAt(bolus: ActiveBolus, t: number): number {
+export function bolusFineAt(
+  bolus: Pick<ActiveBolus, 'startMs' | 'rateNlPerDay' | 'volumeNl'>,
+  t: number,
+): number {
   // Nothing before the start; the whole volume from the end on (rate × (end − start) ≥ volume by construction).
   return Math.min(
     Math.max(0, bolus.rateNlPerDay * (t - bolus.startMs)),

@@ -21,12 +21,15 @@ import {
   DAY_MS,
   formatConcentration,
   formatDoseNg,
+  formatDosePgExact,
   formatMl,
+  formatTimeMs,
   PG_PER_NG,
   dosePg,
   volumeNlForDoseNg,
 } from '../units.js';
 import { dailyVolumeNl, highestRateNlPerDay, primaryDrug, rateSteps } from './rates.js';
+import type { CapExcess } from './dailyCap.js';
 
 export type LimitRule = 'unknownDrug' | 'concentration' | 'hard' | 'soft' | 'worstCase' | 'state';
 
@@ -247,30 +250,21 @@ export function checkBolusDose(
 }
 
 /**
- * Would adding `extraNl` to what was delivered in the last 24 hours take any drug beyond its hard
- * daily maximum? Returns the refusal naming the drug, or undefined.
+ * The refusal for a window the forward daily cap found past a hard maximum (REQ-LIM-6): the drug,
+ * the dose the window would hold and the limit, exact to the picogram, and when the window ends.
  */
-export function checkDailyCap(
-  library: DrugLibrary,
-  deliveredPgByDrug: ReadonlyMap<string, number>,
-  mixture: Mixture,
-  extraNl: number,
-): Refusal | undefined {
-  for (const { drug, concentrationUgPerMl: c } of mixture) {
-    const limits = limitsFor(library, drug);
-    if (!limits) continue;
-    const totalPg = (deliveredPgByDrug.get(drug) ?? 0) + dosePg(extraNl, c);
-    if (totalPg > limits.dailyDoseNgHardMax * PG_PER_NG) {
-      return refusal(
-        'hard',
-        'dailyDoseCap',
-        formatDoseNg(Math.ceil(totalPg / PG_PER_NG)),
-        `hard maximum daily dose of ${drug}, ${formatDoseNg(limits.dailyDoseNgHardMax)}`,
-        `${drug} dose in the last 24 h with this bolus`,
-      );
-    }
-  }
-  return undefined;
+export function capRefusal(excess: CapExcess, nowMs: number, field: string, what: string): Refusal {
+  const inMs = excess.windowEndMs - nowMs;
+  const when = inMs === 0 ? 'ending now' : `ending in ${formatTimeMs(inMs)}`;
+  const value = formatDosePgExact(excess.dosePg, excess.limitPg);
+  const limit = `hard maximum daily dose of ${excess.drug}, ${formatDosePgExact(excess.limitPg)}`;
+  return {
+    rule: 'hard',
+    field,
+    value,
+    limit,
+    message: `${field}: ${excess.drug} dose in the 24 h ${when} ${what} would be ${value}, above the ${limit}`,
+  };
 }
 
 /**

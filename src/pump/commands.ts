@@ -16,20 +16,23 @@ import { isCritical } from '../alarms.js';
 import { assert } from '../assert.js';
 import {
   checkBolusDose,
-  checkDailyCap,
+  capRefusal,
   checkTherapy,
   refusal,
   worstCaseMixture,
   type Refusal,
 } from '../dosing/limits.js';
 import { dailyVolumeNl, primaryDrug, rateSteps, type RateSteps } from '../dosing/rates.js';
-import { bolusFineAt, startBolus, startBolusAtRate } from '../dosing/delivery.js';
+import { startBolus, startBolusAtRate } from '../dosing/delivery.js';
 import {
   doseRateIncreaseFactor,
   drugsNeedingConfirmation,
+  bridgeRemainingFine,
+  bridgeWithBolus,
+  reanchoredBridge,
   scheduleDailyFine,
-  scheduleFine,
   scheduleReachesMs,
+  type BridgeBolus,
   type DoseRateChange,
 } from '../dosing/bridge.js';
 import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
@@ -51,7 +54,8 @@ import {
   bolusComplete,
   tipMixtureWorstCase,
   checkReservoirAlarms,
-  deliveredPgLast24h,
+  dailyCapExcess,
+  withNewBolus,
   raiseAlarm,
   safeMinimumRateNlPerDay,
   settle,
@@ -159,8 +163,31 @@ export function program(context: PumpContext, event: PumpEvent): Step {
   c.prescription = checked.prescription;
   c.ptm = checked.ptm;
   derive(c);
+  if (event.prescription !== undefined) {
+    const r = changeCapRefusal(context, event, c, 'prescription.doseNgPerDay');
+    if (r) return refuse(context, event, r);
+  }
   step.reprogrammed();
   return step;
+}
+
+/**
+ * A reprogramming or a refill with a new mixture is refused when it would take a 24-hour window
+ * past a drug's hard maximum that the pump without it stays within (REQ-LIM-6): the last day's
+ * boluses count against a new basal. A change cannot make worse what the pump already heads for
+ * without it (only a critical alarm's safe minimum rate changes the programme undecided), and a
+ * change that lowers the dose must stay possible then.
+ */
+function changeCapRefusal(
+  before: PumpContext,
+  event: PumpEvent,
+  after: PumpContext,
+  field: string,
+): Refusal | undefined {
+  const excess = dailyCapExcess(after);
+  if (excess === undefined || dailyCapExcess(settleOnly(before, event).ctx) !== undefined)
+    return undefined;
+  return capRefusal(excess, event.nowMs, field, 'with this change');
 }
 
 type RefillEvent = Extract<PumpEvent, { type: 'cmd.refill' }>;
@@ -353,6 +380,10 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   c.mixture = checked.mixture;
   if (changed) startBridge(step, tip, previous, event.bridge !== false);
   derive(c);
+  if (changed) {
+    const r = changeCapRefusal(context, event, c, 'mixture');
+    if (r) return refuse(context, event, r);
+  }
   step.reprogrammed();
   // A fill at or below the low threshold is low at once: the low alarm must not wait for the
   // first batch to run down to empty (and come with the empty alarm).
@@ -370,31 +401,6 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
 function pauseRateNlPerDay(c: PumpContext): number | undefined {
   if (c.mode === 'basal') return undefined;
   return c.mode === 'minimum' ? safeMinimumRateNlPerDay(c) : 0;
-}
-
-/** The bridge volume (fine units) still to push at `nowMs`. */
-export function bridgeRemainingFine(b: Bridge, rtcOffsetMs: number, nowMs: number): number {
-  const pushed =
-    b.pausedRateNlPerDay !== undefined
-      ? b.pausedRateNlPerDay * (nowMs - b.anchorMs)
-      : scheduleFine(b.steps, rtcOffsetMs, b.anchorMs, nowMs);
-  return Math.max(0, b.remainingFine - pushed);
-}
-
-/** The bridge re-anchored at `nowMs` with `remainingFine` left, running (its end recomputed) or paused. */
-function reanchored(
-  b: Bridge,
-  rtcOffsetMs: number,
-  nowMs: number,
-  remainingFine: number,
-  pausedRateNlPerDay: number | undefined,
-): Bridge {
-  const { pausedRateNlPerDay: _old, ...rest } = b;
-  if (pausedRateNlPerDay !== undefined)
-    return { ...rest, remainingFine, anchorMs: nowMs, pausedRateNlPerDay };
-  const endMs = scheduleReachesMs(b.steps, rtcOffsetMs, nowMs, remainingFine);
-  assert(endMs !== undefined, 'a bridge schedule programs some volume');
-  return { ...rest, remainingFine, anchorMs: nowMs, endMs };
 }
 
 /**
@@ -435,10 +441,9 @@ function startBridge(
     return;
   }
   const steps = { startsMs: [...tip.steps.startsMs], ratesNlPerDay: [...tip.steps.ratesNlPerDay] };
-  // A patient or clinician bolus still running pushes the path with what it has left to give.
+  // A patient or clinician bolus still running pushes the path with what it programs from now.
   const bolus = c.bolus && c.bolus.kind !== 'priming' ? c.bolus : undefined;
-  const bolusLeftFine = bolus ? bolus.volumeNl * FINE_PER_NL - bolusFineAt(bolus, now) : 0;
-  const remainingFine = Math.max(0, deadVolumeNl * FINE_PER_NL - bolusLeftFine);
+  const remainingFine = deadVolumeNl * FINE_PER_NL;
   const reservoir = c.mixture ?? [];
   const pathMixture = worstCaseMixture(tip.mixture, previous, c.bridge?.pathMixture).filter(
     (d) =>
@@ -456,7 +461,15 @@ function startBridge(
     pathMixture,
     ...(bolus && { bolusCountedStartMs: bolus.startMs }),
   };
-  const b = reanchored(start, c.rtcOffsetMs, now, remainingFine, pauseRateNlPerDay(c));
+  const { kind: _kind, ...pushing } = bolus ?? { kind: undefined };
+  const b = reanchoredBridge(
+    start,
+    c.rtcOffsetMs,
+    now,
+    remainingFine,
+    pauseRateNlPerDay(c),
+    bolus ? (pushing as BridgeBolus) : undefined,
+  );
   c.bridge = b;
   step.log({
     type: 'bridgeStarted',
@@ -503,7 +516,7 @@ export function bridgeBolusDue(ctx: PumpContext): boolean {
   );
 }
 
-/** The bolus pushes the path as fast as it goes: the bridge ends earlier by its volume. */
+/** The bolus pushes the path as fast as it goes: the bridge ends earlier, as the bolus is programmed. */
 export function bridgeAfterBolus(context: PumpContext, event: PumpEvent): Step {
   const step = settleOnly(context, event);
   const c = step.ctx;
@@ -516,15 +529,7 @@ export function bridgeAfterBolus(context: PumpContext, event: PumpEvent): Step {
     c.bolus.startMs >= b.anchorMs,
     () => `a bolus from ${c.bolus?.startMs} uncounted by a bridge anchored at ${b.anchorMs}`,
   );
-  // Pushed by the old schedule up to the bolus start, then the bolus volume.
-  const left = Math.max(
-    0,
-    bridgeRemainingFine(b, c.rtcOffsetMs, c.bolus.startMs) - c.bolus.volumeNl * FINE_PER_NL,
-  );
-  const atStart = {
-    ...reanchored(b, c.rtcOffsetMs, c.bolus.startMs, left, undefined),
-    bolusCountedStartMs: c.bolus.startMs,
-  };
+  const atStart = bridgeWithBolus(b, c.rtcOffsetMs, c.bolus);
   adjustBridge(step, 'bolus', atStart);
   return step;
 }
@@ -553,7 +558,13 @@ export function pauseBridge(context: PumpContext, event: PumpEvent): Step {
   adjustBridge(
     step,
     'paused',
-    reanchored(b, c.rtcOffsetMs, c.nowMs, bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs), rate),
+    reanchoredBridge(
+      b,
+      c.rtcOffsetMs,
+      c.nowMs,
+      bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs),
+      rate,
+    ),
   );
   return step;
 }
@@ -570,7 +581,7 @@ export function resumeBridge(context: PumpContext, event: PumpEvent): Step {
   adjustBridge(
     step,
     'resumed',
-    reanchored(
+    reanchoredBridge(
       b,
       c.rtcOffsetMs,
       c.nowMs,
@@ -788,8 +799,19 @@ export function clinicianBolusRefusal(ctx: PumpContext, event: PumpEvent): Refus
       volumeNl,
       'clinicianBolus.doseNg',
       event.confirm === true,
-    ) ?? checkDailyCap(ctx.library, deliveredPgLast24h(ctx, event.nowMs), judged, volumeNl)
+    ) ?? clinicianBolusCap(ctx, event.nowMs, volumeNl, parsed.data.durationMs)
   );
+}
+
+/** The forward daily cap with the clinician bolus running (REQ-LIM-6). */
+function clinicianBolusCap(
+  ctx: PumpContext,
+  nowMs: number,
+  volumeNl: number,
+  durationMs: number,
+): Refusal | undefined {
+  const excess = dailyCapExcess(withNewBolus(ctx, nowMs, 'clinician', volumeNl, durationMs));
+  return excess && capRefusal(excess, nowMs, 'clinicianBolus.doseNg', 'with this bolus');
 }
 
 export function startClinicianBolus(context: PumpContext, event: PumpEvent): Step {
@@ -843,7 +865,7 @@ export function setClock(context: PumpContext, event: PumpEvent): Step {
   step.emit({ type: 'clock.setRtc', rtcMs: event.rtcMs });
   step.log({ type: 'clockSet', oldRtcMs, newRtcMs: event.rtcMs });
   if (b && left !== undefined) {
-    const moved = reanchored(b, c.rtcOffsetMs, c.nowMs, left, undefined);
+    const moved = reanchoredBridge(b, c.rtcOffsetMs, c.nowMs, left, undefined);
     if (moved.endMs !== b.endMs) adjustBridge(step, 'clockSet', moved);
     else c.bridge = moved;
     derive(c);

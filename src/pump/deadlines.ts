@@ -2,11 +2,12 @@
  * The controller's next deadline: the one moment it must wake if nothing else happens.
  *
  * The controller is tickless. After every event it computes the earliest of: the end of a running
- * bolus, a stalled motor's retry, the next alarm tone, and (with the motor idle) the moment strokes
+ * bolus, the end of a paused bridge, a stalled motor's retry, the next alarm tone, and (with the motor idle) the moment strokes
  * fall due or the programmed rate changes. It arms the clock port's single alarm for that moment
  * and sleeps. A running motor batch needs no wake: its end is reported by the motor.
  */
 import { batchDurationMsMax } from '../constants.js';
+import { pausedBridgeEndMs } from '../dosing/bridge.js';
 import { FINE_PER_NL, rateAt } from '../dosing/delivery.js';
 import { programmeOf, strokesBeforeThreshold } from './decide.js';
 import type { PumpContext } from './types.js';
@@ -31,6 +32,9 @@ function nextStrokeOrRateChangeMs(ctx: PumpContext): number {
 export function nextDeadlineMs(ctx: PumpContext, motor: MotorRegion): number {
   let due = Number.POSITIVE_INFINITY;
   if (ctx.bolus) due = Math.min(due, ctx.bolus.endMs);
+  // A paused bridge still pushed (at the safe minimum rate) ends on its own deadline, not at
+  // whatever event comes next (FOUND-BUGS #21).
+  if (ctx.bridge) due = Math.min(due, pausedBridgeEndMs(ctx.bridge));
   for (const a of ctx.alarms) due = Math.min(due, a.nextToneMs);
   if (motor === 'stalled' && ctx.stall) due = Math.min(due, ctx.stall.retryAtMs);
   if (motor === 'idle') due = Math.min(due, nextStrokeOrRateChangeMs(ctx));

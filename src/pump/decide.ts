@@ -18,7 +18,9 @@ import {
   strokesBy,
   type Programme,
 } from '../dosing/delivery.js';
-import { checkDailyCap, worstCaseMixture } from '../dosing/limits.js';
+import { worstCaseMixture } from '../dosing/limits.js';
+import { bridgeWithBolus } from '../dosing/bridge.js';
+import { forwardCapExcess, type CapExcess, type StrokeRun } from '../dosing/dailyCap.js';
 import type { LogBody } from '../eventLog.js';
 import type { Mixture } from '../therapy/schema.js';
 import { dosePg, PG_PER_NG } from '../units.js';
@@ -170,16 +172,77 @@ export function pressDenial(ctx: PumpContext, nowMs: number): DenyReason | undef
   if (nowMs < ctx.lockoutUntilMs || ctx.bolus !== undefined) return 'lockout';
   if (grantsInWindow(ctx, nowMs) >= ctx.ptm.bolusesPer24hMax) return 'count24h';
   if (ptmBolusAboveHardMax(ctx)) return 'bolusDoseCap';
-  if (
-    checkDailyCap(
-      ctx.library,
-      deliveredPgLast24h(ctx, nowMs),
-      tipMixtureWorstCase(ctx),
-      ctx.ptmBolusNl,
-    )
-  )
+  if (dailyCapExcess(withNewBolus(ctx, nowMs, 'patient', ctx.ptmBolusNl, ctx.ptm.bolusDurationMs)))
     return 'dailyDoseCap';
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The forward daily cap (REQ-LIM-6, src/dosing/dailyCap.ts) on the context a decision leaves.
+
+/** The strokes the pump has done, as it counts them: finished batches, then the running one so far. */
+export function strokeHistory(ctx: PumpContext, nowMs: number): StrokeRun[] {
+  const runs: StrokeRun[] = ctx.recentBatches.map((b) => ({
+    firstMs: b.startMs + b.leadMs,
+    intervalMs: b.intervalMs,
+    strokes: b.strokes,
+    mixture: b.mixture,
+  }));
+  const running = ctx.batch;
+  if (running)
+    runs.push({
+      firstMs: running.startMs + running.leadMs,
+      intervalMs: running.intervalMs,
+      strokes: strokesBy(running, running.count, nowMs),
+      mixture: running.mixture,
+    });
+  return runs;
+}
+
+/**
+ * The forward cap on a context settled to its `nowMs`: the first window a drug would pass its hard
+ * daily maximum in. The programme is judged as it runs once infusing (a stopped pump resumes
+ * later, and delivers less by then); at the safe minimum rate both rates are judged.
+ */
+export function dailyCapExcess(c: PumpContext): CapExcess | undefined {
+  const running = c.batch;
+  const doneFine = running
+    ? strokesBy(running, running.count, c.nowMs) * c.config.strokeVolumeNl * FINE_PER_NL
+    : 0;
+  const programme = programmeOf(c);
+  const infusing: Programme = c.steps ? { ...programme, mode: 'basal' } : programme;
+  return forwardCapExcess({
+    library: c.library,
+    nowMs: c.nowMs,
+    strokeVolumeNl: c.config.strokeVolumeNl,
+    history: strokeHistory(c, c.nowMs),
+    owedFine: c.owedFine - doneFine,
+    programmes: c.mode === 'minimum' && c.steps ? [programme, infusing] : [infusing],
+    mixture: c.mixture === undefined ? [] : tipMixtureWorstCase(c),
+  });
+}
+
+/**
+ * The context a new patient or clinician bolus would leave at `nowMs`: settled, the bolus running,
+ * and a running bridge pushed on by it (as the drugPath region then counts it).
+ */
+export function withNewBolus(
+  ctx: PumpContext,
+  nowMs: number,
+  kind: 'patient' | 'clinician',
+  volumeNl: number,
+  durationMs: number,
+): PumpContext {
+  const step = new Step(ctx);
+  settle(step, nowMs);
+  const c = step.ctx;
+  c.bolus = startBolus(kind, nowMs, volumeNl, durationMs);
+  const b = c.bridge;
+  if (b !== undefined && b.pausedRateNlPerDay === undefined && c.steps) {
+    c.bridge = bridgeWithBolus(b, c.rtcOffsetMs, c.bolus);
+    c.steps = { ...c.steps, override: { steps: c.bridge.steps, untilMs: c.bridge.endMs } };
+  }
+  return c;
 }
 
 export function grantPress(context: PumpContext, event: PumpEvent): Step {
@@ -333,16 +396,23 @@ export function nextBatch(ctx: PumpContext): {
 } {
   const { rateNlPerDay, untilMs } = rateAt(programmeOf(ctx), ctx.nowMs);
   const strokeFine = ctx.config.strokeVolumeNl * FINE_PER_NL;
+  // After a stall, one stroke at a time: the first that completes proves the motor turns again,
+  // rather than a day-long batch at the safe minimum rate.
+  const strokesMax = ctx.stall
+    ? Math.min(1, strokesBeforeThreshold(ctx))
+    : strokesBeforeThreshold(ctx);
   const plan = planBatch({
     nowMs: ctx.nowMs,
     owedFine: Math.min(ctx.owedFine, strokeFine), // may be negative: ahead by part of a stroke
     strokeVolumeNl: ctx.config.strokeVolumeNl,
     rateNlPerDay,
     horizonMs: untilMs,
-    // After a stall, one stroke at a time: the first that completes proves the motor turns again,
-    // rather than a day-long batch at the safe minimum rate.
-    strokesMax: ctx.stall ? Math.min(1, strokesBeforeThreshold(ctx)) : strokesBeforeThreshold(ctx),
+    strokesMax,
   });
+  // A whole stroke owed is due at once while the pump is not stopped, whatever the rate: the last
+  // stroke of a bolus falls due at its very end, where a zero basal plans nothing (FOUND-BUGS #19).
+  if (plan === undefined && ctx.mode !== 'off' && ctx.owedFine >= strokeFine && strokesMax > 0)
+    return { plan: { count: 1, leadMs: 0, intervalMs: 1, rateNlPerDay }, horizonMs: untilMs };
   return { plan, horizonMs: untilMs };
 }
 

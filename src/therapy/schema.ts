@@ -190,6 +190,18 @@ export const bridgeSchema = z.object({
   endMs: z.number().int(),
   /** Present while therapy is stopped or at the safe minimum rate (since `anchorMs`): the flow then pushing the path. */
   pausedRateNlPerDay: z.number().int().min(0).optional(),
+  /**
+   * A patient or clinician bolus pushing the path too: counted as it is programmed, from the
+   * anchor on (its fine units, as `bolusFineAt` gives them).
+   */
+  pushingBolus: z
+    .object({
+      startMs: z.number().int(),
+      volumeNl: z.number().int().min(1),
+      rateNlPerDay: z.number().int().min(1),
+      endMs: z.number().int(),
+    })
+    .optional(),
   /** The start of the last patient or clinician bolus whose volume the bridge has counted. */
   bolusCountedStartMs: z.number().int().optional(),
   /**

@@ -93,8 +93,12 @@ describe('clinicianBolusRefusal', () => {
   });
 
   it("accepts a flow exactly at the pump's highest (basal + bolus) and refuses one nL/day more (REQ-DOS-3)", () => {
-    const bolusFlow = 240_000; // 10,000 nL × DAY_MS / HOUR_MS
-    const at = (basal: number) => infusing(0, { steps: { startsMs: [0], ratesNlPerDay: [basal] } });
+    // Morphine at 0.5 mg/mL, so that a day at the highest flow (12 mg) stays within the daily cap:
+    // 0.1 mg is 200,000 nL, over an hour 4,800,000 nL/day on top of the basal rate.
+    const bolusFlow = 4_800_000;
+    const weak = [{ drug: 'morphine', concentrationUgPerMl: 500 }];
+    const at = (basal: number) =>
+      infusing(0, { mixture: weak, steps: { startsMs: [0], ratesNlPerDay: [basal] } });
     expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow), bolus())).toBeUndefined();
     expect(clinicianBolusRefusal(at(rateNlPerDayMax - bolusFlow + 1), bolus())).toMatchObject({
       field: 'clinicianBolus.durationMs',

@@ -5,12 +5,7 @@
  * its exact value (accepted) and just beyond it (refused). Values computed by hand.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  checkBolusDose,
-  checkDailyCap,
-  checkTherapy,
-  worstCaseMixture,
-} from '../../src/dosing/limits.js';
+import { checkBolusDose, checkTherapy, worstCaseMixture } from '../../src/dosing/limits.js';
 import {
   dailyVolumeNl,
   rateNlPerDayForDose,
@@ -189,17 +184,6 @@ describe('checkTherapy', () => {
   });
 });
 
-describe('checkDailyCap', () => {
-  it('refuses the bolus that would take a drug past its hard daily maximum in 24 h', () => {
-    const delivered = new Map([['morphine', 19_950_000_000]]); // 19.95 mg in pg
-    const mixture: Mixture = [{ drug: 'morphine', concentrationUgPerMl: 2000 }];
-    expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 25_000)).toBeUndefined(); // +0.05 mg = 20 mg exactly
-    expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 25_001)).toMatchObject({
-      field: 'dailyDoseCap',
-    });
-  });
-});
-
 describe('limits at their exact values', () => {
   const morphine = (concentrationUgPerMl: number): Mixture => [
     { drug: 'morphine', concentrationUgPerMl },
@@ -306,38 +290,6 @@ describe('limits at their exact values', () => {
     expect(checkTherapy({ ...t, strokeVolumeNl: 250 })).toMatchObject({
       rule: 'worstCase',
       field: 'ptm.bolusesPer24hMax',
-    });
-  });
-});
-
-describe('checkDailyCap values', () => {
-  it('names the total the bolus would reach in the last 24 h', () => {
-    // 19.95 mg delivered + 50 µL × 2 mg/mL (0.1 mg) = 20.05 mg > 20 mg.
-    const r = checkDailyCap(
-      defaultDrugLibrary,
-      new Map([['morphine', 19_950_000_000]]),
-      [{ drug: 'morphine', concentrationUgPerMl: 2000 }],
-      50_000,
-    );
-    expect(r).toMatchObject({ rule: 'hard', field: 'dailyDoseCap', value: '20.050 mg' });
-    expect(r?.message).toBe(
-      'dailyDoseCap: morphine dose in the last 24 h with this bolus 20.050 mg exceeds the hard maximum daily dose of morphine, 20.000 mg',
-    );
-  });
-
-  it('skips a drug the library does not know (programming refused it) and still caps the others', () => {
-    const mixture: Mixture = [
-      { drug: 'ketamine', concentrationUgPerMl: 1000 },
-      { drug: 'morphine', concentrationUgPerMl: 2000 },
-    ];
-    const delivered = new Map([
-      ['ketamine', 1e12],
-      ['morphine', 19_950_000_000],
-    ]);
-    expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 25_000)).toBeUndefined(); // morphine exactly 20 mg
-    expect(checkDailyCap(defaultDrugLibrary, delivered, mixture, 50_000)).toMatchObject({
-      field: 'dailyDoseCap',
-      value: '20.050 mg',
     });
   });
 });
