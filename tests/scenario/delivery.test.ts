@@ -6,15 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, NL_PER_ML } from '../../src/units.js';
 import { runScenario } from '../../sim/runner.js';
-import { at, mg, morphineBase, scenario } from './helpers.js';
+import { mg, morphineBase, scenario } from './helpers.js';
 
 const strokeNl = 500;
 
 describe('continuous morphine 1 mg/day at 2 mg/mL for exactly 10 days', () => {
   // 1 mg/day ÷ 2 mg/mL = 0.5 mL/day = 500 000 nL/day; 10 days → 5 000 000 nL = 10 000 strokes of 500 nL.
   // Morphine: 5 mL × 2 mg/mL = 10 mg. Bupivacaine rides on the same flow: 5 mL × 12 mg/mL = 60 mg.
-  const rateNlPerDay = (1 * 1_000_000 * 1_000) / 2_000; // ng/day × pg/ng ÷ µg/mL = nL/day
-  const volumeNl = 10 * rateNlPerDay;
+  const rateNlPerDay = 500_000;
+  const strokes = 10_000;
   const result = runScenario(
     scenario({
       ...morphineBase,
@@ -30,12 +30,14 @@ describe('continuous morphine 1 mg/day at 2 mg/mL for exactly 10 days', () => {
   const drug = (name: string) => result.summary.drugs.find((d) => d.drug === name)!;
 
   it('pushes exactly 5.000 mL: 10 000 strokes', () => {
-    expect(rateNlPerDay).toBe(500_000);
-    expect(volumeNl).toBe(5 * NL_PER_ML);
     expect(result.settings.initialBasalRatesNlPerDay).toEqual([rateNlPerDay]);
-    expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - volumeNl);
-    expect(result.summary.reservoir.trueNl).toBe(20 * NL_PER_ML - volumeNl);
-    expect(result.summary.simulatedMs).toBe(at(10));
+    expect(result.summary.reservoir.estimateNl).toBe(20 * NL_PER_ML - strokes * strokeNl);
+    expect(result.summary.reservoir.trueNl).toBe(20 * NL_PER_ML - strokes * strokeNl);
+    // One stroke each 86.4 s (500 nL ÷ 500 000 nL/day): at each midnight, exactly 1 000 more.
+    for (let d = 0; d <= 10; d++)
+      expect(20 * NL_PER_ML - result.trace[24 * d]!.reservoirEstimateNl, `day ${d}`).toBe(
+        d * 1_000 * strokeNl,
+      );
   });
 
   it('delivers exactly 10 mg morphine and 60 mg bupivacaine, as programmed (pump accounting and truth)', () => {
@@ -83,7 +85,7 @@ describe('a flex schedule: 1 mg/day from 00:00, 2.4 mg/day from 06:00, 0.8 mg/da
     { fromHour: 6, rateNlPerDay: 1_200_000 },
     { fromHour: 18, rateNlPerDay: 400_000 },
   ];
-  const dailyNl = 125_000 + 600_000 + 100_000;
+  const dailyNl = 825_000;
   const result = runScenario(
     scenario({
       ...morphineBase,
@@ -99,9 +101,15 @@ describe('a flex schedule: 1 mg/day from 00:00, 2.4 mg/day from 06:00, 0.8 mg/da
     }),
   );
 
-  it('has the step rates computed by hand', () => {
+  it('runs each step at its hand-computed rate: 125 000, 600 000 and 100 000 nL in its hours, every day', () => {
     expect(result.settings.initialBasalRatesNlPerDay).toEqual(steps.map((s) => s.rateNlPerDay));
-    expect(dailyNl).toBe(825_000);
+    // What left the reservoir over each step, from the pump's hourly trace. Each step boundary is a
+    // whole number of strokes (250, 1 450 and 1 650 into the day), so the volumes are exact.
+    const deliveredBy = (hour: number) => 20 * NL_PER_ML - result.trace[hour]!.reservoirEstimateNl;
+    for (let d = 0; d < 4; d++) {
+      const [h0, h6, h18, h24] = [0, 6, 18, 24].map((h) => deliveredBy(24 * d + h));
+      expect([h6! - h0!, h18! - h6!, h24! - h18!], `day ${d}`).toEqual([125_000, 600_000, 100_000]);
+    }
   });
 
   it('delivers exactly 4 days of the daily volume: 3.300 mL, 6.6 mg morphine', () => {
