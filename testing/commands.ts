@@ -355,6 +355,8 @@ function programCapExpectation(
 ): Expectation {
   if (library !== 'accept' || !model.mixture) return library;
   const c = rig.controller.context;
+  // A bridge (running or paused) shapes the programme in ways the kit does not model.
+  if (c.bridge !== undefined) return 'unsure';
   const mixture = tipMixtureWorstCase(model.mixture, rig.log);
   const exceeds = (p: Prescription | undefined, assumeNoStall: boolean) =>
     p !== undefined &&

@@ -14,7 +14,14 @@ import type { AlarmCode } from '../src/alarms.js';
 import type { LogRecord } from '../src/eventLog.js';
 import { denyReasons, type DenyReason } from '../src/pump/types.js';
 import { deadVolumeNlOf, type Prescription } from '../src/therapy/schema.js';
-import { DAY_MS, MINUTE_MS, PG_PER_NG, formatDoseNg, formatTimeMs } from '../src/units.js';
+import {
+  DAY_MS,
+  MINUTE_MS,
+  PG_PER_NG,
+  formatDoseNg,
+  formatDosePgExact,
+  formatTimeMs,
+} from '../src/units.js';
 import {
   FINE_PER_NL,
   programmedFine,
@@ -185,7 +192,7 @@ export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): vo
     if (lim && pg > lim.dailyDoseNgHardMax * PG_PER_NG) {
       fail(
         INVARIANTS.dose24h,
-        `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the hard daily maximum ${formatDoseNg(lim.dailyDoseNgHardMax)}`,
+        `${drug}: ${formatDosePgExact(pg, lim.dailyDoseNgHardMax * PG_PER_NG)} in the 24 h ending ${at(t)}, above the hard daily maximum ${formatDosePgExact(lim.dailyDoseNgHardMax * PG_PER_NG)}`,
       );
     }
   }
@@ -196,7 +203,7 @@ export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): vo
     if (pg > boundPg * (1 + 1e-12) + 1) {
       fail(
         INVARIANTS.dose24h,
-        `${drug}: ${formatDoseNg(Math.ceil(pg / PG_PER_NG))} in the 24 h ending ${at(t)}, above the programmed worst case ${formatDoseNg(Math.floor(boundPg / PG_PER_NG))}`,
+        `${drug}: ${formatDosePgExact(pg, boundPg)} in the 24 h ending ${at(t)}, above the programmed worst case ${formatDosePgExact(boundPg)}`,
       );
     }
   }

@@ -17,9 +17,10 @@ import {
   startBolus,
   strokesBy,
   type Programme,
+  type ProgrammeSteps,
 } from '../dosing/delivery.js';
 import { worstCaseMixture } from '../dosing/limits.js';
-import { bridgeWithBolus } from '../dosing/bridge.js';
+import { bridgeRemainingFine, bridgeWithBolus, reanchoredBridge } from '../dosing/bridge.js';
 import { forwardCapExcess, type CapExcess, type StrokeRun } from '../dosing/dailyCap.js';
 import type { LogBody } from '../eventLog.js';
 import type { Mixture } from '../therapy/schema.js';
@@ -210,7 +211,9 @@ export function dailyCapExcess(c: PumpContext): CapExcess | undefined {
     ? strokesBy(running, running.count, c.nowMs) * c.config.strokeVolumeNl * FINE_PER_NL
     : 0;
   const programme = programmeOf(c);
-  const infusing: Programme = c.steps ? { ...programme, mode: 'basal' } : programme;
+  const infusing: Programme = c.steps
+    ? { ...programme, mode: 'basal', steps: resumedSteps(c, c.steps) }
+    : programme;
   return forwardCapExcess({
     library: c.library,
     nowMs: c.nowMs,
@@ -220,6 +223,20 @@ export function dailyCapExcess(c: PumpContext): CapExcess | undefined {
     programmes: c.mode === 'minimum' && c.steps ? [programme, infusing] : [infusing],
     mixture: c.mixture === undefined ? [] : tipMixtureWorstCase(c),
   });
+}
+
+/**
+ * The basal schedule once therapy is back at its basal rate: a paused bridge then resumes with
+ * what it has left to push, at the old schedule (seed 20: a drug change at the safe minimum rate
+ * was judged as if the bridge had already ended, and a day of strong drug was let through).
+ */
+function resumedSteps(c: PumpContext, steps: ProgrammeSteps): ProgrammeSteps {
+  const b = c.bridge;
+  if (b?.pausedRateNlPerDay === undefined) return steps;
+  const left = bridgeRemainingFine(b, c.rtcOffsetMs, c.nowMs);
+  if (left === 0) return steps;
+  const resumed = reanchoredBridge(b, c.rtcOffsetMs, c.nowMs, left, undefined);
+  return { ...steps, override: { steps: resumed.steps, untilMs: resumed.endMs } };
 }
 
 /**
