@@ -344,7 +344,10 @@ export function therapyShapeArb(
   bands: readonly LimitBand[] = ['withinSoft', 'softToHard', 'aboveHard'],
 ): fc.Arbitrary<TherapyShape> {
   const steps = fc.oneof(
-    fc.integer({ min: 1, max: 1000 }).map((weight) => [{ startMinute: 0, weight }]),
+    // A zero basal too: a PTM-only therapy, where a bolus's last stroke has no basal after it.
+    fc
+      .oneof({ arbitrary: fc.integer({ min: 1, max: 1000 }), weight: 4 }, fc.constant(0))
+      .map((weight) => [{ startMinute: 0, weight }]),
     fc
       .uniqueArray(fc.integer({ min: 1, max: 24 * 60 - 1 }), { minLength: 1, maxLength: 5 })
       .chain((starts) =>

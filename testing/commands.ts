@@ -312,6 +312,58 @@ function steadyBasal(
   };
 }
 
+/**
+ * A wait that ends at an edge where a limit changes its verdict, found at run time: the end of the
+ * lockout, the last minute of the 24-hour count window of the oldest grant in it, a bolus's end
+ * (its last stroke), or the last millisecond the oldest stroke of the last day counts for the
+ * daily cap; `offsetMs` before or after it. Where the edge is gone or past, a wait of a second.
+ */
+export class EdgeWaitCommand extends ClinicalCommand {
+  constructor(
+    readonly edge: 'lockoutEnd' | 'windowExit' | 'bolusEnd' | 'strokeExit',
+    readonly offsetMs: number,
+  ) {
+    super();
+  }
+  protected planned(): string {
+    return `wait until ${this.edge} ${this.offsetMs >= 0 ? '+' : ''}${this.offsetMs} ms`;
+  }
+  protected fresh(): EdgeWaitCommand {
+    return new EdgeWaitCommand(this.edge, this.offsetMs);
+  }
+  private edgeMs(model: ReferenceModel, rig: PumpRig): number | undefined {
+    const now = rig.nowMs;
+    switch (this.edge) {
+      case 'lockoutEnd': {
+        const until = model.lockoutUntilMs();
+        return Number.isFinite(until) ? until : undefined;
+      }
+      case 'windowExit':
+        return model.grants.find((g) => g.atMs > now - DAY_MS)?.atMs ?? undefined;
+      case 'bolusEnd':
+        return rig.controller.context.bolus?.endMs;
+      case 'strokeExit': {
+        const strokes = rig.strokesDone(now, DAY_MS);
+        return strokes.length === 0
+          ? undefined
+          : Math.min(...strokes.map((s) => s.atMs)) + DAY_MS - 1;
+      }
+    }
+  }
+  protected act(model: ReferenceModel, run: QaRun): void {
+    const { rig } = run;
+    const edge = this.edgeMs(model, rig);
+    const target =
+      edge === undefined
+        ? undefined
+        : edge + (this.edge === 'windowExit' ? DAY_MS : 0) + this.offsetMs;
+    const ms = target !== undefined && target > rig.nowMs ? target - rig.nowMs : 1_000;
+    const wait = new WaitCommand(ms);
+    wait.run(model, run);
+    this.ran = `${this.planned()}: ${String(wait)}`;
+  }
+}
+
 export class ReprogramCommand extends ClinicalCommand {
   constructor(
     readonly shape: TherapyShape,
@@ -981,6 +1033,7 @@ export type CommandKind =
   | 'press'
   | 'pressBurst'
   | 'wait'
+  | 'edgeWait'
   | 'reprogram'
   | 'invalidReprogram'
   | 'clinicianBolus'
@@ -997,6 +1050,7 @@ export const defaultCommandWeights: Readonly<Record<CommandKind, number>> = {
   press: 4,
   pressBurst: 2,
   wait: 5,
+  edgeWait: 3,
   reprogram: 2,
   invalidReprogram: 1,
   clinicianBolus: 2,
@@ -1036,9 +1090,16 @@ export function commandArbitraries(
     press: () => fc.constant(null).map(() => new PressCommand()),
     pressBurst: () =>
       fc
-        .tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 90 }))
-        .map(([n, minutes]) => new PressBurstCommand(n, minutes * 60_000)),
+        .tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1_000, max: 90 * 60_000 }))
+        .map(([n, gapMs]) => new PressBurstCommand(n, gapMs)),
     wait: () => waitMsArb().map((ms) => new WaitCommand(ms)),
+    edgeWait: () =>
+      fc.oneof(
+        fc.integer({ min: -1_500, max: 1_500 }).map((o) => new EdgeWaitCommand('lockoutEnd', o)),
+        fc.integer({ min: -60_000, max: 1_000 }).map((o) => new EdgeWaitCommand('windowExit', o)),
+        fc.integer({ min: -1_000, max: 1_000 }).map((o) => new EdgeWaitCommand('bolusEnd', o)),
+        fc.integer({ min: -2_000, max: 2_000 }).map((o) => new EdgeWaitCommand('strokeExit', o)),
+      ),
     reprogram: () =>
       fc
         .tuple(therapyShapeArb(), fc.boolean())
@@ -1072,7 +1133,11 @@ export function commandArbitraries(
     refill: () =>
       fc
         .tuple(
-          fc.double({ min: 0.01, max: 1, noNaN: true }),
+          fc.oneof(
+            { arbitrary: fc.double({ min: 0.01, max: 1, noNaN: true }), weight: 4 },
+            // Just above the empty threshold of the default pump (0.5 of 20 mL), and about it.
+            fc.double({ min: 0.024, max: 0.03, noNaN: true }),
+          ),
           fc.option(mixtureArb(library), { freq: 3, nil: undefined }),
           fc.boolean(),
           fc.oneof(

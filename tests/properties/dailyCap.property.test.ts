@@ -56,7 +56,7 @@ function nearCap(
   gapMs: number,
   newBasalNg: number,
   ptm: PtmSettings,
-  bursts: { extra: number; waitMs: number }[],
+  bursts: { extra: number; waitMs: number; lateMs?: number }[],
   clinician?: { position: number; durationMs: number },
 ): PumpCommand[] {
   const commands: PumpCommand[] = [
@@ -74,7 +74,10 @@ function nearCap(
     );
   for (const b of bursts)
     commands.push(
-      new PressBurstCommand(Math.min(60, ptm.bolusesPer24hMax + b.extra), ptm.lockoutMs),
+      new PressBurstCommand(
+        Math.min(60, ptm.bolusesPer24hMax + b.extra),
+        ptm.lockoutMs + (b.lateMs ?? 0),
+      ),
       new WaitCommand(b.waitMs),
     );
   return commands;
@@ -102,6 +105,8 @@ const nearCapArb = fc
     bursts: fc.array(
       fc.record({
         extra: fc.integer({ min: 0, max: 4 }),
+        // Presses at the lockout's end or a few ms to a minute after it: not only round multiples.
+        lateMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60_000 })),
         waitMs: fc.integer({ min: 0, max: 8 * HOUR_MS }),
       }),
       { minLength: 1, maxLength: 3 },
