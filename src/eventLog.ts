@@ -65,6 +65,8 @@ export type LogBody =
       newMixture: unknown;
       pathMixture: unknown;
       paused: boolean;
+      /** The old schedule is not kept: only the counting of the path's worst case (a washout). */
+      washoutOnly?: boolean;
     }
   /** A bolus pushed the path faster, or therapy paused and resumed: the bridge's estimated end moved. */
   | {

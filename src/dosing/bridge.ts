@@ -301,8 +301,9 @@ export function bridgeRemainingFine(b: Bridge, rtcOffsetMs: number, nowMs: numbe
 function bridgeEndMs(b: Bridge, rtcOffsetMs: number, fromMs: number, fine: number): number {
   const bolus = b.pushingBolus;
   const rest = bolusPushedFine(bolus, fromMs, Number.MAX_SAFE_INTEGER);
-  const withWholeBolus = scheduleReachesMs(b.steps, rtcOffsetMs, fromMs, fine - rest);
-  assert(withWholeBolus !== undefined, 'a bridge schedule programs some volume');
+  // A schedule that programs nothing (a washout at a zero basal) never pushes the rest.
+  const withWholeBolus =
+    scheduleReachesMs(b.steps, rtcOffsetMs, fromMs, fine - rest) ?? Number.MAX_SAFE_INTEGER;
   if (bolus === undefined || withWholeBolus >= bolus.endMs) return withWholeBolus;
   const pushed = (t: number) =>
     scheduleFine(b.steps, rtcOffsetMs, fromMs, t) + bolusPushedFine(bolus, fromMs, t);

@@ -93,7 +93,7 @@ function schemaRefusal(prefix: string, error: z.ZodError, value: unknown): Refus
 function derive(c: PumpContext): void {
   const steps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
   c.steps =
-    steps && c.bridge
+    steps && c.bridge && !c.bridge.washoutOnly
       ? { ...steps, override: { steps: c.bridge.steps, untilMs: c.bridge.endMs } }
       : steps;
   c.ptmBolusNl =
@@ -162,6 +162,25 @@ export function program(context: PumpContext, event: PumpEvent): Step {
     step.log({ type: 'programmed', field: 'ptm', old: c.ptm ?? null, new: checked.ptm ?? null });
   c.prescription = checked.prescription;
   c.ptm = checked.ptm;
+  // A washout is pushed by the prescription's schedule: it follows the new one from now.
+  const w = c.bridge;
+  if (w?.washoutOnly && c.mixture && checked.prescription) {
+    const steps = rateSteps(checked.prescription, c.mixture);
+    const moved = {
+      ...w,
+      steps: { startsMs: [...steps.startsMs], ratesNlPerDay: [...steps.ratesNlPerDay] },
+    };
+    c.bridge =
+      w.pausedRateNlPerDay === undefined
+        ? reanchoredBridge(
+            moved,
+            c.rtcOffsetMs,
+            c.nowMs,
+            bridgeRemainingFine(w, c.rtcOffsetMs, c.nowMs),
+            undefined,
+          )
+        : moved;
+  }
   derive(c);
   if (event.prescription !== undefined) {
     const r = changeCapRefusal(context, event, c, 'prescription.doseNgPerDay');
@@ -194,9 +213,11 @@ type RefillEvent = Extract<PumpEvent, { type: 'cmd.refill' }>;
 
 /** The schedule and mixture the catheter tip delivers now: a running bridge's, else the prescription's. */
 function tipSchedule(ctx: PumpContext): { steps: RateSteps; mixture: Mixture } | undefined {
-  if (ctx.bridge) return { steps: ctx.bridge.steps, mixture: ctx.bridge.oldMixture };
+  if (ctx.bridge && !ctx.bridge.washoutOnly)
+    return { steps: ctx.bridge.steps, mixture: ctx.bridge.oldMixture };
   if (ctx.prescription === undefined || ctx.mixture === undefined) return undefined;
-  return { steps: rateSteps(ctx.prescription, ctx.mixture), mixture: ctx.mixture };
+  const steps = rateSteps(ctx.prescription, ctx.mixture);
+  return { steps, mixture: ctx.bridge?.oldMixture ?? ctx.mixture };
 }
 
 /** ×1.250 for 1 250 000 ppm (display only). */
@@ -427,6 +448,7 @@ function startBridge(
           ? 'no basal'
           : undefined;
   if (reason !== undefined || tip === undefined || deadVolumeNl === undefined) {
+    const earlierPath = c.bridge?.pathMixture;
     c.bridge = undefined;
     const newSteps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
     const at =
@@ -438,6 +460,11 @@ function startBridge(
       reason: reason ?? 'no basal',
       newMixtureAtTipAfterMs: at === undefined ? null : at - now,
     });
+    // The path still holds what it held: until it has been pushed, at the new schedule, strokes
+    // count as the worst it may hold (FOUND-BUGS #23: a skipped bridge counted them as the new
+    // mixture, and the old, stronger one reached the tip at the new rate past its hard maximum).
+    if (deadVolumeNl !== undefined && deadVolumeNl > 0)
+      startWashout(step, newSteps, tip?.mixture ?? previous, previous, earlierPath, deadVolumeNl);
     return;
   }
   const steps = { startsMs: [...tip.steps.startsMs], ratesNlPerDay: [...tip.steps.ratesNlPerDay] };
@@ -481,6 +508,55 @@ function startBridge(
     pathMixture,
     paused: b.pausedRateNlPerDay !== undefined,
   });
+}
+
+/** The path's worst case counted until it has been pushed, the schedule left as prescribed. */
+function startWashout(
+  step: Step,
+  newSteps: RateSteps | undefined,
+  tipMixture: Mixture,
+  previous: Mixture,
+  earlierPath: Mixture | undefined,
+  deadVolumeNl: number,
+): void {
+  const c = step.ctx;
+  const now = c.nowMs;
+  const reservoir = c.mixture ?? [];
+  const pathMixture = stronger(worstCaseMixture(tipMixture, previous, earlierPath), reservoir);
+  if (pathMixture.length === 0) return;
+  const steps = newSteps ?? { startsMs: [0], ratesNlPerDay: [0] };
+  const start: Bridge = {
+    startMs: now,
+    volumeNl: deadVolumeNl,
+    steps: { startsMs: [...steps.startsMs], ratesNlPerDay: [...steps.ratesNlPerDay] },
+    oldMixture: tipMixture,
+    remainingFine: deadVolumeNl * FINE_PER_NL,
+    anchorMs: now,
+    endMs: now,
+    pathMixture,
+    washoutOnly: true,
+  };
+  const b = reanchoredBridge(start, c.rtcOffsetMs, now, start.remainingFine, pauseRateNlPerDay(c));
+  c.bridge = b;
+  step.log({
+    type: 'bridgeStarted',
+    volumeNl: deadVolumeNl,
+    endMs: b.endMs,
+    oldRateNlPerDay: dailyVolumeNl(steps),
+    oldMixture: tipMixture,
+    newMixture: c.mixture,
+    pathMixture,
+    paused: b.pausedRateNlPerDay !== undefined,
+    washoutOnly: true,
+  });
+}
+
+/** The drugs of `mixture` stronger than in `than` (or not in it). */
+function stronger(mixture: Mixture, than: Mixture): Mixture {
+  return mixture.filter(
+    (d) =>
+      d.concentrationUgPerMl > (than.find((r) => r.drug === d.drug)?.concentrationUgPerMl ?? 0),
+  );
 }
 
 function adjustBridge(

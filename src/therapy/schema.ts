@@ -202,6 +202,12 @@ export const bridgeSchema = z.object({
       endMs: z.number().int(),
     })
     .optional(),
+  /**
+   * Present when the old schedule is not kept (the clinician declined it, or it delivered
+   * nothing): the path is flushed by the prescription's own schedule, and until it has been pushed
+   * strokes still count as the worst the path may hold (a washout, FOUND-BUGS #23).
+   */
+  washoutOnly: z.literal(true).optional(),
   /** The start of the last patient or clinician bolus whose volume the bridge has counted. */
   bolusCountedStartMs: z.number().int().optional(),
   /**
