@@ -32,7 +32,6 @@ import {
   reanchoredBridge,
   scheduleDailyFine,
   scheduleReachesMs,
-  type BridgeBolus,
   type DoseRateChange,
 } from '../dosing/bridge.js';
 import { drugPathVolumeNlMax, sameMixture } from '../dosing/catheter.js';
@@ -268,7 +267,8 @@ function doseRateRefusal(mixture: Mixture, change: DoseRateChange, limitPpm: num
   };
 }
 
-export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { mixture: Mixture } {
+/** The refill's volumes and options: whole nanolitres, within the reservoir's capacity. */
+function refillVolumesRefusal(ctx: PumpContext, event: RefillEvent): Refusal | undefined {
   const cap = ctx.config.reservoirCapacityNl;
   for (const field of ['withdrawnNl', 'addedNl'] as const) {
     const v = event[field];
@@ -291,58 +291,51 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
       'true or false',
       'bridge option',
     );
-  let mixture = ctx.mixture;
-  if (event.mixture !== undefined) {
-    const parsed = mixtureSchema.safeParse(event.mixture);
-    if (!parsed.success) return schemaRefusal('mixture', parsed.error, event.mixture);
-    mixture = parsed.data;
-    // A bolus keeps its volume once started: a new concentration under it would change its dose.
-    if (
-      ctx.bolus !== undefined &&
-      (ctx.mixture === undefined || !sameMixture(ctx.mixture, mixture))
-    ) {
-      return refusal(
-        'state',
-        'mixture',
-        `a ${ctx.bolus.kind} bolus is running`,
-        'no bolus running during a change of mixture',
-        'state',
-      );
-    }
-  }
-  if (mixture === undefined)
+  return undefined;
+}
+
+/** The mixture the refill leaves in the reservoir, or why it cannot be filled. */
+function refillMixture(ctx: PumpContext, event: RefillEvent): Refusal | Mixture {
+  if (event.mixture === undefined)
+    return (
+      ctx.mixture ??
+      refusal('state', 'mixture', 'none', 'a mixture for the first fill', 'first fill without')
+    );
+  const parsed = mixtureSchema.safeParse(event.mixture);
+  if (!parsed.success) return schemaRefusal('mixture', parsed.error, event.mixture);
+  // A bolus keeps its volume once started: a new concentration under it would change its dose.
+  if (
+    ctx.bolus !== undefined &&
+    (ctx.mixture === undefined || !sameMixture(ctx.mixture, parsed.data))
+  )
     return refusal(
       'state',
       'mixture',
-      'none',
-      'a mixture for the first fill',
-      'first fill without',
+      `a ${ctx.bolus.kind} bolus is running`,
+      'no bolus running during a change of mixture',
+      'state',
     );
-  if (ctx.prescription !== undefined) {
-    // Soft limits were confirmed when the therapy was programmed; a refill with the same mixture does
-    // not ask again. A new mixture changes every drug's dose and is checked in full.
-    const sameMixture = JSON.stringify(mixture) === JSON.stringify(ctx.mixture);
-    const r = checkTherapy({
-      strokeVolumeNl: ctx.config.strokeVolumeNl,
-      library: ctx.library,
-      mixture,
-      prescription: ctx.prescription,
-      ptm: ctx.ptm,
-      confirmed: event.confirm === true || sameMixture,
-    });
-    if (r) return r;
-  } else {
-    // No prescription yet: the mixture itself must still be in the library and within concentration.
-    const r = checkTherapy({
-      strokeVolumeNl: ctx.config.strokeVolumeNl,
-      library: ctx.library,
-      mixture,
-      prescription: { mode: 'continuous', doseNgPerDay: 0 },
-      ptm: undefined,
-      confirmed: true,
-    });
-    if (r) return r;
-  }
+  return parsed.data;
+}
+
+export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { mixture: Mixture } {
+  const volumes = refillVolumesRefusal(ctx, event);
+  if (volumes) return volumes;
+  const mixture = refillMixture(ctx, event);
+  if ('rule' in mixture) return mixture;
+  // Soft limits were confirmed when the therapy was programmed; a refill with the same mixture does
+  // not ask again. A new mixture changes every drug's dose and is checked in full. With no
+  // prescription yet, the mixture itself must still be in the library and within concentration.
+  const same = JSON.stringify(mixture) === JSON.stringify(ctx.mixture);
+  const r = checkTherapy({
+    strokeVolumeNl: ctx.config.strokeVolumeNl,
+    library: ctx.library,
+    mixture,
+    prescription: ctx.prescription ?? { mode: 'continuous', doseNgPerDay: 0 },
+    ptm: ctx.prescription === undefined ? undefined : ctx.ptm,
+    confirmed: ctx.prescription === undefined || event.confirm === true || same,
+  });
+  if (r) return r;
   // A new mixture that raises a drug's dose rate at the tip beyond the configured factor, once the
   // catheter clears, needs an explicit confirmation (domain.md F5).
   const increases = doseRateIncreases(ctx, mixture);
@@ -436,7 +429,6 @@ function startBridge(
   wanted: boolean,
 ): void {
   const c = step.ctx;
-  const now = c.nowMs;
   const deadVolumeNl = deadVolumeNlOf(c.config);
   const reason = !wanted
     ? 'declined'
@@ -447,107 +439,96 @@ function startBridge(
         : tip === undefined || scheduleDailyFine(tip.steps) === 0
           ? 'no basal'
           : undefined;
-  if (reason !== undefined || tip === undefined || deadVolumeNl === undefined) {
-    const earlierPath = c.bridge?.pathMixture;
-    c.bridge = undefined;
-    const newSteps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
-    const at =
-      deadVolumeNl !== undefined && newSteps
-        ? scheduleReachesMs(newSteps, c.rtcOffsetMs, now, deadVolumeNl * FINE_PER_NL)
-        : undefined;
-    step.log({
-      type: 'bridgeSkipped',
-      reason: reason ?? 'no basal',
-      newMixtureAtTipAfterMs: at === undefined ? null : at - now,
-    });
-    // The path still holds what it held: until it has been pushed, at the new schedule, strokes
-    // count as the worst it may hold (FOUND-BUGS #23: a skipped bridge counted them as the new
-    // mixture, and the old, stronger one reached the tip at the new rate past its hard maximum).
-    if (deadVolumeNl !== undefined && deadVolumeNl > 0)
-      startWashout(step, newSteps, tip?.mixture ?? previous, previous, earlierPath, deadVolumeNl);
+  const earlierPath = c.bridge?.pathMixture;
+  c.bridge = undefined;
+  if (reason === undefined && tip !== undefined && deadVolumeNl !== undefined) {
+    openBridge(step, { ...tip, previous, earlierPath, volumeNl: deadVolumeNl, washoutOnly: false });
     return;
   }
-  const steps = { startsMs: [...tip.steps.startsMs], ratesNlPerDay: [...tip.steps.ratesNlPerDay] };
-  // A patient or clinician bolus still running pushes the path with what it programs from now.
+  const newSteps = c.prescription && c.mixture ? rateSteps(c.prescription, c.mixture) : undefined;
+  const at =
+    deadVolumeNl !== undefined && newSteps
+      ? scheduleReachesMs(newSteps, c.rtcOffsetMs, c.nowMs, deadVolumeNl * FINE_PER_NL)
+      : undefined;
+  step.log({
+    type: 'bridgeSkipped',
+    reason: reason ?? 'no basal',
+    newMixtureAtTipAfterMs: at === undefined ? null : at - c.nowMs,
+  });
+  // The path still holds what it held: until it has been pushed, at the new schedule, strokes
+  // count as the worst it may hold (FOUND-BUGS #23: a skipped bridge counted them as the new
+  // mixture, and the old, stronger one reached the tip at the new rate past its hard maximum).
+  if (deadVolumeNl !== undefined && deadVolumeNl > 0)
+    openBridge(step, {
+      steps: newSteps ?? { startsMs: [0], ratesNlPerDay: [0] },
+      mixture: tip?.mixture ?? previous,
+      previous,
+      earlierPath,
+      volumeNl: deadVolumeNl,
+      washoutOnly: true,
+    });
+}
+
+/**
+ * A bridge over the drug path's volume: on the old schedule, or (a washout) on the new one, only
+ * counting the path's stronger drugs until it has been pushed. A patient or clinician bolus still
+ * running pushes the path with what it programs from now.
+ */
+function openBridge(
+  step: Step,
+  o: {
+    steps: RateSteps;
+    mixture: Mixture;
+    previous: Mixture;
+    earlierPath: Mixture | undefined;
+    volumeNl: number;
+    washoutOnly: boolean;
+  },
+): void {
+  const c = step.ctx;
+  const now = c.nowMs;
+  const worst = worstCaseMixture(o.mixture, o.previous, o.earlierPath);
+  const pathMixture = stronger(worst, c.mixture ?? []);
+  if (o.washoutOnly && pathMixture.length === 0) return; // nothing stronger to count
+  const steps = { startsMs: [...o.steps.startsMs], ratesNlPerDay: [...o.steps.ratesNlPerDay] };
   const bolus = c.bolus && c.bolus.kind !== 'priming' ? c.bolus : undefined;
-  const remainingFine = deadVolumeNl * FINE_PER_NL;
-  const reservoir = c.mixture ?? [];
-  const pathMixture = worstCaseMixture(tip.mixture, previous, c.bridge?.pathMixture).filter(
-    (d) =>
-      d.concentrationUgPerMl >
-      (reservoir.find((r) => r.drug === d.drug)?.concentrationUgPerMl ?? 0),
-  );
   const start: Bridge = {
     startMs: now,
-    volumeNl: deadVolumeNl,
+    volumeNl: o.volumeNl,
     steps,
-    oldMixture: tip.mixture,
-    remainingFine,
+    oldMixture: o.mixture,
+    remainingFine: o.volumeNl * FINE_PER_NL,
     anchorMs: now,
     endMs: now,
     pathMixture,
     ...(bolus && { bolusCountedStartMs: bolus.startMs }),
+    ...(o.washoutOnly && { washoutOnly: true as const }),
   };
-  const { kind: _kind, ...pushing } = bolus ?? { kind: undefined };
+  const pushing = bolus && {
+    startMs: bolus.startMs,
+    volumeNl: bolus.volumeNl,
+    rateNlPerDay: bolus.rateNlPerDay,
+    endMs: bolus.endMs,
+  };
   const b = reanchoredBridge(
     start,
     c.rtcOffsetMs,
     now,
-    remainingFine,
+    start.remainingFine,
     pauseRateNlPerDay(c),
-    bolus ? (pushing as BridgeBolus) : undefined,
+    pushing,
   );
   c.bridge = b;
   step.log({
     type: 'bridgeStarted',
-    volumeNl: deadVolumeNl,
+    volumeNl: o.volumeNl,
     endMs: b.endMs,
     oldRateNlPerDay: dailyVolumeNl(steps),
-    oldMixture: tip.mixture,
+    oldMixture: o.mixture,
     newMixture: c.mixture,
     pathMixture,
     paused: b.pausedRateNlPerDay !== undefined,
-  });
-}
-
-/** The path's worst case counted until it has been pushed, the schedule left as prescribed. */
-function startWashout(
-  step: Step,
-  newSteps: RateSteps | undefined,
-  tipMixture: Mixture,
-  previous: Mixture,
-  earlierPath: Mixture | undefined,
-  deadVolumeNl: number,
-): void {
-  const c = step.ctx;
-  const now = c.nowMs;
-  const reservoir = c.mixture ?? [];
-  const pathMixture = stronger(worstCaseMixture(tipMixture, previous, earlierPath), reservoir);
-  if (pathMixture.length === 0) return;
-  const steps = newSteps ?? { startsMs: [0], ratesNlPerDay: [0] };
-  const start: Bridge = {
-    startMs: now,
-    volumeNl: deadVolumeNl,
-    steps: { startsMs: [...steps.startsMs], ratesNlPerDay: [...steps.ratesNlPerDay] },
-    oldMixture: tipMixture,
-    remainingFine: deadVolumeNl * FINE_PER_NL,
-    anchorMs: now,
-    endMs: now,
-    pathMixture,
-    washoutOnly: true,
-  };
-  const b = reanchoredBridge(start, c.rtcOffsetMs, now, start.remainingFine, pauseRateNlPerDay(c));
-  c.bridge = b;
-  step.log({
-    type: 'bridgeStarted',
-    volumeNl: deadVolumeNl,
-    endMs: b.endMs,
-    oldRateNlPerDay: dailyVolumeNl(steps),
-    oldMixture: tipMixture,
-    newMixture: c.mixture,
-    pathMixture,
-    paused: b.pausedRateNlPerDay !== undefined,
-    washoutOnly: true,
+    ...(o.washoutOnly && { washoutOnly: true }),
   });
 }
 
