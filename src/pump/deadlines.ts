@@ -35,8 +35,9 @@ export function nextDeadlineMs(ctx: PumpContext, motor: MotorRegion): number {
   // A paused bridge still pushed (at the safe minimum rate) ends on its own deadline, not at
   // whatever event comes next (FOUND-BUGS #21).
   if (ctx.bridge) due = Math.min(due, pausedBridgeEndMs(ctx.bridge));
-  // A washout changes no rate, so no rate change wakes the pump at its end: it has its own.
-  if (ctx.bridge?.washoutOnly && ctx.bridge.pausedRateNlPerDay === undefined)
+  // A running bridge ends on its own deadline too, whatever the motor does meanwhile (a washout
+  // changes no rate at all): never at whatever event comes next (seed 6, a refused reprogramming).
+  if (ctx.bridge !== undefined && ctx.bridge.pausedRateNlPerDay === undefined)
     due = Math.min(due, ctx.bridge.endMs);
   for (const a of ctx.alarms) due = Math.min(due, a.nextToneMs);
   if (motor === 'stalled' && ctx.stall) due = Math.min(due, ctx.stall.retryAtMs);
