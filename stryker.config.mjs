@@ -10,17 +10,24 @@ export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker'],
   vitest: { configFile: 'scripts/mutation.vitest.config.ts', related: false },
-  // The dose (rates, delivery), limit (limits, the clinician bolus's checks), lockout and alarm
-  // (decide, alarms) code. The rest of commands.ts (programming, refill and bridge workflow, clock)
-  // is left out: a full run with it takes over two hours on two cores.
+  // All the code that decides a dose or a refusal: rates, delivery and the stroke planner, the
+  // drug-library limits and the forward daily cap, the bridge, the decisions and commands
+  // (programming, refill, clinician and priming boluses, the clock), the deadlines, the alarms,
+  // and what a restart restores (src/pump/persist.ts and the record codec).
   mutate: [
     'src/dosing/rates.ts',
     'src/dosing/limits.ts',
     'src/dosing/delivery.ts',
+    'src/dosing/dailyCap.ts',
+    'src/dosing/bridge.ts',
     'src/pump/decide.ts',
+    'src/pump/commands.ts',
+    'src/pump/deadlines.ts',
+    'src/pump/persist.ts',
     'src/alarms.ts',
-    'src/pump/commands.ts:411-427',
+    'src/persistence/*.ts',
   ],
+
   // Every mutator runs, string literals included. The TypeScript checker compiles each mutant first:
   // a literal that is a type (a delivery mode, a deny reason, an alarm code, a log record's type)
   // mutated to "" does not compile, so it is counted as a compile error, not as a mutant the tests

@@ -21,6 +21,8 @@ export default defineConfig({
       'tests/scenario/**/*.test.ts',
       'tests/faults/**/*.test.ts',
       'tests/drugchange/**/*.test.ts',
+      // What a restart restores: the record codec, the slots and the journal.
+      'tests/persistence/**/*.test.ts',
     ],
     testTimeout: 120_000,
     env: { FC_NUM_RUNS: process.env.FC_NUM_RUNS ?? '10' },
