@@ -247,89 +247,19 @@ async function runOnRig(
 ): Promise<{ run: RigRun; interrupted: boolean; connection: Connection }> {
   const { status } = options;
   const connection = await connect(options, status);
-  const { rig } = connection;
   try {
-    const info = rig.session.rigInfo!;
-    let strokeVolumeNl: number | undefined;
-    if (options.calibration !== undefined) {
-      strokeVolumeNl = options.calibration.calibration.strokeVolumeNl;
-      status.message(
-        `stroke volume ${strokeVolumeNl} nL from ${options.calibration.file} (measured ${options.calibration.calibration.measuredAt})`,
-      );
-    } else if (info.strokeVolumeNl !== null) {
-      strokeVolumeNl = info.strokeVolumeNl;
-      status.message(`stroke volume ${strokeVolumeNl} nL as the rig reports it`);
-    } else {
-      status.message(
-        `stroke volume ${scenario.pump.strokeVolume} nL from the scenario (the rig is not calibrated: run \`itpump rig calibrate\`)`,
-      );
-    }
-    const runClock = new RealTimeClock({
-      timeScale: options.timeScale,
-      rtcStartMs: Date.parse(scenario.startRtc),
-    });
-    connection.runClock = runClock;
-    const run = new RigRun({
-      scenario,
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      rig,
-      clock: runClock,
-      atPumpMs: (atMs, go) => runClock.setPumpAlarm(atMs, go),
-      ...(strokeVolumeNl !== undefined ? { strokeVolumeNl } : {}),
-      settings: {
-        rig: {
-          port: options.port,
-          baud: options.baud,
-          timeScale: options.timeScale,
-          firmwareId: info.firmwareId,
-          bootId: info.bootId,
-        },
-        calibration: options.calibration
-          ? { file: options.calibration.file, ...options.calibration.calibration }
-          : null,
-      },
-      onWarning: (text) => status.message(`warning: ${text}`),
-    });
-    status.message(`settings: ${JSON.stringify(run.settings())}`);
-    run.start();
+    const run = startRigRun(scenario, options, connection);
     let interrupted = false;
     const removeInterrupt = onInterrupt(() => {
       interrupted = true;
       status.message('interrupted: stopping the pump');
     });
-    const durationMs = scenario.duration;
-    const line = () => {
-      const c = run.controller;
-      const s = rig.session.stats;
-      const balance = rig.session.latestBalance;
-      status.update(
-        `${formatTimeMs(Math.min(run.nowMs(), durationMs))} / ${formatTimeMs(durationMs)}${options.timeScale > 1 ? ` ×${options.timeScale}` : ''}` +
-          ` | ${c.state.therapy} | motor ${c.state.motor} | ${c.context.deliveredStrokes} strokes (${formatMl(c.context.deliveredStrokes * c.context.config.strokeVolumeNl)})` +
-          ` | balance ${balance === undefined ? '—' : `${(balance.massUg / 1000).toFixed(2)} mg`}` +
-          ` | link ${rig.linkUp ? 'up' : 'DOWN'} (lost ${s.linkLosses}, retx ${rig.session.link.stats.retransmits})` +
-          (c.context.alarms.length > 0
-            ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}`
-            : ''),
-      );
-    };
     try {
-      while (!interrupted && run.nowMs() < durationMs) {
-        line();
-        await sleepReal(Math.max(5, Math.min(250, (durationMs - run.nowMs()) / options.timeScale)));
-      }
-      // The end: stop the pump, wait for its last report and for a balance reading past the end.
-      run.stopPump();
-      const stoppedAtMs = run.nowMs();
-      const hasBalance = rig.session.rigInfo?.capabilities.balance !== false;
-      const giveUpMs = performance.now() + linkLostMs + 5_000;
-      while (
-        performance.now() < giveUpMs &&
-        !(run.settled && (!hasBalance || run.balanceUntilMs >= stoppedAtMs))
-      ) {
-        line();
-        await sleepReal(10);
-      }
-      line();
+      const durationMs = scenario.duration;
+      const showStatus = () =>
+        status.update(rigRunStatusText(run, connection.rig, durationMs, options.timeScale));
+      await runUntil(run, durationMs, options.timeScale, () => interrupted, showStatus);
+      await stopAndSettle(run, connection.rig, showStatus);
       status.done();
       if (!run.settled)
         status.message(
@@ -346,29 +276,150 @@ async function runOnRig(
   }
 }
 
+/** The stroke volume the run uses: the calibration file's, else the rig's own, else the scenario's. */
+function runStrokeVolumeNl(
+  scenario: Scenario,
+  options: RunOnRigOptions,
+  rig: SerialRig,
+): number | undefined {
+  const { status } = options;
+  const info = rig.session.rigInfo!;
+  if (options.calibration !== undefined) {
+    const strokeVolumeNl = options.calibration.calibration.strokeVolumeNl;
+    status.message(
+      `stroke volume ${strokeVolumeNl} nL from ${options.calibration.file} (measured ${options.calibration.calibration.measuredAt})`,
+    );
+    return strokeVolumeNl;
+  }
+  if (info.strokeVolumeNl !== null) {
+    status.message(`stroke volume ${info.strokeVolumeNl} nL as the rig reports it`);
+    return info.strokeVolumeNl;
+  }
+  status.message(
+    `stroke volume ${scenario.pump.strokeVolume} nL from the scenario (the rig is not calibrated: run \`itpump rig calibrate\`)`,
+  );
+  return undefined;
+}
+
+/** Make the run's clock (time 0 now) and the run on the connected rig, log its settings, start it. */
+function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: Connection): RigRun {
+  const { status } = options;
+  const { rig } = connection;
+  const info = rig.session.rigInfo!;
+  const strokeVolumeNl = runStrokeVolumeNl(scenario, options, rig);
+  const runClock = new RealTimeClock({
+    timeScale: options.timeScale,
+    rtcStartMs: Date.parse(scenario.startRtc),
+  });
+  connection.runClock = runClock;
+  const run = new RigRun({
+    scenario,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    rig,
+    clock: runClock,
+    atPumpMs: (atMs, go) => runClock.setPumpAlarm(atMs, go),
+    ...(strokeVolumeNl !== undefined ? { strokeVolumeNl } : {}),
+    settings: {
+      rig: {
+        port: options.port,
+        baud: options.baud,
+        timeScale: options.timeScale,
+        firmwareId: info.firmwareId,
+        bootId: info.bootId,
+      },
+      calibration: options.calibration
+        ? { file: options.calibration.file, ...options.calibration.calibration }
+        : null,
+    },
+    onWarning: (text) => status.message(`warning: ${text}`),
+  });
+  status.message(`settings: ${JSON.stringify(run.settings())}`);
+  run.start();
+  return run;
+}
+
+/** The status line of a run: time, therapy, motor, strokes, balance, link, alarms. */
+function rigRunStatusText(
+  run: RigRun,
+  rig: SerialRig,
+  durationMs: number,
+  timeScale: number,
+): string {
+  const c = run.controller;
+  const s = rig.session.stats;
+  const balance = rig.session.latestBalance;
+  return (
+    `${formatTimeMs(Math.min(run.nowMs(), durationMs))} / ${formatTimeMs(durationMs)}${timeScale > 1 ? ` ×${timeScale}` : ''}` +
+    ` | ${c.state.therapy} | motor ${c.state.motor} | ${c.context.deliveredStrokes} strokes (${formatMl(c.context.deliveredStrokes * c.context.config.strokeVolumeNl)})` +
+    ` | balance ${balance === undefined ? '—' : `${(balance.massUg / 1000).toFixed(2)} mg`}` +
+    ` | link ${rig.linkUp ? 'up' : 'DOWN'} (lost ${s.linkLosses}, retx ${rig.session.link.stats.retransmits})` +
+    (c.context.alarms.length > 0 ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}` : '')
+  );
+}
+
+/** Wait in real time until the run reaches `durationMs` or `interrupted()`, showing the status. */
+async function runUntil(
+  run: RigRun,
+  durationMs: number,
+  timeScale: number,
+  interrupted: () => boolean,
+  showStatus: () => void,
+): Promise<void> {
+  while (!interrupted() && run.nowMs() < durationMs) {
+    showStatus();
+    await sleepReal(Math.max(5, Math.min(250, (durationMs - run.nowMs()) / timeScale)));
+  }
+}
+
+/** The end: stop the pump, wait for its last report and for a balance reading past the end. */
+async function stopAndSettle(run: RigRun, rig: SerialRig, showStatus: () => void): Promise<void> {
+  run.stopPump();
+  const stoppedAtMs = run.nowMs();
+  const hasBalance = rig.session.rigInfo?.capabilities.balance !== false;
+  const giveUpMs = performance.now() + linkLostMs + 5_000;
+  while (
+    performance.now() < giveUpMs &&
+    !(run.settled && (!hasBalance || run.balanceUntilMs >= stoppedAtMs))
+  ) {
+    showStatus();
+    await sleepReal(10);
+  }
+  showStatus();
+}
+
 // --- The commands ----------------------------------------------------------------------------------
 
 export function registerRigCommands(program: Command): void {
   const rig = program
     .command('rig')
     .description('drive a bench rig over a serial port, or emulate one (docs/rig.md)');
+  registerPortsCommand(rig);
+  registerEmulateCommand(rig);
+  registerRunCommand(rig);
+  registerCalibrateCommand(rig);
+  registerAccuracyCommand(rig);
+}
 
+function registerPortsCommand(rig: Command): void {
   rig
     .command('ports')
     .description('list the serial ports the system reports')
-    .action(() =>
-      operatorErrors(async () => {
-        const { ports, fallback } = await listPorts();
-        if (fallback !== undefined) process.stderr.write(`${fallback}\n`);
-        if (ports.length === 0) process.stdout.write('no serial ports found\n');
-        for (const p of ports) process.stdout.write(`${formatPort(p)}\n`);
-        process.stdout.write(
-          'note: ptys (/dev/pts/N, e.g. from socat for the emulator) are never listed; use the path socat created.\n',
-        );
-      }),
-    );
+    .action(() => operatorErrors(portsAction));
+}
 
-  rig
+/** `rig ports`: the ports the system reports, one a line, and a note on ptys. */
+async function portsAction(): Promise<void> {
+  const { ports, fallback } = await listPorts();
+  if (fallback !== undefined) process.stderr.write(`${fallback}\n`);
+  if (ports.length === 0) process.stdout.write('no serial ports found\n');
+  for (const p of ports) process.stdout.write(`${formatPort(p)}\n`);
+  process.stdout.write(
+    'note: ptys (/dev/pts/N, e.g. from socat for the emulator) are never listed; use the path socat created.\n',
+  );
+}
+
+function registerEmulateCommand(rig: Command): void {
+  const command = rig
     .command('emulate')
     .description(
       'be a rig on a serial port: stepper, balance, button and buzzer, with fault switches',
@@ -378,7 +429,18 @@ export function registerRigCommands(program: Command): void {
       'serial port to serve (e.g. one end of `socat -d -d pty,raw,echo=0,link=/tmp/ttyRIG pty,raw,echo=0,link=/tmp/ttyHOST`)',
     )
     .addOption(baudOption())
-    .addOption(timeScaleOption())
+    .addOption(timeScaleOption());
+  addEmulatedRigOptions(command);
+  addEmulatedFaultOptions(command);
+  command
+    .option('--no-persistent-record', 'forget the last batch at a reset (a rig without FRAM)')
+    .option('--quiet', 'no event log on stderr')
+    .action((opts: EmulateCliOptions) => operatorErrors(() => emulate(opts)));
+}
+
+/** The emulated rig itself: its randomness, its stroke volume and its balance. */
+function addEmulatedRigOptions(command: Command): void {
+  command
     .option(
       '--seed <n>',
       'seed of every random choice (noise, faults)',
@@ -413,7 +475,12 @@ export function registerRigCommands(program: Command): void {
       'rig time between balance readings',
       intOption('--balance-interval-ms', 1, 3_600_000),
       1_000,
-    )
+    );
+}
+
+/** The emulated rig's fault switches: a noisy line, a jammed motor, a cut cable, a reset. */
+function addEmulatedFaultOptions(command: Command): void {
+  command
     .option(
       '--drop-rate <p>',
       'chance that a byte is lost, each direction',
@@ -457,12 +524,28 @@ export function registerRigCommands(program: Command): void {
       '--reboot-after-ms <ms>',
       'reset the rig this long after start (real ms)',
       intOption('--reboot-after-ms', 0, 2 ** 31 - 1),
-    )
-    .option('--no-persistent-record', 'forget the last batch at a reset (a rig without FRAM)')
-    .option('--quiet', 'no event log on stderr')
-    .action((opts: EmulateCliOptions) => operatorErrors(() => emulate(opts)));
+    );
+}
 
-  rig
+/** `--calibration <file>` / `--no-calibration`, as `rig run` and `rig accuracy` take them. */
+function addCalibrationOptions(command: Command): Command {
+  return command
+    .option(
+      '--calibration <file>',
+      `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`,
+    )
+    .option('--no-calibration', 'ignore any calibration file');
+}
+
+/** The calibration the options name: none with `--no-calibration`, else the file or the default. */
+function chosenCalibration(option: string | false | undefined) {
+  return option === false
+    ? undefined
+    : findCalibration(typeof option === 'string' ? option : undefined);
+}
+
+function registerRunCommand(rig: Command): void {
+  const command = rig
     .command('run')
     .description(
       "run a scenario's controller on the rig in real time; writes the outputs of `itpump run` plus balance.csv",
@@ -472,56 +555,49 @@ export function registerRigCommands(program: Command): void {
     .addOption(baudOption())
     .addOption(timeScaleOption())
     .option('--out <dir>', 'output directory (default: out/rig-<scenario name>)')
-    .option('--seed <n>', "seed (overrides the scenario's)", intOption('--seed', 0, 2 ** 31 - 1))
-    .option(
-      '--calibration <file>',
-      `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`,
-    )
-    .option('--no-calibration', 'ignore any calibration file')
+    .option('--seed <n>', "seed (overrides the scenario's)", intOption('--seed', 0, 2 ** 31 - 1));
+  addCalibrationOptions(command)
     .option('--json', 'print the summary as JSON')
-    .action((file: string, opts: RunCliOptions) =>
-      operatorErrors(async () => {
-        const scenario = loadScenario(file);
-        const status = new StatusLine();
-        const calibration =
-          opts.calibration === false
-            ? undefined
-            : findCalibration(typeof opts.calibration === 'string' ? opts.calibration : undefined);
-        const { run, connection } = await runOnRig(scenario, {
-          port: opts.port,
-          baud: opts.baud,
-          timeScale: opts.timeScale,
-          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-          calibration,
-          status,
-        });
-        try {
-          const result = run.result();
-          const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
-          const files = writeOutputs(result, out);
-          writeFileSync(join(out, 'balance.csv'), balanceCsv(run.balance));
-          files.push(join(out, 'balance.csv'));
-          const stats = connection.rig.session.stats;
-          if (opts.json)
-            process.stdout.write(
-              JSON.stringify(
-                { settings: result.settings, ...result.summary, link: stats },
-                null,
-                2,
-              ) + '\n',
-            );
-          else {
-            process.stdout.write(`${formatSummary(result.summary)}\n`);
-            process.stdout.write(
-              `link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`,
-            );
-          }
-        } finally {
-          await connection.close();
-        }
-      }),
-    );
+    .action((file: string, opts: RunCliOptions) => operatorErrors(() => runAction(file, opts)));
+}
 
+/** `rig run`: run the scenario on the rig, write its outputs and balance.csv, print the summary. */
+async function runAction(file: string, opts: RunCliOptions): Promise<void> {
+  const scenario = loadScenario(file);
+  const status = new StatusLine();
+  const calibration = chosenCalibration(opts.calibration);
+  const { run, connection } = await runOnRig(scenario, {
+    port: opts.port,
+    baud: opts.baud,
+    timeScale: opts.timeScale,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    calibration,
+    status,
+  });
+  try {
+    const result = run.result();
+    const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
+    const files = writeOutputs(result, out);
+    writeFileSync(join(out, 'balance.csv'), balanceCsv(run.balance));
+    files.push(join(out, 'balance.csv'));
+    const stats = connection.rig.session.stats;
+    if (opts.json)
+      process.stdout.write(
+        JSON.stringify({ settings: result.settings, ...result.summary, link: stats }, null, 2) +
+          '\n',
+      );
+    else {
+      process.stdout.write(`${formatSummary(result.summary)}\n`);
+      process.stdout.write(
+        `link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`,
+      );
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+function registerCalibrateCommand(rig: Command): void {
   rig
     .command('calibrate')
     .description('measure the stroke volume with the balance and save it for later runs')
@@ -548,38 +624,41 @@ export function registerRigCommands(program: Command): void {
       5,
     )
     .option('--save <file>', `where to save the calibration (default: ${defaultCalibrationPath()})`)
-    .action((opts: CalibrateCliOptions) =>
-      operatorErrors(async () => {
-        const status = new StatusLine();
-        const connection = await connect(
-          { port: opts.port, baud: opts.baud, timeScale: opts.timeScale },
-          status,
-        );
-        const runClock = new RealTimeClock({ timeScale: opts.timeScale });
-        connection.runClock = runClock;
-        try {
-          const result = await calibrate(connection.rig, {
-            strokes: opts.strokes,
-            intervalMs: opts.intervalMs,
-            settleMs: opts.settleMs,
-            readingsAveraged: opts.readings,
-            sleepPumpMs: (ms) =>
-              new Promise((resolve) => runClock.setPumpAlarm(runClock.monotonicMs() + ms, resolve)),
-            timeoutPumpMs: (linkLostMs + 10_000) * opts.timeScale,
-            onProgress: (text) => status.message(text),
-          });
-          const file = opts.save ?? defaultCalibrationPath();
-          saveCalibration(file, result);
-          process.stdout.write(
-            `stroke volume ${result.strokeVolumeNl} nL (${result.strokes} strokes moved ${result.massAfterUg - result.massBeforeUg} µg of water at 1.0 g/mL)\nsaved ${file}\n`,
-          );
-        } finally {
-          await connection.close();
-        }
-      }),
-    );
+    .action((opts: CalibrateCliOptions) => operatorErrors(() => calibrateAction(opts)));
+}
 
-  rig
+/** `rig calibrate`: weigh the strokes, save the stroke volume, print it. */
+async function calibrateAction(opts: CalibrateCliOptions): Promise<void> {
+  const status = new StatusLine();
+  const connection = await connect(
+    { port: opts.port, baud: opts.baud, timeScale: opts.timeScale },
+    status,
+  );
+  const runClock = new RealTimeClock({ timeScale: opts.timeScale });
+  connection.runClock = runClock;
+  try {
+    const result = await calibrate(connection.rig, {
+      strokes: opts.strokes,
+      intervalMs: opts.intervalMs,
+      settleMs: opts.settleMs,
+      readingsAveraged: opts.readings,
+      sleepPumpMs: (ms) =>
+        new Promise((resolve) => runClock.setPumpAlarm(runClock.monotonicMs() + ms, resolve)),
+      timeoutPumpMs: (linkLostMs + 10_000) * opts.timeScale,
+      onProgress: (text) => status.message(text),
+    });
+    const file = opts.save ?? defaultCalibrationPath();
+    saveCalibration(file, result);
+    process.stdout.write(
+      `stroke volume ${result.strokeVolumeNl} nL (${result.strokes} strokes moved ${result.massAfterUg - result.massBeforeUg} µg of water at 1.0 g/mL)\nsaved ${file}\n`,
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
+function registerAccuracyCommand(rig: Command): void {
+  const command = rig
     .command('accuracy')
     .description(
       'flow-accuracy test in the manner of IEC 60601-2-24: balance sampled every 30 s for two hours, the second hour as a trumpet curve',
@@ -611,65 +690,59 @@ export function registerRigCommands(program: Command): void {
       ),
       2 * 3_600_000,
     )
-    .option('--out <dir>', 'output directory', join('out', 'rig-accuracy'))
-    .option(
-      '--calibration <file>',
-      `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`,
-    )
-    .option('--no-calibration', 'ignore any calibration file')
+    .option('--out <dir>', 'output directory', join('out', 'rig-accuracy'));
+  addCalibrationOptions(command)
     .option('--json', 'print the result as JSON')
-    .action((opts: AccuracyCliOptions) =>
-      operatorErrors(async () => {
-        const status = new StatusLine();
-        const calibration =
-          opts.calibration === false
-            ? undefined
-            : findCalibration(typeof opts.calibration === 'string' ? opts.calibration : undefined);
-        const scenario = accuracyScenario({
-          rateNlPerDay: opts.rate,
-          durationMs: opts.duration,
-          strokeVolumeNl: calibration?.calibration.strokeVolumeNl ?? 500,
-        });
-        status.message(
-          `flow-accuracy test: ${formatMl(opts.rate)}/day for ${formatDurationMs(opts.duration)}, second half analysed`,
-        );
-        const { run, interrupted, connection } = await runOnRig(scenario, {
-          port: opts.port,
-          baud: opts.baud,
-          timeScale: opts.timeScale,
-          calibration,
-          status,
-        });
-        try {
-          if (interrupted)
-            throw new RigCliError('the accuracy test was interrupted before its end: no analysis');
-          const result = run.result();
-          const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
-          mkdirSync(opts.out, { recursive: true });
-          const files = writeOutputs(result, opts.out);
-          const table = trumpetTable(trumpet);
-          const extra: Record<string, string> = {
-            'balance.csv': balanceCsv(run.balance),
-            'trumpet.txt': table,
-            'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
-            // vega loads only here, so the other commands start fast.
-            'trumpet.svg': await (
-              await import('../report/charts.js')
-            ).trumpetChartSvg(trumpet, {
-              title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)`,
-            }),
-          };
-          for (const [name, text] of Object.entries(extra)) {
-            writeFileSync(join(opts.out, name), text);
-            files.push(join(opts.out, name));
-          }
-          if (opts.json) process.stdout.write(JSON.stringify(trumpet, null, 2) + '\n');
-          else process.stdout.write(`${table}\nwrote ${files.join(', ')}\n`);
-        } finally {
-          await connection.close();
-        }
+    .action((opts: AccuracyCliOptions) => operatorErrors(() => accuracyAction(opts)));
+}
+
+/** `rig accuracy`: run the test scenario on the rig, analyse the balance, write and print it. */
+async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
+  const status = new StatusLine();
+  const calibration = chosenCalibration(opts.calibration);
+  const scenario = accuracyScenario({
+    rateNlPerDay: opts.rate,
+    durationMs: opts.duration,
+    strokeVolumeNl: calibration?.calibration.strokeVolumeNl ?? 500,
+  });
+  status.message(
+    `flow-accuracy test: ${formatMl(opts.rate)}/day for ${formatDurationMs(opts.duration)}, second half analysed`,
+  );
+  const { run, interrupted, connection } = await runOnRig(scenario, {
+    port: opts.port,
+    baud: opts.baud,
+    timeScale: opts.timeScale,
+    calibration,
+    status,
+  });
+  try {
+    if (interrupted)
+      throw new RigCliError('the accuracy test was interrupted before its end: no analysis');
+    const result = run.result();
+    const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
+    mkdirSync(opts.out, { recursive: true });
+    const files = writeOutputs(result, opts.out);
+    const table = trumpetTable(trumpet);
+    const extra: Record<string, string> = {
+      'balance.csv': balanceCsv(run.balance),
+      'trumpet.txt': table,
+      'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
+      // vega loads only here, so the other commands start fast.
+      'trumpet.svg': await (
+        await import('../report/charts.js')
+      ).trumpetChartSvg(trumpet, {
+        title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)`,
       }),
-    );
+    };
+    for (const [name, text] of Object.entries(extra)) {
+      writeFileSync(join(opts.out, name), text);
+      files.push(join(opts.out, name));
+    }
+    if (opts.json) process.stdout.write(JSON.stringify(trumpet, null, 2) + '\n');
+    else process.stdout.write(`${table}\nwrote ${files.join(', ')}\n`);
+  } finally {
+    await connection.close();
+  }
 }
 
 interface EmulateCliOptions {
@@ -734,7 +807,34 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
   const log = (text: string) => {
     if (!o.quiet) status.message(`${new Date().toISOString()} ${text}`);
   };
-  const emulator = await RigEmulator.open({
+  const emulator = await openEmulator(o, log);
+  process.stderr.write(
+    `itpump rig emulator on ${o.port}: ${JSON.stringify(emulatorSettings(o))}\n`,
+  );
+  if (o.delayMs > 90)
+    process.stderr.write(
+      `note: a ${o.delayMs} ms delay each way exceeds the protocol's 200 ms ack timeout per round trip: expect retransmits\n`,
+    );
+  const removeInterrupt = onInterrupt(() => void emulator.close());
+  const removeKeys = listenToKeys(emulator);
+  const ticker = setInterval(() => status.update(emulatorStatusText(emulator)), 250);
+  try {
+    await emulator.closed;
+  } finally {
+    clearInterval(ticker);
+    removeInterrupt();
+    removeKeys();
+    status.done();
+    const c = emulator.core;
+    process.stderr.write(
+      `emulator stopped: ${c.strokesExecuted} strokes executed, ${c.batches.size} batches, ${c.reboots} resets\n`,
+    );
+  }
+}
+
+/** Open the emulated rig the options describe on their port. */
+function openEmulator(o: EmulateCliOptions, log: (text: string) => void): Promise<RigEmulator> {
+  return RigEmulator.open({
     path: o.port,
     baudRate: o.baud,
     timeScale: o.timeScale,
@@ -754,7 +854,11 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
     ...(o.rebootAfterMs !== undefined ? { rebootAfterMs: o.rebootAfterMs } : {}),
     onEvent: log,
   });
-  const settings = {
+}
+
+/** The settings the emulator prints when it starts. */
+function emulatorSettings(o: EmulateCliOptions) {
+  return {
     port: o.port,
     baud: o.baud,
     timeScale: o.timeScale,
@@ -770,12 +874,10 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
     rebootAfterMs: o.rebootAfterMs ?? null,
     persistentRecord: o.persistentRecord,
   };
-  process.stderr.write(`itpump rig emulator on ${o.port}: ${JSON.stringify(settings)}\n`);
-  if (o.delayMs > 90)
-    process.stderr.write(
-      `note: a ${o.delayMs} ms delay each way exceeds the protocol's 200 ms ack timeout per round trip: expect retransmits\n`,
-    );
-  const removeInterrupt = onInterrupt(() => void emulator.close());
+}
+
+/** On a terminal, single keys drive the emulator; returns a function that restores the terminal. */
+function listenToKeys(emulator: RigEmulator): () => void {
   const stdin = process.stdin;
   const keys = (data: Buffer) => {
     const key = data.toString();
@@ -792,28 +894,19 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
       'keys: p press the button, r reset, d cut the cable 5 s, j jam/free the motor, q quit\n',
     );
   }
-  const ticker = setInterval(() => {
-    const c = emulator.core;
-    status.update(
-      `link ${c.linkUp ? 'up' : 'down'} | ${c.batchRunning ? 'motor running' : 'motor idle'}${c.jammed ? ' (JAMMED)' : ''} | ${c.strokesExecuted} strokes | balance ${(c.trueMassUg / 1000).toFixed(2)} mg | resets ${c.reboots}`,
-    );
-  }, 250);
-  try {
-    await emulator.closed;
-  } finally {
-    clearInterval(ticker);
-    removeInterrupt();
+  return () => {
     if (stdin.isTTY) {
       stdin.off('data', keys);
       stdin.setRawMode(false);
       stdin.pause();
     }
-    status.done();
-    const c = emulator.core;
-    process.stderr.write(
-      `emulator stopped: ${c.strokesExecuted} strokes executed, ${c.batches.size} batches, ${c.reboots} resets\n`,
-    );
-  }
+  };
+}
+
+/** The emulator's status line: link, motor, strokes, balance, resets. */
+function emulatorStatusText(emulator: RigEmulator): string {
+  const c = emulator.core;
+  return `link ${c.linkUp ? 'up' : 'down'} | ${c.batchRunning ? 'motor running' : 'motor idle'}${c.jammed ? ' (JAMMED)' : ''} | ${c.strokesExecuted} strokes | balance ${(c.trueMassUg / 1000).toFixed(2)} mg | resets ${c.reboots}`;
 }
 
 // --- Alone: `tsx sim/rig/cli.ts rig …` --------------------------------------------------------------
