@@ -24,8 +24,8 @@ import {
 } from '../fleet/patient.js';
 import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
-import { parseShard, runFleet, shardRange } from '../fleet/runFleet.js';
-import { missingPatients } from '../fleet/aggregate.js';
+import { parseShard, runFleet, shardRange, type FleetOptions } from '../fleet/runFleet.js';
+import { missingPatients, type FleetAggregate } from '../fleet/aggregate.js';
 import { writeOutputs } from '../outputs.js';
 import { runScenario } from '../runner.js';
 import { InputError, loadScenario, type Scenario } from '../scenario.js';
@@ -115,6 +115,12 @@ export function registerReportCommands(program: Command): void {
   // `fleet merge a b --out X`'s --out to `fleet` instead of `merge` (commander parses unknown
   // top-level options into the first subcommand). Top-level options then go before the command.
   program.enablePositionalOptions();
+  registerReportCommand(program);
+  const fleet = registerFleetCommand(program);
+  registerFleetMergeCommand(fleet);
+}
+
+function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description(
@@ -126,20 +132,25 @@ export function registerReportCommands(program: Command): void {
       '--scenario <file>',
       "the run's scenario, for its drug library (when the directory has no drug-library.json)",
     )
-    .action(async (dir: string, opts: { out?: string; scenario?: string }) => {
-      const data = readRunDir(dir, opts.scenario ? { scenario: loadScenario(opts.scenario) } : {});
-      let files: string[];
-      try {
-        files = await writeRunDataReport(data, opts.out ?? dir);
-      } catch (e) {
-        // Files that parse but cannot be analysed (a trace going back in time, a dose that
-        // shrinks) are bad input too: exit code 2, naming the directory and the field.
-        if (e instanceof AnalysisInputError) throw new InputError(`${dir}: ${e.message}`);
-        throw e;
-      }
-      process.stdout.write(`wrote ${files.join(', ')}\n`);
-    });
+    .action(reportAction);
+}
 
+/** `report`: read an earlier run's files and write its report next to them (or to --out). */
+async function reportAction(dir: string, opts: { out?: string; scenario?: string }): Promise<void> {
+  const data = readRunDir(dir, opts.scenario ? { scenario: loadScenario(opts.scenario) } : {});
+  let files: string[];
+  try {
+    files = await writeRunDataReport(data, opts.out ?? dir);
+  } catch (e) {
+    // Files that parse but cannot be analysed (a trace going back in time, a dose that
+    // shrinks) are bad input too: exit code 2, naming the directory and the field.
+    if (e instanceof AnalysisInputError) throw new InputError(`${dir}: ${e.message}`);
+    throw e;
+  }
+  process.stdout.write(`wrote ${files.join(', ')}\n`);
+}
+
+function registerFleetCommand(program: Command): Command {
   const fleet = program
     .command('fleet')
     .description(
@@ -163,7 +174,21 @@ export function registerReportCommands(program: Command): void {
       '--seed <base>',
       "seed of patient 0 (default: the scenario's seed)",
       integerOption('--seed', 0, 2 ** 31 - 1),
+    );
+  addVariationOptions(fleet);
+  return fleet
+    .option(
+      '--replay <index>',
+      'run only patient INDEX, as the fleet varies it, and write its run outputs and report',
+      integerOption('--replay', 0, 10_000_000),
     )
+    .enablePositionalOptions()
+    .action(fleetAction);
+}
+
+/** How the fleet's patients vary: motor error, stalls, and how soon the clinic clears them. */
+function addVariationOptions(fleet: Command): void {
+  fleet
     .option(
       '--motor-error-sd <pct>',
       `spread of the per-patient stroke-volume error (default ${DEFAULT_VARIATION.motorErrorSdPpm / 10_000} %)`,
@@ -183,75 +208,81 @@ export function registerReportCommands(program: Command): void {
       '--clinic-after <d>',
       'from the end of a stall to the clinician clearing the alarms (default 2 d)',
       durationOption('--clinic-after'),
-    )
-    .option(
-      '--replay <index>',
-      'run only patient INDEX, as the fleet varies it, and write its run outputs and report',
-      integerOption('--replay', 0, 10_000_000),
-    )
-    .enablePositionalOptions()
-    .action(async (file: string, opts: FleetCliOptions) => {
-      // Checked here rather than with requiredOption: commander checks a parent's required options
-      // for its subcommands too, and `fleet merge` has no --patients.
-      if (opts.patients === undefined) throw new InputError('fleet: --patients N is required');
-      const patients = opts.patients;
-      const scenario = loadScenario(file);
-      const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
-      const variation: FleetVariation = {
-        motorErrorSdPpm: opts.motorErrorSd ?? DEFAULT_VARIATION.motorErrorSdPpm,
-        stallsPerYear: opts.stallsPerYear ?? DEFAULT_VARIATION.stallsPerYear,
-        stallDurationMs: opts.stallDuration ?? DEFAULT_VARIATION.stallDurationMs,
-        clinicResponseMs: opts.clinicAfter ?? DEFAULT_VARIATION.clinicResponseMs,
-      };
-      const name = basename(file, extname(file));
-      const baseSeed = opts.seed ?? scenario.seed;
-      if (opts.replay !== undefined) {
-        await replayPatient(
-          scenario,
-          opts.replay,
-          patients,
-          baseSeed,
-          variation,
-          opts.out ?? join('out', 'fleet', name, `patient-${opts.replay}`),
-        );
-        return;
-      }
-      const out =
-        opts.out ??
-        join('out', 'fleet', name, ...(shard ? [`shard-${shard.index}-of-${shard.count}`] : []));
-      process.stdout.write(
-        `itpump fleet ${file} --patients ${patients} --seed ${baseSeed}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --workers ${opts.workers}\n` +
-          `variation: ${JSON.stringify(variation)}\n`,
-      );
-      const progress = createProgress(
-        shard ? `fleet shard ${shard.index}/${shard.count}` : 'fleet',
-      );
-      const [from, to] = shardRange(patients, shard);
-      progress.update(0, to - from); // the bar and its ETA start with the run, not with the first patient
-      const started = performance.now();
-      let aggregate;
-      try {
-        aggregate = await runFleet({
-          scenario,
-          patients,
-          workers: opts.workers,
-          ...(shard ? { shard } : {}),
-          baseSeed,
-          variation,
-          onProgress: (done, total) => progress.update(done, total),
-        });
-      } finally {
-        progress.stop();
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const files = await writeFleetOutputs(aggregate, out);
-      const years = aggregate.totals.simulatedMs / YEAR_MS;
-      process.stdout.write(
-        `${aggregate.totals.patients} patients (${years.toFixed(1)} patient-years) in ${seconds.toFixed(1)} s with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}` +
-          ` (${(aggregate.totals.patients / Math.max(seconds, 1e-3)).toFixed(1)} patients/s)\nwrote ${files.length} files to ${out} (fleet.json, report.html, charts)\n`,
-      );
-    });
+    );
+}
 
+function fleetVariation(opts: FleetCliOptions): FleetVariation {
+  return {
+    motorErrorSdPpm: opts.motorErrorSd ?? DEFAULT_VARIATION.motorErrorSdPpm,
+    stallsPerYear: opts.stallsPerYear ?? DEFAULT_VARIATION.stallsPerYear,
+    stallDurationMs: opts.stallDuration ?? DEFAULT_VARIATION.stallDurationMs,
+    clinicResponseMs: opts.clinicAfter ?? DEFAULT_VARIATION.clinicResponseMs,
+  };
+}
+
+/** `fleet`: replay one patient, or run the fleet (or one shard of it) and write its outputs. */
+async function fleetAction(file: string, opts: FleetCliOptions): Promise<void> {
+  // Checked here rather than with requiredOption: commander checks a parent's required options
+  // for its subcommands too, and `fleet merge` has no --patients.
+  if (opts.patients === undefined) throw new InputError('fleet: --patients N is required');
+  const patients = opts.patients;
+  const scenario = loadScenario(file);
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const variation = fleetVariation(opts);
+  const name = basename(file, extname(file));
+  const baseSeed = opts.seed ?? scenario.seed;
+  if (opts.replay !== undefined) {
+    await replayPatient(
+      scenario,
+      opts.replay,
+      patients,
+      baseSeed,
+      variation,
+      opts.out ?? join('out', 'fleet', name, `patient-${opts.replay}`),
+    );
+    return;
+  }
+  const out =
+    opts.out ??
+    join('out', 'fleet', name, ...(shard ? [`shard-${shard.index}-of-${shard.count}`] : []));
+  process.stdout.write(
+    `itpump fleet ${file} --patients ${patients} --seed ${baseSeed}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --workers ${opts.workers}\n` +
+      `variation: ${JSON.stringify(variation)}\n`,
+  );
+  const started = performance.now();
+  const aggregate = await runFleetWithProgress({
+    scenario,
+    patients,
+    workers: opts.workers,
+    ...(shard ? { shard } : {}),
+    baseSeed,
+    variation,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const files = await writeFleetOutputs(aggregate, out);
+  const years = aggregate.totals.simulatedMs / YEAR_MS;
+  process.stdout.write(
+    `${aggregate.totals.patients} patients (${years.toFixed(1)} patient-years) in ${seconds.toFixed(1)} s with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}` +
+      ` (${(aggregate.totals.patients / Math.max(seconds, 1e-3)).toFixed(1)} patients/s)\nwrote ${files.length} files to ${out} (fleet.json, report.html, charts)\n`,
+  );
+}
+
+/** Run the fleet with a progress bar on stderr (sim/fleet/progress.ts). */
+async function runFleetWithProgress(
+  spec: Omit<FleetOptions, 'onProgress'>,
+): Promise<FleetAggregate> {
+  const { shard } = spec;
+  const progress = createProgress(shard ? `fleet shard ${shard.index}/${shard.count}` : 'fleet');
+  const [from, to] = shardRange(spec.patients, shard);
+  progress.update(0, to - from); // the bar and its ETA start with the run, not with the first patient
+  try {
+    return await runFleet({ ...spec, onProgress: (done, total) => progress.update(done, total) });
+  } finally {
+    progress.stop();
+  }
+}
+
+function registerFleetMergeCommand(fleet: Command): void {
   fleet
     .command('merge')
     .description(
@@ -259,16 +290,19 @@ export function registerReportCommands(program: Command): void {
     )
     .argument('<dirs...>', 'shard output directories')
     .requiredOption('--out <dir>', 'output directory of the merged fleet')
-    .action(async (dirs: string[], opts: { out: string }) => {
-      const merged = mergeFleetDirs(dirs);
-      const files = await writeFleetOutputs(merged, opts.out);
-      const missing = missingPatients(merged);
-      process.stdout.write(
-        `merged ${dirs.length} shard${dirs.length === 1 ? '' : 's'}: ${merged.totals.patients} of ${merged.spec.patients} patients` +
-          (missing.length > 0
-            ? ` (incomplete: missing ${missing.map(([f, t]) => `${f}-${t - 1}`).join(', ')})`
-            : '') +
-          `\nwrote ${files.length} files to ${opts.out}\n`,
-      );
-    });
+    .action(fleetMergeAction);
+}
+
+/** `fleet merge`: join the shards' fleet.json and write the merged fleet's outputs. */
+async function fleetMergeAction(dirs: string[], opts: { out: string }): Promise<void> {
+  const merged = mergeFleetDirs(dirs);
+  const files = await writeFleetOutputs(merged, opts.out);
+  const missing = missingPatients(merged);
+  process.stdout.write(
+    `merged ${dirs.length} shard${dirs.length === 1 ? '' : 's'}: ${merged.totals.patients} of ${merged.spec.patients} patients` +
+      (missing.length > 0
+        ? ` (incomplete: missing ${missing.map(([f, t]) => `${f}-${t - 1}`).join(', ')})`
+        : '') +
+      `\nwrote ${files.length} files to ${opts.out}\n`,
+  );
 }
