@@ -1,6 +1,7 @@
 /**
- * Regression tests of the seventeen findings of the QA suite in the controller (src/), each the
- * smallest failing property or case found, kept as it was written. Each failed when found and
+ * Regression tests of the twenty-two findings of the QA suite in the controller (src/), each the
+ * smallest failing property or case found (#18–#22 as deterministic cases of what the properties
+ * found at 100 runs). Each failed when found and
  * passes since its fix (docs/testing.md "Known findings"); each holds whether the pump refuses the
  * input or handles it safely. The generators and judgements of the QA kit no longer steer around
  * or excuse any of them (the findings guard was removed on 26 November), so the model-based runs
@@ -12,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { DrugLibrary } from '../../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, NL_PER_ML, PG_PER_NG } from '../../src/units.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
+import { strokeTimeMs } from '../../src/dosing/delivery.js';
 import { persistedBatchesMax } from '../../src/pump/persist.js';
 import {
   InvariantMonitor,
@@ -82,6 +84,74 @@ function sufentanilPathThenMorphine(): PumpRig {
     confirm: true,
   });
   return rig;
+}
+
+/**
+ * The most of `drug` any 24-hour window ending in [fromMs, now] holds at the tip (the outlet without
+ * a recorded catheter), from the rig's truth: windows ending on every minute, and at the last
+ * millisecond each stroke is still inside a window. A window's dose rises only as a stroke enters and
+ * falls only as one leaves, so its peaks are at those exits (or now): the scan is exact.
+ */
+function peakDayPg(rig: PumpRig, drug: string, fromMs: number): { pg: number; endMs: number } {
+  let peak = { pg: 0, endMs: fromMs };
+  const judge = (t: number) => {
+    const pg = rig.dosePgInWindow(t).get(drug) ?? 0;
+    if (pg > peak.pg) peak = { pg, endMs: t };
+  };
+  for (let t = fromMs; t <= rig.nowMs; t += MINUTE_MS) judge(t);
+  judge(rig.nowMs);
+  for (const b of rig.batches) {
+    const strokes = b.strokesDone ?? rig.strokesOfBatchBy(b, rig.nowMs);
+    for (let j = 1; j <= strokes; j++) {
+      const exitMs = strokeTimeMs(b, j) + DAY_MS - 1;
+      if (exitMs >= fromMs && exitMs <= rig.nowMs) judge(exitMs);
+    }
+  }
+  return peak;
+}
+
+/** What is truly in the reservoir now: the motor moves a batch's strokes only when it reports them. */
+function trulyInReservoirNl(rig: PumpRig): number {
+  const running = rig.runningBatch();
+  const inFlight = running ? rig.strokesOfBatchBy(running, rig.nowMs) - running.strokesMoved : 0;
+  return Math.max(0, rig.motor.trueReservoirNl - inFlight * rig.config.strokeVolumeNl);
+}
+
+/**
+ * Morphine 2 mg/mL at 1 mg/day (500 000 nL/day, a stroke every 86.4 s) for an hour through a
+ * recorded catheter of `tubingNl` + `catheterCm` × `nlPerCm`, then a refill of `fillNl` of morphine
+ * 4 mg/mL: a drug change, so a bridge keeps the old schedule until the path has been pushed (#20, #21).
+ */
+function morphineBridge(fillNl: number, tubingNl: number, catheterCm: number, nlPerCm: number) {
+  const rig = new PumpRig({
+    config: {
+      ...defaultPumpConfig,
+      pumpTubingVolumeNl: tubingNl,
+      catheterLengthCm: catheterCm,
+      catheterVolumeNlPerCm: nlPerCm,
+    },
+  });
+  rig.command({
+    type: 'cmd.refill',
+    withdrawnNl: 0,
+    addedNl: 10 * NL_PER_ML,
+    mixture: [{ drug: 'morphine', concentrationUgPerMl: 2_000 }],
+  });
+  rig.command({
+    type: 'cmd.program',
+    prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+    confirm: true,
+  });
+  rig.command({ type: 'cmd.resume' });
+  rig.advance(HOUR_MS);
+  const refill = rig.command({
+    type: 'cmd.refill',
+    withdrawnNl: trulyInReservoirNl(rig),
+    addedNl: fillNl,
+    mixture: [{ drug: 'morphine', concentrationUgPerMl: 4_000 }],
+    confirm: true,
+  });
+  return { rig, refill, deliveredAtRefillNl: rig.deliveredNlBy() };
 }
 
 describe('FOUND-BUGS: regression tests of the fixed controller findings', () => {
@@ -622,5 +692,353 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     expect(
       rig.dosePgInWindow(rig.nowMs, DAY_MS, false, 'tip').get('sufentanil') ?? 0,
     ).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+  });
+
+  it('#18 a bolus granted near the daily cap never takes a later 24-hour window past the hard maximum (REQ-LIM-6)', () => {
+    // Found by dailyCap.property (FC_SEED=7, 100 runs: 20.002 mg of morphine against 20 mg). The cap
+    // counted what had left the pump plus the new bolus: not the volume owed, the rounding to whole
+    // strokes, nor the basal that enters later windows. Default pump and library, morphine 10 mg/mL:
+    // a stroke is 500 nL × 10 µg/µL = 5 µg, the 20 mg hard daily maximum 4000 strokes, the 1 mg hard
+    // bolus maximum 200. A day of basal near the cap: 19.2 mg/day = 1 920 000 nL/day, one stroke every
+    // 500 × 86 400 000 / 1 920 000 = 22 500 ms exactly, the first at 22.5 s. At T = 3800 × 22.5 s +
+    // 20 s (0d 23:45:20) the window holds 3800 strokes, 19 mg, one bolus short of the cap, and
+    // 20 000 / 22 500 of a stroke (444 nL) is owed. Then a therapy of large boluses: 0.1 mg/day
+    // (10 000 nL/day) and 1 mg (100 000 nL) over 10 min, lockout 10 min, 19 a day (its own worst case
+    // 0.1 + 19 mg + a stroke ≤ 20 mg; 14.4 mL/day within the pump's highest flow), pressed at every
+    // lockout for two days. The look-back cap grants the press at T (19 + 1 ≤ 20 mg); the owed 444 nL,
+    // the bolus and 69 nL of basal make 201 strokes by T + 10 min, before the first stroke of the day
+    // leaves the window (at 22 500 ms + 24 h): 4001 strokes, 20.005 mg.
+    const hardPg = 20_000_000 * PG_PER_NG;
+    const bolusPg = 1_000_000 * PG_PER_NG;
+    const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 10_000 }], 19_200_000);
+    expect(rig.programmed).toBe(true);
+    const T = 3_800 * 22_500 + 20_000;
+    rig.advance(T);
+    expect(rig.dosePgInWindow(T).get('morphine')).toBe(3_800 * 500 * 10_000);
+    expect(rig.dosePgInWindow(T).get('morphine')).toBe(hardPg - bolusPg);
+    const therapy = rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 100_000 },
+      ptm: {
+        bolusDoseNg: 1_000_000,
+        bolusDurationMs: 10 * MINUTE_MS,
+        lockoutMs: 10 * MINUTE_MS,
+        bolusesPer24hMax: 19,
+      },
+      confirm: true,
+    });
+    expect(therapy.refused).toEqual([]);
+    const grants: { atMs: number; windowPg: number }[] = [];
+    let capDenials = 0;
+    for (let t = T; t <= T + 2 * DAY_MS; t += 10 * MINUTE_MS) {
+      if (t > rig.nowMs) rig.advance(t - rig.nowMs);
+      const outcome = rig.press();
+      if (outcome.records.some((r) => r.type === 'pressGranted'))
+        grants.push({ atMs: t, windowPg: rig.dosePgInWindow(t).get('morphine') ?? 0 });
+      if (outcome.records.some((r) => r.type === 'pressDenied' && r.reason === 'dailyDoseCap'))
+        capDenials++;
+    }
+    // The situation: a bolus was granted while the window already held the cap less one bolus, and
+    // the cap refused others.
+    expect(grants.some((g) => g.windowPg >= hardPg - bolusPg)).toBe(true);
+    expect(capDenials).toBeGreaterThan(0);
+    // Every 24-hour window ending over the two days stays within 20 mg.
+    const peak = peakDayPg(rig, 'morphine', T);
+    expect(peak.pg, `window ending ${peak.endMs} ms`).toBeLessThanOrEqual(hardPg);
+  });
+
+  it('#18 reprogramming right after a clinician bolus near the cap is refused when its basal would carry a window past the hard maximum (REQ-LIM-6)', () => {
+    // Found as dose24h.property FC_SEED=3 (100 runs), with sufentanil: the programming check judged
+    // the new basal on its own, not with the boluses the last 24 hours hold. Morphine 10 mg/mL at
+    // 0.1 mg/day; a clinician bolus of 1 mg (the hard bolus maximum: 100 000 nL, 200 strokes) over
+    // 7 min; at 8 min, reprogramming 19.9 mg/day (1 990 000 nL/day), whose own worst case (19.9 mg +
+    // a stroke = 19.905 mg) is within the 20 mg hard maximum. With the bolus, the window ending as
+    // the bolus's first stroke leaves holds 1 mg + 19.9 mg × (24 h − 8 min) / 24 h ≈ 20.79 mg.
+    const morphine = [{ drug: 'morphine', concentrationUgPerMl: 10_000 }];
+    const rig = infusing(morphine, 100_000);
+    const bolus = rig.command({
+      type: 'cmd.clinicianBolus',
+      doseNg: 1_000_000,
+      durationMs: 7 * MINUTE_MS,
+      confirm: true,
+    });
+    rig.advance(8 * MINUTE_MS);
+    // The situation: the bolus ran whole (200 strokes; the basal's 56 nL in 8 min makes no stroke),
+    // and the same basal is within the library's limits on a pump without it.
+    expect(bolus.records.some((r) => r.type === 'bolusStarted')).toBe(true);
+    expect(rig.records('bolusFinished')).toHaveLength(1);
+    expect(rig.deliveredNlBy()).toBe(100_000);
+    const fresh = infusing(morphine, 100_000);
+    const alone = fresh.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 19_900_000 },
+      confirm: true,
+    });
+    expect(alone.refused).toEqual([]);
+    const before = snapshotPump(rig);
+    const outcome = rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 19_900_000 },
+      confirm: true,
+    });
+    expect(outcome.refused[0]?.field).toBe('prescription.doseNgPerDay');
+    expect(outcome.refused[0]?.message).toContain('in the 24 h');
+    checkRefusal(rig, before, outcome, 'reprogramming after a clinician bolus');
+  });
+
+  it('#19 with a zero basal, the stroke due in a bolus’s last millisecond is delivered (REQ-DOS-1)', () => {
+    // Found by dailyCap.property (FC_SEED=1, 100 runs: 500.167 nL left owed). The planner puts
+    // strokes strictly before the bolus's end, where the rate changes; at a zero basal nothing is
+    // planned after it. Morphine 10 mg/mL, no basal, a PTM bolus of 10 µg = 1000 nL (two strokes)
+    // over 15 min: rate ⌊1000 × 86 400 000 / 900 000⌋ = 96 000 nL/day, end = start +
+    // ⌈1000 × 86 400 000 / 96 000⌉ = start + 900 000 ms. Stroke 1 is due when 96 000 nL/day has
+    // programmed 500 nL, at start + 450 000 ms; stroke 2 at 1000 nL, at start + 900 000 ms: the end.
+    const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 10_000 }], 0, {
+      ptm: {
+        bolusDoseNg: 10_000,
+        bolusDurationMs: 15 * MINUTE_MS,
+        lockoutMs: HOUR_MS,
+        bolusesPer24hMax: 4,
+      },
+    });
+    expect(rig.programmed).toBe(true);
+    rig.advance(HOUR_MS);
+    const startMs = rig.nowMs;
+    const endMs = startMs + 900_000;
+    expect(rig.press().records.find((r) => r.type === 'bolusStarted')).toMatchObject({
+      volumeNl: 1_000,
+    });
+    rig.advance(endMs - 1 - rig.nowMs);
+    // The situation: one stroke before the end, and by the end the whole 1000 nL programmed, so a
+    // whole stroke (500 nL) is owed at the bolus's end; the bolus finishes there.
+    expect(rig.deliveredNlBy()).toBe(500);
+    expect(rig.programmedNl(endMs) - rig.deliveredNlBy()).toBe(500);
+    rig.advance(1);
+    expect(rig.records('bolusFinished').map((r) => r.atMs)).toEqual([endMs]);
+    rig.advance(HOUR_MS);
+    // ⌊1000 / 500⌋ = 2 strokes delivered, and less than a stroke owed.
+    expect(rig.deliveredNlBy()).toBe(2 * 500);
+    expect(rig.programmedNl() - rig.deliveredNlBy()).toBeLessThan(500);
+  });
+
+  it('#20 a bolus cancelled during a bridge pushes the path only by what it delivered (REQ-DRG-1)', () => {
+    // Found by reservoir.property (FC_SEED=4, 100 runs: a bridge ended after 62 500 nL of a 68 263 nL
+    // path) and the model test at seed 8. The bridge credited a bolus with its whole volume when it
+    // started, and a cancelled bolus kept the credit. A 261 000 nL path (1000 nL of tubing + 100 cm ×
+    // 2600 nL/cm); the refill leaves 612 500 nL, 112 500 nL above the empty threshold. A clinician
+    // bolus of 0.4 mg at 4 mg/mL = 100 000 nL over 6 h (400 000 nL/day) fits that. Basal and bolus
+    // together take 900 000 nL/day, so the reservoir reaches empty some 3 h in (112 500 / 900 000
+    // day): the safe minimum rate cancels the bolus half-way, and the bridge goes on at 48 000 nL/day.
+    // Credited whole, the bridge has some 50 000 nL too few left and ends after about 211 000 nL.
+    const path = 261_000;
+    const stroke = 500;
+    const { rig, refill, deliveredAtRefillNl } = morphineBridge(612_500, 1_000, 100, 2_600);
+    expect(refill.records.some((r) => r.type === 'bridgeStarted')).toBe(true);
+    const bolus = rig.command({
+      type: 'cmd.clinicianBolus',
+      doseNg: 400_000,
+      durationMs: 6 * HOUR_MS,
+      confirm: true,
+    });
+    expect(bolus.records.find((r) => r.type === 'bolusStarted')).toMatchObject({
+      volumeNl: 100_000,
+    });
+    rig.advance(6 * HOUR_MS);
+    // The situation: the bolus was cancelled while the bridge ran (the bridge is paused at the same
+    // moment, not finished), before it could finish.
+    const cancelled = rig.records('bolusCancelled');
+    expect(cancelled).toHaveLength(1);
+    expect(cancelled[0]!.atMs).toBeLessThan(bolus.atMs + 6 * HOUR_MS);
+    expect(rig.records('bolusFinished').filter((r) => r.atMs >= bolus.atMs)).toEqual([]);
+    expect(
+      rig
+        .records('bridgeAdjusted')
+        .some((r) => r.atMs === cancelled[0]!.atMs && r.reason === 'paused'),
+    ).toBe(true);
+    expect(rig.records('bridgeFinished').filter((r) => r.atMs <= cancelled[0]!.atMs)).toEqual([]);
+    // At 48 000 nL/day the rest of the path takes about three days; the reservoir holds ten.
+    rig.advance(6 * DAY_MS);
+    const finished = rig.records('bridgeFinished').filter((r) => r.atMs > refill.atMs);
+    expect(finished).toHaveLength(1);
+    // INV-8 (testing/invariants.ts checkBridge): it ends once the pump has pushed the path, within
+    // three strokes, and no bolus runs then to push the rest.
+    const pushedNl = rig.deliveredNlBy(finished[0]!.atMs) - deliveredAtRefillNl;
+    expect(pushedNl).toBeGreaterThanOrEqual(path - 3 * stroke);
+    expect(pushedNl).toBeLessThanOrEqual(path + 3 * stroke);
+  });
+
+  it('#21 a bridge paused at the safe minimum rate ends on its own, and a refused command changes nothing (REQ-CMD-1, REQ-DRG-1)', () => {
+    // Found by alarmClear.property (FC_SEED=2, 100 runs), reported as "a priming bolus above the
+    // highest flow, unconfirmed was started": a paused bridge had no wake deadline at its end, so the
+    // next event ended it, here a refused priming bolus, which so logged bridgeFinished and changed
+    // the context (the kit took a refusal logged with another record for an acceptance). A 51 123 nL
+    // path (1123 nL of tubing + 50 cm × 1000 nL/cm); the refill leaves 20 000 nL above the empty
+    // threshold, 40 strokes at the old 500 000 nL/day: the empty alarm then sends the pump to the
+    // safe minimum rate, 48 000 nL/day (192 µg/day of morphine 4 mg/mL, far below its limits), and
+    // the bridge is paused, still pushed at that rate.
+    const path = 51_123;
+    const { rig, refill } = morphineBridge(520_000, 1_123, 50, 1_000);
+    expect(refill.records.some((r) => r.type === 'bridgeStarted')).toBe(true);
+    rig.advance(2 * HOUR_MS);
+    const b = rig.controller.context.bridge;
+    // The situation: the bridge is paused at the safe minimum rate, its volume left being the path
+    // less what the old schedule pushed since the refill.
+    expect(rig.controller.state.therapy).toBe('minimumRate');
+    expect(b?.pausedRateNlPerDay).toBe(48_000);
+    // Strokes come every 86 400 ms from 0; the 40th after the refill (at 3 600 000 ms) is the 81st.
+    expect(b!.anchorMs).toBe(81 * 86_400);
+    expect(b!.remainingFine).toBe(path * DAY_MS - 500_000 * (b!.anchorMs - refill.atMs));
+    // It ends when that rate has pushed the rest: (51 123 × 86 400 000 − 500 000 × 3 398 400) / 48 000
+    // = 56 621 400 ms after the alarm. That is no critical tone's time (every 10 min from the alarm:
+    // 56 621 400 is not a multiple of 600 000), so nothing else happens there to end it by chance.
+    const dueMs = b!.anchorMs + Math.ceil(b!.remainingFine / b!.pausedRateNlPerDay!);
+    expect(dueMs - b!.anchorMs).toBe(56_621_400);
+    rig.advance(dueMs + 1 - rig.nowMs);
+    const finished = rig.records('bridgeFinished');
+    expect(finished).toHaveLength(1);
+    expect(Math.abs(finished[0]!.atMs - dueMs)).toBeLessThanOrEqual(1);
+    // A priming bolus asked for wrongly (above the highest flow, unconfirmed) is refused and changes
+    // nothing.
+    const before = snapshotPump(rig);
+    const outcome = rig.command({ type: 'cmd.primingBolus', rateNlPerDay: 30_000_000 });
+    expect(isRefusal(outcome)).toBe(true);
+    checkRefusal(rig, before, outcome, 'priming bolus above the highest flow');
+  });
+
+  it('#22 a drug change to concentrated fentanyl at the safe minimum rate does not let a later window at the tip pass its hard maximum (REQ-LIM-6)', () => {
+    // Found by the model test (FC_SEED=20, 100 runs, ideal motor), its counterexample replayed here.
+    // A generated library (fentanyl: hard daily maximum 1 999 447 ng); a path of 83 001 nL (1001 nL of
+    // tubing + 82 cm × 1000 nL/cm) full of morphine 13 + bupivacaine 3 µg/mL. The first fill, 0.407
+    // mL, is below the empty threshold (critical alarm: the safe minimum rate); reprogrammed to
+    // 4.588 µg/day of morphine (352 923 nL/day). The refill with fentanyl 23 946 µg/mL (+ ziconotide)
+    // starts a bridge paused at the safe minimum rate, whose end then stood at the refill: the forward
+    // cap judged the new basal as if the morphine had cleared. Clearing the alarm resumes the bridge
+    // at 352 923 nL/day, so 5.5 h later the path holds some 81 000 nL of the fentanyl (1.94 mg);
+    // the next refill's bridge pushes it out at that rate: more than 1.999447 mg within 24 hours.
+    const library: DrugLibrary = {
+      name: 'generated',
+      drugs: [
+        {
+          drug: 'fentanyl',
+          concentrationUgPerMlMax: 49_986,
+          dailyDoseNgHardMax: 1_999_447,
+          dailyDoseNgSoftMax: 679_811,
+          bolusDoseNgHardMax: 19_994,
+          bolusDoseNgSoftMax: 9_397,
+        },
+        {
+          drug: 'ziconotide',
+          concentrationUgPerMlMax: 41_372,
+          dailyDoseNgHardMax: 35_626_350,
+          dailyDoseNgSoftMax: 12_825_486,
+          bolusDoseNgHardMax: 6_056_479,
+          bolusDoseNgSoftMax: 6_056_479,
+        },
+        {
+          drug: 'sufentanil',
+          concentrationUgPerMlMax: 41_354,
+          dailyDoseNgHardMax: 21_324_144,
+          dailyDoseNgSoftMax: 20_044_695,
+          bolusDoseNgHardMax: 3_411_863,
+          bolusDoseNgSoftMax: 1_740_050,
+        },
+        {
+          drug: 'morphine',
+          concentrationUgPerMlMax: 645,
+          dailyDoseNgHardMax: 5_142_690,
+          dailyDoseNgSoftMax: 4_834_128,
+          bolusDoseNgHardMax: 462_842,
+          bolusDoseNgSoftMax: 194_393,
+        },
+        {
+          drug: 'bupivacaine',
+          concentrationUgPerMlMax: 12,
+          dailyDoseNgHardMax: 16_395_529,
+          dailyDoseNgSoftMax: 5_410_524,
+          bolusDoseNgHardMax: 327_910,
+          bolusDoseNgSoftMax: 245_932,
+        },
+        {
+          drug: 'clonidine',
+          concentrationUgPerMlMax: 21_014,
+          dailyDoseNgHardMax: 8_047_259,
+          dailyDoseNgSoftMax: 7_323_005,
+          bolusDoseNgHardMax: 321_890,
+          bolusDoseNgSoftMax: 119_099,
+        },
+      ],
+    };
+    const rig = new PumpRig({
+      config: {
+        ...defaultPumpConfig,
+        pumpTubingVolumeNl: 1_001,
+        catheterLengthCm: 82,
+        catheterVolumeNlPerCm: 1_000,
+        primingRateNlPerDay: 18_068_271,
+      },
+      library,
+    });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 406_928,
+      mixture: [
+        { drug: 'morphine', concentrationUgPerMl: 13 },
+        { drug: 'bupivacaine', concentrationUgPerMl: 3 },
+      ],
+    });
+    rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 47_424 },
+      ptm: null,
+    });
+    rig.command({ type: 'cmd.resume' });
+    expect(
+      rig.command({
+        type: 'cmd.program',
+        prescription: { mode: 'continuous', doseNgPerDay: 4_588 },
+        ptm: {
+          bolusDoseNg: 115,
+          bolusDurationMs: 15 * MINUTE_MS,
+          lockoutMs: 15 * MINUTE_MS,
+          bolusesPer24hMax: 1,
+        },
+        confirm: false,
+      }).refused,
+    ).toEqual([]);
+    // The situation: at the drug change the pump is at the safe minimum rate under a critical alarm.
+    expect(rig.controller.state.therapy).toBe('minimumRate');
+    expect(rig.controller.context.alarms.map((a) => a.code)).toContain('emptyReservoir');
+    const change = rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: trulyInReservoirNl(rig),
+      addedNl: 581_001,
+      mixture: [
+        { drug: 'fentanyl', concentrationUgPerMl: 23_946 },
+        { drug: 'ziconotide', concentrationUgPerMl: 827 },
+      ],
+    });
+    const refusal = change.refused[0];
+    if (refusal) {
+      // Refusing the drug change for the 24-hour dose is a fix.
+      expect(refusal.field).toBe('mixture');
+      expect(refusal.message).toContain(' in the 24 h ');
+    } else {
+      // Accepted, the bridge it starts is paused at the safe minimum rate.
+      expect(change.records.find((r) => r.type === 'bridgeStarted')).toMatchObject({
+        paused: true,
+      });
+    }
+    rig.command({ type: 'cmd.clearAlarms' });
+    rig.advance(19_829_773);
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: trulyInReservoirNl(rig),
+      addedNl: 582_001,
+      mixture: [{ drug: 'fentanyl', concentrationUgPerMl: 19_947 }],
+    });
+    rig.advance(26_632_429 + 2 * DAY_MS);
+    const peak = peakDayPg(rig, 'fentanyl', 0);
+    expect(peak.pg, `window ending ${peak.endMs} ms`).toBeLessThanOrEqual(1_999_447 * PG_PER_NG);
   });
 });
