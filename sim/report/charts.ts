@@ -209,6 +209,23 @@ function timeEncoding(axis: TimeAxis, startMs: number, endMs: number) {
   };
 }
 
+/** One layer of a layered chart, as vega-lite types it. */
+type Layer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
+
+/** The colour legend of a chart whose rows name their `series`, in the order of `domain`. */
+function seriesColour(domain: string[], range: string[]) {
+  return {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, range),
+    sort: domain,
+  };
+}
+
+type SeriesColour = ReturnType<typeof seriesColour>;
+type TimeEncoding = ReturnType<typeof timeEncoding>;
+
 // ---------------------------------------------------------------------------------------------
 // Reservoir
 
@@ -217,55 +234,11 @@ export async function reservoirChartSvg(
   options: ChartOptions = {},
 ): Promise<string> {
   const { widthPx, heightPx, maxPoints } = resolve(options);
-  requireSeries(input.estimate, 'estimate', (s) => s.volumeNl);
-  requireSeries(input.truth ?? [], 'truth', (s) => s.volumeNl);
-  requireInteger(input.lowReservoirNl, 'lowReservoirNl', 0);
-  requireInteger(input.emptyNl, 'emptyNl', 0);
-  const refills = input.refillTimesMs ?? [];
-  refills.forEach((t, index) => requireInteger(t, `refillTimesMs[${index}]`));
-
+  const refills = checkReservoirInput(input);
   const { startMs, endMs } = span(
     [...input.estimate, ...(input.truth ?? [])].map((s) => s.timeMs).concat(refills),
   );
   const axis = timeAxisFor(endMs - startMs);
-  const line = (series: string, samples: readonly { timeMs: number; volumeNl: number }[]) =>
-    decimateMinMax(
-      samples,
-      maxPoints,
-      (s) => s.timeMs,
-      (s) => s.volumeNl,
-    ).map((s) => ({
-      t: round(s.timeMs / axis.unitMs),
-      v: round(s.volumeNl / NL_PER_ML),
-      series,
-    }));
-
-  const low = `low-reservoir threshold (${formatMl(input.lowReservoirNl, 1)})`;
-  const empty = `empty (${formatMl(input.emptyNl, 1)})`;
-  const domain = [
-    'firmware estimate',
-    ...(input.truth ? ['true volume'] : []),
-    ...(refills.length > 0 ? ['refill'] : []),
-    low,
-    empty,
-  ];
-  const range = [
-    COLOUR.blue,
-    ...(input.truth ? [COLOUR.grey] : []),
-    ...(refills.length > 0 ? [COLOUR.green] : []),
-    COLOUR.orange,
-    COLOUR.vermillion,
-  ];
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: colourScale(domain, range),
-    sort: domain,
-  };
-  const x = timeEncoding(axis, startMs, endMs);
-  const y = { field: 'v', type: 'quantitative' as const, title: 'Volume (mL)' };
-
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -275,46 +248,115 @@ export async function reservoirChartSvg(
     width: widthPx,
     height: heightPx,
     config: CONFIG,
-    layer: [
-      // Truth first, wide and grey, so the estimate drawn over it stays visible where they agree.
-      ...(input.truth
-        ? [
-            {
-              data: { values: line('true volume', input.truth) },
-              mark: { type: 'line' as const, strokeWidth: 3, clip: true },
-              encoding: { x, y, color },
-            },
-          ]
-        : []),
-      {
-        data: { values: line('firmware estimate', input.estimate) },
-        mark: { type: 'line', strokeWidth: 1.5, clip: true },
-        encoding: { x, y, color },
-      },
-      {
-        data: {
-          values: [
-            { v: round(input.lowReservoirNl / NL_PER_ML), series: low },
-            { v: round(input.emptyNl / NL_PER_ML), series: empty },
-          ],
-        },
-        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
-        encoding: { y: { field: 'v', type: 'quantitative' }, color },
-      },
-      ...(refills.length > 0
-        ? [
-            {
-              data: {
-                values: refills.map((t) => ({ t: round(t / axis.unitMs), series: 'refill' })),
-              },
-              mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
-              encoding: { x: { field: 't', type: 'quantitative' as const }, color },
-            },
-          ]
-        : []),
-    ],
+    layer: reservoirLayers(input, refills, axis, timeEncoding(axis, startMs, endMs), maxPoints),
   };
   return renderSvg(spec);
+}
+
+/** Checks the reservoir chart's input; returns its refill times. */
+function checkReservoirInput(input: ReservoirChartInput): readonly number[] {
+  requireSeries(input.estimate, 'estimate', (s) => s.volumeNl);
+  requireSeries(input.truth ?? [], 'truth', (s) => s.volumeNl);
+  requireInteger(input.lowReservoirNl, 'lowReservoirNl', 0);
+  requireInteger(input.emptyNl, 'emptyNl', 0);
+  const refills = input.refillTimesMs ?? [];
+  refills.forEach((t, index) => requireInteger(t, `refillTimesMs[${index}]`));
+  return refills;
+}
+
+/** A volume series as chart rows in mL, decimated to `maxPoints`. */
+function volumeRows(
+  series: string,
+  samples: readonly { timeMs: number; volumeNl: number }[],
+  maxPoints: number,
+  axis: TimeAxis,
+) {
+  return decimateMinMax(
+    samples,
+    maxPoints,
+    (s) => s.timeMs,
+    (s) => s.volumeNl,
+  ).map((s) => ({
+    t: round(s.timeMs / axis.unitMs),
+    v: round(s.volumeNl / NL_PER_ML),
+    series,
+  }));
+}
+
+/** The reservoir chart's marks: true volume, estimate, alarm thresholds, refill markers. */
+function reservoirLayers(
+  input: ReservoirChartInput,
+  refills: readonly number[],
+  axis: TimeAxis,
+  x: TimeEncoding,
+  maxPoints: number,
+): Layer[] {
+  const low = `low-reservoir threshold (${formatMl(input.lowReservoirNl, 1)})`;
+  const empty = `empty (${formatMl(input.emptyNl, 1)})`;
+  const color = reservoirColour(input, refills.length > 0, low, empty);
+  const y = { field: 'v', type: 'quantitative' as const, title: 'Volume (mL)' };
+  return [
+    // Truth first, wide and grey, so the estimate drawn over it stays visible where they agree.
+    ...(input.truth
+      ? [
+          {
+            data: { values: volumeRows('true volume', input.truth, maxPoints, axis) },
+            mark: { type: 'line' as const, strokeWidth: 3, clip: true },
+            encoding: { x, y, color },
+          },
+        ]
+      : []),
+    {
+      data: { values: volumeRows('firmware estimate', input.estimate, maxPoints, axis) },
+      mark: { type: 'line', strokeWidth: 1.5, clip: true },
+      encoding: { x, y, color },
+    },
+    {
+      data: {
+        values: [
+          { v: round(input.lowReservoirNl / NL_PER_ML), series: low },
+          { v: round(input.emptyNl / NL_PER_ML), series: empty },
+        ],
+      },
+      mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+      encoding: { y: { field: 'v', type: 'quantitative' }, color },
+    },
+    ...(refills.length > 0
+      ? [
+          {
+            data: {
+              values: refills.map((t) => ({ t: round(t / axis.unitMs), series: 'refill' })),
+            },
+            mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
+            encoding: { x: { field: 't', type: 'quantitative' as const }, color },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The reservoir chart's legend: only the series it draws, in a fixed order and colours. */
+function reservoirColour(
+  input: ReservoirChartInput,
+  hasRefills: boolean,
+  low: string,
+  empty: string,
+): SeriesColour {
+  const domain = [
+    'firmware estimate',
+    ...(input.truth ? ['true volume'] : []),
+    ...(hasRefills ? ['refill'] : []),
+    low,
+    empty,
+  ];
+  const range = [
+    COLOUR.blue,
+    ...(input.truth ? [COLOUR.grey] : []),
+    ...(hasRefills ? [COLOUR.green] : []),
+    COLOUR.orange,
+    COLOUR.vermillion,
+  ];
+  return seriesColour(domain, range);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,12 +379,65 @@ export async function doseChartSvg(
   if (input.softDailyMaxNg !== undefined) requireInteger(input.softDailyMaxNg, 'softDailyMaxNg', 1);
   requireInteger(windowMs, 'rollingWindowMs', 1);
 
+  const { startMs, endMs } = span(input.cumulative.map((s) => s.timeMs));
+  const axis = timeAxisFor(endMs - startMs);
+  const windowLabel = windowLengthLabel(windowMs);
+  const series = doseSeries(input, windowMs, windowLabel, axis, maxPoints);
+  const limits = doseLimits(input, series.rollingUnit);
+  const domain = [
+    'cumulative dose',
+    series.rollingSeries,
+    ...(limits.soft === undefined ? [] : [limits.soft]),
+    limits.hard,
+  ];
+  const range = [
+    COLOUR.blue,
+    COLOUR.purple,
+    ...(limits.soft === undefined ? [] : [COLOUR.orange]),
+    COLOUR.vermillion,
+  ];
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? `Dose of ${input.drugName}`,
+      subtitle: `Cumulative dose, and ${windowLabel} rolling dose against the daily maximum`,
+    },
+    config: CONFIG,
+    vconcat: dosePanels({
+      widthPx,
+      panelHeight: Math.max(60, Math.round(heightPx * 0.75)),
+      x: timeEncoding(axis, startMs, endMs),
+      color: seriesColour(domain, range),
+      windowLabel,
+      series,
+      rules: limits.rules,
+    }),
+  };
+  return renderSvg(spec);
+}
+
+type DoseUnit = ReturnType<typeof doseUnitFor>;
+
+interface DoseSeries {
+  cumulativeUnit: DoseUnit;
+  rollingUnit: DoseUnit;
+  cumulativeRows: { t: number; d: number; series: string }[];
+  rollingSeries: string;
+  rollingRows: { t: number; d: number; series: string }[];
+}
+
+/** The cumulative dose and its rolling-window sums as chart rows, each in its own dose unit. */
+function doseSeries(
+  input: DoseChartInput,
+  windowMs: number,
+  windowLabel: string,
+  axis: TimeAxis,
+  maxPoints: number,
+): DoseSeries {
   const rolling = rollingWindowSums(
     input.cumulative.map((s) => ({ timeMs: s.timeMs, value: s.doseNg })),
     windowMs,
   );
-  const { startMs, endMs } = span(input.cumulative.map((s) => s.timeMs));
-  const axis = timeAxisFor(endMs - startMs);
   const cumulativeUnit = doseUnitFor(
     largest(
       input.cumulative.map((s) => s.doseNg),
@@ -358,8 +453,6 @@ export async function doseChartSvg(
       ),
     ),
   );
-  const windowLabel = windowLengthLabel(windowMs);
-
   const cumulativeRows = decimateMinMax(
     input.cumulative,
     maxPoints,
@@ -381,6 +474,11 @@ export async function doseChartSvg(
     d: round(s.value / rollingUnit.perUnitNg),
     series: rollingSeries,
   }));
+  return { cumulativeUnit, rollingUnit, cumulativeRows, rollingSeries, rollingRows };
+}
+
+/** The hard and (if any) soft daily maximum: their legend labels and their rule rows. */
+function doseLimits(input: DoseChartInput, rollingUnit: DoseUnit) {
   const ruleLabel = (name: string, ng: number) =>
     `${name} (${round(ng / rollingUnit.perUnitNg)} ${rollingUnit.label}/day)`;
   const hard = ruleLabel('hard daily maximum', input.hardDailyMaxNg);
@@ -394,74 +492,62 @@ export async function doseChartSvg(
       ? []
       : [{ d: round(input.softDailyMaxNg / rollingUnit.perUnitNg), series: soft }]),
   ];
-  const domain = ['cumulative dose', rollingSeries, ...(soft === undefined ? [] : [soft]), hard];
-  const range = [
-    COLOUR.blue,
-    COLOUR.purple,
-    ...(soft === undefined ? [] : [COLOUR.orange]),
-    COLOUR.vermillion,
-  ];
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: colourScale(domain, range),
-    sort: domain,
-  };
-  const x = timeEncoding(axis, startMs, endMs);
-  const panelHeight = Math.max(60, Math.round(heightPx * 0.75));
+  return { hard, soft, rules };
+}
 
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: options.title ?? `Dose of ${input.drugName}`,
-      subtitle: `Cumulative dose, and ${windowLabel} rolling dose against the daily maximum`,
-    },
-    config: CONFIG,
-    vconcat: [
-      {
-        width: widthPx,
-        height: panelHeight,
-        data: { values: cumulativeRows },
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
-        // The lower panel carries the time axis title; one is enough for both.
-        encoding: {
-          x: { ...x, title: null },
-          y: {
-            field: 'd',
-            type: 'quantitative',
-            title: `Cumulative dose (${cumulativeUnit.label})`,
-          },
-          color,
+/** The dose chart's two panels: cumulative dose above, rolling dose and its limits below. */
+function dosePanels(p: {
+  widthPx: number;
+  panelHeight: number;
+  x: TimeEncoding;
+  color: SeriesColour;
+  windowLabel: string;
+  series: DoseSeries;
+  rules: { d: number; series: string }[];
+}): Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'] {
+  const { x, color } = p;
+  return [
+    {
+      width: p.widthPx,
+      height: p.panelHeight,
+      data: { values: p.series.cumulativeRows },
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
+      // The lower panel carries the time axis title; one is enough for both.
+      encoding: {
+        x: { ...x, title: null },
+        y: {
+          field: 'd',
+          type: 'quantitative',
+          title: `Cumulative dose (${p.series.cumulativeUnit.label})`,
         },
+        color,
       },
-      {
-        width: widthPx,
-        height: panelHeight,
-        layer: [
-          {
-            data: { values: rollingRows },
-            mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
-            encoding: {
-              x,
-              y: {
-                field: 'd',
-                type: 'quantitative',
-                title: `${windowLabel} dose (${rollingUnit.label})`,
-              },
-              color,
+    },
+    {
+      width: p.widthPx,
+      height: p.panelHeight,
+      layer: [
+        {
+          data: { values: p.series.rollingRows },
+          mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
+          encoding: {
+            x,
+            y: {
+              field: 'd',
+              type: 'quantitative',
+              title: `${p.windowLabel} dose (${p.series.rollingUnit.label})`,
             },
+            color,
           },
-          {
-            data: { values: rules },
-            mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
-            encoding: { y: { field: 'd', type: 'quantitative' }, color },
-          },
-        ],
-      },
-    ],
-  };
-  return renderSvg(spec);
+        },
+        {
+          data: { values: p.rules },
+          mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+          encoding: { y: { field: 'd', type: 'quantitative' }, color },
+        },
+      ],
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,84 +607,126 @@ export async function pressChartSvg(
     sort: domain,
   };
   const granted = input.presses.filter((p) => p.granted).length;
-  const subtitle = `${input.presses.length} presses: ${granted} granted, ${input.presses.length - granted} denied`;
-  const x = timeEncoding(axis, startMs, endMs);
-
-  let layer: TopLevelSpec;
-  if (input.presses.length <= maxMarks) {
-    const rows = input.presses.map((p) => ({
-      t: round(p.timeMs / axis.unitMs),
-      outcome: p.granted ? 'granted' : 'denied',
-      category: pressCategory(p),
-    }));
-    layer = {
-      title: { text: options.title ?? 'Patient presses', subtitle },
-      width: widthPx,
-      height: Math.min(heightPx, 120),
-      config: CONFIG,
-      data: { values: rows },
-      // One ARIA label per tick would triple the file's size; the chart's title and legend describe it.
-      mark: { type: 'tick', thickness: 1.5, opacity: 0.8, aria: false },
-      encoding: {
-        x,
-        y: { field: 'outcome', type: 'nominal', title: 'Outcome', sort: ['granted', 'denied'] },
-        color,
-      },
-    };
-  } else {
-    // Too many to draw one by one: count per bin, stacked by outcome, so size stays bounded.
-    const binMs =
-      PRESS_BINS_MS.find((ms) => (endMs - startMs) / ms <= PRESS_BIN_COUNT_MAX) ??
-      PRESS_BINS_MS[PRESS_BINS_MS.length - 1]!;
-    const counts = new Map<string, { bin: number; category: string; count: number }>();
-    for (const press of input.presses) {
-      const bin = Math.floor((press.timeMs - startMs) / binMs);
-      const category = pressCategory(press);
-      const key = `${bin}\u0000${category}`;
-      const entry = counts.get(key) ?? { bin, category, count: 0 };
-      entry.count++;
-      counts.set(key, entry);
-    }
-    // Stacked here rather than by vega-lite, in the legend's order, so the layout is ours to fix.
-    let stackBin = -1;
-    let stackTop = 0;
-    const rows = [...counts.values()]
-      .sort((a, b) => a.bin - b.bin || domain.indexOf(a.category) - domain.indexOf(b.category))
-      .map((c) => {
-        if (c.bin !== stackBin) [stackBin, stackTop] = [c.bin, 0];
-        const row = {
-          t: round((startMs + c.bin * binMs) / axis.unitMs),
-          t2: round((startMs + (c.bin + 1) * binMs) / axis.unitMs),
-          category: c.category,
-          y0: stackTop,
-          y1: stackTop + c.count,
-        };
-        stackTop += c.count;
-        return row;
-      });
-    layer = {
-      title: {
-        text: options.title ?? 'Patient presses',
-        subtitle: `${subtitle}; counts per ${binLabel(binMs)}`,
-      },
-      width: widthPx,
-      height: heightPx,
-      config: CONFIG,
-      data: { values: rows },
-      mark: { type: 'rect', aria: false },
-      encoding: {
-        x,
-        x2: { field: 't2' },
-        y: { field: 'y1', type: 'quantitative', title: `Presses per ${binLabel(binMs)}` },
-        y2: { field: 'y0' },
-        color,
-      },
-    };
-  }
+  const chart: PressChart = {
+    input,
+    options,
+    widthPx,
+    heightPx,
+    startMs,
+    endMs,
+    axis,
+    domain,
+    color,
+    subtitle: `${input.presses.length} presses: ${granted} granted, ${input.presses.length - granted} denied`,
+    x: timeEncoding(axis, startMs, endMs),
+  };
+  const layer = input.presses.length <= maxMarks ? pressTicks(chart) : pressCounts(chart);
   return renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...layer,
   } as TopLevelSpec);
+}
+
+/** What both forms of the press chart share: input, size, time axis, legend, subtitle. */
+interface PressChart {
+  input: PressChartInput;
+  options: ChartOptions;
+  widthPx: number;
+  heightPx: number;
+  startMs: number;
+  endMs: number;
+  axis: TimeAxis;
+  domain: string[];
+  color: {
+    field: string;
+    type: 'nominal';
+    title: null;
+    scale: { domain: string[]; range: string[] };
+    sort: string[];
+  };
+  subtitle: string;
+  x: TimeEncoding;
+}
+
+/** Few enough presses: one tick each, on a row per outcome. */
+function pressTicks(chart: PressChart): TopLevelSpec {
+  const { axis, x, color } = chart;
+  const rows = chart.input.presses.map((p) => ({
+    t: round(p.timeMs / axis.unitMs),
+    outcome: p.granted ? 'granted' : 'denied',
+    category: pressCategory(p),
+  }));
+  return {
+    title: { text: chart.options.title ?? 'Patient presses', subtitle: chart.subtitle },
+    width: chart.widthPx,
+    height: Math.min(chart.heightPx, 120),
+    config: CONFIG,
+    data: { values: rows },
+    // One ARIA label per tick would triple the file's size; the chart's title and legend describe it.
+    mark: { type: 'tick', thickness: 1.5, opacity: 0.8, aria: false },
+    encoding: {
+      x,
+      y: { field: 'outcome', type: 'nominal', title: 'Outcome', sort: ['granted', 'denied'] },
+      color,
+    },
+  };
+}
+
+/** Too many to draw one by one: count per bin, stacked by outcome, so size stays bounded. */
+function pressCounts(chart: PressChart): TopLevelSpec {
+  const { startMs, endMs } = chart;
+  const binMs =
+    PRESS_BINS_MS.find((ms) => (endMs - startMs) / ms <= PRESS_BIN_COUNT_MAX) ??
+    PRESS_BINS_MS[PRESS_BINS_MS.length - 1]!;
+  return {
+    title: {
+      text: chart.options.title ?? 'Patient presses',
+      subtitle: `${chart.subtitle}; counts per ${binLabel(binMs)}`,
+    },
+    width: chart.widthPx,
+    height: chart.heightPx,
+    config: CONFIG,
+    data: { values: stackedPressCounts(chart, binMs) },
+    mark: { type: 'rect', aria: false },
+    encoding: {
+      x: chart.x,
+      x2: { field: 't2' },
+      y: { field: 'y1', type: 'quantitative', title: `Presses per ${binLabel(binMs)}` },
+      y2: { field: 'y0' },
+      color: chart.color,
+    },
+  };
+}
+
+/** The presses counted per bin and category, as stacked rectangles (y0 to y1) in legend order. */
+function stackedPressCounts(chart: PressChart, binMs: number) {
+  const { startMs, axis, domain } = chart;
+  const counts = new Map<string, { bin: number; category: string; count: number }>();
+  for (const press of chart.input.presses) {
+    const bin = Math.floor((press.timeMs - startMs) / binMs);
+    const category = pressCategory(press);
+    const key = `${bin}\u0000${category}`;
+    const entry = counts.get(key) ?? { bin, category, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  // Stacked here rather than by vega-lite, in the legend's order, so the layout is ours to fix.
+  let stackBin = -1;
+  let stackTop = 0;
+  return [...counts.values()]
+    .sort((a, b) => a.bin - b.bin || domain.indexOf(a.category) - domain.indexOf(b.category))
+    .map((c) => {
+      if (c.bin !== stackBin) [stackBin, stackTop] = [c.bin, 0];
+      const row = {
+        t: round((startMs + c.bin * binMs) / axis.unitMs),
+        t2: round((startMs + (c.bin + 1) * binMs) / axis.unitMs),
+        category: c.category,
+        y0: stackTop,
+        y1: stackTop + c.count,
+      };
+      stackTop += c.count;
+      return row;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,35 +786,8 @@ export async function alarmChartSvg(
   const axis = timeAxisFor(endMs - startMs);
   // An alarm raised and cleared within the same few minutes would be invisible: draw at least this wide.
   const minWidthMs = (endMs - startMs) / 400;
-  const sorted: Episode[] = input.alarms
-    .map((a) => ({
-      alarm: a.alarm,
-      priority: a.priority,
-      fromMs: a.raisedAtMs,
-      toMs: a.clearedAtMs ?? endMs,
-    }))
-    .sort(
-      (a, b) =>
-        (a.alarm < b.alarm ? -1 : a.alarm > b.alarm ? 1 : 0) ||
-        (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) ||
-        a.fromMs - b.fromMs ||
-        a.toMs - b.toMs,
-    );
-  let gapMs = 0;
-  let episodes = joinEpisodes(sorted, gapMs);
-  while (episodes.length > maxBars) {
-    gapMs = gapMs === 0 ? (endMs - startMs) / 1000 : gapMs * 2;
-    episodes = joinEpisodes(sorted, gapMs);
-  }
-
-  const priorities = [...new Set(input.alarms.map((a) => a.priority))].sort((a, b) => {
-    const rank = (p: string) =>
-      PRIORITY_ORDER.includes(p) ? PRIORITY_ORDER.indexOf(p) : PRIORITY_ORDER.length;
-    return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
-  });
-  const colours = priorities.map(
-    (p, i) => PRIORITY_COLOUR[p] ?? CATEGORY_RANGE[(i + 3) % CATEGORY_RANGE.length]!,
-  );
+  const { sorted, episodes, gapMs } = alarmEpisodes(input.alarms, startMs, endMs, maxBars);
+  const { priorities, colours } = alarmPriorities(input.alarms);
   const names = [...new Set(sorted.map((e) => e.alarm))];
   const rows = episodes.map((e) => ({
     alarm: e.alarm,
@@ -726,6 +827,55 @@ export async function alarmChartSvg(
   return renderSvg(spec);
 }
 
+/**
+ * The alarms as episodes sorted by (alarm, priority, time), still active ones up to `endMs`; and
+ * those episodes joined across ever larger gaps until at most `maxBars` are left.
+ */
+function alarmEpisodes(
+  alarms: AlarmChartInput['alarms'],
+  startMs: number,
+  endMs: number,
+  maxBars: number,
+): { sorted: Episode[]; episodes: Episode[]; gapMs: number } {
+  const sorted: Episode[] = alarms
+    .map((a) => ({
+      alarm: a.alarm,
+      priority: a.priority,
+      fromMs: a.raisedAtMs,
+      toMs: a.clearedAtMs ?? endMs,
+    }))
+    .sort(
+      (a, b) =>
+        (a.alarm < b.alarm ? -1 : a.alarm > b.alarm ? 1 : 0) ||
+        (a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0) ||
+        a.fromMs - b.fromMs ||
+        a.toMs - b.toMs,
+    );
+  let gapMs = 0;
+  let episodes = joinEpisodes(sorted, gapMs);
+  while (episodes.length > maxBars) {
+    gapMs = gapMs === 0 ? (endMs - startMs) / 1000 : gapMs * 2;
+    episodes = joinEpisodes(sorted, gapMs);
+  }
+  return { sorted, episodes, gapMs };
+}
+
+/** The priorities present, most urgent first, and their colours. */
+function alarmPriorities(alarms: AlarmChartInput['alarms']): {
+  priorities: string[];
+  colours: string[];
+} {
+  const priorities = [...new Set(alarms.map((a) => a.priority))].sort((a, b) => {
+    const rank = (p: string) =>
+      PRIORITY_ORDER.includes(p) ? PRIORITY_ORDER.indexOf(p) : PRIORITY_ORDER.length;
+    return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  });
+  const colours = priorities.map(
+    (p, i) => PRIORITY_COLOUR[p] ?? CATEGORY_RANGE[(i + 3) % CATEGORY_RANGE.length]!,
+  );
+  return { priorities, colours };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Battery
 
@@ -751,11 +901,74 @@ export async function batteryChartSvg(
     c: round(s.remainingUah / UAH_PER_MAH),
     series: 'remaining charge',
   }));
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? 'Battery',
+      subtitle:
+        'Remaining charge (fuel gauge), elective replacement indicator (ERI) and end of service (EOS)',
+    },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: batteryLayers(input, rows, axis, timeEncoding(axis, startMs, endMs)),
+  };
+  return renderSvg(spec);
+}
+
+/** The battery chart's marks: remaining charge, the ERI and EOS levels, when ERI was raised. */
+function batteryLayers(
+  input: BatteryChartInput,
+  rows: { t: number; c: number; series: string }[],
+  axis: TimeAxis,
+  x: TimeEncoding,
+): Layer[] {
   const eri =
     input.eriUah === undefined ? undefined : `ERI (${round(input.eriUah / UAH_PER_MAH)} mAh)`;
   const eriRaised =
     input.eriAtMs === undefined ? undefined : `ERI raised (${formatTimeMs(input.eriAtMs)})`;
   const eos = `EOS (${round(input.eosUah / UAH_PER_MAH)} mAh)`;
+  const color = batteryColour(eri, eriRaised, eos);
+  const levels = [
+    ...(eri && input.eriUah !== undefined
+      ? [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }]
+      : []),
+    { c: round(input.eosUah / UAH_PER_MAH), series: eos },
+  ];
+  return [
+    {
+      data: { values: rows },
+      mark: { type: 'line', strokeWidth: 1.5, clip: true },
+      encoding: {
+        x,
+        y: { field: 'c', type: 'quantitative', title: 'Remaining charge (mAh)' },
+        color,
+      },
+    },
+    {
+      data: { values: levels },
+      mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+      encoding: { y: { field: 'c', type: 'quantitative' }, color },
+    },
+    ...(eriRaised && input.eriAtMs !== undefined
+      ? [
+          {
+            data: { values: [{ t: round(input.eriAtMs / axis.unitMs), series: eriRaised }] },
+            mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
+            encoding: { x: { field: 't', type: 'quantitative' as const }, color },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The battery chart's legend: the series it draws, with ERI in orange and EOS in vermillion. */
+function batteryColour(
+  eri: string | undefined,
+  eriRaised: string | undefined,
+  eos: string,
+): SeriesColour {
   const domain = [
     'remaining charge',
     ...(eri ? [eri] : []),
@@ -768,57 +981,7 @@ export async function batteryChartSvg(
     ...(eriRaised ? [COLOUR.orange] : []),
     COLOUR.vermillion,
   ];
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: colourScale(domain, range),
-    sort: domain,
-  };
-  const levels = [
-    ...(eri && input.eriUah !== undefined
-      ? [{ c: round(input.eriUah / UAH_PER_MAH), series: eri }]
-      : []),
-    { c: round(input.eosUah / UAH_PER_MAH), series: eos },
-  ];
-
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: options.title ?? 'Battery',
-      subtitle:
-        'Remaining charge (fuel gauge), elective replacement indicator (ERI) and end of service (EOS)',
-    },
-    width: widthPx,
-    height: heightPx,
-    config: CONFIG,
-    layer: [
-      {
-        data: { values: rows },
-        mark: { type: 'line', strokeWidth: 1.5, clip: true },
-        encoding: {
-          x: timeEncoding(axis, startMs, endMs),
-          y: { field: 'c', type: 'quantitative', title: 'Remaining charge (mAh)' },
-          color,
-        },
-      },
-      {
-        data: { values: levels },
-        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
-        encoding: { y: { field: 'c', type: 'quantitative' }, color },
-      },
-      ...(eriRaised && input.eriAtMs !== undefined
-        ? [
-            {
-              data: { values: [{ t: round(input.eriAtMs / axis.unitMs), series: eriRaised }] },
-              mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
-              encoding: { x: { field: 't', type: 'quantitative' as const }, color },
-            },
-          ]
-        : []),
-    ],
-  };
-  return renderSvg(spec);
+  return seriesColour(domain, range);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -916,6 +1079,50 @@ export async function histogramChartSvg(
     );
   }
   const countLabel = options.countLabel ?? 'Patients';
+  const mean = sketchMean(sketch);
+  const meanLabel = `mean (${formatStat(mean, input.perDisplayUnit)} ${input.displayUnit})`;
+  const domain = [
+    `${countLabel.toLowerCase()} per bin`,
+    ...(mean === undefined ? [] : [meanLabel]),
+  ];
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? input.metric, subtitle: histogramSubtitle(sketch, input) },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: histogramLayers(sketch, input, {
+      countLabel,
+      mean,
+      meanLabel,
+      color: seriesColour(domain, [COLOUR.sky, COLOUR.vermillion]),
+    }),
+  };
+  return renderSvg(spec);
+}
+
+/** n, median, 95th percentile, min, max, and how many fell outside the bins. */
+function histogramSubtitle(sketch: HistogramSketch, input: HistogramChartInput): string {
+  const outside = sketch.underflowCount + sketch.overflowCount;
+  return [
+    `n = ${sketch.count}`,
+    `median ${formatStat(sketchQuantile(sketch, 0.5), input.perDisplayUnit)}`,
+    `95th percentile ${formatStat(sketchQuantile(sketch, 0.95), input.perDisplayUnit)}`,
+    `min ${formatStat(sketch.min ?? undefined, input.perDisplayUnit)}`,
+    `max ${formatStat(sketch.max ?? undefined, input.perDisplayUnit)} ${input.displayUnit}`,
+    ...(outside > 0
+      ? [`${sketch.underflowCount} below and ${sketch.overflowCount} above the bins`]
+      : []),
+  ].join(', ');
+}
+
+/** The histogram's marks: a rectangle per non-empty bin, and the mean as a rule. */
+function histogramLayers(
+  sketch: HistogramSketch,
+  input: HistogramChartInput,
+  legend: { countLabel: string; mean: number | undefined; meanLabel: string; color: SeriesColour },
+): Layer[] {
+  const { countLabel, mean, meanLabel, color } = legend;
   const { spec: bins, binCounts } = sketch;
   const show = (value: number) => round(value / input.perDisplayUnit);
   // Empty bins draw nothing; leaving them out keeps a 1,000-bin sketch's file small.
@@ -931,64 +1138,31 @@ export async function histogramChartSvg(
           },
         ],
   );
-  const mean = sketchMean(sketch);
-  const meanLabel = `mean (${formatStat(mean, input.perDisplayUnit)} ${input.displayUnit})`;
-  const outside = sketch.underflowCount + sketch.overflowCount;
-  const subtitle = [
-    `n = ${sketch.count}`,
-    `median ${formatStat(sketchQuantile(sketch, 0.5), input.perDisplayUnit)}`,
-    `95th percentile ${formatStat(sketchQuantile(sketch, 0.95), input.perDisplayUnit)}`,
-    `min ${formatStat(sketch.min ?? undefined, input.perDisplayUnit)}`,
-    `max ${formatStat(sketch.max ?? undefined, input.perDisplayUnit)} ${input.displayUnit}`,
-    ...(outside > 0
-      ? [`${sketch.underflowCount} below and ${sketch.overflowCount} above the bins`]
-      : []),
-  ].join(', ');
-  const domain = [
-    `${countLabel.toLowerCase()} per bin`,
-    ...(mean === undefined ? [] : [meanLabel]),
-  ];
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: colourScale(domain, [COLOUR.sky, COLOUR.vermillion]),
-    sort: domain,
-  };
-
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: options.title ?? input.metric, subtitle },
-    width: widthPx,
-    height: heightPx,
-    config: CONFIG,
-    layer: [
-      {
-        data: { values: rows },
-        mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5, aria: false },
-        encoding: {
-          x: {
-            field: 'lower',
-            type: 'quantitative',
-            title: `${input.metric} (${input.displayUnit})`,
-            scale: { domain: [show(bins.lowest), show(bins.highest)], nice: false },
-          },
-          x2: { field: 'upper' },
-          y: { field: 'count', type: 'quantitative', title: countLabel, scale: { zero: true } },
-          y2: { datum: 0 },
-          color,
+  return [
+    {
+      data: { values: rows },
+      mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5, aria: false },
+      encoding: {
+        x: {
+          field: 'lower',
+          type: 'quantitative',
+          title: `${input.metric} (${input.displayUnit})`,
+          scale: { domain: [show(bins.lowest), show(bins.highest)], nice: false },
         },
+        x2: { field: 'upper' },
+        y: { field: 'count', type: 'quantitative', title: countLabel, scale: { zero: true } },
+        y2: { datum: 0 },
+        color,
       },
-      ...(mean === undefined
-        ? []
-        : [
-            {
-              data: { values: [{ lower: show(mean), series: meanLabel }] },
-              mark: { type: 'rule' as const, strokeDash: [6, 4], strokeWidth: 1.5, clip: true },
-              encoding: { x: { field: 'lower', type: 'quantitative' as const }, color },
-            },
-          ]),
-    ],
-  };
-  return renderSvg(spec);
+    },
+    ...(mean === undefined
+      ? []
+      : [
+          {
+            data: { values: [{ lower: show(mean), series: meanLabel }] },
+            mark: { type: 'rule' as const, strokeDash: [6, 4], strokeWidth: 1.5, clip: true },
+            encoding: { x: { field: 'lower', type: 'quantitative' as const }, color },
+          },
+        ]),
+  ];
 }
