@@ -350,7 +350,17 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
     written.push(file);
   };
   write('fleet.json', fleetJson(a));
+  const figures = await writeFleetCharts(a, write);
+  const pick = (keys: string[]) => keys.flatMap((k) => (figures.has(k) ? [figures.get(k)!] : []));
+  write('report.html', fleetReportHtml(a, pick));
+  return written;
+}
 
+/** A chart per distribution that has something to show, written as it is drawn; by key. */
+async function writeFleetCharts(
+  a: FleetAggregate,
+  write: (name: string, text: string) => void,
+): Promise<Map<string, ReportFigure>> {
   const figures = new Map<string, ReportFigure>();
   for (const d of distributions(a)) {
     // An empty distribution (no patient reached the event) or one that is zero for every patient
@@ -360,87 +370,18 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
     write(d.file, svg);
     figures.set(d.key, { svg, caption: d.title });
   }
-  const pick = (keys: string[]) => keys.flatMap((k) => (figures.has(k) ? [figures.get(k)!] : []));
+  return figures;
+}
+
+/** The charts of these distribution keys that were drawn, in that order. */
+type PickFigures = (keys: string[]) => ReportFigure[];
+
+/** The fleet's report page: what ran, the headline figures, then a section per topic. */
+function fleetReportHtml(a: FleetAggregate, pick: PickFigures): string {
   const t = a.totals;
   const patientYears = t.simulatedMs / YEAR_MS;
   const missing = missingPatients(a);
-  const v = a.spec.variation;
-  const sections: ReportSection[] = [
-    {
-      heading: 'Reservoir',
-      paragraphs: [
-        `Low-reservoir alarm reached by ${t.reachedLowReservoirAlarm} of ${t.patients} patients (${pct(t.reachedLowReservoirAlarm, t.patients)}), ` +
-          `empty-reservoir alarm by ${t.reachedEmptyReservoirAlarm}, true reservoir ran dry for ${t.trueReservoirRanDry}. ` +
-          'Times count from the start of the run; the distributions are over the patients who reached the event.',
-      ],
-      figures: pick(['timeToLowReservoirAlarm', 'timeToEmptyReservoirAlarm', 'timeToTrueEmpty']),
-    },
-    {
-      heading: 'Patient presses',
-      paragraphs: [
-        `${t.pressesRequested} presses by ${t.patientsWithPresses} patients. The per-patient shares below are over patients who pressed at least once.`,
-      ],
-      tables: [
-        {
-          caption: 'Presses denied, pooled over the fleet',
-          columns: ['Reason', 'Presses', 'Share of all presses'],
-          rows: denyReasons.map((r) => [
-            r,
-            t.deniedByReason[r],
-            pct(t.deniedByReason[r], t.pressesRequested),
-          ]),
-        },
-      ],
-      figures: pick([
-        'deniedFraction.any',
-        ...denyReasons.filter((r) => t.deniedByReason[r] > 0).map((r) => `deniedFraction.${r}`),
-      ]),
-    },
-    {
-      heading: 'Alarms',
-      tables: [
-        {
-          caption: `Alarms over ${patientYears.toFixed(1)} patient-years`,
-          columns: ['Alarm', 'Priority', 'Raised', 'Patients with it', 'Per patient-year (pooled)'],
-          rows: alarmCodes.map((c) => [
-            c,
-            alarmCatalogue[c].priority,
-            t.alarmsRaised[c],
-            t.patientsWithAlarm[c],
-            patientYears > 0 ? (t.alarmsRaised[c] / patientYears).toFixed(3) : 'n/a',
-          ]),
-        },
-      ],
-      figures: pick(alarmCodes.filter((c) => t.alarmsRaised[c] > 0).map((c) => `alarmRate.${c}`)),
-    },
-    {
-      heading: 'Highest 24-hour dose',
-      paragraphs: [
-        'Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' +
-          formatDurationMs(a.spec.sampleEveryMs) +
-          "), as a share of the drug's hard daily maximum.",
-      ],
-      tables: [
-        {
-          caption:
-            'Patients with the highest 24-h dose against its limit (replay with itpump run --seed)',
-          columns: ['Patient', 'Seed', 'Drug', '% of hard max'],
-          rows: a.worst.map((w) => [w.index, w.seed, w.drug, (w.basisPoints / 100).toFixed(2)]),
-        },
-      ],
-      figures: pick(a.spec.drugs.map((d) => `highest24hDoseOfHardMax.${d.drug}`)),
-    },
-    {
-      heading: 'Patient variation',
-      paragraphs: [
-        `Per patient: systematic stroke-volume error ~ normal(scenario value, ${v.motorErrorSdPpm / 10_000} %); ` +
-          `motor stalls at ${v.stallsPerYear} per patient-year lasting ${formatDurationMs(v.stallDurationMs)}, alarms cleared at the clinic ${formatDurationMs(v.clinicResponseMs)} after each; ` +
-          'demand and noise from the seed.',
-      ],
-      figures: pick(['strokeVolumeError']),
-    },
-  ];
-  const html = buildReportHtml({
+  return buildReportHtml({
     title: `Fleet report: ${a.spec.scenario}`,
     subtitle: [
       `${t.patients} of ${a.spec.patients} patients, seeds ${a.spec.baseSeed} + index; ${formatDurationMs(a.spec.durationMs)} each.`,
@@ -464,8 +405,105 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
       },
       { label: 'Reached low-reservoir alarm', value: pct(t.reachedLowReservoirAlarm, t.patients) },
     ],
-    sections,
+    sections: [
+      reservoirSection(t, pick),
+      pressSection(t, pick),
+      alarmSection(t, patientYears, pick),
+      highestDoseSection(a, pick),
+      variationSection(a.spec.variation, pick),
+    ],
   });
-  write('report.html', html);
-  return written;
+}
+
+type FleetTotals = FleetAggregate['totals'];
+
+function reservoirSection(t: FleetTotals, pick: PickFigures): ReportSection {
+  return {
+    heading: 'Reservoir',
+    paragraphs: [
+      `Low-reservoir alarm reached by ${t.reachedLowReservoirAlarm} of ${t.patients} patients (${pct(t.reachedLowReservoirAlarm, t.patients)}), ` +
+        `empty-reservoir alarm by ${t.reachedEmptyReservoirAlarm}, true reservoir ran dry for ${t.trueReservoirRanDry}. ` +
+        'Times count from the start of the run; the distributions are over the patients who reached the event.',
+    ],
+    figures: pick(['timeToLowReservoirAlarm', 'timeToEmptyReservoirAlarm', 'timeToTrueEmpty']),
+  };
+}
+
+function pressSection(t: FleetTotals, pick: PickFigures): ReportSection {
+  return {
+    heading: 'Patient presses',
+    paragraphs: [
+      `${t.pressesRequested} presses by ${t.patientsWithPresses} patients. The per-patient shares below are over patients who pressed at least once.`,
+    ],
+    tables: [
+      {
+        caption: 'Presses denied, pooled over the fleet',
+        columns: ['Reason', 'Presses', 'Share of all presses'],
+        rows: denyReasons.map((r) => [
+          r,
+          t.deniedByReason[r],
+          pct(t.deniedByReason[r], t.pressesRequested),
+        ]),
+      },
+    ],
+    figures: pick([
+      'deniedFraction.any',
+      ...denyReasons.filter((r) => t.deniedByReason[r] > 0).map((r) => `deniedFraction.${r}`),
+    ]),
+  };
+}
+
+function alarmSection(t: FleetTotals, patientYears: number, pick: PickFigures): ReportSection {
+  return {
+    heading: 'Alarms',
+    tables: [
+      {
+        caption: `Alarms over ${patientYears.toFixed(1)} patient-years`,
+        columns: ['Alarm', 'Priority', 'Raised', 'Patients with it', 'Per patient-year (pooled)'],
+        rows: alarmCodes.map((c) => [
+          c,
+          alarmCatalogue[c].priority,
+          t.alarmsRaised[c],
+          t.patientsWithAlarm[c],
+          patientYears > 0 ? (t.alarmsRaised[c] / patientYears).toFixed(3) : 'n/a',
+        ]),
+      },
+    ],
+    figures: pick(alarmCodes.filter((c) => t.alarmsRaised[c] > 0).map((c) => `alarmRate.${c}`)),
+  };
+}
+
+function highestDoseSection(a: FleetAggregate, pick: PickFigures): ReportSection {
+  return {
+    heading: 'Highest 24-hour dose',
+    paragraphs: [
+      'Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' +
+        formatDurationMs(a.spec.sampleEveryMs) +
+        "), as a share of the drug's hard daily maximum.",
+    ],
+    tables: [
+      {
+        caption:
+          'Patients with the highest 24-h dose against its limit (replay with itpump run --seed)',
+        columns: ['Patient', 'Seed', 'Drug', '% of hard max'],
+        rows: a.worst.map((w) => [w.index, w.seed, w.drug, (w.basisPoints / 100).toFixed(2)]),
+      },
+    ],
+    figures: pick(a.spec.drugs.map((d) => `highest24hDoseOfHardMax.${d.drug}`)),
+  };
+}
+
+function variationSection(
+  v: FleetAggregate['spec']['variation'],
+  pick: PickFigures,
+): ReportSection {
+  return {
+    heading: 'Patient variation',
+    paragraphs: [
+      `Per patient: systematic stroke-volume error ~ normal(scenario value, ${v.motorErrorSdPpm / 10_000} %); ` +
+        `motor stalls at ${v.stallsPerYear} per patient-year lasting ${formatDurationMs(v.stallDurationMs)}, alarms cleared at the clinic ${formatDurationMs(v.clinicResponseMs)} after each; ` +
+        'demand and noise from the seed.',
+    ],
+    figures: pick(['strokeVolumeError']),
+  };
 }
