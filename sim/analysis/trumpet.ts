@@ -162,6 +162,77 @@ function volumesOnGrid(
   return volumes;
 }
 
+/** The windows: at least one, each a multiple of Δt, none past the analysis, none twice. */
+function validateWindows(
+  windowsMs: readonly number[],
+  intervalMs: number,
+  durationMs: number,
+): void {
+  if (windowsMs.length === 0)
+    throw new AnalysisInputError('invalidValue', 'windowsMs', 'must list at least one window');
+  windowsMs.forEach((windowMs, index) => {
+    requireInteger(windowMs, `windowsMs[${index}]`, intervalMs);
+    if (windowMs % intervalMs !== 0) {
+      throw new AnalysisInputError(
+        'invalidValue',
+        `windowsMs[${index}]`,
+        `must be a multiple of sampleIntervalMs (${intervalMs}), got ${windowMs}`,
+      );
+    }
+    if (windowMs > durationMs) {
+      throw new AnalysisInputError(
+        'invalidValue',
+        `windowsMs[${index}]`,
+        `must be at most analysisDurationMs (${durationMs}), got ${windowMs}`,
+      );
+    }
+    if (windowMs === windowsMs[index - 1])
+      throw new AnalysisInputError('invalidValue', 'windowsMs', `lists ${windowMs} twice`);
+  });
+}
+
+/** Ep(max) and Ep(min) of one observation window, and where in the analysis period they start. */
+function trumpetWindow(
+  volumes: readonly number[],
+  g: {
+    windowMs: number;
+    intervalMs: number;
+    intervalCount: number;
+    startMs: number;
+    rateNlPerDay: number;
+  },
+): TrumpetWindow {
+  const { windowMs, intervalMs, intervalCount, startMs, rateNlPerDay } = g;
+  const p = windowMs / intervalMs;
+  const windowCount = intervalCount - p + 1;
+  let epMaxPercent = -Infinity;
+  let epMinPercent = Infinity;
+  let epMaxStartMs = startMs;
+  let epMinStartMs = startMs;
+  // Window j covers the p sampling intervals from grid time j to grid time j + p. The mean of the
+  // p per-interval errors equals the error of the volume delivered over the window.
+  for (let j = 0; j < windowCount; j++) {
+    const ep = flowErrorPercent(volumes[j + p]! - volumes[j]!, windowMs, rateNlPerDay);
+    if (ep > epMaxPercent) {
+      epMaxPercent = ep;
+      epMaxStartMs = startMs + j * intervalMs;
+    }
+    if (ep < epMinPercent) {
+      epMinPercent = ep;
+      epMinStartMs = startMs + j * intervalMs;
+    }
+  }
+  return {
+    windowMs,
+    samplesPerWindow: p,
+    windowCount,
+    epMaxPercent,
+    epMaxStartMs,
+    epMinPercent,
+    epMinStartMs,
+  };
+}
+
 /**
  * The trumpet curve of a cumulative delivery series.
  *
@@ -191,63 +262,16 @@ export function analyseTrumpet(
       `must be a multiple of sampleIntervalMs (${intervalMs}), got ${durationMs}`,
     );
   }
-  if (windowsMs.length === 0)
-    throw new AnalysisInputError('invalidValue', 'windowsMs', 'must list at least one window');
-  windowsMs.forEach((windowMs, index) => {
-    requireInteger(windowMs, `windowsMs[${index}]`, intervalMs);
-    if (windowMs % intervalMs !== 0) {
-      throw new AnalysisInputError(
-        'invalidValue',
-        `windowsMs[${index}]`,
-        `must be a multiple of sampleIntervalMs (${intervalMs}), got ${windowMs}`,
-      );
-    }
-    if (windowMs > durationMs) {
-      throw new AnalysisInputError(
-        'invalidValue',
-        `windowsMs[${index}]`,
-        `must be at most analysisDurationMs (${durationMs}), got ${windowMs}`,
-      );
-    }
-    if (windowMs === windowsMs[index - 1])
-      throw new AnalysisInputError('invalidValue', 'windowsMs', `lists ${windowMs} twice`);
-  });
+  validateWindows(windowsMs, intervalMs, durationMs);
   validateSamples(samples);
 
   const intervalCount = durationMs / intervalMs;
   const volumes = volumesOnGrid(samples, startMs, intervalMs, intervalCount, maxGapMs);
   const deliveredNl = volumes[intervalCount]! - volumes[0]!;
 
-  const windows = windowsMs.map((windowMs): TrumpetWindow => {
-    const p = windowMs / intervalMs;
-    const windowCount = intervalCount - p + 1;
-    let epMaxPercent = -Infinity;
-    let epMinPercent = Infinity;
-    let epMaxStartMs = startMs;
-    let epMinStartMs = startMs;
-    // Window j covers the p sampling intervals from grid time j to grid time j + p. The mean of the
-    // p per-interval errors equals the error of the volume delivered over the window.
-    for (let j = 0; j < windowCount; j++) {
-      const ep = flowErrorPercent(volumes[j + p]! - volumes[j]!, windowMs, rateNlPerDay);
-      if (ep > epMaxPercent) {
-        epMaxPercent = ep;
-        epMaxStartMs = startMs + j * intervalMs;
-      }
-      if (ep < epMinPercent) {
-        epMinPercent = ep;
-        epMinStartMs = startMs + j * intervalMs;
-      }
-    }
-    return {
-      windowMs,
-      samplesPerWindow: p,
-      windowCount,
-      epMaxPercent,
-      epMaxStartMs,
-      epMinPercent,
-      epMinStartMs,
-    };
-  });
+  const windows = windowsMs.map((windowMs) =>
+    trumpetWindow(volumes, { windowMs, intervalMs, intervalCount, startMs, rateNlPerDay }),
+  );
 
   return {
     programmedRateNlPerDay: rateNlPerDay,
