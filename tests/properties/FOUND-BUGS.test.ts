@@ -1,5 +1,5 @@
 /**
- * Regression tests of the twenty-two findings of the QA suite in the controller (src/), each the
+ * Regression tests of the twenty-four findings of the QA suite in the controller (src/), each the
  * smallest failing property or case found (#18–#22 as deterministic cases of what the properties
  * found at 100 runs). Each failed when found and
  * passes since its fix (docs/testing.md "Known findings"); each holds whether the pump refuses the
@@ -1040,5 +1040,88 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     rig.advance(26_632_429 + 2 * DAY_MS);
     const peak = peakDayPg(rig, 'fentanyl', 0);
     expect(peak.pg, `window ending ${peak.endMs} ms`).toBeLessThanOrEqual(1_999_447 * PG_PER_NG);
+  });
+  it('#23 a drug change from a zero basal still counts the old drug in the path until it is pushed (REQ-DRG-1, REQ-LIM-6)', () => {
+    // Found by count24h.property (FC_SEED=1, 100 runs, the edge commands: sufentanil 13.14798 mg at
+    // the tip against a hard maximum of 13.147883 mg). With no basal there is no old schedule to keep,
+    // so the drug change skips the bridge, and the pump then counted every stroke as the new, weaker
+    // mixture while the path still held the old one. A 261 000 nL path (1000 nL of tubing + 100 cm ×
+    // 2600 nL/cm) full of sufentanil 1 mg/mL: 261 µg, above its hard daily maximum of 200 µg. Morphine
+    // 1 mg/mL at 1 mg/day (1 000 000 nL/day, well within morphine's limits) pushes it to the tip in
+    // some 6.3 hours: 261 µg of sufentanil within one day.
+    const rig = new PumpRig({
+      config: { ...defaultPumpConfig, catheterLengthCm: 100, catheterVolumeNlPerCm: 2_600 },
+      catheterFill: 'firstMixture',
+    });
+    rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: 0,
+      addedNl: 10 * NL_PER_ML,
+      mixture: [{ drug: 'sufentanil', concentrationUgPerMl: 1_000 }],
+    });
+    rig.command({ type: 'cmd.program', prescription: { mode: 'continuous', doseNgPerDay: 0 } });
+    rig.command({ type: 'cmd.resume' });
+    rig.advance(HOUR_MS);
+    const change = rig.command({
+      type: 'cmd.refill',
+      withdrawnNl: trulyInReservoirNl(rig),
+      addedNl: 10 * NL_PER_ML,
+      mixture: [{ drug: 'morphine', concentrationUgPerMl: 1_000 }],
+      confirm: true,
+    });
+    // The situation: the drug change is accepted and, with no basal, skips the bridge; nothing of the
+    // sufentanil has left the catheter yet.
+    expect(change.refused).toEqual([]);
+    expect(change.records.some((r) => r.type === 'bridgeSkipped')).toBe(true);
+    expect(rig.deliveredNlBy()).toBe(0);
+    const programming = rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 1_000_000 },
+      confirm: true,
+    });
+    const refusal = programming.refused[0];
+    if (refusal) {
+      // Refusing the reprogramming for the sufentanil it would push is a fix.
+      expect(refusal.field).toBe('prescription.doseNgPerDay');
+      expect(refusal.message).toContain('sufentanil');
+      expect(refusal.message).toContain(' in the 24 h ');
+    }
+    rig.advance(2 * DAY_MS);
+    const peak = peakDayPg(rig, 'sufentanil', 0);
+    expect(peak.pg, `window ending ${peak.endMs} ms`).toBeLessThanOrEqual(200_000 * PG_PER_NG);
+  });
+
+  it('#24 a running bridge ends at its own time while the motor waits out a stall, and a refused command after it changes nothing (REQ-CMD-1, REQ-DRG-1)', () => {
+    // Found by refusal.property (FC_SEED=6, 100 runs, INV-6): a stall of 600.67 s began at a drug
+    // change whose bridge ended 334 s later. While the motor waited to retry, no wake was armed at
+    // the end of the old schedule's override, so the bridge ended at the next event that came, a
+    // refused reprogramming, which then changed the schedule, the bridge and the programme version.
+    // Here the morphine bridge of #20 (a 261 000 nL path pushed at 500 000 nL/day, some 12.5 h); the
+    // motor stalls for 600.67 s five minutes before the bridge's end. Without its own deadline the
+    // bridge ends at the motor's retry (at df53f6e^: 49 070 400 ms instead of 48 700 800 ms).
+    const { rig, refill } = morphineBridge(5 * NL_PER_ML, 1_000, 100, 2_600);
+    expect(refill.records.some((r) => r.type === 'bridgeStarted')).toBe(true);
+    const endMs = rig.controller.context.bridge!.endMs;
+    rig.advance(endMs - 5 * MINUTE_MS - rig.nowMs);
+    rig.injectStall(600_670);
+    rig.advance(endMs - 1 - rig.nowMs);
+    // The situation: the motor is stalled, waiting to retry, with no alarm yet, and the bridge is
+    // still running (not paused) a millisecond before its end.
+    expect(rig.records('motorStall').length).toBeGreaterThan(0);
+    expect(rig.records('motorRecovered')).toEqual([]);
+    expect(rig.controller.context.alarms).toEqual([]);
+    expect(rig.controller.context.bridge?.pausedRateNlPerDay).toBeUndefined();
+    expect(rig.records('bridgeFinished')).toEqual([]);
+    rig.advance(12 * MINUTE_MS);
+    expect(rig.records('motorRecovered').length).toBeGreaterThan(0);
+    expect(rig.records('bridgeFinished').map((r) => r.atMs)).toEqual([endMs]);
+    const before = snapshotPump(rig);
+    const outcome = rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 30_000_000 },
+      confirm: true,
+    });
+    expect(isRefusal(outcome)).toBe(true);
+    checkRefusal(rig, before, outcome, 'reprogramming above the hard daily maximum after a bridge');
   });
 });
