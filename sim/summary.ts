@@ -230,9 +230,8 @@ function emptyAlarm(sim: Simulation, sinceMs: number): { atMs: number | null; pr
   return { atMs: nowMs + ceilDiv(leftNl * FINE_PER_NL, rateNlPerDay), projected: true };
 }
 
-export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
-  const events = sim.events;
-  const c = sim.controller.context;
+/** Presses granted and denied (by reason), boluses by kind and the alarms raised, from the log. */
+function tallyEvents(events: Simulation['events']) {
   const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<
     DenyReason,
     number
@@ -256,6 +255,13 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
       if (open) open.clearedAtMs = e.atMs;
     }
   }
+  return { deniedByReason, granted, alarms, boluses };
+}
+
+export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
+  const events = sim.events;
+  const c = sim.controller.context;
+  const { deniedByReason, granted, alarms, boluses } = tallyEvents(events);
   const denied = Object.values(deniedByReason).reduce((a, b) => a + b, 0);
   const truth = sim.drugPath;
   const drugNames = [

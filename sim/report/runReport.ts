@@ -88,6 +88,26 @@ async function reservoirSection(data: RunData, charts: Chart[]): Promise<ReportS
   };
 }
 
+/** One drug's row of the dose table: programmed, delivered, the highest 24 h against its maxima. */
+function doseRow(
+  drug: RunData['summary']['drugs'][number],
+  highest: { timeMs: number; value: number } | undefined,
+  limits: RunData['drugLibrary']['drugs'][number] | undefined,
+): (string | number)[] {
+  const highestNg = highest?.value ?? 0;
+  return [
+    drug.drug,
+    formatDoseNg(drug.programmedNg),
+    formatDoseNg(drug.deliveredNg),
+    formatDoseNg(drug.trueDeliveredNg),
+    formatDoseNg(highestNg) +
+      (highest && highestNg > 0 ? ` (${formatTimeMs(highest.timeMs)})` : ''),
+    limits ? formatDoseNg(limits.dailyDoseNgSoftMax) : 'not in library',
+    limits ? formatDoseNg(limits.dailyDoseNgHardMax) : 'not in library',
+    limits ? percent(highestNg, limits.dailyDoseNgHardMax) : 'n/a',
+  ];
+}
+
 async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
   const rows: (string | number)[][] = [];
   const figures: ReportFigure[] = [];
@@ -102,18 +122,7 @@ async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSectio
       cumulative.map((s) => ({ timeMs: s.timeMs, value: s.doseNg })),
       DAY_WINDOW_MS,
     );
-    const highestNg = highest?.value ?? 0;
-    rows.push([
-      drug.drug,
-      formatDoseNg(drug.programmedNg),
-      formatDoseNg(drug.deliveredNg),
-      formatDoseNg(drug.trueDeliveredNg),
-      formatDoseNg(highestNg) +
-        (highest && highestNg > 0 ? ` (${formatTimeMs(highest.timeMs)})` : ''),
-      limits ? formatDoseNg(limits.dailyDoseNgSoftMax) : 'not in library',
-      limits ? formatDoseNg(limits.dailyDoseNgHardMax) : 'not in library',
-      limits ? percent(highestNg, limits.dailyDoseNgHardMax) : 'n/a',
-    ]);
+    rows.push(doseRow(drug, highest, limits));
     if (!limits || limits.dailyDoseNgHardMax <= 0) {
       paragraphs.push(
         `${drug.drug} is not in the drug library "${data.drugLibrary.name}": no limits to chart it against.`,

@@ -101,28 +101,61 @@ export async function calibrate(rig: SerialRig, options: CalibrateOptions): Prom
     );
   const say = options.onProgress ?? (() => undefined);
 
-  const meanOfFreshReadings = async (what: string): Promise<number> => {
-    const masses: number[] = [];
-    const stop = rig.session.listenBalance((r) => masses.push(r.massUg));
-    try {
-      for (let waited = 0; masses.length < options.readingsAveraged; waited += 100) {
-        if (waited > options.timeoutPumpMs) {
-          throw new InputError(
-            `no balance readings from ${rig.path} ${what} (${masses.length} of ${options.readingsAveraged} in ${waited} ms): is the balance connected to the rig?`,
-          );
-        }
-        await options.sleepPumpMs(100);
-      }
-    } finally {
-      stop();
-    }
-    const used = masses.slice(0, options.readingsAveraged);
-    return used.reduce((a, b) => a + b, 0) / used.length;
-  };
-
   say(`weighing before (${options.readingsAveraged} readings)`);
-  const massBeforeUg = await meanOfFreshReadings('before the strokes');
+  const massBeforeUg = await meanOfFreshReadings(rig, options, 'before the strokes');
   say(`delivering ${options.strokes} strokes, one every ${options.intervalMs} ms`);
+  const report = await deliverCalibrationBatch(rig, options);
+  await options.sleepPumpMs(options.settleMs);
+  say(`weighing after (${options.readingsAveraged} readings)`);
+  const massAfterUg = await meanOfFreshReadings(rig, options, 'after the strokes');
+  const movedNl = volumeNlOfMassUg(massAfterUg - massBeforeUg);
+  const strokeVolumeNl = Math.round(movedNl / report.strokesDone);
+  if (!(strokeVolumeNl >= 1 && strokeVolumeNl <= 100_000)) {
+    throw new InputError(
+      `calibration failed: the balance moved ${Math.round(massAfterUg - massBeforeUg)} µg for ${report.strokesDone} strokes (${strokeVolumeNl} nL a stroke, must be 1 to 100000): is the outlet over the balance?`,
+    );
+  }
+  return {
+    strokeVolumeNl,
+    strokes: report.strokesDone,
+    massBeforeUg: Math.round(massBeforeUg),
+    massAfterUg: Math.round(massAfterUg),
+    densityMgPerMl,
+    measuredAt: new Date().toISOString(),
+    port: rig.path,
+    firmwareId: info.firmwareId,
+  };
+}
+
+/** The mean of the next `readingsAveraged` balance readings, µg; `what` names them in errors. */
+async function meanOfFreshReadings(
+  rig: SerialRig,
+  options: CalibrateOptions,
+  what: string,
+): Promise<number> {
+  const masses: number[] = [];
+  const stop = rig.session.listenBalance((r) => masses.push(r.massUg));
+  try {
+    for (let waited = 0; masses.length < options.readingsAveraged; waited += 100) {
+      if (waited > options.timeoutPumpMs) {
+        throw new InputError(
+          `no balance readings from ${rig.path} ${what} (${masses.length} of ${options.readingsAveraged} in ${waited} ms): is the balance connected to the rig?`,
+        );
+      }
+      await options.sleepPumpMs(100);
+    }
+  } finally {
+    stop();
+  }
+  const used = masses.slice(0, options.readingsAveraged);
+  return used.reduce((a, b) => a + b, 0) / used.length;
+}
+
+/** Deliver the calibration strokes as one batch; returns the rig's report once all are done. */
+async function deliverCalibrationBatch(
+  rig: SerialRig,
+  options: CalibrateOptions,
+): Promise<MotorEvent> {
   const ended = new Promise<MotorEvent>((resolve) => rig.motor.listen(resolve));
   rig.motor.deliver({
     batchId: 1,
@@ -147,24 +180,5 @@ export async function calibrate(rig: SerialRig, options: CalibrateOptions): Prom
       `the calibration batch ended ${report.reason} after ${report.strokesDone} of ${options.strokes} strokes: check the motor and the link, then calibrate again`,
     );
   }
-  await options.sleepPumpMs(options.settleMs);
-  say(`weighing after (${options.readingsAveraged} readings)`);
-  const massAfterUg = await meanOfFreshReadings('after the strokes');
-  const movedNl = volumeNlOfMassUg(massAfterUg - massBeforeUg);
-  const strokeVolumeNl = Math.round(movedNl / report.strokesDone);
-  if (!(strokeVolumeNl >= 1 && strokeVolumeNl <= 100_000)) {
-    throw new InputError(
-      `calibration failed: the balance moved ${Math.round(massAfterUg - massBeforeUg)} µg for ${report.strokesDone} strokes (${strokeVolumeNl} nL a stroke, must be 1 to 100000): is the outlet over the balance?`,
-    );
-  }
-  return {
-    strokeVolumeNl,
-    strokes: report.strokesDone,
-    massBeforeUg: Math.round(massBeforeUg),
-    massAfterUg: Math.round(massAfterUg),
-    densityMgPerMl,
-    measuredAt: new Date().toISOString(),
-    port: rig.path,
-    firmwareId: info.firmwareId,
-  };
+  return report;
 }
