@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so `npx itpump` works from a clone.
-import { spawnSync } from 'node:child_process';
+// The `itpump` command: the compiled CLI, in this process (no tsx, no child process).
+// A clone builds dist/ at `npm install` (the `prepare` script); `npm run build` rebuilds it.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const result = spawnSync(tsx, [join(root, 'sim', 'cli.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+const cli = new URL('../dist/sim/cli.js', import.meta.url);
+if (!existsSync(fileURLToPath(cli))) {
+  process.stderr.write(
+    `itpump is not built: ${fileURLToPath(cli)} is missing; run \`npm run build\` in ${fileURLToPath(new URL('..', import.meta.url))}\n`,
+  );
+  process.exit(1);
+}
+const { main } = await import(cli.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,20 +1,21 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 /**
  * `itpump`: the command line for firmware engineers, QA and rig operators.
  *
- * Exit codes: 0 done; 2 invalid input (the message names the file, the field, the value and the
- * limit, and no output is written); 1 internal error.
+ * Exit codes (sim/cliRun.ts, shown in every command's help): 0 done; 2 invalid input (the message
+ * names the file, the field, the value and the limit, and no output is written) or a path that
+ * cannot be used; 1 internal error; 130 interrupted, after writing the outputs.
+ *
+ * Start-up is kept short: this module loads commander and the command definitions only; each
+ * command's action imports what it needs (the scenario schema, the controller, vega, serialport).
  */
-import { Command } from 'commander';
-import { runProgram } from './cliRun.js';
+import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { formatSummary } from './summary.js';
-import { InputError, loadScenario, scenarioJsonSchema } from './scenario.js';
-import { runScenario, Simulation } from './runner.js';
-import { writeOutputs } from './outputs.js';
+import { Command } from 'commander';
+import { exitCodesHelp, interruptOnSignals, Interrupted, runProgram } from './cliRun.js';
+import { InputError } from './inputError.js';
 import { registerRigCommands } from './rig/cli.js';
 import { registerReportCommands } from './report/cli.js';
-import { writeRunReport } from './report/runReport.js';
 
 /** Bad input found while setting the pump up names the file it came from. */
 function inFile<T>(file: string, run: () => T): T {
@@ -29,6 +30,22 @@ function inFile<T>(file: string, run: () => T): T {
 
 export const defaultScenarioPath = new URL('./scenarios/default.yaml', import.meta.url).pathname;
 
+/** The package's version, from its package.json (one level up from sim/, two from dist/sim/). */
+export function packageVersion(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'itpump' && pkg.version) return pkg.version;
+    } catch {
+      // not this level
+    }
+  }
+  return 'unknown';
+}
+
 function seedOption(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
@@ -36,13 +53,22 @@ function seedOption(value: string): number {
   return n;
 }
 
+/** Examples shown at the end of each command's help, then the exit codes. */
+export function withExamples(command: Command, examples: string[]): Command {
+  return command.addHelpText(
+    'after',
+    `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n${exitCodesHelp}\n`,
+  );
+}
+
 export function buildCli(): Command {
   const program = new Command('itpump')
     .description('Firmware simulator of an implantable intrathecal drug pump')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const run = program
     .command('run')
     .description(
       'run a scenario in virtual time and write summary.json, events.jsonl and trace.csv',
@@ -52,49 +78,85 @@ export function buildCli(): Command {
     .option('--seed <n>', "seed (overrides the scenario's)", seedOption)
     .option('--json', 'print the summary as JSON instead of text')
     .option('--report', 'also write report.html and the chart SVGs next to the outputs')
-    .action(
-      async (
-        file: string,
-        opts: { out?: string; seed?: number; json?: boolean; report?: boolean },
-      ) => {
-        const scenario = loadScenario(file);
-        const seed = opts.seed ?? scenario.seed;
-        if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
-        const result = inFile(file, () => runScenario(scenario, { seed }));
-        if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
-        const out = opts.out ?? join('out', basename(file, extname(file)));
-        const files = writeOutputs(result, out);
-        if (opts.report) files.push(...(await writeRunReport(result, out)));
-        if (opts.json)
-          process.stdout.write(
-            JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n',
-          );
-        else
-          process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
-      },
-    );
+    .action(runAction);
+  withExamples(run, [
+    'itpump run                                   # the default six-month scenario',
+    'itpump run my-scenario.yaml --seed 7 --out out/mine --report',
+  ]);
 
-  program
-    .command('validate')
-    .description('check a scenario file without running it')
-    .argument('<scenario>', 'scenario file (YAML or JSON)')
-    .action((file: string) => {
-      const s = loadScenario(file);
-      // Set the pump up as `run` would, so a therapy the pump refuses is invalid here too.
-      inFile(file, () => new Simulation(s, s.seed).setUp());
-      process.stdout.write(`${file}: valid (${s.name}, ${s.timeline.length} timeline events)\n`);
-    });
+  withExamples(
+    program
+      .command('validate')
+      .description('check a scenario file without running it')
+      .argument('<scenario>', 'scenario file (YAML or JSON)')
+      .action(async (file: string) => {
+        const { loadScenario } = await import('./scenario.js');
+        const { Simulation } = await import('./runner.js');
+        const s = loadScenario(file);
+        // Set the pump up as `run` would, so a therapy the pump refuses is invalid here too.
+        inFile(file, () => new Simulation(s, s.seed).setUp());
+        process.stdout.write(`${file}: valid (${s.name}, ${s.timeline.length} timeline events)\n`);
+      }),
+    ['itpump validate my-scenario.yaml'],
+  );
 
-  program
-    .command('schema')
-    .description('print the JSON Schema of scenario files (for editors)')
-    .action(() => {
-      process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
-    });
+  withExamples(
+    program
+      .command('schema')
+      .description('print the JSON Schema of scenario files (for editors)')
+      .action(async () => {
+        const { scenarioJsonSchema } = await import('./scenario.js');
+        process.stdout.write(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
+      }),
+    ['itpump schema > scenario.schema.json'],
+  );
 
   registerRigCommands(program);
   registerReportCommands(program);
   return program;
+}
+
+async function runAction(
+  file: string,
+  opts: { out?: string; seed?: number; json?: boolean; report?: boolean },
+): Promise<void> {
+  const { loadScenario } = await import('./scenario.js');
+  const { runScenarioInterruptible } = await import('./runner.js');
+  const { writeOutputs } = await import('./outputs.js');
+  const { formatSummary } = await import('./summary.js');
+  const scenario = loadScenario(file);
+  const seed = opts.seed ?? scenario.seed;
+  if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
+  const interrupt = interruptOnSignals('the run');
+  let result;
+  try {
+    result = await runScenarioInterruptible(scenario, { seed, signal: interrupt.signal });
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(file))
+      throw new InputError(`${file}: ${e.message}`);
+    throw e;
+  } finally {
+    interrupt.dispose();
+  }
+  if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
+  const out = opts.out ?? join('out', basename(file, extname(file)));
+  const files = writeOutputs(result, out);
+  if (opts.report) {
+    const { writeRunReport } = await import('./report/runReport.js');
+    files.push(...(await writeRunReport(result, out)));
+  }
+  if (opts.json)
+    process.stdout.write(
+      JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n',
+    );
+  else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
+  const stoppedAtMs = result.summary.interruptedAtMs;
+  if (stoppedAtMs !== undefined) {
+    const { formatTimeMs } = await import('../src/units.js');
+    throw new Interrupted(
+      `the pump was stopped at ${formatTimeMs(stoppedAtMs)} of the scenario; outputs written to ${out}`,
+    );
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

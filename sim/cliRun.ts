@@ -1,22 +1,138 @@
 /**
- * Running a commander program with itpump's exit codes: 0 done; 2 bad input (the message names the
- * file, field, value and limit, without a stack trace); 1 internal error, with its stack.
+ * Running a commander program with itpump's exit codes, shown in every command's help:
+ * - 0 done;
+ * - 2 bad input: the message names the file, field, value and limit; or an operating-system error
+ *   on a path or port the user named (missing, exists, no permission, a directory, busy), one line
+ *   naming it. No stack trace: these are the world's faults;
+ * - 1 an internal error (our bug): one line, and the full trace in a file it names;
+ * - 130 interrupted (SIGINT or SIGTERM): the run stopped safely and wrote its outputs.
  * Shared by `itpump` and `tsx sim/rig/cli.ts`.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CommanderError, type Command } from 'commander';
-import { InputError } from './scenario.js';
+import { InputError } from './inputError.js';
+
+export const exitCodesHelp = `
+Exit codes:
+  0    done
+  1    internal error (one line; the full trace is written to a file it names)
+  2    invalid input or a path or port that cannot be used (one line names it; nothing written)
+  130  interrupted by Ctrl-C or SIGTERM (the pump stopped safely; outputs written)`;
+
+/** A run stopped by SIGINT or SIGTERM after writing its outputs: exit 130. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+/**
+ * The first SIGINT or SIGTERM aborts `signal` (the run then stops the pump safely, accounts the
+ * running batch and writes its outputs); a second one exits at once with 130. `dispose` removes
+ * the handlers.
+ */
+export function interruptOnSignals(what: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`${name} again: exiting at once, outputs not written\n`);
+      process.exit(130);
+    }
+    process.stderr.write(
+      `${name}: stopping ${what} safely and writing the outputs (again to exit at once)\n`,
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Operating-system errors on a path, in the user's words. */
+const osErrorPhrases: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EEXIST: 'already exists',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EBUSY: 'busy (in use by another process)',
+  EROFS: 'on a read-only file system',
+  ENOSPC: 'no space left on the device',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many symbolic links',
+};
+
+interface SystemError extends Error {
+  code: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+}
+
+function isSystemError(e: unknown): e is SystemError {
+  return (
+    e instanceof Error &&
+    typeof (e as SystemError).code === 'string' &&
+    (e as SystemError).code in osErrorPhrases &&
+    typeof (e as SystemError).path === 'string'
+  );
+}
+
+/** One line for an OS error on a path: `out/x/summary.json: a part of the path is a file, …`. */
+export function describeSystemError(e: SystemError): string {
+  const verb = e.syscall ? ` (${e.syscall} failed with ${e.code})` : ` (${e.code})`;
+  const dest = e.dest ? ` → ${e.dest}` : '';
+  return `${e.path}${dest}: ${osErrorPhrases[e.code]}${verb}`;
+}
+
+/** Writes the trace of an internal error to a file; returns its path (or undefined if it failed). */
+function writeTrace(e: unknown): string | undefined {
+  const file = join(tmpdir(), `itpump-error-${process.pid}-${Date.now()}.txt`);
+  try {
+    const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
+    writeFileSync(file, `itpump ${process.argv.slice(2).join(' ')}\n${text}\n`);
+    return file;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return exitCodeOf(e);
   }
+}
+
+/** Prints what went wrong, in one line, and returns the exit code. */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof Interrupted) {
+    process.stderr.write(`interrupted: ${e.message}\n`);
+    return 130;
+  }
+  if (e instanceof InputError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+  if (isSystemError(e)) {
+    process.stderr.write(`error: ${describeSystemError(e)}\n`);
+    return 2;
+  }
+  const trace = writeTrace(e);
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  process.stderr.write(
+    `internal error: ${message.split('\n')[0]}${trace ? ` (full trace in ${trace})` : ''}\n`,
+  );
+  if (!trace) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+  return 1;
 }

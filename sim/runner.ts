@@ -743,23 +743,66 @@ export class Simulation {
   }
 
   run(options: RunOptions = {}): void {
+    const every = this.start(options);
+    for (let t = every; t <= this.scenario.duration; t += every) this.runTo(t, options);
+    this.finish();
+  }
+
+  /**
+   * The same run, yielding to the event loop after every simulated day, so that a signal can
+   * interrupt it: once `signal` is aborted the pump is stopped as a clinician would stop it, the
+   * running batch is accounted, and the run ends there. Returns the time it ended at.
+   */
+  async runInterruptible(options: RunOptions & { signal: AbortSignal }): Promise<number> {
+    const every = this.start(options);
+    for (let t = every; t <= this.scenario.duration; t += every) {
+      if (t % DAY_MS < every) await new Promise((resolve) => setImmediate(resolve));
+      if (options.signal.aborted) return this.interrupt();
+      this.runTo(t, options);
+    }
+    this.finish();
+    return this.scenario.duration;
+  }
+
+  /** Set up, schedule the timeline and the demand, take the first sample; returns the period. */
+  private start(options: RunOptions): number {
     const duration = this.scenario.duration;
     this.setUp();
     for (const e of this.scenario.timeline)
       if (e.at <= duration) this.clock.schedule(e.at, () => this.guarded(() => this.apply(e)));
     this.scheduleDemand();
-    const every = options.traceEveryMs ?? HOUR_MS;
     this.sample();
-    for (let t = every; t <= duration; t += every) {
-      this.clock.runUntil(t);
-      this.sample();
-      if (options.onProgress && t % DAY_MS === 0) options.onProgress(t / duration);
-    }
+    return options.traceEveryMs ?? HOUR_MS;
+  }
+
+  private runTo(t: number, options: RunOptions): void {
+    this.clock.runUntil(t);
+    this.sample();
+    if (options.onProgress && t % DAY_MS === 0) options.onProgress(t / this.scenario.duration);
+  }
+
+  private finish(): void {
+    const duration = this.scenario.duration;
     this.clock.runUntil(duration);
     this.motor.flush();
     if (this.trace.at(-1)?.timeMs !== duration) this.sample();
     this.closeMixturePeriod(this.controller.context.mixture);
   }
+
+  /** Stop the pump now (if it infuses), let the motor report its stop, and end the run here. */
+  private interrupt(): number {
+    const nowMs = this.clock.nowMs();
+    this.guarded(() => this.controller.command({ type: 'cmd.stop' }));
+    this.clock.runUntil(nowMs);
+    this.motor.flush();
+    if (this.trace.at(-1)?.timeMs !== nowMs) this.sample();
+    this.closeMixturePeriod(this.controller.context.mixture);
+    this.interruptedAtMs = nowMs;
+    return nowMs;
+  }
+
+  /** Where an interrupted run ended (undefined when it ran its whole duration). */
+  interruptedAtMs: number | undefined;
 
   programmedDosesPg(): Map<string, number> {
     return this.programmed.pg;
@@ -793,13 +836,32 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const started = performance.now();
   const sim = new Simulation(scenario, seed, { persist: options.persist ?? true });
   sim.run(options);
-  const wallTimeMs = performance.now() - started;
+  return resultOf(sim, seed, performance.now() - started);
+}
+
+/**
+ * `runScenario` that a signal can interrupt (the CLI's Ctrl-C): the pump is stopped safely at the
+ * virtual time reached, the running batch accounted, and the result covers the run up to there
+ * (`summary.interruptedAtMs`).
+ */
+export async function runScenarioInterruptible(
+  scenario: Scenario,
+  options: RunOptions & { signal: AbortSignal },
+): Promise<RunResult> {
+  const seed = options.seed ?? scenario.seed;
+  const started = performance.now();
+  const sim = new Simulation(scenario, seed, { persist: options.persist ?? true });
+  await sim.runInterruptible(options);
+  return resultOf(sim, seed, performance.now() - started);
+}
+
+function resultOf(sim: Simulation, seed: number, wallTimeMs: number): RunResult {
   const battery = sim.trace.map((r) => ({
     timeMs: r.timeMs,
     remainingUah: r.batteryRemainingUah ?? 0,
   }));
   return {
-    scenario,
+    scenario: sim.scenario,
     seed,
     summary: buildSummary(sim, wallTimeMs),
     events: sim.events,

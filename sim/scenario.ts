@@ -24,6 +24,7 @@ import {
   type PumpConfig,
 } from '../src/therapy/schema.js';
 import * as u from '../src/units.js';
+import { InputError } from './inputError.js';
 
 /** A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. */
 function quantity(parse: (text: string) => number, example: string) {
@@ -359,10 +360,7 @@ export function drugLibraryOf(s: Scenario): DrugLibrary {
   });
 }
 
-/** Bad input: names the file, the field path, the value and what was expected. Exit code 2. */
-export class InputError extends Error {
-  override name = 'InputError';
-}
+export { InputError };
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v = input;

@@ -96,6 +96,8 @@ export interface Summary {
   scenario: string;
   seed: number;
   simulatedMs: number;
+  /** Present when a signal interrupted the run: the virtual time it stopped the pump at. */
+  interruptedAtMs?: number;
   wallTimeMs: number;
   controllerEvents: number;
   drugs: DrugSummary[];
@@ -277,6 +279,7 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
     scenario: sim.scenario.name,
     seed: sim.seed,
     simulatedMs: sim.clock.nowMs(),
+    ...(sim.interruptedAtMs !== undefined ? { interruptedAtMs: sim.interruptedAtMs } : {}),
     wallTimeMs: Math.round(wallTimeMs * 10) / 10,
     controllerEvents: sim.controller.handled,
     drugs: drugNames.map((drug) => ({
@@ -315,6 +318,10 @@ export function formatSummary(s: Summary): string {
   lines.push(
     `${s.scenario}: ${formatTimeMs(s.simulatedMs)} simulated in ${s.wallTimeMs} ms (${s.controllerEvents} controller events)`,
   );
+  if (s.interruptedAtMs !== undefined)
+    lines.push(
+      `interrupted at ${formatTimeMs(s.interruptedAtMs)}: the pump was stopped there and the running batch accounted`,
+    );
   lines.push('');
   const path = s.drugPath;
   lines.push(

@@ -17,7 +17,10 @@
  *
  * This module knows nothing of frames, the protocol or the controller.
  */
-import { SerialPort, SerialPortMock } from 'serialport';
+import type { SerialPort, SerialPortMock } from 'serialport';
+
+/** serialport (and its native binding) loads at the first open or listing, not with this module. */
+const serialport = () => import('serialport');
 import { baudRateMin } from '../../src/protocol/constants.js';
 import { SerialRigError, serialOpenError } from './errors.js';
 
@@ -120,6 +123,7 @@ export async function openSerialTransport(
 ): Promise<ByteTransport & { readonly port: SerialPort | SerialPortMock }> {
   const { path } = options;
   const baudRate = checkBaudRate(options.baudRate);
+  const { SerialPort, SerialPortMock } = await serialport();
   const port = options.mock
     ? new SerialPortMock({ path, baudRate, autoOpen: false })
     : new SerialPort({
@@ -141,6 +145,7 @@ export async function openSerialTransport(
 export async function listSerialPorts(
   options: { mock?: boolean } = {},
 ): Promise<SerialPortListing[]> {
+  const { SerialPort, SerialPortMock } = await serialport();
   const ports = options.mock ? await SerialPortMock.list() : await SerialPort.list();
   return ports.map((p) => ({
     path: p.path,

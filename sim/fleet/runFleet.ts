@@ -141,8 +141,13 @@ function validate(options: FleetOptions): void {
   }
 }
 
-/** The bootstrap each worker evaluates: tsx's hooks first, then the TypeScript worker. */
+/**
+ * The bootstrap each worker evaluates. Compiled (dist/), the worker is plain JavaScript; from the
+ * TypeScript sources (development, tests) tsx's hooks are registered first.
+ */
 function workerBootstrap(): string {
+  if (!import.meta.url.endsWith('.ts'))
+    return `import(${JSON.stringify(new URL('./worker.js', import.meta.url).href)});`;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./worker.ts', import.meta.url).href;
   return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;

@@ -16,8 +16,7 @@
  *
  * Nothing here reads files, the clock, or the controller.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import {
   DAY_MS,
   HOUR_MS,
@@ -129,7 +128,9 @@ export function normaliseSvgIds(svg: string): string {
 
 /** Compiles a vega-lite spec and renders it to an SVG string with the canvas-free renderer. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  installTextMetrics();
+  // vega loads here, at the first chart, so the commands that draw none start fast.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+  installTextMetrics(vega);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return normaliseSvgIds(await view.toSVG());

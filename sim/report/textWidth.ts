@@ -8,7 +8,7 @@
  * the standard Helvetica metrics (the font the charts ask for first), which is deterministic and
  * independent of the fonts installed on the machine.
  */
-import * as vega from 'vega';
+import type * as Vega from 'vega';
 
 /** Advance widths of printable ASCII (32..126) in Helvetica, in 1/1000 em (Adobe AFM). */
 // prettier-ignore
@@ -50,8 +50,8 @@ interface TextMetrics {
 
 let installed = false;
 
-/** Makes vega measure text with Helvetica widths. Idempotent; called by the chart module on load. */
-export function installTextMetrics(): void {
+/** Makes vega measure text with Helvetica widths. Idempotent; called by the chart module before it renders. */
+export function installTextMetrics(vega: typeof Vega): void {
   if (installed) return;
   // vega-scenegraph exports `textMetrics` through vega, but vega's typings do not declare it.
   const metrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
