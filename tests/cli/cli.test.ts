@@ -130,7 +130,9 @@ const invocations: Record<string, string[]> = {
   schema: ['schema'],
   badSeed: ['run', 'seed.yaml', '--seed', 'abc', '--out', 'out-seed'],
   unknownCommand: ['frobnicate'],
-  internal: ['run', 'ok.yaml', '--out', join('blocker', 'sub')],
+  outThroughFile: ['run', 'ok.yaml', '--out', join('blocker', 'sub')],
+  outIsFile: ['run', 'ok.yaml', '--out', 'blocker'],
+  version: ['--version'],
   ...Object.fromEntries(
     [defaultScenario, ...examples].map((f) => [`validate:${f}`, ['validate', f]]),
   ),
@@ -350,10 +352,26 @@ describe('bad input: exit code 2, a message naming file, field, value and limit,
   });
 });
 
-describe('internal error', () => {
-  it('exits 1 when the outputs cannot be written (the output path runs through a file)', () => {
-    const r = result('internal');
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^internal error: .*ENOTDIR/);
+describe('paths the user named that cannot be used', () => {
+  it('an output path through a file, or an output directory that is a file: one line naming it, exit 2, no stack', () => {
+    for (const name of ['outThroughFile', 'outIsFile']) {
+      const r = result(name);
+      expect(r.status, name).toBe(2);
+      expect(r.stderr, name).toMatch(
+        /^error: blocker\S*: .*\((mkdir|open) failed with (ENOTDIR|EEXIST)\)\n$/,
+      );
+      expect(r.stderr, name).not.toMatch(stackTrace);
+      expect(r.stderr, name).not.toContain('internal error');
+    }
+    expect(readFileSync(join(work, 'blocker'), 'utf8')).toBe('a file, not a directory\n');
+  });
+});
+
+describe('--version', () => {
+  it("prints the package's version", () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const r = result('version');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * How the CLI ends (sim/cliRun.ts): the world's faults in one line with exit 2, our own bugs in
+ * one line naming the file that holds the trace, exit 1.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describeSystemError, exitCodeOf, Interrupted } from '../../sim/cliRun.js';
+import { InputError } from '../../sim/inputError.js';
+
+function systemError(code: string, syscall: string, path: string): Error {
+  return Object.assign(new Error(`${code}: something, ${syscall} '${path}'`), {
+    code,
+    syscall,
+    path,
+    errno: -1,
+  });
+}
+
+function stderrOf(run: () => number): { code: number; stderr: string } {
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: run(), stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('exit codes', () => {
+  it.each([
+    ['ENOENT', 'open', 'in/missing.yaml', 'no such file or directory'],
+    ['EEXIST', 'mkdir', 'out/x', 'already exists'],
+    ['EACCES', 'open', '/root/secret.yaml', 'permission denied'],
+    ['EISDIR', 'open', 'out', 'is a directory, not a file'],
+    ['ENOTDIR', 'mkdir', 'blocker/sub', 'a part of the path is a file, not a directory'],
+    ['EBUSY', 'open', '/dev/ttyUSB0', 'busy (in use by another process)'],
+  ])('%s on a path: one line naming the path, exit 2', (code, syscall, path, phrase) => {
+    const e = systemError(code, syscall, path);
+    expect(describeSystemError(e as never)).toBe(
+      `${path}: ${phrase} (${syscall} failed with ${code})`,
+    );
+    const r = stderrOf(() => exitCodeOf(e));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: ${path}: ${phrase} (${syscall} failed with ${code})\n`);
+  });
+
+  it('bad input: its message, exit 2; interrupted: exit 130', () => {
+    expect(stderrOf(() => exitCodeOf(new InputError('a.yaml: dose: "x" is not a dose')))).toEqual({
+      code: 2,
+      stderr: 'error: a.yaml: dose: "x" is not a dose\n',
+    });
+    expect(stderrOf(() => exitCodeOf(new Interrupted('stopped at 3d')))).toEqual({
+      code: 130,
+      stderr: 'interrupted: stopped at 3d\n',
+    });
+  });
+
+  it('an internal error: one line naming the file that holds its whole trace, exit 1', () => {
+    const bug = new TypeError('cannot read properties of undefined (reading "x")');
+    const r = stderrOf(() => exitCodeOf(bug));
+    expect(r.code).toBe(1);
+    const m =
+      /^internal error: TypeError: cannot read properties of undefined \(reading "x"\) \(full trace in (\S+)\)\n$/.exec(
+        r.stderr,
+      );
+    expect(m, r.stderr).not.toBeNull();
+    const file = m![1]!;
+    expect(existsSync(file)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toContain(bug.stack!);
+    rmSync(file);
+  });
+});
