@@ -384,6 +384,53 @@ function describeRig(rig: unknown): string {
   return JSON.stringify(rig).slice(0, 80);
 }
 
+/**
+ * Whole-process start-up of the compiled CLI (bin/itpump.js → dist/), as a user meets it: wall
+ * and CPU time (user + system, the child's own, read with bash's `times`) of `--help`, of
+ * `validate` and of `run` on the default scenario, medians of REPS runs, beside a bare
+ * `node -e ''` measured in the same loop. Builds dist/ first if it is missing.
+ */
+function startup() {
+  const root = here('..');
+  if (!existsSync(here('../dist/sim/cli.js')))
+    execFileSync(process.execPath, [here('../scripts/build.mjs')], { stdio: 'inherit' });
+  const out = here('../out/bench-startup');
+  const commands = {
+    bareNode: `node -e ''`,
+    help: `node bin/itpump.js --help`,
+    validateDefault: `node bin/itpump.js validate sim/scenarios/default.yaml`,
+    runDefault: `node bin/itpump.js run --out ${JSON.stringify(out)}`,
+  } as const;
+  const samples: Record<string, { wallMs: number[]; cpuMs: number[] }> = {};
+  for (const name of Object.keys(commands)) samples[name] = { wallMs: [], cpuMs: [] };
+  const toMs = (t: string) => {
+    const m = /(\d+)m([\d.]+)s/.exec(t);
+    return m ? (Number(m[1]) * 60 + Number(m[2])) * 1000 : Number.NaN;
+  };
+  for (let rep = 0; rep <= REPS; rep++) {
+    for (const [name, command] of Object.entries(commands)) {
+      const started = performance.now();
+      const r = spawnSync('bash', ['-c', `${command} > /dev/null 2>&1; s=$?; times; exit $s`], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      const wallMs = performance.now() - started;
+      if (r.status !== 0) throw new Error(`bench: ${command} exited ${r.status}: ${r.stderr}`);
+      // `times` prints the shell's own times, then its children's: user and system.
+      const children = r.stdout.trim().split('\n').at(-1)!.split(/\s+/);
+      if (rep === 0) continue; // warm-up: the file cache
+      samples[name]!.wallMs.push(wallMs);
+      samples[name]!.cpuMs.push(toMs(children[0]!) + toMs(children[1]!));
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => [
+      name,
+      { wallMs: round(median(s.wallMs)), cpuMs: round(median(s.cpuMs)) },
+    ]),
+  ) as { [K in keyof typeof commands]: { wallMs: number; cpuMs: number } };
+}
+
 function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
 }
@@ -394,6 +441,8 @@ async function main(): Promise<void> {
   process.stderr.write(
     `bench: ${REPS} repetitions, ${FLEET_PATIENTS} patient-years per fleet timing${FULL ? ', full (10,000-patient memory run)' : ''}\n`,
   );
+  process.stderr.write('bench: CLI start-up (compiled)...\n');
+  const cli = startup();
   process.stderr.write('bench: scenario timings...\n');
   const timings = scenarioTimings();
   process.stderr.write('bench: controller throughput...\n');
@@ -425,6 +474,7 @@ async function main(): Promise<void> {
       memoryPatientDays: MEMORY_PATIENT_DAYS,
       full: FULL,
     },
+    cliStartup: cli,
     timings,
     controllerThroughput: events,
     fleet,
@@ -477,6 +527,24 @@ async function main(): Promise<void> {
 
   const t = results.targets;
   const rows: [string, string, string, string][] = [
+    [
+      'itpump --help (whole process)',
+      `wall ${cli.help.wallMs} ms, CPU ${cli.help.cpuMs} ms (bare node: wall ${cli.bareNode.wallMs}, CPU ${cli.bareNode.cpuMs})`,
+      '≤ 300 ms wall',
+      verdict(cli.help.wallMs <= 300),
+    ],
+    [
+      'itpump validate default.yaml',
+      `wall ${cli.validateDefault.wallMs} ms, CPU ${cli.validateDefault.cpuMs} ms`,
+      '≤ 500 ms wall',
+      verdict(cli.validateDefault.wallMs <= 500),
+    ],
+    [
+      'npm start (itpump run, six months)',
+      `wall ${cli.runDefault.wallMs} ms, CPU ${cli.runDefault.cpuMs} ms`,
+      '≤ 1000 ms wall',
+      verdict(cli.runDefault.wallMs <= 1000),
+    ],
     [
       'Default six-month scenario (itpump run)',
       `${round(timings.defaultSixMonths.medianMs)} ms`,
