@@ -111,6 +111,32 @@ describe('the forward daily cap (REQ-LIM-6)', () => {
     expect(oracle(now, history, 0, withBolus)?.windowEndMs).toBe(now + 4 * HOUR_MS - 1);
   });
 
+  it('finds an excess in a window that ends between two of the bounds’ points, while old strokes are still inside', () => {
+    // 1,950 strokes (0.975 mg) a millisecond apart from 22 h ago, which leave the window 2 h from
+    // now; a basal of exactly the limit a day (2,000 strokes, 1 mg). A whole day ahead on its own is
+    // within the limit, and so is every window once the old strokes have left; but the window ending
+    // at the last millisecond the oldest stroke counts, now + 2 h − 1 ms, holds all 1,950 and
+    // ⌈1,000,000 nL/day × (2 h − 1 ms) ÷ 500 nL⌉ = ⌈166.67⌉ = 167 of basal: 2,117 strokes, 1.0585 mg.
+    // A bound that judged the first eighth of the day ahead [now, now + 3 h] with what the window
+    // ending at its right end still holds (none of the old strokes) would let it through.
+    const now = DAY_MS;
+    const firstMs = now - DAY_MS + 2 * HOUR_MS;
+    const history: StrokeRun[] = [{ firstMs, intervalMs: 1, strokes: 1_950, mixture }];
+    const p = programme([2_000 * strokeNl]);
+    // The situation: old strokes leave within the first eighth, and a day of basal alone fits.
+    expect(firstMs + DAY_MS - 1).toBeLessThan(now + 3 * HOUR_MS);
+    expect(oracle(now, [], 0, p)).toBeUndefined();
+    const want = {
+      drug: 'morphine',
+      windowEndMs: now + 2 * HOUR_MS - 1,
+      dosePg: 2_117 * 500_000,
+      limitPg: 1_000_000_000,
+      futureStrokes: 167,
+    };
+    expect(oracle(now, history, 0, p)?.windowEndMs).toBe(want.windowEndMs);
+    expect(firmware(now, history, 0, p)).toEqual(want);
+  });
+
   it('counts the volume owed and rounds what is to come up to whole strokes', () => {
     // An empty history, no programme: only what is owed is to come. 1,999.5 strokes owed fit (they
     // round up to 2,000 = 1 mg), 2,000 and a fine unit do not.
