@@ -14,12 +14,38 @@ import { join } from 'node:path';
 import { CommanderError, type Command } from 'commander';
 import { InputError } from './inputError.js';
 
-export const exitCodesHelp = `
+/**
+ * The exit codes for a command's help; `interrupted` is what exit code 130 means for it (none: a
+ * command that a signal simply ends, such as `report`).
+ */
+export function exitCodesText(interrupted?: string): string {
+  return `
 Exit codes:
   0    done
   1    internal error (one line; the full trace is written to a file it names)
-  2    invalid input or a path or port that cannot be used (one line names it; nothing written)
-  130  interrupted by Ctrl-C or SIGTERM (the pump stopped safely; outputs written)`;
+  2    invalid input or a path or port that cannot be used (one line names it; nothing written)${
+    interrupted === undefined ? '' : `\n  130  ${interrupted}`
+  }`;
+}
+
+export const exitCodesHelp = exitCodesText(
+  'interrupted by Ctrl-C or SIGTERM (the pump stopped safely; outputs written)',
+);
+
+/**
+ * Examples shown at the end of a command's help, then the exit codes (`exitCodes`, by default
+ * `exitCodesHelp`; a command whose codes differ, such as `rig emulate`, passes its own).
+ */
+export function withExamples(
+  command: Command,
+  examples: string[],
+  exitCodes: string = exitCodesHelp,
+): Command {
+  return command.addHelpText(
+    'after',
+    `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n${exitCodes}\n`,
+  );
+}
 
 /** A run stopped by SIGINT or SIGTERM after writing its outputs: exit 130. */
 export class Interrupted extends Error {
@@ -29,17 +55,23 @@ export class Interrupted extends Error {
 /**
  * The first SIGINT or SIGTERM aborts `signal` (the run then stops the pump safely, accounts the
  * running batch and writes its outputs); a second one exits at once with 130. `dispose` removes
- * the handlers.
+ * the handlers. `outputs: false` for a command that writes none (`rig emulate`): the messages
+ * then do not promise any.
  */
-export function interruptOnSignals(what: string): { signal: AbortSignal; dispose(): void } {
+export function interruptOnSignals(
+  what: string,
+  { outputs = true }: { outputs?: boolean } = {},
+): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      process.stderr.write(`${name} again: exiting at once, outputs not written\n`);
+      process.stderr.write(
+        `${name} again: exiting at once${outputs ? ', outputs not written' : ''}\n`,
+      );
       process.exit(130);
     }
     process.stderr.write(
-      `${name}: stopping ${what} safely and writing the outputs (again to exit at once)\n`,
+      `${name}: stopping ${what} safely${outputs ? ' and writing the outputs' : ''} (again to exit at once)\n`,
     );
     controller.abort();
   };

@@ -12,12 +12,12 @@
  * nothing of serialport or the command line.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { MotorEvent } from '../../hal/motor.js';
 import type { SerialRig } from '../../hal/serial/index.js';
 import { InputError } from '../scenario.js';
+import { defaultCalibrationPath } from './calibrationPath.js';
 import { densityMgPerMl, volumeNlOfMassUg } from './rigRun.js';
 
 export const calibrationSchema = z
@@ -35,14 +35,7 @@ export const calibrationSchema = z
 
 export type Calibration = z.infer<typeof calibrationSchema>;
 
-/** ~/.config/itpump/calibration.json, or under $XDG_CONFIG_HOME. */
-export function defaultCalibrationPath(): string {
-  return join(
-    process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'),
-    'itpump',
-    'calibration.json',
-  );
-}
+export { defaultCalibrationPath };
 
 export function loadCalibration(file: string): Calibration {
   let raw: unknown;

@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `itpump rig …`: the commands of rig operators (docs/rig.md).
+ * `itpump rig …`: the actions of the rig operators' commands (docs/rig.md). The commands
+ * themselves (descriptions, options, help) are defined in sim/rig/commands.ts, which imports this
+ * module when one of them runs, so that `itpump --help` does not load it.
  *
  *   rig ports                         list serial ports (ptys are never listed)
  *   rig emulate --port PATH           be a rig on PATH (one end of a socat pty pair)
@@ -8,14 +10,17 @@
  *   rig calibrate --port PATH         measure the stroke volume with the balance, save it
  *   rig accuracy --port PATH          flow-accuracy test, IEC 60601-2-24 manner: table and SVG
  *
- * `registerRigCommands(program)` adds them to the main CLI (sim/cli.ts). Run alone
- * (`tsx sim/rig/cli.ts rig …`) this file is the same commands without the rest.
+ * `registerRigCommands(program)` (from commands.ts, re-exported here) adds them to the main CLI
+ * (sim/cli.ts). Run alone (`tsx sim/rig/cli.ts rig …`) this file is the same commands without the
+ * rest.
  *
  * Errors an operator can fix (a missing port, a port in use, an unanswered handshake, a bad
  * option) are thrown as `RigCliError`, an `InputError`: the CLI prints "error: …" and exits 2.
+ * The first Ctrl-C or SIGTERM of `rig run` or `rig accuracy` stops the pump, waits for its last
+ * report, writes the outputs and exits 130; a second one exits 130 at once (sim/cliRun.ts).
  * Status lines go to stderr, results to stdout.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
@@ -24,23 +29,15 @@ import {
   checkBaudRate,
   checkTimeScale,
   isSerialRigError,
-  timeScaleMax,
 } from '../../hal/serial/index.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
 import { trumpetTable } from '../analysis/trumpet.js';
 import { writeOutputs } from '../outputs.js';
-import { InputError, loadScenario, type Scenario } from '../scenario.js';
-import { runProgram } from '../cliRun.js';
+import { loadScenario, type Scenario } from '../scenario.js';
+import { interruptOnSignals, Interrupted, runProgram } from '../cliRun.js';
 import { formatSummary } from '../summary.js';
-import { baudRateDefault, linkLostMs } from '../../src/protocol/index.js';
-import {
-  formatDurationMs,
-  formatMl,
-  formatTimeMs,
-  parseDurationMs,
-  parseRateNlPerDay,
-} from '../../src/units.js';
-import { rateNlPerDayMax } from '../../src/constants.js';
+import { linkLostMs } from '../../src/protocol/index.js';
+import { formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
 import { accuracyScenario, analyseAccuracy } from './accuracy.js';
 import {
   calibrate,
@@ -49,79 +46,22 @@ import {
   saveCalibration,
   type Calibration,
 } from './calibration.js';
+import {
+  registerRigCommands,
+  RigCliError,
+  type AccuracyCliOptions,
+  type CalibrateCliOptions,
+  type EmulateCliOptions,
+  type RunCliOptions,
+} from './commands.js';
 import { RigEmulator } from './emulator.js';
 import { formatPort, listPorts } from './ports.js';
 import { balanceCsv, RigRun } from './rigRun.js';
 
-/** A fault an operator can fix; the CLI prints its message and exits 2. */
-export class RigCliError extends InputError {
-  override name = 'RigCliError';
-}
-
-// --- Option parsing: every bad value names the option, the value and the limit --------------------
-
-function intOption(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new RigCliError(`${name}: "${value}" is not an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
-
-function rateOption(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
-      throw new RigCliError(`${name}: "${value}" is not a rate from 0 to 1 (e.g. 0.001)`);
-    return n;
-  };
-}
-
-function numberOption(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-      throw new RigCliError(`${name}: "${value}" is not a number from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function quantityOption(
-  name: string,
-  parse: (text: string) => number,
-  min: number,
-  max: number,
-  describe: (n: number) => string,
-) {
-  return (value: string): number => {
-    let n: number;
-    try {
-      n = parse(value);
-    } catch (e) {
-      throw new RigCliError(`${name}: ${(e as Error).message}`);
-    }
-    if (n < min || n > max)
-      throw new RigCliError(`${name}: "${value}" is outside ${describe(min)} … ${describe(max)}`);
-    return n;
-  };
-}
-
-const baudOption = () =>
-  new Option('--baud <rate>', 'baud rate of the serial line')
-    .default(baudRateDefault)
-    .argParser(intOption('--baud', 1, 100_000_000));
-const timeScaleOption = () =>
-  new Option(
-    '--time-scale <k>',
-    `pump milliseconds per real millisecond (emulator only; both ends must use the same k, 1 … ${timeScaleMax})`,
-  )
-    .default(1)
-    .argParser(intOption('--time-scale', 1, timeScaleMax));
+export { registerRigCommands, RigCliError };
 
 /** Run a rig action, turning faults an operator can fix into `RigCliError`. */
-async function operatorErrors<T>(run: () => Promise<T>): Promise<T> {
+export async function operatorErrors<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
@@ -222,55 +162,62 @@ function sleepReal(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resolve on SIGINT/SIGTERM (once); returns a function that removes the handlers. */
-function onInterrupt(handler: () => void): () => void {
-  const h = () => handler();
-  process.once('SIGINT', h);
-  process.once('SIGTERM', h);
-  return () => {
-    process.off('SIGINT', h);
-    process.off('SIGTERM', h);
-  };
-}
-
 interface RunOnRigOptions extends ConnectOptions {
   seed?: number;
   calibration: { file: string; calibration: Calibration } | undefined;
   /** Use the rig's own stroke volume (HELLO_ACK) when there is no calibration file. */
   status: StatusLine;
+  /** What a Ctrl-C stops, in its message: "the rig run". */
+  what: string;
 }
 
-/** Connect, run the scenario to its end (or Ctrl-C), stop the pump, and return the run. */
-async function runOnRig(
-  scenario: Scenario,
-  options: RunOnRigOptions,
-): Promise<{ run: RigRun; interrupted: boolean; connection: Connection }> {
+/** A run on the rig that has ended: at the scenario's end, or stopped by a signal. */
+interface RigRunEnded {
+  run: RigRun;
+  /** Stopped by SIGINT or SIGTERM before the scenario's end. */
+  interrupted: boolean;
+  connection: Connection;
+  /**
+   * Close the port and remove the signal handlers, after the outputs are written (until then a
+   * second signal exits 130 at once).
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Connect, run the scenario to its end or to the first SIGINT/SIGTERM, stop the pump, wait for its
+ * last report, and return the run. The signal handlers are installed once connected (before, there
+ * is nothing to stop, and a signal ends the process as usual); from then a second signal exits 130
+ * at once (sim/cliRun.ts `interruptOnSignals`).
+ */
+async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<RigRunEnded> {
   const { status } = options;
   const connection = await connect(options, status);
+  const interrupt = interruptOnSignals(options.what);
+  const close = async () => {
+    interrupt.dispose();
+    await connection.close();
+  };
   try {
     const run = startRigRun(scenario, options, connection);
-    let interrupted = false;
-    const removeInterrupt = onInterrupt(() => {
-      interrupted = true;
-      status.message('interrupted: stopping the pump');
-    });
-    try {
-      const durationMs = scenario.duration;
-      const showStatus = () =>
-        status.update(rigRunStatusText(run, connection.rig, durationMs, options.timeScale));
-      await runUntil(run, durationMs, options.timeScale, () => interrupted, showStatus);
-      await stopAndSettle(run, connection.rig, showStatus);
-      status.done();
-      if (!run.settled)
-        status.message(
-          'warning: the last batch was not reported before the outputs were written; see the event log',
-        );
-    } finally {
-      removeInterrupt();
-    }
-    return { run, interrupted, connection };
+    const durationMs = scenario.duration;
+    const showStatus = () =>
+      status.update(rigRunStatusText(run, connection.rig, durationMs, options.timeScale));
+    const stopped = () => interrupt.signal.aborted;
+    await runUntil(run, durationMs, options.timeScale, stopped, showStatus);
+    const interrupted = stopped() && run.nowMs() < durationMs;
+    if (interrupted)
+      status.message(`interrupted at ${formatTimeMs(run.nowMs())}: stopping the pump`);
+    await stopAndSettle(run, connection.rig, showStatus, interrupted);
+    status.done();
+    if (!run.settled)
+      status.message(
+        'warning: the last batch was not reported before the outputs were written; see the event log',
+      );
+    return { run, interrupted, connection, close };
   } catch (e) {
     status.done();
+    interrupt.dispose();
     await connection.close(true);
     throw e;
   }
@@ -371,9 +318,17 @@ async function runUntil(
   }
 }
 
-/** The end: stop the pump, wait for its last report and for a balance reading past the end. */
-async function stopAndSettle(run: RigRun, rig: SerialRig, showStatus: () => void): Promise<void> {
-  run.stopPump();
+/**
+ * The end (of the scenario, or `interrupted` by a signal): stop the pump, wait for its last report
+ * and for a balance reading past the end.
+ */
+async function stopAndSettle(
+  run: RigRun,
+  rig: SerialRig,
+  showStatus: () => void,
+  interrupted: boolean,
+): Promise<void> {
+  run.stopPump({ interrupted });
   const stoppedAtMs = run.nowMs();
   const hasBalance = rig.session.rigInfo?.capabilities.balance !== false;
   const giveUpMs = performance.now() + linkLostMs + 5_000;
@@ -387,28 +342,10 @@ async function stopAndSettle(run: RigRun, rig: SerialRig, showStatus: () => void
   showStatus();
 }
 
-// --- The commands ----------------------------------------------------------------------------------
-
-export function registerRigCommands(program: Command): void {
-  const rig = program
-    .command('rig')
-    .description('drive a bench rig over a serial port, or emulate one (docs/rig.md)');
-  registerPortsCommand(rig);
-  registerEmulateCommand(rig);
-  registerRunCommand(rig);
-  registerCalibrateCommand(rig);
-  registerAccuracyCommand(rig);
-}
-
-function registerPortsCommand(rig: Command): void {
-  rig
-    .command('ports')
-    .description('list the serial ports the system reports')
-    .action(() => operatorErrors(portsAction));
-}
+// --- The actions (called by the commands of commands.ts) -----------------------------------------
 
 /** `rig ports`: the ports the system reports, one a line, and a note on ptys. */
-async function portsAction(): Promise<void> {
+export async function portsAction(): Promise<void> {
   const { ports, fallback } = await listPorts();
   if (fallback !== undefined) process.stderr.write(`${fallback}\n`);
   if (ports.length === 0) process.stdout.write('no serial ports found\n');
@@ -418,125 +355,6 @@ async function portsAction(): Promise<void> {
   );
 }
 
-function registerEmulateCommand(rig: Command): void {
-  const command = rig
-    .command('emulate')
-    .description(
-      'be a rig on a serial port: stepper, balance, button and buzzer, with fault switches',
-    )
-    .requiredOption(
-      '--port <path>',
-      'serial port to serve (e.g. one end of `socat -d -d pty,raw,echo=0,link=/tmp/ttyRIG pty,raw,echo=0,link=/tmp/ttyHOST`)',
-    )
-    .addOption(baudOption())
-    .addOption(timeScaleOption());
-  addEmulatedRigOptions(command);
-  addEmulatedFaultOptions(command);
-  command
-    .option('--no-persistent-record', 'forget the last batch at a reset (a rig without FRAM)')
-    .option('--quiet', 'no event log on stderr')
-    .action((opts: EmulateCliOptions) => operatorErrors(() => emulate(opts)));
-}
-
-/** The emulated rig itself: its randomness, its stroke volume and its balance. */
-function addEmulatedRigOptions(command: Command): void {
-  command
-    .option(
-      '--seed <n>',
-      'seed of every random choice (noise, faults)',
-      intOption('--seed', 0, 2 ** 31 - 1),
-      1,
-    )
-    .option(
-      '--stroke-volume-nl <nL>',
-      'true volume of one stroke',
-      intOption('--stroke-volume-nl', 1, 100_000),
-      500,
-    )
-    .option(
-      '--stroke-error-ppm <ppm>',
-      'systematic error of every stroke, parts per million',
-      intOption('--stroke-error-ppm', -500_000, 500_000),
-      0,
-    )
-    .option(
-      '--calibrated-nl <nL>',
-      'stroke volume the rig reports as calibrated (default: none)',
-      intOption('--calibrated-nl', 1, 100_000),
-    )
-    .option(
-      '--noise-mg <mg>',
-      'standard deviation of the balance noise, mg',
-      numberOption('--noise-mg', 0, 1_000),
-      0,
-    )
-    .option(
-      '--balance-interval-ms <ms>',
-      'rig time between balance readings',
-      intOption('--balance-interval-ms', 1, 3_600_000),
-      1_000,
-    );
-}
-
-/** The emulated rig's fault switches: a noisy line, a jammed motor, a cut cable, a reset. */
-function addEmulatedFaultOptions(command: Command): void {
-  command
-    .option(
-      '--drop-rate <p>',
-      'chance that a byte is lost, each direction',
-      rateOption('--drop-rate'),
-      0,
-    )
-    .option(
-      '--corrupt-rate <p>',
-      'chance that a byte is corrupted, each direction',
-      rateOption('--corrupt-rate'),
-      0,
-    )
-    .option(
-      '--delay-ms <ms>',
-      'real delay added to every byte, each direction (keep under 1000)',
-      intOption('--delay-ms', 0, 1_000),
-      0,
-    )
-    .option(
-      '--stall-after <n>',
-      'the motor jams after this many strokes',
-      intOption('--stall-after', 0, 1_000_000_000),
-    )
-    .option(
-      '--stall-for-ms <ms>',
-      'rig time the jam lasts (default: for good)',
-      intOption('--stall-for-ms', 1, 2 ** 31 - 1),
-    )
-    .option(
-      '--disconnect-after-ms <ms>',
-      'cut the cable this long after start (real ms)',
-      intOption('--disconnect-after-ms', 0, 2 ** 31 - 1),
-    )
-    .option(
-      '--disconnect-for-ms <ms>',
-      'how long the cable stays cut (real ms)',
-      intOption('--disconnect-for-ms', 1, 2 ** 31 - 1),
-      5_000,
-    )
-    .option(
-      '--reboot-after-ms <ms>',
-      'reset the rig this long after start (real ms)',
-      intOption('--reboot-after-ms', 0, 2 ** 31 - 1),
-    );
-}
-
-/** `--calibration <file>` / `--no-calibration`, as `rig run` and `rig accuracy` take them. */
-function addCalibrationOptions(command: Command): Command {
-  return command
-    .option(
-      '--calibration <file>',
-      `stroke-volume calibration to use (default: ${defaultCalibrationPath()} if it exists)`,
-    )
-    .option('--no-calibration', 'ignore any calibration file');
-}
-
 /** The calibration the options name: none with `--no-calibration`, else the file or the default. */
 function chosenCalibration(option: string | false | undefined) {
   return option === false
@@ -544,35 +362,23 @@ function chosenCalibration(option: string | false | undefined) {
     : findCalibration(typeof option === 'string' ? option : undefined);
 }
 
-function registerRunCommand(rig: Command): void {
-  const command = rig
-    .command('run')
-    .description(
-      "run a scenario's controller on the rig in real time; writes the outputs of `itpump run` plus balance.csv",
-    )
-    .argument('<scenario>', 'scenario file (YAML or JSON)')
-    .requiredOption('--port <path>', 'serial port of the rig')
-    .addOption(baudOption())
-    .addOption(timeScaleOption())
-    .option('--out <dir>', 'output directory (default: out/rig-<scenario name>)')
-    .option('--seed <n>', "seed (overrides the scenario's)", intOption('--seed', 0, 2 ** 31 - 1));
-  addCalibrationOptions(command)
-    .option('--json', 'print the summary as JSON')
-    .action((file: string, opts: RunCliOptions) => operatorErrors(() => runAction(file, opts)));
-}
-
-/** `rig run`: run the scenario on the rig, write its outputs and balance.csv, print the summary. */
-async function runAction(file: string, opts: RunCliOptions): Promise<void> {
+/**
+ * `rig run`: run the scenario on the rig, write its outputs and balance.csv, print the summary.
+ * Stopped by a signal, the outputs cover the run up to there (`summary.interruptedAtMs`) and the
+ * exit code is 130.
+ */
+export async function runAction(file: string, opts: RunCliOptions): Promise<void> {
   const scenario = loadScenario(file);
   const status = new StatusLine();
   const calibration = chosenCalibration(opts.calibration);
-  const { run, connection } = await runOnRig(scenario, {
+  const { run, interrupted, connection, close } = await runOnRig(scenario, {
     port: opts.port,
     baud: opts.baud,
     timeScale: opts.timeScale,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     calibration,
     status,
+    what: 'the rig run',
   });
   try {
     const result = run.result();
@@ -592,43 +398,16 @@ async function runAction(file: string, opts: RunCliOptions): Promise<void> {
         `link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`,
       );
     }
+    if (interrupted)
+      throw new Interrupted(
+        `the pump was stopped at ${formatTimeMs(run.interruptedAtMs ?? run.nowMs())} of the scenario; outputs written to ${out}`,
+      );
   } finally {
-    await connection.close();
+    await close();
   }
 }
-
-function registerCalibrateCommand(rig: Command): void {
-  rig
-    .command('calibrate')
-    .description('measure the stroke volume with the balance and save it for later runs')
-    .requiredOption('--port <path>', 'serial port of the rig')
-    .addOption(baudOption())
-    .addOption(timeScaleOption())
-    .option('--strokes <n>', 'strokes to weigh', intOption('--strokes', 1, 1_000_000), 200)
-    .option(
-      '--interval-ms <ms>',
-      'pump time between strokes',
-      intOption('--interval-ms', 1, 3_600_000),
-      1_000,
-    )
-    .option(
-      '--settle-ms <ms>',
-      'pump time the balance settles after the last stroke',
-      intOption('--settle-ms', 0, 3_600_000),
-      5_000,
-    )
-    .option(
-      '--readings <n>',
-      'balance readings averaged before and after',
-      intOption('--readings', 1, 1_000),
-      5,
-    )
-    .option('--save <file>', `where to save the calibration (default: ${defaultCalibrationPath()})`)
-    .action((opts: CalibrateCliOptions) => operatorErrors(() => calibrateAction(opts)));
-}
-
 /** `rig calibrate`: weigh the strokes, save the stroke volume, print it. */
-async function calibrateAction(opts: CalibrateCliOptions): Promise<void> {
+export async function calibrateAction(opts: CalibrateCliOptions): Promise<void> {
   const status = new StatusLine();
   const connection = await connect(
     { port: opts.port, baud: opts.baud, timeScale: opts.timeScale },
@@ -657,47 +436,11 @@ async function calibrateAction(opts: CalibrateCliOptions): Promise<void> {
   }
 }
 
-function registerAccuracyCommand(rig: Command): void {
-  const command = rig
-    .command('accuracy')
-    .description(
-      'flow-accuracy test in the manner of IEC 60601-2-24: balance sampled every 30 s for two hours, the second hour as a trumpet curve',
-    )
-    .requiredOption('--port <path>', 'serial port of the rig')
-    .addOption(baudOption())
-    .addOption(timeScaleOption())
-    .option(
-      '--rate <rate>',
-      'programmed rate, e.g. "12 mL/day"',
-      quantityOption(
-        '--rate',
-        parseRateNlPerDay,
-        1_000,
-        rateNlPerDayMax,
-        (n) => `${formatMl(n)}/day`,
-      ),
-      12_000_000,
-    )
-    .option(
-      '--duration <time>',
-      'test duration; the second half is analysed',
-      quantityOption(
-        '--duration',
-        parseDurationMs,
-        4 * 60_000,
-        7 * 24 * 3_600_000,
-        formatDurationMs,
-      ),
-      2 * 3_600_000,
-    )
-    .option('--out <dir>', 'output directory', join('out', 'rig-accuracy'));
-  addCalibrationOptions(command)
-    .option('--json', 'print the result as JSON')
-    .action((opts: AccuracyCliOptions) => operatorErrors(() => accuracyAction(opts)));
-}
-
-/** `rig accuracy`: run the test scenario on the rig, analyse the balance, write and print it. */
-async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
+/**
+ * `rig accuracy`: run the test scenario on the rig, analyse the balance, write and print it.
+ * Stopped by a signal, it writes the run's outputs and balance.csv but no analysis, and exits 130.
+ */
+export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
   const status = new StatusLine();
   const calibration = chosenCalibration(opts.calibration);
   const scenario = accuracyScenario({
@@ -708,17 +451,24 @@ async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
   status.message(
     `flow-accuracy test: ${formatMl(opts.rate)}/day for ${formatDurationMs(opts.duration)}, second half analysed`,
   );
-  const { run, interrupted, connection } = await runOnRig(scenario, {
+  const { run, interrupted, connection, close } = await runOnRig(scenario, {
     port: opts.port,
     baud: opts.baud,
     timeScale: opts.timeScale,
     calibration,
     status,
+    what: 'the accuracy test',
   });
   try {
-    if (interrupted)
-      throw new RigCliError('the accuracy test was interrupted before its end: no analysis');
     const result = run.result();
+    if (interrupted) {
+      const files = [...writeOutputs(result, opts.out), join(opts.out, 'balance.csv')];
+      writeFileSync(join(opts.out, 'balance.csv'), balanceCsv(run.balance));
+      if (!opts.json) process.stdout.write(`wrote ${files.join(', ')}\n`);
+      throw new Interrupted(
+        `the accuracy test was stopped at ${formatTimeMs(run.interruptedAtMs ?? run.nowMs())} of ${formatDurationMs(opts.duration)}: no analysis; the run's outputs written to ${opts.out}`,
+      );
+    }
     const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
     mkdirSync(opts.out, { recursive: true });
     const files = writeOutputs(result, opts.out);
@@ -741,66 +491,15 @@ async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
     if (opts.json) process.stdout.write(JSON.stringify(trumpet, null, 2) + '\n');
     else process.stdout.write(`${table}\nwrote ${files.join(', ')}\n`);
   } finally {
-    await connection.close();
+    await close();
   }
 }
 
-interface EmulateCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  seed: number;
-  strokeVolumeNl: number;
-  strokeErrorPpm: number;
-  calibratedNl?: number;
-  noiseMg: number;
-  balanceIntervalMs: number;
-  dropRate: number;
-  corruptRate: number;
-  delayMs: number;
-  stallAfter?: number;
-  stallForMs?: number;
-  disconnectAfterMs?: number;
-  disconnectForMs: number;
-  rebootAfterMs?: number;
-  persistentRecord: boolean;
-  quiet?: boolean;
-}
-
-interface RunCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  out?: string;
-  seed?: number;
-  calibration?: string | false;
-  json?: boolean;
-}
-
-interface CalibrateCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  strokes: number;
-  intervalMs: number;
-  settleMs: number;
-  readings: number;
-  save?: string;
-}
-
-interface AccuracyCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  rate: number;
-  duration: number;
-  out: string;
-  calibration?: string | false;
-  json?: boolean;
-}
-
-/** `rig emulate`: serve the port until Ctrl-C, `q`, or the port closes. */
-async function emulate(o: EmulateCliOptions): Promise<void> {
+/**
+ * `rig emulate`: serve the port until Ctrl-C or SIGTERM, `q`, or the port closes; then close the
+ * port and return (exit code 0). A second signal while closing exits 130 at once.
+ */
+export async function emulate(o: EmulateCliOptions): Promise<void> {
   checkBaudRate(o.baud, '--baud');
   checkTimeScale(o.timeScale, '--time-scale');
   const status = new StatusLine();
@@ -815,14 +514,15 @@ async function emulate(o: EmulateCliOptions): Promise<void> {
     process.stderr.write(
       `note: a ${o.delayMs} ms delay each way exceeds the protocol's 200 ms ack timeout per round trip: expect retransmits\n`,
     );
-  const removeInterrupt = onInterrupt(() => void emulator.close());
+  const interrupt = interruptOnSignals('the emulator', { outputs: false });
+  interrupt.signal.addEventListener('abort', () => void emulator.close());
   const removeKeys = listenToKeys(emulator);
   const ticker = setInterval(() => status.update(emulatorStatusText(emulator)), 250);
   try {
     await emulator.closed;
   } finally {
     clearInterval(ticker);
-    removeInterrupt();
+    interrupt.dispose();
     removeKeys();
     status.done();
     const c = emulator.core;
@@ -920,5 +620,7 @@ export async function rigMain(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = await rigMain(process.argv.slice(2));
+  // Not a top-level await: each command's action imports this module (commands.ts), and an import
+  // of a module still evaluating would wait for the very action that waits for it.
+  void rigMain(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

@@ -243,13 +243,20 @@ export class RigRun {
     return this.options.clock.monotonicMs() - this.startMs;
   }
 
-  /** The end of the scenario: stop the pump so the last batch is reported. */
-  stopPump(): void {
+  /**
+   * The end of the scenario: stop the pump so the last batch is reported. `interrupted` (by a
+   * signal, before the scenario's end) records where, as `summary.interruptedAtMs`.
+   */
+  stopPump({ interrupted = false }: { interrupted?: boolean } = {}): void {
     if (this.ended) return;
     this.ended = true;
+    if (interrupted) this.interruptedAtMs = this.nowMs();
     for (const t of this.timers) t.cancel();
     this.controller.command({ type: 'cmd.stop' });
   }
+
+  /** Where a signal stopped the run (undefined when it ran to the scenario's end). */
+  interruptedAtMs: number | undefined;
 
   /** Whether every batch has been reported (after `stopPump`, the outputs can be written). */
   get settled(): boolean {
@@ -281,6 +288,7 @@ export class RigRun {
       clock: { nowMs: () => this.nowMs() },
       reservoirEstimateNl: () => this.reservoirEstimateNl(),
       motor: { trueReservoirNl: this.trueReservoirNl, ranDryAtMs: undefined },
+      interruptedAtMs: this.interruptedAtMs,
     };
     // buildSummary reads exactly these members of a Simulation; the rig supplies them from the
     // balance. tests/rig/rigRun.test.ts checks every summary field is filled.
