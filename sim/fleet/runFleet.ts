@@ -12,6 +12,11 @@
  * - Work is handed out in small chunks of indices, the next chunk when a worker goes idle, so two
  *   workers stay busy whatever each patient costs; each outcome is folded into the aggregate as it
  *   arrives and dropped. The result does not depend on which worker ran whom (aggregate.ts).
+ * - `signal` (the CLI's Ctrl-C): once aborted, no more work is handed out, the workers are
+ *   terminated at once (the patients they were running are lost) and the aggregate of the patients
+ *   completed so far is returned; its coverage then has gaps (`missingPatients`), so fleet.json
+ *   says `complete: false` and lists them. In this thread, the run yields to the event loop
+ *   between patients so that the signal can arrive.
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -63,6 +68,8 @@ export interface FleetOptions {
   sampleEveryMs?: number;
   /** Called after each patient with the patients done and the patients this run has to do. */
   onProgress?: (done: number, total: number) => void;
+  /** Stop early: the aggregate returned holds the patients completed before it aborted. */
+  signal?: AbortSignal;
 }
 
 /** The patient index range [from, to) of a shard. */
@@ -153,18 +160,23 @@ function workerBootstrap(): string {
   return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
 }
 
-function inThisThread(
+/** Between patients in this thread: lets timers, I/O and signals run. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function inThisThread(
   options: FleetOptions,
   aggregate: FleetAggregate,
   from: number,
   to: number,
-): void {
+): Promise<void> {
   const patientOptions = {
     variation: aggregate.spec.variation,
     drugs: aggregate.spec.drugs.map((d) => d.drug),
     sampleEveryMs: aggregate.spec.sampleEveryMs,
   };
   for (let index = from; index < to; index++) {
+    if (index > from) await yieldToEventLoop();
+    if (options.signal?.aborted) return;
     recordPatient(
       aggregate,
       runPatient(options.scenario, index, aggregate.spec.baseSeed + index, patientOptions),
@@ -178,6 +190,27 @@ type FromWorker =
   | { type: 'idle' }
   | { type: 'error'; message: string; input: boolean };
 
+function workerDataOf(options: FleetOptions, aggregate: FleetAggregate): WorkerData {
+  return {
+    scenario: options.scenario,
+    baseSeed: aggregate.spec.baseSeed,
+    options: {
+      variation: aggregate.spec.variation,
+      drugs: aggregate.spec.drugs.map((d) => d.drug),
+      sampleEveryMs: aggregate.spec.sampleEveryMs,
+    },
+  };
+}
+
+function startWorker(bootstrap: string, workerData: WorkerData): Worker {
+  return new Worker(bootstrap, {
+    eval: true,
+    execArgv: [],
+    resourceLimits: WORKER_LIMITS,
+    workerData,
+  });
+}
+
 async function inWorkers(
   options: FleetOptions,
   aggregate: FleetAggregate,
@@ -189,21 +222,24 @@ async function inWorkers(
   const chunk = Math.max(1, Math.min(16, Math.ceil(total / (workerCount * 8))));
   let next = from;
   let done = 0;
-  const data: WorkerData = {
-    scenario: options.scenario,
-    baseSeed: aggregate.spec.baseSeed,
-    options: {
-      variation: aggregate.spec.variation,
-      drugs: aggregate.spec.drugs.map((d) => d.drug),
-      sampleEveryMs: aggregate.spec.sampleEveryMs,
-    },
-  };
+  const data = workerDataOf(options, aggregate);
   const bootstrap = workerBootstrap();
   const workers: Worker[] = [];
+  const { signal } = options;
+  let stopped = false;
+  let stop = () => {};
   try {
     await new Promise<void>((resolve, reject) => {
+      // Aborted: no more work and nothing more recorded; the workers are terminated below.
+      stop = () => {
+        stopped = true;
+        resolve();
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      if (signal?.aborted) return stop();
       let running = 0;
       const handOut = (worker: Worker) => {
+        if (stopped) return;
         if (next >= to) {
           if (--running === 0) resolve();
           return;
@@ -213,15 +249,11 @@ async function inWorkers(
         worker.postMessage(message);
       };
       for (let k = 0; k < Math.min(workerCount, total); k++) {
-        const worker = new Worker(bootstrap, {
-          eval: true,
-          execArgv: [],
-          resourceLimits: WORKER_LIMITS,
-          workerData: data,
-        });
+        const worker = startWorker(bootstrap, data);
         workers.push(worker);
         running++;
         worker.on('message', (message: FromWorker) => {
+          if (stopped) return;
           if (message.type === 'outcome') {
             recordPatient(aggregate, message.outcome);
             options.onProgress?.(++done, total);
@@ -235,24 +267,29 @@ async function inWorkers(
         });
         worker.on('error', reject);
         worker.on('exit', (code) => {
-          if (code !== 0) reject(new Error(`fleet worker exited with code ${code}`));
+          if (code !== 0 && !stopped) reject(new Error(`fleet worker exited with code ${code}`));
         });
         handOut(worker);
       }
       if (running === 0) resolve();
     });
   } finally {
+    stopped = true;
+    signal?.removeEventListener('abort', stop);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-/** Runs the fleet (or its shard) and returns its aggregate. */
+/**
+ * Runs the fleet (or its shard) and returns its aggregate: of every patient, or of those completed
+ * before `options.signal` aborted.
+ */
 export async function runFleet(options: FleetOptions): Promise<FleetAggregate> {
   validate(options);
   const aggregate = createAggregate(fleetSpecOf(options));
   const [from, to] = shardRange(options.patients, options.shard);
   const workers = options.workers ?? 1;
-  if (workers === 0) inThisThread(options, aggregate, from, to);
+  if (workers === 0) await inThisThread(options, aggregate, from, to);
   else await inWorkers(options, aggregate, from, to, workers);
   return aggregate;
 }

@@ -1,19 +1,15 @@
 /**
- * The report and fleet commands of `itpump`, registered onto the main program (sim/cli.ts):
- *
- *   itpump report <dir> [--out DIR] [--scenario FILE]
- *   itpump fleet <scenario> --patients N [--workers K] [--shard I/M] [--out DIR] [--seed BASE]
- *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR] [--clinic-after DUR]
- *                [--replay I]
- *   itpump fleet merge <dirs...> --out DIR
+ * The actions of `itpump report`, `itpump fleet` and `itpump fleet merge`. The commands
+ * (descriptions, options, help) are defined in sim/report/commands.ts, which imports this module
+ * when one of them runs; `registerReportCommands` is re-exported from there.
  *
  * Bad input throws `InputError` (exit code 2, nothing written), as every other command. Results
- * go to stdout; the fleet's progress bar goes to stderr (sim/fleet/progress.ts).
+ * go to stdout; the fleet's progress bar goes to stderr (sim/fleet/progress.ts). The first Ctrl-C
+ * or SIGTERM of a fleet stops it: the patients completed so far are written, marked incomplete,
+ * and the exit code is 130; a second one exits 130 at once.
  */
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Command } from 'commander';
-import { parseDurationMs, QuantityError } from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
 import {
   DEFAULT_VARIATION,
@@ -26,64 +22,16 @@ import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
 import { parseShard, runFleet, shardRange, type FleetOptions } from '../fleet/runFleet.js';
 import { missingPatients, type FleetAggregate } from '../fleet/aggregate.js';
+import { interruptOnSignals, Interrupted } from '../cliRun.js';
 import { writeOutputs } from '../outputs.js';
 import { runScenario } from '../runner.js';
 import { InputError, loadScenario, type Scenario } from '../scenario.js';
 import { formatSummary } from '../summary.js';
 import { readRunDir } from './runData.js';
 import { writeRunDataReport, writeRunReport } from './runReport.js';
+import { registerReportCommands, type FleetCliOptions } from './commands.js';
 
-function integerOption(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min || n > max)
-      throw new InputError(`${name}: "${value}" is not an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-/** "2.5 %", "2.5%", "25000 ppm" or a bare number of percent, in ppm. */
-function percentPpm(name: string) {
-  return (value: string): number => {
-    const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(value);
-    if (!m) throw new InputError(`${name}: "${value}" is not a percentage such as "2.5 %"`);
-    return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
-  };
-}
-
-function nonNegativeNumber(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-      throw new InputError(`${name}: "${value}" is not a number ≥ 0`);
-    return n;
-  };
-}
-
-function durationOption(name: string) {
-  return (value: string): number => {
-    try {
-      const ms = parseDurationMs(value);
-      if (ms < 1) throw new QuantityError('zero');
-      return ms;
-    } catch {
-      throw new InputError(`${name}: "${value}" is not a duration such as "2 h"`);
-    }
-  };
-}
-
-interface FleetCliOptions {
-  patients?: number;
-  workers: number;
-  shard?: string;
-  out?: string;
-  seed?: number;
-  motorErrorSd?: number;
-  stallsPerYear?: number;
-  stallDuration?: number;
-  clinicAfter?: number;
-  replay?: number;
-}
+export { registerReportCommands };
 
 /**
  * One patient of a fleet as a full run: the scenario with that patient's drawn motor error and
@@ -110,33 +58,11 @@ async function replayPatient(
   process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
 }
 
-export function registerReportCommands(program: Command): void {
-  // `fleet` and `fleet merge` both have --out: without positional options the top level would hand
-  // `fleet merge a b --out X`'s --out to `fleet` instead of `merge` (commander parses unknown
-  // top-level options into the first subcommand). Top-level options then go before the command.
-  program.enablePositionalOptions();
-  registerReportCommand(program);
-  const fleet = registerFleetCommand(program);
-  registerFleetMergeCommand(fleet);
-}
-
-function registerReportCommand(program: Command): void {
-  program
-    .command('report')
-    .description(
-      "re-create report.html and the chart SVGs from an earlier run's summary.json, events.jsonl and trace.csv",
-    )
-    .argument('<dir>', 'output directory of an earlier `itpump run`')
-    .option('--out <dir>', 'where to write the report (default: the same directory)')
-    .option(
-      '--scenario <file>',
-      "the run's scenario, for its drug library (when the directory has no drug-library.json)",
-    )
-    .action(reportAction);
-}
-
 /** `report`: read an earlier run's files and write its report next to them (or to --out). */
-async function reportAction(dir: string, opts: { out?: string; scenario?: string }): Promise<void> {
+export async function reportAction(
+  dir: string,
+  opts: { out?: string; scenario?: string },
+): Promise<void> {
   const data = readRunDir(dir, opts.scenario ? { scenario: loadScenario(opts.scenario) } : {});
   let files: string[];
   try {
@@ -150,67 +76,6 @@ async function reportAction(dir: string, opts: { out?: string; scenario?: string
   process.stdout.write(`wrote ${files.join(', ')}\n`);
 }
 
-function registerFleetCommand(program: Command): Command {
-  const fleet = program
-    .command('fleet')
-    .description(
-      'run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, charts and report.html',
-    )
-    .argument('<scenario>', 'scenario file (YAML or JSON)')
-    .option(
-      '--patients <n>',
-      'N, the patients of the whole fleet (required)',
-      integerOption('--patients', 1, 10_000_000),
-    )
-    .option(
-      '--workers <k>',
-      'worker threads (0 = run in this thread)',
-      integerOption('--workers', 0, 64),
-      1,
-    )
-    .option('--shard <I/M>', 'run only shard I of M (0-based I, e.g. $JOB_COMPLETION_INDEX/8)')
-    .option('--out <dir>', 'output directory (default: out/fleet/<scenario>[/shard-I-of-M])')
-    .option(
-      '--seed <base>',
-      "seed of patient 0 (default: the scenario's seed)",
-      integerOption('--seed', 0, 2 ** 31 - 1),
-    );
-  addVariationOptions(fleet);
-  return fleet
-    .option(
-      '--replay <index>',
-      'run only patient INDEX, as the fleet varies it, and write its run outputs and report',
-      integerOption('--replay', 0, 10_000_000),
-    )
-    .enablePositionalOptions()
-    .action(fleetAction);
-}
-
-/** How the fleet's patients vary: motor error, stalls, and how soon the clinic clears them. */
-function addVariationOptions(fleet: Command): void {
-  fleet
-    .option(
-      '--motor-error-sd <pct>',
-      `spread of the per-patient stroke-volume error (default ${DEFAULT_VARIATION.motorErrorSdPpm / 10_000} %)`,
-      percentPpm('--motor-error-sd'),
-    )
-    .option(
-      '--stalls-per-year <r>',
-      `motor-stall faults per patient-year (default ${DEFAULT_VARIATION.stallsPerYear})`,
-      nonNegativeNumber('--stalls-per-year'),
-    )
-    .option(
-      '--stall-duration <d>',
-      'how long each stall lasts (default 2 h)',
-      durationOption('--stall-duration'),
-    )
-    .option(
-      '--clinic-after <d>',
-      'from the end of a stall to the clinician clearing the alarms (default 2 d)',
-      durationOption('--clinic-after'),
-    );
-}
-
 function fleetVariation(opts: FleetCliOptions): FleetVariation {
   return {
     motorErrorSdPpm: opts.motorErrorSd ?? DEFAULT_VARIATION.motorErrorSdPpm,
@@ -221,7 +86,7 @@ function fleetVariation(opts: FleetCliOptions): FleetVariation {
 }
 
 /** `fleet`: replay one patient, or run the fleet (or one shard of it) and write its outputs. */
-async function fleetAction(file: string, opts: FleetCliOptions): Promise<void> {
+export async function fleetAction(file: string, opts: FleetCliOptions): Promise<void> {
   // Checked here rather than with requiredOption: commander checks a parent's required options
   // for its subcommands too, and `fleet merge` has no --patients.
   if (opts.patients === undefined) throw new InputError('fleet: --patients N is required');
@@ -249,22 +114,46 @@ async function fleetAction(file: string, opts: FleetCliOptions): Promise<void> {
     `itpump fleet ${file} --patients ${patients} --seed ${baseSeed}${shard ? ` --shard ${shard.index}/${shard.count}` : ''} --workers ${opts.workers}\n` +
       `variation: ${JSON.stringify(variation)}\n`,
   );
-  const started = performance.now();
-  const aggregate = await runFleetWithProgress({
-    scenario,
-    patients,
-    workers: opts.workers,
-    ...(shard ? { shard } : {}),
-    baseSeed,
-    variation,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const files = await writeFleetOutputs(aggregate, out);
-  const years = aggregate.totals.simulatedMs / YEAR_MS;
-  process.stdout.write(
-    `${aggregate.totals.patients} patients (${years.toFixed(1)} patient-years) in ${seconds.toFixed(1)} s with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}` +
-      ` (${(aggregate.totals.patients / Math.max(seconds, 1e-3)).toFixed(1)} patients/s)\nwrote ${files.length} files to ${out} (fleet.json, report.html, charts)\n`,
+  await runAndWriteFleet(
+    { scenario, patients, workers: opts.workers, ...(shard ? { shard } : {}), baseSeed, variation },
+    out,
   );
+}
+
+/**
+ * Run the fleet and write its outputs. The first SIGINT or SIGTERM stops it: the patients
+ * completed so far are written (fleet.json then says `complete: false` and lists the missing
+ * patients, as the report does) and `Interrupted` is thrown (exit code 130).
+ */
+async function runAndWriteFleet(
+  spec: Omit<FleetOptions, 'onProgress' | 'signal'>,
+  out: string,
+): Promise<void> {
+  const interrupt = interruptOnSignals('the fleet');
+  try {
+    const started = performance.now();
+    const aggregate = await runFleetWithProgress({ ...spec, signal: interrupt.signal });
+    const seconds = (performance.now() - started) / 1000;
+    const files = await writeFleetOutputs(aggregate, out);
+    const years = aggregate.totals.simulatedMs / YEAR_MS;
+    const done = aggregate.totals.patients;
+    const workers = spec.workers ?? 1;
+    process.stdout.write(
+      `${done} patients (${years.toFixed(1)} patient-years) in ${seconds.toFixed(1)} s with ${workers} worker${workers === 1 ? '' : 's'}` +
+        ` (${(done / Math.max(seconds, 1e-3)).toFixed(1)} patients/s)\nwrote ${files.length} files to ${out} (fleet.json, report.html, charts)\n`,
+    );
+    const [from, to] = shardRange(spec.patients, spec.shard);
+    if (done < to - from) {
+      process.stdout.write(
+        `interrupted: ${done} of ${to - from} patients completed; fleet.json says "complete": false and lists the missing patients\n`,
+      );
+      throw new Interrupted(
+        `the fleet was stopped after ${done} of ${to - from} patients; incomplete outputs written to ${out}`,
+      );
+    }
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 /** Run the fleet with a progress bar on stderr (sim/fleet/progress.ts). */
@@ -282,19 +171,8 @@ async function runFleetWithProgress(
   }
 }
 
-function registerFleetMergeCommand(fleet: Command): void {
-  fleet
-    .command('merge')
-    .description(
-      'join shard outputs (their fleet.json) into the result of one run over all of them',
-    )
-    .argument('<dirs...>', 'shard output directories')
-    .requiredOption('--out <dir>', 'output directory of the merged fleet')
-    .action(fleetMergeAction);
-}
-
 /** `fleet merge`: join the shards' fleet.json and write the merged fleet's outputs. */
-async function fleetMergeAction(dirs: string[], opts: { out: string }): Promise<void> {
+export async function fleetMergeAction(dirs: string[], opts: { out: string }): Promise<void> {
   const merged = mergeFleetDirs(dirs);
   const files = await writeFleetOutputs(merged, opts.out);
   const missing = missingPatients(merged);
