@@ -12,10 +12,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
-import { exitCodesHelp, interruptOnSignals, Interrupted, runProgram } from './cliRun.js';
+import { interruptOnSignals, Interrupted, runProgram, withExamples } from './cliRun.js';
 import { InputError } from './inputError.js';
-import { registerRigCommands } from './rig/cli.js';
-import { registerReportCommands } from './report/cli.js';
+import { registerRigCommands } from './rig/commands.js';
+import { registerReportCommands } from './report/commands.js';
 
 /** Bad input found while setting the pump up names the file it came from. */
 function inFile<T>(file: string, run: () => T): T {
@@ -51,14 +51,6 @@ function seedOption(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
     throw new InputError(`--seed: "${value}" is not an integer from 0 to 2147483647`);
   return n;
-}
-
-/** Examples shown at the end of each command's help, then the exit codes. */
-export function withExamples(command: Command, examples: string[]): Command {
-  return command.addHelpText(
-    'after',
-    `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n${exitCodesHelp}\n`,
-  );
 }
 
 export function buildCli(): Command {
