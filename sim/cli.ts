@@ -118,8 +118,9 @@ async function runAction(
   const { formatSummary } = await import('./summary.js');
   const scenario = loadScenario(file);
   const seed = opts.seed ?? scenario.seed;
-  if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
+  // Armed before the first line, so a Ctrl-C that follows it always finds the handler.
   const interrupt = interruptOnSignals('the run');
+  if (!opts.json) process.stdout.write(`itpump run ${file} --seed ${seed}\n`);
   let result;
   try {
     result = await runScenarioInterruptible(scenario, { seed, signal: interrupt.signal });

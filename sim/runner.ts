@@ -62,6 +62,7 @@ import {
 import { VirtualClock } from './virtualClock.js';
 import { DEFAULT_LAYOUT, stateSlotOffset } from '../src/persistence/layout.js';
 import { RECORD_HEADER_BYTES } from '../src/persistence/recordCodec.js';
+import { timelineRefusalsOf, type TimelineRefusal } from './timelineRefusals.js';
 import { buildSummary, type Summary } from './summary.js';
 
 export interface TraceRow {
@@ -768,11 +769,26 @@ export class Simulation {
   private start(options: RunOptions): number {
     const duration = this.scenario.duration;
     this.setUp();
-    for (const e of this.scenario.timeline)
-      if (e.at <= duration) this.clock.schedule(e.at, () => this.guarded(() => this.apply(e)));
+    this.scenario.timeline.forEach((e, index) => {
+      if (e.at <= duration)
+        this.clock.schedule(e.at, () => this.guarded(() => this.applyTimed(e, index)));
+    });
     this.scheduleDemand();
     this.sample();
     return options.traceEveryMs ?? HOUR_MS;
+  }
+
+  /** The timeline commands the pump refused, in the scenario's words (`timeline[3].refill.…`). */
+  readonly timelineRefusals: TimelineRefusal[] = [];
+
+  /** Apply a timeline event, and note what the pump refused of it under its YAML path. */
+  private applyTimed(e: TimelineEvent, index: number): void {
+    const before = this.events.length;
+    try {
+      this.apply(e);
+    } finally {
+      this.timelineRefusals.push(...timelineRefusalsOf(e, index, this.events.slice(before)));
+    }
   }
 
   private runTo(t: number, options: RunOptions): void {

@@ -111,6 +111,14 @@ export interface Summary {
   alarms: { code: AlarmCode; priority: string; raisedAtMs: number; clearedAtMs: number | null }[];
   refills: number;
   refusals: number;
+  /** The timeline commands the pump refused, each under its YAML path, with the pump's reason. */
+  refusedCommands: {
+    at: string;
+    field: string;
+    value: string;
+    limit: string;
+    message: string;
+  }[];
   reservoir: {
     estimateNl: number;
     trueNl: number;
@@ -293,6 +301,13 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
     alarms,
     refills: events.filter((e) => e.type === 'refill').length,
     refusals: events.filter((e) => e.type === 'refused').length,
+    refusedCommands: sim.timelineRefusals.map((r) => ({
+      at: formatTimeMs(r.atMs),
+      field: r.field,
+      value: r.value,
+      limit: r.limit,
+      message: r.message,
+    })),
     reservoir: {
       estimateNl: sim.reservoirEstimateNl(),
       trueNl: sim.motor.trueReservoirNl,
@@ -348,6 +363,10 @@ export function formatSummary(s: Summary): string {
   lines.push(
     `boluses: ${s.boluses.patient} patient, ${s.boluses.clinician} clinician; refills: ${s.refills}; refused commands: ${s.refusals}`,
   );
+  for (const r of s.refusedCommands)
+    lines.push(
+      `  refused at ${r.at}: ${r.field}: ${r.message} (value ${r.value}; limit ${r.limit})`,
+    );
   lines.push(`alarms: ${s.alarms.length === 0 ? 'none' : ''}`);
   for (const a of s.alarms)
     lines.push(

@@ -50,6 +50,7 @@ import {
   type TimelineEvent,
 } from '../scenario.js';
 import { buildSummary } from '../summary.js';
+import { timelineRefusalsOf, type TimelineRefusal } from '../timelineRefusals.js';
 
 /** The test fluid is water: 1.0 g/mL, so 1 µg on the balance is 1 nL delivered. */
 export const densityMgPerMl = 1_000;
@@ -220,7 +221,7 @@ export class RigRun {
         `scenario "${s.name}": initial programming refused by the pump: ${refused.message}`,
       );
     this.controller.command({ type: 'cmd.resume' });
-    for (const e of s.timeline) {
+    for (const [index, e] of s.timeline.entries()) {
       if (e.at > s.duration) continue;
       if (e.motorStall || e.strokeVolumeError !== undefined) {
         warn(
@@ -228,7 +229,11 @@ export class RigRun {
         );
         continue;
       }
-      this.at(e.at, () => this.apply(e));
+      this.at(e.at, () => {
+        const before = this.events.length;
+        this.apply(e);
+        this.timelineRefusals.push(...timelineRefusalsOf(e, index, this.events.slice(before)));
+      });
     }
     this.scheduleDemand();
     const every =
@@ -267,6 +272,9 @@ export class RigRun {
     );
   }
 
+  /** The timeline commands the pump refused, under their YAML paths. */
+  private readonly timelineRefusals: TimelineRefusal[] = [];
+
   /** Run time of the latest balance reading (−∞ before the first). */
   get balanceUntilMs(): number {
     return this.balance.at(-1)?.timeMs ?? Number.NEGATIVE_INFINITY;
@@ -289,6 +297,7 @@ export class RigRun {
       reservoirEstimateNl: () => this.reservoirEstimateNl(),
       motor: { trueReservoirNl: this.trueReservoirNl, ranDryAtMs: undefined },
       interruptedAtMs: this.interruptedAtMs,
+      timelineRefusals: this.timelineRefusals,
     };
     // buildSummary reads exactly these members of a Simulation; the rig supplies them from the
     // balance. tests/rig/rigRun.test.ts checks every summary field is filled.

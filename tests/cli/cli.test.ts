@@ -50,6 +50,10 @@ const inputs: Record<string, string> = {
   blocker: 'a file, not a directory\n',
   'validate-bad.yaml': small.replace('volume: 10 mL', 'volume: 10 litres'),
   'validate-refused.yaml': small.replace('dose: 1 mg/day', 'dose: 50 mg/day'),
+  'refusals.yaml': small.replace(
+    'timeline:\n',
+    'timeline:\n  - { at: 1d 01:00, program: { prescription: { mode: continuous, dose: 15 mg/day } } }\n',
+  ),
 };
 
 // Each kind of bad input: the file, and what the message must name (file, field path, value, limit).
@@ -133,6 +137,7 @@ const invocations: Record<string, string[]> = {
   outThroughFile: ['run', 'ok.yaml', '--out', join('blocker', 'sub')],
   outIsFile: ['run', 'ok.yaml', '--out', 'blocker'],
   version: ['--version'],
+  refusals: ['run', 'refusals.yaml', '--out', 'out-refusals'],
   ...Object.fromEntries(
     [defaultScenario, ...examples].map((f) => [`validate:${f}`, ['validate', f]]),
   ),
@@ -364,6 +369,27 @@ describe('paths the user named that cannot be used', () => {
       expect(r.stderr, name).not.toContain('internal error');
     }
     expect(readFileSync(join(work, 'blocker'), 'utf8')).toBe('a file, not a directory\n');
+  });
+});
+
+describe('refused timeline commands', () => {
+  it('are listed under their YAML path with the pump’s reason, on stdout and in summary.json', () => {
+    const r = result('refusals');
+    expect(r.status).toBe(0);
+    // The situation: the pump refused the reprogramming above morphine's soft maximum.
+    expect(r.stdout).toContain('refused commands: 1');
+    expect(r.stdout).toContain(
+      'refused at 1d 01:00:00: timeline[0].program.prescription.dose: morphine daily dose 15.000 mg exceeds the soft maximum daily dose of morphine, 10.000 mg',
+    );
+    const summary = JSON.parse(read('out-refusals', 'summary.json')) as {
+      refusedCommands: { at: string; field: string; value: string }[];
+    };
+    expect(summary.refusedCommands).toHaveLength(1);
+    expect(summary.refusedCommands[0]).toMatchObject({
+      at: '1d 01:00:00',
+      field: 'timeline[0].program.prescription.dose',
+      value: '15.000 mg',
+    });
   });
 });
 
