@@ -426,6 +426,18 @@ describe('batches', () => {
     expect(strokesBeforeThreshold(infusing(0, { reservoirNl: 2_200_000 }))).toBe(400);
   });
 
+  it('never plans a stroke the estimate cannot cover, and the estimate never goes below zero (REQ-RES-1)', () => {
+    // Less than a stroke left (300 nL of a 500 nL stroke): no stroke; 1,300 nL: two, not three.
+    expect(strokesBeforeThreshold(infusing(0, { reservoirNl: 300 }))).toBe(0);
+    expect(strokesBeforeThreshold(infusing(0, { reservoirNl: 1_300 }))).toBe(2);
+    // A motor that reports more strokes than the estimate held (the estimate was low: the world is
+    // not the model) leaves the estimate at zero, a whole number, never negative.
+    const ctx = infusing(0, { reservoirNl: 300, batch: running({ count: 2 }) });
+    const after = recordBatch(ctx, batchEnded(0, 7, 2)).ctx;
+    expect(after.reservoirNl).toBe(0);
+    expect(Number.isInteger(after.reservoirNl)).toBe(true);
+  });
+
   it('starting a batch with nothing due is our bug: asserted', () => {
     expect(() => startBatch(infusing(0, { mode: 'off' }), wake(0))).toThrow(
       new AssertionFailure('startBatch without a plan'),
