@@ -105,6 +105,7 @@ export function buildCli(): Command {
 
   registerRigCommands(program);
   registerReportCommands(program);
+  markRequiredOptions(program);
   return program;
 }
 
@@ -152,7 +153,25 @@ async function runAction(
   }
 }
 
+/** Every option a command cannot run without says so in its help. */
+function markRequiredOptions(command: Command): void {
+  for (const option of command.options)
+    if (option.mandatory && !option.description.endsWith('(required)'))
+      option.description = `${option.description} (required)`;
+  for (const sub of command.commands) markRequiredOptions(sub);
+}
+
+/** Output piped into a reader that stops early (`itpump --help | head`) ends the process quietly. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   return runProgram(buildCli(), argv);
 }
 

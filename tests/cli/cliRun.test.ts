@@ -75,3 +75,26 @@ describe('exit codes', () => {
     rmSync(file);
   });
 });
+
+describe('help', () => {
+  it('every command shows examples and exit codes, and marks its required options', async () => {
+    const { buildCli } = await import('../../sim/cli.js');
+    const leaves: import('commander').Command[] = [];
+    const walk = (c: import('commander').Command) =>
+      c.commands.length === 0 ? leaves.push(c) : c.commands.forEach(walk);
+    walk(buildCli());
+    // The situation: every command of the three families is here, some with required options.
+    const names = leaves.map((c) => `${c.parent?.name()} ${c.name()}`);
+    expect(names).toEqual(expect.arrayContaining(['itpump run', 'rig run', 'fleet merge']));
+    const required = leaves.flatMap((c) => c.options.filter((o) => o.mandatory));
+    expect(required.length).toBeGreaterThan(0);
+    for (const o of required) expect(o.description, o.flags).toMatch(/\(required\)$/);
+    for (const c of leaves) {
+      let help = '';
+      c.configureOutput({ writeOut: (s) => (help += s) });
+      c.outputHelp();
+      expect(help, c.name()).toContain('Examples:\n  $ itpump');
+      expect(help, c.name()).toMatch(/Exit codes:\n\s+0/);
+    }
+  });
+});
