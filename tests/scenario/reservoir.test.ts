@@ -130,9 +130,24 @@ describe('a refill above capacity', () => {
     const pumpSide = (r: RunResult) =>
       r.trace.map((row) => [row.timeMs, row.reservoirEstimateNl, row.therapy]);
     expect(pumpSide(refused)).toEqual(pumpSide(plain));
-    const { wallTimeMs: _a, refusals: r1, controllerEvents: _c1, ...a } = refused.summary;
-    const { wallTimeMs: _b, refusals: r0, controllerEvents: _c0, ...b } = plain.summary;
+    const {
+      wallTimeMs: _a,
+      refusals: r1,
+      refusedCommands: listed1,
+      controllerEvents: _c1,
+      ...a
+    } = refused.summary;
+    const {
+      wallTimeMs: _b,
+      refusals: r0,
+      refusedCommands: listed0,
+      controllerEvents: _c0,
+      ...b
+    } = plain.summary;
     expect([r1, r0]).toEqual([1, 0]);
+    // The refusal is listed under its YAML path, and is all that differs.
+    expect(listed0).toEqual([]);
+    expect(listed1.map((r) => r.field)).toEqual(['timeline[1].refill.added']);
     expect(a).toEqual(b);
   });
 });
