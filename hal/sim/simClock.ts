@@ -5,7 +5,7 @@
  * clinician command (or a fault) may set. The wake alarm is one scheduled virtual-clock callback.
  */
 import type { ClockEvent, ClockPort } from '../clock.js';
-import type { VirtualClock } from '../../sim/virtualClock.js';
+import type { SimScheduler } from './simTime.js';
 
 export class SimClock implements ClockPort {
   private listener: ((e: ClockEvent) => void) | undefined;
@@ -14,7 +14,7 @@ export class SimClock implements ClockPort {
   wakes = 0;
 
   constructor(
-    private readonly clock: VirtualClock,
+    private readonly clock: SimScheduler,
     rtcAtStartMs: number,
   ) {
     this.rtcOffsetMs = rtcAtStartMs - clock.nowMs();

@@ -15,8 +15,7 @@
  */
 import { assert } from '../../src/assert.js';
 import { strokesBy, strokeTimeMs } from '../../src/dosing/delivery.js';
-import type { VirtualClock } from '../../sim/virtualClock.js';
-import type { Prng } from '../../sim/prng.js';
+import type { SimRandom, SimScheduler } from './simTime.js';
 import { HalError } from '../halError.js';
 import type { MotorEvent, MotorPort, StrokeBatch } from '../motor.js';
 
@@ -67,9 +66,9 @@ export class SimMotor implements MotorPort {
   onStrokes: ((record: StrokeRecord) => void) | undefined;
 
   constructor(
-    private readonly clock: VirtualClock,
+    private readonly clock: SimScheduler,
     private readonly options: SimMotorOptions,
-    private readonly random: Prng,
+    private readonly random: SimRandom,
   ) {
     this.stallWindows = [...options.stallWindows];
     this.strokeVolumeErrorPpm = options.strokeVolumeErrorPpm;

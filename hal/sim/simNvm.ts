@@ -26,7 +26,7 @@
 import { HalError } from '../halError.js';
 import type { NvmPort } from '../nvm.js';
 import { assert } from '../../src/assert.js';
-import type { Prng } from '../../sim/prng.js';
+import type { SimRandom } from './simTime.js';
 
 /** 64 KiB: the default capacity, the size the default layout (src/persistence/layout.ts) fills. */
 export const SIM_NVM_SIZE_BYTES_DEFAULT = 64 * 1024;
@@ -39,7 +39,7 @@ export interface SimNvmOptions {
   /** Probability in [0, 1] that a write is torn at a random byte. Default 0. Needs `random`. */
   tearProbability?: number;
   /** Uniform source in [0, 1) for random tears: a seeded stream (`prng.fork('nvm')`) or a function. */
-  random?: Prng | (() => number);
+  random?: SimRandom | (() => number);
 }
 
 /** What the memory has been through; tests and reports read these. */

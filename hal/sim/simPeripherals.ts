@@ -16,14 +16,14 @@ import type {
 } from '../battery.js';
 import type { ButtonEvent, ButtonPort } from '../button.js';
 import { HalError } from '../halError.js';
-import type { VirtualClock } from '../../sim/virtualClock.js';
+import type { SimScheduler } from './simTime.js';
 import { DAY_MS } from '../../src/units.js';
 
 export class SimAnnunciator implements AnnunciatorPort {
   readonly tones: { atMs: number; pattern: TonePattern }[] = [];
   broken = false;
 
-  constructor(private readonly clock: VirtualClock) {}
+  constructor(private readonly clock: SimScheduler) {}
 
   sound(pattern: TonePattern): void {
     if (this.broken) throw new HalError('other', 'the piezo does not respond');
@@ -93,7 +93,7 @@ export class SimBattery implements BatteryPort {
   eosAtMs: number | undefined;
 
   constructor(
-    private readonly clock: VirtualClock,
+    private readonly clock: SimScheduler,
     readonly options: SimBatteryOptions,
   ) {
     this.startMs = clock.nowMs();
