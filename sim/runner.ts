@@ -62,7 +62,7 @@ import {
 import { VirtualClock } from './virtualClock.js';
 import { DEFAULT_LAYOUT, stateSlotOffset } from '../src/persistence/layout.js';
 import { RECORD_HEADER_BYTES } from '../src/persistence/recordCodec.js';
-import { timelineRefusalsOf, type TimelineRefusal } from './timelineRefusals.js';
+import { scenarioNameOf, timelineRefusalsOf, type TimelineRefusal } from './timelineRefusals.js';
 import { buildSummary, type Summary } from './summary.js';
 
 export interface TraceRow {
@@ -350,22 +350,11 @@ export class PowerCutNvm implements NvmPort {
 
 /** The scenario field behind a firmware field of a set-up command, for messages about the file. */
 export function scenarioFieldOf(command: string, field: string): string {
-  if (command === 'cmd.refill') {
-    if (field === 'addedNl') return 'initialFill.volume';
-    const m = /^mixture\[(\d+)\]\.(drug|concentrationUgPerMl)/.exec(field);
-    if (m) return `initialFill.mixture[${m[1]}].${m[2] === 'drug' ? 'drug' : 'concentration'}`;
-    return `initialFill (${field})`;
-  }
-  const names: Record<string, string> = {
-    'prescription.doseNgPerDay': 'prescription.dose',
-    'ptm.bolusDoseNg': 'ptm.bolusDose',
-    'ptm.bolusesPer24hMax': 'ptm.maxPer24h',
-    'ptm.bolusDurationMs': 'ptm.bolusDuration',
-    'ptm.lockoutMs': 'ptm.lockout',
-  };
-  const m = /^mixture\[(\d+)\]\.(drug|concentrationUgPerMl)/.exec(field);
-  if (m) return `initialFill.mixture[${m[1]}].${m[2] === 'drug' ? 'drug' : 'concentration'}`;
-  return names[field] ?? field;
+  const name = scenarioNameOf(field);
+  if (name.startsWith('mixture[')) return `initialFill.${name}`;
+  if (command === 'cmd.refill')
+    return field === 'addedNl' ? 'initialFill.volume' : `initialFill (${field})`;
+  return name;
 }
 
 export class Simulation {

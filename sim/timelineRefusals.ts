@@ -40,27 +40,39 @@ export function timelineActionOf(e: TimelineEvent): string {
   return timelineActions.find((a) => e[a] !== undefined) ?? 'event';
 }
 
-/** `.mixture[0].concentration` for the firmware's `mixture[0].concentrationUgPerMl`, and so on. */
-export function timelineFieldOf(command: string, field: string): string {
-  const names: Record<string, string> = {
-    addedNl: 'added',
-    withdrawnNl: 'withdrawn',
-    doseNg: 'dose',
-    durationMs: 'duration',
-    rateNlPerDay: 'rate',
-    rtcMs: 'to',
-    'prescription.doseNgPerDay': 'prescription.dose',
-    'ptm.bolusDoseNg': 'ptm.bolusDose',
-    'ptm.bolusesPer24hMax': 'ptm.maxPer24h',
-    'ptm.bolusDurationMs': 'ptm.bolusDuration',
-    'ptm.lockoutMs': 'ptm.lockout',
-  };
+/** Firmware field names in the scenario's words (`prescription.doseNgPerDay` → `prescription.dose`). */
+const scenarioNames: Record<string, string> = {
+  addedNl: 'added',
+  withdrawnNl: 'withdrawn',
+  doseNg: 'dose',
+  durationMs: 'duration',
+  rateNlPerDay: 'rate',
+  rtcMs: 'to',
+  'prescription.doseNgPerDay': 'prescription.dose',
+  'ptm.bolusDoseNg': 'ptm.bolusDose',
+  'ptm.bolusesPer24hMax': 'ptm.maxPer24h',
+  'ptm.bolusDurationMs': 'ptm.bolusDuration',
+  'ptm.lockoutMs': 'ptm.lockout',
+};
+
+/**
+ * A firmware field of a command as the scenario spells it: `mixture[0].concentration` for
+ * `mixture[0].concentrationUgPerMl`, `ptm.maxPer24h` for `ptm.bolusesPer24hMax`, and so on; a
+ * field with no scenario name comes back as it is. Shared by the set-up's and the timeline's
+ * messages (`scenarioFieldOf` in runner.ts, `timelineFieldOf`).
+ */
+export function scenarioNameOf(field: string): string {
   const m = /^mixture\[(\d+)\]\.(drug|concentrationUgPerMl)/.exec(field);
-  if (m) return `.mixture[${m[1]}].${m[2] === 'drug' ? 'drug' : 'concentration'}`;
+  if (m) return `mixture[${m[1]}].${m[2] === 'drug' ? 'drug' : 'concentration'}`;
+  return scenarioNames[field] ?? field;
+}
+
+/** `.mixture[0].concentration` after `timeline[i].refill`, and so on; '' for the command itself. */
+export function timelineFieldOf(command: string, field: string): string {
   // A command's own fields come as `clinicianBolus.durationMs`: the action key is already there.
   const own = field.replace(/^(clinicianBolus|primingBolus|refill|setClock)\./, '');
   if (own === '' || own === command) return '';
-  return `.${names[own] ?? own}`;
+  return `.${scenarioNameOf(own)}`;
 }
 
 /** The refusals among `records`, the log records the timeline event at `index` produced. */
