@@ -51,6 +51,8 @@ import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '..
 import {
   alarmConditionHolds,
   bolusComplete,
+  clampOwed,
+  strokesBeforeThreshold,
   tipMixtureWorstCase,
   checkReservoirAlarms,
   dailyCapExcess,
@@ -357,6 +359,8 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   if ('rule' in checked) return refuse(context, event, checked);
   const step = settleOnly(context, event);
   const c = step.ctx;
+  // An estimate below one stroke blocked delivery: what it could not deliver is missed (REQ-MOT-2).
+  if (c.batch === undefined && strokesBeforeThreshold(c) === 0) clampOwed(step);
   const inFlight = c.batch
     ? strokesBy(c.batch, c.batch.count, event.nowMs) - (c.batch.strokesBeforeRefill ?? 0)
     : 0;
@@ -986,6 +990,7 @@ export function boot(context: PumpContext, event: PumpEvent): Step {
   const inFlight = restored?.inFlightStrokes ?? 0;
   c.reservoirNl = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   c.owedFine = Math.max(0, c.owedFine - inFlight * c.config.strokeVolumeNl * FINE_PER_NL);
+  clampOwed(step); // the reset blocked delivery: what the pump owes beyond a stroke is missed
   const stoppedForMs = c.stoppedSinceMs !== undefined ? event.nowMs - c.stoppedSinceMs : undefined;
   step.log({
     type: 'boot',

@@ -307,8 +307,14 @@ export function bolusComplete(ctx: PumpContext): boolean {
 // ---------------------------------------------------------------------------------------------
 // Modes.
 
-/** Drop what a mode change leaves owed beyond one stroke: no catch-up bolus after a stop. */
-function clampOwed(step: Step): void {
+/**
+ * Drop what a blocked pump owes beyond one stroke as missed: no catch-up bolus once delivery can
+ * go on (REQ-MOT-2). Called where a blockage ends: the retry after a stall, a refill of a reservoir
+ * estimate below one stroke, a restart. Nowhere else: while the pump can deliver, more than a
+ * stroke is owed only in the millisecond a stroke falls due at a batch's end, and that volume is
+ * due, not missed (FOUND-BUGS #25).
+ */
+export function clampOwed(step: Step): void {
   const excessFine = Math.max(0, step.ctx.owedFine - step.ctx.config.strokeVolumeNl * FINE_PER_NL);
   step.ctx.missedFine += excessFine;
   step.ctx.owedFine -= excessFine;
@@ -428,7 +434,11 @@ export function nextBatch(ctx: PumpContext): {
   });
   // A whole stroke owed is due at once while the pump is not stopped, whatever the rate: the last
   // stroke of a bolus falls due at its very end, where a zero basal plans nothing (FOUND-BUGS #19).
-  if (plan === undefined && ctx.mode !== 'off' && ctx.owedFine >= strokeFine && strokesMax > 0)
+  // More than a stroke owed (a stroke fell due in the millisecond a batch ended) is that stroke
+  // alone, now; the next batch is planned from what it leaves, so no later stroke is late (#25).
+  const wholeStrokeDue =
+    ctx.owedFine > strokeFine || (plan === undefined && ctx.owedFine >= strokeFine);
+  if (wholeStrokeDue && ctx.mode !== 'off' && strokesMax > 0)
     return { plan: { count: 1, leadMs: 0, intervalMs: 1, rateNlPerDay }, horizonMs: untilMs };
   return { plan, horizonMs: untilMs };
 }
@@ -440,7 +450,7 @@ export function strokesDue(ctx: PumpContext): boolean {
 export function startBatch(context: PumpContext, event: PumpEvent): Step {
   const step = settleOnly(context, event);
   const c = step.ctx;
-  clampOwed(step);
+  if (c.stall) clampOwed(step); // the retry: what the stalled motor could not deliver is missed
   const { plan } = nextBatch(c);
   assert(plan !== undefined, 'startBatch without a plan');
   const batch: RunningBatch = {

@@ -1,6 +1,6 @@
 /**
- * Regression tests of the twenty-four findings of the QA suite in the controller (src/), each the
- * smallest failing property or case found (#18–#22 as deterministic cases of what the properties
+ * Regression tests of the twenty-five findings of the QA suite in the controller (src/), each the
+ * smallest failing property or case found (#18–#25 as deterministic cases of what the properties
  * found at 100 runs). Each failed when found and
  * passes since its fix (docs/testing.md "Known findings"); each holds whether the pump refuses the
  * input or handles it safely. The generators and judgements of the QA kit no longer steer around
@@ -1123,5 +1123,51 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
     });
     expect(isRefusal(outcome)).toBe(true);
     checkRefusal(rig, before, outcome, 'reprogramming above the hard daily maximum after a bridge');
+  });
+
+  it('#25 a stroke that falls due in the millisecond a bolus ends is delivered then, and nothing is dropped as missed (REQ-DOS-1, REQ-MOT-2)', () => {
+    // Found by dailyCap.property (FC_SEED=7, 100 runs: INV-4 at 2d 00:43:12, delivered 500.007 nL
+    // behind the programme with the motor ideal and the reservoir never out). At a bolus's end the
+    // rate drops; the bolus's batch plans only strokes due strictly before it, so a stroke due in
+    // the very millisecond of the end is left for the next batch, with a whole stroke and a part
+    // owed. The next batch's start dropped all beyond one stroke as "missed" (meant for a stall or an
+    // empty reservoir), so every later stroke came up to a millisecond late and the drops added up.
+    // Here morphine 10 mg/mL at 2 mg/day (200 000 nL/day: a stroke every 216 000 ms), a PTM bolus
+    // of 10 µg = 1000 nL over 15 min (96 000 nL/day, exactly 900 000 ms), pressed 1 h 36.001 s in.
+    const rig = infusing([{ drug: 'morphine', concentrationUgPerMl: 10_000 }], 2_000_000, {
+      ptm: {
+        bolusDoseNg: 10_000,
+        bolusDurationMs: 15 * MINUTE_MS,
+        lockoutMs: HOUR_MS,
+        bolusesPer24hMax: 4,
+      },
+    });
+    expect(rig.programmed).toBe(true);
+    const basalFromMs = rig.nowMs;
+    rig.advance(HOUR_MS + 36_001);
+    const startMs = rig.nowMs;
+    const endMs = startMs + 900_000;
+    expect(rig.press().records.find((r) => r.type === 'bolusStarted')).toMatchObject({
+      volumeNl: 1_000,
+    });
+    // The programme by the kit's own arithmetic, in 1/DAY_MS nL: basal since the resume plus the
+    // bolus at its rate until its end; stroke k is due at the first millisecond it reaches k strokes.
+    const strokeFine = 500 * DAY_MS;
+    const programmedFine = (t: number) =>
+      200_000 * (t - basalFromMs) + Math.min(96_000 * Math.max(0, t - startMs), 1_000 * DAY_MS);
+    rig.advance(endMs + 1 - rig.nowMs);
+    // The situation: a stroke falls due exactly at the bolus's end, after the bolus's batch.
+    const k = Math.floor(programmedFine(endMs) / strokeFine);
+    expect(Math.floor(programmedFine(endMs - 1) / strokeFine)).toBe(k - 1);
+    expect(rig.records('bolusFinished').map((r) => r.atMs)).toEqual([endMs]);
+    expect(rig.deliveredNlBy(endMs - 1)).toBe((k - 1) * 500);
+    // Every stroke, from that one on for the next six hours, leaves on or before its due millisecond.
+    rig.advance(6 * HOUR_MS);
+    for (let j = k; j < k + 100; j++) {
+      const dueMs = basalFromMs + Math.ceil((j * strokeFine - 1_000 * DAY_MS) / 200_000);
+      const dueAtMs = j === k ? endMs : dueMs;
+      expect(rig.deliveredNlBy(dueAtMs), `stroke ${j} due at ${dueAtMs} ms`).toBe(j * 500);
+    }
+    expect(rig.controller.context.missedFine).toBe(0);
   });
 });

@@ -444,8 +444,9 @@ describe('batches', () => {
     );
   });
 
-  it('numbers batches upwards, and drops what is owed beyond one stroke as missed (REQ-MOT-2)', () => {
-    const first = startBatch(infusing(0, { owedFine: 3 * strokeFine }), wake(0));
+  it('numbers batches upwards, and at the retry after a stall drops what is owed beyond one stroke as missed (REQ-MOT-2)', () => {
+    const stall = { sinceMs: 0, attempts: 1, retryAtMs: 0 };
+    const first = startBatch(infusing(0, { owedFine: 3 * strokeFine, stall }), wake(0));
     expect(first.ctx.missedFine).toBe(2 * strokeFine);
     expect(first.ctx.owedFine).toBe(strokeFine);
     expect(first.ctx.batch?.batchId).toBe(1);
@@ -455,6 +456,15 @@ describe('batches', () => {
     expect(startBatch(infusing(0, { owedFine: strokeFine }), wake(0)).ctx.missedFine).toBe(0);
     const half = startBatch(infusing(0, { owedFine: strokeFine / 2 }), wake(0)).ctx;
     expect([half.missedFine, half.owedFine]).toEqual([0, strokeFine / 2]);
+  });
+
+  it('with no blockage, more than a stroke owed is one stroke at once and keeps the rest owed (FOUND-BUGS #25)', () => {
+    // A stroke fell due in the millisecond the last batch ended: 1 ms of a 200 000 nL/day basal
+    // beyond the stroke. It is due, not missed; the stroke after it is planned from what is left.
+    const step = startBatch(infusing(0, { owedFine: strokeFine + 200_000 }), wake(0));
+    expect(step.ctx.missedFine).toBe(0);
+    expect(step.ctx.owedFine).toBe(strokeFine + 200_000);
+    expect(step.ctx.batch).toMatchObject({ count: 1, leadMs: 0 });
   });
 
   it('after a memory error (contents unknown) counts strokes without attributing a dose', () => {
