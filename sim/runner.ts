@@ -25,7 +25,7 @@ import type { NvmPort } from '../hal/nvm.js';
 import { HalError } from '../hal/halError.js';
 import { SimNvm } from '../hal/sim/simNvm.js';
 import { Controller } from '../src/controller.js';
-import { strokeTimeMs, strokesBy } from '../src/dosing/delivery.js';
+import { strokeLeavesAtMs, strokesLeftBy } from '../hal/sim/strokeClock.js';
 import {
   addDoses,
   concentrationOf,
@@ -216,7 +216,7 @@ export class DrugPathTruth {
     for (const piece of result.leftTip) {
       // The first nL of this piece left with the stroke whose cumulative volume first passed `beforeNl`.
       const stroke = Math.min(r.strokes, Math.floor((beforeNl * r.strokes) / r.volumeNl) + 1);
-      const atMs = strokeTimeMs(r, offset + stroke);
+      const atMs = strokeLeavesAtMs(r, offset + stroke);
       const awaited = piece.label === undefined ? undefined : this.awaiting.get(piece.label);
       if (piece.label !== undefined && awaited) {
         this.awaiting.delete(piece.label);
@@ -485,7 +485,7 @@ export class Simulation {
   private intentionOf(r: StrokeRecord): Intention {
     const c = this.controller.context;
     const reservoir: PathMixture = c.mixture ?? [];
-    const firstStrokeMs = strokeTimeMs(r, 1);
+    const firstStrokeMs = strokeLeavesAtMs(r, 1);
     const b = c.bolus;
     if (b?.kind === 'priming' && firstStrokeMs >= b.startMs && firstStrokeMs < b.endMs)
       return { bolusShare: 0, basal: [], bolus: [] };
@@ -519,7 +519,7 @@ export class Simulation {
     const c = this.controller.context;
     const running = c.batch;
     return (
-      c.deliveredStrokes + (running ? strokesBy(running, running.count, this.clock.nowMs()) : 0)
+      c.deliveredStrokes + (running ? strokesLeftBy(running, running.count, this.clock.nowMs()) : 0)
     );
   }
 
@@ -527,7 +527,7 @@ export class Simulation {
   reservoirEstimateNl(): number {
     const c = this.controller.context;
     const running = c.batch;
-    const inFlight = running ? strokesBy(running, running.count, this.clock.nowMs()) : 0;
+    const inFlight = running ? strokesLeftBy(running, running.count, this.clock.nowMs()) : 0;
     return Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   }
 

@@ -36,7 +36,8 @@ import {
   type DrugPath,
   type TipOutflow,
 } from '../src/dosing/catheter.js';
-import { FINE_PER_NL, programmedFine, strokesBy, strokeTimeMs } from '../src/dosing/delivery.js';
+import { FINE_PER_NL, programmedFine } from '../src/dosing/delivery.js';
+import { strokeLeavesAtMs, strokesLeftBy } from '../hal/sim/strokeClock.js';
 import type { LogBody, LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { CommandEvent, RestoredState } from '../src/pump/types.js';
@@ -154,11 +155,11 @@ export function strokesBeforeStall(
   windows: readonly { fromMs: number; toMs: number }[],
 ): number {
   let cap = b.count;
-  const first = strokeTimeMs(b, 1);
+  const first = strokeLeavesAtMs(b, 1);
   for (const w of windows) {
     if (w.toMs <= first) continue;
     const j = w.fromMs <= first ? 1 : Math.ceil((w.fromMs - first) / b.intervalMs) + 1;
-    if (j <= b.count && strokeTimeMs(b, j) < w.toMs) cap = Math.min(cap, j - 1);
+    if (j <= b.count && strokeLeavesAtMs(b, j) < w.toMs) cap = Math.min(cap, j - 1);
   }
   return cap;
 }
@@ -484,7 +485,7 @@ export class PumpRig {
   /** How many strokes of a batch truly happen by `t` (stops and injected stalls included). */
   strokesOfBatchBy(b: BatchRecord, t: number, assumeNoStall = false): number {
     const cap = b.strokesDone ?? this.plannedStrokes(b, assumeNoStall);
-    return strokesBy(b, Math.max(0, cap), t);
+    return strokesLeftBy(b, Math.max(0, cap), t);
   }
 
   /**
@@ -493,7 +494,7 @@ export class PumpRig {
    */
   private plannedStrokes(b: BatchRecord, assumeNoStall: boolean): number {
     let cap = assumeNoStall ? b.count : Math.min(b.count, b.stallCap);
-    if (b.stoppedAtMs !== undefined) cap = Math.min(cap, strokesBy(b, b.count, b.stoppedAtMs));
+    if (b.stoppedAtMs !== undefined) cap = Math.min(cap, strokesLeftBy(b, b.count, b.stoppedAtMs));
     return cap;
   }
 
@@ -522,7 +523,7 @@ export class PumpRig {
       const from = this.strokesOfBatchBy(b, t - windowMs, assumeNoStall);
       const to = this.strokesOfBatchBy(b, t, assumeNoStall);
       for (let j = from + 1; j <= to; j++)
-        out.push({ atMs: strokeTimeMs(b, j), mixture: b.countedMixture });
+        out.push({ atMs: strokeLeavesAtMs(b, j), mixture: b.countedMixture });
     }
     return out;
   }

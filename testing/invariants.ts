@@ -22,13 +22,8 @@ import {
   formatDosePgExact,
   formatTimeMs,
 } from '../src/units.js';
-import {
-  FINE_PER_NL,
-  programmedFine,
-  strokeTimeMs,
-  strokesBy,
-  type Programme,
-} from '../src/dosing/delivery.js';
+import { FINE_PER_NL, programmedFine, type Programme } from '../src/dosing/delivery.js';
+import { strokeLeavesAtMs, strokesLeftBy } from '../hal/sim/strokeClock.js';
 import { programmeOf, withNewBolus } from '../src/pump/decide.js';
 import {
   capOracle,
@@ -177,7 +172,7 @@ export function doseWindowEnds(rig: PumpRig, fromMs: number, toMs: number): numb
     if (b.startMs + 3 * DAY_MS <= fromMs) break; // its strokes, and their exits a day later, are all judged
     const n = rig.strokesOfBatchBy(b, toMs);
     if (n === 0) continue;
-    for (const t of [strokeTimeMs(b, 1), strokeTimeMs(b, n)]) {
+    for (const t of [strokeLeavesAtMs(b, 1), strokeLeavesAtMs(b, n)]) {
       for (const end of [t, t + DAY_MS - 1]) if (end > fromMs && end <= toMs) ends.add(end);
     }
   }
@@ -629,7 +624,7 @@ export function capWouldExceed(
   const now = rig.nowMs;
   const stroke = rig.config.strokeVolumeNl;
   const running = c.batch;
-  const doneFine = running ? strokesBy(running, running.count, now) * stroke * FINE_PER_NL : 0;
+  const doneFine = running ? strokesLeftBy(running, running.count, now) * stroke * FINE_PER_NL : 0;
   const owedFine = c.owedFine + programmedFine(programmeOf(c), c.settledAtMs, now) - doneFine;
   const primary = model.mixture?.[0];
   const own =

@@ -29,7 +29,7 @@ import {
 } from 'xstate';
 import { getAdjacencyMap, getStateNodes } from 'xstate/graph';
 import { initialContext } from '../src/controller.js';
-import { strokesBy } from '../src/dosing/delivery.js';
+import { strokesLeftBy } from '../hal/sim/strokeClock.js';
 import { pumpMachine } from '../src/machine.js';
 import { nextDeadlineMs, type MotorRegion } from '../src/pump/deadlines.js';
 import { pressDenial } from '../src/pump/decide.js';
@@ -373,7 +373,7 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
       at({
         type: 'hal.motor.batchEnded',
         batchId: b.batchId,
-        strokesDone: strokesBy(b, b.count, now),
+        strokesDone: strokesLeftBy(b, b.count, now),
         reason: 'stalled',
       }),
     );
@@ -382,7 +382,7 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
         at({
           type: 'hal.motor.batchEnded',
           batchId: b.batchId,
-          strokesDone: strokesBy(b, b.count, now),
+          strokesDone: strokesLeftBy(b, b.count, now),
           reason: 'stopped',
         }),
       );

@@ -14,7 +14,7 @@
  * The driver advances only through the virtual clock: one callback per batch end, not per stroke.
  */
 import { assert } from '../../src/assert.js';
-import { strokesBy, strokeTimeMs } from '../../src/dosing/delivery.js';
+import { strokeLeavesAtMs, strokesLeftBy } from './strokeClock.js';
 import type { SimRandom, SimScheduler } from './simTime.js';
 import { HalError } from '../halError.js';
 import type { MotorEvent, MotorPort, StrokeBatch } from '../motor.js';
@@ -89,7 +89,7 @@ export class SimMotor implements MotorPort {
     const startMs = this.clock.nowMs();
     const stallAt = this.firstStalledStroke({ ...batch, startMs });
     const strokes = stallAt === undefined ? batch.count : stallAt - 1;
-    const endMs = strokeTimeMs({ startMs, ...batch }, stallAt ?? batch.count);
+    const endMs = strokeLeavesAtMs({ startMs, ...batch }, stallAt ?? batch.count);
     const reason = stallAt === undefined ? 'completed' : 'stalled';
     const end = this.clock.schedule(endMs, () => this.finish(strokes, reason));
     this.running = { ...batch, startMs, end, flushed: 0 };
@@ -102,7 +102,7 @@ export class SimMotor implements MotorPort {
     const now = this.clock.nowMs();
     const stallAt = this.firstStalledStroke(r);
     const done = Math.min(
-      strokesBy(r, r.count, now),
+      strokesLeftBy(r, r.count, now),
       stallAt === undefined ? r.count : stallAt - 1,
     );
     // The report is queued, never delivered from inside stop() (port contract).
@@ -124,7 +124,7 @@ export class SimMotor implements MotorPort {
     const stallAt = this.firstStalledStroke(r);
     if (stallAt === undefined) return;
     r.end.cancel();
-    const endMs = Math.max(this.clock.nowMs(), strokeTimeMs(r, stallAt));
+    const endMs = Math.max(this.clock.nowMs(), strokeLeavesAtMs(r, stallAt));
     this.running = {
       ...r,
       end: this.clock.schedule(endMs, () => this.finish(stallAt - 1, 'stalled')),
@@ -144,7 +144,7 @@ export class SimMotor implements MotorPort {
     const r = this.running;
     if (!r || r.stopping) return;
     const stallAt = this.firstStalledStroke(r);
-    const endMs = Math.max(now, strokeTimeMs(r, stallAt ?? r.count));
+    const endMs = Math.max(now, strokeLeavesAtMs(r, stallAt ?? r.count));
     r.end.cancel();
     this.running = {
       ...r,
@@ -161,11 +161,11 @@ export class SimMotor implements MotorPort {
   private firstStalledStroke(b: StrokeBatch & { startMs: number }): number | undefined {
     let first: number | undefined;
     for (const w of this.stallWindows) {
-      const firstStroke = strokeTimeMs(b, 1);
+      const firstStroke = strokeLeavesAtMs(b, 1);
       if (w.toMs <= firstStroke) continue;
       const j =
         w.fromMs <= firstStroke ? 1 : Math.ceil((w.fromMs - firstStroke) / b.intervalMs) + 1;
-      if (j <= b.count && strokeTimeMs(b, j) < w.toMs) first = Math.min(first ?? j, j);
+      if (j <= b.count && strokeLeavesAtMs(b, j) < w.toMs) first = Math.min(first ?? j, j);
     }
     return first;
   }
@@ -191,7 +191,7 @@ export class SimMotor implements MotorPort {
     if (!r) return;
     const stallAt = this.firstStalledStroke(r);
     const done = Math.min(
-      strokesBy(r, r.count, this.clock.nowMs()),
+      strokesLeftBy(r, r.count, this.clock.nowMs()),
       stallAt === undefined ? r.count : stallAt - 1,
     );
     this.account(r, done - r.flushed);
@@ -242,7 +242,7 @@ export class SimMotor implements MotorPort {
       const perStroke = wanted / strokes;
       // Stroke numbers count from the batch's first stroke; `flushed` strokes were moved earlier.
       const dryStroke = Math.floor(this.trueReservoirNl / perStroke) + 1;
-      this.ranDryAtMs = strokeTimeMs(r, r.flushed + Math.min(dryStroke, strokes));
+      this.ranDryAtMs = strokeLeavesAtMs(r, r.flushed + Math.min(dryStroke, strokes));
     }
     this.trueReservoirNl -= moved;
     return moved;

@@ -28,7 +28,7 @@
  * This module knows nothing of serial ports, timers or the host's controller.
  */
 import { assert } from '../../src/assert.js';
-import { strokesBy, strokeTimeMs } from '../../src/dosing/delivery.js';
+import { strokeLeavesAtMs, strokesLeftBy } from '../../hal/sim/strokeClock.js';
 import {
   BatchMemory,
   firmwareIdBytes,
@@ -229,7 +229,7 @@ export class RigCore {
     const k = this.options.timeScale;
     let due = Math.min(this.link.nextDeadlineMs(), this.nextBalanceRealMs);
     const b = this.running;
-    if (b !== undefined) due = Math.min(due, Math.ceil(strokeTimeMs(b, b.done + 1) / k));
+    if (b !== undefined) due = Math.min(due, Math.ceil(strokeLeavesAtMs(b, b.done + 1) / k));
     if (this.jammedSinceMs !== undefined && this.options.stallForMs !== undefined) {
       due = Math.min(due, Math.ceil((this.jammedSinceMs + this.options.stallForMs) / k));
     }
@@ -427,9 +427,9 @@ export class RigCore {
     const o = this.options;
     const b = this.running;
     if (b === undefined) return;
-    const due = strokesBy(b, b.count, untilMs);
+    const due = strokesLeftBy(b, b.count, untilMs);
     while (b.done < due) {
-      const atMs = strokeTimeMs(b, b.done + 1);
+      const atMs = strokeLeavesAtMs(b, b.done + 1);
       if (
         o.stallForMs !== undefined &&
         this.jammedSinceMs !== undefined &&
@@ -442,7 +442,7 @@ export class RigCore {
       }
       this.stroke(b, atMs);
     }
-    if (b.done === b.count) this.endBatch(b, 'completed', strokeTimeMs(b, b.count));
+    if (b.done === b.count) this.endBatch(b, 'completed', strokeLeavesAtMs(b, b.count));
   }
 
   private stroke(b: RunningBatch, atMs: number): void {

@@ -31,7 +31,7 @@ import type { MotorEvent, MotorPort } from '../../hal/motor.js';
 import type { BalanceReading, HostSession } from '../../hal/serial/hostSession.js';
 import { SimNvm } from '../../hal/sim/simNvm.js';
 import { Controller } from '../../src/controller.js';
-import { strokesBy } from '../../src/dosing/delivery.js';
+import { strokesLeftBy } from '../../hal/sim/strokeClock.js';
 import { rateSteps } from '../../src/dosing/rates.js';
 import type { LogRecord } from '../../src/eventLog.js';
 import { wireTimeModulusMs } from '../../src/protocol/index.js';
@@ -459,7 +459,7 @@ export class RigRun {
     const c = this.controller.context;
     const running = c.batch;
     const inFlight = running
-      ? strokesBy(running, running.count, this.options.clock.monotonicMs())
+      ? strokesLeftBy(running, running.count, this.options.clock.monotonicMs())
       : 0;
     return Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
   }

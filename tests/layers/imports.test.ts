@@ -1,6 +1,8 @@
 /**
  * The layers of the brief, by their imports: src/ (the firmware) imports only src/ and the port
- * files of hal/ (hal/*.ts, not its drivers); hal/ imports nothing from sim/ or testing/.
+ * files of hal/ (hal/*.ts, not its drivers); hal/ imports nothing from sim/ or testing/; and the
+ * world's truth (hal/sim/, sim/, testing/) counts strokes with its own clock (hal/sim/strokeClock.ts),
+ * never with the firmware's planner arithmetic it is there to judge (issue 11).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -53,5 +55,25 @@ describe('layers', () => {
     expect(violations('hal', (t) => !t.startsWith('sim/') && !t.startsWith('testing/'))).toEqual(
       [],
     );
+  });
+
+  it("hal/sim/, sim/ and testing/ count strokes with the world's clock, not the firmware's", () => {
+    // The firmware's stroke arithmetic, imported by name from its planner.
+    const planner = /import\s*\{([^}]*)\}\s*from\s*['"][./]*\/src\/dosing\/delivery\.js['"]/g;
+    const firmwareStrokeArithmetic = (file: string): string[] => {
+      const text = readFileSync(file, 'utf8');
+      const names: string[] = [];
+      for (let m = planner.exec(text); m; m = planner.exec(text))
+        for (const name of m[1]!.split(',').map((n) => n.trim()))
+          if (name === 'strokesBy' || name === 'strokeTimeMs') names.push(name);
+      return names.map((name) => `${relative(REPO, file)} imports ${name}`);
+    };
+    const truth = ['hal/sim', 'sim', 'testing'].flatMap((dir) => tsFiles(join(REPO, dir)));
+    // The situation: the world's own clock is what they use, and the firmware still has its own.
+    expect(truth.some((f) => relativeImports(f).includes('hal/sim/strokeClock.js'))).toBe(true);
+    expect(readFileSync(join(REPO, 'src/dosing/delivery.ts'), 'utf8')).toContain(
+      'export function strokesBy(',
+    );
+    expect(truth.flatMap(firmwareStrokeArithmetic)).toEqual([]);
   });
 });
