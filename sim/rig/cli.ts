@@ -39,6 +39,7 @@ import { formatSummary } from '../summary.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
 import { accuracyScenario, analyseAccuracy } from './accuracy.js';
+import { chooseStrokeVolume } from './strokeVolume.js';
 import {
   calibrate,
   defaultCalibrationPath,
@@ -223,29 +224,32 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<R
   }
 }
 
-/** The stroke volume the run uses: the calibration file's, else the rig's own, else the scenario's. */
+/**
+ * The stroke volume the run doses with: the calibration file's, else the scenario's; the rig's own
+ * report is only checked against it (sim/rig/strokeVolume.ts). Undefined: the scenario's, as is.
+ */
 function runStrokeVolumeNl(
   scenario: Scenario,
   options: RunOnRigOptions,
   rig: SerialRig,
 ): number | undefined {
-  const { status } = options;
   const info = rig.session.rigInfo!;
-  if (options.calibration !== undefined) {
-    const strokeVolumeNl = options.calibration.calibration.strokeVolumeNl;
-    status.message(
-      `stroke volume ${strokeVolumeNl} nL from ${options.calibration.file} (measured ${options.calibration.calibration.measuredAt})`,
-    );
-    return strokeVolumeNl;
-  }
-  if (info.strokeVolumeNl !== null) {
-    status.message(`stroke volume ${info.strokeVolumeNl} nL as the rig reports it`);
-    return info.strokeVolumeNl;
-  }
-  status.message(
-    `stroke volume ${scenario.pump.strokeVolume} nL from the scenario (the rig is not calibrated: run \`itpump rig calibrate\`)`,
-  );
-  return undefined;
+  const choice = chooseStrokeVolume({
+    configuredNl: scenario.pump.strokeVolume,
+    ...(options.calibration !== undefined
+      ? {
+          calibration: {
+            strokeVolumeNl: options.calibration.calibration.strokeVolumeNl,
+            file: options.calibration.file,
+            measuredAt: options.calibration.calibration.measuredAt,
+          },
+        }
+      : {}),
+    reportedNl: info.strokeVolumeNl,
+  });
+  if ('refusal' in choice) throw new RigCliError(choice.refusal);
+  options.status.message(choice.message);
+  return choice.fromCalibration ? choice.strokeVolumeNl : undefined;
 }
 
 /** Make the run's clock (time 0 now) and the run on the connected rig, log its settings, start it. */

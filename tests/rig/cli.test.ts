@@ -98,6 +98,33 @@ describe('operator errors: one line, exit code 2', () => {
     );
   });
 
+  it('a rig whose reported stroke volume is implausible: refused before anything moves', async () => {
+    // Issue 13: an emulator reporting 1 nL per stroke for a 500 nL pump. Taken as it came, the
+    // controller would have run 500 times the strokes (85 mg of morphine against 0.57 mg).
+    const pair = await pty();
+    const emulator = await RigEmulator.open({ path: pair.rigPath, calibratedStrokeVolumeNl: 1 });
+    cleanups.push(() => emulator.close());
+    const dir = tempDir();
+    const code = await rigMain([
+      'rig',
+      'run',
+      scenarioFile(dir),
+      '--port',
+      pair.hostPath,
+      '--no-calibration',
+      '--out',
+      join(dir, 'out'),
+    ]);
+    // The situation: the handshake completed (the rig said who it is and what it reports).
+    expect(out + err).toMatch(/connected to .* rig calibrated at 1 nL\/stroke/);
+    expect(err).toMatch(
+      /^error: the rig reports a stroke volume of 1 nL, but the scenario's pump says 500 nL and a rig may differ by at most ±10 % \(450–550 nL\): not starting\./m,
+    );
+    expect(code).toBe(2);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(emulator.core.strokesExecuted).toBe(0);
+  });
+
   it('bad options name the option, the value and the limit, before any port is touched', async () => {
     const dir = tempDir();
     expect(
