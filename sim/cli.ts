@@ -12,7 +12,14 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
-import { interruptOnSignals, Interrupted, runProgram, withExamples } from './cliRun.js';
+import {
+  exitCodesText,
+  interruptOnSignals,
+  Interrupted,
+  NotRunAsWritten,
+  runProgram,
+  withExamples,
+} from './cliRun.js';
 import { InputError } from './inputError.js';
 import { registerRigCommands } from './rig/commands.js';
 import { registerReportCommands } from './report/commands.js';
@@ -70,26 +77,37 @@ export function buildCli(): Command {
     .option('--seed <n>', "seed (overrides the scenario's)", seedOption)
     .option('--json', 'print the summary as JSON instead of text')
     .option('--report', 'also write report.html and the chart SVGs next to the outputs')
+    .option(
+      '--strict',
+      'exit 3 when the pump refused a timeline command or an event lies after the end',
+    )
     .action(runAction);
-  withExamples(run, [
-    'itpump run                                   # the default six-month scenario',
-    'itpump run my-scenario.yaml --seed 7 --out out/mine --report',
-  ]);
+  withExamples(
+    run,
+    [
+      'itpump run                                   # the default six-month scenario',
+      'itpump run my-scenario.yaml --seed 7 --out out/mine --report',
+      'itpump run my-scenario.yaml --strict          # fail on any refused command',
+    ],
+    exitCodesText(
+      'interrupted by Ctrl-C or SIGTERM (the pump stopped safely; outputs written)',
+      'with --strict: the pump refused timeline commands, or events lie after the end (outputs written)',
+    ),
+  );
 
   withExamples(
     program
       .command('validate')
-      .description('check a scenario file without running it')
+      .description(
+        'check a scenario: load it, then run it in virtual time without writing anything, and list every timeline command the pump would refuse and every event after the end',
+      )
       .argument('<scenario>', 'scenario file (YAML or JSON)')
-      .action(async (file: string) => {
-        const { loadScenario } = await import('./scenario.js');
-        const { Simulation } = await import('./runner.js');
-        const s = loadScenario(file);
-        // Set the pump up as `run` would, so a therapy the pump refuses is invalid here too.
-        inFile(file, () => new Simulation(s, s.seed).setUp());
-        process.stdout.write(`${file}: valid (${s.name}, ${s.timeline.length} timeline events)\n`);
-      }),
+      .action(validateAction),
     ['itpump validate my-scenario.yaml'],
+    exitCodesText(
+      undefined,
+      'valid, but the pump would refuse timeline commands, or events lie after the end (each listed)',
+    ),
   );
 
   withExamples(
@@ -109,9 +127,60 @@ export function buildCli(): Command {
   return program;
 }
 
+/** One line per timeline command the pump refused and per event after the end, as run prints them. */
+function notRunLines(summary: {
+  refusedCommands: { at: string; field: string; value: string; limit: string; message: string }[];
+  eventsAfterEnd: { path: string; at: string; end: string }[];
+}): string[] {
+  return [
+    ...summary.refusedCommands.map(
+      (r) => `  refused at ${r.at}: ${r.field}: ${r.message} (value ${r.value}; limit ${r.limit})`,
+    ),
+    ...summary.eventsAfterEnd.map(
+      (d) => `  not run: ${d.path} at ${d.at} is after the scenario's end at ${d.end}`,
+    ),
+  ];
+}
+
+/** What stops a scenario from running as written, in one sentence, or undefined when nothing does. */
+function notRunAsWritten(
+  file: string,
+  summary: { refusedCommands: unknown[]; eventsAfterEnd: unknown[] },
+): NotRunAsWritten | undefined {
+  const refused = summary.refusedCommands.length;
+  const after = summary.eventsAfterEnd.length;
+  if (refused === 0 && after === 0) return undefined;
+  const parts = [
+    refused > 0 ? `the pump refuses ${refused} timeline command${refused === 1 ? '' : 's'}` : '',
+    after > 0 ? `${after} event${after === 1 ? ' lies' : 's lie'} after the end` : '',
+  ].filter((p) => p !== '');
+  return new NotRunAsWritten(`${file}: not run as written: ${parts.join(', and ')}`);
+}
+
+async function validateAction(file: string): Promise<void> {
+  const { loadScenario } = await import('./scenario.js');
+  const { runScenario } = await import('./runner.js');
+  const { formatTimeMs } = await import('../src/units.js');
+  const s = loadScenario(file);
+  // Run it as `run` would, writing nothing: a set-up the pump refuses is invalid input (exit 2);
+  // timeline commands it refuses, and events after the end, are listed (exit 3).
+  // Records in the simulated memory change no decision; they are kept only when the timeline
+  // resets the pump or corrupts its memory, which read them back.
+  const persist = s.timeline.some((e) => e.reset !== undefined || e.corruptMemory !== undefined);
+  const { summary } = inFile(file, () => runScenario(s, { seed: s.seed, persist }));
+  const events = `${s.timeline.length} timeline event${s.timeline.length === 1 ? '' : 's'}`;
+  process.stdout.write(
+    `${file}: valid (${s.name}, ${events}; ran ${formatTimeMs(summary.simulatedMs)} in virtual time)\n`,
+  );
+  const lines = notRunLines(summary);
+  if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+  const problem = notRunAsWritten(file, summary);
+  if (problem) throw problem;
+}
+
 async function runAction(
   file: string,
-  opts: { out?: string; seed?: number; json?: boolean; report?: boolean },
+  opts: { out?: string; seed?: number; json?: boolean; report?: boolean; strict?: boolean },
 ): Promise<void> {
   const { loadScenario } = await import('./scenario.js');
   const { runScenarioInterruptible } = await import('./runner.js');
@@ -151,6 +220,8 @@ async function runAction(
       `the pump was stopped at ${formatTimeMs(stoppedAtMs)} of the scenario; outputs written to ${out}`,
     );
   }
+  const problem = opts.strict ? notRunAsWritten(file, result.summary) : undefined;
+  if (problem) throw problem;
 }
 
 /** Every option a command cannot run without says so in its help. */

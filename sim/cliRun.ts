@@ -5,6 +5,8 @@
  *   on a path or port the user named (missing, exists, no permission, a directory, busy), one line
  *   naming it. No stack trace: these are the world's faults;
  * - 1 an internal error (our bug): one line, and the full trace in a file it names;
+ * - 3 a valid scenario the pump would not run as written (`validate`, `run --strict`): timeline
+ *   commands it refuses, or events after the scenario's end; each is listed;
  * - 130 interrupted (SIGINT or SIGTERM): the run stopped safely and wrote its outputs.
  * Shared by `itpump` and `tsx sim/rig/cli.ts`.
  */
@@ -18,14 +20,22 @@ import { InputError } from './inputError.js';
  * The exit codes for a command's help; `interrupted` is what exit code 130 means for it (none: a
  * command that a signal simply ends, such as `report`).
  */
-export function exitCodesText(interrupted?: string): string {
+export function exitCodesText(interrupted?: string, refused?: string): string {
   return `
 Exit codes:
   0    done
   1    internal error (one line; the full trace is written to a file it names)
   2    invalid input or a path or port that cannot be used (one line names it; nothing written)${
-    interrupted === undefined ? '' : `\n  130  ${interrupted}`
-  }`;
+    refused === undefined ? '' : `\n  3    ${refused}`
+  }${interrupted === undefined ? '' : `\n  130  ${interrupted}`}`;
+}
+
+/**
+ * A valid scenario the pump would not run as written: it refuses timeline commands, or events lie
+ * after the end. Exit 3; the command has already listed each one.
+ */
+export class NotRunAsWritten extends Error {
+  override name = 'NotRunAsWritten';
 }
 
 export const exitCodesHelp = exitCodesText(
@@ -154,6 +164,10 @@ export function exitCodeOf(e: unknown): number {
   if (e instanceof InputError) {
     process.stderr.write(`error: ${e.message}\n`);
     return 2;
+  }
+  if (e instanceof NotRunAsWritten) {
+    process.stderr.write(`${e.message}\n`);
+    return 3;
   }
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
   if (isSystemError(e)) {

@@ -761,6 +761,7 @@ export class Simulation {
     this.scenario.timeline.forEach((e, index) => {
       if (e.at <= duration)
         this.clock.schedule(e.at, () => this.guarded(() => this.applyTimed(e, index)));
+      else this.droppedTimeline.push({ index, atMs: e.at });
     });
     this.scheduleDemand();
     this.sample();
@@ -769,6 +770,9 @@ export class Simulation {
 
   /** The timeline commands the pump refused, in the scenario's words (`timeline[3].refill.…`). */
   readonly timelineRefusals: TimelineRefusal[] = [];
+
+  /** Timeline events after the scenario's end: never run. */
+  readonly droppedTimeline: { index: number; atMs: number }[] = [];
 
   /** Apply a timeline event, and note what the pump refused of it under its YAML path. */
   private applyTimed(e: TimelineEvent, index: number): void {

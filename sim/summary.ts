@@ -119,6 +119,8 @@ export interface Summary {
     limit: string;
     message: string;
   }[];
+  /** Timeline events at a time after the scenario's end, which the run never reached. */
+  eventsAfterEnd: { path: string; at: string; end: string }[];
   reservoir: {
     estimateNl: number;
     trueNl: number;
@@ -308,6 +310,11 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
       limit: r.limit,
       message: r.message,
     })),
+    eventsAfterEnd: sim.droppedTimeline.map((d) => ({
+      path: `timeline[${d.index}]`,
+      at: formatTimeMs(d.atMs),
+      end: formatTimeMs(sim.scenario.duration),
+    })),
     reservoir: {
       estimateNl: sim.reservoirEstimateNl(),
       trueNl: sim.motor.trueReservoirNl,
@@ -367,6 +374,8 @@ export function formatSummary(s: Summary): string {
     lines.push(
       `  refused at ${r.at}: ${r.field}: ${r.message} (value ${r.value}; limit ${r.limit})`,
     );
+  for (const d of s.eventsAfterEnd)
+    lines.push(`  not run: ${d.path} at ${d.at} is after the scenario's end at ${d.end}`);
   lines.push(`alarms: ${s.alarms.length === 0 ? 'none' : ''}`);
   for (const a of s.alarms)
     lines.push(

@@ -222,7 +222,10 @@ export class RigRun {
       );
     this.controller.command({ type: 'cmd.resume' });
     for (const [index, e] of s.timeline.entries()) {
-      if (e.at > s.duration) continue;
+      if (e.at > s.duration) {
+        this.droppedTimeline.push({ index, atMs: e.at });
+        continue;
+      }
       if (e.motorStall || e.strokeVolumeError !== undefined) {
         warn(
           `timeline event at ${e.at} ms (${e.motorStall ? 'motorStall' : 'strokeVolumeError'}) is a simulator fault and is skipped on a rig`,
@@ -275,6 +278,9 @@ export class RigRun {
   /** The timeline commands the pump refused, under their YAML paths. */
   private readonly timelineRefusals: TimelineRefusal[] = [];
 
+  /** Timeline events after the scenario's end: never run. */
+  private readonly droppedTimeline: { index: number; atMs: number }[] = [];
+
   /** Run time of the latest balance reading (−∞ before the first). */
   get balanceUntilMs(): number {
     return this.balance.at(-1)?.timeMs ?? Number.NEGATIVE_INFINITY;
@@ -298,6 +304,7 @@ export class RigRun {
       motor: { trueReservoirNl: this.trueReservoirNl, ranDryAtMs: undefined },
       interruptedAtMs: this.interruptedAtMs,
       timelineRefusals: this.timelineRefusals,
+      droppedTimeline: this.droppedTimeline,
     };
     // buildSummary reads exactly these members of a Simulation; the rig supplies them from the
     // balance. tests/rig/rigRun.test.ts checks every summary field is filled.

@@ -54,6 +54,7 @@ const inputs: Record<string, string> = {
     'timeline:\n',
     'timeline:\n  - { at: 1d 01:00, program: { prescription: { mode: continuous, dose: 15 mg/day } } }\n',
   ),
+  'after-end.yaml': `${small}  - { at: 3d, press: {} }\n`,
 };
 
 // Each kind of bad input: the file, and what the message must name (file, field path, value, limit).
@@ -138,6 +139,10 @@ const invocations: Record<string, string[]> = {
   outIsFile: ['run', 'ok.yaml', '--out', 'blocker'],
   version: ['--version'],
   refusals: ['run', 'refusals.yaml', '--out', 'out-refusals'],
+  validateRefusals: ['validate', 'refusals.yaml'],
+  strictRefusals: ['run', 'refusals.yaml', '--strict', '--out', 'out-strict'],
+  validateAfterEnd: ['validate', 'after-end.yaml'],
+  runAfterEnd: ['run', 'after-end.yaml', '--out', 'out-after-end'],
   ...Object.fromEntries(
     [defaultScenario, ...examples].map((f) => [`validate:${f}`, ['validate', f]]),
   ),
@@ -283,12 +288,21 @@ describe('itpump run without --out', () => {
 });
 
 describe('itpump validate and schema', () => {
-  it('validate accepts the default scenario and every example', () => {
+  it('validate accepts the default scenario and every example; those showing a refusal exit 3', () => {
     expect(examples.length).toBeGreaterThanOrEqual(3);
+    // Examples that show a refusal on purpose say so in their description (priming-bolus.yaml:
+    // "an unconfirmed prime is refused"; refill-workflow.yaml: "Overfill refused, ...").
+    const showsRefusal = (f: string) => /^description:.*refused/im.test(readFileSync(f, 'utf8'));
+    expect(examples.filter(showsRefusal).length).toBeGreaterThanOrEqual(2);
     for (const f of [defaultScenario, ...examples]) {
       const r = result(`validate:${f}`);
-      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
-      expect(r.stdout).toMatch(/: valid \(/);
+      expect(r.stdout, f).toMatch(/: valid \(/);
+      if (!showsRefusal(f)) {
+        expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+        continue;
+      }
+      expect(r.stdout, f).toMatch(/^ {2}refused at \d+d [\d:]+: timeline\[\d+\]\./m);
+      expect(r.status, f).toBe(3);
     }
   });
 
@@ -390,6 +404,52 @@ describe('refused timeline commands', () => {
       field: 'timeline[0].program.prescription.dose',
       value: '15.000 mg',
     });
+  });
+});
+
+describe('a scenario the pump would not run as written', () => {
+  const refusedLine =
+    'refused at 1d 01:00:00: timeline[0].program.prescription.dose: morphine daily dose 15.000 mg exceeds the soft maximum daily dose of morphine, 10.000 mg';
+
+  it('validate runs it, lists each refused command, writes nothing and exits 3', () => {
+    const r = result('validateRefusals');
+    // The situation: the file itself is valid; the pump refuses its reprogramming at run time.
+    expect(r.stdout).toContain('refusals.yaml: valid (small, 2 timeline events; ran 2d 00:00:00');
+    expect(r.stdout).toContain(refusedLine);
+    expect(r.stderr).toBe(
+      'refusals.yaml: not run as written: the pump refuses 1 timeline command\n',
+    );
+    expect(r.status).toBe(3);
+    expect(existsSync(join(work, 'out', 'refusals'))).toBe(false);
+  });
+
+  it('run --strict writes its outputs, then exits 3 on a refused command', () => {
+    const r = result('strictRefusals');
+    expect(r.stdout).toContain(refusedLine);
+    expect(readdirSync(join(work, 'out-strict')).sort()).toEqual(
+      expect.arrayContaining(['events.jsonl', 'summary.json', 'trace.csv']),
+    );
+    expect(r.stderr).toContain('not run as written: the pump refuses 1 timeline command');
+    expect(r.status).toBe(3);
+    // Without --strict the same file exits 0 (the `refusals` run above).
+    expect(result('refusals').status).toBe(0);
+  });
+
+  it('an event after the end is listed by validate (exit 3) and by run, and is in summary.json', () => {
+    const v = result('validateAfterEnd');
+    const line = "not run: timeline[1] at 3d 00:00:00 is after the scenario's end at 2d 00:00:00";
+    expect(v.stdout).toContain(line);
+    expect(v.stderr).toContain('after-end.yaml: not run as written: 1 event lies after the end');
+    expect(v.status).toBe(3);
+    const r = result('runAfterEnd');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(line);
+    const summary = JSON.parse(read('out-after-end', 'summary.json')) as {
+      eventsAfterEnd: unknown[];
+    };
+    expect(summary.eventsAfterEnd).toEqual([
+      { path: 'timeline[1]', at: '3d 00:00:00', end: '2d 00:00:00' },
+    ]);
   });
 });
 
