@@ -20,6 +20,7 @@ export type SerialFault =
   | 'badOption' // a baud rate or time scale out of range
   | 'handshakeUnanswered' // nothing came back to our HELLOs
   | 'wrongBaudRate' // bytes came back, but never a valid frame
+  | 'noisyLine' // valid frames came back, and spoilt ones: the answer was lost on the line
   | 'foreignProtocol' // valid frames of another protocol version
   | 'timeScaleMismatch' // the emulator runs at another --time-scale than the host
   | 'portClosed' // the port went away while in use (USB unplugged)
@@ -34,6 +35,7 @@ const kindOf: Record<SerialFault, HalErrorKind> = {
   badOption: 'outOfRange',
   handshakeUnanswered: 'timeout',
   wrongBaudRate: 'timeout',
+  noisyLine: 'timeout',
   foreignProtocol: 'other',
   timeScaleMismatch: 'other',
   portClosed: 'linkLost',

@@ -83,6 +83,14 @@ export function handshakeError(
       `${base}: ${stats.bytesReceived} bytes arrived but not one valid frame (${spoilt} spoilt). The rig probably runs at another baud rate: check the baud rate (--baud) and the rig's firmware settings.`,
     );
   }
+  if (stats.bytesReceived > 0 && spoilt > 0) {
+    // Frames came through and others were spoilt: our HELLO or its answer was lost on the line.
+    const share = Math.round((spoilt * 100) / (spoilt + stats.framesDecoded));
+    return new SerialRigError(
+      'noisyLine',
+      `${base}: ${stats.framesDecoded} valid frames arrived and ${spoilt} spoilt ones (${share} % of frames; CRC, escape or length errors), so our HELLO or its answer was likely lost on the line. Check the cable (length, shielding, connectors) and try a lower --baud.`,
+    );
+  }
   if (stats.bytesReceived > 0) {
     return new SerialRigError(
       'handshakeUnanswered',

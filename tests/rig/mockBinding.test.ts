@@ -180,6 +180,33 @@ describe('the backend on the mock binding', () => {
     clock.close();
   });
 
+  it('a noisy line (valid frames and spoilt ones, no HELLO_ACK through): noisyLine, blaming the line, not the firmware', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    // Every answer is a valid heartbeat and a frame whose CRC a flipped bit broke (the ACK).
+    const heartbeat = encodeFrameBody({
+      seq: 0,
+      ack: 0,
+      message: { type: 'heartbeat', timeMs: 1 },
+    });
+    const broken = heartbeat.slice();
+    broken[broken.length - 1] = broken[broken.length - 1]! ^ 0x10;
+    const { transport } = await openWithDevice((_bytes, reply) =>
+      reply(Uint8Array.from([...slipFrame(heartbeat), ...slipFrame(broken)])),
+    );
+    const clock = new RealTimeClock();
+    const opening = SerialRig.open({ path, transport, timers: clock, pumpMs: () => 0 }).catch(
+      (x: unknown) => x,
+    );
+    await vi.advanceTimersByTimeAsync(3_100);
+    const e = await opening;
+    expect(e).toMatchObject({ fault: 'noisyLine', kind: 'timeout' });
+    expect((e as Error).message).toMatch(
+      /^no HELLO_ACK from \/dev\/ttyRIG within 3000 ms at 115200 baud: \d+ valid frames arrived and \d+ spoilt ones \(50 % of frames; CRC, escape or length errors\), so our HELLO or its answer was likely lost on the line\. Check the cable/,
+    );
+    expect((e as Error).message).not.toMatch(/firmware/);
+    clock.close();
+  });
+
   it('a rig of another protocol version: foreignProtocol, naming both versions', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const body = encodeFrameBody({ seq: 0, ack: 0, message: { type: 'heartbeat', timeMs: 1 } });
