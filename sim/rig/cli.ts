@@ -289,6 +289,18 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
   return run;
 }
 
+/**
+ * Strokes so far: those accounted (reported batches) plus those the running batch should have made
+ * by now, which its report will confirm; the volume is of both at the dosing stroke volume.
+ */
+function strokesText(run: RigRun): string {
+  const c = run.controller.context;
+  const running = run.runningBatchStrokes();
+  const strokes = c.deliveredStrokes + running;
+  const volume = formatMl(strokes * c.config.strokeVolumeNl);
+  return `${strokes} strokes (${volume}${running > 0 ? `; ${running} in the running batch, not yet reported` : ''})`;
+}
+
 /** The status line of a run: time, therapy, motor, strokes, balance, link, alarms. */
 function rigRunStatusText(
   run: RigRun,
@@ -301,7 +313,7 @@ function rigRunStatusText(
   const balance = rig.session.latestBalance;
   return (
     `${formatTimeMs(Math.min(run.nowMs(), durationMs))} / ${formatTimeMs(durationMs)}${timeScale > 1 ? ` ×${timeScale}` : ''}` +
-    ` | ${c.state.therapy} | motor ${c.state.motor} | ${c.context.deliveredStrokes} strokes (${formatMl(c.context.deliveredStrokes * c.context.config.strokeVolumeNl)})` +
+    ` | ${c.state.therapy} | motor ${c.state.motor} | ${strokesText(run)}` +
     ` | balance ${balance === undefined ? '—' : `${(balance.massUg / 1000).toFixed(2)} mg`}` +
     ` | link ${rig.linkUp ? 'up' : 'DOWN'} (lost ${s.linkLosses}, retx ${rig.session.link.stats.retransmits})` +
     (c.context.alarms.length > 0 ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}` : '')

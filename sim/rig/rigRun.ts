@@ -464,11 +464,16 @@ export class RigRun {
 
   private reservoirEstimateNl(): number {
     const c = this.controller.context;
-    const running = c.batch;
-    const inFlight = running
-      ? strokesLeftBy(running, running.count, this.options.clock.monotonicMs())
-      : 0;
-    return Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
+    return Math.max(0, c.reservoirNl - this.runningBatchStrokes() * c.config.strokeVolumeNl);
+  }
+
+  /**
+   * Strokes of the running batch due by now on the run's clock: what the rig should have done so
+   * far, accounted only when its report comes (the status line shows both).
+   */
+  runningBatchStrokes(): number {
+    const running = this.controller.context.batch;
+    return running ? strokesLeftBy(running, running.count, this.options.clock.monotonicMs()) : 0;
   }
 
   private sample(): void {

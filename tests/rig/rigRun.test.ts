@@ -52,6 +52,20 @@ describe('rig run in virtual time', () => {
     expect(csv.length).toBeGreaterThan(3 * 60); // a reading a minute for three hours
   });
 
+  it("counts a running batch's strokes before its report: the status line does not say 0 while the balance climbs", async () => {
+    const v = await startVirtualRun(smallScenario(withBolus));
+    v.clock.runUntil(v.run.startMs + HOUR_MS + 10 * MINUTE_MS); // inside the clinician bolus
+    const c = v.run.controller.context;
+    // The situation: a batch runs and has made strokes the controller has not yet accounted.
+    expect(c.batch).toBeDefined();
+    const running = v.run.runningBatchStrokes();
+    expect(running).toBeGreaterThan(0);
+    expect(running).toBeLessThanOrEqual(c.batch!.count);
+    // The rig, by its own count, is within a stroke of the accounted strokes plus those.
+    const executed = v.emulator.core.strokesExecuted;
+    expect(Math.abs(executed - (c.deliveredStrokes + running))).toBeLessThanOrEqual(1);
+  });
+
   it('a cable cut mid-bolus: the batch ends as a stall, the count is resynchronised, nothing is counted twice', async () => {
     const v = await startVirtualRun(smallScenario(withBolus));
     v.clock.runUntil(v.run.startMs + HOUR_MS + 10 * MINUTE_MS); // inside the clinician bolus
