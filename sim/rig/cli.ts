@@ -20,6 +20,7 @@
  * report, writes the outputs and exits 130; a second one exits 130 at once (sim/cliRun.ts).
  * Status lines go to stderr, results to stdout.
  */
+import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -558,6 +559,9 @@ function openEmulator(o: EmulateCliOptions, log: (text: string) => void): Promis
     strokeVolumeNl: o.strokeVolumeNl,
     strokeVolumeErrorPpm: o.strokeErrorPpm,
     calibratedStrokeVolumeNl: o.calibratedNl ?? null,
+    // A new boot id at every start, as a real rig draws one at power-up: a restarted emulator
+    // with the same --seed must look like a reset to the host (protocol §6.5).
+    bootNonce: randomInt(1, 0x7fff_ffff),
     noiseMg: o.noiseMg,
     balanceIntervalMs: o.balanceIntervalMs,
     stallAfterStrokes: o.stallAfter,

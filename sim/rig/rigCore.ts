@@ -78,6 +78,12 @@ export interface RigCoreOptions {
    * whose record is in RAM: after a reset it reports no last batch.
    */
   persistentBatchRecord: boolean;
+  /**
+   * Mixed into every boot id. A real rig draws a new boot id at every power-up; so does `rig
+   * emulate` (a random nonce per process), so an emulator restarted with the same --seed still
+   * looks like a reset. 0 (the default) keeps boot ids a function of the seed, for tests.
+   */
+  bootNonce: number;
   faults: RigFaults;
 }
 
@@ -87,6 +93,7 @@ export const rigCoreDefaults: RigCoreOptions = {
   strokeVolumeNl: 500,
   strokeVolumeErrorPpm: 0,
   calibratedStrokeVolumeNl: null,
+  bootNonce: 0,
   noiseMg: 0,
   balanceIntervalMs: 1_000,
   balanceIntervalRealMsMin: 20,
@@ -188,7 +195,7 @@ export class RigCore {
     this.wirePrng = this.prng.fork('wire');
     this.balancePrng = this.prng.fork('balance');
     this.nowRealMs = options.startRealMs;
-    this.bootId = this.prng.fork('boot').int(1, 0x7fff_ffff);
+    this.bootId = this.drawBootId('boot');
     this.nextBalanceRealMs = options.startRealMs + this.balancePeriodRealMs();
     this.link = new RigLink({ startMs: options.startRealMs, status: this.status() });
   }
@@ -272,7 +279,7 @@ export class RigCore {
       this.memory = new BatchMemory(64);
     }
     this.reboots++;
-    this.bootId = this.prng.fork(`boot${this.reboots}`).int(1, 0x7fff_ffff);
+    this.bootId = this.drawBootId(`boot${this.reboots}`);
     this.pendingReports = [];
     this.estop = undefined;
     this.pressId = 0;
@@ -318,6 +325,12 @@ export class RigCore {
 
   get linkUp(): boolean {
     return this.link.linkUp;
+  }
+
+  /** A boot id in 1..2^31 − 1: seeded, with the options' nonce mixed in. */
+  private drawBootId(stream: string): number {
+    const seeded = this.prng.fork(stream).int(1, 0x7fff_ffff);
+    return (seeded ^ this.options.bootNonce) & 0x7fff_ffff || 1;
   }
 
   get currentBootId(): number {

@@ -252,3 +252,23 @@ describe('fault switches', () => {
     expect(p.core.linkUp).toBe(true); // the host's HELLOs got through once the cable was back
   });
 });
+
+describe('boot id', () => {
+  it('is a function of the seed alone by default, and a nonce (as `rig emulate` draws one per start) changes it', () => {
+    const boot = (options: Partial<RigCoreOptions>) =>
+      new RigCore({ startRealMs: 0, seed: 5, ...options }).currentBootId;
+    // The situation: the seed alone gives the same boot id to two cores (a replayable test rig).
+    expect(boot({})).toBe(boot({}));
+    // Issue 13: two emulator processes started with the same --seed must not look like one boot.
+    const a = boot({ bootNonce: 0x1234_5678 });
+    const b = boot({ bootNonce: 0x0abc_def0 });
+    expect(a).not.toBe(b);
+    expect(a).not.toBe(boot({}));
+    for (const id of [a, b]) expect(id >= 1 && id <= 0x7fff_ffff).toBe(true);
+    // A reboot of one core draws a new id too.
+    const core = new RigCore({ startRealMs: 0, seed: 5, bootNonce: 7 });
+    const first = core.currentBootId;
+    core.reboot(1);
+    expect(core.currentBootId).not.toBe(first);
+  });
+});
