@@ -22,7 +22,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
   RealTimeClock,
@@ -478,20 +478,28 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
   });
   try {
     const result = run.result();
+    // The run's outputs and the balance readings first: hours of bench time are never lost to an
+    // analysis that cannot run (a gap in the readings on a loaded machine, say).
+    const files = [...writeOutputs(result, opts.out), join(opts.out, 'balance.csv')];
+    writeFileSync(join(opts.out, 'balance.csv'), balanceCsv(run.balance));
     if (interrupted) {
-      const files = [...writeOutputs(result, opts.out), join(opts.out, 'balance.csv')];
-      writeFileSync(join(opts.out, 'balance.csv'), balanceCsv(run.balance));
       if (!opts.json) process.stdout.write(`wrote ${files.join(', ')}\n`);
       throw new Interrupted(
         `the accuracy test was stopped at ${formatTimeMs(run.interruptedAtMs ?? run.nowMs())} of ${formatDurationMs(opts.duration)}: no analysis; the run's outputs written to ${opts.out}`,
       );
     }
-    const trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
-    mkdirSync(opts.out, { recursive: true });
-    const files = writeOutputs(result, opts.out);
+    let trumpet;
+    try {
+      trumpet = analyseAccuracy(run.balance, opts.rate, opts.duration, opts.timeScale);
+    } catch (e) {
+      if (!(e instanceof AnalysisInputError)) throw e;
+      throw new RigCliError(
+        `the accuracy analysis cannot run: ${e.message}; the run's outputs and the balance readings are written (${files.join(', ')})`,
+        { cause: e },
+      );
+    }
     const table = trumpetTable(trumpet);
     const extra: Record<string, string> = {
-      'balance.csv': balanceCsv(run.balance),
       'trumpet.txt': table,
       'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
       // vega loads only here, so the other commands start fast.

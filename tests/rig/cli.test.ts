@@ -314,4 +314,41 @@ describe('the whole chain over ptys', () => {
       readFileSync(join(dir, 'acc', 'balance.csv'), 'utf8').split('\n').length,
     ).toBeGreaterThan(240); // 2 h at least every 30 s
   });
+
+  it('accuracy with a gap in the balance readings: the analysis fails, the run and balance.csv are still written (exit 2)', async () => {
+    // Issue 13: on a loaded machine readings came late, and the whole test was lost. Here the
+    // emulator's balance reads every 5 min of rig time, far above the analysis's allowed gap.
+    const pair = await pty();
+    const emulator = await RigEmulator.open({
+      path: pair.rigPath,
+      timeScale: 720,
+      seed: 3,
+      balanceIntervalMs: 5 * 60_000,
+    });
+    cleanups.push(() => emulator.close());
+    const dir = tempDir();
+    const code = await rigMain([
+      'rig',
+      'accuracy',
+      '--port',
+      pair.hostPath,
+      '--time-scale',
+      '720',
+      '--no-calibration',
+      '--out',
+      join(dir, 'acc'),
+    ]);
+    expect(err).toMatch(
+      /^error: the accuracy analysis cannot run: .*; the run's outputs and the balance readings are written \(/m,
+    );
+    expect(code).toBe(2);
+    const rows = readFileSync(join(dir, 'acc', 'balance.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(rows[0]).toBe('time_ms,rig_time_ms,mass_ug,delivered_nl,stable');
+    expect(rows.length).toBeGreaterThan(10); // 2 h at one reading every 5 min
+    for (const name of ['summary.json', 'events.jsonl', 'trace.csv'])
+      expect(existsSync(join(dir, 'acc', name)), name).toBe(true);
+    expect(existsSync(join(dir, 'acc', 'trumpet.json'))).toBe(false);
+  });
 });
