@@ -12,7 +12,11 @@
  * - values outside [lowest, highest) go to an underflow or overflow count instead of being lost.
  *
  * `recordObservation` mutates its sketch in place (the hot path of a fleet run); everything else is
- * pure. Quantiles are estimates, interpolated within a bin. It must not know what the metric means.
+ * pure. The sketch also counts how many observations equal its min and its max (`minCount`,
+ * `maxCount`): a metric where most patients score the same (no alarm: 0) has its quantiles exact
+ * wherever the rank falls on those. Elsewhere a quantile is an estimate, interpolated within a bin:
+ * off by less than one bin width ((highest − lowest) / binCount) for values inside the bins.
+ * It must not know what the metric means.
  */
 import { z } from 'zod';
 import { AnalysisInputError, requireInteger } from './inputError.js';
@@ -34,6 +38,9 @@ export interface HistogramSketch {
   /** null while the sketch is empty (JSON has no infinities). */
   min: number | null;
   max: number | null;
+  /** How many observations equal `min`, and `max` (0 while the sketch is empty). */
+  minCount: number;
+  maxCount: number;
   underflowCount: number;
   overflowCount: number;
   /** binCounts[i] counts lowest + i·w ≤ x < lowest + (i+1)·w, w = (highest − lowest) / binCount. */
@@ -64,6 +71,8 @@ export function createSketch(spec: HistogramSpec): HistogramSketch {
     sum: 0,
     min: null,
     max: null,
+    minCount: 0,
+    maxCount: 0,
     underflowCount: 0,
     overflowCount: 0,
     binCounts: new Array<number>(spec.binCount).fill(0),
@@ -98,8 +107,10 @@ export function recordObservation(sketch: HistogramSketch, value: number): void 
   }
   sketch.count++;
   sketch.sum = sum;
-  sketch.min = sketch.min === null ? value : Math.min(sketch.min, value);
-  sketch.max = sketch.max === null ? value : Math.max(sketch.max, value);
+  if (sketch.min === null || value < sketch.min) [sketch.min, sketch.minCount] = [value, 1];
+  else if (value === sketch.min) sketch.minCount++;
+  if (sketch.max === null || value > sketch.max) [sketch.max, sketch.maxCount] = [value, 1];
+  else if (value === sketch.max) sketch.maxCount++;
   if (value < sketch.spec.lowest) sketch.underflowCount++;
   else if (value >= sketch.spec.highest) sketch.overflowCount++;
   else sketch.binCounts[binIndex(sketch.spec, value)]!++;
@@ -124,18 +135,33 @@ export function mergeSketches(a: HistogramSketch, b: HistogramSketch): Histogram
       'sketches',
       `merged sum ${sum} is past the safe integer range`,
     );
-  const pick = (x: number | null, y: number | null, f: (x: number, y: number) => number) =>
-    x === null ? y : y === null ? x : f(x, y);
+  const [min, minCount] = extreme(a.min, a.minCount, b.min, b.minCount, -1);
+  const [max, maxCount] = extreme(a.max, a.maxCount, b.max, b.maxCount, 1);
   return {
     spec: { ...a.spec },
     count: a.count + b.count,
     sum,
-    min: pick(a.min, b.min, Math.min),
-    max: pick(a.max, b.max, Math.max),
+    min,
+    max,
+    minCount,
+    maxCount,
     underflowCount: a.underflowCount + b.underflowCount,
     overflowCount: a.overflowCount + b.overflowCount,
     binCounts: a.binCounts.map((count, index) => count + b.binCounts[index]!),
   };
+}
+
+/** The lower (`sign` −1) or higher (+1) of two extremes, with how often it was observed. */
+function extreme(
+  x: number | null,
+  xCount: number,
+  y: number | null,
+  yCount: number,
+  sign: 1 | -1,
+): [number | null, number] {
+  if (x === null) return [y, yCount];
+  if (y === null || x === y) return [x, y === null ? xCount : xCount + yCount];
+  return (x - y) * sign > 0 ? [x, xCount] : [y, yCount];
 }
 
 /** Mean of the observations, or undefined for an empty sketch. */
@@ -144,18 +170,20 @@ export function sketchMean(sketch: HistogramSketch): number | undefined {
 }
 
 /**
- * Estimated q-quantile (0 ≤ q ≤ 1), linear within the bin where the rank falls, clamped to the
- * observed [min, max]; underflow values are spread over [min, lowest), overflow over [highest, max].
- * Exact at q = 0 and q = 1. Undefined for an empty sketch.
+ * The q-quantile (0 ≤ q ≤ 1), at rank q × count: exactly `min` while the rank falls on the
+ * observations equal to the min, exactly `max` on those equal to the max; in between an estimate,
+ * linear within the bin where the rank falls, clamped to [min, max]
+ * (underflow values spread over [min, lowest), overflow over [highest, max]). Undefined for an
+ * empty sketch.
  */
 export function sketchQuantile(sketch: HistogramSketch, q: number): number | undefined {
   if (!(q >= 0 && q <= 1))
     throw new AnalysisInputError('invalidValue', 'q', `must be within [0, 1], got ${q}`);
   const { min, max, spec } = sketch;
   if (min === null || max === null) return undefined;
-  if (q === 0) return min;
-  if (q === 1) return max;
   const rank = q * sketch.count;
+  if (rank <= sketch.minCount) return min;
+  if (rank > sketch.count - sketch.maxCount) return max;
   const clamp = (x: number) => Math.min(max, Math.max(min, x));
   // Walk the cells in order: underflow, the bins, overflow. Each spreads its count evenly.
   const cells: { lower: number; upper: number; count: number }[] = [
@@ -189,6 +217,8 @@ const sketchSchema = z.object({
   sum: z.number().int(),
   min: z.number().int().nullable(),
   max: z.number().int().nullable(),
+  minCount: nonNegativeInteger,
+  maxCount: nonNegativeInteger,
   underflowCount: nonNegativeInteger,
   overflowCount: nonNegativeInteger,
   binCounts: z.array(nonNegativeInteger),
@@ -234,6 +264,21 @@ export function parseSketch(json: unknown, field = 'sketch'): HistogramSketch {
       'mismatch',
       `${field}.min`,
       'min and max must be null exactly when count is 0',
+    );
+  }
+  const extremes =
+    sketch.count === 0
+      ? sketch.minCount === 0 && sketch.maxCount === 0
+      : sketch.minCount >= 1 &&
+        sketch.maxCount >= 1 &&
+        (sketch.min === sketch.max
+          ? sketch.minCount === sketch.count && sketch.maxCount === sketch.count
+          : sketch.minCount + sketch.maxCount <= sketch.count);
+  if (!extremes) {
+    throw new AnalysisInputError(
+      'mismatch',
+      `${field}.minCount`,
+      `minCount ${sketch.minCount} and maxCount ${sketch.maxCount} do not fit ${sketch.count} observations from ${sketch.min} to ${sketch.max}`,
     );
   }
   return sketch;

@@ -26,7 +26,8 @@ import {
 } from '../analysis/sketch.js';
 import { YEAR_MS, type FleetVariation, type PatientOutcome } from './patient.js';
 
-export const FLEET_FORMAT = 'itpump-fleet/1';
+/** Version 2: sketches count the observations at their min and max (exact quantiles there). */
+export const FLEET_FORMAT = 'itpump-fleet/2';
 /** How many patients the aggregate names as worth replaying. */
 export const WORST_PATIENTS_KEPT = 10;
 

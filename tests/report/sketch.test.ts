@@ -189,3 +189,36 @@ describe('histogram sketch', () => {
     expect(catchError(() => parseSketch({ ...sketch, min: null })).field).toBe('sketch.min');
   });
 });
+
+describe('a fleet where most patients score zero (issue 15)', () => {
+  // 200 patients, 3 of whom stalled: alarm rates in milli per patient-year, in the fleet's
+  // alarm-rate bins (0.5 a year wide). Pooled, 0.091 stalls per patient-year; per patient the
+  // median and the 95th percentile are 0: a bin-interpolated median said 0.254.
+  const RATE = { unit: 'milli per patient-year', lowest: 0, highest: 100_000, binCount: 200 };
+  const values = [...new Array<number>(197).fill(0), 4_000, 6_100, 8_100];
+
+  it('gives the median and the 95th percentile exactly, and the mean exactly', () => {
+    const sketch = sketchOf(values, RATE);
+    // The situation: the 197 zeros fill the first bin, alone.
+    expect(sketch.binCounts[0]).toBe(197);
+    expect(sketchQuantile(sketch, 0.5)).toBe(0);
+    expect(sketchQuantile(sketch, 0.95)).toBe(0);
+    expect(sketchMean(sketch)).toBe(18_200 / 200);
+    expect(sketchQuantile(sketch, 1)).toBe(8_100);
+    // Beyond the zeros the estimate is within one bin width (500) of an observation.
+    const p99 = sketchQuantile(sketch, 0.99)!;
+    expect(Math.min(...values.slice(197).map((v) => Math.abs(v - p99)))).toBeLessThanOrEqual(500);
+  });
+
+  it('keeps those figures exact across shards merged in any order, and through JSON', () => {
+    const shards = [values.slice(0, 50), values.slice(50, 198), values.slice(198)];
+    const merged = shards.map((s) => sketchOf(s, RATE)).reduceRight((a, b) => mergeSketches(a, b));
+    const whole = sketchOf(values, RATE);
+    expect(merged).toEqual(whole);
+    expect(merged).toMatchObject({ min: 0, minCount: 197, max: 8_100, maxCount: 1 });
+    const parsed = parseSketch(JSON.parse(JSON.stringify(merged)));
+    expect(sketchQuantile(parsed, 0.5)).toBe(0);
+    // A file whose counts at the extremes do not fit is refused, naming the field.
+    expect(() => parseSketch({ ...merged, minCount: 200 })).toThrow(/sketch\.minCount/);
+  });
+});
