@@ -176,11 +176,16 @@ export async function fleetMergeAction(dirs: string[], opts: { out: string }): P
   const merged = mergeFleetDirs(dirs);
   const files = await writeFleetOutputs(merged, opts.out);
   const missing = missingPatients(merged);
+  const ranges = missing.map(([f, t]) => `${f}-${t - 1}`).join(', ');
   process.stdout.write(
     `merged ${dirs.length} shard${dirs.length === 1 ? '' : 's'}: ${merged.totals.patients} of ${merged.spec.patients} patients` +
-      (missing.length > 0
-        ? ` (incomplete: missing ${missing.map(([f, t]) => `${f}-${t - 1}`).join(', ')})`
-        : '') +
+      (missing.length > 0 ? ` (incomplete: missing ${ranges})` : '') +
       `\nwrote ${files.length} files to ${opts.out}\n`,
   );
+  if (missing.length > 0) {
+    const { IncompleteFleet } = await import('../cliRun.js');
+    throw new IncompleteFleet(
+      `fleet merge: incomplete: patients ${ranges} of ${merged.spec.patients} are in none of the shards; the merged outputs in ${opts.out} say so`,
+    );
+  }
 }

@@ -8,7 +8,7 @@
  *   itpump fleet <scenario> --patients N [--workers K] [--shard I/M] [--out DIR] [--seed BASE]
  *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR] [--clinic-after DUR]
  *                [--replay I]
- *   itpump fleet merge <dirs...> --out DIR
+ *   itpump fleet merge <dirs...> --out DIR      (exit 3 when the shards miss patients)
  */
 import type { Command } from 'commander';
 import { parseDurationMs, QuantityError } from '../../src/units.js';
@@ -205,7 +205,10 @@ function registerFleetMergeCommand(fleet: Command): void {
     );
   withExamples(
     command,
-    ['itpump fleet merge out/s1 out/s2 out/s3 out/s4 --out out/fleet   # same result as one run'],
-    exitCodesText(),
+    ['itpump fleet merge out/s0 out/s1 out/s2 out/s3 --out out/fleet   # same result as one run'],
+    exitCodesText(
+      undefined,
+      'the shards miss patients: the merged outputs are written and say so; the missing ranges named',
+    ),
   );
 }

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { exitCodeOf, IncompleteFleet } from '../../sim/cliRun.js';
 import { DEFAULT_VARIATION } from '../../sim/fleet/patient.js';
 import { registerReportCommands, variationHelpDefaults } from '../../sim/report/commands.js';
 import { parseDurationMs } from '../../src/units.js';
@@ -201,18 +202,31 @@ describe('itpump fleet', () => {
     const write = vi
       .spyOn(process.stdout, 'write')
       .mockImplementation((chunk) => ((merged += String(chunk)), true));
+    let failure: unknown;
     try {
       const program = new Command('itpump').exitOverride();
       registerReportCommands(program);
-      await program.parseAsync(['fleet', 'merge', out, '--out', join(work, 'merged')], {
-        from: 'user',
-      });
+      await program
+        .parseAsync(['fleet', 'merge', out, '--out', join(work, 'merged')], { from: 'user' })
+        .catch((e: unknown) => (failure = e));
     } finally {
       write.mockRestore();
     }
     expect(merged).toMatch(
       new RegExp(`merged 1 shard: ${completed} of 30 patients \\(incomplete: missing \\d`),
     );
+    // An incomplete merge writes its outputs, then exits 3, naming what is missing (issue 15).
+    expect(existsSync(join(work, 'merged', 'fleet.json'))).toBe(true);
+    expect(failure).toBeInstanceOf(IncompleteFleet);
+    expect((failure as Error).message).toMatch(
+      /^fleet merge: incomplete: patients [\d, -]+ of 30 are in none of the shards/,
+    );
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(exitCodeOf(failure)).toBe(3);
+    } finally {
+      stderr.mockRestore();
+    }
   }, 240_000);
 
   it("the help's variation defaults are the fleet's", () => {
