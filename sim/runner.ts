@@ -41,7 +41,7 @@ import {
   type PathMixture,
 } from '../src/dosing/catheter.js';
 import { startPriming } from '../src/dosing/priming.js';
-import { rateSteps } from '../src/dosing/rates.js';
+import { dailyVolumeNl, rateSteps } from '../src/dosing/rates.js';
 import type { LogRecord } from '../src/eventLog.js';
 import { programmedNlAt } from '../src/pump/decide.js';
 import { ProgrammedDoses } from './programmedDoses.js';
@@ -100,6 +100,11 @@ export interface DrugChangeWindow {
   /** The same for the volume of patient and clinician boluses in the window. */
   bolusTipPg: Map<string, number>;
   bolusIntendedPg: Map<string, number>;
+  /**
+   * Per drug, pg a day of the old mixture at the old prescription's basal volume, at the change:
+   * a drug that keeps arriving at most at this rate while it clears is a washout, not an overdose.
+   */
+  oldDailyPg: Map<string, number>;
 }
 
 /** A priming bolus as the simulator saw it. */
@@ -156,7 +161,12 @@ export class DrugPathTruth {
   }
 
   /** A refill changed the reservoir's mixture: new fluid enters behind the old. */
-  mixtureChanged(atMs: number, mixture: PathMixture, bridged: boolean): void {
+  mixtureChanged(
+    atMs: number,
+    mixture: PathMixture,
+    bridged: boolean,
+    oldDailyPg: Map<string, number>,
+  ): void {
     this.mixtures += 1;
     this.fillLabel = `mixture ${this.mixtures}`;
     this.awaiting.set(this.fillLabel, { mixture, changedAtMs: atMs });
@@ -171,6 +181,7 @@ export class DrugPathTruth {
       basalIntendedPg: empty(),
       bolusTipPg: empty(),
       bolusIntendedPg: empty(),
+      oldDailyPg,
     });
   }
 
@@ -595,6 +606,7 @@ export class Simulation {
     pocketFill?: { sharePpm: number } | { volumeNl: number } | undefined;
   }): void {
     this.motor.flush(); // strokes done so far came from the old contents
+    const oldDailyPg = this.basalDailyPg();
     const withdrawnNl = r.withdrawn === 'auto' ? this.motor.trueReservoirNl : r.withdrawn;
     const before = this.events.length;
     this.controller.command({
@@ -625,9 +637,20 @@ export class Simulation {
         this.clock.nowMs(),
         next,
         records.some((e) => e.type === 'bridgeStarted'),
+        oldDailyPg,
       );
     }
     this.trueMixture = this.controller.context.mixture;
+  }
+
+  /** Per drug, pg a day the prescription's basal volume carries of the pump's mixture now. */
+  private basalDailyPg(): Map<string, number> {
+    const c = this.controller.context;
+    const daily = new Map<string, number>();
+    if (c.prescription === undefined || c.mixture === undefined || c.mode === 'off') return daily;
+    const volumeNl = dailyVolumeNl(rateSteps(c.prescription, c.mixture));
+    for (const d of c.mixture) daily.set(d.drug, volumeNl * d.concentrationUgPerMl);
+    return daily;
   }
 
   /** A priming bolus: if the pump starts it, the front of the drug column becomes the mixing zone. */

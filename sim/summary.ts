@@ -59,8 +59,14 @@ export interface DrugChangeDose {
   /** The same for patient and clinician boluses in the window (sized on the reservoir's mixture). */
   bolusTipNg: number;
   bolusIntendedNg: number;
-  /** The basal transient: beyond ±10 % of what was meant is an under- or overdose at the tip. */
-  flag: 'ok' | 'underdose' | 'overdose';
+  /**
+   * The basal transient: beyond ±10 % of what was meant is an under- or overdose at the tip; above
+   * what was meant but within 10 % of what the old rate would have given over the window, a
+   * washout (the old drug clearing at or below its old dose rate: no more than before the change).
+   */
+  flag: 'ok' | 'underdose' | 'overdose' | 'washout';
+  /** What the old prescription and mixture would have given at the tip over the window. */
+  basalOldRateNg: number;
 }
 
 export interface DrugPathSummary {
@@ -146,13 +152,26 @@ export function formatSpanMs(ms: number): string {
   return d > 0 ? `${d} d ${pad(h)} h ${pad(m)} min` : `${h} h ${pad(m)} min ${pad(sec)} s`;
 }
 
+/** A drug change's flag in the text summary. */
+function flagText(d: DrugChangeDose): string {
+  if (d.flag === 'ok') return 'ok';
+  if (d.flag === 'washout')
+    return `washout (the old drug clearing at or below its old rate: ${formatDoseNg(d.basalOldRateNg)} over the window)`;
+  return `${d.flag.toUpperCase()} (beyond ±${transientTolerancePercent} %)`;
+}
+
 /** Beyond this share of what was meant, the basal dose at the tip during a drug change is flagged. */
 export const transientTolerancePercent = 10;
 
-function flagOf(tipPg: number, intendedPg: number): DrugChangeDose['flag'] {
-  if (intendedPg <= 0) return tipPg > PG_PER_NG ? 'overdose' : 'ok';
-  if (tipPg * 100 < intendedPg * (100 - transientTolerancePercent)) return 'underdose';
-  if (tipPg * 100 > intendedPg * (100 + transientTolerancePercent)) return 'overdose';
+function flagOf(tipPg: number, intendedPg: number, oldRatePg: number): DrugChangeDose['flag'] {
+  const over =
+    intendedPg <= 0
+      ? tipPg > PG_PER_NG
+      : tipPg * 100 > intendedPg * (100 + transientTolerancePercent);
+  if (over)
+    return tipPg * 100 <= oldRatePg * (100 + transientTolerancePercent) ? 'washout' : 'overdose';
+  if (intendedPg > 0 && tipPg * 100 < intendedPg * (100 - transientTolerancePercent))
+    return 'underdose';
   return 'ok';
 }
 
@@ -160,6 +179,7 @@ function drugPathSummary(
   truth: DrugPathTruth,
   recorded: boolean,
   drugNames: readonly string[],
+  endMs: number,
 ): DrugPathSummary {
   const arrivalOf = (label: string) => truth.arrivals.find((a) => a.label === label)?.atMs ?? null;
   const inPath = truth.inPathPg();
@@ -197,13 +217,16 @@ function drugPathSummary(
         drugs: drugs.map((drug) => {
           const tip = w.basalTipPg.get(drug) ?? 0;
           const intended = w.basalIntendedPg.get(drug) ?? 0;
+          const windowMs = (w.arrivedAtMs ?? endMs) - w.atMs;
+          const oldRate = ((w.oldDailyPg.get(drug) ?? 0) * windowMs) / DAY_MS;
           return {
             drug,
             basalTipNg: ng(tip),
             basalIntendedNg: ng(intended),
             bolusTipNg: ng(w.bolusTipPg.get(drug) ?? 0),
             bolusIntendedNg: ng(w.bolusIntendedPg.get(drug) ?? 0),
-            flag: flagOf(tip, intended),
+            flag: flagOf(tip, intended, oldRate),
+            basalOldRateNg: ng(oldRate),
           };
         }),
       };
@@ -327,6 +350,7 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
             truth,
             c.config.catheterLengthCm !== undefined || c.config.pumpTubingVolumeNl !== undefined,
             drugNames,
+            sim.clock.nowMs(),
           ),
         }
       : {}),
@@ -431,7 +455,7 @@ function formatDrugPath(p: DrugPathSummary): string[] {
           ? `; boluses ${formatDoseNg(d.bolusTipNg)} of ${formatDoseNg(d.bolusIntendedNg)}`
           : '';
       lines.push(
-        `    ${d.drug.padEnd(12)} basal at the tip ${formatDoseNg(d.basalTipNg)} of ${formatDoseNg(d.basalIntendedNg)} meant: ${d.flag === 'ok' ? 'ok' : `${d.flag.toUpperCase()} (beyond ±${transientTolerancePercent} %)`}${bolus}`,
+        `    ${d.drug.padEnd(12)} basal at the tip ${formatDoseNg(d.basalTipNg)} of ${formatDoseNg(d.basalIntendedNg)} meant: ${flagText(d)}${bolus}`,
       );
     }
   }
