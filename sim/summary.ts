@@ -115,6 +115,7 @@ export interface Summary {
   };
   boluses: { patient: number; clinician: number };
   alarms: { code: AlarmCode; priority: string; raisedAtMs: number; clearedAtMs: number | null }[];
+  /** Refills after the initial fill (the set-up's fill is not a refill). */
   refills: number;
   refusals: number;
   /** The timeline commands the pump refused, each under its YAML path, with the pump's reason. */
@@ -324,7 +325,8 @@ export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
     presses: { requested: granted + denied, granted, denied, deniedByReason },
     boluses,
     alarms,
-    refills: events.filter((e) => e.type === 'refill').length,
+    // The set-up always logs one refill record, the initial fill (a refused one ends the set-up).
+    refills: Math.max(0, events.filter((e) => e.type === 'refill').length - 1),
     refusals: events.filter((e) => e.type === 'refused').length,
     refusedCommands: sim.timelineRefusals.map((r) => ({
       at: formatTimeMs(r.atMs),

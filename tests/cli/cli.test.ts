@@ -192,6 +192,8 @@ describe('itpump run on the default scenario', () => {
     expect(events[0]).toMatchObject({ type: 'boot', seq: 0, atMs: 0 });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     expect(events.filter((e) => e.type === 'refill')).toHaveLength(9); // the initial fill and 8 refills
+    // The text summary counts the 8 refills, not the initial fill (issue 14).
+    expect(result('first').stdout).toMatch(/; refills: 8;/);
     const [header, ...rows] = read('first', 'trace.csv').trimEnd().split('\n');
     expect(header).toMatch(
       /^time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,battery_remaining_uah,morphine_delivered_pg,/,
