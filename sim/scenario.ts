@@ -52,6 +52,13 @@ const timeOfDay = z
   .string()
   .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time of day "HH:MM"')
   .transform((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
+/** A date and time with its zone, as `setClock.to` takes it ("2025-06-02T08:00:00Z"). */
+const clockTime = z
+  .string()
+  .refine((t) => /^\d{4}-\d{2}-\d{2}T/.test(t) && Number.isFinite(Date.parse(t)), {
+    message:
+      'is not a date and time such as "2025-06-02T08:00:00Z" (a time of day alone does not say which day)',
+  });
 /** Percent as a number or "2.4 %", returned in parts per million. */
 const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
@@ -172,8 +179,12 @@ const timelineEvent = z
     resume: z.object({}).strict().optional(),
     clearAlarms: z.object({}).strict().optional(),
     setClock: z
-      .object({ shift: duration.optional(), back: duration.optional(), to: z.string().optional() })
+      .object({ shift: duration.optional(), back: duration.optional(), to: clockTime.optional() })
       .strict()
+      .refine((c) => [c.shift, c.back, c.to].filter((v) => v !== undefined).length === 1, {
+        message:
+          'needs exactly one of `shift` (forward, e.g. 1h), `back` (e.g. 30min) or `to` (a date and time, e.g. 2025-06-02T08:00:00Z)',
+      })
       .optional(),
     motorStall: z.object({ for: duration }).strict().optional(),
     strokeVolumeError: ppm.optional(),

@@ -58,7 +58,27 @@ const inputs: Record<string, string> = {
 };
 
 // Each kind of bad input: the file, and what the message must name (file, field path, value, limit).
+const setClock = (action: string) =>
+  small.replace('timeline:\n', `timeline:\n  - { at: 1d, setClock: ${action} }\n`);
 const badInputs: { kind: string; name: string; text?: string; expected: string[] }[] = [
+  {
+    kind: 'a clock set to a time of day without a date',
+    name: 'clock-time-of-day.yaml',
+    text: setClock('{ to: "08:00" }'),
+    expected: ['timeline[0].setClock.to', '"08:00"', 'not a date and time', '2025-06-02T08:00:00Z'],
+  },
+  {
+    kind: 'a clock change that says nothing',
+    name: 'clock-empty.yaml',
+    text: setClock('{}'),
+    expected: ['timeline[0].setClock', '{}', 'needs exactly one of `shift`'],
+  },
+  {
+    kind: 'a clock change both forward and back',
+    name: 'clock-both.yaml',
+    text: setClock('{ shift: 1h, back: 2h }'),
+    expected: ['timeline[0].setClock', '"shift":"1h","back":"2h"', 'needs exactly one of'],
+  },
   {
     kind: 'an unreadable file',
     name: 'no-such-file.yaml',
