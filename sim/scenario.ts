@@ -28,11 +28,21 @@ import { InputError } from './inputError.js';
 
 /** A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. */
 function quantity(parse: (text: string) => number, example: string) {
+  // YAML's .nan and .inf are numbers zod refuses with a bare "Invalid input": take them as text,
+  // so they get a message of their own below.
+  const nonFiniteAsText = (v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+  return z.preprocess(nonFiniteAsText, quantityText(parse, example));
+}
+
+function quantityText(parse: (text: string) => number, example: string) {
   return z
     .union([z.string(), z.number()])
     .describe(`a quantity such as "${example}"`)
     .transform((value, ctx) => {
       try {
+        if (value === 'NaN' || value === 'Infinity' || value === '-Infinity')
+          throw new Error(`is not a number: give a quantity such as "${example}"`);
         return parse(String(value));
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
@@ -387,12 +397,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
+/** A value as the user wrote it: JSON, except YAML's .nan and .inf, which JSON has no words for. */
+function shownAsWritten(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(value);
+}
+
 export function describeZodError(file: string, error: z.ZodError, input: unknown): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => {
       const value = valueAt(input, issue.path);
-      const shown = value === undefined ? 'missing' : JSON.stringify(value);
+      const shown = value === undefined ? 'missing' : shownAsWritten(value);
       return `${file}: ${formatPath(issue.path)}: ${shown}: ${issue.message}`;
     })
     .join('\n');

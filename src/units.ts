@@ -61,11 +61,30 @@ function parseWith(text: string, units: Record<string, number>, expected: string
   const unit = match?.[2]?.replace('μ', 'µ');
   const factor = unit === undefined ? undefined : units[unit];
   if (!match || factor === undefined) {
+    if (/^\s*-\s*[0-9.]/.test(text) && parsesWithout('-', text, units, expected))
+      throw new QuantityError(
+        `"${text}" is negative: ${expected} is 0 ${/([a-zA-Zµμ/]+)\s*$/.exec(text)?.[1] ?? ''} or more`,
+      );
     throw new QuantityError(
       `"${text}" is not ${expected} (units: ${Object.keys(units).join(', ')})`,
     );
   }
   return scaled(text, match[1]!, factor);
+}
+
+/** Whether `text` would parse with its first `sign` taken out (to tell a negative from nonsense). */
+function parsesWithout(
+  sign: string,
+  text: string,
+  units: Record<string, number>,
+  expected: string,
+): boolean {
+  try {
+    parseWith(text.replace(sign, ''), units, expected);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const volumeUnits = { nL: 1, uL: NL_PER_UL, µL: NL_PER_UL, mL: NL_PER_ML } as const;
@@ -124,7 +143,20 @@ export function parseTimeMs(text: string): number {
   try {
     return parseDurationMs(text);
   } catch {
+    if (/^\s*-/.test(text) && parsesAsTime(text.replace('-', '')))
+      throw new QuantityError(
+        `"${text}" is negative: times count from the run's start, 0d 00:00, onwards`,
+      );
     throw new QuantityError(`"${text}" is not a time (e.g. "2d 08:00", "36h", "90d")`);
+  }
+}
+
+function parsesAsTime(text: string): boolean {
+  try {
+    parseTimeMs(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -62,6 +62,30 @@ const setClock = (action: string) =>
   small.replace('timeline:\n', `timeline:\n  - { at: 1d, setClock: ${action} }\n`);
 const badInputs: { kind: string; name: string; text?: string; expected: string[] }[] = [
   {
+    kind: 'a volume of .nan',
+    name: 'volume-nan.yaml',
+    text: small.replace('volume: 10 mL', 'volume: .nan'),
+    expected: ['initialFill.volume: .nan: is not a number', '"20 mL"'],
+  },
+  {
+    kind: 'a volume of .inf',
+    name: 'volume-inf.yaml',
+    text: small.replace('volume: 10 mL', 'volume: .inf'),
+    expected: ['initialFill.volume: .inf: is not a number'],
+  },
+  {
+    kind: 'a negative volume',
+    name: 'volume-negative.yaml',
+    text: small.replace('volume: 10 mL', 'volume: -5 mL'),
+    expected: ['initialFill.volume', '"-5 mL" is negative: a volume is 0 mL or more'],
+  },
+  {
+    kind: 'a negative event time',
+    name: 'time-negative.yaml',
+    text: small.replace('at: 1d 08:00', 'at: -1h'),
+    expected: ['timeline[0].at', '"-1h" is negative', "from the run's start, 0d 00:00"],
+  },
+  {
     kind: 'a clock set to a time of day without a date',
     name: 'clock-time-of-day.yaml',
     text: setClock('{ to: "08:00" }'),
