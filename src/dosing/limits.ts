@@ -202,7 +202,7 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
       });
       checks.push({
         field: 'ptm.bolusesPer24hMax',
-        what: `${drug} worst-case daily dose (basal + ${bolusesMax} boluses)`,
+        what: `${drug} worst-case daily dose (basal + ${bolusesMax} bolus${bolusesMax === 1 ? '' : 'es'})`,
         doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl + strokeNl, c),
         soft: limits.dailyDoseNgSoftMax,
         hard: limits.dailyDoseNgHardMax,

@@ -131,6 +131,20 @@ describe('checkTherapy', () => {
     );
   });
 
+  it('says "1 bolus", not "1 boluses", in a worst case of one bolus a day', () => {
+    // 3.96 mg/day of morphine at 4 mg/mL is 0.99 mL/day: 29.7 mg of bupivacaine, + one bolus of
+    // 25 µL (0.75 mg) = 30.45 mg > 30 mg.
+    const r = checkTherapy({
+      ...base,
+      confirmed: true,
+      ptm: { ...ptm, bolusesPer24hMax: 1 },
+      prescription: { mode: 'continuous', doseNgPerDay: 3_960_000 },
+    });
+    // The situation: refused on the worst case, with one bolus a day.
+    expect(r).toMatchObject({ rule: 'worstCase', field: 'ptm.bolusesPer24hMax' });
+    expect(r?.message).toContain('bupivacaine worst-case daily dose (basal + 1 bolus) ');
+  });
+
   it('refuses a bolus with a drug whose bolus maximum is zero (ziconotide)', () => {
     const r = checkTherapy({
       ...base,
