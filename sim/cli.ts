@@ -127,21 +127,6 @@ export function buildCli(): Command {
   return program;
 }
 
-/** One line per timeline command the pump refused and per event after the end, as run prints them. */
-function notRunLines(summary: {
-  refusedCommands: { at: string; field: string; value: string; limit: string; message: string }[];
-  eventsAfterEnd: { path: string; at: string; end: string }[];
-}): string[] {
-  return [
-    ...summary.refusedCommands.map(
-      (r) => `  refused at ${r.at}: ${r.field}: ${r.message} (value ${r.value}; limit ${r.limit})`,
-    ),
-    ...summary.eventsAfterEnd.map(
-      (d) => `  not run: ${d.path} at ${d.at} is after the scenario's end at ${d.end}`,
-    ),
-  ];
-}
-
 /** What stops a scenario from running as written, in one sentence, or undefined when nothing does. */
 function notRunAsWritten(
   file: string,
@@ -161,6 +146,7 @@ async function validateAction(file: string): Promise<void> {
   const { loadScenario } = await import('./scenario.js');
   const { runScenario } = await import('./runner.js');
   const { formatTimeMs } = await import('../src/units.js');
+  const { notRunLines } = await import('./summary.js');
   const s = loadScenario(file);
   // Run it as `run` would, writing nothing: a set-up the pump refuses is invalid input (exit 2);
   // timeline commands it refuses, and events after the end, are listed (exit 3).

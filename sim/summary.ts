@@ -153,6 +153,18 @@ export function formatSpanMs(ms: number): string {
   return d > 0 ? `${d} d ${pad(h)} h ${pad(m)} min` : `${h} h ${pad(m)} min ${pad(sec)} s`;
 }
 
+/** One line per timeline command the pump refused and per event after the end (`run`, `validate`). */
+export function notRunLines(s: Pick<Summary, 'refusedCommands' | 'eventsAfterEnd'>): string[] {
+  return [
+    ...s.refusedCommands.map(
+      (r) => `  refused at ${r.at}: ${r.field}: ${r.message} (value ${r.value}; limit ${r.limit})`,
+    ),
+    ...s.eventsAfterEnd.map(
+      (d) => `  not run: ${d.path} at ${d.at} is after the scenario's end at ${d.end}`,
+    ),
+  ];
+}
+
 /** A drug change's flag in the text summary. */
 function flagText(d: DrugChangeDose): string {
   if (d.flag === 'ok') return 'ok';
@@ -396,12 +408,7 @@ export function formatSummary(s: Summary): string {
   lines.push(
     `boluses: ${s.boluses.patient} patient, ${s.boluses.clinician} clinician; refills: ${s.refills}; refused commands: ${s.refusals}`,
   );
-  for (const r of s.refusedCommands)
-    lines.push(
-      `  refused at ${r.at}: ${r.field}: ${r.message} (value ${r.value}; limit ${r.limit})`,
-    );
-  for (const d of s.eventsAfterEnd)
-    lines.push(`  not run: ${d.path} at ${d.at} is after the scenario's end at ${d.end}`);
+  lines.push(...notRunLines(s));
   lines.push(`alarms: ${s.alarms.length === 0 ? 'none' : ''}`);
   for (const a of s.alarms)
     lines.push(
