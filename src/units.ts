@@ -61,7 +61,10 @@ function parseWith(text: string, units: Record<string, number>, expected: string
   const unit = match?.[2]?.replace('μ', 'µ');
   const factor = unit === undefined ? undefined : units[unit];
   if (!match || factor === undefined) {
-    if (/^\s*-\s*[0-9.]/.test(text) && parsesWithout('-', text, units, expected))
+    if (
+      /^\s*-\s*[0-9.]/.test(text) &&
+      parses(() => parseWith(text.replace('-', ''), units, expected))
+    )
       throw new QuantityError(
         `"${text}" is negative: ${expected} is 0 ${/([a-zA-Zµμ/]+)\s*$/.exec(text)?.[1] ?? ''} or more`,
       );
@@ -72,15 +75,10 @@ function parseWith(text: string, units: Record<string, number>, expected: string
   return scaled(text, match[1]!, factor);
 }
 
-/** Whether `text` would parse with its first `sign` taken out (to tell a negative from nonsense). */
-function parsesWithout(
-  sign: string,
-  text: string,
-  units: Record<string, number>,
-  expected: string,
-): boolean {
+/** Whether `parse` succeeds: a negative quantity is told from nonsense by parsing it without its sign. */
+function parses(parse: () => unknown): boolean {
   try {
-    parseWith(text.replace(sign, ''), units, expected);
+    parse();
     return true;
   } catch {
     return false;
@@ -143,20 +141,11 @@ export function parseTimeMs(text: string): number {
   try {
     return parseDurationMs(text);
   } catch {
-    if (/^\s*-/.test(text) && parsesAsTime(text.replace('-', '')))
+    if (/^\s*-/.test(text) && parses(() => parseTimeMs(text.replace('-', ''))))
       throw new QuantityError(
         `"${text}" is negative: times count from the run's start, 0d 00:00, onwards`,
       );
     throw new QuantityError(`"${text}" is not a time (e.g. "2d 08:00", "36h", "90d")`);
-  }
-}
-
-function parsesAsTime(text: string): boolean {
-  try {
-    parseTimeMs(text);
-    return true;
-  } catch {
-    return false;
   }
 }
 
