@@ -180,12 +180,30 @@ function throughput() {
     a.start();
     for (const e of sent) a.send(e);
   });
+  // The statechart's own work per event: microsteps (the event's, plus one per eventless round
+  // and raised event that took a transition) and the transitions they took, counted by `inspect`.
+  let microsteps = 0;
+  let transitionsTaken = 0;
+  const counted = createActor(pumpMachine, {
+    input: initialContext(config, library, 0),
+    inspect: (e) => {
+      if (e.type !== '@xstate.microstep') return;
+      microsteps++;
+      transitionsTaken += (e as unknown as { _transitions: unknown[] })._transitions.length;
+    },
+  });
+  counted.subscribe({ error: () => undefined });
+  counted.start();
+  microsteps = transitionsTaken = 0;
+  for (const e of sent) counted.send(e as never);
   const us = (ms: number) => round((1000 * ms) / events, 2);
   const split = splitOfControllerTime(scenario);
   return {
     /** Where a controller event's time goes (instrumented run; medians over the repetitions). */
     usPerEventSplit: Object.fromEntries(Object.entries(split).map(([k, ms]) => [k, us(ms)])),
     events,
+    microstepsPerEvent: round(microsteps / events, 3),
+    transitionsPerEvent: round(transitionsTaken / events, 3),
     controllerUsPerEvent: us(whole.medianMs),
     controllerCpuUsPerEvent: us(whole.medianCpuMs),
     bareXstateCpuUsPerEvent: us(bare.medianCpuMs),
@@ -577,7 +595,7 @@ async function main(): Promise<void> {
     ],
     [
       'Statechart alone (replayed events)',
-      `${events.pumpMachineAloneUsPerEvent} µs per event`,
+      `${events.pumpMachineAloneUsPerEvent} µs per event; ${events.microstepsPerEvent} microsteps and ${events.transitionsPerEvent} transitions per event`,
       '',
       '',
     ],

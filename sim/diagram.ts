@@ -57,8 +57,13 @@ export function guardName(guard: unknown): string {
 /** An action as it is named in `setup()` (inline actions have no name worth showing). */
 export function actionName(action: unknown): string {
   if (typeof action === 'string') return action;
-  if (typeof action === 'object' && action !== null && 'type' in action)
-    return String((action as { type: unknown }).type);
+  if (typeof action === 'object' && action !== null && 'type' in action) {
+    const { type, params } = action as { type: unknown; params?: unknown };
+    // A parameterised action, `{ type, params }`: its parameters after the name.
+    return typeof params === 'object' && params !== null
+      ? `${String(type)}(${Object.values(params).map(String).join(', ')})`
+      : String(type);
+  }
   if (typeof action === 'function') return action.name || 'inline';
   return 'inline';
 }
@@ -263,7 +268,7 @@ calls a pure function of src/pump/ (see docs/architecture.md).
 
 | notation | meaning |
 | --- | --- |
-| regions split by a dashed line | parallel regions: therapy, motor and alarms are all active at once |
+| regions split by a dashed line | parallel regions: therapy, motor and drugPath are all active at once |
 | \`[*] -->\` | the initial state of a compound state |
 | \`event [guard] / action, action\` | a transition taken on \`event\` when the named guard holds, running the named actions |
 | \`(into state)\`, \`(from state)\` | a transition into (or out of) a state nested in the box the arrow ends at (or starts from) |
@@ -276,6 +281,20 @@ Events are the controller's: \`boot\`, clinician commands \`cmd.*\` and hardware
 (src/pump/types.ts). Time is never read by the machine: every event carries the monotonic time at
 which the controller handles it, and deadlines (bolus ends, lockouts, stall retries, alarm tones)
 are absolute times in context, woken by \`hal.clock.wake\`, not XState \`after\` timers.
+
+**When the motor re-plans.** \`motor.replan\` is an internal event: every action that changes the
+context raises it (the motor's own \`startBatch\` and \`stopBatch\` excepted), and so does \`wake\`,
+since strokes fall due with time. XState handles a raised event only after every eventless
+transition has settled, so the motor plans on the programme the whole event leaves: a bolus that
+ended, a mode the alarms changed, a bridge paused, resumed or ended.
+
+**Why an alarm rises and clears.** Alarms are not a region: they are the latched list in context,
+shown as \`quiet\`, \`nonCritical\` or \`critical\` (\`alarmLevel\`, src/alarms.ts). They rise in the
+actions that find their condition: \`recordBatch\` (low and empty reservoir), \`recordStall\` (the
+last stall retry), \`memoryFailed\`, \`batteryChanged\` and \`boot\`, and \`refill\` for a fill at or below a
+reservoir threshold. They clear only in \`clearAlarms\`, once their condition no
+longer holds. A critical alarm takes \`infusing\` to \`minimumRate\` (\`[always: criticalAlarm]\`),
+and clearing the last one takes \`minimumRate\` back to \`infusing\` or \`stopped\`.
 
 \`\`\`mermaid
 ${statechartMermaid(machine)}\`\`\`

@@ -84,3 +84,11 @@ export interface ActiveAlarm {
 export function isCritical(code: AlarmCode): boolean {
   return alarmCatalogue[code].priority === 'critical';
 }
+
+/** What the alarms show: the highest priority latched, for the display and the programmer. */
+export type AlarmLevel = 'quiet' | 'nonCritical' | 'critical';
+
+export function alarmLevel(alarms: readonly ActiveAlarm[]): AlarmLevel {
+  if (alarms.length === 0) return 'quiet';
+  return alarms.some((a) => isCritical(a.code)) ? 'critical' : 'nonCritical';
+}

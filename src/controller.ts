@@ -13,6 +13,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { Hal } from '../hal/index.js';
 import { isHalError } from '../hal/halError.js';
+import { alarmLevel, type AlarmLevel } from './alarms.js';
 import { assert } from './assert.js';
 import { eventLogCapacity } from './constants.js';
 import { EventLog, type LogRecord } from './eventLog.js';
@@ -187,8 +188,11 @@ export class Controller {
     return this.actor.getSnapshot().context;
   }
 
-  /** The active leaf of each region, e.g. `{ therapy: 'infusing.basal', motor: 'idle', alarms: 'quiet' }`. */
-  get state(): { therapy: string; motor: MotorRegion; alarms: string } {
+  /**
+   * The active leaf of the therapy and motor regions, and what the alarms show, e.g.
+   * `{ therapy: 'infusing.basal', motor: 'idle', alarms: 'quiet' }`.
+   */
+  get state(): { therapy: string; motor: MotorRegion; alarms: AlarmLevel } {
     const value = this.actor.getSnapshot().value as Record<string, string | Record<string, string>>;
     const leaf = (v: string | Record<string, string> | undefined): string =>
       typeof v === 'string'
@@ -199,7 +203,7 @@ export class Controller {
     return {
       therapy: leaf(value.therapy),
       motor: leaf(value.motor) as MotorRegion,
-      alarms: leaf(value.alarms),
+      alarms: alarmLevel(this.context.alarms),
     };
   }
 
@@ -235,7 +239,11 @@ export class Controller {
   }
 
   private armWake(): void {
-    const due = nextDeadlineMs(this.context, this.state.motor);
+    const due = nextDeadlineMs(
+      this.context,
+      this.state.motor,
+      this.options.hal.clock.monotonicMs(),
+    );
     if (due === this.armedWakeMs) return;
     this.armedWakeMs = due;
     if (Number.isFinite(due)) this.options.hal.clock.wakeAt(due);

@@ -1,18 +1,22 @@
 /**
  * The pump's statechart (XState v5).
  *
- * Four parallel regions:
+ * Three parallel regions, each owning what it shows:
  * - therapy: startup → stopped | infusing (basal, patient bolus, clinician bolus, priming bolus) |
- *   minimumRate | halted. Critical alarms send infusing to the safe minimum rate; battery end of
- *   service halts.
- * - motor: idle → running → (stopping) → idle, and stalled with timed retries. The motor region
- *   starts a batch whenever strokes are due and stops a batch the programme has made obsolete.
- * - alarms: quiet | nonCritical | critical, derived from the latched alarm list; repeats tones.
- * - drugPath: unbridged | bridging (flowing, waiting), derived from the bridge a refill with a new
- *   mixture puts in context (docs/drug-path.md §6). The bridge overrides the basal schedule with
- *   the old one; this region moves it along: a bolus started during it shortens it, therapy
- *   leaving the basal mode pauses it, coming back resumes it, and it ends when the pump estimates
- *   the new mixture has reached the catheter tip.
+ *   minimumRate | halted. Its state is the delivery mode: its entry actions set the programme.
+ *   A critical alarm sends infusing to the safe minimum rate; battery end of service halts.
+ * - motor: idle → running → (stopping) → idle, and stalled with timed retries. It plans on one
+ *   internal event, `motor.replan`, which every decision that changes the context raises (and the
+ *   clock's wake, since strokes fall due with time). XState handles raised events only after every
+ *   eventless transition has settled, so the motor always plans on the programme the event leaves:
+ *   no region keeps a list of the others' guards (FOUND-BUGS #11 came from such a list's absence).
+ * - drugPath: unbridged | bridging (flowing, waiting): the bridge a refill with a new mixture opens
+ *   (docs/drug-path.md §6). The bridge overrides the basal schedule with the old one; this region
+ *   moves it along: a bolus started during it shortens it, therapy leaving the basal mode pauses
+ *   it, coming back resumes it, and it ends when the pump estimates the new mixture has reached
+ *   the catheter tip.
+ * The alarms are not a region: they are the latched list in context, raised and cleared by the
+ * decisions; what they show is `alarmLevel()` of that list (src/alarms.ts).
  *
  * The state tree holds no logic: every guard and action is named in `setup()` and calls a pure
  * function of src/pump/. Actions only assign what those functions return and emit their effects
@@ -20,12 +24,19 @@
  * Time is not read here: every event carries `nowMs`, stamped by the controller from the clock
  * port. Lockouts and 24-hour windows are absolute times in context, never XState `after` timers.
  */
-import { assign, emit, setup } from 'xstate';
+import {
+  emit,
+  enqueueActions,
+  setup,
+  type ActionFunction,
+  type ParameterizedObject,
+  type ProvidedActor,
+} from 'xstate';
 import { isCritical } from './alarms.js';
 import type { Step } from './pump/decide.js';
 import * as d from './pump/decide.js';
 import * as cmd from './pump/commands.js';
-import type { Effect, PumpContext, PumpEvent } from './pump/types.js';
+import type { DeliveryMode, Effect, PumpContext, PumpEvent } from './pump/types.js';
 
 type Decision = (context: PumpContext, event: PumpEvent) => Step;
 
@@ -38,14 +49,62 @@ const types = {
 
 const typed = setup({ types });
 
-/** An action that assigns a decision's context and emits its effects, in that order. */
-function decided(decide: Decision) {
-  return typed.enqueueActions(({ context, event, enqueue }) => {
-    const step = decide(context, event);
-    enqueue.assign(() => step.ctx);
-    for (const effect of step.effects) enqueue.emit(effect);
-  });
+/** Settling moves only these: time alone makes no stroke due that the wake does not bring. */
+const settleFields: ReadonlySet<string> = new Set(['nowMs', 'settledAtMs', 'owedFine']);
+
+/** Did the step change the context beyond settling it up to the event? */
+function changedBeyondSettling(before: PumpContext, after: PumpContext): boolean {
+  for (const key in after) {
+    if (settleFields.has(key)) continue;
+    if (!Object.is(before[key as keyof PumpContext], after[key as keyof PumpContext])) return true;
+  }
+  return false;
 }
+
+type Replan = 'onChange' | 'always' | 'never';
+type Enqueue = Parameters<Parameters<typeof typed.enqueueActions>[0]>[0]['enqueue'];
+
+/**
+ * Assign a decision's context and emit its effects, in that order. Unless it is the motor's own
+ * planning, a decision that changed the context raises `motor.replan`: whatever changes the
+ * programme, the reservoir, the alarms or the stall makes the motor plan again, by construction.
+ * `'always'` is for the clock's wake, where time alone may make strokes due.
+ */
+function apply(step: Step, before: PumpContext, nowMs: number, enqueue: Enqueue, replan: Replan) {
+  enqueue.assign(() => step.ctx);
+  for (const effect of step.effects) enqueue.emit(effect);
+  if (replan === 'always' || (replan === 'onChange' && changedBeyondSettling(before, step.ctx)))
+    enqueue.raise({ type: 'motor.replan', nowMs });
+}
+
+/** An action that carries out a decision (see `apply`). */
+function decided(decide: Decision, replan: Replan = 'onChange') {
+  return typed.enqueueActions(({ context, event, enqueue }) =>
+    apply(decide(context, event), context, event.nowMs, enqueue, replan),
+  );
+}
+
+/** The therapy state's entry, `{ type: 'enterMode', params: { mode } }`: the mode it delivers in. */
+const enterModeAction = enqueueActions(
+  ({ context, event, enqueue }, params: { mode: DeliveryMode }) =>
+    apply(
+      d.enterMode(context as PumpContext, event as PumpEvent, params.mode),
+      context as PumpContext,
+      (event as PumpEvent).nowMs,
+      enqueue as unknown as Enqueue,
+      'onChange',
+    ),
+) as unknown as ActionFunction<
+  PumpContext,
+  PumpEvent,
+  PumpEvent,
+  { mode: DeliveryMode },
+  never,
+  never,
+  never,
+  never,
+  Effect
+>;
 
 const anyCritical = (c: PumpContext) => c.alarms.some((a) => isCritical(a.code));
 
@@ -55,8 +114,10 @@ const batchReport = {
     { guard: 'currentBatchStalled', target: 'stalled', actions: 'recordStall' },
     { guard: 'currentBatchReport', target: 'idle', actions: 'recordBatch' },
   ],
-  '*': { actions: 'settle' },
 } as const;
+
+/** The therapy state's entry: the mode it delivers in (stopped and halted deliver nothing). */
+const enter = (mode: DeliveryMode) => ({ type: 'enterMode', params: { mode } }) as const;
 
 export const pumpMachine = setup({
   types,
@@ -87,36 +148,42 @@ export const pumpMachine = setup({
       cmd.clinicianBolusRefusal(context, event) === undefined,
     primingBolusAcceptable: ({ context, event }) =>
       cmd.primingBolusRefusal(context, event) === undefined,
-    bridgeRunning: ({ context }) => context.bridge !== undefined,
-    noBridge: ({ context }) => context.bridge === undefined,
-    bridgeOver: ({ context }) => cmd.bridgeOver(context),
-    bridgePaused: ({ context }) => cmd.bridgePaused(context),
+    refillOpensFlowingBridge: ({ context, event }) =>
+      event.type === 'cmd.refill' && cmd.refillPath(context, event) === 'flowing',
+    refillOpensWaitingBridge: ({ context, event }) =>
+      event.type === 'cmd.refill' && cmd.refillPath(context, event) === 'waiting',
+    refillEndsBridge: ({ context, event }) =>
+      event.type === 'cmd.refill' && cmd.refillPath(context, event) === 'unbridged',
+    restoredFlowingBridge: ({ event }) =>
+      event.type === 'boot' &&
+      event.restored?.context.bridge !== undefined &&
+      event.restored.context.bridge.pausedRateNlPerDay === undefined,
+    restoredWaitingBridge: ({ event }) =>
+      event.type === 'boot' && event.restored?.context.bridge?.pausedRateNlPerDay !== undefined,
+    bridgeOver: ({ context, event }) => cmd.bridgeOver(context, event.nowMs),
     bridgePauseDue: ({ context }) => cmd.bridgePauseDue(context),
     bridgeResumeDue: ({ context }) => cmd.bridgeResumeDue(context),
     bridgeBolusDue: ({ context }) => cmd.bridgeBolusDue(context),
-    bolusComplete: ({ context }) => d.bolusComplete(context),
+    bolusComplete: ({ context, event }) => d.bolusComplete(context, event.nowMs),
     criticalAlarm: ({ context }) => anyCritical(context),
     noCriticalAlarm: ({ context }) => !anyCritical(context),
     noCriticalAlarmProgrammed: ({ context }) =>
       !anyCritical(context) && context.prescription !== undefined,
-    endOfService: ({ context }) => context.battery === 'eos',
-    anyAlarm: ({ context }) => context.alarms.length > 0,
-    noAlarm: ({ context }) => context.alarms.length === 0,
-    strokesDue: ({ context }) =>
-      context.battery !== 'eos' && !cmd.programmeChangeDue(context) && d.strokesDue(context),
+    endOfServiceReported: ({ event }) =>
+      event.type === 'hal.battery.levelChanged' && event.level === 'eos',
+    strokesDue: ({ context }) => context.battery !== 'eos' && d.strokesDue(context),
     batchObsolete: ({ context }) => d.batchObsolete(context),
     currentBatchStalled: ({ context, event }) =>
       d.isCurrentBatchReport(context, event) && d.reportedStall(event),
     currentBatchReport: ({ context, event }) => d.isCurrentBatchReport(context, event),
-    stallRetryDue: ({ context }) => d.stallRetryDue(context),
+    stallRetryDue: ({ context, event }) => d.stallRetryDue(context, event.nowMs),
+    stallRetryWithStrokesDue: ({ context, event }) =>
+      d.stallRetryDue(context, event.nowMs) && context.battery !== 'eos' && d.strokesDue(context),
   },
   actions: {
     settle: decided(d.settleOnly),
     boot: decided(cmd.boot),
-    enterStopped: decided((c, e) => d.enterMode(c, e, 'off')),
-    enterHalted: decided((c, e) => d.enterMode(c, e, 'off')),
-    enterInfusing: decided((c, e) => d.enterMode(c, e, 'basal')),
-    enterMinimumRate: decided((c, e) => d.enterMode(c, e, 'minimum')),
+    enterMode: enterModeAction,
     logStopped: emit({ type: 'log', body: { type: 'stopped' } }),
     logResumed: emit({ type: 'log', body: { type: 'resumed' } }),
     logMinimumRate: emit({ type: 'log', body: { type: 'minimumRate', reason: 'critical alarm' } }),
@@ -148,12 +215,11 @@ export const pumpMachine = setup({
     clearAlarms: decided((c, e) => cmd.clearAlarms(c, e, c.stall !== undefined)),
     batteryChanged: decided(cmd.batteryChanged),
     memoryFailed: decided(cmd.memoryFailed),
-    soundDueAlarms: decided(d.soundDueAlarms),
-    startBatch: decided(d.startBatch),
-    stopBatch: decided(d.stopBatch),
+    wake: decided(d.soundDueAlarms, 'always'),
+    startBatch: decided(d.startBatch, 'never'),
+    stopBatch: decided(d.stopBatch, 'never'),
     recordBatch: decided(d.recordBatch),
     recordStall: decided(d.recordStall),
-    clearBatch: assign({ batch: undefined }),
   },
 }).createMachine({
   id: 'pump',
@@ -164,9 +230,11 @@ export const pumpMachine = setup({
       initial: 'startup',
       on: {
         'cmd.program': { actions: 'program' },
-        'cmd.refill': { actions: 'refill' },
         'cmd.setClock': { actions: 'setClock' },
-        'hal.battery.levelChanged': { actions: 'batteryChanged' },
+        'hal.battery.levelChanged': [
+          { guard: 'endOfServiceReported', target: '.halted', actions: 'batteryChanged' },
+          { actions: 'batteryChanged' },
+        ],
         'hal.button.pressed': { actions: 'denyPress' },
         'cmd.clinicianBolus': { actions: 'refuseClinicianBolus' },
         'cmd.primingBolus': { actions: 'refusePrimingBolus' },
@@ -190,13 +258,14 @@ export const pumpMachine = setup({
               { guard: 'restoredInfusing', target: 'infusing', actions: 'boot' },
               { target: 'stopped', actions: 'boot' },
             ],
+            // Before the boot record is read, the pump has no therapy to act on.
+            'hal.battery.levelChanged': { actions: 'batteryChanged' },
             'hal.button.pressed': { actions: 'settle' },
             'cmd.*': { actions: 'settle' },
           },
         },
         stopped: {
-          entry: 'enterStopped',
-          always: { guard: 'endOfService', target: 'halted' },
+          entry: enter('off'),
           on: {
             'cmd.resume': [
               { guard: 'canResume', target: 'infusing', actions: 'logResumed' },
@@ -205,12 +274,11 @@ export const pumpMachine = setup({
           },
         },
         infusing: {
-          entry: 'enterInfusing',
+          entry: enter('basal'),
           initial: 'basal',
-          always: [
-            { guard: 'endOfService', target: 'halted' },
-            { guard: 'criticalAlarm', target: 'minimumRate', actions: 'logMinimumRate' },
-          ],
+          // Eventless: a critical alarm comes from the motor (stall, empty reservoir), the memory
+          // and the battery alike; whichever raised it, the therapy drops to the minimum rate.
+          always: { guard: 'criticalAlarm', target: 'minimumRate', actions: 'logMinimumRate' },
           on: { 'cmd.stop': { target: 'stopped', actions: 'logStopped' } },
           states: {
             basal: {
@@ -237,6 +305,8 @@ export const pumpMachine = setup({
                 ],
               },
             },
+            // Eventless: a bolus ends when its time is up, on the wake armed for that moment or
+            // on whichever event comes first at or after it.
             patientBolus: {
               always: { guard: 'bolusComplete', target: 'basal', actions: 'finishBolus' },
             },
@@ -249,78 +319,81 @@ export const pumpMachine = setup({
           },
         },
         minimumRate: {
-          entry: 'enterMinimumRate',
+          entry: enter('minimum'),
+          // Eventless: the last critical alarm is cleared by a command, a refill or a programme.
           always: [
-            { guard: 'endOfService', target: 'halted' },
             { guard: 'noCriticalAlarmProgrammed', target: 'infusing', actions: 'logResumed' },
             { guard: 'noCriticalAlarm', target: 'stopped', actions: 'logStopped' },
           ],
           on: { 'cmd.stop': { target: 'stopped', actions: 'logStopped' } },
         },
-        halted: { entry: 'enterHalted' },
+        halted: { entry: enter('off') },
       },
     },
     motor: {
       initial: 'idle',
-      states: {
-        idle: {
-          always: { guard: 'strokesDue', target: 'running', actions: 'startBatch' },
-          on: { '*': { actions: 'settle' } },
-        },
-        running: {
-          always: { guard: 'batchObsolete', target: 'stopping', actions: 'stopBatch' },
-          on: batchReport,
-        },
-        stopping: { on: batchReport },
-        stalled: {
-          always: { guard: 'stallRetryDue', target: 'idle' },
-          on: { '*': { actions: 'settle' } },
-        },
-      },
-    },
-    alarms: {
-      initial: 'quiet',
       on: {
+        // The wake and the alarm list belong to no one region: the controller wakes for the
+        // earliest deadline of all (src/pump/deadlines.ts).
+        'hal.clock.wake': { actions: 'wake' },
         'cmd.clearAlarms': { actions: 'clearAlarms' },
-        'hal.clock.wake': { actions: 'soundDueAlarms' },
         'hal.nvm.failed': { actions: 'memoryFailed' },
       },
       states: {
-        quiet: {
-          always: [
-            { guard: 'criticalAlarm', target: 'critical' },
-            { guard: 'anyAlarm', target: 'nonCritical' },
-          ],
+        idle: {
+          on: { 'motor.replan': { guard: 'strokesDue', target: 'running', actions: 'startBatch' } },
         },
-        nonCritical: {
-          always: [
-            { guard: 'criticalAlarm', target: 'critical' },
-            { guard: 'noAlarm', target: 'quiet' },
-          ],
+        running: {
+          on: {
+            'motor.replan': { guard: 'batchObsolete', target: 'stopping', actions: 'stopBatch' },
+            ...batchReport,
+          },
         },
-        critical: {
-          always: [
-            { guard: 'noAlarm', target: 'quiet' },
-            { guard: 'noCriticalAlarm', target: 'nonCritical' },
-          ],
+        stopping: { on: batchReport },
+        stalled: {
+          on: {
+            'motor.replan': [
+              {
+                guard: 'stallRetryWithStrokesDue',
+                target: 'running',
+                actions: 'startBatch',
+              },
+              { guard: 'stallRetryDue', target: 'idle' },
+            ],
+          },
         },
       },
     },
     drugPath: {
       initial: 'unbridged',
+      on: {
+        // A refill with a new mixture opens a bridge (paused when therapy is not at its basal
+        // rate), or ends one when nothing stronger is left in the path; else the path is kept.
+        'cmd.refill': [
+          { guard: 'refillOpensFlowingBridge', target: '.bridging.flowing', actions: 'refill' },
+          { guard: 'refillOpensWaitingBridge', target: '.bridging.waiting', actions: 'refill' },
+          { guard: 'refillEndsBridge', target: '.unbridged', actions: 'refill' },
+          { actions: 'refill' },
+        ],
+        // The therapy region's boot restores the context; the path resumes the restored bridge.
+        boot: [
+          { guard: 'restoredFlowingBridge', target: '.bridging.flowing' },
+          { guard: 'restoredWaitingBridge', target: '.bridging.waiting' },
+        ],
+      },
       states: {
-        unbridged: { always: { guard: 'bridgeRunning', target: 'bridging' } },
+        unbridged: {},
         bridging: {
           initial: 'flowing',
-          always: [
-            { guard: 'bridgeOver', target: 'unbridged', actions: 'finishBridge' },
-            { guard: 'noBridge', target: 'unbridged' },
-          ],
+          // Eventless: the bridge is over when the pump estimates the new mixture at the tip, at
+          // its deadline or at the first event after it.
+          always: { guard: 'bridgeOver', target: 'unbridged', actions: 'finishBridge' },
           states: {
+            // Eventless: the bridge follows the therapy's rate, whichever transition changed it,
+            // and counts a bolus as soon as one starts.
             flowing: {
               always: [
                 { guard: 'bridgePauseDue', target: 'waiting', actions: 'pauseBridge' },
-                { guard: 'bridgePaused', target: 'waiting' },
                 { guard: 'bridgeBolusDue', target: 'flowing', actions: 'bridgeAfterBolus' },
               ],
             },

@@ -34,7 +34,7 @@ import { pumpMachine } from '../src/machine.js';
 import { nextDeadlineMs, type MotorRegion } from '../src/pump/deadlines.js';
 import { pressDenial } from '../src/pump/decide.js';
 import type { PumpContext, PumpEvent, RestoredState } from '../src/pump/types.js';
-import type { DrugLibrary, Mixture, PumpConfig } from '../src/therapy/schema.js';
+import type { Bridge, DrugLibrary, Mixture, PumpConfig } from '../src/therapy/schema.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, NL_PER_ML } from '../src/units.js';
 
 export interface TransitionInfo {
@@ -92,6 +92,11 @@ export interface ExploreOptions<TEvent extends EventObject, TInput> {
   serializeState: (snapshot: SnapshotFrom<AnyStateMachine>) => string;
   /** Upper bound on the states visited by the traversal (it throws beyond). */
   limit?: number;
+  /**
+   * Events the machine raises itself (never sent from outside): any event may lead to them, so
+   * their handlers count as candidates of every edge.
+   */
+  raised?: readonly string[];
 }
 
 /** Explore a machine with `xstate/graph` and report the state nodes and transitions never reached. */
@@ -119,6 +124,7 @@ export function statechartCoverage<TEvent extends EventObject, TInput>(
       return value === undefined || snapshot.matches(value as never);
     });
   const always = transitions.filter((t) => t.event === 'always');
+  const raised = new Set(options.raised ?? []);
   const handles = (descriptor: string, type: string) =>
     descriptor === type ||
     descriptor === '*' ||
@@ -129,10 +135,14 @@ export function statechartCoverage<TEvent extends EventObject, TInput>(
     for (const id of activeIds) active.add(id);
     for (const { event } of Object.values(out) as { event: EventObject }[]) {
       edges++;
-      // An event can only take a handler of the active nodes, then `always` branches: when all of
-      // those are already taken, replaying this edge cannot add any.
+      // An event can only take a handler of the active nodes, then `always` branches and the
+      // handlers of raised events: when all of those are already taken, replaying this edge
+      // cannot add any.
       const candidates = transitions.filter(
-        (t) => t.event !== 'always' && activeIds.includes(t.source) && handles(t.event, event.type),
+        (t) =>
+          t.event !== 'always' &&
+          activeIds.includes(t.source) &&
+          (handles(t.event, event.type) || raised.has(t.event)),
       );
       if ([...candidates, ...always].every((t) => taken.has(t.id))) continue;
       const actor = createActor(machine, {
@@ -215,6 +225,21 @@ const ptm = {
 };
 const rtcMs = Date.UTC(2025, 0, 6);
 
+/** A bridge of 10 µL at the old mixture's 0.1 mL/day, started at 0 (as a restart restores it). */
+function bridge(): Bridge {
+  const remainingFine = 10_000 * DAY_MS; // fine units: nL × DAY_MS
+  return {
+    startMs: 0,
+    volumeNl: 10_000,
+    steps: { startsMs: [0], ratesNlPerDay: [100_000] },
+    oldMixture: mixture,
+    remainingFine,
+    anchorMs: 0,
+    endMs: remainingFine / 100_000,
+    pathMixture: [],
+  };
+}
+
 function restored(
   therapy: RestoredState['therapy'],
   extra: Partial<PumpContext> = {},
@@ -293,8 +318,18 @@ export function pumpCoverageEvents(snapshot: SnapshotFrom<typeof pumpMachine>): 
       }),
       at({ ...boot, restored: restored('minimumRate') }),
       at({ ...boot, restored: restored('halted') }),
+      // A reset during a drug change: the bridge comes back running, or paused (pump stopped).
+      at({ ...boot, restored: restored('infusing', { mixture: newMixture, bridge: bridge() }) }),
+      at({
+        ...boot,
+        restored: restored('stopped', {
+          mixture: newMixture,
+          bridge: { ...bridge(), pausedRateNlPerDay: 0 },
+        }),
+      }),
       at({ type: 'cmd.stop' }),
       at({ type: 'hal.button.pressed' }),
+      at({ type: 'hal.battery.levelChanged', level: 'eos' }),
     );
     return events;
   }
@@ -435,6 +470,7 @@ export function pumpStatechartCoverage(
     input: initialContext(coverageConfig, library ?? defaultLibrary(), 0),
     events: pumpCoverageEvents as never,
     serializeState: pumpAbstractState as never,
+    raised: ['motor.replan'],
   });
 }
 

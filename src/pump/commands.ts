@@ -50,7 +50,6 @@ import {
 import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
 import {
   alarmConditionHolds,
-  bolusComplete,
   clampOwed,
   strokesBeforeThreshold,
   tipMixtureWorstCase,
@@ -409,6 +408,17 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
   return step;
 }
 
+/** Where a refill leaves the drug path: its bridge kept as it was, none, or a new one. */
+export type RefillPath = 'kept' | 'unbridged' | 'flowing' | 'waiting';
+
+/** The drug path after a refill (the drugPath region's target), from the refill decision itself. */
+export function refillPath(context: PumpContext, event: PumpEvent): RefillPath {
+  const after = refill(context, event).ctx.bridge;
+  if (after === context.bridge) return 'kept';
+  if (after === undefined) return 'unbridged';
+  return after.pausedRateNlPerDay === undefined ? 'flowing' : 'waiting';
+}
+
 // ---------------------------------------------------------------------------------------------
 // The bridge after a drug change.
 
@@ -654,28 +664,12 @@ export function resumeBridge(context: PumpContext, event: PumpEvent): Step {
 }
 
 /** The pump estimates the new mixture has reached the tip: the bridge is over. */
-export function bridgeOver(ctx: PumpContext): boolean {
+export function bridgeOver(ctx: PumpContext, nowMs = ctx.nowMs): boolean {
   const b = ctx.bridge;
   if (b === undefined) return false;
   return b.pausedRateNlPerDay !== undefined
-    ? bridgeRemainingFine(b, ctx.rtcOffsetMs, ctx.nowMs) === 0
-    : ctx.nowMs >= b.endMs;
-}
-
-/**
- * A transition that changes the programme is due in another region: the therapy mode is about to
- * follow the alarms, a bolus is complete, or the bridge is about to pause, resume, take a bolus or
- * end. The motor plans no batch until these have run. Guards of one microstep all read the same
- * context, so a batch planned beside them would be planned on a programme their actions then
- * replace (FOUND-BUGS #11: resuming into the minimum rate during a paused bridge crashed on
- * "startBatch without a plan").
- */
-export function programmeChangeDue(ctx: PumpContext): boolean {
-  const critical = ctx.alarms.some((a) => isCritical(a.code));
-  if (ctx.mode === 'basal' && critical) return true;
-  if (ctx.mode === 'minimum' && !critical) return true;
-  if (bolusComplete(ctx)) return true;
-  return bridgeOver(ctx) || bridgePauseDue(ctx) || bridgeResumeDue(ctx) || bridgeBolusDue(ctx);
+    ? bridgeRemainingFine(b, ctx.rtcOffsetMs, nowMs) === 0
+    : nowMs >= b.endMs;
 }
 
 export function finishBridge(context: PumpContext, event: PumpEvent): Step {

@@ -29,7 +29,11 @@ function nextStrokeOrRateChangeMs(ctx: PumpContext): number {
   return due;
 }
 
-export function nextDeadlineMs(ctx: PumpContext, motor: MotorRegion): number {
+/**
+ * `nowMs` is the controller's time: the context is settled only by events that changed it, so it
+ * may be older (a deadline it computes from then is the same moment, as the programme is exact).
+ */
+export function nextDeadlineMs(ctx: PumpContext, motor: MotorRegion, nowMs = ctx.nowMs): number {
   let due = Number.POSITIVE_INFINITY;
   if (ctx.bolus) due = Math.min(due, ctx.bolus.endMs);
   // A paused bridge still pushed (at the safe minimum rate) ends on its own deadline, not at
@@ -42,5 +46,5 @@ export function nextDeadlineMs(ctx: PumpContext, motor: MotorRegion): number {
   for (const a of ctx.alarms) due = Math.min(due, a.nextToneMs);
   if (motor === 'stalled' && ctx.stall) due = Math.min(due, ctx.stall.retryAtMs);
   if (motor === 'idle') due = Math.min(due, nextStrokeOrRateChangeMs(ctx));
-  return Math.max(due, ctx.nowMs);
+  return Math.max(due, nowMs);
 }

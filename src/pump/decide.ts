@@ -300,8 +300,8 @@ export function finishBolus(context: PumpContext, event: PumpEvent): Step {
   return step;
 }
 
-export function bolusComplete(ctx: PumpContext): boolean {
-  return ctx.bolus !== undefined && ctx.nowMs >= ctx.bolus.endMs;
+export function bolusComplete(ctx: PumpContext, nowMs = ctx.nowMs): boolean {
+  return ctx.bolus !== undefined && nowMs >= ctx.bolus.endMs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,8 +551,8 @@ export function recordStall(context: PumpContext, event: PumpEvent): Step {
   return step;
 }
 
-export function stallRetryDue(ctx: PumpContext): boolean {
-  return ctx.stall !== undefined && ctx.nowMs >= ctx.stall.retryAtMs;
+export function stallRetryDue(ctx: PumpContext, nowMs = ctx.nowMs): boolean {
+  return ctx.stall !== undefined && nowMs >= ctx.stall.retryAtMs;
 }
 
 export function reportedStall(event: PumpEvent): boolean {

@@ -175,7 +175,15 @@ export type BootEvent = {
 };
 
 export type PumpEventBody = CommandEvent | HardwareEvent | BootEvent;
-export type PumpEvent = PumpEventBody & { nowMs: number };
+
+/**
+ * Raised inside the statechart, never sent from outside: a decision changed what the motor plans
+ * from (src/machine.ts). Raised events are handled after every eventless transition has settled,
+ * so the motor re-plans once the programme is final for the event.
+ */
+export type InternalEvent = { type: 'motor.replan' };
+
+export type PumpEvent = (PumpEventBody | InternalEvent) & { nowMs: number };
 
 // ---------------------------------------------------------------------------------------------
 // Effects the controller carries out after each step.

@@ -115,8 +115,8 @@ describe('statechartMermaid on the pump machine', () => {
   it('lists what compound states do without leaving them', () => {
     const rows = compoundInternals();
     expect(rows).toContainEqual(['therapy', 'cmd.program / program']);
-    expect(rows).toContainEqual(['therapy.infusing', 'entry / enterInfusing']);
-    expect(rows).toContainEqual(['alarms', 'hal.clock.wake / soundDueAlarms']);
+    expect(rows).toContainEqual(['therapy.infusing', 'entry / enterMode(basal)']);
+    expect(rows).toContainEqual(['motor', 'hal.clock.wake / wake']);
     const doc = statechartMarkdown();
     for (const [state, line] of rows) expect(doc).toContain(`| ${state} | \`${line}\` |`);
   });
