@@ -19,7 +19,8 @@
  * - Loaded values are `unknown`: the caller validates their shape (e.g. with zod) and treats a
  *   mismatch like a corrupt record.
  * - The store holds no copy of any record, so a new store over the same memory (a restart) sees
- *   exactly what the old one left.
+ *   exactly what the old one left. It remembers only where its own last returned write of each
+ *   state kind went, so a save does not read both slots first; a write that threw forgets it.
  *
  * Must not know: the statechart, alarms, units, or what any record means.
  */
@@ -28,7 +29,7 @@ import { assert } from '../assert.js';
 import { Journal, type JournalEntry } from './journal.js';
 import { DEFAULT_LAYOUT, type NvmLayout } from './layout.js';
 import { isStateRecordKind, STATE_RECORD_KINDS, type StateRecordKind } from './recordTypes.js';
-import { readStatePair, writeStatePair, type StateReadout } from './statePair.js';
+import { readStatePair, writeStatePair, type NewestSlot, type StateReadout } from './statePair.js';
 
 export interface JournalReport {
   /** Intact records retained. */
@@ -55,6 +56,8 @@ export interface RecoveryReport {
 
 export class PersistentStore {
   private readonly journal: Journal;
+  /** Where this store's last returned write of each kind went (absent: read the slots). */
+  private readonly newest = new Map<StateRecordKind, NewestSlot>();
 
   constructor(
     private readonly nvm: NvmPort,
@@ -70,7 +73,11 @@ export class PersistentStore {
   /** Write `value` as the newest copy of `kind`; returns its sequence number. */
   saveState(kind: StateRecordKind, value: unknown): number {
     assert(isStateRecordKind(kind), `unknown state record kind ${JSON.stringify(kind)}`);
-    return writeStatePair(this.nvm, this.layout, kind, value);
+    const known = this.newest.get(kind);
+    this.newest.delete(kind); // until the write returns: a write that throws may have landed
+    const written = writeStatePair(this.nvm, this.layout, kind, value, known);
+    this.newest.set(kind, written);
+    return written.seq;
   }
 
   /** The newest intact copy of `kind`, or undefined when none survives (see `inspectState`). */

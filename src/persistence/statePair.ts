@@ -9,8 +9,11 @@
  *   write cut at any byte (or a bit flipped in the slot being written) leaves it readable.
  * - A record is committed when `write()` returns. A write that threw may still have landed whole
  *   (power lost after the last byte); it is then the newest copy, which is equally consistent.
- * - Nothing is cached: every call reads the slots again, so a throw cannot leave stale knowledge
- *   behind and a bit flipped between calls is seen by the next one.
+ * - A writer may know where its last write went (`NewestSlot`, kept by PersistentStore): then it
+ *   reads only that slot, to check it still holds that copy intact, before writing over the other.
+ *   That knowledge is only ever what a returned `write()` left; a write that threw forgets it. If
+ *   the newest copy rotted meanwhile, both slots are read as without the knowledge, so the write
+ *   goes over the rotten copy and the older intact one stays, a fallback if this write is cut.
  *
  * Must not know: what the payloads mean, or how the controller reacts to a corrupt copy.
  */
@@ -128,18 +131,37 @@ function newestIntactSlot(
   return best;
 }
 
+/** Does the slot still hold that copy, intact? (One slot read: the cheap check of every write.) */
+function holdsCopy(nvm: NvmPort, layout: NvmLayout, kind: StateRecordKind, at: NewestSlot) {
+  const decoded = decodeRecord(
+    nvm.read(stateSlotOffset(layout, kind, at.slot), layout.states[kind].slotBytes),
+  );
+  return decoded.ok && decoded.record.type === kind && decoded.record.seq === at.seq;
+}
+
+/** Where the newest copy of a kind is: its slot and sequence number. */
+export interface NewestSlot {
+  slot: 0 | 1;
+  seq: number;
+}
+
 /**
- * Write `value` as the newest copy of `kind`; returns its sequence number. Asserts the value is
- * JSON data that fits the slot before touching the memory. Propagates the port's `HalError`.
+ * Write `value` as the newest copy of `kind`; returns where it went. Asserts the value is JSON
+ * data that fits the slot before touching the memory. Propagates the port's `HalError`.
+ * `newest` is where the caller's last returned write went; without it both slots are read.
  */
 export function writeStatePair(
   nvm: NvmPort,
   layout: NvmLayout,
   kind: StateRecordKind,
   value: unknown,
-): number {
+  newest?: NewestSlot,
+): NewestSlot {
   const payload = encodePayload(value, kind, statePayloadBytesMax(layout, kind));
-  const current = newestIntactSlot(nvm, layout, kind);
+  const current =
+    newest === undefined || !holdsCopy(nvm, layout, kind, newest)
+      ? newestIntactSlot(nvm, layout, kind)
+      : newest;
   const slot: 0 | 1 = current === undefined ? 0 : current.slot === 0 ? 1 : 0;
   const seq = (current?.seq ?? 0) + 1;
   const bytes = encodeRecord({ type: kind, seq, payload });
@@ -148,5 +170,5 @@ export function writeStatePair(
     `${kind} record of ${bytes.length} bytes overruns its slot`,
   );
   nvm.write(stateSlotOffset(layout, kind, slot), bytes);
-  return seq;
+  return { slot, seq };
 }

@@ -125,6 +125,29 @@ describe('state records', () => {
     recordFaults(task, { tornWrites: nvm.counters.tornWrites });
   });
 
+  it('a save after its own returned save reads one slot, not both; after a throw it reads both', () => {
+    const nvm = new SimNvm();
+    const store = new PersistentStore(nvm);
+    const readsOf = (save: () => unknown) => {
+      const before = nvm.counters.reads;
+      save();
+      return nvm.counters.reads - before;
+    };
+    // A new store knows nothing: its first save reads both slots.
+    expect(readsOf(() => store.saveState('ledger', stateValue('ledger', 1)))).toBe(2);
+    // Then it knows where that copy went: one read, to check it is still intact.
+    expect(readsOf(() => store.saveState('ledger', stateValue('ledger', 2)))).toBe(1);
+    expect(readsOf(() => store.saveState('ledger', stateValue('ledger', 3)))).toBe(1);
+    expect(store.loadState('ledger')).toEqual({ value: stateValue('ledger', 3), seq: 3 });
+    // A write that threw may have landed or not: the next save reads both slots again.
+    nvm.tearNextWriteAt(3);
+    expect(kindOfThrow(() => store.saveState('ledger', stateValue('ledger', 4)))).toBe(
+      'HalError:writeFailed',
+    );
+    expect(readsOf(() => store.saveState('ledger', stateValue('ledger', 5)))).toBe(2);
+    expect(store.loadState('ledger')).toEqual({ value: stateValue('ledger', 5), seq: 4 });
+  });
+
   it('reports an intact record of another type, or an intact record with a non-JSON payload, as corrupt', () => {
     const nvm = new SimNvm();
     const store = new PersistentStore(nvm);
