@@ -29,6 +29,8 @@ export type LogBody =
       limit: string;
       message: string;
     }
+  /** A confirmed programme passed this soft maximum: the clinician's override, on the record. */
+  | { type: 'softLimitConfirmed'; command: string; field: string; value: string; limit: string }
   | { type: 'pressGranted'; bolusNl: number }
   | { type: 'pressDenied'; reason: DenyReason }
   | { type: 'bolusStarted'; kind: BolusKind; volumeNl: number; durationMs: number }

@@ -158,10 +158,36 @@ function checkFlow(t: TherapyToCheck, peakNlPerDay: number, bolusNl: number): Re
   return undefined;
 }
 
-/** The first reason to refuse a therapy, or undefined when every drug is within its limits. */
+/**
+ * The first reason to refuse a therapy, or undefined when every drug is within its limits. Hard
+ * limits (of any drug, then the flow) are reported before soft ones: a soft limit asks for a
+ * confirmation that would only lead to the hard refusal.
+ */
 export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
   const mixtureRefusal = checkMixture(t.library, t.mixture);
   if (mixtureRefusal) return mixtureRefusal;
+  const { refusals, peakDailyNl, bolusNl } = doseRefusals(t);
+  // Every limit that refuses anyway comes before one a confirmation would lift, whichever drug:
+  // the doses' hard limits, then the mechanism's flow, then the soft limits.
+  return (
+    refusals.find((r) => r.rule !== 'soft') ?? checkFlow(t, peakDailyNl, bolusNl) ?? refusals[0]
+  );
+}
+
+/**
+ * The soft maxima a therapy passes, as the refusals they would give unconfirmed: what a confirmed
+ * command overrides (logged with the accepted programme). The mixture must be known to the library.
+ */
+export function softLimitsPassed(t: TherapyToCheck): Refusal[] {
+  return doseRefusals({ ...t, confirmed: false }).refusals.filter((r) => r.rule === 'soft');
+}
+
+/** Every dose limit the therapy passes, per drug in mixture order. */
+function doseRefusals(t: TherapyToCheck): {
+  refusals: Refusal[];
+  peakDailyNl: number;
+  bolusNl: number;
+} {
   const steps = rateSteps(t.prescription, t.mixture);
   const basalDailyNl = dailyVolumeNl(steps);
   const peakDailyNl = Math.ceil(highestRateNlPerDay(steps));
@@ -170,9 +196,10 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
     : 0;
   const bolusesMax = t.ptm?.bolusesPer24hMax ?? 0;
   const strokeNl = t.strokeVolumeNl ?? 0;
+  const checks: [DoseCheck, string][] = [];
   for (const { drug, concentrationUgPerMl: c } of t.mixture) {
     const limits = limitsFor(t.library, drug)!;
-    const checks: DoseCheck[] = [
+    const drugChecks: DoseCheck[] = [
       {
         field: 'prescription.doseNgPerDay',
         what: `${drug} daily dose`,
@@ -192,7 +219,7 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
       },
     ];
     if (t.ptm) {
-      checks.push({
+      drugChecks.push({
         field: 'ptm.bolusDoseNg',
         what: `${drug} patient bolus`,
         doseNg: doseNg(bolusNl, c),
@@ -200,7 +227,7 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
         hard: limits.bolusDoseNgHardMax,
         kind: 'bolus',
       });
-      checks.push({
+      drugChecks.push({
         field: 'ptm.bolusesPer24hMax',
         what: `${drug} worst-case daily dose (basal + ${bolusesMax} bolus${bolusesMax === 1 ? '' : 'es'})`,
         doseNg: doseNg(basalDailyNl + bolusesMax * bolusNl + strokeNl, c),
@@ -209,16 +236,16 @@ export function checkTherapy(t: TherapyToCheck): Refusal | undefined {
         kind: 'daily',
       });
     }
-    for (const check of checks) {
-      const r = checkDose(check, drug, t.confirmed);
-      if (r)
-        return check.field === 'ptm.bolusesPer24hMax'
-          ? { ...r, rule: r.rule === 'hard' ? 'worstCase' : r.rule }
-          : r;
-    }
+    for (const check of drugChecks) checks.push([check, drug]);
   }
-  // Every dose within its limits, the flow must still be one the mechanism can deliver.
-  return checkFlow(t, peakDailyNl, bolusNl);
+  const refusals = checks.flatMap(([check, drug]) => {
+    const r = checkDose(check, drug, t.confirmed);
+    if (r === undefined) return [];
+    return check.field === 'ptm.bolusesPer24hMax' && r.rule === 'hard'
+      ? [{ ...r, rule: 'worstCase' as const }]
+      : [r];
+  });
+  return { refusals, peakDailyNl, bolusNl };
 }
 
 /** A clinician bolus: per drug against the bolus maxima. */
@@ -229,6 +256,7 @@ export function checkBolusDose(
   field: string,
   confirmed: boolean,
 ): Refusal | undefined {
+  const refusals: Refusal[] = [];
   for (const { drug, concentrationUgPerMl: c } of mixture) {
     const limits = limitsFor(library, drug);
     if (!limits) return checkMixture(library, mixture);
@@ -244,9 +272,10 @@ export function checkBolusDose(
       drug,
       confirmed,
     );
-    if (r) return r;
+    if (r) refusals.push(r);
   }
-  return undefined;
+  // A hard limit of any drug first: confirming a soft one would only lead to it.
+  return refusals.find((r) => r.rule === 'hard') ?? refusals[0];
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   capRefusal,
   checkTherapy,
   refusal,
+  softLimitsPassed,
   worstCaseMixture,
   type Refusal,
 } from '../dosing/limits.js';
@@ -160,6 +161,22 @@ export function program(context: PumpContext, event: PumpEvent): Step {
     });
   if (event.ptm !== undefined)
     step.log({ type: 'programmed', field: 'ptm', old: c.ptm ?? null, new: checked.ptm ?? null });
+  if (event.confirm === true && c.mixture && checked.prescription)
+    for (const r of softLimitsPassed({
+      strokeVolumeNl: c.config.strokeVolumeNl,
+      library: c.library,
+      mixture: c.mixture,
+      prescription: checked.prescription,
+      ptm: checked.ptm,
+      confirmed: true,
+    }))
+      step.log({
+        type: 'softLimitConfirmed',
+        command: 'cmd.program',
+        field: r.field,
+        value: r.value,
+        limit: r.limit,
+      });
   c.prescription = checked.prescription;
   c.ptm = checked.ptm;
   // A washout is pushed by the prescription's schedule: it follows the new one from now.

@@ -85,6 +85,23 @@ describe('a command that says nothing of confirmation is not confirmed (REQ-LIM-
       mode: 'continuous',
       doseNgPerDay: 15_000_000,
     });
+    // The accepted record says the soft maximum was passed and confirmed (issue 14).
+    expect(confirmed.records.filter((r) => r.type === 'softLimitConfirmed')).toEqual([
+      expect.objectContaining({
+        command: 'cmd.program',
+        field: 'prescription.doseNgPerDay',
+        value: '15.000 mg',
+        limit: 'soft maximum daily dose of morphine, 10.000 mg',
+      }),
+    ]);
+    // A confirmation within every soft maximum overrides nothing, and says nothing of it.
+    const within = rig.command({
+      type: 'cmd.program',
+      prescription: { mode: 'continuous', doseNgPerDay: 5_000_000 },
+      confirm: true,
+    });
+    expect(within.refused).toEqual([]);
+    expect(within.records.some((r) => r.type === 'softLimitConfirmed')).toBe(false);
   });
 
   it('a clinician bolus between the soft and hard bolus maxima: refused without `confirm`', () => {

@@ -56,6 +56,43 @@ describe('rates', () => {
 });
 
 describe('checkTherapy', () => {
+  it('reports a hard limit of a later drug before a soft limit of an earlier one (issue 14)', () => {
+    // 1.2 mL/day of morphine 10 mg/mL + clonidine 1 mg/mL: morphine 12 mg/day is past its soft
+    // 10 mg (hard 20 mg); clonidine 1.2 mg/day is past its hard 1 mg. Asking to confirm the
+    // morphine would only lead to a refusal of the clonidine.
+    const t = {
+      library: defaultDrugLibrary,
+      mixture: [
+        { drug: 'morphine', concentrationUgPerMl: 10_000 },
+        { drug: 'clonidine', concentrationUgPerMl: 1_000 },
+      ],
+      prescription: { mode: 'continuous', doseNgPerDay: 12_000_000 } as const,
+      ptm: undefined,
+    };
+    // Each limit is reached on its own: confirmed, only the hard clonidine limit refuses.
+    expect(checkTherapy({ ...t, confirmed: true })).toMatchObject({ rule: 'hard' });
+    expect(checkTherapy({ ...t, confirmed: true })?.limit).toContain('clonidine');
+    const r = checkTherapy({ ...t, confirmed: false });
+    expect(r).toMatchObject({ rule: 'hard', field: 'prescription.doseNgPerDay' });
+    expect(r?.limit).toContain('hard maximum daily dose of clonidine');
+    expect(r?.message).not.toContain('confirmation');
+  });
+
+  it('reports a hard limit of a clinician bolus before a soft one of an earlier drug', () => {
+    // 60 µL of morphine 10 mg/mL + clonidine 1.5 mg/mL: morphine 600 µg is past its soft 500 µg
+    // (hard 1 mg), clonidine 90 µg past its hard 40 µg.
+    const mixture = [
+      { drug: 'morphine', concentrationUgPerMl: 10_000 },
+      { drug: 'clonidine', concentrationUgPerMl: 1_500 },
+    ];
+    const r = checkBolusDose(defaultDrugLibrary, mixture, 60_000, 'clinicianBolus.doseNg', false);
+    expect(checkBolusDose(defaultDrugLibrary, mixture, 60_000, 'x', true)).toMatchObject({
+      rule: 'hard',
+    });
+    expect(r).toMatchObject({ rule: 'hard' });
+    expect(r?.limit).toContain('clonidine');
+  });
+
   it('accepts the default scenario therapy once its soft bupivacaine worst case is confirmed', () => {
     // Worst case bupivacaine: 0.65 mL/day + 4 × 25 µL = 0.75 mL/day × 30 mg/mL = 22.5 mg > soft 20 mg.
     const r = checkTherapy({
