@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { concentrationUgPerMlMax, mixtureDrugsMax } from '../src/constants.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
 import {
   drugLibrarySchema,
@@ -54,7 +55,15 @@ function quantityText(parse: (text: string) => number, example: string) {
 const volume = quantity(u.parseVolumeNl, '20 mL');
 const mass = quantity(u.parseMassNg, '0.1 mg');
 const dailyDose = quantity(u.parseDailyDoseNg, '1 mg/day');
-const concentration = quantity(u.parseConcentrationUgPerMl, '2 mg/mL');
+/** A concentration the pump can hold: a whole number of µg/mL from 1 µg/mL to 100 mg/mL. */
+const concentration = quantity((text) => {
+  const ugPerMl = u.parseConcentrationUgPerMl(text);
+  if (!Number.isInteger(ugPerMl) || ugPerMl < 1 || ugPerMl > concentrationUgPerMlMax)
+    throw new Error(
+      `outside the concentrations the pump holds: a whole number of µg/mL from 1 µg/mL to ${concentrationUgPerMlMax / 1000} mg/mL`,
+    );
+  return ugPerMl;
+}, '2 mg/mL');
 const rate = quantity(u.parseRateNlPerDay, '0.048 mL/day');
 const duration = quantity(u.parseDurationMs, '10 min');
 const time = quantity(u.parseTimeMs, '2d 08:00');
@@ -129,7 +138,18 @@ const pocketFill = z.string().transform((v, ctx) => {
 const mixture = z
   .array(z.object({ drug: z.string(), concentration }).strict())
   .min(1)
-  .max(4);
+  .max(mixtureDrugsMax)
+  .superRefine((m, ctx) => {
+    m.forEach((d, i) => {
+      const first = m.findIndex((x) => x.drug === d.drug);
+      if (first < i)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'drug'],
+          message: `${d.drug} is already the mixture's drug [${first}]: each drug once, with its concentration`,
+        });
+    });
+  });
 const prescription = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
   z
@@ -296,7 +316,11 @@ export const scenarioSchema = z
     demand: z
       .object({
         episodesPerDay: z.number().min(0).max(24),
-        pressesPerEpisode: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+        pressesPerEpisode: z
+          .tuple([z.number().int().min(1), z.number().int().min(1)])
+          .refine(([least, most]) => least <= most, {
+            message: 'the fewest presses an episode has come first: [fewest, most]',
+          }),
         pressSpacing: duration.default(15 * u.MINUTE_MS),
       })
       .strict()
