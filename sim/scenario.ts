@@ -167,7 +167,10 @@ const ptm = z
     bolusDose: mass,
     bolusDuration: duration,
     lockout: duration,
-    maxPer24h: z.number().int(),
+    // The range is the pump's to check (it refuses with its limit); here only a whole number.
+    maxPer24h: z.number({ error: 'a whole number of boluses' }).int({
+      error: 'a whole number of boluses',
+    }),
   })
   .strict();
 
@@ -256,10 +259,10 @@ export const scenarioSchema = z
     name: z.string().min(1),
     description: z.string().optional(),
     seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
+      .number({ error: 'a whole number from 0 to 2147483647' })
+      .int({ error: 'a whole number from 0 to 2147483647' })
+      .min(0, { error: 'a whole number from 0 to 2147483647' })
+      .max(2 ** 31 - 1, { error: 'a whole number from 0 to 2147483647' })
       .default(1),
     duration: duration.refine(
       (d) => d > 0 && d <= 10 * 365 * u.DAY_MS,

@@ -202,6 +202,16 @@ export function formatTimeMs(timeMs: number): string {
   return `${sign}${d}d ${pad(h)}:${pad(m)}:${pad(s)}`;
 }
 
+/**
+ * A firmware field's value as a user reads it, by the unit its name ends with (`lockoutMs`: a
+ * duration); other values as JSON.
+ */
+export function formatFieldValue(field: string, value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value) && /Ms$/.test(field))
+    return value === 0 ? '0 ms' : formatDurationMs(value);
+  return JSON.stringify(value) ?? 'undefined';
+}
+
 export function formatDurationMs(durationMs: number): string {
   if (durationMs % DAY_MS === 0) return `${durationMs / DAY_MS} d`;
   if (durationMs % HOUR_MS === 0) return `${durationMs / HOUR_MS} h`;

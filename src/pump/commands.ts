@@ -48,7 +48,14 @@ import {
   type Prescription,
   type PtmSettings,
 } from '../therapy/schema.js';
-import { DAY_MS, formatDoseNg, formatMl, PG_PER_NG, volumeNlForDoseNg } from '../units.js';
+import {
+  DAY_MS,
+  formatDoseNg,
+  formatFieldValue,
+  formatMl,
+  PG_PER_NG,
+  volumeNlForDoseNg,
+} from '../units.js';
 import {
   alarmConditionHolds,
   clampOwed,
@@ -82,12 +89,13 @@ function schemaRefusal(prefix: string, error: z.ZodError, value: unknown): Refus
   for (const key of issue.path)
     shown = (shown as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
   const limit = issue.message;
+  const written = formatFieldValue(field, shown);
   return {
     rule: 'state',
     field,
-    value: JSON.stringify(shown) ?? 'undefined',
+    value: written,
     limit,
-    message: `${field}: ${JSON.stringify(shown)} is invalid: ${issue.message}`,
+    message: `${field}: ${written} is invalid: ${issue.message}`,
   };
 }
 

@@ -28,9 +28,18 @@ import {
   rateNlPerDayMax,
   reservoirCapacityNlMax,
 } from '../constants.js';
-import { DAY_MS, MINUTE_MS } from '../units.js';
+import { DAY_MS, formatDurationMs, MINUTE_MS } from '../units.js';
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+/**
+ * A whole number from `min` to `max`; its messages give the bounds in the field's unit (`format`,
+ * from src/units.ts), as the user reads them: "at least 1 min", not ">=60000".
+ */
+const int = (min: number, max: number, format: (v: number) => string = String) =>
+  z
+    .number({ error: 'a number' })
+    .int({ error: `a whole number from ${format(min)} to ${format(max)}` })
+    .min(min, { error: `at least ${format(min)}` })
+    .max(max, { error: `at most ${format(max)}` });
 const doseNg = int(0, 1_000_000_000_000);
 
 export const drugName = z
@@ -92,8 +101,8 @@ export const prescriptionSchema = z.discriminatedUnion('mode', [
 export const ptmSchema = z
   .object({
     bolusDoseNg: doseNg.refine((v) => v > 0, 'must be above zero'),
-    bolusDurationMs: int(bolusDurationMsMin, bolusDurationMsMax),
-    lockoutMs: int(bolusDurationMsMin, lockoutMsMax),
+    bolusDurationMs: int(bolusDurationMsMin, bolusDurationMsMax, formatDurationMs),
+    lockoutMs: int(bolusDurationMsMin, lockoutMsMax, formatDurationMs),
     bolusesPer24hMax: int(1, patientBolusesPer24hMax),
   })
   .refine((p) => p.lockoutMs >= p.bolusDurationMs, {

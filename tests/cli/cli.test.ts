@@ -247,6 +247,36 @@ const badInputs: { kind: string; name: string; text?: string; expected: string[]
     expected: ['ptm.lockout', '"soon"', 'is not a duration'],
   },
   {
+    kind: 'a lockout of no time',
+    name: 'lockout-zero.yaml',
+    text: small.replace('lockout: 3 h', 'lockout: 0 min'),
+    expected: ['ptm.lockout', '0 ms', 'at least 1 min'],
+  },
+  {
+    kind: 'a patient bolus over no time',
+    name: 'bolus-duration-zero.yaml',
+    text: small.replace('bolusDuration: 10 min', 'bolusDuration: 0 min'),
+    expected: ['ptm.bolusDuration', '0 ms', 'at least 1 min'],
+  },
+  {
+    kind: 'a negative number of boluses a day',
+    name: 'max-negative.yaml',
+    text: small.replace('maxPer24h: 4', 'maxPer24h: -4'),
+    expected: ['ptm.maxPer24h', '-4', 'at least 1'],
+  },
+  {
+    kind: 'a fraction of a bolus a day',
+    name: 'max-fraction.yaml',
+    text: small.replace('maxPer24h: 4', 'maxPer24h: 1.5'),
+    expected: ['ptm.maxPer24h', '1.5', 'a whole number of boluses'],
+  },
+  {
+    kind: 'a seed that is not a number',
+    name: 'seed-text.yaml',
+    text: `seed: abc\n${small}`,
+    expected: ['seed', '"abc"', 'a whole number from 0 to 2147483647'],
+  },
+  {
     kind: 'a timeline event with two actions',
     name: 'two-actions.yaml',
     text: small.replace('press: {} }', 'press: {}, stop: {} }'),
