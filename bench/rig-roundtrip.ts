@@ -66,7 +66,7 @@ export async function benchRigRoundTrip(
   let emulatorErr = '';
   const emulator = spawn(
     join(root, 'node_modules/.bin/tsx'),
-    ['sim/rig/cli.ts', 'rig', 'emulate', '--port', rigPath, '--quiet'],
+    ['sim/rig/commands.ts', 'rig', 'emulate', '--port', rigPath, '--quiet'],
     { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   emulator.stderr!.on('data', (d) => (emulatorErr += String(d)));

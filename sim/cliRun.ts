@@ -9,7 +9,7 @@
  *   commands it refuses, or events after the scenario's end; each is listed. For `fleet merge`:
  *   the shards miss patients (the merged outputs are written, the missing ranges named);
  * - 130 interrupted (SIGINT or SIGTERM): the run stopped safely and wrote its outputs.
- * Shared by `itpump` and `tsx sim/rig/cli.ts`.
+ * Shared by `itpump` and `tsx sim/rig/commands.ts`.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -27,7 +27,29 @@ import {
   MINUTE_MS,
   PG_PER_NG,
 } from '../src/units.js';
-import type { DrugPathTruth, Simulation } from './runner.js';
+import type { Controller } from '../src/controller.js';
+import type { LogRecord } from '../src/eventLog.js';
+import type { DrugPathTruth } from './drugPathTruth.js';
+import type { Scenario } from './scenario.js';
+import type { TimelineRefusal } from './timelineRefusals.js';
+
+/** What a summary reads of a finished run (a `Simulation` of sim/runner.ts is one). */
+export interface FinishedRun {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly clock: { nowMs(): number };
+  readonly controller: Controller;
+  readonly motor: { readonly trueReservoirNl: number; readonly ranDryAtMs?: number | undefined };
+  readonly events: readonly LogRecord[];
+  readonly drugPath: DrugPathTruth | undefined;
+  readonly deliveredPg: ReadonlyMap<string, number>;
+  readonly trueDeliveredPg: ReadonlyMap<string, number>;
+  readonly timelineRefusals: readonly TimelineRefusal[];
+  readonly droppedTimeline: readonly { index: number; atMs: number }[];
+  readonly interruptedAtMs: number | undefined;
+  programmedDosesPg(): Map<string, number>;
+  reservoirEstimateNl(): number;
+}
 
 export interface DrugSummary {
   drug: string;
@@ -264,7 +286,10 @@ function drugPathSummary(
  * the fill) or, if it has not yet, when the estimate reaches the empty threshold at the rate now in
  * force (null when nothing is delivered).
  */
-function emptyAlarm(sim: Simulation, sinceMs: number): { atMs: number | null; projected: boolean } {
+function emptyAlarm(
+  sim: FinishedRun,
+  sinceMs: number,
+): { atMs: number | null; projected: boolean } {
   const raised = sim.events.find(
     (e) => e.type === 'alarmRaised' && e.code === 'emptyReservoir' && e.atMs >= sinceMs,
   );
@@ -279,7 +304,7 @@ function emptyAlarm(sim: Simulation, sinceMs: number): { atMs: number | null; pr
 }
 
 /** Presses granted and denied (by reason), boluses by kind and the alarms raised, from the log. */
-function tallyEvents(events: Simulation['events']) {
+function tallyEvents(events: FinishedRun['events']) {
   const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<
     DenyReason,
     number
@@ -306,7 +331,7 @@ function tallyEvents(events: Simulation['events']) {
   return { deniedByReason, granted, alarms, boluses };
 }
 
-export function buildSummary(sim: Simulation, wallTimeMs: number): Summary {
+export function buildSummary(sim: FinishedRun, wallTimeMs: number): Summary {
   const events = sim.events;
   const c = sim.controller.context;
   const { deniedByReason, granted, alarms, boluses } = tallyEvents(events);

@@ -39,3 +39,6 @@ export const rollingWindowMs = DAY_MS;
 export const concentrationUgPerMlMax = 100_000;
 /** A stop longer than this is flagged at restart (an overinfusion risk factor, domain.md F3). */
 export const longStopMs = 48 * HOUR_MS;
+
+/** Largest dose-rate increase confirmation threshold accepted, in ppm: a 1000-fold increase. */
+export const increaseFactorPpmMax = 1_000 * 1_000_000;

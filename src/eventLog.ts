@@ -9,8 +9,29 @@
  */
 import { assert } from './assert.js';
 import type { AlarmCode } from './alarms.js';
-import type { DenyReason } from './pump/types.js';
 import type { BolusKind } from './dosing/delivery.js';
+
+export type DenyReason =
+  | 'stopped'
+  | 'reservoirEmpty'
+  | 'criticalAlarm'
+  | 'noPtm'
+  | 'lockout'
+  | 'count24h'
+  | 'bolusDoseCap'
+  | 'dailyDoseCap';
+
+/** In order of precedence: a denied press is logged with the first that holds. */
+export const denyReasons: readonly DenyReason[] = [
+  'stopped',
+  'reservoirEmpty',
+  'criticalAlarm',
+  'noPtm',
+  'lockout',
+  'count24h',
+  'bolusDoseCap',
+  'dailyDoseCap',
+];
 
 export type LogBody =
   | {

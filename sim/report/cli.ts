@@ -1,7 +1,7 @@
 /**
  * The actions of `itpump report`, `itpump fleet` and `itpump fleet merge`. The commands
  * (descriptions, options, help) are defined in sim/report/commands.ts, which imports this module
- * when one of them runs; `registerReportCommands` is re-exported from there.
+ * when one of them runs.
  *
  * Bad input throws `InputError` (exit code 2, nothing written), as every other command. Results
  * go to stdout; the fleet's progress bar goes to stderr (sim/fleet/progress.ts). The first Ctrl-C
@@ -29,9 +29,7 @@ import { InputError, loadScenario, type Scenario } from '../scenario.js';
 import { formatSummary } from '../summary.js';
 import { readRunDir } from './runData.js';
 import { writeRunDataReport, writeRunReport } from './runReport.js';
-import { registerReportCommands, type FleetCliOptions } from './commands.js';
-
-export { registerReportCommands };
+import type { FleetCliOptions } from './cliOptions.js';
 
 /**
  * One patient of a fleet as a full run: the scenario with that patient's drawn motor error and

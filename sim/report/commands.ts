@@ -65,18 +65,9 @@ function durationOption(name: string) {
   };
 }
 
-export interface FleetCliOptions {
-  patients?: number;
-  workers: number;
-  shard?: string;
-  out?: string;
-  seed?: number;
-  motorErrorSd?: number;
-  stallsPerYear?: number;
-  stallDuration?: number;
-  clinicAfter?: number;
-  replay?: number;
-}
+import type { FleetCliOptions } from './cliOptions.js';
+
+export type { FleetCliOptions };
 
 /** The actions, loaded when a command runs (they import the simulation, zod and vega). */
 const actions = () => import('./cli.js');

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /**
  * `itpump rig …`: the actions of the rig operators' commands (docs/rig.md). The commands
  * themselves (descriptions, options, help) are defined in sim/rig/commands.ts, which imports this
@@ -10,9 +9,9 @@
  *   rig calibrate --port PATH         measure the stroke volume with the balance, save it
  *   rig accuracy --port PATH          flow-accuracy test, IEC 60601-2-24 manner: table and SVG
  *
- * `registerRigCommands(program)` (from commands.ts, re-exported here) adds them to the main CLI
- * (sim/cli.ts). Run alone (`tsx sim/rig/cli.ts rig …`) this file is the same commands without the
- * rest.
+ * `registerRigCommands(program)` (commands.ts) adds them to the main CLI (sim/cli.ts); run alone,
+ * `tsx sim/rig/commands.ts rig …` is the same commands without the rest. This module imports
+ * nothing of commands.ts: what the two share (the options, `RigCliError`) is in cliOptions.ts.
  *
  * Errors an operator can fix (a missing port, a port in use, an unanswered handshake, a bad
  * option) are thrown as `RigCliError`, an `InputError`: the CLI prints "error: …" and exits 2.
@@ -21,7 +20,6 @@
  * Status lines go to stderr, results to stdout.
  */
 import { randomInt } from 'node:crypto';
-import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
@@ -35,7 +33,7 @@ import { AnalysisInputError } from '../analysis/inputError.js';
 import { trumpetTable } from '../analysis/trumpet.js';
 import { writeOutputs } from '../outputs.js';
 import { loadScenario, type Scenario } from '../scenario.js';
-import { interruptOnSignals, Interrupted, runProgram } from '../cliRun.js';
+import { interruptOnSignals, Interrupted } from '../cliRun.js';
 import { formatSummary } from '../summary.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
@@ -49,18 +47,17 @@ import {
   type Calibration,
 } from './calibration.js';
 import {
-  registerRigCommands,
   RigCliError,
   type AccuracyCliOptions,
   type CalibrateCliOptions,
   type EmulateCliOptions,
   type RunCliOptions,
-} from './commands.js';
+} from './cliOptions.js';
 import { RigEmulator } from './emulator.js';
 import { formatPort, listPorts } from './ports.js';
 import { balanceCsv, RigRun } from './rigRun.js';
 
-export { registerRigCommands, RigCliError };
+export { RigCliError };
 
 /** Run a rig action, turning faults an operator can fix into `RigCliError`. */
 export async function operatorErrors<T>(run: () => Promise<T>): Promise<T> {
@@ -635,20 +632,4 @@ function listenToKeys(emulator: RigEmulator): () => void {
 function emulatorStatusText(emulator: RigEmulator): string {
   const c = emulator.core;
   return `link ${c.linkUp ? 'up' : 'down'} | ${c.batchRunning ? 'motor running' : 'motor idle'}${c.jammed ? ' (JAMMED)' : ''} | ${c.strokesExecuted} strokes | balance ${(c.trueMassUg / 1000).toFixed(2)} mg | resets ${c.reboots}`;
-}
-
-// --- Alone: `tsx sim/rig/cli.ts rig …` --------------------------------------------------------------
-
-export async function rigMain(argv: string[]): Promise<number> {
-  const program = new Command('itpump')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerRigCommands(program);
-  return runProgram(program, argv);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // Not a top-level await: each command's action imports this module (commands.ts), and an import
-  // of a module still evaluating would wait for the very action that waits for it.
-  void rigMain(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

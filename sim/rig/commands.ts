@@ -1,3 +1,4 @@
+#!/usr/bin/env -S npx tsx
 /**
  * The definitions of `itpump rig …` (docs/rig.md): each subcommand's description, arguments and
  * options, with their parsers, defaults and help. The actions are in sim/rig/cli.ts, imported when
@@ -16,14 +17,24 @@ import { timeScaleMax } from '../../hal/serial/realTimeClock.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
 import { baudRateDefault } from '../../src/protocol/constants.js';
 import { formatDurationMs, formatMl, parseDurationMs, parseRateNlPerDay } from '../../src/units.js';
-import { exitCodesText, withExamples } from '../cliRun.js';
-import { InputError } from '../inputError.js';
+import { exitCodesText, runProgram, withExamples } from '../cliRun.js';
 import { defaultCalibrationPath } from './calibrationPath.js';
 
-/** A fault an operator can fix; the CLI prints its message and exits 2. */
-export class RigCliError extends InputError {
-  override name = 'RigCliError';
-}
+import {
+  RigCliError,
+  type AccuracyCliOptions,
+  type CalibrateCliOptions,
+  type EmulateCliOptions,
+  type RunCliOptions,
+} from './cliOptions.js';
+
+export {
+  RigCliError,
+  type AccuracyCliOptions,
+  type CalibrateCliOptions,
+  type EmulateCliOptions,
+  type RunCliOptions,
+} from './cliOptions.js';
 
 // --- Option parsing: every bad value names the option, the value and the limit --------------------
 
@@ -89,62 +100,6 @@ const timeScaleOption = () =>
 
 /** The actions, loaded when a command runs (they import the serial port, the controller, zod). */
 const actions = () => import('./cli.js');
-
-// --- The options each action gets -----------------------------------------------------------------
-
-export interface EmulateCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  seed: number;
-  strokeVolumeNl: number;
-  strokeErrorPpm: number;
-  calibratedNl?: number;
-  noiseMg: number;
-  balanceIntervalMs: number;
-  dropRate: number;
-  corruptRate: number;
-  delayMs: number;
-  stallAfter?: number;
-  stallForMs?: number;
-  disconnectAfterMs?: number;
-  disconnectForMs: number;
-  rebootAfterMs?: number;
-  persistentRecord: boolean;
-  quiet?: boolean;
-}
-
-export interface RunCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  out?: string;
-  seed?: number;
-  calibration?: string | false;
-  json?: boolean;
-}
-
-export interface CalibrateCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  strokes: number;
-  intervalMs: number;
-  settleMs: number;
-  readings: number;
-  save?: string;
-}
-
-export interface AccuracyCliOptions {
-  port: string;
-  baud: number;
-  timeScale: number;
-  rate: number;
-  duration: number;
-  out: string;
-  calibration?: string | false;
-  json?: boolean;
-}
 
 // --- The commands ----------------------------------------------------------------------------------
 
@@ -431,4 +386,18 @@ function registerAccuracyCommand(rig: Command): void {
       "interrupted by Ctrl-C or SIGTERM (the pump stopped safely; the run's outputs written, no analysis)",
     ),
   );
+}
+
+// --- Alone: `tsx sim/rig/commands.ts rig …` --------------------------------------------------------------
+
+export async function rigMain(argv: string[]): Promise<number> {
+  const program = new Command('itpump')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerRigCommands(program);
+  return runProgram(program, argv);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  void rigMain(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

@@ -21,7 +21,7 @@
  * Pure functions; nothing of XState, the HAL or time sources.
  */
 import { assert, assertSafeInteger } from '../assert.js';
-import { rateNlPerDayMax } from '../constants.js';
+import { increaseFactorPpmMax, rateNlPerDayMax } from '../constants.js';
 import { DAY_MS } from '../units.js';
 import { stepIndexAt, timeOfDayMs, type RateSteps } from './rates.js';
 import { bolusFineAt, type ActiveBolus } from './delivery.js';
@@ -43,8 +43,7 @@ import {
 } from './catheter.js';
 
 const PPM = 1_000_000;
-/** Largest confirmation threshold accepted: a 1000-fold increase. */
-export const increaseFactorPpmMax = 1_000 * PPM;
+export { increaseFactorPpmMax };
 
 export interface DoseRateChange {
   readonly drug: string;

@@ -94,27 +94,8 @@ export interface PumpContext {
   stoppedSinceMs: number | undefined;
 }
 
-export type DenyReason =
-  | 'stopped'
-  | 'reservoirEmpty'
-  | 'criticalAlarm'
-  | 'noPtm'
-  | 'lockout'
-  | 'count24h'
-  | 'bolusDoseCap'
-  | 'dailyDoseCap';
-
-/** In order of precedence: a denied press is logged with the first that holds. */
-export const denyReasons: readonly DenyReason[] = [
-  'stopped',
-  'reservoirEmpty',
-  'criticalAlarm',
-  'noPtm',
-  'lockout',
-  'count24h',
-  'bolusDoseCap',
-  'dailyDoseCap',
-];
+// A denied press's reason is what its log record carries: defined with the log (src/eventLog.ts).
+export { denyReasons, type DenyReason } from '../eventLog.js';
 
 // ---------------------------------------------------------------------------------------------
 // Events. Every event carries the monotonic time at which the controller handles it.

@@ -11,7 +11,6 @@
  * dose-rate increase limit asks no confirmation for one (docs/drug-path.md §6).
  */
 import { z } from 'zod';
-import { increaseFactorPpmMax } from '../dosing/bridge.js';
 import {
   catheterLengthCmMax,
   catheterVolumeNlPerCmMax,
@@ -22,6 +21,7 @@ import {
   bolusDurationMsMin,
   concentrationUgPerMlMax,
   flexStepsMax,
+  increaseFactorPpmMax,
   lockoutMsMax,
   mixtureDrugsMax,
   patientBolusesPer24hMax,

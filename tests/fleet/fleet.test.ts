@@ -22,7 +22,7 @@ import {
 } from '../../sim/fleet/output.js';
 import { patientScenario, runPatient, type FleetVariation } from '../../sim/fleet/patient.js';
 import { runFleet, type FleetOptions } from '../../sim/fleet/runFleet.js';
-import { registerReportCommands } from '../../sim/report/cli.js';
+import { registerReportCommands } from '../../sim/report/commands.js';
 import { runScenario } from '../../sim/runner.js';
 import { InputError, parseScenario } from '../../sim/scenario.js';
 

@@ -2,7 +2,8 @@
  * The layers of the brief, by their imports: src/ (the firmware) imports only src/ and the port
  * files of hal/ (hal/*.ts, not its drivers); hal/ imports nothing from sim/ or testing/; and the
  * world's truth (hal/sim/, sim/, testing/) counts strokes with its own clock (hal/sim/strokeClock.ts),
- * never with the firmware's planner arithmetic it is there to judge (issue 11).
+ * never with the firmware's planner arithmetic it is there to judge (issue 11). And no import
+ * cycle anywhere, type-only imports included.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -76,4 +77,45 @@ describe('layers', () => {
     );
     expect(truth.flatMap(firmwareStrokeArithmetic)).toEqual([]);
   });
+
+  it('no module imports itself through others (type-only imports count too)', () => {
+    const roots = ['src', 'hal', 'sim', 'testing', 'bench', 'scripts', 'tests'];
+    const files = roots.flatMap((dir) => tsFiles(join(REPO, dir)));
+    const graph = new Map(
+      files.map((f) => [
+        relative(REPO, f).split('\\').join('/'),
+        relativeImports(f).map((t) => t.replace(/\.js$/, '.ts')),
+      ]),
+    );
+    // The situation: a graph with its layers' edges (the controller imports its statechart).
+    expect(graph.get('src/controller.ts')).toContain('src/machine.ts');
+    // The check itself finds a cycle planted in a copy of the graph.
+    const planted = new Map(graph);
+    planted.set('src/machine.ts', [...graph.get('src/machine.ts')!, 'src/controller.ts']);
+    expect(importCycles(planted)).toContainEqual(
+      expect.stringContaining('src/controller.ts -> src/machine.ts'),
+    );
+    expect(importCycles(graph)).toEqual([]);
+  });
 });
+
+/** Every cycle of the import graph, once each, as "a -> b -> a" (depth-first, white-grey-black). */
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!graph.has(next)) continue;
+      if (state.get(next) === 'open')
+        cycles.push([...stack.slice(stack.indexOf(next)), next].join(' -> '));
+      else if (state.get(next) === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return cycles;
+}

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/units.js';
 import { writeOutputs } from '../../sim/outputs.js';
-import { registerReportCommands } from '../../sim/report/cli.js';
+import { registerReportCommands } from '../../sim/report/commands.js';
 import { externalReferences } from '../../sim/report/html.js';
 import { readRunDir } from '../../sim/report/runData.js';
 import { writeRunDataReport, writeRunReport } from '../../sim/report/runReport.js';

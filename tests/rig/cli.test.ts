@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { rigMain } from '../../sim/rig/cli.js';
+import { rigMain } from '../../sim/rig/commands.js';
 import { RigEmulator } from '../../sim/rig/emulator.js';
 import { startPtyPair, waitFor, type PtyPair } from './ptyPair.js';
 
@@ -166,11 +166,15 @@ describe('operator errors: one line, exit code 2', () => {
   it('rig ports with no udevadm on PATH: lists from /sys/class/tty and says so, exit code 0', async () => {
     const bin = tempDir(); // a PATH with node in it and nothing else
     symlinkSync(process.execPath, join(bin, 'node'));
-    const child = spawn(join(root, 'node_modules/.bin/tsx'), ['sim/rig/cli.ts', 'rig', 'ports'], {
-      cwd: root,
-      env: { ...process.env, PATH: bin },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      join(root, 'node_modules/.bin/tsx'),
+      ['sim/rig/commands.ts', 'rig', 'ports'],
+      {
+        cwd: root,
+        env: { ...process.env, PATH: bin },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let childOut = '';
     let childErr = '';
     child.stdout!.on('data', (d) => (childOut += String(d)));
@@ -190,7 +194,7 @@ describe('the whole chain over ptys', () => {
     const emulator = spawn(
       join(root, 'node_modules/.bin/tsx'),
       [
-        'sim/rig/cli.ts',
+        'sim/rig/commands.ts',
         'rig',
         'emulate',
         '--port',

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { rigMain } from '../../sim/rig/cli.js';
+import { rigMain } from '../../sim/rig/commands.js';
 import type { PortRoots } from '../../sim/rig/ports.js';
 
 const tree = vi.hoisted(() => ({ roots: undefined as PortRoots | undefined }));
