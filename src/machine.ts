@@ -49,13 +49,13 @@ const types = {
 
 const typed = setup({ types });
 
-/** Settling moves only these: time alone makes no stroke due that the wake does not bring. */
-const settleFields: ReadonlySet<string> = new Set(['nowMs', 'settledAtMs', 'owedFine']);
-
-/** Did the step change the context beyond settling it up to the event? */
+/**
+ * Did the step change the context beyond settling it up to the event? Time alone makes no stroke
+ * due that the wake armed for it does not bring.
+ */
 function changedBeyondSettling(before: PumpContext, after: PumpContext): boolean {
   for (const key in after) {
-    if (settleFields.has(key)) continue;
+    if (d.settledFields.has(key as keyof PumpContext)) continue;
     if (!Object.is(before[key as keyof PumpContext], after[key as keyof PumpContext])) return true;
   }
   return false;

@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { parseDurationMs, QuantityError } from '../../src/units.js';
 import { exitCodesText, withExamples } from '../cliRun.js';
 import { InputError } from '../inputError.js';
+import type { FleetCliOptions } from './cliOptions.js';
 
 /**
  * The help's defaults of the fleet's variation, as `DEFAULT_VARIATION` (sim/fleet/patient.ts,
@@ -64,10 +65,6 @@ function durationOption(name: string) {
     }
   };
 }
-
-import type { FleetCliOptions } from './cliOptions.js';
-
-export type { FleetCliOptions };
 
 /** The actions, loaded when a command runs (they import the simulation, zod and vega). */
 const actions = () => import('./cli.js');

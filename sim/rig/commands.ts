@@ -28,14 +28,6 @@ import {
   type RunCliOptions,
 } from './cliOptions.js';
 
-export {
-  RigCliError,
-  type AccuracyCliOptions,
-  type CalibrateCliOptions,
-  type EmulateCliOptions,
-  type RunCliOptions,
-} from './cliOptions.js';
-
 // --- Option parsing: every bad value names the option, the value and the limit --------------------
 
 function intOption(name: string, min: number, max: number) {

@@ -83,6 +83,13 @@ export function programmeOf(ctx: PumpContext): Programme {
   };
 }
 
+/** What `settle` writes: a step that changed nothing else only moved the accounting on in time. */
+export const settledFields: ReadonlySet<keyof PumpContext> = new Set([
+  'nowMs',
+  'settledAtMs',
+  'owedFine',
+]);
+
 /** Bring the programmed-volume accounting up to `nowMs`. Idempotent. */
 export function settle(step: Step, nowMs: number): void {
   const c = step.ctx;
