@@ -137,8 +137,8 @@ const pocketFill = z.string().transform((v, ctx) => {
 
 const mixture = z
   .array(z.object({ drug: z.string(), concentration }).strict())
-  .min(1)
-  .max(mixtureDrugsMax)
+  .min(1, { error: 'a mixture holds at least one drug' })
+  .max(mixtureDrugsMax, { error: `a mixture holds at most ${mixtureDrugsMax} drugs` })
   .superRefine((m, ctx) => {
     m.forEach((d, i) => {
       const first = m.findIndex((x) => x.drug === d.drug);
@@ -150,18 +150,22 @@ const mixture = z
         });
     });
   });
-const prescription = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
-  z
-    .object({
-      mode: z.literal('flex'),
-      steps: z
-        .array(z.object({ at: timeOfDay, dose: dailyDose }).strict())
-        .min(1)
-        .max(24),
-    })
-    .strict(),
-]);
+const prescription = z.discriminatedUnion(
+  'mode',
+  [
+    z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
+    z
+      .object({
+        mode: z.literal('flex'),
+        steps: z
+          .array(z.object({ at: timeOfDay, dose: dailyDose }).strict())
+          .min(1)
+          .max(24),
+      })
+      .strict(),
+  ],
+  { error: '`mode` is continuous (one daily dose) or flex (steps by time of day)' },
+);
 const ptm = z
   .object({
     bolusDose: mass,

@@ -277,6 +277,21 @@ const badInputs: { kind: string; name: string; text?: string; expected: string[]
     expected: ['seed', '"abc"', 'a whole number from 0 to 2147483647'],
   },
   {
+    kind: 'a prescription mode the pump does not have',
+    name: 'mode-bad.yaml',
+    text: small.replace('mode: continuous', 'mode: weekly'),
+    expected: ['prescription.mode', '"weekly"', 'continuous (one daily dose) or flex'],
+  },
+  {
+    kind: 'a fill with no drug',
+    name: 'mixture-empty.yaml',
+    text: small.replace(
+      '  mixture:\n    - { drug: morphine, concentration: 2 mg/mL }\n',
+      '  mixture: []\n',
+    ),
+    expected: ['initialFill.mixture', '[]', 'at least one drug'],
+  },
+  {
     kind: 'a timeline event with two actions',
     name: 'two-actions.yaml',
     text: small.replace('press: {} }', 'press: {}, stop: {} }'),
