@@ -70,12 +70,33 @@ type Enqueue = Parameters<Parameters<typeof typed.enqueueActions>[0]>[0]['enqueu
  * programme, the reservoir, the alarms or the stall makes the motor plan again, by construction.
  * `'always'` is for the clock's wake, where time alone may make strokes due.
  */
-function apply(step: Step, before: PumpContext, nowMs: number, enqueue: Enqueue, replan: Replan) {
+function apply(
+  step: Step,
+  before: PumpContext,
+  nowMs: number,
+  enqueue: Enqueue,
+  replan: Replan,
+  raiseFirst?: PumpEvent,
+) {
   enqueue.assign(() => step.ctx);
   for (const effect of step.effects) enqueue.emit(effect);
+  if (raiseFirst) enqueue.raise(raiseFirst);
   if (replan === 'always' || (replan === 'onChange' && changedBeyondSettling(before, step.ctx)))
     enqueue.raise({ type: 'motor.replan', nowMs });
 }
+
+/**
+ * The refill, decided once: besides its context and effects it raises what it did to the drug
+ * path (`path.flowing`, `path.waiting`, `path.unbridged`; nothing when the path is kept), ahead of
+ * `motor.replan`, so the drugPath region follows it before the motor plans.
+ */
+const refillAction = typed.enqueueActions(({ context, event, enqueue }) => {
+  const step = cmd.refill(context, event);
+  const path = cmd.pathAfterRefill(context.bridge, step.ctx.bridge);
+  const raised: PumpEvent | undefined =
+    path === 'kept' ? undefined : { type: `path.${path}`, nowMs: event.nowMs };
+  apply(step, context, event.nowMs, enqueue, 'onChange', raised);
+});
 
 /** An action that carries out a decision (see `apply`). */
 function decided(decide: Decision, replan: Replan = 'onChange') {
@@ -148,12 +169,6 @@ export const pumpMachine = setup({
       cmd.clinicianBolusRefusal(context, event) === undefined,
     primingBolusAcceptable: ({ context, event }) =>
       cmd.primingBolusRefusal(context, event) === undefined,
-    refillOpensFlowingBridge: ({ context, event }) =>
-      event.type === 'cmd.refill' && cmd.refillPath(context, event) === 'flowing',
-    refillOpensWaitingBridge: ({ context, event }) =>
-      event.type === 'cmd.refill' && cmd.refillPath(context, event) === 'waiting',
-    refillEndsBridge: ({ context, event }) =>
-      event.type === 'cmd.refill' && cmd.refillPath(context, event) === 'unbridged',
     restoredFlowingBridge: ({ event }) =>
       event.type === 'boot' &&
       event.restored?.context.bridge !== undefined &&
@@ -210,7 +225,7 @@ export const pumpMachine = setup({
       cmd.refuseState(c, e, 'not infusing', 'infusing or at the safe minimum rate'),
     ),
     program: decided(cmd.program),
-    refill: decided(cmd.refill),
+    refill: refillAction,
     setClock: decided(cmd.setClock),
     clearAlarms: decided((c, e) => cmd.clearAlarms(c, e, c.stall !== undefined)),
     batteryChanged: decided(cmd.batteryChanged),
@@ -368,13 +383,11 @@ export const pumpMachine = setup({
       initial: 'unbridged',
       on: {
         // A refill with a new mixture opens a bridge (paused when therapy is not at its basal
-        // rate), or ends one when nothing stronger is left in the path; else the path is kept.
-        'cmd.refill': [
-          { guard: 'refillOpensFlowingBridge', target: '.bridging.flowing', actions: 'refill' },
-          { guard: 'refillOpensWaitingBridge', target: '.bridging.waiting', actions: 'refill' },
-          { guard: 'refillEndsBridge', target: '.unbridged', actions: 'refill' },
-          { actions: 'refill' },
-        ],
+        // rate), or ends one when nothing stronger is left in the path; the refill says which.
+        'cmd.refill': { actions: 'refill' },
+        'path.flowing': { target: '.bridging.flowing' },
+        'path.waiting': { target: '.bridging.waiting' },
+        'path.unbridged': { target: '.unbridged' },
         // The therapy region's boot restores the context; the path resumes the restored bridge.
         boot: [
           { guard: 'restoredFlowingBridge', target: '.bridging.flowing' },

@@ -470,7 +470,7 @@ export function pumpStatechartCoverage(
     input: initialContext(coverageConfig, library ?? defaultLibrary(), 0),
     events: pumpCoverageEvents as never,
     serializeState: pumpAbstractState as never,
-    raised: ['motor.replan'],
+    raised: ['motor.replan', 'path.flowing', 'path.waiting', 'path.unbridged'],
   });
 }
 

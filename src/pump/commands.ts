@@ -436,10 +436,9 @@ export function refill(context: PumpContext, event: PumpEvent): Step {
 /** Where a refill leaves the drug path: its bridge kept as it was, none, or a new one. */
 export type RefillPath = 'kept' | 'unbridged' | 'flowing' | 'waiting';
 
-/** The drug path after a refill (the drugPath region's target), from the refill decision itself. */
-export function refillPath(context: PumpContext, event: PumpEvent): RefillPath {
-  const after = refill(context, event).ctx.bridge;
-  if (after === context.bridge) return 'kept';
+/** The drug path after a refill (the drugPath region's target), from the bridge before and after. */
+export function pathAfterRefill(before: Bridge | undefined, after: Bridge | undefined): RefillPath {
+  if (after === before) return 'kept';
   if (after === undefined) return 'unbridged';
   return after.pausedRateNlPerDay === undefined ? 'flowing' : 'waiting';
 }

@@ -158,11 +158,14 @@ export type BootEvent = {
 export type PumpEventBody = CommandEvent | HardwareEvent | BootEvent;
 
 /**
- * Raised inside the statechart, never sent from outside: a decision changed what the motor plans
- * from (src/machine.ts). Raised events are handled after every eventless transition has settled,
- * so the motor re-plans once the programme is final for the event.
+ * Raised inside the statechart, never sent from outside (src/machine.ts): a decision changed what
+ * the motor plans from, or a refill changed the drug path. Raised events are handled after every
+ * eventless transition has settled, so the motor re-plans once the programme is final for the event.
  */
-export type InternalEvent = { type: 'motor.replan' };
+export type InternalEvent =
+  | { type: 'motor.replan' }
+  /** What a refill did to the drug path: the drugPath region follows it (src/machine.ts). */
+  | { type: 'path.flowing' | 'path.waiting' | 'path.unbridged' };
 
 export type PumpEvent = (PumpEventBody | InternalEvent) & { nowMs: number };
 
