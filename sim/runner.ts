@@ -368,8 +368,14 @@ export class Simulation {
     const refused = this.events.slice(before).find((e) => e.type === 'refused');
     if (refused && refused.type === 'refused') {
       const field = scenarioFieldOf(refused.command, refused.field);
+      // A schema refusal's message is "<field>: <value> is invalid: <limit>": the field and the
+      // value are already shown, and the limit once is enough.
+      const reason = refused.message.replace(`${refused.field}: `, '');
+      const invalid = `${refused.value} is invalid: ${refused.limit}`;
       throw new InputError(
-        `${field}: ${refused.value}: refused by the pump: ${refused.message.replace(`${refused.field}: `, '')} (limit: ${refused.limit})`,
+        reason === invalid
+          ? `${field}: ${refused.value}: refused by the pump: ${refused.limit}`
+          : `${field}: ${refused.value}: refused by the pump: ${reason} (limit: ${refused.limit})`,
       );
     }
     this.controller.command({ type: 'cmd.resume' });

@@ -435,13 +435,64 @@ function shownAsWritten(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function describeZodError(file: string, error: z.ZodError, input: unknown): string {
+/** The schema found at a path of the input: through objects, arrays, optionals and refinements. */
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  // Wrappers (optional, default, prefault, nullable, readonly) hold their schema as `innerType`;
+  // a pipe (a transform) reads its input with `in`.
+  const unwrap = (s: z.ZodType | undefined): z.ZodType | undefined => {
+    let inner = s;
+    for (;;) {
+      const def = inner?._zod.def as { innerType?: z.ZodType; in?: z.ZodType } | undefined;
+      const next = def?.innerType ?? def?.in;
+      if (next === undefined) return inner;
+      inner = next;
+    }
+  };
+  let at = unwrap(schema);
+  for (const key of path) {
+    if (at instanceof z.ZodArray && typeof key === 'number') at = unwrap(at.element as z.ZodType);
+    else if (at instanceof z.ZodObject && typeof key === 'string')
+      at = unwrap(at.shape[key] as z.ZodType | undefined);
+    else return undefined;
+  }
+  return at;
+}
+
+/** An unknown key, and the keys the object at that path does take (when the schema is known). */
+function unknownKeysMessage(keys: readonly string[], object: z.ZodType | undefined): string {
+  const named = keys.map((k) => JSON.stringify(k)).join(', ');
+  const allowed = object instanceof z.ZodObject ? Object.keys(object.shape) : [];
+  const word = keys.length === 1 ? 'key' : 'keys';
+  return allowed.length === 0
+    ? `unknown ${word} ${named}`
+    : `unknown ${word} ${named}; the keys here are ${allowed.join(', ')}`;
+}
+
+/**
+ * One line per problem: file, YAML path, the value as written, and what is wrong. Given the
+ * schema, an unknown key lists the keys its object takes, and it alone is reported at its path
+ * (a refinement of the same object, such as "exactly one action", would only repeat it).
+ */
+export function describeZodError(
+  file: string,
+  error: z.ZodError,
+  input: unknown,
+  schema?: z.ZodType,
+): string {
+  const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) =>
+    a.length === b.length && a.every((k, i) => k === b[i]);
+  const unknownAt = error.issues.filter((i) => i.code === 'unrecognized_keys').map((i) => i.path);
   return error.issues
+    .filter((i) => i.code === 'unrecognized_keys' || !unknownAt.some((p) => samePath(p, i.path)))
     .slice(0, 5)
     .map((issue) => {
       const value = valueAt(input, issue.path);
       const shown = value === undefined ? 'missing' : shownAsWritten(value);
-      return `${file}: ${formatPath(issue.path)}: ${shown}: ${issue.message}`;
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? unknownKeysMessage(issue.keys, schema && schemaAt(schema, issue.path))
+          : issue.message;
+      return `${file}: ${formatPath(issue.path)}: ${shown}: ${message}`;
     })
     .join('\n');
 }
@@ -456,7 +507,8 @@ export function parseScenario(text: string, file: string): Scenario {
     );
   }
   const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new InputError(describeZodError(file, parsed.error, raw));
+  if (!parsed.success)
+    throw new InputError(describeZodError(file, parsed.error, raw, scenarioSchema));
   if (Number.isNaN(Date.parse(parsed.data.startRtc)))
     throw new InputError(
       `${file}: startRtc: ${JSON.stringify(parsed.data.startRtc)}: not an ISO 8601 date-time`,
@@ -464,7 +516,9 @@ export function parseScenario(text: string, file: string): Scenario {
   if (parsed.data.drugLibrary) {
     const lib = drugLibrarySchema.safeParse(drugLibraryOfRaw(parsed.data));
     if (!lib.success)
-      throw new InputError(describeZodError(`${file} (drugLibrary)`, lib.error, raw));
+      throw new InputError(
+        describeZodError(`${file} (drugLibrary)`, lib.error, raw, drugLibrarySchema),
+      );
   }
   return parsed.data;
 }

@@ -204,11 +204,13 @@ export function formatTimeMs(timeMs: number): string {
 
 /**
  * A firmware field's value as a user reads it, by the unit its name ends with (`lockoutMs`: a
- * duration); other values as JSON.
+ * duration; `bolusDoseNg`: a dose; `doseNgPerDay`: a daily dose); other values as JSON.
  */
 export function formatFieldValue(field: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value) && /Ms$/.test(field))
     return value === 0 ? '0 ms' : formatDurationMs(value);
+  if (typeof value === 'number' && Number.isInteger(value) && /Ng(PerDay)?$/.test(field))
+    return `${value === 0 ? '0 mg' : formatDosePgExact(value * PG_PER_NG)}${/PerDay$/.test(field) ? '/day' : ''}`;
   return JSON.stringify(value) ?? 'undefined';
 }
 

@@ -254,7 +254,8 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
     throw new InputError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
   const parsed = fleetFileSchema.safeParse(raw);
-  if (!parsed.success) throw new InputError(describeZodError(file, parsed.error, raw));
+  if (!parsed.success)
+    throw new InputError(describeZodError(file, parsed.error, raw, fleetFileSchema));
   const f = parsed.data;
   try {
     const s = f.sketches;

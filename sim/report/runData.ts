@@ -223,7 +223,8 @@ function drugLibraryFor(dir: string, settings: RunSettings, options: ReadRunOpti
   if (existsSync(file)) {
     const raw = parseJson(readText(dir, 'drug-library.json'), file);
     const parsed = drugLibrarySchema.safeParse(raw);
-    if (!parsed.success) throw new InputError(describeZodError(file, parsed.error, raw));
+    if (!parsed.success)
+      throw new InputError(describeZodError(file, parsed.error, raw, drugLibrarySchema));
     return parsed.data;
   }
   if (options.scenario) return drugLibraryOf(options.scenario);
@@ -246,11 +247,11 @@ export function readRunDir(dir: string, options: ReadRunOptions = {}): RunData {
   const settings = settingsSchema.safeParse(rawSettings);
   if (!settings.success)
     throw new InputError(
-      describeZodError(`${summaryFile} (settings)`, settings.error, rawSettings),
+      describeZodError(`${summaryFile} (settings)`, settings.error, rawSettings, settingsSchema),
     );
   const summary = summarySchema.safeParse(rawSummary);
   if (!summary.success)
-    throw new InputError(describeZodError(summaryFile, summary.error, rawSummary));
+    throw new InputError(describeZodError(summaryFile, summary.error, rawSummary, summarySchema));
 
   const eventsFile = join(dir, 'events.jsonl');
   const events = readText(dir, 'events.jsonl')
@@ -261,7 +262,8 @@ export function readRunDir(dir: string, options: ReadRunOptions = {}): RunData {
       const where = `${eventsFile}: line ${index + 1}`;
       const value = parseJson(line, where);
       const parsed = eventSchema.safeParse(value);
-      if (!parsed.success) throw new InputError(describeZodError(where, parsed.error, value));
+      if (!parsed.success)
+        throw new InputError(describeZodError(where, parsed.error, value, eventSchema));
       return parsed.data as unknown as LogRecord;
     });
 

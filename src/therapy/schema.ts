@@ -100,7 +100,7 @@ export const prescriptionSchema = z.discriminatedUnion('mode', [
 
 export const ptmSchema = z
   .object({
-    bolusDoseNg: doseNg.refine((v) => v > 0, 'must be above zero'),
+    bolusDoseNg: doseNg.refine((v) => v > 0, 'must be more than 0 mg'),
     bolusDurationMs: int(bolusDurationMsMin, bolusDurationMsMax, formatDurationMs),
     lockoutMs: int(bolusDurationMsMin, lockoutMsMax, formatDurationMs),
     bolusesPer24hMax: int(1, patientBolusesPer24hMax),
@@ -111,7 +111,7 @@ export const ptmSchema = z
   });
 
 export const clinicianBolusSchema = z.object({
-  doseNg: doseNg.refine((v) => v > 0, 'must be above zero'),
+  doseNg: doseNg.refine((v) => v > 0, 'must be more than 0 mg'),
   durationMs: int(bolusDurationMsMin, bolusDurationMsMax),
 });
 

@@ -60,7 +60,14 @@ const inputs: Record<string, string> = {
 // Each kind of bad input: the file, and what the message must name (file, field path, value, limit).
 const setClock = (action: string) =>
   small.replace('timeline:\n', `timeline:\n  - { at: 1d, setClock: ${action} }\n`);
-const badInputs: { kind: string; name: string; text?: string; expected: string[] }[] = [
+// `lines`: the message is exactly that many lines (one problem, said once).
+const badInputs: {
+  kind: string;
+  name: string;
+  text?: string;
+  expected: string[];
+  lines?: number;
+}[] = [
   {
     kind: 'a volume of .nan',
     name: 'volume-nan.yaml',
@@ -118,7 +125,30 @@ const badInputs: { kind: string; name: string; text?: string; expected: string[]
     kind: 'an unknown field',
     name: 'unknown.yaml',
     text: small.replace('initialFill:', 'pump: { colour: red }\ninitialFill:'),
-    expected: ['unknown.yaml', 'pump', 'colour', 'red', 'Unrecognized key'],
+    expected: ['unknown.yaml', 'pump', 'colour', 'red', 'unknown key "colour"', 'strokeVolume'],
+  },
+  {
+    kind: 'a timeline action the pump does not have, in one line',
+    name: 'action-unknown.yaml',
+    text: small.replace('press: {} }', 'frobnicate: {} }'),
+    expected: [
+      'timeline[0]: {"at":"1d 08:00","frobnicate":{}}: unknown key "frobnicate"; the keys here are at, press, program,',
+    ],
+    lines: 1,
+  },
+  {
+    kind: 'a clock change in a key setClock does not take',
+    name: 'clock-forward.yaml',
+    text: setClock('{ forward: 1h }'),
+    expected: ['timeline[0].setClock', '"forward"', 'the keys here are shift, back, to'],
+    lines: 1,
+  },
+  {
+    kind: 'a patient bolus of no drug',
+    name: 'bolus-zero.yaml',
+    text: small.replace('bolusDose: 0.1 mg', 'bolusDose: 0 mg'),
+    expected: ['ptm.bolusDose: 0 mg: refused by the pump: must be more than 0 mg'],
+    lines: 1,
   },
   {
     kind: 'a bad unit',
@@ -535,6 +565,7 @@ describe('bad input: exit code 2, a message naming file, field, value and limit,
       expect(r.status, r.stderr).toBe(2);
       for (const part of bad.expected)
         expect(r.stderr, `message should name ${JSON.stringify(part)}`).toContain(part);
+      if (bad.lines !== undefined) expect(r.stderr.trimEnd().split('\n')).toHaveLength(bad.lines);
       expect(r.stderr).not.toMatch(stackTrace);
       expect(r.stderr).not.toContain('internal error');
       expect(r.stdout).not.toContain('wrote');

@@ -39,7 +39,7 @@ describe('clinicianBolusRefusal', () => {
   it('refuses a dose the schema refuses, echoing the value given', () => {
     expect(clinicianBolusRefusal(infusing(), bolus({ doseNg: -1 }))).toMatchObject({
       field: 'clinicianBolus.doseNg',
-      value: '-1',
+      value: '-0.001 µg', // -1 ng, shown in the dose's unit
     });
   });
 
