@@ -62,6 +62,12 @@ figure { margin: 16px 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 13px; margin-top: 4px; }
 nav ol { margin: 8px 0; padding-left: 20px; }
+.table { max-width: 100%; overflow-x: auto; }
+td { overflow-wrap: anywhere; }
+@media (max-width: 600px) {
+  main { padding: 12px 12px 32px; }
+  table.summary th { width: auto; }
+}
 `.trim();
 
 export function escapeHtml(text: string): string {
@@ -146,7 +152,8 @@ function table(t: ReportTable, field: string): string {
   const caption = t.caption === undefined ? '' : `<caption>${escapeHtml(t.caption)}</caption>`;
   const head = `<thead><tr>${t.columns.map((c) => cell(c, true)).join('')}</tr></thead>`;
   const body = `<tbody>${t.rows.map((row) => `<tr>${row.map((v) => cell(v, false)).join('')}</tr>`).join('\n')}</tbody>`;
-  return `<table>${caption}${head}\n${body}</table>`;
+  // A wide table scrolls in its own box on a narrow screen; the page itself never scrolls sideways.
+  return `<div class="table"><table>${caption}${head}\n${body}</table></div>`;
 }
 
 function anchor(index: number): string {
@@ -175,9 +182,9 @@ export function buildReportHtml(report: ReportDocument): string {
     return parts.join('\n');
   });
 
-  const summary = `<table class="summary"><tbody>${report.summary
+  const summary = `<div class="table"><table class="summary"><tbody>${report.summary
     .map((row) => `<tr>${cell(row.label, true)}${cell(row.value, false)}</tr>`)
-    .join('\n')}</tbody></table>`;
+    .join('\n')}</tbody></table></div>`;
   const contents = report.sections.length
     ? `<nav><ol>${report.sections.map((s, i) => `<li><a href="#${anchor(i)}">${escapeHtml(s.heading)}</a></li>`).join('')}</ol></nav>`
     : '';

@@ -1,0 +1,92 @@
+/**
+ * The run and fleet report pages as a user's browser shows them: headless Chromium (Debian's
+ * /usr/bin/chromium, driven by playwright-core) opens the report.html that `itpump run --report`
+ * and `itpump fleet` write. Run with `npm run test:browser` (`.ci/run` installs chromium first).
+ * Each page must load with no console error, draw its charts, and fit a 420 px phone screen
+ * without horizontal scrolling.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+const cliPath = join(root, 'sim/cli.ts');
+const chromiumPath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+
+let work = '';
+let browser: Browser;
+
+function itpump(args: readonly string[]): void {
+  const r = spawnSync(tsx, [cliPath, ...args], { cwd: work, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`itpump ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'itpump-browser-'));
+  writeFileSync(
+    join(work, 'small.yaml'),
+    readFileSync(join(root, 'tests/fixtures/cli/small.yaml'), 'utf8'),
+  );
+  itpump(['run', 'small.yaml', '--out', 'run', '--report']);
+  itpump(['fleet', 'small.yaml', '--patients', '4', '--out', 'fleet']);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function open(dir: string, width: number) {
+  const page = await browser.newPage({ viewport: { width, height: 800 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(pathToFileURL(join(work, dir, 'report.html')).href, { waitUntil: 'load' });
+  return { page, errors };
+}
+
+describe.each([
+  ['run report', 'run'],
+  ['fleet report', 'fleet'],
+])('%s in a browser', (_name, dir) => {
+  it('loads without a console error and draws its charts', async () => {
+    const { page, errors } = await open(dir, 1280);
+    // The situation: the page has a title and at least one chart with drawn marks.
+    expect(await page.title()).not.toBe('');
+    // Page scripts are strings: the project's TypeScript has no DOM types.
+    const charts = await page.evaluate<number>(`[...document.querySelectorAll('svg, img')]
+      .filter((e) => { const box = e.getBoundingClientRect(); return box.width > 50 && box.height > 50; })
+      .length`);
+    expect(charts).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a 420 px wide screen without scrolling sideways', async () => {
+    const { page } = await open(dir, 420);
+    const overflow = await page.evaluate<{ page: number; screen: number }>(
+      '({ page: document.documentElement.scrollWidth, screen: window.innerWidth })',
+    );
+    expect(overflow.page).toBeLessThanOrEqual(overflow.screen);
+    await page.close();
+  });
+});
