@@ -63,10 +63,13 @@ figure svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 13px; margin-top: 4px; }
 nav ol { margin: 8px 0; padding-left: 20px; }
 .table { max-width: 100%; overflow-x: auto; }
-td { overflow-wrap: anywhere; }
 @media (max-width: 600px) {
   main { padding: 12px 12px 32px; }
   table.summary th { width: auto; }
+  /* A chart scaled to a phone's width would shrink its text to 5-7 px: it keeps its size and
+     scrolls sideways in its own box instead. */
+  figure { overflow-x: auto; }
+  figure svg { max-width: none; }
 }
 `.trim();
 

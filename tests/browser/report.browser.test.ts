@@ -3,7 +3,7 @@
  * /usr/bin/chromium, driven by playwright-core) opens the report.html that `itpump run --report`
  * and `itpump fleet` write. Run with `npm run test:browser` (`.ci/run` installs chromium first).
  * Each page must load with no console error, draw its charts, and fit a 420 px phone screen
- * without horizontal scrolling.
+ * without horizontal scrolling and with chart text still readable.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +87,17 @@ describe.each([
       '({ page: document.documentElement.scrollWidth, screen: window.innerWidth })',
     );
     expect(overflow.page).toBeLessThanOrEqual(overflow.screen);
+    await page.close();
+  });
+
+  it('keeps chart text readable on a 420 px wide screen (at least 9 px tall)', async () => {
+    const { page } = await open(dir, 420);
+    const heights = await page.evaluate<number[]>(`[...document.querySelectorAll('figure svg text')]
+      .map((t) => t.getBoundingClientRect().height)
+      .filter((h) => h > 0)`);
+    // The situation: the charts have text (axis labels, titles) drawn on the screen.
+    expect(heights.length).toBeGreaterThan(10);
+    expect(Math.min(...heights)).toBeGreaterThanOrEqual(9);
     await page.close();
   });
 });
