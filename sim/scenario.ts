@@ -14,7 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { concentrationUgPerMlMax, mixtureDrugsMax } from '../src/constants.js';
+import {
+  concentrationUgPerMlMax,
+  mixtureDrugsMax,
+  patientBolusesPer24hMax,
+} from '../src/constants.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
 import {
   drugLibrarySchema,
@@ -27,13 +31,30 @@ import {
 import * as u from '../src/units.js';
 import { InputError } from './inputError.js';
 
-/** A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. */
-function quantity(parse: (text: string) => number, example: string) {
+/**
+ * A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. Given the
+ * parser's unit table, the JSON Schema also says it: a string of a number and one of those units
+ * (what the parser accepts, bar the negative numbers it refuses), so an editor flags "banana".
+ */
+function quantity(
+  parse: (text: string) => number,
+  example: string,
+  units?: Readonly<Record<string, number>>,
+) {
   // YAML's .nan and .inf are numbers zod refuses with a bare "Invalid input": take them as text,
   // so they get a message of their own below.
   const nonFiniteAsText = (v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
-  return z.preprocess(nonFiniteAsText, quantityText(parse, example));
+  const schema = z.preprocess(nonFiniteAsText, quantityText(parse, example));
+  if (units === undefined) return schema;
+  const names = Object.keys(units).flatMap((n) =>
+    n.includes('µ') ? [n, n.replace('µ', 'μ')] : [n],
+  );
+  return schema.meta({
+    description: `a quantity such as "${example}" (units: ${Object.keys(units).join(', ')})`,
+    type: 'string',
+    pattern: String.raw`^\s*[0-9]+(\.[0-9]+)?\s*(${names.join('|')})\s*$`,
+  });
 }
 
 function quantityText(parse: (text: string) => number, example: string) {
@@ -52,19 +73,23 @@ function quantityText(parse: (text: string) => number, example: string) {
     });
 }
 
-const volume = quantity(u.parseVolumeNl, '20 mL');
-const mass = quantity(u.parseMassNg, '0.1 mg');
-const dailyDose = quantity(u.parseDailyDoseNg, '1 mg/day');
+const volume = quantity(u.parseVolumeNl, '20 mL', u.volumeUnits);
+const mass = quantity(u.parseMassNg, '0.1 mg', u.massUnits);
+const dailyDose = quantity(u.parseDailyDoseNg, '1 mg/day', u.dailyDoseUnits);
 /** A concentration the pump can hold: a whole number of µg/mL from 1 µg/mL to 100 mg/mL. */
-const concentration = quantity((text) => {
-  const ugPerMl = u.parseConcentrationUgPerMl(text);
-  if (!Number.isInteger(ugPerMl) || ugPerMl < 1 || ugPerMl > concentrationUgPerMlMax)
-    throw new Error(
-      `outside the concentrations the pump holds: a whole number of µg/mL from 1 µg/mL to ${concentrationUgPerMlMax / 1000} mg/mL`,
-    );
-  return ugPerMl;
-}, '2 mg/mL');
-const rate = quantity(u.parseRateNlPerDay, '0.048 mL/day');
+const concentration = quantity(
+  (text) => {
+    const ugPerMl = u.parseConcentrationUgPerMl(text);
+    if (!Number.isInteger(ugPerMl) || ugPerMl < 1 || ugPerMl > concentrationUgPerMlMax)
+      throw new Error(
+        `outside the concentrations the pump holds: a whole number of µg/mL from 1 µg/mL to ${concentrationUgPerMlMax / 1000} mg/mL`,
+      );
+    return ugPerMl;
+  },
+  '2 mg/mL',
+  u.concentrationUnits,
+);
+const rate = quantity(u.parseRateNlPerDay, '0.048 mL/day', u.rateUnits);
 const duration = quantity(u.parseDurationMs, '10 min');
 const time = quantity(u.parseTimeMs, '2d 08:00');
 const timeOfDay = z
@@ -172,9 +197,15 @@ const ptm = z
     bolusDuration: duration,
     lockout: duration,
     // The range is the pump's to check (it refuses with its limit); here only a whole number.
-    maxPer24h: z.number({ error: 'a whole number of boluses' }).int({
-      error: 'a whole number of boluses',
-    }),
+    maxPer24h: z
+      .number({ error: 'a whole number of boluses' })
+      .int({ error: 'a whole number of boluses' })
+      // The pump's range, for editors only (the JSON Schema); the pump still checks it.
+      .meta({
+        description: `patient boluses allowed in any 24 hours, 1 to ${patientBolusesPer24hMax}`,
+        minimum: 1,
+        maximum: patientBolusesPer24hMax,
+      }),
   })
   .strict();
 
@@ -245,7 +276,14 @@ const timelineEvent = z
       message:
         'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
     },
-  );
+  )
+  // The same rule for editors (the JSON Schema): `at` plus one key, and no other keys allowed.
+  .meta({
+    description:
+      "`at` (time since the run's start, e.g. 1d 08:00) and exactly one action: press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset or corruptMemory",
+    minProperties: 2,
+    maxProperties: 2,
+  });
 
 const libraryEntry = z
   .object({
@@ -549,5 +587,6 @@ export function loadScenario(file: string): Scenario {
 }
 
 export function scenarioJsonSchema(): unknown {
-  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+  // Draft-07: what the ajv CLI and most editors' YAML support load by default.
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
 }
