@@ -3,7 +3,7 @@
  * (draft-07, strict) loads it, every shipped scenario passes it, and the mistakes the loader
  * refuses that a schema can say are refused by it too.
  */
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
