@@ -47,13 +47,10 @@ function quantity(
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
   const schema = z.preprocess(nonFiniteAsText, quantityText(parse, example));
   if (units === undefined) return schema;
-  const names = Object.keys(units).flatMap((n) =>
-    n.includes('µ') ? [n, n.replace('µ', 'μ')] : [n],
-  );
   return schema.meta({
     description: `a quantity such as "${example}" (units: ${Object.keys(units).join(', ')})`,
     type: 'string',
-    pattern: String.raw`^\s*[0-9]+(\.[0-9]+)?\s*(${names.join('|')})\s*$`,
+    pattern: u.quantityPattern(units),
   });
 }
 
@@ -197,10 +194,10 @@ const ptm = z
     bolusDuration: duration,
     lockout: duration,
     // The range is the pump's to check (it refuses with its limit); here only a whole number.
+    // The meta states the pump's range for editors only (the JSON Schema).
     maxPer24h: z
       .number({ error: 'a whole number of boluses' })
       .int({ error: 'a whole number of boluses' })
-      // The pump's range, for editors only (the JSON Schema); the pump still checks it.
       .meta({
         description: `patient boluses allowed in any 24 hours, 1 to ${patientBolusesPer24hMax}`,
         minimum: 1,
@@ -232,7 +229,7 @@ const program = z
   })
   .strict();
 
-const timelineEvent = z
+const timelineEventKeys = z
   .object({
     at: time,
     press: z.object({}).strict().optional(),
@@ -268,19 +265,20 @@ const timelineEvent = z
       .strict()
       .optional(),
   })
-  .strict()
+  .strict();
+/** The timeline's actions, from the schema itself (the messages below name them). */
+const timelineActions = Object.keys(timelineEventKeys.shape).filter((k) => k !== 'at');
+const timelineEvent = timelineEventKeys
   .refine(
     (e) =>
       Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1,
     {
-      message:
-        'each timeline event needs `at` and exactly one action (press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset, corruptMemory)',
+      message: `each timeline event needs \`at\` and exactly one action (${timelineActions.join(', ')})`,
     },
   )
   // The same rule for editors (the JSON Schema): `at` plus one key, and no other keys allowed.
   .meta({
-    description:
-      "`at` (time since the run's start, e.g. 1d 08:00) and exactly one action: press, program, refill, clinicianBolus, primingBolus, stop, resume, clearAlarms, setClock, motorStall, strokeVolumeError, reset or corruptMemory",
+    description: `\`at\` (time since the run's start, e.g. 1d 08:00) and exactly one action: ${timelineActions.join(', ')}`,
     minProperties: 2,
     maxProperties: 2,
   });

@@ -108,6 +108,17 @@ export const durationUnits = {
   d: DAY_MS,
 } as const;
 
+/**
+ * What `parseWith` accepts for a unit table, as a regular expression for a JSON Schema: a
+ * non-negative number and one of the units (µ also written as Greek μ, which it reads as µ).
+ */
+export function quantityPattern(units: Readonly<Record<string, number>>): string {
+  const names = Object.keys(units).flatMap((n) =>
+    n.includes('µ') ? [n, n.replace('µ', 'μ')] : [n],
+  );
+  return String.raw`^\s*${number}\s*(${names.join('|')})\s*$`;
+}
+
 export const parseVolumeNl = (t: string) => parseWith(t, volumeUnits, 'a volume');
 export const parseMassNg = (t: string) => parseWith(t, massUnits, 'a drug mass');
 export const parseConcentrationUgPerMl = (t: string) =>
