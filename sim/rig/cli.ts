@@ -33,7 +33,7 @@ import { AnalysisInputError } from '../analysis/inputError.js';
 import { trumpetTable } from '../analysis/trumpet.js';
 import { writeOutputs } from '../outputs.js';
 import { loadScenario, type Scenario } from '../scenario.js';
-import { interruptOnSignals, Interrupted } from '../cliRun.js';
+import { FlowCheckStopped, interruptOnSignals, Interrupted } from '../cliRun.js';
 import { formatSummary } from '../summary.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
@@ -168,6 +168,16 @@ interface RunOnRigOptions extends ConnectOptions {
   status: StatusLine;
   /** What a Ctrl-C stops, in its message: "the rig run". */
   what: string;
+  /** The balance as the flow check models it (`--balance-noise-mg`, `--evaporation-mg-per-h`). */
+  balance: { noiseUg: number; evaporationUgPerHour: number };
+}
+
+/** The flow check's balance model from the command's options (mg → µg, here only). */
+function balanceOptions(o: { balanceNoiseMg: number; evaporationMgPerH: number }) {
+  return {
+    noiseUg: Math.round(o.balanceNoiseMg * 1_000),
+    evaporationUgPerHour: Math.round(o.evaporationMgPerH * 1_000),
+  };
 }
 
 /** A run on the rig that has ended: at the scenario's end, or stopped by a signal. */
@@ -202,9 +212,11 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<R
     const durationMs = scenario.duration;
     const showStatus = () =>
       status.update(rigRunStatusText(run, connection.rig, durationMs, options.timeScale));
-    const stopped = () => interrupt.signal.aborted;
+    // The flow check stops the run as a signal does, minus the signal.
+    const stopped = () => interrupt.signal.aborted || run.flowCheck.failure !== null;
     await runUntil(run, durationMs, options.timeScale, stopped, showStatus);
-    const interrupted = stopped() && run.nowMs() < durationMs;
+    const interrupted =
+      interrupt.signal.aborted && run.flowCheck.failure === null && run.nowMs() < durationMs;
     if (interrupted)
       status.message(`interrupted at ${formatTimeMs(run.nowMs())}: stopping the pump`);
     await stopAndSettle(run, connection.rig, showStatus, interrupted);
@@ -268,6 +280,7 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
     clock: runClock,
     atPumpMs: (atMs, go) => runClock.setPumpAlarm(atMs, go),
     ...(strokeVolumeNl !== undefined ? { strokeVolumeNl } : {}),
+    balance: options.balance,
     settings: {
       rig: {
         port: options.port,
@@ -281,6 +294,8 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
         : null,
     },
     onWarning: (text) => status.message(`warning: ${text}`),
+    onFlowCheckFailed: (f) =>
+      status.message(`ALARM at ${formatTimeMs(f.timeMs)}: ${f.message}; stopping the pump`),
   });
   status.message(`settings: ${JSON.stringify(run.settings())}`);
   run.start();
@@ -314,7 +329,10 @@ function rigRunStatusText(
     ` | ${c.state.therapy} | motor ${c.state.motor} | ${strokesText(run)}` +
     ` | balance ${balance === undefined ? '—' : `${(balance.massUg / 1000).toFixed(2)} mg`}` +
     ` | link ${rig.linkUp ? 'up' : 'DOWN'} (lost ${s.linkLosses}, retx ${rig.session.link.stats.retransmits})` +
-    (c.context.alarms.length > 0 ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}` : '')
+    (c.context.alarms.length > 0
+      ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}`
+      : '') +
+    (run.flowCheck.failure !== null ? ' | FLOW CHECK FAILED' : '')
   );
 }
 
@@ -356,6 +374,16 @@ async function stopAndSettle(
   showStatus();
 }
 
+/** After the outputs are written: a run the flow check stopped exits 4 with the check's line. */
+function throwIfFlowCheckFailed(run: RigRun, out: string, files?: string[]): void {
+  const f = run.flowCheck.failure;
+  if (f === null) return;
+  if (files !== undefined) process.stdout.write(`wrote ${files.join(', ')}\n`);
+  throw new FlowCheckStopped(
+    `stopped at ${formatTimeMs(f.timeMs)} of the scenario: ${f.message}. Outputs written to ${out} (balance.csv has the band at every reading)`,
+  );
+}
+
 // --- The actions (called by the commands of commands.ts) -----------------------------------------
 
 /** `rig ports`: the ports the system reports, one a line, and a note on ptys. */
@@ -393,6 +421,7 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
     calibration,
     status,
     what: 'the rig run',
+    balance: balanceOptions(opts),
   });
   try {
     const result = run.result();
@@ -412,6 +441,7 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
         `link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`,
       );
     }
+    throwIfFlowCheckFailed(run, out);
     if (interrupted)
       throw new Interrupted(
         `the pump was stopped at ${formatTimeMs(run.interruptedAtMs ?? run.nowMs())} of the scenario; outputs written to ${out}`,
@@ -472,6 +502,7 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
     calibration,
     status,
     what: 'the accuracy test',
+    balance: balanceOptions(opts),
   });
   try {
     const result = run.result();
@@ -479,6 +510,7 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
     // analysis that cannot run (a gap in the readings on a loaded machine, say).
     const files = [...writeOutputs(result, opts.out), join(opts.out, 'balance.csv')];
     writeFileSync(join(opts.out, 'balance.csv'), balanceCsv(run.balance));
+    throwIfFlowCheckFailed(run, opts.out, opts.json ? undefined : files);
     if (interrupted) {
       if (!opts.json) process.stdout.write(`wrote ${files.join(', ')}\n`);
       throw new Interrupted(
@@ -568,6 +600,8 @@ function openEmulator(o: EmulateCliOptions, log: (text: string) => void): Promis
     // with the same --seed must look like a reset to the host (protocol §6.5).
     bootNonce: randomInt(1, 0x7fff_ffff),
     noiseMg: o.noiseMg,
+    evaporationMgPerHour: o.evaporationMgPerH,
+    reportedStrokesPpm: o.reportedStrokesPpm,
     balanceIntervalMs: o.balanceIntervalMs,
     stallAfterStrokes: o.stallAfter,
     stallForMs: o.stallForMs,
@@ -591,6 +625,8 @@ function emulatorSettings(o: EmulateCliOptions) {
     strokeVolumeNl: o.strokeVolumeNl,
     strokeErrorPpm: o.strokeErrorPpm,
     noiseMg: o.noiseMg,
+    evaporationMgPerH: o.evaporationMgPerH,
+    reportedStrokesPpm: o.reportedStrokesPpm,
     dropRate: o.dropRate,
     corruptRate: o.corruptRate,
     delayMs: o.delayMs,
