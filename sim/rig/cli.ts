@@ -20,7 +20,7 @@
  * Status lines go to stderr, results to stdout.
  */
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
   RealTimeClock,
@@ -55,7 +55,7 @@ import {
 } from './cliOptions.js';
 import { RigEmulator } from './emulator.js';
 import { formatPort, listPorts } from './ports.js';
-import { balanceCsv, RigRun } from './rigRun.js';
+import { balanceCsvHeader, balanceCsvLine, RigRun } from './rigRun.js';
 
 export { RigCliError };
 
@@ -170,6 +170,19 @@ interface RunOnRigOptions extends ConnectOptions {
   what: string;
   /** The balance as the flow check models it (`--balance-noise-mg`, `--evaporation-mg-per-h`). */
   balance: { noiseUg: number; evaporationUgPerHour: number };
+  /** The output directory: balance.csv is written there as the readings come. */
+  outDir: string;
+}
+
+/**
+ * Create the output directory and balance.csv's header once the run is sure to start (a refused
+ * start writes nothing), so that hours of readings survive a crash or a kill.
+ */
+function startBalanceFile(outDir: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'balance.csv');
+  writeFileSync(file, balanceCsvHeader);
+  return file;
 }
 
 /** The flow check's balance model from the command's options (mg → µg, here only). */
@@ -268,6 +281,7 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
   const { rig } = connection;
   const info = rig.session.rigInfo!;
   const strokeVolumeNl = runStrokeVolumeNl(scenario, options, rig);
+  const balanceFile = startBalanceFile(options.outDir);
   const runClock = new RealTimeClock({
     timeScale: options.timeScale,
     rtcStartMs: Date.parse(scenario.startRtc),
@@ -281,6 +295,7 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
     atPumpMs: (atMs, go) => runClock.setPumpAlarm(atMs, go),
     ...(strokeVolumeNl !== undefined ? { strokeVolumeNl } : {}),
     balance: options.balance,
+    onBalanceRow: (row) => appendFileSync(balanceFile, balanceCsvLine(row)),
     settings: {
       rig: {
         port: options.port,
@@ -413,6 +428,7 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
   const scenario = loadScenario(file);
   const status = new StatusLine();
   const calibration = chosenCalibration(opts.calibration);
+  const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
   const { run, interrupted, connection, close } = await runOnRig(scenario, {
     port: opts.port,
     baud: opts.baud,
@@ -422,12 +438,11 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
     status,
     what: 'the rig run',
     balance: balanceOptions(opts),
+    outDir: out,
   });
   try {
     const result = run.result();
-    const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
     const files = writeOutputs(result, out);
-    writeFileSync(join(out, 'balance.csv'), balanceCsv(run.balance));
     files.push(join(out, 'balance.csv'));
     const stats = connection.rig.session.stats;
     if (opts.json)
@@ -503,13 +518,13 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
     status,
     what: 'the accuracy test',
     balance: balanceOptions(opts),
+    outDir: opts.out,
   });
   try {
     const result = run.result();
     // The run's outputs and the balance readings first: hours of bench time are never lost to an
     // analysis that cannot run (a gap in the readings on a loaded machine, say).
     const files = [...writeOutputs(result, opts.out), join(opts.out, 'balance.csv')];
-    writeFileSync(join(opts.out, 'balance.csv'), balanceCsv(run.balance));
     throwIfFlowCheckFailed(run, opts.out, opts.json ? undefined : files);
     if (interrupted) {
       if (!opts.json) process.stdout.write(`wrote ${files.join(', ')}\n`);

@@ -117,6 +117,8 @@ export interface RigRunOptions {
   /** The balance as the flow check models it (defaults: `flowCheckBalanceDefaults`). */
   balance?: { noiseUg: number; evaporationUgPerHour: number };
   onWarning?: (text: string) => void;
+  /** Every balance reading as it is recorded (`rig run` appends it to balance.csv at once). */
+  onBalanceRow?: (row: BalanceRow) => void;
   /** The flow check failed: the run has stopped the pump and sounded the rig's alarm. */
   onFlowCheckFailed?: (failure: FlowCheckFailure) => void;
 }
@@ -449,14 +451,16 @@ export class RigRun {
     const deliveredNl = volumeNlOfMassUg(r.massUg - this.tareUg);
     const failedBefore = this.flowCheck.failure !== null;
     const check = this.flowCheck.reading(timeMs, deliveredNl, this.runningBatchStrokes());
-    this.balance.push({
+    const row: BalanceRow = {
       timeMs,
       rigTimeMs: r.rigTimeMs,
       massUg: r.massUg,
       deliveredNl,
       stable: r.stable,
       ...(check !== undefined ? { check } : {}),
-    });
+    };
+    this.balance.push(row);
+    this.options.onBalanceRow?.(row);
     if (!failedBefore && this.flowCheck.failure !== null)
       this.flowCheckFailed(this.flowCheck.failure);
     // Truth by the balance: what reached it since the last reading came out of the reservoir.
@@ -536,13 +540,17 @@ export class RigRun {
  * `high_nl`; empty after the check has failed).
  */
 export function balanceCsv(rows: readonly BalanceRow[]): string {
-  const lines = [
-    'time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl',
-    ...rows.map(
-      (r) =>
-        `${r.timeMs},${r.rigTimeMs},${r.massUg},${r.deliveredNl},${r.stable ? 1 : 0},` +
-        (r.check ? `${r.check.accountedStrokes},${r.check.lowNl},${r.check.highNl}` : ',,'),
-    ),
-  ];
-  return lines.join('\n') + '\n';
+  return balanceCsvHeader + rows.map(balanceCsvLine).join('');
+}
+
+export const balanceCsvHeader =
+  'time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl\n';
+
+/** One reading as a line of balance.csv, for a file written as the readings come. */
+export function balanceCsvLine(r: BalanceRow): string {
+  return (
+    `${r.timeMs},${r.rigTimeMs},${r.massUg},${r.deliveredNl},${r.stable ? 1 : 0},` +
+    (r.check ? `${r.check.accountedStrokes},${r.check.lowNl},${r.check.highNl}` : ',,') +
+    '\n'
+  );
 }
