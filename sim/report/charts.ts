@@ -724,7 +724,7 @@ export async function timelineChartSvg(
   ].map((lane) => ({ width: widthPx, ...lane }));
   const counted = TIMELINE_ROWS.flatMap((r) => {
     const n = input.events.filter((e) => e.kind === r.kind).length;
-    return n > 0 ? [`${n} ${r.label}`] : [];
+    return n > 0 ? [`${r.label}: ${n}`] : [];
   });
   const subtitle =
     (counted.length > 0 ? counted.join(', ') : 'no events') +

@@ -76,6 +76,8 @@ describe('timelineChartSvg', () => {
     // Only the kinds that happened get a row.
     expect(svg).not.toContain('>drug change<');
     expect(svg).toContain("Title text 'Timeline: therapy state and events'");
+    // The subtitle counts each row's events.
+    expect(svg).toContain('motor stall: 2, refused command: 1');
   });
 
   it('draws the therapy state as a bar per interval, with a legend of the states present', async () => {
