@@ -9,7 +9,8 @@
  *   the machine enters the picture; colours and orders are fixed here, not left to the data.
  * - Bounded: line series are decimated to `maxPointsPerSeries` (min/max per bucket, so peaks
  *   survive), press ticks turn into counts per time bin and nearby alarm episodes are joined when
- *   there are too many, so a chart of a six-month run stays well under ~300 KB.
+ *   there are too many, markers (and timeline ticks above `maxMarks`) of one kind less than a
+ *   pixel apart are drawn once, so a chart of a six-month run stays well under ~300 KB.
  * - Inputs are integer firmware units (types.ts); conversion to mL, mg, µg, mAh and days happens
  *   here, at the edge, with src/units.ts.
  * - Rendering uses vega's 'none' renderer (no canvas package): text widths are estimated.
