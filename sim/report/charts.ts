@@ -683,6 +683,10 @@ const TIMELINE_ROWS: readonly { kind: TimelineEventKind; label: string; colour: 
 ];
 const TIMELINE_ROW_PX = 18;
 
+/** The therapy states in legend order and how the chart names them (the report's tables use it too). */
+export const therapyStateLabels: readonly { state: TherapyState; label: string }[] =
+  THERAPY_STATES.map(({ state, label }) => ({ state, label }));
+
 function checkTimelineInput(input: TimelineChartInput, maxMarks: number): void {
   requireInteger(input.runEndMs, 'runEndMs');
   requireInteger(maxMarks, 'maxMarks', 1);

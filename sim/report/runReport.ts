@@ -37,6 +37,7 @@ import {
   doseChartSvg,
   pressChartSvg,
   reservoirChartSvg,
+  therapyStateLabels,
   timelineChartSvg,
   trumpetChartSvg,
 } from './charts.js';
@@ -49,7 +50,7 @@ import {
 import { runTrumpet } from './runAccuracy.js';
 import { runDataOf, type RunData } from './runData.js';
 import { chartMarkersOf, refillsOf, therapyIntervalsOf, timelineEventsOf } from './runEvents.js';
-import type { AlarmRecord, PressRecord, TherapyState } from './types.js';
+import type { AlarmRecord, PressRecord } from './types.js';
 
 const DAY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -298,29 +299,19 @@ async function alarmSection(data: RunData, charts: Chart[]): Promise<ReportSecti
   };
 }
 
-/** How the therapy lane names a state in the report's tables (the chart's legend uses the same). */
-const THERAPY_STATE_TEXT: Record<TherapyState, string> = {
-  startup: 'starting up',
-  infusing: 'infusing',
-  stopped: 'stopped',
-  minimumRate: 'safe minimum rate (critical alarm)',
-  halted: 'halted (battery end of service)',
-};
-
 async function timelineSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
   const runEndMs = data.summary.simulatedMs;
   const events = timelineEventsOf(data.events, data.summary.drugPath);
   const therapy = therapyIntervalsOf(data.events, runEndMs);
   const svg = await timelineChartSvg({ events, therapy, runEndMs });
   charts.push({ file: 'timeline.svg', svg });
-  const states = Object.keys(THERAPY_STATE_TEXT) as TherapyState[];
-  const rows = states.flatMap((state) => {
+  const rows = therapyStateLabels.flatMap(({ state, label }) => {
     const spells = therapy.filter((t) => t.state === state);
     if (spells.length === 0) return [];
     const ms = spells.reduce((sum, t) => sum + t.toMs - t.fromMs, 0);
     return [
       [
-        THERAPY_STATE_TEXT[state],
+        label,
         formatSpanMs(ms),
         percent(ms, runEndMs),
         spells.length,
