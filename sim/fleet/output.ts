@@ -9,13 +9,14 @@
  * reader takes only the sketches, totals, coverage and spec back (`parseFleetJson`) and checks
  * them, so a hand-edited statistic cannot leak into a merge.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { alarmCatalogue, alarmCodes } from '../../src/alarms.js';
 import { denyReasons } from '../../src/pump/types.js';
 import { DAY_MS, formatDurationMs } from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
+import { readUserFile } from '../inputError.js';
 import {
   parseSketch,
   sketchMean,
@@ -306,15 +307,7 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
 
 export function readFleetDir(dir: string): FleetAggregate {
   const file = join(dir, 'fleet.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  return parseFleetJson(text, file);
+  return parseFleetJson(readUserFile(file, 'the output of an `itpump fleet`'), file);
 }
 
 /** Joins shard outputs; refuses different fleets and overlapping shards, naming the files. */

@@ -113,7 +113,7 @@ const badInputs: {
   {
     kind: 'an unreadable file',
     name: 'no-such-file.yaml',
-    expected: ['no-such-file.yaml', 'cannot read', 'ENOENT'],
+    expected: ['no-such-file.yaml: no such file or directory (open failed with ENOENT)'],
   },
   {
     kind: 'bad YAML',
