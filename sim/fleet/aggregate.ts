@@ -87,6 +87,11 @@ export interface WorstPatient {
 export interface FleetAggregate {
   format: typeof FLEET_FORMAT;
   spec: FleetSpec;
+  /**
+   * The shard this run was (0-based index of count), so that a merge can name a missing shard;
+   * absent for a whole fleet and for a merge, whose fleet.json is then that of one run.
+   */
+  shard?: { index: number; count: number };
   /** Patient index ranges [from, to) included, sorted and joined. */
   coverage: [number, number][];
   totals: FleetTotals;
@@ -257,7 +262,8 @@ function keepWorst(entries: readonly WorstPatient[]): WorstPatient[] {
   return kept;
 }
 
-function sameSpec(a: FleetSpec, b: FleetSpec): string | undefined {
+/** The first field in which two fleets' specs differ, or undefined when they are one fleet's. */
+export function specDifference(a: FleetSpec, b: FleetSpec): string | undefined {
   for (const key of Object.keys(a) as (keyof FleetSpec)[]) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
       return `spec.${key} differs: ${JSON.stringify(a[key])} and ${JSON.stringify(b[key])}`;
@@ -281,7 +287,7 @@ const mergeRecord = <K extends string>(
 
 /** The aggregate of both inputs' patients: exactly what one run over all of them gives. */
 export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggregate {
-  const difference = sameSpec(a.spec, b.spec);
+  const difference = specDifference(a.spec, b.spec);
   if (difference !== undefined)
     throw new AnalysisInputError('mismatch', 'spec', `cannot merge fleets: ${difference}`);
   let coverage = a.coverage.map(([x, y]) => [x, y] as [number, number]);

@@ -30,8 +30,10 @@ import {
   FLEET_FORMAT,
   mergeAggregates,
   missingPatients,
+  specDifference,
   type FleetAggregate,
 } from './aggregate.js';
+import { shardRange } from './runFleet.js';
 import { YEAR_MS } from './patient.js';
 
 interface Statistics {
@@ -145,6 +147,7 @@ export function fleetJsonObject(a: FleetAggregate): unknown {
   return {
     format: FLEET_FORMAT,
     spec: a.spec,
+    ...(a.shard ? { shard: a.shard } : {}),
     coverage: a.coverage,
     complete: missing.length === 0,
     missing,
@@ -203,6 +206,7 @@ const fleetFileSchema = z.object({
     }),
     drugs: z.array(z.object({ drug: z.string(), dailyDoseNgHardMax: int.positive() })),
   }),
+  shard: z.object({ index: nonNegative, count: int.positive() }).optional(),
   coverage: z.array(z.tuple([nonNegative, nonNegative])),
   totals: z.object({
     patients: nonNegative,
@@ -262,6 +266,7 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
     const aggregate: FleetAggregate = {
       format: FLEET_FORMAT,
       spec: f.spec,
+      ...(f.shard ? { shard: f.shard } : {}),
       coverage: f.coverage,
       totals: f.totals as FleetAggregate['totals'],
       sketches: {
@@ -317,21 +322,104 @@ export function readFleetDir(dir: string): FleetAggregate {
   return parseFleetJson(text, file);
 }
 
-/** Joins shard outputs; refuses different fleets and overlapping shards, naming the files. */
-export function mergeFleetDirs(dirs: readonly string[]): FleetAggregate {
+/** "2-3" for the patients [from, to). */
+const patientRange = ([from, to]: [number, number]) => `${from}-${to - 1}`;
+
+/** "shard 1", "shards 1 and 3", "shards 1, 3 and 5". */
+function shardList(indices: readonly number[]): string {
+  const names = indices.map(String);
+  const last = names.pop()!;
+  return names.length === 0 ? `shard ${last}` : `shards ${names.join(', ')} and ${last}`;
+}
+
+/**
+ * One line naming the patients of the fleet that no shard covers, as shards where they are whole
+ * shards of the count every shard file names ("shard 1 of 3 (patients 2-3 of 6) is missing").
+ */
+export function describeMissing(
+  missing: readonly [number, number][],
+  patients: number,
+  shardCount: number | undefined,
+): string {
+  const ranges = `patients ${missing.map(patientRange).join(', ')} of ${patients}`;
+  if (shardCount === undefined) return `${ranges} are in none of the shards`;
+  // The shards (of at least one patient) all of whose patients are missing.
+  const size = ([from, to]: readonly [number, number]) => to - from;
+  const whole = Array.from({ length: shardCount }, (_, index) => index).filter((index) => {
+    const [from, to] = shardRange(patients, { index, count: shardCount });
+    return to > from && missing.some(([a, b]) => a <= from && to <= b);
+  });
+  const wholePatients = whole.reduce(
+    (n, index) => n + size(shardRange(patients, { index, count: shardCount })),
+    0,
+  );
+  if (whole.length > 0 && wholePatients === missing.reduce((n, r) => n + size(r), 0))
+    return `${shardList(whole)} of ${shardCount} (${ranges}) ${whole.length === 1 ? 'is' : 'are'} missing`;
+  return `${ranges} are missing (not whole shards of ${shardCount}: was one interrupted?)`;
+}
+
+/**
+ * Joins shard outputs into the fleet's aggregate. Refuses, in one line naming the files: shards of
+ * different fleets, shards that overlap (the same patients twice) and, unless `partial`, a set
+ * that misses patients (naming the missing shards). With `partial` the merge of what there is is
+ * returned; `missingPatients` of it says what it lacks.
+ */
+export function mergeFleetDirs(
+  dirs: readonly string[],
+  options: { partial?: boolean } = {},
+): FleetAggregate {
+  return mergeShardDirs(dirs, options).aggregate;
+}
+
+/** As `mergeFleetDirs`, with the line naming what is missing when `partial` let it through. */
+export function mergeShardDirs(
+  dirs: readonly string[],
+  { partial = false }: { partial?: boolean } = {},
+): { aggregate: FleetAggregate; incomplete?: string } {
   if (dirs.length === 0) throw new InputError('fleet merge: name at least one shard directory');
-  let merged: FleetAggregate | undefined;
-  for (const dir of dirs) {
-    const next = readFleetDir(dir);
-    try {
-      merged = merged === undefined ? next : mergeAggregates(merged, next);
-    } catch (e) {
-      if (e instanceof AnalysisInputError)
-        throw new InputError(`${join(dir, 'fleet.json')}: ${e.message}`);
-      throw e;
+  const shards = dirs.map((dir) => ({
+    file: join(dir, 'fleet.json'),
+    aggregate: readFleetDir(dir),
+  }));
+  const first = shards[0]!;
+  for (const { file, aggregate } of shards.slice(1)) {
+    const difference = specDifference(first.aggregate.spec, aggregate.spec);
+    if (difference !== undefined)
+      throw new InputError(
+        `fleet merge: ${file} is not of the fleet of ${first.file}: ${difference}`,
+      );
+  }
+  const patients = first.aggregate.spec.patients;
+  // Overlaps, between the two files that hold the same patients.
+  const owned = shards
+    .flatMap(({ file, aggregate }) => aggregate.coverage.map((range) => ({ file, range })))
+    .sort((x, y) => x.range[0] - y.range[0]);
+  for (let k = 1; k < owned.length; k++) {
+    const before = owned.slice(0, k).find((o) => o.range[1] > owned[k]!.range[0]);
+    if (before !== undefined) {
+      const both: [number, number] = [
+        owned[k]!.range[0],
+        Math.min(before.range[1], owned[k]!.range[1]),
+      ];
+      throw new InputError(
+        `fleet merge: overlapping: patients ${patientRange(both)} of ${patients} are in both ${before.file} and ${owned[k]!.file}`,
+      );
     }
   }
-  return merged!;
+  let merged = first.aggregate;
+  for (const { aggregate } of shards.slice(1)) merged = mergeAggregates(merged, aggregate);
+  const { shard: _shard, ...whole } = merged; // a merge is no shard, even of one file
+  const missing = missingPatients(whole);
+  if (missing.length === 0) return { aggregate: whole };
+  const counts = new Set(shards.map((s) => s.aggregate.shard?.count));
+  const incomplete = describeMissing(
+    missing,
+    patients,
+    counts.size === 1 ? [...counts][0] : undefined,
+  );
+  if (!partial)
+    throw new InputError(`fleet merge: incomplete: ${incomplete} (--partial merges what there is)`);
+  return { aggregate: whole, incomplete };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -287,6 +287,7 @@ async function inWorkers(
 export async function runFleet(options: FleetOptions): Promise<FleetAggregate> {
   validate(options);
   const aggregate = createAggregate(fleetSpecOf(options));
+  if (options.shard) aggregate.shard = { ...options.shard };
   const [from, to] = shardRange(options.patients, options.shard);
   const workers = options.workers ?? 1;
   if (workers === 0) await inThisThread(options, aggregate, from, to);

@@ -18,7 +18,7 @@ import {
   YEAR_MS,
   type FleetVariation,
 } from '../fleet/patient.js';
-import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
+import { mergeShardDirs, writeFleetOutputs } from '../fleet/output.js';
 import { createProgress } from '../fleet/progress.js';
 import { parseShard, runFleet, shardRange, type FleetOptions } from '../fleet/runFleet.js';
 import { missingPatients, type FleetAggregate } from '../fleet/aggregate.js';
@@ -169,21 +169,28 @@ async function runFleetWithProgress(
   }
 }
 
-/** `fleet merge`: join the shards' fleet.json and write the merged fleet's outputs. */
-export async function fleetMergeAction(dirs: string[], opts: { out: string }): Promise<void> {
-  const merged = mergeFleetDirs(dirs);
+/**
+ * `fleet merge`: join the shards' fleet.json and write the merged fleet's outputs. A set of shards
+ * that misses patients is refused (exit 2, nothing written) unless `--partial`: then the outputs
+ * of what there is are written, say what is missing, and the exit code is 3.
+ */
+export async function fleetMergeAction(
+  dirs: string[],
+  opts: { out: string; partial?: boolean },
+): Promise<void> {
+  const { aggregate: merged, incomplete } = mergeShardDirs(dirs, {
+    partial: opts.partial === true,
+  });
   const files = await writeFleetOutputs(merged, opts.out);
-  const missing = missingPatients(merged);
-  const ranges = missing.map(([f, t]) => `${f}-${t - 1}`).join(', ');
   process.stdout.write(
     `merged ${dirs.length} shard${dirs.length === 1 ? '' : 's'}: ${merged.totals.patients} of ${merged.spec.patients} patients` +
-      (missing.length > 0 ? ` (incomplete: missing ${ranges})` : '') +
+      (incomplete !== undefined ? ` (incomplete: ${incomplete})` : '') +
       `\nwrote ${files.length} files to ${opts.out}\n`,
   );
-  if (missing.length > 0) {
+  if (incomplete !== undefined) {
     const { IncompleteFleet } = await import('../cliRun.js');
     throw new IncompleteFleet(
-      `fleet merge: incomplete: patients ${ranges} of ${merged.spec.patients} are in none of the shards; the merged outputs in ${opts.out} say so`,
+      `fleet merge: incomplete: ${incomplete}; the merged outputs in ${opts.out} say so`,
     );
   }
 }
