@@ -144,7 +144,7 @@ function registerFleetCommand(program: Command): Command {
     fleet,
     [
       'itpump fleet my-scenario.yaml --patients 1000 --workers 2',
-      'itpump fleet my-scenario.yaml --patients 1000 --shard 1/4 --out out/s1   # one shard of four',
+      'itpump fleet my-scenario.yaml --patients 1000 --shard 0/4 --out out/s0   # shard 0 of four (0-based: 0/4 to 3/4)',
       'itpump fleet my-scenario.yaml --patients 1000 --replay 17   # patient 17 alone, with its report',
     ],
     exitCodesText(

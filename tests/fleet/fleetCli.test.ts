@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exitCodeOf } from '../../sim/cliRun.js';
+import { parseShard } from '../../sim/fleet/runFleet.js';
 import { registerReportCommands } from '../../sim/report/commands.js';
 import { InputError } from '../../sim/scenario.js';
 
@@ -167,5 +168,48 @@ describe('itpump fleet merge', () => {
     expect(code).toBe(3);
     expect(line).toMatch(/shard 1 of 3 \(patients 2-3 of 6\) is missing/);
     expect(JSON.parse(readFileSync(join(out, 'fleet.json'), 'utf8')).missing).toEqual([[2, 4]]);
+  });
+});
+
+describe('shard numbering', () => {
+  /** Every `--shard I/M --out DIR` and `fleet merge DIRS` example in a text. */
+  const examples = (text: string) => ({
+    shards: [...text.matchAll(/--shard (\d+)\/(\d+) --out (\S+)/g)].map((m) => ({
+      index: Number(m[1]),
+      count: Number(m[2]),
+      out: m[3]!,
+    })),
+    merges: [...text.matchAll(/fleet merge ((?:\S+ )+)--out/g)].map((m) => m[1]!.trim().split(' ')),
+  });
+
+  it('is 0-based in README and --help alike, and each merge example takes shards 0 to M-1', async () => {
+    const help =
+      (await itpump('fleet', '--help')).stdout + (await itpump('fleet', 'merge', '--help')).stdout;
+    expect(help).toMatch(/--shard <I\/M>\s+run only shard I of M \(0-based I/);
+    const texts = {
+      help,
+      readme: readFileSync(new URL('../../README.md', import.meta.url), 'utf8'),
+    };
+    for (const [name, text] of Object.entries(texts)) {
+      const { shards, merges } = examples(text);
+      expect(shards.length, name).toBeGreaterThan(0);
+      expect(merges.length, name).toBeGreaterThan(0);
+      for (const shard of shards) {
+        // What the CLI accepts, and an output directory named after the same index.
+        expect(parseShard(`${shard.index}/${shard.count}`), name).toEqual({
+          index: shard.index,
+          count: shard.count,
+        });
+        expect(shard.out, name).toMatch(new RegExp(`s${shard.index}$`));
+        for (const dirs of merges) {
+          expect(dirs, name).toHaveLength(shard.count);
+          expect(dirs, name).toContain(shard.out);
+          expect(
+            dirs.map((d) => Number(/(\d+)$/.exec(d)![1])),
+            name,
+          ).toEqual(Array.from({ length: shard.count }, (_, i) => i));
+        }
+      }
+    }
   });
 });
