@@ -193,6 +193,39 @@ function byBasisPoints(a: WorstPatient, b: WorstPatient): number {
   );
 }
 
+/**
+ * What the distributions take of one patient, in their integer units; patients.csv has the same
+ * numbers, so a row is exactly what the patient added to the fleet's statistics.
+ */
+export interface PatientFigures {
+  /** ppm of the patient's presses denied, in all and per reason; null for a patient who never pressed. */
+  deniedPpm: Record<'any' | DenyReason, number> | null;
+  /** Alarms raised per patient-year, in thousandths, per code; null for a run of no time. */
+  alarmRateMilliPerYear: Record<AlarmCode, number> | null;
+  /** Per drug of the spec, its highest 24-h dose as basis points of its hard daily maximum. */
+  highest24hBasisPoints: number[];
+}
+
+export function patientFigures(spec: FleetSpec, outcome: PatientOutcome): PatientFigures {
+  const denied = denyReasons.reduce((n, reason) => n + outcome.deniedByReason[reason], 0);
+  const ppm = (n: number) => Math.round((n * 1_000_000) / outcome.pressesRequested);
+  return {
+    deniedPpm:
+      outcome.pressesRequested > 0
+        ? { any: ppm(denied), ...record(denyReasons, (r) => ppm(outcome.deniedByReason[r])) }
+        : null,
+    alarmRateMilliPerYear:
+      outcome.simulatedMs > 0
+        ? record(alarmCodes, (code) =>
+            Math.round((outcome.alarmsRaised[code] * 1_000 * YEAR_MS) / outcome.simulatedMs),
+          )
+        : null,
+    highest24hBasisPoints: spec.drugs.map((d, k) =>
+      Math.round(((outcome.highest24hPg[k] ?? 0) * 10_000) / (d.dailyDoseNgHardMax * PG_PER_NG)),
+    ),
+  };
+}
+
 /** Folds one patient into the aggregate, in place. */
 export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome): void {
   const { spec, totals, sketches } = aggregate;
@@ -216,33 +249,25 @@ export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome
     recordObservation(sketches.timeToTrueEmpty, outcome.trueReservoirDryAtMs);
   }
 
-  let denied = 0;
-  for (const reason of denyReasons) {
-    totals.deniedByReason[reason] += outcome.deniedByReason[reason];
-    denied += outcome.deniedByReason[reason];
-  }
-  if (outcome.pressesRequested > 0) {
+  const figures = patientFigures(spec, outcome);
+  for (const reason of denyReasons) totals.deniedByReason[reason] += outcome.deniedByReason[reason];
+  if (figures.deniedPpm !== null) {
     totals.patientsWithPresses++;
-    const ppm = (n: number) => Math.round((n * 1_000_000) / outcome.pressesRequested);
-    recordObservation(sketches.deniedFraction.any, ppm(denied));
+    recordObservation(sketches.deniedFraction.any, figures.deniedPpm.any);
     for (const reason of denyReasons)
-      recordObservation(sketches.deniedFraction[reason], ppm(outcome.deniedByReason[reason]));
+      recordObservation(sketches.deniedFraction[reason], figures.deniedPpm[reason]);
   }
 
   for (const code of alarmCodes) {
     const raised = outcome.alarmsRaised[code];
     totals.alarmsRaised[code] += raised;
     if (raised > 0) totals.patientsWithAlarm[code]++;
-    if (outcome.simulatedMs > 0)
-      recordObservation(
-        sketches.alarmRate[code],
-        Math.round((raised * 1_000 * YEAR_MS) / outcome.simulatedMs),
-      );
+    if (figures.alarmRateMilliPerYear !== null)
+      recordObservation(sketches.alarmRate[code], figures.alarmRateMilliPerYear[code]);
   }
 
   spec.drugs.forEach((d, k) => {
-    const pg = outcome.highest24hPg[k] ?? 0;
-    const basisPoints = Math.round((pg * 10_000) / (d.dailyDoseNgHardMax * PG_PER_NG));
+    const basisPoints = figures.highest24hBasisPoints[k]!;
     recordObservation(sketches.highest24hDoseOfHardMax[d.drug]!, basisPoints);
     aggregate.worst.push({ index: outcome.index, seed: outcome.seed, drug: d.drug, basisPoints });
   });

@@ -36,7 +36,7 @@ import {
 import { shardRange } from './runFleet.js';
 import { YEAR_MS } from './patient.js';
 
-interface Statistics {
+export interface Statistics {
   count: number;
   mean: number | null;
   p05: number | null;
@@ -49,7 +49,7 @@ interface Statistics {
 }
 
 /** Readable statistics in display units, rounded so the JSON stays short and stable. */
-function statistics(
+export function statistics(
   sketch: HistogramSketch,
   perDisplayUnit: number,
   displayUnit: string,
@@ -69,7 +69,7 @@ function statistics(
 }
 
 /** Per distribution: its name, sketch, display unit, and the file its chart goes to. */
-interface Distribution {
+export interface Distribution {
   key: string;
   title: string;
   sketch: HistogramSketch;
@@ -77,7 +77,7 @@ interface Distribution {
   file: string;
 }
 
-function distributions(a: FleetAggregate): Distribution[] {
+export function distributions(a: FleetAggregate): Distribution[] {
   const s = a.sketches;
   const days = (key: string, title: string, sketch: HistogramSketch): Distribution => ({
     key,
@@ -375,9 +375,14 @@ export function mergeFleetDirs(
 export function mergeShardDirs(
   dirs: readonly string[],
   { partial = false }: { partial?: boolean } = {},
-): { aggregate: FleetAggregate; incomplete?: string } {
+): {
+  aggregate: FleetAggregate;
+  shards: { dir: string; aggregate: FleetAggregate }[];
+  incomplete?: string;
+} {
   if (dirs.length === 0) throw new InputError('fleet merge: name at least one shard directory');
   const shards = dirs.map((dir) => ({
+    dir,
     file: join(dir, 'fleet.json'),
     aggregate: readFleetDir(dir),
   }));
@@ -410,7 +415,7 @@ export function mergeShardDirs(
   for (const { aggregate } of shards.slice(1)) merged = mergeAggregates(merged, aggregate);
   const { shard: _shard, ...whole } = merged; // a merge is no shard, even of one file
   const missing = missingPatients(whole);
-  if (missing.length === 0) return { aggregate: whole };
+  if (missing.length === 0) return { aggregate: whole, shards };
   const counts = new Set(shards.map((s) => s.aggregate.shard?.count));
   const incomplete = describeMissing(
     missing,
@@ -419,7 +424,7 @@ export function mergeShardDirs(
   );
   if (!partial)
     throw new InputError(`fleet merge: incomplete: ${incomplete} (--partial merges what there is)`);
-  return { aggregate: whole, incomplete };
+  return { aggregate: whole, shards, incomplete };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ function registerFleetCommand(program: Command): Command {
   const fleet = program
     .command('fleet')
     .description(
-      'run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, charts and report.html',
+      'run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, patients.csv (a row per patient), charts and report.html; end with the headline results',
     )
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option(

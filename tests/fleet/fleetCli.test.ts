@@ -8,6 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { alarmCodes } from '../../src/alarms.js';
+import { denyReasons } from '../../src/pump/types.js';
+import { DAY_MS } from '../../src/units.js';
+import { maxRollingWindowSum } from '../../sim/analysis/rolling.js';
+import {
+  createSketch,
+  recordObservation,
+  sketchQuantile,
+  type HistogramSketch,
+} from '../../sim/analysis/sketch.js';
 import { exitCodeOf } from '../../sim/cliRun.js';
 import { parseShard } from '../../sim/fleet/runFleet.js';
 import { registerReportCommands } from '../../sim/report/commands.js';
@@ -42,6 +52,11 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// Shards 0, 1 and 2 of a fleet of 6 (used by the merge tests).
+beforeAll(async () => {
+  for (const index of [0, 1, 2]) await runShard(index, 3);
+}, 60_000);
 
 /** Runs `itpump <args>` in this process; returns its stdout and what it threw (if anything). */
 async function itpump(...args: string[]): Promise<{ stdout: string; failure: unknown }> {
@@ -95,10 +110,6 @@ async function runShard(index: number, count: number, patients = 6): Promise<voi
 }
 
 describe('itpump fleet merge', () => {
-  beforeAll(async () => {
-    for (const index of [0, 1, 2]) await runShard(index, 3);
-  }, 60_000);
-
   it('refuses shards 0 and 2 of 3: exit 2, one line naming shard 1, nothing written', async () => {
     const out = join(root, 'merged-0-2');
     const { failure } = await itpump(
@@ -138,6 +149,27 @@ describe('itpump fleet merge', () => {
     expect(line).toContain(join(shardDir(1, 3), 'fleet.json'));
     expect(line).toContain(join(copy, 'fleet.json'));
     expect(line.split('\n')).toHaveLength(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses a shard whose patients.csv does not hold its fleet.json's patients, naming it", async () => {
+    const cut = join(root, 's1-of-3-cut');
+    await itpump('fleet', 'merge', shardDir(1, 3), '--partial', '--out', cut);
+    const csv = join(cut, 'patients.csv');
+    writeFileSync(csv, readFileSync(csv, 'utf8').split('\n').slice(0, -2).join('\n') + '\n');
+    const out = join(root, 'merged-cut');
+    const { failure } = await itpump(
+      'fleet',
+      'merge',
+      shardDir(0, 3),
+      cut,
+      shardDir(2, 3),
+      '--out',
+      out,
+    );
+    const { code, line } = exitOf(failure);
+    expect(code).toBe(2);
+    expect(line).toBe(`error: ${csv}: has 1 rows but its fleet.json counts 2 patients\n`);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -211,5 +243,212 @@ describe('shard numbering', () => {
         }
       }
     }
+  });
+});
+
+/** patients.csv as objects, empty cells as null. */
+function readCsv(file: string): Record<string, number | null>[] {
+  const [header, ...rows] = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const names = header!.split(',');
+  return rows.map((row) => {
+    const cells = row.split(',');
+    expect(cells).toHaveLength(names.length);
+    return Object.fromEntries(names.map((n, k) => [n, cells[k] === '' ? null : Number(cells[k])]));
+  });
+}
+
+/** The headline table at the end of stdout, by its first column. */
+function readHeadline(stdout: string) {
+  const lines = stdout.trimEnd().split('\n');
+  const top = lines.findIndex((l) => /^results of \d+ of \d+ patients:$/.test(l));
+  expect(top).toBeGreaterThan(0);
+  expect(lines[top + 1]).toMatch(/^per patient\s+median\s+p95\s+max\s+unit\s+patients$/);
+  // The table is the end of stdout: its rows, then the one footnote.
+  expect(lines[lines.length - 1]).toMatch(/^median and p95 are exact where they equal/);
+  return new Map(
+    lines.slice(top + 2, -1).map((line) => {
+      const m = /^(.+?)\s{2,}(\S+)\s+(\S+)\s+(\S+)\s{2}(.+?)\s{2,}(\d+ of \d+.*)$/.exec(line);
+      expect(m, line).not.toBeNull();
+      return [m![1]!, { median: m![2]!, p95: m![3]!, max: m![4]!, unit: m![5]!, over: m![6]! }];
+    }),
+  );
+}
+
+/** Splits a printed command line into its arguments ("2 h" in double quotes is one). */
+const commandArgs = (line: string) =>
+  [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+
+describe('itpump fleet: the headline, patients.csv and its replay', () => {
+  const PATIENTS = 6;
+  const out = () => join(root, 'whole');
+  let stdout = '';
+  let fleet: {
+    sketches: {
+      timeToLowReservoirAlarm: HistogramSketch;
+      deniedFraction: Record<string, HistogramSketch>;
+      alarmRate: Record<string, HistogramSketch>;
+      highest24hDoseOfHardMax: Record<string, HistogramSketch>;
+    };
+    spec: { drugs: { drug: string }[] };
+  };
+
+  beforeAll(async () => {
+    const run = await itpump(
+      'fleet',
+      scenarioFile,
+      '--patients',
+      String(PATIENTS),
+      '--workers',
+      '0',
+      ...VARIATION_ARGS,
+      '--out',
+      out(),
+    );
+    expect(run.failure).toBeUndefined();
+    stdout = run.stdout;
+    fleet = JSON.parse(readFileSync(join(out(), 'fleet.json'), 'utf8'));
+  }, 60_000);
+
+  it('writes one row per patient, in patient order, with its seed', () => {
+    const rows = readCsv(join(out(), 'patients.csv'));
+    expect(rows.map((r) => [r.patient, r.seed])).toEqual(
+      Array.from({ length: PATIENTS }, (_, i) => [i, 700 + i]),
+    );
+    for (const r of rows) {
+      expect(r.simulated_ms).toBe(6 * DAY_MS);
+      const denied = denyReasons.reduce((n, reason) => n + r[`denied_${reason}`]!, 0);
+      expect(r.denied_ppm).toBe(Math.round((denied * 1e6) / r.presses_requested!));
+    }
+  });
+
+  it("ends stdout with the headline table, whose figures are those of patients.csv's rows", () => {
+    const rows = readCsv(join(out(), 'patients.csv'));
+    const table = readHeadline(stdout);
+    const raised = alarmCodes.filter((c) => rows.some((r) => r[`alarms_${c}`]! > 0));
+    expect(raised.length).toBeGreaterThan(1); // low reservoir, and stalls at 20 a year
+    const expected: [string, string, HistogramSketch, number][] = [
+      [
+        'time to the low-reservoir alarm',
+        'first_low_reservoir_alarm_ms',
+        fleet.sketches.timeToLowReservoirAlarm,
+        DAY_MS,
+      ],
+      ['presses denied', 'denied_ppm', fleet.sketches.deniedFraction.any!, 10_000],
+      ...raised.map(
+        (c) =>
+          [
+            `${c} alarms`,
+            `alarm_rate_${c}_per_1000_years`,
+            fleet.sketches.alarmRate[c]!,
+            1_000,
+          ] as [string, string, HistogramSketch, number],
+      ),
+      ...fleet.spec.drugs.map(
+        ({ drug }) =>
+          [
+            `highest 24-h dose of ${drug}`,
+            `${drug}_highest_24h_bp_of_hard_max`,
+            fleet.sketches.highest24hDoseOfHardMax[drug]!,
+            100,
+          ] as [string, string, HistogramSketch, number],
+      ),
+    ];
+    expect([...table.keys()]).toEqual(expected.map(([label]) => label));
+    for (const [label, column, fleetSketch, perDisplayUnit] of expected) {
+      const shown = table.get(label)!;
+      const values = rows.flatMap((r) => (r[column] === null ? [] : [r[column]!]));
+      // Who it is over: those who reached the alarm, pressed, ... ; for an alarm, those who had one.
+      const over = column.startsWith('alarm_rate_')
+        ? values.filter((v) => v > 0).length
+        : values.length;
+      expect(shown.over, label).toMatch(new RegExp(`^${over} of ${PATIENTS}( |$)`));
+      const sorted = [...values].sort((a, b) => a - b);
+      const show = (v: number) => (v / perDisplayUnit).toFixed(2);
+      // max is exact.
+      expect(shown.max, label).toBe(show(sorted[sorted.length - 1]!));
+      // median and p95: the sketch of the rows' values (binned as the fleet bins them) gives them...
+      const sketch = createSketch(fleetSketch.spec);
+      for (const v of values) recordObservation(sketch, v);
+      expect(shown.median, label).toBe(show(sketchQuantile(sketch, 0.5)!));
+      expect(shown.p95, label).toBe(show(sketchQuantile(sketch, 0.95)!));
+      // ...and they lie within one bin of the exact order statistics (nearest rank).
+      const bin = (fleetSketch.spec.highest - fleetSketch.spec.lowest) / fleetSketch.spec.binCount;
+      for (const [q, cell] of [
+        [0.5, shown.median],
+        [0.95, shown.p95],
+      ] as const) {
+        const exact = sorted[Math.ceil(q * sorted.length) - 1]!;
+        expect(Math.abs(Number(cell) * perDisplayUnit - exact), `${label} ${q}`).toBeLessThan(
+          bin + perDisplayUnit * 0.005,
+        );
+      }
+    }
+  });
+
+  it('replays any row with the command it prints: the replayed patient has the figures of its row', async () => {
+    const rows = readCsv(join(out(), 'patients.csv'));
+    const row = rows.find((r) => r.stalls! > 0) ?? rows[2]!;
+    const printed = /^replay the patient of any row of patients\.csv: itpump (.+)$/m.exec(stdout);
+    expect(printed).not.toBeNull();
+    const args = commandArgs(printed![1]!.replace('<patient>', String(row.patient)));
+    const dir = join(root, `replay-${row.patient}`);
+    const replay = await itpump(...args, '--out', dir);
+    expect(replay.failure).toBeUndefined();
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const alarms = summary.alarms as { code: string; raisedAtMs: number }[];
+    const first = (code: string) => alarms.find((a) => a.code === code)?.raisedAtMs ?? null;
+    expect({
+      seed: summary.seed,
+      simulated_ms: summary.simulatedMs,
+      stroke_volume_error_ppm: summary.settings.motor.strokeVolumeErrorPpm,
+      presses_requested: summary.presses.requested,
+      ...Object.fromEntries(
+        denyReasons.map((r) => [`denied_${r}`, summary.presses.deniedByReason[r]]),
+      ),
+      ...Object.fromEntries(
+        alarmCodes.map((c) => [`alarms_${c}`, alarms.filter((a) => a.code === c).length]),
+      ),
+      first_low_reservoir_alarm_ms: first('lowReservoir'),
+      first_empty_reservoir_alarm_ms: first('emptyReservoir'),
+      true_reservoir_dry_ms: summary.reservoir.ranDryAtMs,
+    }).toEqual({
+      seed: row.seed,
+      simulated_ms: row.simulated_ms,
+      stroke_volume_error_ppm: row.stroke_volume_error_ppm,
+      presses_requested: row.presses_requested,
+      ...Object.fromEntries(denyReasons.map((r) => [`denied_${r}`, row[`denied_${r}`]])),
+      ...Object.fromEntries(alarmCodes.map((c) => [`alarms_${c}`, row[`alarms_${c}`]])),
+      first_low_reservoir_alarm_ms: row.first_low_reservoir_alarm_ms,
+      first_empty_reservoir_alarm_ms: row.first_empty_reservoir_alarm_ms,
+      true_reservoir_dry_ms: row.true_reservoir_dry_ms,
+    });
+    // The highest 24-h dose, from the replay's hourly trace.
+    const trace = readCsv(join(dir, 'trace.csv'));
+    for (const { drug } of fleet.spec.drugs) {
+      const highest = maxRollingWindowSum(
+        trace.map((t) => ({ timeMs: t.time_ms!, value: t[`${drug}_true_delivered_pg`]! })),
+        DAY_MS,
+      );
+      expect(highest?.value, drug).toBe(row[`${drug}_highest_24h_pg`]);
+    }
+  });
+
+  it('gives the same patients.csv and headline through shards and merge', async () => {
+    const merged = join(root, 'merged-whole');
+    const merge = await itpump(
+      'fleet',
+      'merge',
+      shardDir(1, 3),
+      shardDir(0, 3),
+      shardDir(2, 3),
+      '--out',
+      merged,
+    );
+    expect(merge.failure).toBeUndefined();
+    expect(readFileSync(join(merged, 'patients.csv'), 'utf8')).toBe(
+      readFileSync(join(out(), 'patients.csv'), 'utf8'),
+    );
+    const headline = (text: string) => text.slice(text.indexOf('results of '));
+    expect(headline(merge.stdout)).toBe(headline(stdout));
   });
 });
