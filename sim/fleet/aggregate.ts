@@ -26,8 +26,14 @@ import {
 } from '../analysis/sketch.js';
 import { YEAR_MS, type FleetVariation, type PatientOutcome } from './patient.js';
 
-/** Version 2: sketches count the observations at their min and max (exact quantiles there). */
-export const FLEET_FORMAT = 'itpump-fleet/2';
+/**
+ * Version 2: sketches count the observations at their min and max (exact quantiles there).
+ * Version 3: the percentile bands over time (`bands`), and the spec's reservoir capacity and band
+ * points.
+ */
+export const FLEET_FORMAT = 'itpump-fleet/3';
+/** At most this many points in time for the percentile bands, whatever the run's length. */
+export const BAND_POINTS_MAX = 200;
 /** How many patients the aggregate names as worth replaying. */
 export const WORST_PATIENTS_KEPT = 10;
 
@@ -44,6 +50,32 @@ export interface FleetSpec {
   variation: FleetVariation;
   /** The drugs followed, with the hard daily maximum each dose is compared with. */
   drugs: { drug: string; dailyDoseNgHardMax: number }[];
+  /** The pump's reservoir: the range of the reservoir band's bins. */
+  reservoirCapacityNl: number;
+  /** The bands' points in time: k · bandStepMs for k = 0 … bandPoints − 1 (bandStepMs a multiple of sampleEveryMs). */
+  bandStepMs: number;
+  bandPoints: number;
+}
+
+/**
+ * How the patients spread over time, for percentile bands: at each point in time, a sketch over
+ * the patients of their true reservoir volume (nL), and per drug of their dose in the 24 h ending
+ * then (basis points of the drug's hard daily maximum). bandPoints × (100 + 200 per drug) counts:
+ * bounded by BAND_POINTS_MAX whatever N and the run's length, merged exactly as every sketch.
+ */
+export interface FleetBands {
+  reservoirNl: HistogramSketch[];
+  dailyDoseOfHardMax: Record<string, HistogramSketch[]>;
+}
+
+/** The points in time of a run's bands: a multiple of the sampling, at most BAND_POINTS_MAX. */
+export function bandPointsOf(
+  durationMs: number,
+  sampleEveryMs: number,
+): { bandStepMs: number; bandPoints: number } {
+  const bandStepMs =
+    sampleEveryMs * Math.max(1, Math.ceil(durationMs / (sampleEveryMs * (BAND_POINTS_MAX - 1))));
+  return { bandStepMs, bandPoints: Math.floor(durationMs / bandStepMs) + 1 };
 }
 
 export interface FleetTotals {
@@ -98,6 +130,7 @@ export interface FleetAggregate {
   sketches: FleetSketches;
   /** Patients with the highest 24-h dose against its limit, highest first (ties: lower index). */
   worst: WorstPatient[];
+  bands: FleetBands;
 }
 
 const record = <K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> =>
@@ -132,7 +165,13 @@ const MOTOR_SPEC: HistogramSpec = {
   binCount: 400,
 };
 
+/** 1 % bins of the capacity (and a little over, so a full reservoir is in the last bin). */
+function reservoirSpec(capacityNl: number): HistogramSpec {
+  return { unit: 'nL', lowest: 0, highest: capacityNl + 1, binCount: 100 };
+}
+
 export function createAggregate(spec: FleetSpec): FleetAggregate {
+  const points = <T>(make: () => T) => Array.from({ length: spec.bandPoints }, make);
   return {
     format: FLEET_FORMAT,
     spec,
@@ -163,6 +202,13 @@ export function createAggregate(spec: FleetSpec): FleetAggregate {
       strokeVolumeError: createSketch(MOTOR_SPEC),
     },
     worst: [],
+    bands: {
+      reservoirNl: points(() => createSketch(reservoirSpec(spec.reservoirCapacityNl))),
+      dailyDoseOfHardMax: record(
+        spec.drugs.map((d) => d.drug),
+        () => points(() => createSketch(DOSE_SPEC)),
+      ),
+    },
   };
 }
 
@@ -221,7 +267,7 @@ export function patientFigures(spec: FleetSpec, outcome: PatientOutcome): Patien
           )
         : null,
     highest24hBasisPoints: spec.drugs.map((d, k) =>
-      Math.round(((outcome.highest24hPg[k] ?? 0) * 10_000) / (d.dailyDoseNgHardMax * PG_PER_NG)),
+      basisPointsOf(outcome.highest24hPg[k] ?? 0, d.dailyDoseNgHardMax),
     ),
   };
 }
@@ -272,7 +318,23 @@ export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome
     aggregate.worst.push({ index: outcome.index, seed: outcome.seed, drug: d.drug, basisPoints });
   });
   aggregate.worst = keepWorst(aggregate.worst);
+
+  const { bands } = aggregate;
+  outcome.series.reservoirNl.forEach((nl, k) => {
+    if (k < spec.bandPoints) recordObservation(bands.reservoirNl[k]!, nl);
+  });
+  spec.drugs.forEach((d, j) => {
+    const sketches = bands.dailyDoseOfHardMax[d.drug]!;
+    (outcome.series.dailyDosePg[j] ?? []).forEach((pg, k) => {
+      if (k < spec.bandPoints)
+        recordObservation(sketches[k]!, basisPointsOf(pg, d.dailyDoseNgHardMax));
+    });
+  });
 }
+
+/** A dose in pg as basis points (1/10,000) of a limit in ng. */
+const basisPointsOf = (pg: number, limitNg: number) =>
+  Math.round((pg * 10_000) / (limitNg * PG_PER_NG));
 
 /** The highest entries, one per patient (its worst drug). */
 function keepWorst(entries: readonly WorstPatient[]): WorstPatient[] {
@@ -355,6 +417,15 @@ export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggr
       strokeVolumeError: mergeSketches(a.sketches.strokeVolumeError, b.sketches.strokeVolumeError),
     },
     worst: keepWorst([...a.worst, ...b.worst]),
+    bands: {
+      reservoirNl: a.bands.reservoirNl.map((x, k) => mergeSketches(x, b.bands.reservoirNl[k]!)),
+      dailyDoseOfHardMax: Object.fromEntries(
+        Object.entries(a.bands.dailyDoseOfHardMax).map(([drug, xs]) => [
+          drug,
+          xs.map((x, k) => mergeSketches(x, b.bands.dailyDoseOfHardMax[drug]![k]!)),
+        ]),
+      ),
+    },
   };
 }
 

@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { alarmCatalogue, alarmCodes } from '../../src/alarms.js';
 import { denyReasons } from '../../src/pump/types.js';
-import { DAY_MS, formatDurationMs } from '../../src/units.js';
+import {
+  DAY_MS,
+  formatDosePgExact,
+  formatDurationMs,
+  NL_PER_ML,
+  PG_PER_NG,
+} from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
 import {
   parseSketch,
@@ -22,11 +28,16 @@ import {
   sketchQuantile,
   type HistogramSketch,
 } from '../analysis/sketch.js';
-import { histogramChartSvg } from '../report/charts.js';
+import {
+  histogramChartSvg,
+  percentileBandChartSvg,
+  type BandChartInput,
+} from '../report/charts.js';
 import { buildReportHtml, type ReportFigure, type ReportSection } from '../report/html.js';
 import type { HistogramChartInput } from '../report/types.js';
 import { describeZodError, InputError } from '../scenario.js';
 import {
+  BAND_POINTS_MAX,
   FLEET_FORMAT,
   mergeAggregates,
   missingPatients,
@@ -175,11 +186,22 @@ export function fleetJsonObject(a: FleetAggregate): unknown {
     },
     worst: a.worst,
     sketches: a.sketches,
+    bands: a.bands,
   };
 }
 
+/**
+ * fleet.json's text: indented, but each list of numbers on one line (a sketch's bins, a coverage
+ * range), so the bands' few hundred sketches stay a few hundred lines.
+ */
 export function fleetJson(a: FleetAggregate): string {
-  return JSON.stringify(fleetJsonObject(a), null, 2) + '\n';
+  const text = JSON.stringify(fleetJsonObject(a), null, 2);
+  return (
+    text.replace(
+      /\[\n\s*(-?[\d.e+-]+(?:,\n\s*-?[\d.e+-]+)*)\n\s*\]/g,
+      (_all, numbers: string) => `[${numbers.split(/,\n\s*/).join(', ')}]`,
+    ) + '\n'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,6 +227,9 @@ const fleetFileSchema = z.object({
       clinicResponseMs: int.nonnegative(),
     }),
     drugs: z.array(z.object({ drug: z.string(), dailyDoseNgHardMax: int.positive() })),
+    reservoirCapacityNl: int.positive(),
+    bandStepMs: int.positive(),
+    bandPoints: int.positive().max(BAND_POINTS_MAX),
   }),
   shard: z.object({ index: nonNegative, count: int.positive() }).optional(),
   coverage: z.array(z.tuple([nonNegative, nonNegative])),
@@ -233,7 +258,23 @@ const fleetFileSchema = z.object({
     highest24hDoseOfHardMax: z.record(z.string(), z.unknown()),
     strokeVolumeError: z.unknown(),
   }),
+  bands: z.object({
+    reservoirNl: z.array(z.unknown()),
+    dailyDoseOfHardMax: z.record(z.string(), z.array(z.unknown())),
+  }),
 });
+
+/** A band's sketches, one per point of the spec, naming the field at fault. */
+function bandSketches(raw: readonly unknown[] | undefined, points: number, field: string) {
+  if (raw === undefined) throw new AnalysisInputError('mismatch', field, 'is missing');
+  if (raw.length !== points)
+    throw new AnalysisInputError(
+      'mismatch',
+      field,
+      `has ${raw.length} points, spec.bandPoints is ${points}`,
+    );
+  return raw.map((sketch, k) => parseSketch(sketch, `${field}[${k}]`));
+}
 
 /** Reads a sketch per key, in the given order, naming the field at fault. */
 function sketchRecord<K extends string>(
@@ -293,6 +334,19 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
         strokeVolumeError: parseSketch(s.strokeVolumeError, 'sketches.strokeVolumeError'),
       },
       worst: f.worst,
+      bands: {
+        reservoirNl: bandSketches(f.bands.reservoirNl, f.spec.bandPoints, 'bands.reservoirNl'),
+        dailyDoseOfHardMax: Object.fromEntries(
+          f.spec.drugs.map(({ drug }) => [
+            drug,
+            bandSketches(
+              f.bands.dailyDoseOfHardMax[drug],
+              f.spec.bandPoints,
+              `bands.dailyDoseOfHardMax.${drug}`,
+            ),
+          ]),
+        ),
+      },
     };
     const covered = aggregate.coverage.reduce((n, [from, to]) => n + (to - from), 0);
     if (covered !== aggregate.totals.patients) {
@@ -464,7 +518,57 @@ async function writeFleetCharts(
     write(d.file, svg);
     figures.set(d.key, { svg, caption: d.title });
   }
+  for (const b of bandCharts(a)) {
+    if (b.input.points.every((p) => p.sketch.count === 0)) continue;
+    const svg = await percentileBandChartSvg(b.input, { title: b.title });
+    write(b.file, svg);
+    figures.set(b.key, { svg, caption: b.title });
+  }
   return figures;
+}
+
+/** The percentile bands over time: the true reservoir, and each drug's dose of the last 24 h. */
+function bandCharts(a: FleetAggregate): {
+  key: string;
+  title: string;
+  file: string;
+  input: BandChartInput;
+}[] {
+  const at = (sketches: HistogramSketch[]) =>
+    sketches.map((sketch, k) => ({ timeMs: k * a.spec.bandStepMs, sketch }));
+  return [
+    {
+      key: 'bands.reservoir',
+      title: 'True reservoir volume across patients',
+      file: 'reservoir-bands.svg',
+      input: {
+        metric: 'True reservoir volume',
+        displayUnit: 'mL',
+        perDisplayUnit: NL_PER_ML,
+        points: at(a.bands.reservoirNl),
+      },
+    },
+    ...a.spec.drugs.map(({ drug, dailyDoseNgHardMax }) => {
+      const sketches = a.bands.dailyDoseOfHardMax[drug]!;
+      // The limit is drawn when some patient comes within half of it; else it would squash the bands.
+      const near = sketches.some((s) => (s.max ?? 0) >= 5_000);
+      const hardMax = `${formatDosePgExact(dailyDoseNgHardMax * PG_PER_NG)}/day`;
+      const limit = `hard daily maximum (${hardMax})`;
+      return {
+        key: `bands.dailyDose.${drug}`,
+        title: `Dose of ${drug} in the last 24 h across patients`,
+        file: `daily-dose-bands-${drug}.svg`,
+        input: {
+          metric: `Dose of ${drug} in the last 24 h`,
+          displayUnit: '% of hard max',
+          perDisplayUnit: 100,
+          points: at(sketches),
+          note: `100 % is the hard daily maximum, ${hardMax}`,
+          ...(near ? { rule: { value: 10_000, label: limit } } : {}),
+        },
+      };
+    }),
+  ];
 }
 
 /** The charts of these distribution keys that were drawn, in that order. */
@@ -500,7 +604,7 @@ function fleetReportHtml(a: FleetAggregate, pick: PickFigures): string {
       { label: 'Reached low-reservoir alarm', value: pct(t.reachedLowReservoirAlarm, t.patients) },
     ],
     sections: [
-      reservoirSection(t, pick),
+      reservoirSection(a, pick),
       pressSection(t, pick),
       alarmSection(t, patientYears, pick),
       highestDoseSection(a, pick),
@@ -511,15 +615,30 @@ function fleetReportHtml(a: FleetAggregate, pick: PickFigures): string {
 
 type FleetTotals = FleetAggregate['totals'];
 
-function reservoirSection(t: FleetTotals, pick: PickFigures): ReportSection {
+/** What the percentile bands are, for the sections that show them. */
+function bandsNote(a: FleetAggregate, binWidth: string): string {
+  return (
+    `The bands are the 5th–95th and 25th–75th percentiles and the median across patients at ${a.spec.bandPoints} points, ` +
+    `every ${formatDurationMs(a.spec.bandStepMs)}; each within one bin (${binWidth}) of the exact value.`
+  );
+}
+
+function reservoirSection(a: FleetAggregate, pick: PickFigures): ReportSection {
+  const t = a.totals;
   return {
     heading: 'Reservoir',
     paragraphs: [
       `Low-reservoir alarm reached by ${t.reachedLowReservoirAlarm} of ${t.patients} patients (${pct(t.reachedLowReservoirAlarm, t.patients)}), ` +
         `empty-reservoir alarm by ${t.reachedEmptyReservoirAlarm}, true reservoir ran dry for ${t.trueReservoirRanDry}. ` +
         'Times count from the start of the run; the distributions are over the patients who reached the event.',
+      bandsNote(a, '1 % of the reservoir'),
     ],
-    figures: pick(['timeToLowReservoirAlarm', 'timeToEmptyReservoirAlarm', 'timeToTrueEmpty']),
+    figures: pick([
+      'bands.reservoir',
+      'timeToLowReservoirAlarm',
+      'timeToEmptyReservoirAlarm',
+      'timeToTrueEmpty',
+    ]),
   };
 }
 
@@ -573,7 +692,8 @@ function highestDoseSection(a: FleetAggregate, pick: PickFigures): ReportSection
     paragraphs: [
       'Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' +
         formatDurationMs(a.spec.sampleEveryMs) +
-        "), as a share of the drug's hard daily maximum.",
+        "), as a share of the drug's hard daily maximum; and over time, the dose of the 24 hours before each point.",
+      bandsNote(a, '1 % of the limit'),
     ],
     tables: [
       {
@@ -583,7 +703,12 @@ function highestDoseSection(a: FleetAggregate, pick: PickFigures): ReportSection
         rows: a.worst.map((w) => [w.index, w.seed, w.drug, (w.basisPoints / 100).toFixed(2)]),
       },
     ],
-    figures: pick(a.spec.drugs.map((d) => `highest24hDoseOfHardMax.${d.drug}`)),
+    figures: pick(
+      a.spec.drugs.flatMap((d) => [
+        `bands.dailyDose.${d.drug}`,
+        `highest24hDoseOfHardMax.${d.drug}`,
+      ]),
+    ),
   };
 }
 

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { drugLibraryOf, InputError, type Scenario } from '../scenario.js';
 import {
+  bandPointsOf,
   createAggregate,
   recordPatient,
   type FleetAggregate,
@@ -32,6 +33,7 @@ import {
   runPatient,
   type FleetVariation,
   type PatientOutcome,
+  type PatientRunOptions,
 } from './patient.js';
 import type { ToWorker, WorkerData } from './worker.js';
 import { HOUR_MS } from '../../src/units.js';
@@ -110,13 +112,14 @@ export function scenarioDrugs(scenario: Scenario): string[] {
 export function fleetSpecOf(options: FleetOptions): FleetSpec {
   const { scenario } = options;
   const library = drugLibraryOf(scenario);
+  const sampleEveryMs = options.sampleEveryMs ?? HOUR_MS;
   return {
     scenario: scenario.name,
     scenarioDigest: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
     baseSeed: options.baseSeed ?? scenario.seed,
     patients: options.patients,
     durationMs: scenario.duration,
-    sampleEveryMs: options.sampleEveryMs ?? HOUR_MS,
+    sampleEveryMs,
     variation: { ...(options.variation ?? DEFAULT_VARIATION) },
     drugs: scenarioDrugs(scenario).flatMap((drug) => {
       const limits = library.drugs.find((d) => d.drug === drug);
@@ -124,6 +127,8 @@ export function fleetSpecOf(options: FleetOptions): FleetSpec {
         ? [{ drug, dailyDoseNgHardMax: limits.dailyDoseNgHardMax }]
         : [];
     }),
+    reservoirCapacityNl: scenario.pump.reservoirCapacity,
+    ...bandPointsOf(scenario.duration, sampleEveryMs),
   };
 }
 
@@ -197,11 +202,7 @@ async function inThisThread(
   from: number,
   to: number,
 ): Promise<void> {
-  const patientOptions = {
-    variation: aggregate.spec.variation,
-    drugs: aggregate.spec.drugs.map((d) => d.drug),
-    sampleEveryMs: aggregate.spec.sampleEveryMs,
-  };
+  const patientOptions = patientOptionsOf(aggregate.spec);
   for (let index = from; index < to; index++) {
     if (index > from) await yieldToEventLoop();
     if (options.signal?.aborted) return;
@@ -219,11 +220,17 @@ function workerDataOf(options: FleetOptions, aggregate: FleetAggregate): WorkerD
   return {
     scenario: options.scenario,
     baseSeed: aggregate.spec.baseSeed,
-    options: {
-      variation: aggregate.spec.variation,
-      drugs: aggregate.spec.drugs.map((d) => d.drug),
-      sampleEveryMs: aggregate.spec.sampleEveryMs,
-    },
+    options: patientOptionsOf(aggregate.spec),
+  };
+}
+
+/** What each patient needs of the fleet's spec: the variation, drugs, sampling and band points. */
+function patientOptionsOf(spec: FleetSpec): PatientRunOptions {
+  return {
+    variation: spec.variation,
+    drugs: spec.drugs.map((d) => d.drug),
+    sampleEveryMs: spec.sampleEveryMs,
+    band: { stepMs: spec.bandStepMs, points: spec.bandPoints },
   };
 }
 
