@@ -192,6 +192,9 @@ describe('itpump fleet', () => {
     };
     expect(fleet.complete).toBe(false);
     expect(fleet.totals.patients).toBe(completed);
+    // patients.csv has a row for each patient completed (a header, then one line each).
+    const csv = readFileSync(join(out, 'patients.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv.length - 1).toBe(completed);
     expect(fleet.missing.reduce((n, [from, to]) => n + (to - from), 0)).toBe(30 - completed);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(
       /Incomplete: patients .* are missing/,
