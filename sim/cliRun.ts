@@ -8,6 +8,8 @@
  * - 3 a valid scenario the pump would not run as written (`validate`, `run --strict`): timeline
  *   commands it refuses, or events after the scenario's end; each is listed. For `fleet merge --partial`:
  *   the shards miss patients (the merged outputs are written, the missing ranges named);
+ * - 4 a run on a rig stopped by the bench's flow check: the balance disagreed with the strokes the
+ *   rig reported; delivery stopped, outputs written (`rig run`, `rig accuracy`);
  * - 130 interrupted (SIGINT or SIGTERM): the run stopped safely and wrote its outputs.
  * Shared by `itpump` and `tsx sim/rig/commands.ts`.
  */
@@ -21,14 +23,28 @@ import { InputError } from './inputError.js';
  * The exit codes for a command's help; `interrupted` is what exit code 130 means for it (none: a
  * command that a signal simply ends, such as `report`).
  */
-export function exitCodesText(interrupted?: string, refused?: string): string {
+export function exitCodesText(interrupted?: string, refused?: string, flowCheck?: string): string {
   return `
 Exit codes:
   0    done
   1    internal error (one line; the full trace is written to a file it names)
   2    invalid input or a path or port that cannot be used (one line names it; nothing written)${
     refused === undefined ? '' : `\n  3    ${refused}`
-  }${interrupted === undefined ? '' : `\n  130  ${interrupted}`}`;
+  }${flowCheck === undefined ? '' : `\n  4    ${flowCheck}`}${
+    interrupted === undefined ? '' : `\n  130  ${interrupted}`
+  }`;
+}
+
+/** What exit code 4 means for the commands that run on a rig. */
+export const flowCheckExitText =
+  "the balance disagreed with the rig's reported strokes: delivery stopped, outputs written";
+
+/**
+ * A run on a rig stopped by the bench's flow check (sim/rig/flowCheck.ts), after writing its
+ * outputs: exit 4. The message is the check's line.
+ */
+export class FlowCheckStopped extends Error {
+  override name = 'FlowCheckStopped';
 }
 
 /**
@@ -174,6 +190,10 @@ export function exitCodeOf(e: unknown): number {
   if (e instanceof NotRunAsWritten || e instanceof IncompleteFleet) {
     process.stderr.write(`${e.message}\n`);
     return 3;
+  }
+  if (e instanceof FlowCheckStopped) {
+    process.stderr.write(`${e.message}\n`);
+    return 4;
   }
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
   if (isSystemError(e)) {

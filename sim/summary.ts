@@ -10,6 +10,7 @@
  * the pump's empty alarm sounded (or would sound, from its estimate at the current rate). A run
  * without the simulated path (the serial rig) has none of these fields.
  */
+import type { FlowCheckSummary } from './rig/flowCheck.js';
 import { alarmCatalogue, type AlarmCode } from '../src/alarms.js';
 import type { DenyReason } from '../src/pump/types.js';
 import { denyReasons } from '../src/pump/types.js';
@@ -161,6 +162,8 @@ export interface Summary {
   drugPath?: DrugPathSummary;
   missedNl: number;
   finalState: { therapy: string; motor: string; alarms: string };
+  /** A run on a rig: the balance's check of every reported batch (sim/rig/flowCheck.ts). */
+  flowCheck?: FlowCheckSummary;
 }
 
 const ng = (pg: number) => Math.round(pg / PG_PER_NG);
@@ -455,6 +458,14 @@ export function formatSummary(s: Summary): string {
     lines.push(`empty alarm after the pocket fill: ${when}${late}`);
   }
   if (s.missedNl > 0) lines.push(`volume not delivered (motor faults): ${formatMl(s.missedNl)}`);
+  if (s.flowCheck !== undefined) {
+    const f = s.flowCheck;
+    lines.push(
+      f.failure !== null
+        ? `flow check: FAILED at ${formatTimeMs(f.failure.timeMs)} (the balance ${f.failure.side === 'high' ? 'above' : 'below'} the reported strokes); delivery stopped there`
+        : `flow check: ${f.readings} balance readings within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`,
+    );
+  }
   lines.push(
     `final state: therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}`,
   );

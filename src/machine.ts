@@ -189,7 +189,7 @@ export const pumpMachine = setup({
     strokesDue: ({ context }) => context.battery !== 'eos' && d.strokesDue(context),
     batchObsolete: ({ context }) => d.batchObsolete(context),
     currentBatchStalled: ({ context, event }) =>
-      d.isCurrentBatchReport(context, event) && d.reportedStall(event),
+      d.isCurrentBatchReport(context, event) && d.reportedStall(context, event),
     currentBatchReport: ({ context, event }) => d.isCurrentBatchReport(context, event),
     stallRetryDue: ({ context, event }) => d.stallRetryDue(context, event.nowMs),
     stallRetryWithStrokesDue: ({ context, event }) =>

@@ -493,6 +493,10 @@ export class HostSession {
           this.reconcileBounded(m.batchId, m.reason === 'rejected' ? 0 : m.strokesDone);
           return;
         }
+        if (m.reason === 'completed' && m.strokesDone < c.count)
+          this.warn(
+            `the rig reported batch ${c.batchId} completed with ${m.strokesDone} of ${c.count} strokes: the controller takes it as a stall`,
+          );
         if (m.reason === 'rejected')
           this.warn(
             `the rig rejected batch ${c.batchId} (busy, over its batch limit, or emergency stop engaged)`,

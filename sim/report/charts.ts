@@ -9,7 +9,8 @@
  *   the machine enters the picture; colours and orders are fixed here, not left to the data.
  * - Bounded: line series are decimated to `maxPointsPerSeries` (min/max per bucket, so peaks
  *   survive), press ticks turn into counts per time bin and nearby alarm episodes are joined when
- *   there are too many, so a chart of a six-month run stays well under ~300 KB.
+ *   there are too many, markers (and timeline ticks above `maxMarks`) of one kind less than a
+ *   pixel apart are drawn once, so a chart of a six-month run stays well under ~300 KB.
  * - Inputs are integer firmware units (types.ts); conversion to mL, mg, µg, mAh and days happens
  *   here, at the edge, with src/units.ts.
  * - Rendering uses vega's 'none' renderer (no canvas package): text widths are estimated.
@@ -37,11 +38,16 @@ import { installTextMetrics } from './textWidth.js';
 import type {
   AlarmChartInput,
   BatteryChartInput,
+  ChartMarker,
   ChartOptions,
   DoseChartInput,
   HistogramChartInput,
+  MarkerKind,
   PressChartInput,
   ReservoirChartInput,
+  TherapyState,
+  TimelineChartInput,
+  TimelineEventKind,
 } from './types.js';
 
 const UAH_PER_MAH = 1_000;
@@ -213,6 +219,9 @@ function timeEncoding(axis: TimeAxis, startMs: number, endMs: number) {
 /** One layer of a layered chart, as vega-lite types it. */
 type Layer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
 
+/** Above this many entries a legend wraps into rows of this many, so it stays as wide as the plot. */
+const LEGEND_COLUMNS = 4;
+
 /** The colour legend of a chart whose rows name their `series`, in the order of `domain`. */
 function seriesColour(domain: string[], range: string[]) {
   return {
@@ -221,11 +230,79 @@ function seriesColour(domain: string[], range: string[]) {
     title: null,
     scale: colourScale(domain, range),
     sort: domain,
+    ...(domain.length > LEGEND_COLUMNS + 1 ? { legend: { columns: LEGEND_COLUMNS } } : {}),
   };
 }
 
 type SeriesColour = ReturnType<typeof seriesColour>;
 type TimeEncoding = ReturnType<typeof timeEncoding>;
+
+// ---------------------------------------------------------------------------------------------
+// Markers on the time charts
+
+/** Each marker's legend label, colour and dash, in legend order. Boluses are a rug of short ticks. */
+const MARKERS: readonly { kind: MarkerKind; label: string; colour: string; dash?: number[] }[] = [
+  { kind: 'bolus', label: 'bolus', colour: COLOUR.sky },
+  { kind: 'refill', label: 'refill', colour: COLOUR.green, dash: [2, 2] },
+  { kind: 'alarm', label: 'alarm raised', colour: COLOUR.black, dash: [6, 3] },
+  { kind: 'clockChange', label: 'clock change', colour: COLOUR.grey, dash: [1, 3] },
+  { kind: 'motorStall', label: 'motor stall', colour: COLOUR.purple, dash: [4, 2] },
+];
+const BOLUS_TICK_PX = 8;
+
+function checkMarkers(markers: readonly ChartMarker[], field: string): void {
+  markers.forEach((m, index) => requireInteger(m.timeMs, `${field}[${index}].timeMs`));
+}
+
+/** The marker kinds present, in legend order, with their labels and colours. */
+function markerLegend(markers: readonly ChartMarker[]): { domain: string[]; range: string[] } {
+  const present = MARKERS.filter((m) => markers.some((x) => x.kind === m.kind));
+  return { domain: present.map((m) => m.label), range: present.map((m) => m.colour) };
+}
+
+/**
+ * The markers as layers: a vertical rule per refill, alarm, clock change and stall, and a rug of
+ * short ticks along the bottom for boluses. Markers of one kind closer than a pixel are drawn once:
+ * they would cover each other, and a six-month run's boluses stay a few hundred marks.
+ */
+function markerLayers(
+  markers: readonly ChartMarker[],
+  axis: TimeAxis,
+  span: { startMs: number; endMs: number },
+  widthPx: number,
+  heightPx: number,
+  color: SeriesColour,
+): Layer[] {
+  const pxPerMs = widthPx / (span.endMs - span.startMs);
+  return MARKERS.flatMap((m): Layer[] => {
+    const columns = new Set<number>();
+    const rows: { t: number; series: string }[] = [];
+    for (const marker of markers) {
+      if (marker.kind !== m.kind) continue;
+      const column = Math.round((marker.timeMs - span.startMs) * pxPerMs);
+      if (columns.has(column)) continue;
+      columns.add(column);
+      rows.push({ t: round(marker.timeMs / axis.unitMs), series: m.label });
+    }
+    if (rows.length === 0) return [];
+    const x = { field: 't', type: 'quantitative' as const };
+    if (m.kind === 'bolus')
+      return [
+        {
+          data: { values: rows },
+          mark: { type: 'tick', size: BOLUS_TICK_PX, thickness: 1.5, aria: false, clip: true },
+          encoding: { x, y: { value: heightPx - BOLUS_TICK_PX / 2 }, color },
+        },
+      ];
+    return [
+      {
+        data: { values: rows },
+        mark: { type: 'rule', strokeDash: m.dash ?? [], strokeWidth: 1.2, aria: false, clip: true },
+        encoding: { x, color },
+      },
+    ];
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reservoir
@@ -235,34 +312,47 @@ export async function reservoirChartSvg(
   options: ChartOptions = {},
 ): Promise<string> {
   const { widthPx, heightPx, maxPoints } = resolve(options);
-  const refills = checkReservoirInput(input);
-  const { startMs, endMs } = span(
-    [...input.estimate, ...(input.truth ?? [])].map((s) => s.timeMs).concat(refills),
+  const markers = checkReservoirInput(input);
+  const refills = markers.filter((m) => m.kind === 'refill').length;
+  const extent = span(
+    [...input.estimate, ...(input.truth ?? [])]
+      .map((s) => s.timeMs)
+      .concat(markers.map((m) => m.timeMs)),
   );
-  const axis = timeAxisFor(endMs - startMs);
+  const axis = timeAxisFor(extent.endMs - extent.startMs);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: options.title ?? 'Reservoir volume',
-      subtitle: `Firmware estimate${input.truth ? ' and true volume' : ''}, with ${refills.length > 0 ? 'refills and ' : ''}alarm thresholds`,
+      subtitle: `Firmware estimate${input.truth ? ' and true volume' : ''}, with ${refills > 0 ? 'refills and ' : ''}alarm thresholds${markers.length > refills ? '; events marked' : ''}`,
     },
     width: widthPx,
     height: heightPx,
     config: CONFIG,
-    layer: reservoirLayers(input, refills, axis, timeEncoding(axis, startMs, endMs), maxPoints),
+    layer: reservoirLayers(input, markers, {
+      axis,
+      extent,
+      widthPx,
+      heightPx,
+      maxPoints,
+    }),
   };
   return renderSvg(spec);
 }
 
-/** Checks the reservoir chart's input; returns its refill times. */
-function checkReservoirInput(input: ReservoirChartInput): readonly number[] {
+/** Checks the reservoir chart's input; returns its markers, refills among them. */
+function checkReservoirInput(input: ReservoirChartInput): ChartMarker[] {
   requireSeries(input.estimate, 'estimate', (s) => s.volumeNl);
   requireSeries(input.truth ?? [], 'truth', (s) => s.volumeNl);
   requireInteger(input.lowReservoirNl, 'lowReservoirNl', 0);
   requireInteger(input.emptyNl, 'emptyNl', 0);
   const refills = input.refillTimesMs ?? [];
   refills.forEach((t, index) => requireInteger(t, `refillTimesMs[${index}]`));
-  return refills;
+  checkMarkers(input.markers ?? [], 'markers');
+  return [
+    ...refills.map((timeMs) => ({ timeMs, kind: 'refill' as const })),
+    ...(input.markers ?? []).filter((m) => m.kind !== 'refill'),
+  ];
 }
 
 /** A volume series as chart rows in mL, decimated to `maxPoints`. */
@@ -284,17 +374,23 @@ function volumeRows(
   }));
 }
 
-/** The reservoir chart's marks: true volume, estimate, alarm thresholds, refill markers. */
+/** The reservoir chart's marks: true volume, estimate, alarm thresholds, markers. */
 function reservoirLayers(
   input: ReservoirChartInput,
-  refills: readonly number[],
-  axis: TimeAxis,
-  x: TimeEncoding,
-  maxPoints: number,
+  markers: readonly ChartMarker[],
+  layout: {
+    axis: TimeAxis;
+    extent: { startMs: number; endMs: number };
+    widthPx: number;
+    heightPx: number;
+    maxPoints: number;
+  },
 ): Layer[] {
+  const { axis, extent, maxPoints } = layout;
+  const x = timeEncoding(axis, extent.startMs, extent.endMs);
   const low = `low-reservoir threshold (${formatMl(input.lowReservoirNl, 1)})`;
   const empty = `empty (${formatMl(input.emptyNl, 1)})`;
-  const color = reservoirColour(input, refills.length > 0, low, empty);
+  const color = reservoirColour(input, markers, low, empty);
   const y = { field: 'v', type: 'quantitative' as const, title: 'Volume (mL)' };
   return [
     // Truth first, wide and grey, so the estimate drawn over it stays visible where they agree.
@@ -322,38 +418,29 @@ function reservoirLayers(
       mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
       encoding: { y: { field: 'v', type: 'quantitative' }, color },
     },
-    ...(refills.length > 0
-      ? [
-          {
-            data: {
-              values: refills.map((t) => ({ t: round(t / axis.unitMs), series: 'refill' })),
-            },
-            mark: { type: 'rule' as const, strokeDash: [2, 2], strokeWidth: 1.5 },
-            encoding: { x: { field: 't', type: 'quantitative' as const }, color },
-          },
-        ]
-      : []),
+    ...markerLayers(markers, axis, extent, layout.widthPx, layout.heightPx, color),
   ];
 }
 
 /** The reservoir chart's legend: only the series it draws, in a fixed order and colours. */
 function reservoirColour(
   input: ReservoirChartInput,
-  hasRefills: boolean,
+  markers: readonly ChartMarker[],
   low: string,
   empty: string,
 ): SeriesColour {
+  const legend = markerLegend(markers);
   const domain = [
     'firmware estimate',
     ...(input.truth ? ['true volume'] : []),
-    ...(hasRefills ? ['refill'] : []),
+    ...legend.domain,
     low,
     empty,
   ];
   const range = [
     COLOUR.blue,
     ...(input.truth ? [COLOUR.grey] : []),
-    ...(hasRefills ? [COLOUR.green] : []),
+    ...legend.range,
     COLOUR.orange,
     COLOUR.vermillion,
   ];
@@ -379,24 +466,31 @@ export async function doseChartSvg(
   requireInteger(input.hardDailyMaxNg, 'hardDailyMaxNg', 1);
   if (input.softDailyMaxNg !== undefined) requireInteger(input.softDailyMaxNg, 'softDailyMaxNg', 1);
   requireInteger(windowMs, 'rollingWindowMs', 1);
+  const markers = input.markers ?? [];
+  checkMarkers(markers, 'markers');
 
   const { startMs, endMs } = span(input.cumulative.map((s) => s.timeMs));
   const axis = timeAxisFor(endMs - startMs);
   const windowLabel = windowLengthLabel(windowMs);
   const series = doseSeries(input, windowMs, windowLabel, axis, maxPoints);
   const limits = doseLimits(input, series.rollingUnit);
+  const legend = markerLegend(markers);
   const domain = [
     'cumulative dose',
     series.rollingSeries,
     ...(limits.soft === undefined ? [] : [limits.soft]),
     limits.hard,
+    ...legend.domain,
   ];
   const range = [
     COLOUR.blue,
     COLOUR.purple,
     ...(limits.soft === undefined ? [] : [COLOUR.orange]),
     COLOUR.vermillion,
+    ...legend.range,
   ];
+  const panelHeight = Math.max(60, Math.round(heightPx * 0.75));
+  const color = seriesColour(domain, range);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -406,12 +500,13 @@ export async function doseChartSvg(
     config: CONFIG,
     vconcat: dosePanels({
       widthPx,
-      panelHeight: Math.max(60, Math.round(heightPx * 0.75)),
+      panelHeight,
       x: timeEncoding(axis, startMs, endMs),
-      color: seriesColour(domain, range),
+      color,
       windowLabel,
       series,
       rules: limits.rules,
+      markers: markerLayers(markers, axis, { startMs, endMs }, widthPx, panelHeight, color),
     }),
   };
   return renderSvg(spec);
@@ -505,24 +600,31 @@ function dosePanels(p: {
   windowLabel: string;
   series: DoseSeries;
   rules: { d: number; series: string }[];
+  /** The marker layers, drawn on both panels. */
+  markers: Layer[];
 }): Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'] {
   const { x, color } = p;
   return [
     {
       width: p.widthPx,
       height: p.panelHeight,
-      data: { values: p.series.cumulativeRows },
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
-      // The lower panel carries the time axis title; one is enough for both.
-      encoding: {
-        x: { ...x, title: null },
-        y: {
-          field: 'd',
-          type: 'quantitative',
-          title: `Cumulative dose (${p.series.cumulativeUnit.label})`,
+      layer: [
+        {
+          data: { values: p.series.cumulativeRows },
+          mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
+          // The lower panel carries the time axis title; one is enough for both.
+          encoding: {
+            x: { ...x, title: null },
+            y: {
+              field: 'd',
+              type: 'quantitative',
+              title: `Cumulative dose (${p.series.cumulativeUnit.label})`,
+            },
+            color,
+          },
         },
-        color,
-      },
+        ...p.markers,
+      ],
     },
     {
       width: p.widthPx,
@@ -546,9 +648,188 @@ function dosePanels(p: {
           mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
           encoding: { y: { field: 'd', type: 'quantitative' }, color },
         },
+        ...p.markers,
       ],
     },
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline: therapy state and events
+
+/** The therapy states in legend order, with their labels and colours. */
+const THERAPY_STATES: readonly { state: TherapyState; label: string; colour: string }[] = [
+  { state: 'startup', label: 'starting up', colour: COLOUR.sky },
+  { state: 'infusing', label: 'infusing', colour: COLOUR.green },
+  { state: 'stopped', label: 'stopped', colour: COLOUR.grey },
+  { state: 'minimumRate', label: 'safe minimum rate (critical alarm)', colour: COLOUR.vermillion },
+  { state: 'halted', label: 'halted (battery end of service)', colour: COLOUR.black },
+];
+
+/** The rows of the event lane, top to bottom, with their labels and colours. */
+const TIMELINE_ROWS: readonly { kind: TimelineEventKind; label: string; colour: string }[] = [
+  { kind: 'pressGranted', label: 'press granted', colour: COLOUR.green },
+  { kind: 'pressDenied', label: 'press denied', colour: COLOUR.orange },
+  { kind: 'bolus', label: 'bolus', colour: COLOUR.sky },
+  { kind: 'refill', label: 'refill', colour: COLOUR.green },
+  { kind: 'refillDiscrepancy', label: 'refill discrepancy flagged', colour: COLOUR.vermillion },
+  { kind: 'drugChange', label: 'drug change', colour: COLOUR.blue },
+  { kind: 'newMixtureAtTip', label: 'new mixture at tip', colour: COLOUR.blue },
+  { kind: 'alarmRaised', label: 'alarm raised', colour: COLOUR.vermillion },
+  { kind: 'alarmCleared', label: 'alarm cleared', colour: COLOUR.grey },
+  { kind: 'clockChange', label: 'clock change', colour: COLOUR.grey },
+  { kind: 'motorStall', label: 'motor stall', colour: COLOUR.purple },
+  { kind: 'refused', label: 'refused command', colour: COLOUR.black },
+];
+const TIMELINE_ROW_PX = 18;
+
+/** The therapy states in legend order and how the chart names them (the report's tables use it too). */
+export const therapyStateLabels: readonly { state: TherapyState; label: string }[] =
+  THERAPY_STATES.map(({ state, label }) => ({ state, label }));
+
+function checkTimelineInput(input: TimelineChartInput, maxMarks: number): void {
+  requireInteger(input.runEndMs, 'runEndMs');
+  requireInteger(maxMarks, 'maxMarks', 1);
+  input.events.forEach((e, index) => requireInteger(e.timeMs, `events[${index}].timeMs`));
+  input.therapy.forEach((t, index) => {
+    requireInteger(t.fromMs, `therapy[${index}].fromMs`);
+    requireInteger(t.toMs, `therapy[${index}].toMs`, t.fromMs);
+  });
+}
+
+/**
+ * The timeline: the therapy state as a lane of coloured bars, and under it a row of ticks per
+ * kind of event (only the kinds that occurred), on the same time axis as the reservoir and dose
+ * charts. Above `maxMarks` ticks, ticks of one row less than a pixel apart are drawn as one.
+ */
+export async function timelineChartSvg(
+  input: TimelineChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
+  const { widthPx } = resolve(options);
+  const maxMarks = input.maxMarks ?? DEFAULT_MAX_PRESS_MARKS;
+  checkTimelineInput(input, maxMarks);
+  const { startMs, endMs } = span([
+    ...input.events.map((e) => e.timeMs),
+    ...input.therapy.map((t) => t.toMs),
+    input.runEndMs,
+  ]);
+  const axis = timeAxisFor(endMs - startMs);
+  const x = timeEncoding(axis, startMs, endMs);
+  const events = timelineTicks(input, { startMs, endMs }, widthPx, maxMarks);
+  const lanes = [
+    // With the event lane below, it carries the axis: the therapy lane keeps only the grid.
+    therapyLane(
+      input,
+      axis,
+      { startMs, endMs },
+      events.rows.length === 0 ? x : { ...x, title: null, axis: { labels: false } },
+    ),
+    ...(events.rows.length === 0 ? [] : [eventLane(events, axis, x)]),
+  ].map((lane) => ({ width: widthPx, ...lane }));
+  const counted = TIMELINE_ROWS.flatMap((r) => {
+    const n = input.events.filter((e) => e.kind === r.kind).length;
+    return n > 0 ? [`${r.label}: ${n}`] : [];
+  });
+  const subtitle =
+    (counted.length > 0 ? counted.join(', ') : 'no events') +
+    (events.thinned ? '; ticks less than a pixel apart drawn as one' : '');
+  return renderSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'Timeline: therapy state and events', subtitle },
+    config: CONFIG,
+    vconcat: lanes,
+    resolve: { scale: { color: 'independent', y: 'independent' } },
+  } as TopLevelSpec);
+}
+
+/** The event lane's ticks, row by row, thinned to a tick per pixel and row above `maxMarks`. */
+function timelineTicks(
+  input: TimelineChartInput,
+  extent: { startMs: number; endMs: number },
+  widthPx: number,
+  maxMarks: number,
+): {
+  rows: (typeof TIMELINE_ROWS)[number][];
+  ticks: { timeMs: number; row: string }[];
+  thinned: boolean;
+} {
+  const rows = TIMELINE_ROWS.filter((r) => input.events.some((e) => e.kind === r.kind));
+  const thinned = input.events.length > maxMarks;
+  const pxPerMs = widthPx / (extent.endMs - extent.startMs);
+  const seen = new Set<string>();
+  const ticks: { timeMs: number; row: string }[] = [];
+  for (const row of rows) {
+    for (const e of input.events) {
+      if (e.kind !== row.kind) continue;
+      const key = `${row.kind}:${Math.round((e.timeMs - extent.startMs) * pxPerMs)}`;
+      if (thinned && seen.has(key)) continue;
+      seen.add(key);
+      ticks.push({ timeMs: e.timeMs, row: row.label });
+    }
+  }
+  return { rows, ticks, thinned };
+}
+
+/** The therapy lane: a bar per interval, at least a few pixels wide so a short stop shows. */
+function therapyLane(
+  input: TimelineChartInput,
+  axis: TimeAxis,
+  extent: { startMs: number; endMs: number },
+  x: TimeEncoding | (Omit<TimeEncoding, 'title'> & { title: null; axis: { labels: false } }),
+) {
+  const minWidthMs = (extent.endMs - extent.startMs) / 400;
+  const states = THERAPY_STATES.filter((s) => input.therapy.some((t) => t.state === s.state));
+  const labelOf = (state: TherapyState) => THERAPY_STATES.find((s) => s.state === state)!.label;
+  return {
+    height: TIMELINE_ROW_PX,
+    data: {
+      values: input.therapy.map((t) => ({
+        lane: 'therapy state',
+        state: labelOf(t.state),
+        t: round(t.fromMs / axis.unitMs),
+        t2: round(Math.max(t.toMs, t.fromMs + minWidthMs) / axis.unitMs),
+      })),
+    },
+    mark: { type: 'bar', height: 14, aria: false, clip: true },
+    encoding: {
+      x,
+      x2: { field: 't2' },
+      y: { field: 'lane', type: 'nominal', title: null },
+      color: {
+        field: 'state',
+        type: 'nominal',
+        title: 'Therapy state',
+        legend: { orient: 'top' },
+        scale: { domain: states.map((s) => s.label), range: states.map((s) => s.colour) },
+        sort: states.map((s) => s.label),
+      },
+    },
+  };
+}
+
+/** The event lane: one row per kind of event, labelled on the axis, a tick per event. */
+function eventLane(events: ReturnType<typeof timelineTicks>, axis: TimeAxis, x: TimeEncoding) {
+  const labels = events.rows.map((r) => r.label);
+  return {
+    height: TIMELINE_ROW_PX * events.rows.length,
+    data: {
+      values: events.ticks.map((t) => ({ t: round(t.timeMs / axis.unitMs), row: t.row })),
+    },
+    // One ARIA label per tick would triple the file's size; the rows are named on the axis.
+    mark: { type: 'tick', thickness: 1.5, aria: false },
+    encoding: {
+      x,
+      y: { field: 'row', type: 'nominal', title: null, sort: labels, scale: { domain: labels } },
+      // The axis names every row: a legend would repeat it.
+      color: {
+        field: 'row',
+        type: 'nominal',
+        legend: null,
+        scale: { domain: labels, range: events.rows.map((r) => r.colour) },
+      },
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

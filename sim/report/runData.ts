@@ -66,6 +66,48 @@ const denyCounts = z.object(
     typeof denyCount
   >,
 );
+const mixtureEntry = z.object({ drug: z.string(), concentrationUgPerMl: nonNegative }).loose();
+/** The parts of the summary's drug path the report reads (sim/summary.ts); the rest is kept. */
+const drugPathSchema = z
+  .object({
+    deadVolumeNl: nonNegative,
+    recorded: z.boolean(),
+    drugFirstAtTip: z.array(z.object({ drug: z.string(), atMs: int })),
+    changes: z.array(
+      z
+        .object({
+          atMs: int,
+          mixture: z.array(mixtureEntry),
+          bridged: z.boolean(),
+          newMixtureAtTipMs: int.nullable(),
+          drugs: z.array(
+            z
+              .object({
+                drug: z.string(),
+                basalTipNg: int,
+                basalIntendedNg: int,
+                bolusTipNg: int,
+                bolusIntendedNg: int,
+                flag: z.enum(['ok', 'underdose', 'overdose', 'washout']),
+                basalOldRateNg: int,
+              })
+              .loose(),
+          ),
+        })
+        .loose(),
+    ),
+    pocketFills: z.array(
+      z
+        .object({
+          atMs: int,
+          volumeNl: nonNegative,
+          drugs: z.array(z.object({ drug: z.string(), ng: int })),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
+
 const summarySchema = z.object({
   scenario: z.string(),
   seed: nonNegative,
@@ -92,7 +134,21 @@ const summarySchema = z.object({
   ),
   refills: nonNegative,
   refusals: nonNegative,
-  reservoir: z.object({ estimateNl: int, trueNl: int, ranDryAtMs: int.nullable() }),
+  // The refusals under their scenario paths, and the drug path, came after the first runs: a
+  // summary without them reads as none (the report then says what it cannot show).
+  refusedCommands: z
+    .array(
+      z.object({
+        at: z.string(),
+        field: z.string(),
+        value: z.string(),
+        limit: z.string(),
+        message: z.string(),
+      }),
+    )
+    .default([]),
+  reservoir: z.object({ estimateNl: int, trueNl: int, ranDryAtMs: int.nullable() }).loose(),
+  drugPath: drugPathSchema.optional(),
   missedNl: int,
   finalState: z.object({ therapy: z.string(), motor: z.string(), alarms: z.string() }),
 });

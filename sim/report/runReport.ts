@@ -6,30 +6,39 @@
  * byte-identical pages. The page has no timestamp and no wall time, so the same scenario and seed
  * give the same report on any machine.
  *
- * Sections: reservoir (estimate, truth, refills, alarm thresholds); dose per drug (cumulative and
- * 24-h rolling true dose against the drug library's soft and hard daily maxima); patient presses by
- * outcome and reason; alarms; battery; flow accuracy (trumpet curve of the simulated motor's true
- * basal delivery, runAccuracy.ts); the settings that replay the run.
+ * Sections: reservoir (estimate, truth, refills and their discrepancy flags, alarm thresholds);
+ * dose per drug (cumulative and 24-h rolling true dose against the drug library's soft and hard
+ * daily maxima), both with markers for boluses, refills, alarms, clock changes and stalls; the
+ * timeline (therapy state and a lane of events, runEvents.ts); drug changes (time to the catheter
+ * tip, under- and overdose flags); patient presses by outcome and reason; alarms; refused commands
+ * with their reasons; battery; flow accuracy (trumpet curve of the simulated motor's true basal
+ * delivery, runAccuracy.ts); the settings that replay the run. A section with nothing to show says
+ * so in a sentence and draws no chart.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarmCatalogue } from '../../src/alarms.js';
 import {
   PG_PER_NG,
+  formatConcentration,
   formatDoseNg,
   formatDurationMs,
   formatMl,
   formatTimeMs,
 } from '../../src/units.js';
+import type { Mixture } from '../../src/therapy/schema.js';
 import { maxRollingWindowSum } from '../analysis/rolling.js';
 import { formatRateMlPerDay, trumpetTable } from '../analysis/trumpet.js';
 import type { RunResult } from '../runner.js';
+import { formatSpanMs, transientTolerancePercent, type DrugChangeDose } from '../summary.js';
 import {
   alarmChartSvg,
   batteryChartSvg,
   doseChartSvg,
   pressChartSvg,
   reservoirChartSvg,
+  therapyStateLabels,
+  timelineChartSvg,
   trumpetChartSvg,
 } from './charts.js';
 import {
@@ -40,6 +49,7 @@ import {
 } from './html.js';
 import { runTrumpet } from './runAccuracy.js';
 import { runDataOf, type RunData } from './runData.js';
+import { chartMarkersOf, refillsOf, therapyIntervalsOf, timelineEventsOf } from './runEvents.js';
 import type { AlarmRecord, PressRecord } from './types.js';
 
 const DAY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -57,12 +67,46 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : 'n/a';
 }
 
+/** A refill's row: when, what was withdrawn against the estimate, what was added, and the flag. */
+function refillRow(r: ReturnType<typeof refillsOf>[number]): string[] {
+  const limit =
+    r.discrepancyLimitPercent === undefined ? '' : ` (beyond ${r.discrepancyLimitPercent} %)`;
+  return [
+    formatTimeMs(r.atMs),
+    formatMl(r.withdrawnNl),
+    formatMl(r.estimateBeforeNl),
+    formatMl(r.discrepancyNl),
+    formatMl(r.addedNl),
+    r.discrepancyFlagged ? `FLAGGED${limit}` : 'within the limit',
+  ];
+}
+
+/** What the refills say: how many, and each one whose withdrawn volume was flagged. */
+function refillParagraph(refills: ReturnType<typeof refillsOf>): string {
+  if (refills.length === 0) return 'No refill after the initial fill.';
+  const flagged = refills.filter((r) => r.discrepancyFlagged);
+  const count = `${refills.length} refill${refills.length === 1 ? '' : 's'} after the initial fill.`;
+  if (flagged.length === 0)
+    return `${count} No refill discrepancy was flagged: each withdrawn volume was within the limit of the pump's estimate.`;
+  return (
+    `${count} Refill discrepancy flagged ${flagged.length === 1 ? 'once' : `${flagged.length} times`}: ` +
+    flagged
+      .map(
+        (r) =>
+          `at ${formatTimeMs(r.atMs)} ${formatMl(r.withdrawnNl)} was withdrawn where the pump estimated ${formatMl(r.estimateBeforeNl)} (${formatMl(r.discrepancyNl)} apart${r.discrepancyLimitPercent === undefined ? '' : `, beyond ${r.discrepancyLimitPercent} %`})`,
+      )
+      .join('; ') +
+    '. The estimate may have drifted from the truth (motor wear), or the withdrawal was mismeasured.'
+  );
+}
+
 async function reservoirSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
-  const refills = data.events.filter((e) => e.type === 'refill' && e.atMs > 0);
+  const refills = refillsOf(data.events);
   const svg = await reservoirChartSvg({
     estimate: data.trace.map((r) => ({ timeMs: r.timeMs, volumeNl: r.reservoirEstimateNl })),
     truth: data.trace.map((r) => ({ timeMs: r.timeMs, volumeNl: r.reservoirTrueNl })),
     refillTimesMs: refills.map((e) => e.atMs),
+    markers: chartMarkersOf(data.events).filter((m) => m.kind !== 'refill'),
     lowReservoirNl: data.settings.pump.lowReservoirNl,
     emptyNl: data.settings.pump.emptyReservoirNl,
   });
@@ -72,17 +116,34 @@ async function reservoirSection(data: RunData, charts: Chart[]): Promise<ReportS
     heading: 'Reservoir',
     paragraphs: [
       `The firmware's estimate falls with every stroke it commands; the true volume falls with what the simulated motor really moved. ` +
-        `${refills.length} refill${refills.length === 1 ? '' : 's'} after the initial fill. ` +
         `At the end: estimate ${formatMl(r.estimateNl)}, true ${formatMl(r.trueNl)}` +
         (r.ranDryAtMs === null
           ? '.'
           : `; the true reservoir ran dry at ${formatTimeMs(r.ranDryAtMs)}.`),
+      refillParagraph(refills),
     ],
+    tables:
+      refills.length === 0
+        ? []
+        : [
+            {
+              caption: 'Refills',
+              columns: [
+                'Time',
+                'Withdrawn',
+                'Estimate before',
+                'Discrepancy',
+                'Added',
+                'Discrepancy flag',
+              ],
+              rows: refills.map(refillRow),
+            },
+          ],
     figures: [
       {
         svg,
         caption:
-          'Reservoir volume: firmware estimate and simulated truth, refills, low-reservoir and empty thresholds.',
+          'Reservoir volume: firmware estimate and simulated truth, low-reservoir and empty thresholds; refills, boluses, alarms raised, clock changes and motor stalls marked.',
       },
     ],
   };
@@ -112,6 +173,7 @@ async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSectio
   const rows: (string | number)[][] = [];
   const figures: ReportFigure[] = [];
   const paragraphs: string[] = [];
+  const markers = chartMarkersOf(data.events);
   for (const drug of data.summary.drugs) {
     const limits = data.drugLibrary.drugs.find((d) => d.drug === drug.drug);
     const cumulative = data.trace.map((r) => ({
@@ -132,13 +194,14 @@ async function doseSection(data: RunData, charts: Chart[]): Promise<ReportSectio
     const svg = await doseChartSvg({
       drugName: drug.drug,
       cumulative,
+      markers,
       hardDailyMaxNg: limits.dailyDoseNgHardMax,
       ...(limits.dailyDoseNgSoftMax > 0 ? { softDailyMaxNg: limits.dailyDoseNgSoftMax } : {}),
     });
     charts.push({ file: `dose-${drug.drug}.svg`, svg });
     figures.push({
       svg,
-      caption: `${drug.drug}: cumulative true dose, and 24-h rolling dose against the daily maxima of "${data.drugLibrary.name}".`,
+      caption: `${drug.drug}: cumulative true dose, and 24-h rolling dose against the daily maxima of "${data.drugLibrary.name}"; boluses, refills, alarms raised, clock changes and motor stalls marked.`,
     });
   }
   return {
@@ -176,9 +239,11 @@ async function pressSection(data: RunData, charts: Chart[]): Promise<ReportSecti
     else if (e.type === 'pressDenied')
       presses.push({ timeMs: e.atMs, granted: false, reason: e.reason });
   }
+  const p = data.summary.presses;
+  if (presses.length === 0)
+    return { heading: 'Patient presses', paragraphs: ['The patient did not press the button.'] };
   const svg = await pressChartSvg({ presses, runEndMs: data.summary.simulatedMs });
   charts.push({ file: 'presses.svg', svg });
-  const p = data.summary.presses;
   const reasons = Object.entries(p.deniedByReason).filter(([, n]) => n > 0);
   return {
     heading: 'Patient presses',
@@ -208,32 +273,212 @@ async function alarmSection(data: RunData, charts: Chart[]): Promise<ReportSecti
     raisedAtMs: a.raisedAtMs,
     clearedAtMs: a.clearedAtMs,
   }));
+  // Nothing to draw: the sentence says it, and no empty chart is written.
+  if (alarms.length === 0) return { heading: 'Alarms', paragraphs: ['No alarm was raised.'] };
   const svg = await alarmChartSvg({ alarms, runEndMs: data.summary.simulatedMs });
   charts.push({ file: 'alarms.svg', svg });
   return {
     heading: 'Alarms',
     paragraphs: [
-      alarms.length === 0
-        ? 'No alarm was raised.'
-        : `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised. Alarms are latched until a clinician clears them.`,
+      `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} raised. Alarms are latched until a clinician clears them.`,
     ],
-    tables:
-      alarms.length === 0
-        ? []
-        : [
-            {
-              caption: 'Alarms raised',
-              columns: ['Alarm', 'Priority', 'Raised', 'Cleared', 'Meaning'],
-              rows: data.summary.alarms.map((a) => [
-                a.code,
-                a.priority,
-                formatTimeMs(a.raisedAtMs),
-                a.clearedAtMs === null ? 'still active' : formatTimeMs(a.clearedAtMs),
-                alarmCatalogue[a.code].description,
-              ]),
-            },
-          ],
+    tables: [
+      {
+        caption: 'Alarms raised',
+        columns: ['Alarm', 'Priority', 'Raised', 'Cleared', 'Meaning'],
+        rows: data.summary.alarms.map((a) => [
+          a.code,
+          a.priority,
+          formatTimeMs(a.raisedAtMs),
+          a.clearedAtMs === null ? 'still active' : formatTimeMs(a.clearedAtMs),
+          alarmCatalogue[a.code].description,
+        ]),
+      },
+    ],
     figures: [{ svg, caption: 'Alarms from raised to cleared, by priority.' }],
+  };
+}
+
+async function timelineSection(data: RunData, charts: Chart[]): Promise<ReportSection> {
+  const runEndMs = data.summary.simulatedMs;
+  const events = timelineEventsOf(data.events, data.summary.drugPath);
+  const therapy = therapyIntervalsOf(data.events, runEndMs);
+  const svg = await timelineChartSvg({ events, therapy, runEndMs });
+  charts.push({ file: 'timeline.svg', svg });
+  const rows = therapyStateLabels.flatMap(({ state, label }) => {
+    const spells = therapy.filter((t) => t.state === state);
+    if (spells.length === 0) return [];
+    const ms = spells.reduce((sum, t) => sum + t.toMs - t.fromMs, 0);
+    return [
+      [
+        label,
+        formatSpanMs(ms),
+        percent(ms, runEndMs),
+        spells.length,
+        formatTimeMs(spells[0]!.fromMs),
+      ],
+    ];
+  });
+  return {
+    heading: 'Timeline',
+    paragraphs: [
+      'The therapy state over the run, from the records the controller writes as it stops, resumes, drops to its safe minimum rate or halts; ' +
+        'under it, each press, bolus, refill, drug change, alarm, clock change, motor stall and refused command, on the time axis of the charts above.',
+      events.length === 0
+        ? 'Nothing happened on the timeline: no press, bolus, refill, alarm, clock change, motor stall or refused command.'
+        : `${events.length} event${events.length === 1 ? '' : 's'} on the timeline.`,
+    ],
+    tables: [
+      {
+        caption: 'Time in each therapy state',
+        columns: ['Therapy state', 'Time', 'Share of the run', 'Spells', 'First entered'],
+        rows,
+      },
+    ],
+    figures: [
+      {
+        svg,
+        caption:
+          'Therapy state over the run, and a tick per event on a row per kind, on the same time axis as the reservoir and dose charts.',
+      },
+    ],
+  };
+}
+
+/** A change's flag for a drug, as the table shows it. */
+function changeFlagText(d: DrugChangeDose): string {
+  if (d.flag === 'ok') return 'ok';
+  if (d.flag === 'washout')
+    return `washout (old drug clearing at or below its old rate, ${formatDoseNg(d.basalOldRateNg)} over the window)`;
+  return `${d.flag.toUpperCase()} (beyond ±${transientTolerancePercent} %)`;
+}
+
+const mixtureText = (m: Mixture) =>
+  m.map((d) => `${d.drug} ${formatConcentration(d.concentrationUgPerMl)}`).join(' + ');
+
+function drugChangeSection(data: RunData): ReportSection {
+  const heading = 'Drug change';
+  const path = data.summary.drugPath;
+  if (path === undefined)
+    return {
+      heading,
+      paragraphs: [
+        "This run's summary has no drug path (a run without the simulated catheter, such as a rig run), so there is no drug-change analysis.",
+      ],
+    };
+  if (path.changes.length === 0)
+    return {
+      heading,
+      paragraphs: ['No drug change in this run: every refill kept the mixture in the reservoir.'],
+    };
+  const firstAt = new Map(path.drugFirstAtTip.map((d) => [d.drug, d.atMs]));
+  const paragraphs = [
+    `The tubing and catheter hold ${formatMl(path.deadVolumeNl)}${path.recorded ? '' : ' (not recorded in the pump, so it cannot bridge)'}: ` +
+      'after a change of mixture the old one keeps reaching the catheter tip until that volume has been pushed through. ' +
+      `The basal dose at the tip over that window is compared with what the programme meant, and flagged beyond ±${transientTolerancePercent} % (docs/drug-path.md).`,
+  ];
+  const rows: (string | number)[][] = [];
+  for (const c of path.changes) {
+    const arrival =
+      c.newMixtureAtTipMs === null
+        ? 'had not reached the catheter tip by the end of the run'
+        : `reached the catheter tip at ${formatTimeMs(c.newMixtureAtTipMs)}, ${formatSpanMs(c.newMixtureAtTipMs - c.atMs)} after the change`;
+    const newDrugs = c.mixture.flatMap((d) => {
+      const at = firstAt.get(d.drug);
+      return at !== undefined && at >= c.atMs
+        ? [`${d.drug} first reached the patient at ${formatTimeMs(at)}`]
+        : [];
+    });
+    const flagged = c.drugs.filter((d) => d.flag === 'underdose' || d.flag === 'overdose');
+    paragraphs.push(
+      `Drug change at ${formatTimeMs(c.atMs)} (${c.bridged ? 'bridged: the old dose kept at the tip' : 'no bridge'}): ${mixtureText(c.mixture)} ${arrival}.` +
+        (newDrugs.length > 0 ? ` ${newDrugs.join('; ')}.` : '') +
+        (flagged.length === 0
+          ? ' No underdose or overdose at the tip.'
+          : ` ${flagged.map((d) => `${d.drug}: ${d.flag.toUpperCase()}`).join('; ')} at the tip.`),
+    );
+    for (const d of c.drugs)
+      rows.push([
+        formatTimeMs(c.atMs),
+        c.newMixtureAtTipMs === null
+          ? 'not by the end'
+          : formatSpanMs(c.newMixtureAtTipMs - c.atMs),
+        d.drug,
+        formatDoseNg(d.basalTipNg),
+        formatDoseNg(d.basalIntendedNg),
+        d.bolusIntendedNg > 0 || d.bolusTipNg > 0
+          ? `${formatDoseNg(d.bolusTipNg)} of ${formatDoseNg(d.bolusIntendedNg)}`
+          : 'none',
+        changeFlagText(d),
+      ]);
+  }
+  for (const f of path.pocketFills)
+    paragraphs.push(
+      `POCKET FILL at ${formatTimeMs(f.atMs)}: ${formatMl(f.volumeNl)} went under the skin (${f.drugs.map((d) => `${d.drug} ${formatDoseNg(d.ng)}`).join(', ')}).`,
+    );
+  return {
+    heading,
+    paragraphs,
+    tables: [
+      {
+        caption: 'Dose at the catheter tip while the old mixture cleared',
+        columns: [
+          'Change at',
+          'Time to the tip',
+          'Drug',
+          'Basal at the tip',
+          'Basal meant',
+          'Boluses at the tip (of meant)',
+          'Flag',
+        ],
+        rows,
+      },
+    ],
+  };
+}
+
+/** The timeline command a refused field belongs to: `refill` for `timeline[2].refill.added`. */
+const commandOf = (field: string) => /^timeline\[\d+\]\.([A-Za-z]+)/.exec(field)?.[1] ?? field;
+
+function refusalSection(data: RunData): ReportSection {
+  const heading = 'Refused commands';
+  const refused = data.summary.refusedCommands;
+  const logged = data.events.filter(
+    (e): e is Extract<RunData['events'][number], { type: 'refused' }> => e.type === 'refused',
+  );
+  if (refused.length === 0 && logged.length === 0)
+    return { heading, paragraphs: ['The pump refused no command.'] };
+  const rows =
+    refused.length > 0
+      ? refused.map((r) => [r.at, commandOf(r.field), r.field, r.value, r.limit, r.message])
+      : // A summary.json from before the scenario paths were kept: the log's own words.
+        logged.map((r) => [
+          formatTimeMs(r.atMs),
+          r.command.replace(/^cmd\./, ''),
+          r.field,
+          r.value,
+          r.limit,
+          r.message.startsWith(`${r.field}: `) ? r.message.slice(r.field.length + 2) : r.message,
+        ]);
+  const outside = refused.length > 0 ? logged.length - refused.length : 0;
+  return {
+    heading,
+    paragraphs: [
+      `The pump refused ${rows.length + outside} command${rows.length + outside === 1 ? '' : 's'}, each with its reason; a refusal is the pump doing its job, and the run goes on without the command.` +
+        (refused.length === 0
+          ? ' Fields are named as the firmware names them: this summary.json does not give their scenario paths.'
+          : '') +
+        (outside > 0
+          ? ` ${outside} of them ${outside === 1 ? 'was' : 'were'} not a timeline command of the scenario: see the refused records in events.jsonl.`
+          : ''),
+    ],
+    tables: [
+      {
+        caption: 'Refused commands',
+        columns: ['Time', 'Command', 'Field', 'Value', 'Limit', 'Reason'],
+        rows,
+      },
+    ],
   };
 }
 
@@ -319,8 +564,11 @@ export async function buildRunReport(data: RunData): Promise<{ html: string; cha
   const sections = [
     await reservoirSection(data, charts),
     await doseSection(data, charts),
+    await timelineSection(data, charts),
+    drugChangeSection(data),
     await pressSection(data, charts),
     await alarmSection(data, charts),
+    refusalSection(data),
     await batterySection(data, charts),
     await accuracySection(data, charts),
     {

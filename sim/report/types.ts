@@ -31,6 +31,8 @@ export interface ReservoirChartInput {
   truth?: readonly VolumeSample[];
   /** Times of refills, drawn as vertical markers. */
   refillTimesMs?: readonly number[];
+  /** Boluses, alarms, clock changes and stalls, drawn as markers on the time axis (refills: `refillTimesMs`). */
+  markers?: readonly ChartMarker[];
   /** The low-reservoir alarm threshold. */
   lowReservoirNl: number;
   /** The volume at which the reservoir counts as empty. */
@@ -50,6 +52,8 @@ export interface DoseChartInput {
   hardDailyMaxNg: number;
   /** The soft daily maximum (a warning level), if the drug has one. */
   softDailyMaxNg?: number;
+  /** Boluses, refills, alarms, clock changes and stalls, drawn as markers on both panels. */
+  markers?: readonly ChartMarker[];
   /** Rolling window length (default 24 h). */
   rollingWindowMs?: number;
 }
@@ -113,4 +117,57 @@ export interface HistogramChartInput {
   displayUnit: string;
   /** How many of the sketch's integer units make one display unit (DAY_MS for ms → days). */
   perDisplayUnit: number;
+}
+
+/** What a marker on the dose and reservoir charts stands for. */
+export type MarkerKind = 'bolus' | 'refill' | 'alarm' | 'clockChange' | 'motorStall';
+
+/** A moment marked on a time chart: a bolus started, a refill, an alarm raised, a clock change, a stall. */
+export interface ChartMarker {
+  timeMs: number;
+  kind: MarkerKind;
+}
+
+/** A row of the timeline lane. */
+export type TimelineEventKind =
+  | 'pressGranted'
+  | 'pressDenied'
+  | 'bolus'
+  | 'refill'
+  | 'refillDiscrepancy'
+  | 'drugChange'
+  | 'newMixtureAtTip'
+  | 'alarmRaised'
+  | 'alarmCleared'
+  | 'clockChange'
+  | 'motorStall'
+  | 'refused';
+
+export interface TimelineEvent {
+  timeMs: number;
+  kind: TimelineEventKind;
+}
+
+/**
+ * The therapy region's state (docs/statechart.md): `startup` before the boot record, `stopped`,
+ * `infusing` (basal and boluses), `minimumRate` (the safe minimum rate a critical alarm imposes),
+ * `halted` (battery at end of service).
+ */
+export type TherapyState = 'startup' | 'stopped' | 'infusing' | 'minimumRate' | 'halted';
+
+export interface TherapyInterval {
+  state: TherapyState;
+  fromMs: number;
+  toMs: number;
+}
+
+export interface TimelineChartInput {
+  /** The events of the lane, one tick each. */
+  events: readonly TimelineEvent[];
+  /** The therapy state over the run, drawn as a lane of its own above the events. */
+  therapy: readonly TherapyInterval[];
+  /** End of the run, so the axis matches the dose and reservoir charts. */
+  runEndMs: number;
+  /** Above this many ticks, ticks of one row less than a pixel apart are drawn as one (default 1500). */
+  maxMarks?: number;
 }

@@ -20,7 +20,7 @@
  * Status lines go to stderr, results to stdout.
  */
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
   RealTimeClock,
@@ -33,7 +33,7 @@ import { AnalysisInputError } from '../analysis/inputError.js';
 import { trumpetTable } from '../analysis/trumpet.js';
 import { writeOutputs } from '../outputs.js';
 import { loadScenario, type Scenario } from '../scenario.js';
-import { interruptOnSignals, Interrupted } from '../cliRun.js';
+import { FlowCheckStopped, interruptOnSignals, Interrupted } from '../cliRun.js';
 import { formatSummary } from '../summary.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
@@ -55,7 +55,7 @@ import {
 } from './cliOptions.js';
 import { RigEmulator } from './emulator.js';
 import { formatPort, listPorts } from './ports.js';
-import { balanceCsv, RigRun } from './rigRun.js';
+import { balanceCsvHeader, balanceCsvLine, RigRun } from './rigRun.js';
 
 export { RigCliError };
 
@@ -168,6 +168,29 @@ interface RunOnRigOptions extends ConnectOptions {
   status: StatusLine;
   /** What a Ctrl-C stops, in its message: "the rig run". */
   what: string;
+  /** The balance as the flow check models it (`--balance-noise-mg`, `--evaporation-mg-per-h`). */
+  balance: { noiseUg: number; evaporationUgPerHour: number };
+  /** The output directory: balance.csv is written there as the readings come. */
+  outDir: string;
+}
+
+/**
+ * Create the output directory and balance.csv's header once the run is sure to start (a refused
+ * start writes nothing), so that hours of readings survive a crash or a kill.
+ */
+function startBalanceFile(outDir: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'balance.csv');
+  writeFileSync(file, balanceCsvHeader);
+  return file;
+}
+
+/** The flow check's balance model from the command's options (mg → µg, here only). */
+function balanceOptions(o: { balanceNoiseMg: number; evaporationMgPerH: number }) {
+  return {
+    noiseUg: Math.round(o.balanceNoiseMg * 1_000),
+    evaporationUgPerHour: Math.round(o.evaporationMgPerH * 1_000),
+  };
 }
 
 /** A run on the rig that has ended: at the scenario's end, or stopped by a signal. */
@@ -202,9 +225,11 @@ async function runOnRig(scenario: Scenario, options: RunOnRigOptions): Promise<R
     const durationMs = scenario.duration;
     const showStatus = () =>
       status.update(rigRunStatusText(run, connection.rig, durationMs, options.timeScale));
-    const stopped = () => interrupt.signal.aborted;
+    // The flow check stops the run as a signal does, minus the signal.
+    const stopped = () => interrupt.signal.aborted || run.flowCheck.failure !== null;
     await runUntil(run, durationMs, options.timeScale, stopped, showStatus);
-    const interrupted = stopped() && run.nowMs() < durationMs;
+    const interrupted =
+      interrupt.signal.aborted && run.flowCheck.failure === null && run.nowMs() < durationMs;
     if (interrupted)
       status.message(`interrupted at ${formatTimeMs(run.nowMs())}: stopping the pump`);
     await stopAndSettle(run, connection.rig, showStatus, interrupted);
@@ -256,6 +281,7 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
   const { rig } = connection;
   const info = rig.session.rigInfo!;
   const strokeVolumeNl = runStrokeVolumeNl(scenario, options, rig);
+  const balanceFile = startBalanceFile(options.outDir);
   const runClock = new RealTimeClock({
     timeScale: options.timeScale,
     rtcStartMs: Date.parse(scenario.startRtc),
@@ -268,6 +294,8 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
     clock: runClock,
     atPumpMs: (atMs, go) => runClock.setPumpAlarm(atMs, go),
     ...(strokeVolumeNl !== undefined ? { strokeVolumeNl } : {}),
+    balance: options.balance,
+    onBalanceRow: (row) => appendFileSync(balanceFile, balanceCsvLine(row)),
     settings: {
       rig: {
         port: options.port,
@@ -281,6 +309,8 @@ function startRigRun(scenario: Scenario, options: RunOnRigOptions, connection: C
         : null,
     },
     onWarning: (text) => status.message(`warning: ${text}`),
+    onFlowCheckFailed: (f) =>
+      status.message(`ALARM at ${formatTimeMs(f.timeMs)}: ${f.message}; stopping the pump`),
   });
   status.message(`settings: ${JSON.stringify(run.settings())}`);
   run.start();
@@ -314,7 +344,10 @@ function rigRunStatusText(
     ` | ${c.state.therapy} | motor ${c.state.motor} | ${strokesText(run)}` +
     ` | balance ${balance === undefined ? '—' : `${(balance.massUg / 1000).toFixed(2)} mg`}` +
     ` | link ${rig.linkUp ? 'up' : 'DOWN'} (lost ${s.linkLosses}, retx ${rig.session.link.stats.retransmits})` +
-    (c.context.alarms.length > 0 ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}` : '')
+    (c.context.alarms.length > 0
+      ? ` | ALARM ${c.context.alarms.map((a) => a.code).join(',')}`
+      : '') +
+    (run.flowCheck.failure !== null ? ' | FLOW CHECK FAILED' : '')
   );
 }
 
@@ -356,6 +389,16 @@ async function stopAndSettle(
   showStatus();
 }
 
+/** After the outputs are written: a run the flow check stopped exits 4 with the check's line. */
+function throwIfFlowCheckFailed(run: RigRun, out: string, files?: string[]): void {
+  const f = run.flowCheck.failure;
+  if (f === null) return;
+  if (files !== undefined) process.stdout.write(`wrote ${files.join(', ')}\n`);
+  throw new FlowCheckStopped(
+    `stopped at ${formatTimeMs(f.timeMs)} of the scenario: ${f.message}. Outputs written to ${out} (balance.csv has the band at every reading)`,
+  );
+}
+
 // --- The actions (called by the commands of commands.ts) -----------------------------------------
 
 /** `rig ports`: the ports the system reports, one a line, and a note on ptys. */
@@ -385,6 +428,7 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
   const scenario = loadScenario(file);
   const status = new StatusLine();
   const calibration = chosenCalibration(opts.calibration);
+  const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
   const { run, interrupted, connection, close } = await runOnRig(scenario, {
     port: opts.port,
     baud: opts.baud,
@@ -393,12 +437,12 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
     calibration,
     status,
     what: 'the rig run',
+    balance: balanceOptions(opts),
+    outDir: out,
   });
   try {
     const result = run.result();
-    const out = opts.out ?? join('out', `rig-${basename(file, extname(file))}`);
     const files = writeOutputs(result, out);
-    writeFileSync(join(out, 'balance.csv'), balanceCsv(run.balance));
     files.push(join(out, 'balance.csv'));
     const stats = connection.rig.session.stats;
     if (opts.json)
@@ -412,6 +456,7 @@ export async function runAction(file: string, opts: RunCliOptions): Promise<void
         `link: ${stats.linkUps} sessions, ${stats.linkLosses} losses, ${stats.rigReboots} rig resets, ${stats.batchesResynchronised} batches resynchronised, ${stats.batchesBounded} bounded\n\nwrote ${files.join(', ')}\n`,
       );
     }
+    throwIfFlowCheckFailed(run, out);
     if (interrupted)
       throw new Interrupted(
         `the pump was stopped at ${formatTimeMs(run.interruptedAtMs ?? run.nowMs())} of the scenario; outputs written to ${out}`,
@@ -472,13 +517,15 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
     calibration,
     status,
     what: 'the accuracy test',
+    balance: balanceOptions(opts),
+    outDir: opts.out,
   });
   try {
     const result = run.result();
     // The run's outputs and the balance readings first: hours of bench time are never lost to an
     // analysis that cannot run (a gap in the readings on a loaded machine, say).
     const files = [...writeOutputs(result, opts.out), join(opts.out, 'balance.csv')];
-    writeFileSync(join(opts.out, 'balance.csv'), balanceCsv(run.balance));
+    throwIfFlowCheckFailed(run, opts.out, opts.json ? undefined : files);
     if (interrupted) {
       if (!opts.json) process.stdout.write(`wrote ${files.join(', ')}\n`);
       throw new Interrupted(
@@ -568,6 +615,8 @@ function openEmulator(o: EmulateCliOptions, log: (text: string) => void): Promis
     // with the same --seed must look like a reset to the host (protocol §6.5).
     bootNonce: randomInt(1, 0x7fff_ffff),
     noiseMg: o.noiseMg,
+    evaporationMgPerHour: o.evaporationMgPerH,
+    reportedStrokesPpm: o.reportedStrokesPpm,
     balanceIntervalMs: o.balanceIntervalMs,
     stallAfterStrokes: o.stallAfter,
     stallForMs: o.stallForMs,
@@ -591,6 +640,8 @@ function emulatorSettings(o: EmulateCliOptions) {
     strokeVolumeNl: o.strokeVolumeNl,
     strokeErrorPpm: o.strokeErrorPpm,
     noiseMg: o.noiseMg,
+    evaporationMgPerH: o.evaporationMgPerH,
+    reportedStrokesPpm: o.reportedStrokesPpm,
     dropRate: o.dropRate,
     corruptRate: o.corruptRate,
     delayMs: o.delayMs,

@@ -19,6 +19,7 @@ export interface EmulateCliOptions {
   strokeErrorPpm: number;
   calibratedNl?: number;
   noiseMg: number;
+  evaporationMgPerH: number;
   balanceIntervalMs: number;
   dropRate: number;
   corruptRate: number;
@@ -29,6 +30,7 @@ export interface EmulateCliOptions {
   disconnectForMs: number;
   rebootAfterMs?: number;
   persistentRecord: boolean;
+  reportedStrokesPpm: number;
   quiet?: boolean;
 }
 
@@ -39,6 +41,8 @@ export interface RunCliOptions {
   out?: string;
   seed?: number;
   calibration?: string | false;
+  balanceNoiseMg: number;
+  evaporationMgPerH: number;
   json?: boolean;
 }
 
@@ -61,5 +65,7 @@ export interface AccuracyCliOptions {
   duration: number;
   out: string;
   calibration?: string | false;
+  balanceNoiseMg: number;
+  evaporationMgPerH: number;
   json?: boolean;
 }

@@ -17,7 +17,7 @@ import { timeScaleMax } from '../../hal/serial/realTimeClock.js';
 import { rateNlPerDayMax } from '../../src/constants.js';
 import { baudRateDefault } from '../../src/protocol/constants.js';
 import { formatDurationMs, formatMl, parseDurationMs, parseRateNlPerDay } from '../../src/units.js';
-import { exitCodesText, runProgram, withExamples } from '../cliRun.js';
+import { exitCodesText, flowCheckExitText, runProgram, withExamples } from '../cliRun.js';
 import { defaultCalibrationPath } from './calibrationPath.js';
 
 import {
@@ -193,6 +193,12 @@ function addEmulatedRigOptions(command: Command): void {
       0,
     )
     .option(
+      '--evaporation-mg-per-h <mg>',
+      'mass the balance pan loses to evaporation, mg per hour of rig time',
+      numberOption('--evaporation-mg-per-h', 0, 1_000),
+      0,
+    )
+    .option(
       '--balance-interval-ms <ms>',
       'rig time between balance readings',
       intOption('--balance-interval-ms', 1, 3_600_000),
@@ -246,6 +252,29 @@ function addEmulatedFaultOptions(command: Command): void {
       '--reboot-after-ms <ms>',
       'reset the rig this long after start (real ms)',
       intOption('--reboot-after-ms', 0, 2 ** 31 - 1),
+    )
+    .option(
+      '--reported-strokes-ppm <ppm>',
+      "a faulty firmware: report only this share of the strokes made, parts per million (the balance's flow check catches it)",
+      intOption('--reported-strokes-ppm', 0, 1_000_000),
+      1_000_000,
+    );
+}
+
+/** The balance as the flow check models it (sim/rig/flowCheck.ts), for `rig run` and `rig accuracy`. */
+function addFlowCheckOptions(command: Command): Command {
+  return command
+    .option(
+      '--balance-noise-mg <mg>',
+      "standard deviation of one balance reading, mg (the flow check's noise allowance)",
+      numberOption('--balance-noise-mg', 0, 1_000),
+      0.1,
+    )
+    .option(
+      '--evaporation-mg-per-h <mg>',
+      "mass the pan may lose to evaporation, mg per hour (the flow check's allowance)",
+      numberOption('--evaporation-mg-per-h', 0, 1_000),
+      0.5,
     );
 }
 
@@ -271,16 +300,24 @@ function registerRunCommand(rig: Command): void {
     .addOption(timeScaleOption())
     .option('--out <dir>', 'output directory (default: out/rig-<scenario name>)')
     .option('--seed <n>', "seed (overrides the scenario's)", intOption('--seed', 0, 2 ** 31 - 1));
-  addCalibrationOptions(command)
+  addCalibrationOptions(addFlowCheckOptions(command))
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: RunCliOptions) => {
       const a = await actions();
       return a.operatorErrors(() => a.runAction(file, opts));
     });
-  withExamples(command, [
-    'itpump rig run my-scenario.yaml --port /dev/ttyUSB0',
-    'itpump rig run my-scenario.yaml --port ./ttyA --time-scale 720 --out out/rig-mine   # an emulator at ×720',
-  ]);
+  withExamples(
+    command,
+    [
+      'itpump rig run my-scenario.yaml --port /dev/ttyUSB0',
+      'itpump rig run my-scenario.yaml --port ./ttyA --time-scale 720 --out out/rig-mine   # an emulator at ×720',
+    ],
+    exitCodesText(
+      'interrupted by Ctrl-C or SIGTERM (the pump stopped safely; outputs written)',
+      undefined,
+      flowCheckExitText,
+    ),
+  );
 }
 
 function registerCalibrateCommand(rig: Command): void {
@@ -362,7 +399,7 @@ function registerAccuracyCommand(rig: Command): void {
         ),
     )
     .option('--out <dir>', 'output directory', join('out', 'rig-accuracy'));
-  addCalibrationOptions(command)
+  addCalibrationOptions(addFlowCheckOptions(command))
     .option('--json', 'print the result as JSON')
     .action(async (opts: AccuracyCliOptions) => {
       const a = await actions();
@@ -376,6 +413,8 @@ function registerAccuracyCommand(rig: Command): void {
     ],
     exitCodesText(
       "interrupted by Ctrl-C or SIGTERM (the pump stopped safely; the run's outputs written, no analysis)",
+      undefined,
+      flowCheckExitText,
     ),
   );
 }

@@ -21,9 +21,11 @@
  *   (capability `persistentBatchRecord`, as FRAM would keep them). A batch id is never executed
  *   twice; every accepted or rejected batch gets exactly one BATCH_REPORT, resent in the next
  *   session if the session it was sent in ended before its ACK.
+ *   The pan loses `evaporationMgPerHour` linearly with rig time.
  * - Faults: bytes dropped or corrupted at a rate in both directions, a delay on both directions,
- *   a silent cable (`disconnect`), a motor that jams after N strokes, a reset (`reboot`). Every
- *   random choice comes from `seed`.
+ *   a silent cable (`disconnect`), a motor that jams after N strokes, a reset (`reboot`), a
+ *   firmware that reports only `reportedStrokesPpm` of its strokes. Every random choice comes
+ *   from `seed`.
  *
  * This module knows nothing of serial ports, timers or the host's controller.
  */
@@ -41,6 +43,7 @@ import {
   type RigStatus,
   type TonePattern,
 } from '../../src/protocol/index.js';
+import { HOUR_MS } from '../../src/units.js';
 import { Prng } from '../prng.js';
 
 export interface RigFaults {
@@ -64,6 +67,14 @@ export interface RigCoreOptions {
   calibratedStrokeVolumeNl: number | null;
   /** Standard deviation of the balance noise, mg. */
   noiseMg: number;
+  /** Mass the pan loses to evaporation, mg per hour of rig time (the reading falls linearly). */
+  evaporationMgPerHour: number;
+  /**
+   * The share of its strokes a faulty rig firmware reports, parts per million (1 000 000: every
+   * stroke). Its reports and its batch record both say that count; the balance weighs all. Above
+   * 1 000 000 (tests only; the CLI stops there) it over-reports.
+   */
+  reportedStrokesPpm: number;
   /** Rig time between balance readings. */
   balanceIntervalMs: number;
   /** Real time between balance readings at least (a fast time scale must not flood the link). */
@@ -95,6 +106,8 @@ export const rigCoreDefaults: RigCoreOptions = {
   calibratedStrokeVolumeNl: null,
   bootNonce: 0,
   noiseMg: 0,
+  evaporationMgPerHour: 0,
+  reportedStrokesPpm: 1_000_000,
   balanceIntervalMs: 1_000,
   balanceIntervalRealMsMin: 20,
   stallAfterStrokes: undefined,
@@ -487,7 +500,9 @@ export class RigCore {
     this.link.send(
       {
         type: 'balanceReading',
-        massUg: Math.round(this.trueMassUg + noise),
+        massUg: Math.round(
+          this.trueMassUg - (this.options.evaporationMgPerHour * 1_000 * atMs) / HOUR_MS + noise,
+        ),
         rigTimeMs: wireTimeMs(atMs),
         stable,
       },
@@ -504,15 +519,17 @@ export class RigCore {
   ): void {
     assert(this.running === b, 'ending a batch that is not running');
     this.running = undefined;
+    // What the firmware says it did: all of it, unless it is set to under-report.
+    const reportedDone = Math.floor((b.done * this.options.reportedStrokesPpm) / 1_000_000);
     const report: BatchReportMessage = {
       type: 'batchReport',
       batchId: b.batchId,
-      strokesDone: b.done,
+      strokesDone: reportedDone,
       reason,
       rigTimeMs: wireTimeMs(atMs),
     };
     this.memory.ended(report);
-    this.record = { batchId: b.batchId, strokesDone: b.done, state: recordAs ?? reason };
+    this.record = { batchId: b.batchId, strokesDone: reportedDone, state: recordAs ?? reason };
     this.truth(b.batchId).state = recordAs ?? reason;
     this.log(`batch ${b.batchId} ${recordAs ?? reason}: ${b.done} of ${b.count} strokes`);
     this.queueReport(report);

@@ -50,6 +50,7 @@ import {
   type TimelineEvent,
 } from '../scenario.js';
 import { buildSummary } from '../summary.js';
+import { FlowCheck, type FlowCheckFailure, type FlowCheckRow } from './flowCheck.js';
 import { timelineRefusalsOf, type TimelineRefusal } from '../timelineRefusals.js';
 
 /** The test fluid is water: 1.0 g/mL, so 1 µg on the balance is 1 nL delivered. */
@@ -94,6 +95,8 @@ export interface BalanceRow {
   /** Mass since the start ÷ density: what the pump delivered, by the balance. */
   deliveredNl: number;
   stable: boolean;
+  /** The flow check's band for this reading (sim/rig/flowCheck.ts); absent once it has failed. */
+  check?: FlowCheckRow;
 }
 
 export interface RigRunOptions {
@@ -111,8 +114,20 @@ export interface RigRunOptions {
   traceEveryMs?: number;
   /** Extra settings to print and save (port, baud, calibration). */
   settings?: Record<string, unknown>;
+  /** The balance as the flow check models it (defaults: `flowCheckBalanceDefaults`). */
+  balance?: { noiseUg: number; evaporationUgPerHour: number };
   onWarning?: (text: string) => void;
+  /** Every balance reading as it is recorded (`rig run` appends it to balance.csv at once). */
+  onBalanceRow?: (row: BalanceRow) => void;
+  /** The flow check failed: the run has stopped the pump and sounded the rig's alarm. */
+  onFlowCheckFailed?: (failure: FlowCheckFailure) => void;
 }
+
+/**
+ * The balance the flow check assumes unless told: a 0.01 mg analytical balance's repeatability
+ * (0.1 mg, with draughts) and 0.5 mg an hour lost from the open outlet (docs/rig.md "Flow check").
+ */
+export const flowCheckBalanceDefaults = { noiseUg: 100, evaporationUgPerHour: 500 };
 
 export class RigRun {
   readonly controller: Controller;
@@ -128,6 +143,8 @@ export class RigRun {
   /** What was put in the reservoir minus what was taken out and what reached the balance. */
   trueReservoirNl = 0;
   ended = false;
+  /** Every reported batch weighed against the balance. */
+  readonly flowCheck: FlowCheck;
   private readonly button: ReplayButton;
   private readonly programmed = new ProgrammedDoses();
   private readonly timers: { cancel(): void }[] = [];
@@ -168,6 +185,12 @@ export class RigRun {
     });
     this.startMs = options.clock.monotonicMs();
     this.endMs = this.startMs + s.duration;
+    const balance = options.balance ?? flowCheckBalanceDefaults;
+    this.flowCheck = new FlowCheck({
+      strokeVolumeNl: this.config.strokeVolumeNl,
+      balanceNoiseUg: balance.noiseUg,
+      evaporationUgPerHour: balance.evaporationUgPerHour,
+    });
     options.rig.session.listenBalance((r) => this.onBalance(r));
   }
 
@@ -188,6 +211,7 @@ export class RigRun {
       drugLibrary: drugLibraryOf(s).name,
       backend: 'serial rig',
       densityMgPerMl,
+      flowCheckBalance: this.options.balance ?? flowCheckBalanceDefaults,
       ...this.options.settings,
     };
   }
@@ -308,7 +332,10 @@ export class RigRun {
     };
     // buildSummary reads exactly these members of a Simulation; the rig supplies them from the
     // balance. tests/rig/rigRun.test.ts checks every summary field is filled.
-    const summary = buildSummary(view as unknown as Simulation, performance.now() - this.started);
+    const summary = {
+      ...buildSummary(view as unknown as Simulation, performance.now() - this.started),
+      flowCheck: this.flowCheck.summary(),
+    };
     return {
       scenario: this.options.scenario,
       seed: this.seed,
@@ -412,6 +439,8 @@ export class RigRun {
         d.drug,
         (this.deliveredPg.get(d.drug) ?? 0) + dosePg(nominalNl, d.concentrationUgPerMl),
       );
+    // A batch ended by a lost link may be counted at its upper bound (hal/serial): not exact.
+    this.flowCheck.batchReported(this.nowMs(), e.strokesDone, e.reason !== 'linkLost');
     listener(e);
   }
 
@@ -420,13 +449,20 @@ export class RigRun {
     if (timeMs < 0) return; // a reading from before the run started
     this.tareUg ??= r.massUg;
     const deliveredNl = volumeNlOfMassUg(r.massUg - this.tareUg);
-    this.balance.push({
+    const failedBefore = this.flowCheck.failure !== null;
+    const check = this.flowCheck.reading(timeMs, deliveredNl, this.runningBatchStrokes());
+    const row: BalanceRow = {
       timeMs,
       rigTimeMs: r.rigTimeMs,
       massUg: r.massUg,
       deliveredNl,
       stable: r.stable,
-    });
+      ...(check !== undefined ? { check } : {}),
+    };
+    this.balance.push(row);
+    this.options.onBalanceRow?.(row);
+    if (!failedBefore && this.flowCheck.failure !== null)
+      this.flowCheckFailed(this.flowCheck.failure);
     // Truth by the balance: what reached it since the last reading came out of the reservoir.
     const delta = deliveredNl - this.lastDeliveredNl;
     this.lastDeliveredNl = deliveredNl;
@@ -437,6 +473,17 @@ export class RigRun {
         (this.trueDeliveredPg.get(d.drug) ?? 0) + Math.round(delta * d.concentrationUgPerMl),
       );
     }
+  }
+
+  /**
+   * The balance disagrees with the reported strokes: the bench's alarm. Delivery stops at once (the
+   * pump is stopped, its running batch reported), the rig's buzzer sounds the critical alarm, and
+   * the run ends there with its outputs (summary.json `flowCheck.failure`, balance.csv).
+   */
+  private flowCheckFailed(failure: FlowCheckFailure): void {
+    this.options.rig.annunciator.sound('alarmCritical');
+    this.stopPump();
+    this.options.onFlowCheckFailed?.(failure);
   }
 
   /** The rig's timestamp on the run's axis: anchored at the first reading of a boot, then unwrapped. */
@@ -488,13 +535,22 @@ export class RigRun {
   }
 }
 
-/** balance.csv: every reading of the run. */
+/**
+ * balance.csv: every reading of the run, with the flow check's band (`accounted_strokes`, `low_nl`,
+ * `high_nl`; empty after the check has failed).
+ */
 export function balanceCsv(rows: readonly BalanceRow[]): string {
-  const lines = [
-    'time_ms,rig_time_ms,mass_ug,delivered_nl,stable',
-    ...rows.map(
-      (r) => `${r.timeMs},${r.rigTimeMs},${r.massUg},${r.deliveredNl},${r.stable ? 1 : 0}`,
-    ),
-  ];
-  return lines.join('\n') + '\n';
+  return balanceCsvHeader + rows.map(balanceCsvLine).join('');
+}
+
+export const balanceCsvHeader =
+  'time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl\n';
+
+/** One reading as a line of balance.csv, for a file written as the readings come. */
+export function balanceCsvLine(r: BalanceRow): string {
+  return (
+    `${r.timeMs},${r.rigTimeMs},${r.massUg},${r.deliveredNl},${r.stable ? 1 : 0},` +
+    (r.check ? `${r.check.accountedStrokes},${r.check.lowNl},${r.check.highNl}` : ',,') +
+    '\n'
+  );
 }

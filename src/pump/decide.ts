@@ -562,10 +562,17 @@ export function stallRetryDue(ctx: PumpContext, nowMs = ctx.nowMs): boolean {
   return ctx.stall !== undefined && nowMs >= ctx.stall.retryAtMs;
 }
 
-export function reportedStall(event: PumpEvent): boolean {
+/**
+ * A report that the motor did not do what it was told: a stall, a lost link, or a batch "completed"
+ * with fewer strokes than commanded (a driver or rig that contradicts itself, FOUND-BUGS #26).
+ * Taken as done, the last would leave the volume owed and the next stroke commanded at once, over
+ * and over: a catch-up burst. A stopped batch is short by design.
+ */
+export function reportedStall(ctx: PumpContext, event: PumpEvent): boolean {
+  if (event.type !== 'hal.motor.batchEnded') return false;
+  if (event.reason === 'stalled' || event.reason === 'linkLost') return true;
   return (
-    event.type === 'hal.motor.batchEnded' &&
-    (event.reason === 'stalled' || event.reason === 'linkLost')
+    event.reason === 'completed' && ctx.batch !== undefined && event.strokesDone < ctx.batch.count
   );
 }
 

@@ -34,6 +34,10 @@ beforeAll(async () => {
   );
   itpump(['run', 'small.yaml', '--out', 'run', '--report']);
   itpump(['fleet', 'small.yaml', '--patients', '4', '--out', 'fleet']);
+  // The default scenario (six months, a drug change, no alarm) and a drug change without a bridge.
+  itpump(['run', join(root, 'sim/scenarios/default.yaml'), '--out', 'default', '--report']);
+  const noBridge = join(root, 'sim/scenarios/examples/drug-change-no-bridge.yaml');
+  itpump(['run', noBridge, '--out', 'drug-change', '--report']);
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: [
@@ -99,5 +103,93 @@ describe.each([
     expect(heights.length).toBeGreaterThan(10);
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(9);
     await page.close();
+  });
+});
+
+/** The sections of a run report page, each with what it shows: headings, figure titles, text. */
+interface PageSections {
+  headings: string[];
+  figures: { title: string; width: number; height: number; smallestTextPx: number }[];
+  sectionText: Record<string, string>;
+  overflow: { page: number; screen: number };
+}
+
+async function sectionsOf(dir: string, width: number): Promise<PageSections> {
+  const { page, errors } = await open(dir, width);
+  const found = await page.evaluate<PageSections>(`(() => {
+    const sections = [...document.querySelectorAll('section')];
+    return {
+      headings: sections.map((s) => s.querySelector('h2').textContent),
+      figures: [...document.querySelectorAll('figure svg')].map((svg) => {
+        const box = svg.getBoundingClientRect();
+        const title = svg.querySelector('[aria-roledescription="title"]');
+        const heights = [...svg.querySelectorAll('text')]
+          .map((t) => t.getBoundingClientRect().height)
+          .filter((h) => h > 0);
+        return {
+          title: title ? title.getAttribute('aria-label') : '',
+          width: box.width,
+          height: box.height,
+          smallestTextPx: Math.min(...heights),
+        };
+      }),
+      sectionText: Object.fromEntries(
+        sections.map((s) => [s.querySelector('h2').textContent, s.innerText]),
+      ),
+      overflow: { page: document.documentElement.scrollWidth, screen: window.innerWidth },
+    };
+  })()`);
+  expect(errors).toEqual([]);
+  await page.close();
+  return found;
+}
+
+describe.each([1400, 420])('run report sections at %i px', (width) => {
+  it('the default scenario: timeline, drug change, refusals, no alarm chart, no page overflow', async () => {
+    const page = await sectionsOf('default', width);
+    // The situation: the report of the default scenario, with its drug change at day 90.
+    expect(page.headings).toEqual([
+      'Reservoir',
+      'Dose per drug',
+      'Timeline',
+      'Drug change',
+      'Patient presses',
+      'Alarms',
+      'Refused commands',
+      'Battery',
+      'Flow accuracy (trumpet curve)',
+      'Settings',
+    ]);
+    const timeline = page.figures.find(
+      (f) => f.title === "Title text 'Timeline: therapy state and events'",
+    );
+    expect(timeline).toBeDefined();
+    expect(timeline!.width).toBeGreaterThan(300);
+    expect(timeline!.height).toBeGreaterThan(100);
+    for (const f of page.figures) expect(f.smallestTextPx, f.title).toBeGreaterThanOrEqual(11);
+    expect(page.sectionText['Timeline']).toContain('Time in each therapy state');
+    expect(page.sectionText['Drug change']).toMatch(
+      /reached the catheter tip at 90d \d\d:\d\d:\d\d/,
+    );
+    expect(page.sectionText['Drug change']).toContain('No underdose or overdose at the tip.');
+    expect(page.sectionText['Refused commands']).toContain('The pump refused no command.');
+    expect(page.sectionText['Alarms']).toContain('No alarm was raised.');
+    expect(page.figures.map((f) => f.title)).not.toContain("Title text 'Alarms'");
+    expect(page.overflow.page).toBeLessThanOrEqual(page.overflow.screen);
+  });
+
+  it('a drug change without a bridge: the underdose at the tip, the timeline, no page overflow', async () => {
+    const page = await sectionsOf('drug-change', width);
+    expect(page.headings).toContain('Drug change');
+    expect(page.headings).toContain('Timeline');
+    const change = page.sectionText['Drug change']!;
+    expect(change).toContain('(no bridge)');
+    expect(change).toContain('morphine: UNDERDOSE at the tip.');
+    expect(change).toContain('Dose at the catheter tip while the old mixture cleared');
+    expect(page.figures.map((f) => f.title)).toContain(
+      "Title text 'Timeline: therapy state and events'",
+    );
+    for (const f of page.figures) expect(f.smallestTextPx, f.title).toBeGreaterThanOrEqual(11);
+    expect(page.overflow.page).toBeLessThanOrEqual(page.overflow.screen);
   });
 });

@@ -300,6 +300,13 @@ prescription: { mode: continuous, dose: 4 mg/day }
     );
     await sleep(1_000);
     expect(stillRunning(host)).toBe(true);
+    // The readings are on disk as they come: a run killed outright keeps what it measured.
+    const streamed = () =>
+      existsSync(join(out, 'balance.csv'))
+        ? readFileSync(join(out, 'balance.csv'), 'utf8').trim().split('\n').length - 1
+        : 0;
+    expect(await waitFor(() => streamed() >= 3, 30_000)).toBe(true);
+    expect(stillRunning(host)).toBe(true);
 
     host.signal('SIGINT');
     const { code, signal } = await exitWithin(host, 30_000);
@@ -320,7 +327,7 @@ prescription: { mode: continuous, dose: 4 mg/day }
     for (const line of readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n'))
       JSON.parse(line);
     expect(readFileSync(join(out, 'balance.csv'), 'utf8')).toMatch(
-      /^time_ms,rig_time_ms,mass_ug,delivered_nl,stable\n\d+,/,
+      /^time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl\n\d+,/,
     );
     const printed = JSON.parse(host.stdout()) as {
       interruptedAtMs: number;

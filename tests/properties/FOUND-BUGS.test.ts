@@ -15,6 +15,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, NL_PER_ML, PG_PER_NG } from '../../src/unit
 import { rateNlPerDayMax } from '../../src/constants.js';
 import { strokeTimeMs } from '../../src/dosing/delivery.js';
 import { persistedBatchesMax } from '../../src/pump/persist.js';
+import { smallScenario, startVirtualRun } from '../rig/virtualRig.js';
 import {
   InvariantMonitor,
   PumpRig,
@@ -1169,5 +1170,37 @@ describe('FOUND-BUGS: regression tests of the fixed controller findings', () => 
       expect(rig.deliveredNlBy(dueAtMs), `stroke ${j} due at ${dueAtMs} ms`).toBe(j * 500);
     }
     expect(rig.controller.context.missedFine).toBe(0);
+  });
+
+  it('#26 a motor that reports a batch completed with fewer strokes than commanded is a stall, never a catch-up burst (REQ-MOT-2)', async () => {
+    // Found by the rig flow check's test (issue 13): a rig firmware that reports none of its
+    // strokes. The controller took "completed, 0 of 1" as done, still owed the volume, and at once
+    // commanded the next one-stroke batch: about 30 000 strokes (15 mL of morphine, 2 mg/mL) in the
+    // minute after a PTM press, each reported as nothing. The balance's flow check is blinded here
+    // (a noise allowance of a kilogram) so that the controller alone is judged.
+    const v = await startVirtualRun(
+      smallScenario(`
+timeline:
+  - { at: 20 min, press: {} }
+`),
+      { rig: { reportedStrokesPpm: 0 }, balance: { noiseUg: 1e9, evaporationUgPerHour: 0 } },
+    );
+    v.clock.runUntil(v.run.startMs + 20 * MINUTE_MS);
+    const before = v.emulator.core.strokesExecuted;
+    v.clock.runUntil(v.run.startMs + 40 * MINUTE_MS);
+    // The situation: the press was granted and the rig made strokes that it reported as none.
+    expect(v.run.events.some((e) => e.type === 'bolusStarted')).toBe(true);
+    const made = v.emulator.core.strokesExecuted - before;
+    expect(made).toBeGreaterThan(0);
+    expect(v.run.controller.context.deliveredStrokes).toBe(0);
+    // The judgement: a short "completed" is a stall, retried one stroke at a time after the retry
+    // time (1 min), one stroke each; after three the critical motor alarm. The 20 minutes leave
+    // room for 20 retries: at most one stroke per reported stall leaves the motor.
+    const stalls = v.run.events.filter((e) => e.type === 'motorStall').length;
+    expect(stalls).toBeGreaterThanOrEqual(3);
+    expect(stalls).toBeLessThanOrEqual(21);
+    expect(v.run.controller.context.alarms.map((a) => a.code)).toContain('motorStall');
+    expect(made).toBeLessThanOrEqual(stalls);
+    expect(v.run.flowCheck.failure).toBeNull();
   });
 });

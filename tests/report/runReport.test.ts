@@ -55,7 +55,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('writeRunReport', () => {
-  it('writes report.html and one SVG per chart: reservoir, each drug, presses, alarms, trumpet', () => {
+  it('writes report.html and one SVG per chart: reservoir, each drug, timeline, presses, alarms, trumpet', () => {
     const names = written.map((f) => f.slice(runDir.length + 1));
     expect([...names].sort()).toEqual([
       'alarms.svg',
@@ -65,6 +65,7 @@ describe('writeRunReport', () => {
       'presses.svg',
       'report.html',
       'reservoir.svg',
+      'timeline.svg',
       'trumpet.svg',
     ]);
   });

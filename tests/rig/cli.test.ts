@@ -246,8 +246,76 @@ describe('the whole chain over ptys', () => {
     for (const f of ['summary.json', 'events.jsonl', 'trace.csv', 'balance.csv'])
       expect(existsSync(join(dir, 'out', f))).toBe(true);
     expect(readFileSync(join(dir, 'out', 'balance.csv'), 'utf8')).toMatch(
-      /^time_ms,rig_time_ms,mass_ug,delivered_nl,stable\n\d+,/,
+      /^time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl\n\d+,/,
     );
+    // The flow check weighed the run through the reset and found nothing wrong.
+    const summary = JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as {
+      flowCheck: { readings: number; failure: unknown; marginNl: number };
+    };
+    expect(summary.flowCheck.readings).toBeGreaterThan(10);
+    expect(summary.flowCheck.failure).toBeNull();
+    expect(summary.flowCheck.marginNl).toBeGreaterThan(0);
+  });
+
+  it('a spawned `rig emulate --reported-strokes-ppm 0` (a rig that reports none of its strokes): `rig run` stops on the flow check, writes its outputs, exit 4', async () => {
+    const pair = await pty();
+    const emulator = spawn(
+      join(root, 'node_modules/.bin/tsx'),
+      [
+        'sim/rig/commands.ts',
+        'rig',
+        'emulate',
+        '--port',
+        pair.rigPath,
+        '--time-scale',
+        '720',
+        '--reported-strokes-ppm',
+        '0',
+        '--quiet',
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let emulatorErr = '';
+    emulator.stderr!.on('data', (d) => (emulatorErr += String(d)));
+    const exited = new Promise<number | null>((resolve) => emulator.once('exit', resolve));
+    cleanups.push(() => void (emulator.exitCode === null && emulator.kill('SIGKILL')));
+    expect(await waitFor(() => emulatorErr.includes('itpump rig emulator on'), 20_000)).toBe(true);
+    const dir = tempDir();
+    const code = await rigMain([
+      'rig',
+      'run',
+      scenarioFile(dir),
+      '--port',
+      pair.hostPath,
+      '--time-scale',
+      '720',
+      '--out',
+      join(dir, 'out'),
+      '--no-calibration',
+    ]);
+    emulator.kill('SIGINT');
+    await exited;
+    const executed = Number(/emulator stopped: (\d+) strokes executed/.exec(emulatorErr)?.[1]);
+    // The situation: the rig made strokes and reported none of them.
+    expect(executed).toBeGreaterThan(0);
+    expect(code).toBe(4);
+    const lines = err.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /^stopped at 0d 00:\d\d:\d\d of the scenario: flow check failed: the balance shows [\d.]+ µL delivered, but the rig reported 0 strokes .*under-reports its strokes\)\. Outputs written to /,
+    );
+    const summary = JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as {
+      flowCheck: { failure: { side: string; timeMs: number } };
+      finalState: { therapy: string };
+    };
+    expect(summary.flowCheck.failure.side).toBe('high');
+    expect(summary.finalState.therapy).toBe('stopped');
+    // Stopped within a batch of the clinician bolus at 5 min: long before the 30-minute end.
+    expect(summary.flowCheck.failure.timeMs).toBeLessThan(16 * 60_000);
+    expect(out).toMatch(/flow check: FAILED at 0d 00:/);
+    const rows = readFileSync(join(dir, 'out', 'balance.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(rows.at(-1)).toMatch(/,,$/); // after the failure, no band
   });
 
   it("calibrate measures the emulator's true stroke, and accuracy with it writes the trumpet table and chart", async () => {
@@ -349,7 +417,9 @@ describe('the whole chain over ptys', () => {
     const rows = readFileSync(join(dir, 'acc', 'balance.csv'), 'utf8')
       .trim()
       .split('\n');
-    expect(rows[0]).toBe('time_ms,rig_time_ms,mass_ug,delivered_nl,stable');
+    expect(rows[0]).toBe(
+      'time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl',
+    );
     expect(rows.length).toBeGreaterThan(10); // 2 h at one reading every 5 min
     for (const name of ['summary.json', 'events.jsonl', 'trace.csv'])
       expect(existsSync(join(dir, 'acc', name)), name).toBe(true);

@@ -30,6 +30,31 @@ describe('host session on a clean wire', () => {
     expect([...v.emulator.core.batches.keys()]).toEqual([1]); // a fresh rig: last batch 0, so wire id 0 + 1
   });
 
+  it('a report that contradicts the batch: more strokes than commanded are clamped, fewer on a "completed" warned of', async () => {
+    // A faulty firmware that says twice what it did: 5 strokes made, 10 reported.
+    const over = await connectVirtualRig({ rig: { reportedStrokesPpm: 2_000_000 } });
+    const overEvents = recordMotor(over.host);
+    over.host.motor.deliver(batch(1, 5));
+    over.clock.advance(10_000);
+    expect(over.emulator.core.strokesExecuted).toBe(5);
+    expect(overEvents).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 5, reason: 'completed' },
+    ]);
+    expect(over.warnings.join('\n')).toMatch(/the rig reported 10 strokes for batch 1 of 5/);
+    // One that says none of it: "completed, 0 of 5" reaches the controller (which takes it as a
+    // stall, FOUND-BUGS #26) with a warning for the operator.
+    const none = await connectVirtualRig({ rig: { reportedStrokesPpm: 0 } });
+    const noneEvents = recordMotor(none.host);
+    none.host.motor.deliver(batch(1, 5));
+    none.clock.advance(10_000);
+    expect(noneEvents).toEqual([
+      { type: 'hal.motor.batchEnded', batchId: 1, strokesDone: 0, reason: 'completed' },
+    ]);
+    expect(none.warnings.join('\n')).toMatch(
+      /the rig reported batch 1 completed with 0 of 5 strokes: the controller takes it as a stall/,
+    );
+  });
+
   it('deliver while a batch runs throws busy; stop ends the batch as stopped with the strokes done', async () => {
     const v = await connectVirtualRig();
     const events = recordMotor(v.host);

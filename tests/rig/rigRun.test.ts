@@ -48,8 +48,14 @@ describe('rig run in virtual time', () => {
       'time_ms,reservoir_estimate_nl,reservoir_true_nl,therapy,morphine_delivered_pg,morphine_true_delivered_pg',
     );
     const csv = balanceCsv(v.run.balance).trim().split('\n');
-    expect(csv[0]).toBe('time_ms,rig_time_ms,mass_ug,delivered_nl,stable');
+    expect(csv[0]).toBe(
+      'time_ms,rig_time_ms,mass_ug,delivered_nl,stable,accounted_strokes,low_nl,high_nl',
+    );
     expect(csv.length).toBeGreaterThan(3 * 60); // a reading a minute for three hours
+    // Every reading was weighed against the reported strokes, and a -2 % stroke is within band.
+    expect(s.flowCheck).toMatchObject({ failure: null, tolerancePercent: 10 });
+    expect(s.flowCheck!.readings).toBe(v.run.balance.length);
+    expect(s.flowCheck!.marginNl).toBeGreaterThan(0);
   });
 
   it("counts a running batch's strokes before its report: the status line does not say 0 while the balance climbs", async () => {

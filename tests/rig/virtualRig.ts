@@ -9,7 +9,7 @@ import { SerialRig, type ByteTransport, type Timers } from '../../hal/serial/ind
 import { SimClock } from '../../hal/sim/simClock.js';
 import { RigEmulator } from '../../sim/rig/emulator.js';
 import type { RigCoreOptions } from '../../sim/rig/rigCore.js';
-import { RigRun } from '../../sim/rig/rigRun.js';
+import { RigRun, type RigRunOptions } from '../../sim/rig/rigRun.js';
 import { parseScenario, type Scenario } from '../../sim/scenario.js';
 import { VirtualClock } from '../../sim/virtualClock.js';
 
@@ -85,6 +85,8 @@ export function recordMotor(host: SerialRig): MotorEvent[] {
 
 export interface VirtualRigOptions {
   rig?: Partial<RigCoreOptions>;
+  /** The balance as the run's flow check models it (default: the CLI's). */
+  balance?: RigRunOptions['balance'];
   latencyMs?: number;
   sessionIdFirst?: number;
 }
@@ -160,6 +162,7 @@ export async function startVirtualRun(scenario: Scenario, options: VirtualRigOpt
     rig: v.host,
     clock,
     atPumpMs: (atMs, go) => v.clock.schedule(atMs, go),
+    ...(options.balance !== undefined ? { balance: options.balance } : {}),
     onWarning: (t) => v.warnings.push(`${v.clock.nowMs()} ${t}`),
   });
   run.start();

@@ -587,11 +587,14 @@ describe('batches', () => {
     expect(
       stallRetryDue(infusing(2_000, { stall: { sinceMs: 0, attempts: 1, retryAtMs: 2_000 } })),
     ).toBe(true);
-    expect(reportedStall(batchEnded(0, 1, 0, 'stalled'))).toBe(true);
-    expect(reportedStall(batchEnded(0, 1, 0, 'linkLost'))).toBe(true);
-    expect(reportedStall(batchEnded(0, 1, 0, 'completed'))).toBe(false);
-    expect(reportedStall(batchEnded(0, 1, 0, 'stopped'))).toBe(false);
-    expect(reportedStall(wake(0))).toBe(false);
+    const withBatch = infusing(0, { batch: running({ count: 3 }) });
+    expect(reportedStall(withBatch, batchEnded(0, 1, 0, 'stalled'))).toBe(true);
+    expect(reportedStall(withBatch, batchEnded(0, 1, 3, 'linkLost'))).toBe(true);
+    expect(reportedStall(withBatch, batchEnded(0, 1, 3, 'completed'))).toBe(false);
+    expect(reportedStall(withBatch, batchEnded(0, 1, 0, 'stopped'))).toBe(false);
+    expect(reportedStall(withBatch, wake(0))).toBe(false);
+    // "Completed" one stroke short contradicts itself: the motor did not do what it was told.
+    expect(reportedStall(withBatch, batchEnded(0, 1, 2, 'completed'))).toBe(true);
   });
 });
 
