@@ -6,7 +6,7 @@
  *   naming it. No stack trace: these are the world's faults;
  * - 1 an internal error (our bug): one line, and the full trace in a file it names;
  * - 3 a valid scenario the pump would not run as written (`validate`, `run --strict`): timeline
- *   commands it refuses, or events after the scenario's end; each is listed. For `fleet merge`:
+ *   commands it refuses, or events after the scenario's end; each is listed. For `fleet merge --partial`:
  *   the shards miss patients (the merged outputs are written, the missing ranges named);
  * - 4 a run on a rig stopped by the bench's flow check: the balance disagreed with the strokes the
  *   rig reported; delivery stopped, outputs written (`rig run`, `rig accuracy`);
@@ -55,7 +55,7 @@ export class NotRunAsWritten extends Error {
   override name = 'NotRunAsWritten';
 }
 
-/** `fleet merge` of shards that do not cover every patient: outputs written, exit 3. */
+/** `fleet merge --partial` of shards that do not cover every patient: outputs written, exit 3. */
 export class IncompleteFleet extends Error {
   override name = 'IncompleteFleet';
 }
