@@ -31,13 +31,16 @@ export interface SystemError extends Error {
   dest?: string;
 }
 
-/** An OS error on a path, of a kind we can name (anything else is not the user's to fix). */
-export function isSystemError(e: unknown): e is SystemError {
+/**
+ * An OS error on a path, of a kind we can name (anything else is not the user's to fix). Node
+ * leaves `path` off some (reading a directory: EISDIR); `pathKnown` says the caller has it.
+ */
+export function isSystemError(e: unknown, pathKnown = false): e is SystemError {
   return (
     e instanceof Error &&
     typeof (e as SystemError).code === 'string' &&
     (e as SystemError).code in osErrorPhrases &&
-    typeof (e as SystemError).path === 'string'
+    (pathKnown || typeof (e as SystemError).path === 'string')
   );
 }
 
@@ -57,7 +60,7 @@ export function readUserFile(file: string, what?: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    if (!isSystemError(e)) throw e;
+    if (!isSystemError(e, true)) throw e;
     const line = describeSystemError(e, file);
     throw new InputError(what === undefined ? line : `${line}; ${what} was expected there`);
   }
