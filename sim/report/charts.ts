@@ -1339,6 +1339,141 @@ export async function trumpetChartSvg(
 }
 
 // ---------------------------------------------------------------------------------------------
+// The rig's accuracy test: the balance and the start-up graph
+
+/** The balance's delivered volume against time, beside the programmed r × t. */
+export async function balanceChartSvg(
+  samples: readonly { timeMs: number; deliveredNl: number }[],
+  programmedRateNlPerDay: number,
+  options: ChartOptions = {},
+): Promise<string> {
+  const { widthPx, heightPx, maxPoints } = resolve(options);
+  const { startMs, endMs } = span(samples.map((s) => s.timeMs));
+  const axis = timeAxisFor(endMs - startMs);
+  const shown = decimateMinMax(
+    samples,
+    maxPoints,
+    (s) => s.timeMs,
+    (s) => s.deliveredNl,
+  );
+  const measured = 'delivered, by the balance';
+  const programmed = `programmed, ${formatRateMlPerDay(programmedRateNlPerDay)}`;
+  const domain = [measured, programmed];
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, [COLOUR.blue, COLOUR.grey]),
+    sort: domain,
+  };
+  const rows = [
+    ...shown.map((s) => ({
+      t: round(s.timeMs / axis.unitMs),
+      ml: round(s.deliveredNl / NL_PER_ML),
+      series: measured,
+    })),
+    ...[startMs, endMs].map((t) => ({
+      t: round(t / axis.unitMs),
+      ml: round((programmedRateNlPerDay * t) / DAY_MS / NL_PER_ML),
+      series: programmed,
+    })),
+  ];
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? 'Volume on the balance',
+      subtitle: `${samples.length} readings, as volume of water (1.0 g/mL)`,
+    },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    data: { values: rows },
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      x: timeEncoding(axis, startMs, endMs),
+      y: { field: 'ml', type: 'quantitative', title: 'Delivered (mL)' },
+      color,
+      strokeDash: {
+        field: 'series',
+        type: 'nominal',
+        legend: null,
+        scale: {
+          domain,
+          range: [
+            [1, 0],
+            [6, 4],
+          ],
+        },
+      },
+    },
+  };
+  return renderSvg(spec);
+}
+
+/** The start-up graph: flow over each Δt against time, beside the programmed rate. */
+export async function flowRateChartSvg(
+  points: readonly { timeMs: number; rateNlPerDay: number }[],
+  programmedRateNlPerDay: number,
+  intervalMs: number,
+  options: ChartOptions = {},
+): Promise<string> {
+  const { widthPx, heightPx, maxPoints } = resolve(options);
+  const { startMs, endMs } = span(points.map((p) => p.timeMs));
+  const axis = timeAxisFor(endMs - startMs);
+  const shown = decimateMinMax(
+    points,
+    maxPoints,
+    (p) => p.timeMs,
+    (p) => p.rateNlPerDay,
+  );
+  const perHour = (nlPerDay: number) => round(nlPerDay / 24 / NL_PER_ML);
+  const measured = `flow over each ${formatDurationMs(intervalMs)}`;
+  const programmed = `programmed, ${formatRateMlPerDay(programmedRateNlPerDay)}`;
+  const domain = [measured, programmed];
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: colourScale(domain, [COLOUR.vermillion, COLOUR.black]),
+    sort: domain,
+  };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? 'Flow rate against time (start-up graph, IEC 60601-2-24 method)',
+      subtitle:
+        'A stroke pump moves fluid in steps, so a short interval holds a whole number of strokes: the flow swings about the programmed rate.',
+    },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: [
+      {
+        data: {
+          values: shown.map((p) => ({
+            t: round(p.timeMs / axis.unitMs),
+            rate: perHour(p.rateNlPerDay),
+            series: measured,
+          })),
+        },
+        mark: { type: 'line', strokeWidth: 1 },
+        encoding: {
+          x: timeEncoding(axis, startMs, endMs),
+          y: { field: 'rate', type: 'quantitative', title: 'Flow (mL/h)' },
+          color,
+        },
+      },
+      {
+        data: { values: [{ rate: perHour(programmedRateNlPerDay), series: programmed }] },
+        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { y: { field: 'rate', type: 'quantitative' }, color },
+      },
+    ],
+  };
+  return renderSvg(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fleet distributions
 
 function formatStat(value: number | undefined, perDisplayUnit: number): string {

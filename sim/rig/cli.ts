@@ -37,7 +37,7 @@ import { FlowCheckStopped, interruptOnSignals, Interrupted } from '../cliRun.js'
 import { formatSummary } from '../summary.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { formatDurationMs, formatMl, formatTimeMs } from '../../src/units.js';
-import { accuracyScenario, analyseAccuracy } from './accuracy.js';
+import { accuracyScenario, analyseAccuracy, deliverySamples } from './accuracy.js';
 import { chooseStrokeVolume } from './strokeVolume.js';
 import {
   calibrate,
@@ -543,15 +543,25 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
       );
     }
     const table = trumpetTable(trumpet);
+    // vega loads only here, so the other commands start fast.
+    const page = await (
+      await import('../report/rigReport.js')
+    ).buildAccuracyReport({
+      samples: deliverySamples(run.balance),
+      trumpet,
+      durationMs: opts.duration,
+      firmwareId: connection.rig.session.rigInfo?.firmwareId ?? 'unknown',
+      strokeVolumeNl: run.config.strokeVolumeNl,
+      strokeVolumeSource: calibration
+        ? `${calibration.file} (measured ${calibration.calibration.measuredAt})`
+        : "the pump's configuration (not calibrated)",
+      flowCheck: run.flowCheck.summary(),
+    });
     const extra: Record<string, string> = {
       'trumpet.txt': table,
       'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
-      // vega loads only here, so the other commands start fast.
-      'trumpet.svg': await (
-        await import('../report/charts.js')
-      ).trumpetChartSvg(trumpet, {
-        title: `Trumpet curve, rig ${connection.rig.session.rigInfo?.firmwareId ?? ''} (IEC 60601-2-24 method)`,
-      }),
+      ...Object.fromEntries(page.charts.map((c) => [c.file, c.svg])),
+      'report.html': page.html,
     };
     for (const [name, text] of Object.entries(extra)) {
       writeFileSync(join(opts.out, name), text);

@@ -384,6 +384,13 @@ describe('the whole chain over ptys', () => {
     expect(readFileSync(join(dir, 'acc', 'trumpet.svg'), 'utf8')).toMatch(
       /^<svg[\s\S]*Trumpet curve/,
     );
+    // The report page: the balance, the start-up graph and the trumpet curve, in the standard's form.
+    const page = readFileSync(join(dir, 'acc', 'report.html'), 'utf8');
+    for (const heading of ['Balance', 'Flow rate against time', 'Trumpet curve'])
+      expect(page).toContain(`<h2>${heading}</h2>`);
+    expect(page).toMatch(/Flow check<\/th>\s*<td[^>]*>passed: \d+ readings/);
+    for (const chart of ['balance.svg', 'flow.svg'])
+      expect(readFileSync(join(dir, 'acc', chart), 'utf8')).toMatch(/^<svg/);
     expect(
       readFileSync(join(dir, 'acc', 'balance.csv'), 'utf8').split('\n').length,
     ).toBeGreaterThan(240); // 2 h at least every 30 s
