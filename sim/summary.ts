@@ -463,7 +463,9 @@ export function formatSummary(s: Summary): string {
     lines.push(
       f.failure !== null
         ? `flow check: FAILED at ${formatTimeMs(f.failure.timeMs)} (the balance ${f.failure.side === 'high' ? 'above' : 'below'} the reported strokes); delivery stopped there`
-        : `flow check: ${f.readings} balance readings within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`,
+        : f.readings === 0
+          ? 'flow check: not made (no balance reading came; a rig without a balance cannot be checked)'
+          : `flow check: ${f.readings} balance readings within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`,
     );
   }
   lines.push(

@@ -65,9 +65,11 @@ export async function buildAccuracyReport(
         value:
           input.flowCheck === undefined
             ? 'not run'
-            : input.flowCheck.failure === null
-              ? `passed: ${input.flowCheck.readings} readings within ±${input.flowCheck.tolerancePercent} % of the reported strokes`
-              : `FAILED at ${formatTimeMs(input.flowCheck.failure.timeMs)}`,
+            : input.flowCheck.readings === 0
+              ? 'not made: no balance reading came'
+              : input.flowCheck.failure === null
+                ? `passed: ${input.flowCheck.readings} readings within ±${input.flowCheck.tolerancePercent} % of the reported strokes`
+                : `FAILED at ${formatTimeMs(input.flowCheck.failure.timeMs)}`,
       },
     ],
     sections: [

@@ -12,6 +12,7 @@ import {
   FLOW_CHECK_SLACK_STROKES,
   FlowCheck,
 } from '../../sim/rig/flowCheck.js';
+import { formatSummary } from '../../sim/summary.js';
 import { linkLostMs } from '../../src/protocol/index.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/units.js';
 import { finishVirtualRun, smallScenario, startVirtualRun } from './virtualRig.js';
@@ -158,5 +159,38 @@ timeline:
     expect(summary.marginNl).toBeGreaterThan(0);
     // Both sides were in play: the low edge rose above zero once batches were reported.
     expect(v.run.balance.some((r) => (r.check?.lowNl ?? 0) > 100 * 500)).toBe(true);
+  });
+
+  it('the summary says what the check found: passed, failed, or not made without readings', async () => {
+    const v = await startVirtualRun(smallScenario());
+    v.clock.runUntil(v.run.startMs + HOUR_MS);
+    finishVirtualRun(v);
+    const summary = v.run.result().summary;
+    const f = summary.flowCheck!;
+    expect(f.readings).toBeGreaterThan(0);
+    expect(formatSummary(summary)).toMatch(
+      new RegExp(
+        `^flow check: ${f.readings} balance readings within ±10 % of the reported strokes \\(closest `,
+        'm',
+      ),
+    );
+    expect(formatSummary({ ...summary, flowCheck: { ...f, readings: 0, marginNl: null } })).toMatch(
+      /^flow check: not made \(no balance reading came/m,
+    );
+    const failure = {
+      ...f,
+      failure: {
+        timeMs: 90_000,
+        side: 'high' as const,
+        deliveredNl: 0,
+        accountedStrokes: 0,
+        lowNl: 0,
+        highNl: 0,
+        message: '',
+      },
+    };
+    expect(formatSummary({ ...summary, flowCheck: failure })).toMatch(
+      /^flow check: FAILED at 0d 00:01:30 \(the balance above the reported strokes\); delivery stopped there$/m,
+    );
   });
 });
