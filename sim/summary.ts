@@ -401,6 +401,15 @@ export function buildSummary(sim: FinishedRun, wallTimeMs: number): Summary {
   };
 }
 
+/** The rig's flow check in one line: passed (how close it came), failed (where), or not made. */
+function flowCheckLine(f: FlowCheckSummary): string {
+  return f.failure !== null
+    ? `flow check: FAILED at ${formatTimeMs(f.failure.timeMs)} (the balance ${f.failure.side === 'high' ? 'above' : 'below'} the reported strokes); delivery stopped there`
+    : f.readings === 0
+      ? 'flow check: not made (no balance reading came; a rig without a balance cannot be checked)'
+      : `flow check: ${f.readings} balance readings within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`;
+}
+
 export function formatSummary(s: Summary): string {
   const lines: string[] = [];
   lines.push(
@@ -458,16 +467,7 @@ export function formatSummary(s: Summary): string {
     lines.push(`empty alarm after the pocket fill: ${when}${late}`);
   }
   if (s.missedNl > 0) lines.push(`volume not delivered (motor faults): ${formatMl(s.missedNl)}`);
-  if (s.flowCheck !== undefined) {
-    const f = s.flowCheck;
-    lines.push(
-      f.failure !== null
-        ? `flow check: FAILED at ${formatTimeMs(f.failure.timeMs)} (the balance ${f.failure.side === 'high' ? 'above' : 'below'} the reported strokes); delivery stopped there`
-        : f.readings === 0
-          ? 'flow check: not made (no balance reading came; a rig without a balance cannot be checked)'
-          : `flow check: ${f.readings} balance readings within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`,
-    );
-  }
+  if (s.flowCheck !== undefined) lines.push(flowCheckLine(s.flowCheck));
   lines.push(
     `final state: therapy ${s.finalState.therapy}, motor ${s.finalState.motor}, alarms ${s.finalState.alarms}`,
   );

@@ -291,6 +291,34 @@ function sketchRecord<K extends string>(
   ) as Record<K, HistogramSketch>;
 }
 
+/** The sketches of a checked fleet.json, each checked and named by its path. */
+function parseSketches(f: z.infer<typeof fleetFileSchema>): FleetAggregate['sketches'] {
+  const s = f.sketches;
+  return {
+    timeToLowReservoirAlarm: parseSketch(
+      s.timeToLowReservoirAlarm,
+      'sketches.timeToLowReservoirAlarm',
+    ),
+    timeToEmptyReservoirAlarm: parseSketch(
+      s.timeToEmptyReservoirAlarm,
+      'sketches.timeToEmptyReservoirAlarm',
+    ),
+    timeToTrueEmpty: parseSketch(s.timeToTrueEmpty, 'sketches.timeToTrueEmpty'),
+    deniedFraction: sketchRecord(
+      s.deniedFraction,
+      ['any', ...denyReasons] as const,
+      'sketches.deniedFraction',
+    ),
+    alarmRate: sketchRecord(s.alarmRate, alarmCodes, 'sketches.alarmRate'),
+    highest24hDoseOfHardMax: sketchRecord(
+      s.highest24hDoseOfHardMax,
+      f.spec.drugs.map((d) => d.drug),
+      'sketches.highest24hDoseOfHardMax',
+    ),
+    strokeVolumeError: parseSketch(s.strokeVolumeError, 'sketches.strokeVolumeError'),
+  };
+}
+
 /** Parses and checks a fleet.json (a shard's or a whole fleet's). Bad content is an InputError. */
 export function parseFleetJson(text: string, file: string): FleetAggregate {
   let raw: unknown;
@@ -304,36 +332,13 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
     throw new InputError(describeZodError(file, parsed.error, raw, fleetFileSchema));
   const f = parsed.data;
   try {
-    const s = f.sketches;
     const aggregate: FleetAggregate = {
       format: FLEET_FORMAT,
       spec: f.spec,
       ...(f.shard ? { shard: f.shard } : {}),
       coverage: f.coverage,
       totals: f.totals as FleetAggregate['totals'],
-      sketches: {
-        timeToLowReservoirAlarm: parseSketch(
-          s.timeToLowReservoirAlarm,
-          'sketches.timeToLowReservoirAlarm',
-        ),
-        timeToEmptyReservoirAlarm: parseSketch(
-          s.timeToEmptyReservoirAlarm,
-          'sketches.timeToEmptyReservoirAlarm',
-        ),
-        timeToTrueEmpty: parseSketch(s.timeToTrueEmpty, 'sketches.timeToTrueEmpty'),
-        deniedFraction: sketchRecord(
-          s.deniedFraction,
-          ['any', ...denyReasons] as const,
-          'sketches.deniedFraction',
-        ),
-        alarmRate: sketchRecord(s.alarmRate, alarmCodes, 'sketches.alarmRate'),
-        highest24hDoseOfHardMax: sketchRecord(
-          s.highest24hDoseOfHardMax,
-          f.spec.drugs.map((d) => d.drug),
-          'sketches.highest24hDoseOfHardMax',
-        ),
-        strokeVolumeError: parseSketch(s.strokeVolumeError, 'sketches.strokeVolumeError'),
-      },
+      sketches: parseSketches(f),
       worst: f.worst,
       bands: {
         reservoirNl: bandSketches(f.bands.reservoirNl, f.spec.bandPoints, 'bands.reservoirNl'),

@@ -1500,6 +1500,17 @@ export interface BandChartInput {
   note?: string;
 }
 
+/** The percentiles of each point's sketch, in display units; points with no patient left out. */
+function bandRows(input: BandChartInput, axis: TimeAxis, show: (v: number | undefined) => number) {
+  return input.points.flatMap(({ timeMs, sketch }) => {
+    if (sketch.count === 0) return [];
+    const q = (p: number) => show(sketchQuantile(sketch, p / 100));
+    return [
+      { t: round(timeMs / axis.unitMs), p5: q(5), p25: q(25), p50: q(50), p75: q(75), p95: q(95) },
+    ];
+  });
+}
+
 /**
  * Percentile bands across patients over time: the 5th–95th percentile as a light band, the
  * 25th–75th as a darker one, the median as a line (sketchQuantile at each point: within one bin).
@@ -1522,13 +1533,7 @@ export async function percentileBandChartSvg(
   const axis = timeAxisFor(endMs - startMs);
   const x = timeEncoding(axis, startMs, endMs);
   const show = (v: number | undefined) => round((v ?? 0) / input.perDisplayUnit);
-  const rows = input.points.flatMap(({ timeMs, sketch }) => {
-    if (sketch.count === 0) return [];
-    const q = (p: number) => show(sketchQuantile(sketch, p / 100));
-    return [
-      { t: round(timeMs / axis.unitMs), p5: q(5), p25: q(25), p50: q(50), p75: q(75), p95: q(95) },
-    ];
-  });
+  const rows = bandRows(input, axis, show);
   type Row = (typeof rows)[number];
   const outer = '5th–95th percentile';
   const inner = '25th–75th percentile';

@@ -29,6 +29,38 @@ export interface AccuracyReportInput {
   flowCheck?: FlowCheckSummary | undefined;
 }
 
+/** The summary table at the top of the accuracy report. */
+function accuracySummary(input: AccuracyReportInput): ReportDocument['summary'] {
+  const t = input.trumpet;
+  const r = t.programmedRateNlPerDay;
+  const last = input.samples.at(-1);
+  return [
+    { label: 'Programmed rate r', value: formatRateMlPerDay(r) },
+    { label: 'Test duration', value: formatDurationMs(input.durationMs) },
+    { label: 'Balance readings', value: input.samples.length },
+    {
+      label: 'Delivered by the balance',
+      value: last ? formatMl(Math.round(last.deliveredNl)) : '—',
+    },
+    {
+      label: 'Analysis period',
+      value: `${formatTimeMs(t.analysisStartMs)} to ${formatTimeMs(t.analysisStartMs + t.analysisDurationMs)}`,
+    },
+    { label: 'Mean flow error A', value: `${formatPercent(t.meanFlowErrorPercent)} %` },
+    {
+      label: 'Flow check',
+      value:
+        input.flowCheck === undefined
+          ? 'not run'
+          : input.flowCheck.readings === 0
+            ? 'not made: no balance reading came'
+            : input.flowCheck.failure === null
+              ? `passed: ${input.flowCheck.readings} readings within ±${input.flowCheck.tolerancePercent} % of the reported strokes`
+              : `FAILED at ${formatTimeMs(input.flowCheck.failure.timeMs)}`,
+    },
+  ];
+}
+
 /** report.html and the chart files of an accuracy test. Nothing is written. */
 export async function buildAccuracyReport(
   input: AccuracyReportInput,
@@ -41,37 +73,12 @@ export async function buildAccuracyReport(
   const trumpetSvg = await trumpetChartSvg(t, {
     title: `Trumpet curve, rig ${input.firmwareId} (IEC 60601-2-24 method)`,
   });
-  const last = input.samples.at(-1);
   const document: ReportDocument = {
     title: `Flow accuracy: ${formatRateMlPerDay(r)} for ${formatDurationMs(input.durationMs)}`,
     subtitle: [
       `Rig ${input.firmwareId}; stroke volume ${input.strokeVolumeNl} nL from ${input.strokeVolumeSource}.`,
     ],
-    summary: [
-      { label: 'Programmed rate r', value: formatRateMlPerDay(r) },
-      { label: 'Test duration', value: formatDurationMs(input.durationMs) },
-      { label: 'Balance readings', value: input.samples.length },
-      {
-        label: 'Delivered by the balance',
-        value: last ? formatMl(Math.round(last.deliveredNl)) : '—',
-      },
-      {
-        label: 'Analysis period',
-        value: `${formatTimeMs(t.analysisStartMs)} to ${formatTimeMs(t.analysisStartMs + t.analysisDurationMs)}`,
-      },
-      { label: 'Mean flow error A', value: `${formatPercent(t.meanFlowErrorPercent)} %` },
-      {
-        label: 'Flow check',
-        value:
-          input.flowCheck === undefined
-            ? 'not run'
-            : input.flowCheck.readings === 0
-              ? 'not made: no balance reading came'
-              : input.flowCheck.failure === null
-                ? `passed: ${input.flowCheck.readings} readings within ±${input.flowCheck.tolerancePercent} % of the reported strokes`
-                : `FAILED at ${formatTimeMs(input.flowCheck.failure.timeMs)}`,
-      },
-    ],
+    summary: accuracySummary(input),
     sections: [
       {
         heading: 'Balance',

@@ -356,6 +356,45 @@ function changeFlagText(d: DrugChangeDose): string {
 const mixtureText = (m: Mixture) =>
   m.map((d) => `${d.drug} ${formatConcentration(d.concentrationUgPerMl)}`).join(' + ');
 
+type DrugChange = NonNullable<RunData['summary']['drugPath']>['changes'][number];
+
+/** One drug change in a sentence: when, bridged or not, when the new mixture reached the tip, flags. */
+function drugChangeSentence(c: DrugChange, firstAt: ReadonlyMap<string, number>): string {
+  const arrival =
+    c.newMixtureAtTipMs === null
+      ? 'had not reached the catheter tip by the end of the run'
+      : `reached the catheter tip at ${formatTimeMs(c.newMixtureAtTipMs)}, ${formatSpanMs(c.newMixtureAtTipMs - c.atMs)} after the change`;
+  const newDrugs = c.mixture.flatMap((d) => {
+    const at = firstAt.get(d.drug);
+    return at !== undefined && at >= c.atMs
+      ? [`${d.drug} first reached the patient at ${formatTimeMs(at)}`]
+      : [];
+  });
+  const flagged = c.drugs.filter((d) => d.flag === 'underdose' || d.flag === 'overdose');
+  return (
+    `Drug change at ${formatTimeMs(c.atMs)} (${c.bridged ? 'bridged: the old dose kept at the tip' : 'no bridge'}): ${mixtureText(c.mixture)} ${arrival}.` +
+    (newDrugs.length > 0 ? ` ${newDrugs.join('; ')}.` : '') +
+    (flagged.length === 0
+      ? ' No underdose or overdose at the tip.'
+      : ` ${flagged.map((d) => `${d.drug}: ${d.flag.toUpperCase()}`).join('; ')} at the tip.`)
+  );
+}
+
+/** The rows of one drug change in the tip-dose table, a drug each. */
+function drugChangeRows(c: DrugChange): (string | number)[][] {
+  return c.drugs.map((d) => [
+    formatTimeMs(c.atMs),
+    c.newMixtureAtTipMs === null ? 'not by the end' : formatSpanMs(c.newMixtureAtTipMs - c.atMs),
+    d.drug,
+    formatDoseNg(d.basalTipNg),
+    formatDoseNg(d.basalIntendedNg),
+    d.bolusIntendedNg > 0 || d.bolusTipNg > 0
+      ? `${formatDoseNg(d.bolusTipNg)} of ${formatDoseNg(d.bolusIntendedNg)}`
+      : 'none',
+    changeFlagText(d),
+  ]);
+}
+
 function drugChangeSection(data: RunData): ReportSection {
   const heading = 'Drug change';
   const path = data.summary.drugPath;
@@ -379,38 +418,8 @@ function drugChangeSection(data: RunData): ReportSection {
   ];
   const rows: (string | number)[][] = [];
   for (const c of path.changes) {
-    const arrival =
-      c.newMixtureAtTipMs === null
-        ? 'had not reached the catheter tip by the end of the run'
-        : `reached the catheter tip at ${formatTimeMs(c.newMixtureAtTipMs)}, ${formatSpanMs(c.newMixtureAtTipMs - c.atMs)} after the change`;
-    const newDrugs = c.mixture.flatMap((d) => {
-      const at = firstAt.get(d.drug);
-      return at !== undefined && at >= c.atMs
-        ? [`${d.drug} first reached the patient at ${formatTimeMs(at)}`]
-        : [];
-    });
-    const flagged = c.drugs.filter((d) => d.flag === 'underdose' || d.flag === 'overdose');
-    paragraphs.push(
-      `Drug change at ${formatTimeMs(c.atMs)} (${c.bridged ? 'bridged: the old dose kept at the tip' : 'no bridge'}): ${mixtureText(c.mixture)} ${arrival}.` +
-        (newDrugs.length > 0 ? ` ${newDrugs.join('; ')}.` : '') +
-        (flagged.length === 0
-          ? ' No underdose or overdose at the tip.'
-          : ` ${flagged.map((d) => `${d.drug}: ${d.flag.toUpperCase()}`).join('; ')} at the tip.`),
-    );
-    for (const d of c.drugs)
-      rows.push([
-        formatTimeMs(c.atMs),
-        c.newMixtureAtTipMs === null
-          ? 'not by the end'
-          : formatSpanMs(c.newMixtureAtTipMs - c.atMs),
-        d.drug,
-        formatDoseNg(d.basalTipNg),
-        formatDoseNg(d.basalIntendedNg),
-        d.bolusIntendedNg > 0 || d.bolusTipNg > 0
-          ? `${formatDoseNg(d.bolusTipNg)} of ${formatDoseNg(d.bolusIntendedNg)}`
-          : 'none',
-        changeFlagText(d),
-      ]);
+    paragraphs.push(drugChangeSentence(c, firstAt));
+    rows.push(...drugChangeRows(c));
   }
   for (const f of path.pocketFills)
     paragraphs.push(

@@ -495,6 +495,39 @@ export async function calibrateAction(opts: CalibrateCliOptions): Promise<void> 
   }
 }
 
+/** The accuracy test's analysis files and report page in `opts.out`; returns their paths. */
+async function writeAccuracyFiles(
+  run: RigRun,
+  trumpet: ReturnType<typeof analyseAccuracy>,
+  table: string,
+  opts: AccuracyCliOptions,
+  connection: Connection,
+  calibration: ReturnType<typeof chosenCalibration>,
+): Promise<string[]> {
+  // vega loads only here, so the other commands start fast.
+  const page = await (
+    await import('../report/rigReport.js')
+  ).buildAccuracyReport({
+    samples: deliverySamples(run.balance),
+    trumpet,
+    durationMs: opts.duration,
+    firmwareId: connection.rig.session.rigInfo?.firmwareId ?? 'unknown',
+    strokeVolumeNl: run.config.strokeVolumeNl,
+    strokeVolumeSource: calibration
+      ? `${calibration.file} (measured ${calibration.calibration.measuredAt})`
+      : "the pump's configuration (not calibrated)",
+    flowCheck: run.flowCheck.summary(),
+  });
+  const files: Record<string, string> = {
+    'trumpet.txt': table,
+    'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
+    ...Object.fromEntries(page.charts.map((c) => [c.file, c.svg])),
+    'report.html': page.html,
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(opts.out, name), text);
+  return Object.keys(files).map((name) => join(opts.out, name));
+}
+
 /**
  * `rig accuracy`: run the test scenario on the rig, analyse the balance, write and print it.
  * Stopped by a signal, it writes the run's outputs and balance.csv but no analysis, and exits 130.
@@ -543,30 +576,7 @@ export async function accuracyAction(opts: AccuracyCliOptions): Promise<void> {
       );
     }
     const table = trumpetTable(trumpet);
-    // vega loads only here, so the other commands start fast.
-    const page = await (
-      await import('../report/rigReport.js')
-    ).buildAccuracyReport({
-      samples: deliverySamples(run.balance),
-      trumpet,
-      durationMs: opts.duration,
-      firmwareId: connection.rig.session.rigInfo?.firmwareId ?? 'unknown',
-      strokeVolumeNl: run.config.strokeVolumeNl,
-      strokeVolumeSource: calibration
-        ? `${calibration.file} (measured ${calibration.calibration.measuredAt})`
-        : "the pump's configuration (not calibrated)",
-      flowCheck: run.flowCheck.summary(),
-    });
-    const extra: Record<string, string> = {
-      'trumpet.txt': table,
-      'trumpet.json': JSON.stringify(trumpet, null, 2) + '\n',
-      ...Object.fromEntries(page.charts.map((c) => [c.file, c.svg])),
-      'report.html': page.html,
-    };
-    for (const [name, text] of Object.entries(extra)) {
-      writeFileSync(join(opts.out, name), text);
-      files.push(join(opts.out, name));
-    }
+    files.push(...(await writeAccuracyFiles(run, trumpet, table, opts, connection, calibration)));
     if (opts.json) process.stdout.write(JSON.stringify(trumpet, null, 2) + '\n');
     else process.stdout.write(`${table}\nwrote ${files.join(', ')}\n`);
   } finally {
