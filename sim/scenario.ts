@@ -32,27 +32,27 @@ import * as u from '../src/units.js';
 import { InputError } from './inputError.js';
 
 /**
- * A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. Given the
- * parser's unit table, the JSON Schema also says it: a string of a number and one of those units
- * (what the parser accepts, bar the negative numbers it refuses), so an editor flags "banana".
+ * A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. The JSON
+ * Schema says it too: a string matching `pattern` (what the parser accepts, from src/units.ts, bar
+ * the negative numbers it refuses), so an editor flags "banana"; `hint` names the units.
  */
-function quantity(
-  parse: (text: string) => number,
-  example: string,
-  units?: Readonly<Record<string, number>>,
-) {
+function quantity(parse: (text: string) => number, example: string, pattern: string, hint: string) {
   // YAML's .nan and .inf are numbers zod refuses with a bare "Invalid input": take them as text,
   // so they get a message of their own below.
   const nonFiniteAsText = (v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
-  const schema = z.preprocess(nonFiniteAsText, quantityText(parse, example));
-  if (units === undefined) return schema;
-  return schema.meta({
-    description: `a quantity such as "${example}" (units: ${Object.keys(units).join(', ')})`,
+  return z.preprocess(nonFiniteAsText, quantityText(parse, example)).meta({
+    description: `a quantity such as "${example}" (${hint})`,
     type: 'string',
-    pattern: u.quantityPattern(units),
+    pattern,
   });
 }
+/** A quantity of one unit table: its pattern and its list of units. */
+const unitQuantity = (
+  parse: (text: string) => number,
+  example: string,
+  units: Readonly<Record<string, number>>,
+) => quantity(parse, example, u.quantityPattern(units), `units: ${Object.keys(units).join(', ')}`);
 
 function quantityText(parse: (text: string) => number, example: string) {
   return z
@@ -70,11 +70,11 @@ function quantityText(parse: (text: string) => number, example: string) {
     });
 }
 
-const volume = quantity(u.parseVolumeNl, '20 mL', u.volumeUnits);
-const mass = quantity(u.parseMassNg, '0.1 mg', u.massUnits);
-const dailyDose = quantity(u.parseDailyDoseNg, '1 mg/day', u.dailyDoseUnits);
+const volume = unitQuantity(u.parseVolumeNl, '20 mL', u.volumeUnits);
+const mass = unitQuantity(u.parseMassNg, '0.1 mg', u.massUnits);
+const dailyDose = unitQuantity(u.parseDailyDoseNg, '1 mg/day', u.dailyDoseUnits);
 /** A concentration the pump can hold: a whole number of µg/mL from 1 µg/mL to 100 mg/mL. */
-const concentration = quantity(
+const concentration = unitQuantity(
   (text) => {
     const ugPerMl = u.parseConcentrationUgPerMl(text);
     if (!Number.isInteger(ugPerMl) || ugPerMl < 1 || ugPerMl > concentrationUgPerMlMax)
@@ -86,20 +86,41 @@ const concentration = quantity(
   '2 mg/mL',
   u.concentrationUnits,
 );
-const rate = quantity(u.parseRateNlPerDay, '0.048 mL/day', u.rateUnits);
-const duration = quantity(u.parseDurationMs, '10 min');
-const time = quantity(u.parseTimeMs, '2d 08:00');
+const rate = unitQuantity(u.parseRateNlPerDay, '0.048 mL/day', u.rateUnits);
+const durationHint = `units: ${Object.keys(u.durationUnits).join(', ')}; a sum such as "1h 30min"`;
+const duration = quantity(u.parseDurationMs, '10 min', u.durationPattern, durationHint);
+const time = quantity(
+  u.parseTimeMs,
+  '2d 08:00',
+  u.timePattern,
+  `time since the run's start: "2d 08:00" is day 2 at 08:00, day 0 being the first; or a duration, ${durationHint}`,
+);
 const timeOfDay = z
   .string()
   .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time of day "HH:MM"')
   .transform((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
-/** A date and time with its zone, as `setClock.to` takes it ("2025-06-02T08:00:00Z"). */
-const clockTime = z
-  .string()
-  .refine((t) => /^\d{4}-\d{2}-\d{2}T/.test(t) && Number.isFinite(Date.parse(t)), {
-    message:
-      'is not a date and time such as "2025-06-02T08:00:00Z" (a time of day alone does not say which day)',
-  });
+/**
+ * A date and time with its zone, as `setClock.to` and `startRtc` take it ("2025-06-02T08:00:00Z"):
+ * ISO 8601 with seconds optional and a zone required (without one, Date.parse reads the machine's
+ * local time, and the same scenario would run differently elsewhere).
+ */
+export const dateTimePattern = String.raw`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,3})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$`;
+/** Whether a date-time names a real day: Date.parse reads "2025-02-30" as 2 March. */
+function isCalendarDay(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+const clockTime = (example: string) =>
+  z
+    .string()
+    .refine((t) => new RegExp(dateTimePattern).test(t) && isCalendarDay(t), {
+      error: (issue) =>
+        `is not a date and time with its zone such as "${example}"` +
+        (/^\s*[0-9]{1,2}:[0-9]{2}/.test(String(issue.input))
+          ? ' (a time of day alone does not say which day)'
+          : ''),
+    })
+    .meta({ pattern: dateTimePattern });
 /** Percent as a number or "2.4 %", returned in parts per million. */
 const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
@@ -244,7 +265,11 @@ const timelineEventKeys = z
     resume: z.object({}).strict().optional(),
     clearAlarms: z.object({}).strict().optional(),
     setClock: z
-      .object({ shift: duration.optional(), back: duration.optional(), to: clockTime.optional() })
+      .object({
+        shift: duration.optional(),
+        back: duration.optional(),
+        to: clockTime('2025-06-02T08:00:00Z').optional(),
+      })
       .strict()
       .refine((c) => [c.shift, c.back, c.to].filter((v) => v !== undefined).length === 1, {
         message:
@@ -308,7 +333,7 @@ export const scenarioSchema = z
       (d) => d > 0 && d <= 10 * 365 * u.DAY_MS,
       'between 1 ms and 10 years',
     ),
-    startRtc: z.string().default('2025-01-06T00:00:00Z'),
+    startRtc: clockTime('2025-01-06T08:00:00Z').default('2025-01-06T00:00:00Z'),
     pump: z
       .object({
         model: z.string().default('20 mL'),
@@ -545,10 +570,6 @@ export function parseScenario(text: string, file: string): Scenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success)
     throw new InputError(describeZodError(file, parsed.error, raw, scenarioSchema));
-  if (Number.isNaN(Date.parse(parsed.data.startRtc)))
-    throw new InputError(
-      `${file}: startRtc: ${JSON.stringify(parsed.data.startRtc)}: not an ISO 8601 date-time`,
-    );
   if (parsed.data.drugLibrary) {
     const lib = drugLibrarySchema.safeParse(drugLibraryOfRaw(parsed.data));
     if (!lib.success)
@@ -586,5 +607,14 @@ export function loadScenario(file: string): Scenario {
 
 export function scenarioJsonSchema(): unknown {
   // Draft-07: what the ajv CLI and most editors' YAML support load by default.
-  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
+  return z.toJSONSchema(scenarioSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-7',
+    // A quantity's pattern says what it takes; the string-or-number union zod reads it with would
+    // only add a branch Ajv's strict mode warns about (a number is refused anyway: it has no unit).
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.pattern !== undefined) delete jsonSchema.anyOf;
+    },
+  });
 }
