@@ -20,6 +20,7 @@ import {
   mixtureDrugsMax,
   patientBolusesPer24hMax,
 } from '../src/constants.js';
+import { mixingZoneSegmentCountMax } from '../src/dosing/priming.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
 import {
   drugLibrarySchema,
@@ -37,6 +38,8 @@ import { InputError } from './inputError.js';
  * (they would be the output's), and these are the input's, as the user writes them.
  */
 const inputExamples = 'inputExamples';
+/** What a type takes (a quantity's units), for `field` to add to the field's description. */
+const typeHint = 'typeHint';
 
 /**
  * A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. The JSON
@@ -50,6 +53,7 @@ function quantity(parse: (text: string) => number, example: string, pattern: str
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
   return z.preprocess(nonFiniteAsText, quantityText(parse, example)).meta({
     description: `${hint[0]!.toUpperCase()}${hint.slice(1)}.`,
+    [typeHint]: `${hint[0]!.toUpperCase()}${hint.slice(1)}.`,
     [inputExamples]: [example],
     type: 'string',
     pattern,
@@ -63,7 +67,7 @@ function quantity(parse: (text: string) => number, example: string, pattern: str
  * goes through the same parser and is said in the description.
  */
 function field<T extends z.ZodType>(schema: T, text: string, example?: z.input<T>): T {
-  const takes = schema.description;
+  const takes = schema.meta()?.[typeHint] as string | undefined;
   return schema.meta({
     description: takes === undefined ? text : `${text} ${takes}`,
     ...(example === undefined ? {} : { [inputExamples]: [example] }),
@@ -76,7 +80,9 @@ function defaulted<T extends z.ZodType>(
   example?: z.input<T>,
 ) {
   const shown = typeof defaultValue === 'string' ? defaultValue : JSON.stringify(defaultValue);
-  return field(schema, `${text} Default: ${shown}.`, example).prefault(defaultValue);
+  return field(schema, `${text} Default: ${shown}.`, example ?? defaultValue).prefault(
+    defaultValue,
+  );
 }
 /** A quantity of one unit table: its pattern and its list of units. */
 const unitQuantity = (
@@ -126,9 +132,11 @@ const time = quantity(
   u.timePattern,
   `time since the run's start: "2d 08:00" is day 2 at 08:00, day 0 being the first; or a duration, ${durationHint}`,
 );
+/** A flex step's time of day on the pump's clock. */
+export const timeOfDayPattern = String.raw`^([01][0-9]|2[0-3]):[0-5][0-9]$`;
 const timeOfDay = z
   .string()
-  .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time of day "HH:MM"')
+  .regex(new RegExp(timeOfDayPattern), 'a time of day "HH:MM"')
   .transform((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
 /**
  * A date and time with its zone, as `setClock.to` and `startRtc` take it ("2025-06-02T08:00:00Z"):
@@ -153,61 +161,73 @@ const clockTime = (example: string) =>
     })
     .meta({ pattern: dateTimePattern });
 /** Percent as a number or "2.4 %", returned in parts per million. */
-const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage such as "-2.4 %"` });
-    return z.NEVER;
-  }
-  return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
-});
-
-/** A catheter length in whole cm: 100 or "100 cm". */
-const lengthCm = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
-  if (!m) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${v}" is not a length in whole cm such as "100 cm"`,
-    });
-    return z.NEVER;
-  }
-  return Number(m[1]);
-});
-/** A factor: 1.5, "×1.5", "1.5x" or "150 %", returned in parts per million; null turns the check off. */
-const factorPpm = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const text = String(v).trim();
-  const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
-  if (!m) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"`,
-    });
-    return z.NEVER;
-  }
-  return Math.round(Number(m[1]) * (m[2] === '%' ? 10_000 : 1_000_000));
-});
-/** A pocket fill: the share of the injected volume ("100 %") or a volume ("5 mL") that misses the reservoir. */
-const pocketFill = z.string().transform((v, ctx) => {
-  if (/%\s*$/.test(v)) {
-    const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(v);
-    const percent = m ? Number(m[1]) : Number.NaN;
-    if (!(percent >= 0 && percent <= 100)) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a share from 0 % to 100 %` });
+const ppm = z
+  .union([z.number(), z.string()])
+  .meta({ title: 'percentage' })
+  .transform((v, ctx) => {
+    const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage such as "-2.4 %"` });
       return z.NEVER;
     }
-    return { sharePpm: Math.round(percent * 10_000) };
-  }
-  try {
-    return { volumeNl: u.parseVolumeNl(v) };
-  } catch (e) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${(e as Error).message} (or a share such as "100 %")`,
-    });
-    return z.NEVER;
-  }
-});
+    return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
+  });
+
+/** A catheter length in whole cm: 100 or "100 cm". */
+const lengthCm = z
+  .union([z.number(), z.string()])
+  .meta({ title: 'length in cm' })
+  .transform((v, ctx) => {
+    const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a length in whole cm such as "100 cm"`,
+      });
+      return z.NEVER;
+    }
+    return Number(m[1]);
+  });
+/** A factor: 1.5, "×1.5", "1.5x" or "150 %", returned in parts per million; null turns the check off. */
+const factorPpm = z
+  .union([z.number(), z.string()])
+  .meta({ title: 'factor' })
+  .transform((v, ctx) => {
+    const text = String(v).trim();
+    const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"`,
+      });
+      return z.NEVER;
+    }
+    return Math.round(Number(m[1]) * (m[2] === '%' ? 10_000 : 1_000_000));
+  });
+/** A pocket fill: the share of the injected volume ("100 %") or a volume ("5 mL") that misses the reservoir. */
+const pocketFill = z
+  .string()
+  .meta({ title: 'share or volume' })
+  .transform((v, ctx) => {
+    if (/%\s*$/.test(v)) {
+      const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(v);
+      const percent = m ? Number(m[1]) : Number.NaN;
+      if (!(percent >= 0 && percent <= 100)) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a share from 0 % to 100 %` });
+        return z.NEVER;
+      }
+      return { sharePpm: Math.round(percent * 10_000) };
+    }
+    try {
+      return { volumeNl: u.parseVolumeNl(v) };
+    } catch (e) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${(e as Error).message} (or a share such as "100 %")`,
+      });
+      return z.NEVER;
+    }
+  });
 
 const drugName = field(
   z.string(),
@@ -687,8 +707,15 @@ export const scenarioSchema = z
             '20 %',
           ),
           mixingZoneSegments: defaulted(
-            z.number().int(),
-            'How many pieces the simulator cuts the mixing zone into (more: smoother, slower).',
+            z
+              .number()
+              .int({ error: `an even whole number from 2 to ${mixingZoneSegmentCountMax}` })
+              .min(2, { error: `an even whole number from 2 to ${mixingZoneSegmentCountMax}` })
+              .max(mixingZoneSegmentCountMax, {
+                error: `an even whole number from 2 to ${mixingZoneSegmentCountMax}`,
+              })
+              .multipleOf(2, { error: 'even, so a cut falls on the interface of the two fluids' }),
+            `How many pieces the simulator cuts the mixing zone into (more: smoother, slower): an even whole number from 2 to ${mixingZoneSegmentCountMax}.`,
             8,
           ),
         })
@@ -1002,10 +1029,9 @@ export function scenarioJsonSchema(): unknown {
     override: ({ jsonSchema }) => {
       if (jsonSchema.pattern !== undefined) delete jsonSchema.anyOf;
       const examples = (jsonSchema as Record<string, unknown>)[inputExamples];
-      if (examples !== undefined) {
-        jsonSchema.examples = examples as unknown[];
-        delete (jsonSchema as Record<string, unknown>)[inputExamples];
-      }
+      if (examples !== undefined) jsonSchema.examples = examples as unknown[];
+      delete (jsonSchema as Record<string, unknown>)[inputExamples];
+      delete (jsonSchema as Record<string, unknown>)[typeHint];
     },
   });
   return oneTypePerBranch(schema);
