@@ -45,6 +45,15 @@ describe(scenarioDocPath, () => {
     expect(events).toHaveLength(timelineActions.length);
   });
 
+  it('starts with the scenario of the README’s quick start, which loads', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const firstYaml = (text: string) => /```yaml\n([\s\S]*?)```/.exec(text)?.[1];
+    const quickStart = firstYaml(readme.slice(readme.indexOf('## Quick start')));
+    expect(quickStart).toBeDefined();
+    expect(firstYaml(committed)).toBe(quickStart);
+    expect(parseScenario(quickStart!, 'first.yaml').name).toBe('first');
+  });
+
   it.each(events)('%s loads', (event) => {
     const action = /^- \{ at: [^,]+, (\w+):/.exec(event)![1]!;
     const text = small.replace('  - { at: 1d 08:00, press: {} }', `  ${event}`);
