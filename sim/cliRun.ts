@@ -6,7 +6,7 @@
  *   naming it. No stack trace: these are the world's faults;
  * - 1 an internal error (our bug): one line, and the full trace in a file it names;
  * - 3 a valid scenario the pump would not run as written (`validate`, `run --strict`): timeline
- *   commands it refuses, or events after the scenario's end; each is listed. For `fleet merge`:
+ *   commands it refuses, or events after the scenario's end; each is listed. For `fleet merge --partial`:
  *   the shards miss patients (the merged outputs are written, the missing ranges named);
  * - 4 a run on a rig stopped by the bench's flow check: the balance disagreed with the strokes the
  *   rig reported; delivery stopped, outputs written (`rig run`, `rig accuracy`);
@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError, type Command } from 'commander';
-import { InputError } from './inputError.js';
+import { describeSystemError, InputError, isSystemError } from './inputError.js';
 
 /**
  * The exit codes for a command's help; `interrupted` is what exit code 130 means for it (none: a
@@ -55,7 +55,7 @@ export class NotRunAsWritten extends Error {
   override name = 'NotRunAsWritten';
 }
 
-/** `fleet merge` of shards that do not cover every patient: outputs written, exit 3. */
+/** `fleet merge --partial` of shards that do not cover every patient: outputs written, exit 3. */
 export class IncompleteFleet extends Error {
   override name = 'IncompleteFleet';
 }
@@ -116,44 +116,6 @@ export function interruptOnSignals(
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/** Operating-system errors on a path, in the user's words. */
-const osErrorPhrases: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EEXIST: 'already exists',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory, not a file',
-  ENOTDIR: 'a part of the path is a file, not a directory',
-  EBUSY: 'busy (in use by another process)',
-  EROFS: 'on a read-only file system',
-  ENOSPC: 'no space left on the device',
-  ENAMETOOLONG: 'the name is too long',
-  ELOOP: 'too many symbolic links',
-};
-
-interface SystemError extends Error {
-  code: string;
-  syscall?: string;
-  path?: string;
-  dest?: string;
-}
-
-function isSystemError(e: unknown): e is SystemError {
-  return (
-    e instanceof Error &&
-    typeof (e as SystemError).code === 'string' &&
-    (e as SystemError).code in osErrorPhrases &&
-    typeof (e as SystemError).path === 'string'
-  );
-}
-
-/** One line for an OS error on a path: `out/x/summary.json: a part of the path is a file, …`. */
-export function describeSystemError(e: SystemError): string {
-  const verb = e.syscall ? ` (${e.syscall} failed with ${e.code})` : ` (${e.code})`;
-  const dest = e.dest ? ` → ${e.dest}` : '';
-  return `${e.path}${dest}: ${osErrorPhrases[e.code]}${verb}`;
 }
 
 /** Writes the trace of an internal error to a file; returns its path (or undefined if it failed). */

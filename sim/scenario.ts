@@ -11,7 +11,6 @@
  * has a `primingBolus` action and a refill's `bridge` and `pocketFill` options. Defaults are the
  * Prometra figure (2.6 µL/cm, CONFIRMED) and placeholders marked UNCONFIRMED in the docs.
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
@@ -31,7 +30,7 @@ import {
   type PumpConfig,
 } from '../src/therapy/schema.js';
 import * as u from '../src/units.js';
-import { InputError } from './inputError.js';
+import { InputError, readUserFile } from './inputError.js';
 
 /**
  * Where a field's examples wait for the JSON Schema: zod drops `examples` of a field it transforms
@@ -1007,15 +1006,7 @@ function drugLibraryOfRaw(s: Scenario): unknown {
 }
 
 export function loadScenario(file: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  return parseScenario(text, file);
+  return parseScenario(readUserFile(file), file);
 }
 
 export function scenarioJsonSchema(): unknown {

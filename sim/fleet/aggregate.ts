@@ -26,8 +26,14 @@ import {
 } from '../analysis/sketch.js';
 import { YEAR_MS, type FleetVariation, type PatientOutcome } from './patient.js';
 
-/** Version 2: sketches count the observations at their min and max (exact quantiles there). */
-export const FLEET_FORMAT = 'itpump-fleet/2';
+/**
+ * Version 2: sketches count the observations at their min and max (exact quantiles there).
+ * Version 3: the percentile bands over time (`bands`), and the spec's reservoir capacity and band
+ * points.
+ */
+export const FLEET_FORMAT = 'itpump-fleet/3';
+/** At most this many points in time for the percentile bands, whatever the run's length. */
+export const BAND_POINTS_MAX = 200;
 /** How many patients the aggregate names as worth replaying. */
 export const WORST_PATIENTS_KEPT = 10;
 
@@ -44,6 +50,32 @@ export interface FleetSpec {
   variation: FleetVariation;
   /** The drugs followed, with the hard daily maximum each dose is compared with. */
   drugs: { drug: string; dailyDoseNgHardMax: number }[];
+  /** The pump's reservoir: the range of the reservoir band's bins. */
+  reservoirCapacityNl: number;
+  /** The bands' points in time: k · bandStepMs for k = 0 … bandPoints − 1 (bandStepMs a multiple of sampleEveryMs). */
+  bandStepMs: number;
+  bandPoints: number;
+}
+
+/**
+ * How the patients spread over time, for percentile bands: at each point in time, a sketch over
+ * the patients of their true reservoir volume (nL), and per drug of their dose in the 24 h ending
+ * then (basis points of the drug's hard daily maximum). bandPoints × (100 + 200 per drug) counts:
+ * bounded by BAND_POINTS_MAX whatever N and the run's length, merged exactly as every sketch.
+ */
+export interface FleetBands {
+  reservoirNl: HistogramSketch[];
+  dailyDoseOfHardMax: Record<string, HistogramSketch[]>;
+}
+
+/** The points in time of a run's bands: a multiple of the sampling, at most BAND_POINTS_MAX. */
+export function bandPointsOf(
+  durationMs: number,
+  sampleEveryMs: number,
+): { bandStepMs: number; bandPoints: number } {
+  const bandStepMs =
+    sampleEveryMs * Math.max(1, Math.ceil(durationMs / (sampleEveryMs * (BAND_POINTS_MAX - 1))));
+  return { bandStepMs, bandPoints: Math.floor(durationMs / bandStepMs) + 1 };
 }
 
 export interface FleetTotals {
@@ -87,12 +119,18 @@ export interface WorstPatient {
 export interface FleetAggregate {
   format: typeof FLEET_FORMAT;
   spec: FleetSpec;
+  /**
+   * The shard this run was (0-based index of count), so that a merge can name a missing shard;
+   * absent for a whole fleet and for a merge, whose fleet.json is then that of one run.
+   */
+  shard?: { index: number; count: number };
   /** Patient index ranges [from, to) included, sorted and joined. */
   coverage: [number, number][];
   totals: FleetTotals;
   sketches: FleetSketches;
   /** Patients with the highest 24-h dose against its limit, highest first (ties: lower index). */
   worst: WorstPatient[];
+  bands: FleetBands;
 }
 
 const record = <K extends string, V>(keys: readonly K[], value: (key: K) => V): Record<K, V> =>
@@ -127,7 +165,13 @@ const MOTOR_SPEC: HistogramSpec = {
   binCount: 400,
 };
 
+/** 1 % bins of the capacity (and a little over, so a full reservoir is in the last bin). */
+function reservoirSpec(capacityNl: number): HistogramSpec {
+  return { unit: 'nL', lowest: 0, highest: capacityNl + 1, binCount: 100 };
+}
+
 export function createAggregate(spec: FleetSpec): FleetAggregate {
+  const points = <T>(make: () => T) => Array.from({ length: spec.bandPoints }, make);
   return {
     format: FLEET_FORMAT,
     spec,
@@ -158,6 +202,13 @@ export function createAggregate(spec: FleetSpec): FleetAggregate {
       strokeVolumeError: createSketch(MOTOR_SPEC),
     },
     worst: [],
+    bands: {
+      reservoirNl: points(() => createSketch(reservoirSpec(spec.reservoirCapacityNl))),
+      dailyDoseOfHardMax: record(
+        spec.drugs.map((d) => d.drug),
+        () => points(() => createSketch(DOSE_SPEC)),
+      ),
+    },
   };
 }
 
@@ -188,6 +239,39 @@ function byBasisPoints(a: WorstPatient, b: WorstPatient): number {
   );
 }
 
+/**
+ * What the distributions take of one patient, in their integer units; patients.csv has the same
+ * numbers, so a row is exactly what the patient added to the fleet's statistics.
+ */
+export interface PatientFigures {
+  /** ppm of the patient's presses denied, in all and per reason; null for a patient who never pressed. */
+  deniedPpm: Record<'any' | DenyReason, number> | null;
+  /** Alarms raised per patient-year, in thousandths, per code; null for a run of no time. */
+  alarmRateMilliPerYear: Record<AlarmCode, number> | null;
+  /** Per drug of the spec, its highest 24-h dose as basis points of its hard daily maximum. */
+  highest24hBasisPoints: number[];
+}
+
+export function patientFigures(spec: FleetSpec, outcome: PatientOutcome): PatientFigures {
+  const denied = denyReasons.reduce((n, reason) => n + outcome.deniedByReason[reason], 0);
+  const ppm = (n: number) => Math.round((n * 1_000_000) / outcome.pressesRequested);
+  return {
+    deniedPpm:
+      outcome.pressesRequested > 0
+        ? { any: ppm(denied), ...record(denyReasons, (r) => ppm(outcome.deniedByReason[r])) }
+        : null,
+    alarmRateMilliPerYear:
+      outcome.simulatedMs > 0
+        ? record(alarmCodes, (code) =>
+            Math.round((outcome.alarmsRaised[code] * 1_000 * YEAR_MS) / outcome.simulatedMs),
+          )
+        : null,
+    highest24hBasisPoints: spec.drugs.map((d, k) =>
+      basisPointsOf(outcome.highest24hPg[k] ?? 0, d.dailyDoseNgHardMax),
+    ),
+  };
+}
+
 /** Folds one patient into the aggregate, in place. */
 export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome): void {
   const { spec, totals, sketches } = aggregate;
@@ -211,38 +295,46 @@ export function recordPatient(aggregate: FleetAggregate, outcome: PatientOutcome
     recordObservation(sketches.timeToTrueEmpty, outcome.trueReservoirDryAtMs);
   }
 
-  let denied = 0;
-  for (const reason of denyReasons) {
-    totals.deniedByReason[reason] += outcome.deniedByReason[reason];
-    denied += outcome.deniedByReason[reason];
-  }
-  if (outcome.pressesRequested > 0) {
+  const figures = patientFigures(spec, outcome);
+  for (const reason of denyReasons) totals.deniedByReason[reason] += outcome.deniedByReason[reason];
+  if (figures.deniedPpm !== null) {
     totals.patientsWithPresses++;
-    const ppm = (n: number) => Math.round((n * 1_000_000) / outcome.pressesRequested);
-    recordObservation(sketches.deniedFraction.any, ppm(denied));
+    recordObservation(sketches.deniedFraction.any, figures.deniedPpm.any);
     for (const reason of denyReasons)
-      recordObservation(sketches.deniedFraction[reason], ppm(outcome.deniedByReason[reason]));
+      recordObservation(sketches.deniedFraction[reason], figures.deniedPpm[reason]);
   }
 
   for (const code of alarmCodes) {
     const raised = outcome.alarmsRaised[code];
     totals.alarmsRaised[code] += raised;
     if (raised > 0) totals.patientsWithAlarm[code]++;
-    if (outcome.simulatedMs > 0)
-      recordObservation(
-        sketches.alarmRate[code],
-        Math.round((raised * 1_000 * YEAR_MS) / outcome.simulatedMs),
-      );
+    if (figures.alarmRateMilliPerYear !== null)
+      recordObservation(sketches.alarmRate[code], figures.alarmRateMilliPerYear[code]);
   }
 
   spec.drugs.forEach((d, k) => {
-    const pg = outcome.highest24hPg[k] ?? 0;
-    const basisPoints = Math.round((pg * 10_000) / (d.dailyDoseNgHardMax * PG_PER_NG));
+    const basisPoints = figures.highest24hBasisPoints[k]!;
     recordObservation(sketches.highest24hDoseOfHardMax[d.drug]!, basisPoints);
     aggregate.worst.push({ index: outcome.index, seed: outcome.seed, drug: d.drug, basisPoints });
   });
   aggregate.worst = keepWorst(aggregate.worst);
+
+  const { bands } = aggregate;
+  outcome.series.reservoirNl.forEach((nl, k) => {
+    if (k < spec.bandPoints) recordObservation(bands.reservoirNl[k]!, nl);
+  });
+  spec.drugs.forEach((d, j) => {
+    const sketches = bands.dailyDoseOfHardMax[d.drug]!;
+    (outcome.series.dailyDosePg[j] ?? []).forEach((pg, k) => {
+      if (k < spec.bandPoints)
+        recordObservation(sketches[k]!, basisPointsOf(pg, d.dailyDoseNgHardMax));
+    });
+  });
 }
+
+/** A dose in pg as basis points (1/10,000) of a limit in ng. */
+const basisPointsOf = (pg: number, limitNg: number) =>
+  Math.round((pg * 10_000) / (limitNg * PG_PER_NG));
 
 /** The highest entries, one per patient (its worst drug). */
 function keepWorst(entries: readonly WorstPatient[]): WorstPatient[] {
@@ -257,7 +349,8 @@ function keepWorst(entries: readonly WorstPatient[]): WorstPatient[] {
   return kept;
 }
 
-function sameSpec(a: FleetSpec, b: FleetSpec): string | undefined {
+/** The first field in which two fleets' specs differ, or undefined when they are one fleet's. */
+export function specDifference(a: FleetSpec, b: FleetSpec): string | undefined {
   for (const key of Object.keys(a) as (keyof FleetSpec)[]) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
       return `spec.${key} differs: ${JSON.stringify(a[key])} and ${JSON.stringify(b[key])}`;
@@ -281,7 +374,7 @@ const mergeRecord = <K extends string>(
 
 /** The aggregate of both inputs' patients: exactly what one run over all of them gives. */
 export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggregate {
-  const difference = sameSpec(a.spec, b.spec);
+  const difference = specDifference(a.spec, b.spec);
   if (difference !== undefined)
     throw new AnalysisInputError('mismatch', 'spec', `cannot merge fleets: ${difference}`);
   let coverage = a.coverage.map(([x, y]) => [x, y] as [number, number]);
@@ -324,6 +417,15 @@ export function mergeAggregates(a: FleetAggregate, b: FleetAggregate): FleetAggr
       strokeVolumeError: mergeSketches(a.sketches.strokeVolumeError, b.sketches.strokeVolumeError),
     },
     worst: keepWorst([...a.worst, ...b.worst]),
+    bands: {
+      reservoirNl: a.bands.reservoirNl.map((x, k) => mergeSketches(x, b.bands.reservoirNl[k]!)),
+      dailyDoseOfHardMax: Object.fromEntries(
+        Object.entries(a.bands.dailyDoseOfHardMax).map(([drug, xs]) => [
+          drug,
+          xs.map((x, k) => mergeSketches(x, b.bands.dailyDoseOfHardMax[drug]![k]!)),
+        ]),
+      ),
+    },
   };
 }
 

@@ -9,32 +9,46 @@
  * reader takes only the sketches, totals, coverage and spec back (`parseFleetJson`) and checks
  * them, so a hand-edited statistic cannot leak into a merge.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { alarmCatalogue, alarmCodes } from '../../src/alarms.js';
 import { denyReasons } from '../../src/pump/types.js';
-import { DAY_MS, formatDurationMs } from '../../src/units.js';
+import {
+  DAY_MS,
+  formatDosePgExact,
+  formatDurationMs,
+  NL_PER_ML,
+  PG_PER_NG,
+} from '../../src/units.js';
 import { AnalysisInputError } from '../analysis/inputError.js';
+import { readUserFile } from '../inputError.js';
 import {
   parseSketch,
   sketchMean,
   sketchQuantile,
   type HistogramSketch,
 } from '../analysis/sketch.js';
-import { histogramChartSvg } from '../report/charts.js';
+import {
+  histogramChartSvg,
+  percentileBandChartSvg,
+  type BandChartInput,
+} from '../report/charts.js';
 import { buildReportHtml, type ReportFigure, type ReportSection } from '../report/html.js';
 import type { HistogramChartInput } from '../report/types.js';
 import { describeZodError, InputError } from '../scenario.js';
 import {
+  BAND_POINTS_MAX,
   FLEET_FORMAT,
   mergeAggregates,
   missingPatients,
+  specDifference,
   type FleetAggregate,
 } from './aggregate.js';
+import { shardRange } from './runFleet.js';
 import { YEAR_MS } from './patient.js';
 
-interface Statistics {
+export interface Statistics {
   count: number;
   mean: number | null;
   p05: number | null;
@@ -47,7 +61,7 @@ interface Statistics {
 }
 
 /** Readable statistics in display units, rounded so the JSON stays short and stable. */
-function statistics(
+export function statistics(
   sketch: HistogramSketch,
   perDisplayUnit: number,
   displayUnit: string,
@@ -67,7 +81,7 @@ function statistics(
 }
 
 /** Per distribution: its name, sketch, display unit, and the file its chart goes to. */
-interface Distribution {
+export interface Distribution {
   key: string;
   title: string;
   sketch: HistogramSketch;
@@ -75,7 +89,7 @@ interface Distribution {
   file: string;
 }
 
-function distributions(a: FleetAggregate): Distribution[] {
+export function distributions(a: FleetAggregate): Distribution[] {
   const s = a.sketches;
   const days = (key: string, title: string, sketch: HistogramSketch): Distribution => ({
     key,
@@ -145,6 +159,7 @@ export function fleetJsonObject(a: FleetAggregate): unknown {
   return {
     format: FLEET_FORMAT,
     spec: a.spec,
+    ...(a.shard ? { shard: a.shard } : {}),
     coverage: a.coverage,
     complete: missing.length === 0,
     missing,
@@ -172,11 +187,22 @@ export function fleetJsonObject(a: FleetAggregate): unknown {
     },
     worst: a.worst,
     sketches: a.sketches,
+    bands: a.bands,
   };
 }
 
+/**
+ * fleet.json's text: indented, but each list of numbers on one line (a sketch's bins, a coverage
+ * range), so the bands' few hundred sketches stay a few hundred lines.
+ */
 export function fleetJson(a: FleetAggregate): string {
-  return JSON.stringify(fleetJsonObject(a), null, 2) + '\n';
+  const text = JSON.stringify(fleetJsonObject(a), null, 2);
+  return (
+    text.replace(
+      /\[\n\s*(-?[\d.e+-]+(?:,\n\s*-?[\d.e+-]+)*)\n\s*\]/g,
+      (_all, numbers: string) => `[${numbers.split(/,\n\s*/).join(', ')}]`,
+    ) + '\n'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +228,11 @@ const fleetFileSchema = z.object({
       clinicResponseMs: int.nonnegative(),
     }),
     drugs: z.array(z.object({ drug: z.string(), dailyDoseNgHardMax: int.positive() })),
+    reservoirCapacityNl: int.positive(),
+    bandStepMs: int.positive(),
+    bandPoints: int.positive().max(BAND_POINTS_MAX),
   }),
+  shard: z.object({ index: nonNegative, count: int.positive() }).optional(),
   coverage: z.array(z.tuple([nonNegative, nonNegative])),
   totals: z.object({
     patients: nonNegative,
@@ -229,7 +259,23 @@ const fleetFileSchema = z.object({
     highest24hDoseOfHardMax: z.record(z.string(), z.unknown()),
     strokeVolumeError: z.unknown(),
   }),
+  bands: z.object({
+    reservoirNl: z.array(z.unknown()),
+    dailyDoseOfHardMax: z.record(z.string(), z.array(z.unknown())),
+  }),
 });
+
+/** A band's sketches, one per point of the spec, naming the field at fault. */
+function bandSketches(raw: readonly unknown[] | undefined, points: number, field: string) {
+  if (raw === undefined) throw new AnalysisInputError('mismatch', field, 'is missing');
+  if (raw.length !== points)
+    throw new AnalysisInputError(
+      'mismatch',
+      field,
+      `has ${raw.length} points, spec.bandPoints is ${points}`,
+    );
+  return raw.map((sketch, k) => parseSketch(sketch, `${field}[${k}]`));
+}
 
 /** Reads a sketch per key, in the given order, naming the field at fault. */
 function sketchRecord<K extends string>(
@@ -262,6 +308,7 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
     const aggregate: FleetAggregate = {
       format: FLEET_FORMAT,
       spec: f.spec,
+      ...(f.shard ? { shard: f.shard } : {}),
       coverage: f.coverage,
       totals: f.totals as FleetAggregate['totals'],
       sketches: {
@@ -288,6 +335,19 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
         strokeVolumeError: parseSketch(s.strokeVolumeError, 'sketches.strokeVolumeError'),
       },
       worst: f.worst,
+      bands: {
+        reservoirNl: bandSketches(f.bands.reservoirNl, f.spec.bandPoints, 'bands.reservoirNl'),
+        dailyDoseOfHardMax: Object.fromEntries(
+          f.spec.drugs.map(({ drug }) => [
+            drug,
+            bandSketches(
+              f.bands.dailyDoseOfHardMax[drug],
+              f.spec.bandPoints,
+              `bands.dailyDoseOfHardMax.${drug}`,
+            ),
+          ]),
+        ),
+      },
     };
     const covered = aggregate.coverage.reduce((n, [from, to]) => n + (to - from), 0);
     if (covered !== aggregate.totals.patients) {
@@ -306,32 +366,112 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
 
 export function readFleetDir(dir: string): FleetAggregate {
   const file = join(dir, 'fleet.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  return parseFleetJson(text, file);
+  return parseFleetJson(readUserFile(file, 'the output of an `itpump fleet`'), file);
 }
 
-/** Joins shard outputs; refuses different fleets and overlapping shards, naming the files. */
-export function mergeFleetDirs(dirs: readonly string[]): FleetAggregate {
+/** "2-3" for the patients [from, to). */
+const patientRange = ([from, to]: [number, number]) => `${from}-${to - 1}`;
+
+/** "shard 1", "shards 1 and 3", "shards 1, 3 and 5". */
+function shardList(indices: readonly number[]): string {
+  const names = indices.map(String);
+  const last = names.pop()!;
+  return names.length === 0 ? `shard ${last}` : `shards ${names.join(', ')} and ${last}`;
+}
+
+/**
+ * One line naming the patients of the fleet that no shard covers, as shards where they are whole
+ * shards of the count every shard file names ("shard 1 of 3 (patients 2-3 of 6) is missing").
+ */
+export function describeMissing(
+  missing: readonly [number, number][],
+  patients: number,
+  shardCount: number | undefined,
+): string {
+  const ranges = `patients ${missing.map(patientRange).join(', ')} of ${patients}`;
+  if (shardCount === undefined) return `${ranges} are in none of the shards`;
+  // The shards (of at least one patient) all of whose patients are missing.
+  const size = ([from, to]: readonly [number, number]) => to - from;
+  const whole = Array.from({ length: shardCount }, (_, index) => index).filter((index) => {
+    const [from, to] = shardRange(patients, { index, count: shardCount });
+    return to > from && missing.some(([a, b]) => a <= from && to <= b);
+  });
+  const wholePatients = whole.reduce(
+    (n, index) => n + size(shardRange(patients, { index, count: shardCount })),
+    0,
+  );
+  if (whole.length > 0 && wholePatients === missing.reduce((n, r) => n + size(r), 0))
+    return `${shardList(whole)} of ${shardCount} (${ranges}) ${whole.length === 1 ? 'is' : 'are'} missing`;
+  return `${ranges} are missing (not whole shards of ${shardCount}: was one interrupted?)`;
+}
+
+/**
+ * Joins shard outputs into the fleet's aggregate. Refuses, in one line naming the files: shards of
+ * different fleets, shards that overlap (the same patients twice) and, unless `partial`, a set
+ * that misses patients (naming the missing shards). With `partial` the merge of what there is is
+ * returned; `missingPatients` of it says what it lacks.
+ */
+export function mergeFleetDirs(
+  dirs: readonly string[],
+  options: { partial?: boolean } = {},
+): FleetAggregate {
+  return mergeShardDirs(dirs, options).aggregate;
+}
+
+/** As `mergeFleetDirs`, with the line naming what is missing when `partial` let it through. */
+export function mergeShardDirs(
+  dirs: readonly string[],
+  { partial = false }: { partial?: boolean } = {},
+): {
+  aggregate: FleetAggregate;
+  shards: { dir: string; aggregate: FleetAggregate }[];
+  incomplete?: string;
+} {
   if (dirs.length === 0) throw new InputError('fleet merge: name at least one shard directory');
-  let merged: FleetAggregate | undefined;
-  for (const dir of dirs) {
-    const next = readFleetDir(dir);
-    try {
-      merged = merged === undefined ? next : mergeAggregates(merged, next);
-    } catch (e) {
-      if (e instanceof AnalysisInputError)
-        throw new InputError(`${join(dir, 'fleet.json')}: ${e.message}`);
-      throw e;
+  const shards = dirs.map((dir) => ({
+    dir,
+    file: join(dir, 'fleet.json'),
+    aggregate: readFleetDir(dir),
+  }));
+  const first = shards[0]!;
+  for (const { file, aggregate } of shards.slice(1)) {
+    const difference = specDifference(first.aggregate.spec, aggregate.spec);
+    if (difference !== undefined)
+      throw new InputError(
+        `fleet merge: ${file} is not of the fleet of ${first.file}: ${difference}`,
+      );
+  }
+  const patients = first.aggregate.spec.patients;
+  // Overlaps, between the two files that hold the same patients.
+  const owned = shards
+    .flatMap(({ file, aggregate }) => aggregate.coverage.map((range) => ({ file, range })))
+    .sort((x, y) => x.range[0] - y.range[0]);
+  for (let k = 1; k < owned.length; k++) {
+    const before = owned.slice(0, k).find((o) => o.range[1] > owned[k]!.range[0]);
+    if (before !== undefined) {
+      const both: [number, number] = [
+        owned[k]!.range[0],
+        Math.min(before.range[1], owned[k]!.range[1]),
+      ];
+      throw new InputError(
+        `fleet merge: overlapping: patients ${patientRange(both)} of ${patients} are in both ${before.file} and ${owned[k]!.file}`,
+      );
     }
   }
-  return merged!;
+  let merged = first.aggregate;
+  for (const { aggregate } of shards.slice(1)) merged = mergeAggregates(merged, aggregate);
+  const { shard: _shard, ...whole } = merged; // a merge is no shard, even of one file
+  const missing = missingPatients(whole);
+  if (missing.length === 0) return { aggregate: whole, shards };
+  const counts = new Set(shards.map((s) => s.aggregate.shard?.count));
+  const incomplete = describeMissing(
+    missing,
+    patients,
+    counts.size === 1 ? [...counts][0] : undefined,
+  );
+  if (!partial)
+    throw new InputError(`fleet merge: incomplete: ${incomplete} (--partial merges what there is)`);
+  return { aggregate: whole, shards, incomplete };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,7 +511,57 @@ async function writeFleetCharts(
     write(d.file, svg);
     figures.set(d.key, { svg, caption: d.title });
   }
+  for (const b of bandCharts(a)) {
+    if (b.input.points.every((p) => p.sketch.count === 0)) continue;
+    const svg = await percentileBandChartSvg(b.input, { title: b.title });
+    write(b.file, svg);
+    figures.set(b.key, { svg, caption: b.title });
+  }
   return figures;
+}
+
+/** The percentile bands over time: the true reservoir, and each drug's dose of the last 24 h. */
+function bandCharts(a: FleetAggregate): {
+  key: string;
+  title: string;
+  file: string;
+  input: BandChartInput;
+}[] {
+  const at = (sketches: HistogramSketch[]) =>
+    sketches.map((sketch, k) => ({ timeMs: k * a.spec.bandStepMs, sketch }));
+  return [
+    {
+      key: 'bands.reservoir',
+      title: 'True reservoir volume across patients',
+      file: 'reservoir-bands.svg',
+      input: {
+        metric: 'True reservoir volume',
+        displayUnit: 'mL',
+        perDisplayUnit: NL_PER_ML,
+        points: at(a.bands.reservoirNl),
+      },
+    },
+    ...a.spec.drugs.map(({ drug, dailyDoseNgHardMax }) => {
+      const sketches = a.bands.dailyDoseOfHardMax[drug]!;
+      // The limit is drawn when some patient comes within half of it; else it would squash the bands.
+      const near = sketches.some((s) => (s.max ?? 0) >= 5_000);
+      const hardMax = `${formatDosePgExact(dailyDoseNgHardMax * PG_PER_NG)}/day`;
+      const limit = `hard daily maximum (${hardMax})`;
+      return {
+        key: `bands.dailyDose.${drug}`,
+        title: `Dose of ${drug} in the last 24 h across patients`,
+        file: `daily-dose-bands-${drug}.svg`,
+        input: {
+          metric: `Dose of ${drug} in the last 24 h`,
+          displayUnit: '% of hard max',
+          perDisplayUnit: 100,
+          points: at(sketches),
+          note: `100 % is the hard daily maximum, ${hardMax}`,
+          ...(near ? { rule: { value: 10_000, label: limit } } : {}),
+        },
+      };
+    }),
+  ];
 }
 
 /** The charts of these distribution keys that were drawn, in that order. */
@@ -407,7 +597,7 @@ function fleetReportHtml(a: FleetAggregate, pick: PickFigures): string {
       { label: 'Reached low-reservoir alarm', value: pct(t.reachedLowReservoirAlarm, t.patients) },
     ],
     sections: [
-      reservoirSection(t, pick),
+      reservoirSection(a, pick),
       pressSection(t, pick),
       alarmSection(t, patientYears, pick),
       highestDoseSection(a, pick),
@@ -418,15 +608,30 @@ function fleetReportHtml(a: FleetAggregate, pick: PickFigures): string {
 
 type FleetTotals = FleetAggregate['totals'];
 
-function reservoirSection(t: FleetTotals, pick: PickFigures): ReportSection {
+/** What the percentile bands are, for the sections that show them. */
+function bandsNote(a: FleetAggregate, binWidth: string): string {
+  return (
+    `The bands are the 5th–95th and 25th–75th percentiles and the median across patients at ${a.spec.bandPoints} points, ` +
+    `every ${formatDurationMs(a.spec.bandStepMs)}; each within one bin (${binWidth}) of the exact value.`
+  );
+}
+
+function reservoirSection(a: FleetAggregate, pick: PickFigures): ReportSection {
+  const t = a.totals;
   return {
     heading: 'Reservoir',
     paragraphs: [
       `Low-reservoir alarm reached by ${t.reachedLowReservoirAlarm} of ${t.patients} patients (${pct(t.reachedLowReservoirAlarm, t.patients)}), ` +
         `empty-reservoir alarm by ${t.reachedEmptyReservoirAlarm}, true reservoir ran dry for ${t.trueReservoirRanDry}. ` +
         'Times count from the start of the run; the distributions are over the patients who reached the event.',
+      bandsNote(a, '1 % of the reservoir'),
     ],
-    figures: pick(['timeToLowReservoirAlarm', 'timeToEmptyReservoirAlarm', 'timeToTrueEmpty']),
+    figures: pick([
+      'bands.reservoir',
+      'timeToLowReservoirAlarm',
+      'timeToEmptyReservoirAlarm',
+      'timeToTrueEmpty',
+    ]),
   };
 }
 
@@ -480,7 +685,8 @@ function highestDoseSection(a: FleetAggregate, pick: PickFigures): ReportSection
     paragraphs: [
       'Per patient and drug, the highest true dose in any rolling 24 hours (sampled every ' +
         formatDurationMs(a.spec.sampleEveryMs) +
-        "), as a share of the drug's hard daily maximum.",
+        "), as a share of the drug's hard daily maximum; and over time, the dose of the 24 hours before each point.",
+      bandsNote(a, '1 % of the limit'),
     ],
     tables: [
       {
@@ -490,7 +696,12 @@ function highestDoseSection(a: FleetAggregate, pick: PickFigures): ReportSection
         rows: a.worst.map((w) => [w.index, w.seed, w.drug, (w.basisPoints / 100).toFixed(2)]),
       },
     ],
-    figures: pick(a.spec.drugs.map((d) => `highest24hDoseOfHardMax.${d.drug}`)),
+    figures: pick(
+      a.spec.drugs.flatMap((d) => [
+        `bands.dailyDose.${d.drug}`,
+        `highest24hDoseOfHardMax.${d.drug}`,
+      ]),
+    ),
   };
 }
 

@@ -20,7 +20,9 @@
  *
  * Memory per patient is bounded: the trace is not kept. The simulation is sampled every
  * `sampleEveryMs` (1 h), the in-flight strokes flushed so the true delivery is current, and the
- * highest 24-h true dose per drug is kept with a sliding window of one day of samples.
+ * highest 24-h true dose per drug is kept with a sliding window of one day of samples. At a few
+ * hundred evenly spaced points (`band`), the true reservoir and the 24-h dose are kept too, for the
+ * fleet's percentile bands over time.
  */
 import { alarmCodes, type AlarmCode } from '../../src/alarms.js';
 import { denyReasons, type DenyReason } from '../../src/pump/types.js';
@@ -134,6 +136,12 @@ export interface PatientOutcome {
   alarmsRaised: Record<AlarmCode, number>;
   /** Per drug of the fleet (in the fleet's drug order), the highest true dose in any 24 h (pg). */
   highest24hPg: number[];
+  /**
+   * The patient over time, at points k · bandStepMs (k = 0, 1, … below bandPoints): the true
+   * reservoir volume, and per drug the true dose of the 24 h ending there (less from the start).
+   * Bounded by bandPoints (runFleet keeps it at most BAND_POINTS_MAX), whatever the run's length.
+   */
+  series: { reservoirNl: number[]; dailyDosePg: number[][] };
 }
 
 /** A simulation that keeps no trace: it samples the true delivery into a one-day sliding window. */
@@ -142,16 +150,19 @@ class PatientSimulation extends Simulation {
   private readonly windowDoses: number[][] = [];
   private head = 0;
   readonly highestPg: number[];
+  readonly series: PatientOutcome['series'];
 
   constructor(
     scenario: Scenario,
     seed: number,
     private readonly drugs: readonly string[],
     private readonly windowMs: number,
+    private readonly band: { stepMs: number; points: number },
   ) {
     // No resets are injected into fleet patients, so nothing needs the NVM: about 40 % faster.
     super(scenario, seed, { persist: false });
     this.highestPg = drugs.map(() => 0);
+    this.series = { reservoirNl: [], dailyDosePg: drugs.map(() => []) };
   }
 
   /** Step semantics as sim/analysis/rolling.ts: dose in (t − W, t] = C(t) − C(last sample ≤ t − W). */
@@ -169,9 +180,14 @@ class PatientSimulation extends Simulation {
       this.head++;
     const baseIsOld = this.windowTimes[this.head]! <= now - this.windowMs;
     const base = baseIsOld ? this.windowDoses[this.head]! : undefined;
+    // The next band point, once (the run samples its end twice).
+    const point = this.series.reservoirNl.length;
+    const onPoint = point < this.band.points && now >= point * this.band.stepMs;
+    if (onPoint) this.series.reservoirNl.push(this.motor.trueReservoirNl);
     doses.forEach((dose, k) => {
       const sum = dose - (base?.[k] ?? 0);
       if (sum > this.highestPg[k]!) this.highestPg[k] = sum;
+      if (onPoint) this.series.dailyDosePg[k]!.push(sum);
     });
     if (this.head > 256) {
       this.windowTimes.splice(0, this.head);
@@ -187,6 +203,8 @@ export interface PatientRunOptions {
   drugs: readonly string[];
   /** Sampling of the true delivery (default 1 h). */
   sampleEveryMs?: number;
+  /** The points of the patient's series: every `stepMs` (a multiple of the sampling), `points` of them (default: none). */
+  band?: { stepMs: number; points: number };
 }
 
 /** Runs patient `index` (seed `seed`) and reduces it to its outcome. */
@@ -202,6 +220,7 @@ export function runPatient(
     seed,
     options.drugs,
     DAY_MS,
+    options.band ?? { stepMs: options.sampleEveryMs ?? HOUR_MS, points: 0 },
   );
   sim.run({ traceEveryMs: options.sampleEveryMs ?? HOUR_MS });
   const deniedByReason = Object.fromEntries(denyReasons.map((r) => [r, 0])) as Record<
@@ -239,5 +258,6 @@ export function runPatient(
     deniedByReason,
     alarmsRaised,
     highest24hPg: sim.highestPg,
+    series: sim.series,
   };
 }

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { drugLibraryOf, InputError, type Scenario } from '../scenario.js';
 import {
+  bandPointsOf,
   createAggregate,
   recordPatient,
   type FleetAggregate,
@@ -32,6 +33,7 @@ import {
   runPatient,
   type FleetVariation,
   type PatientOutcome,
+  type PatientRunOptions,
 } from './patient.js';
 import type { ToWorker, WorkerData } from './worker.js';
 import { HOUR_MS } from '../../src/units.js';
@@ -66,6 +68,12 @@ export interface FleetOptions {
   variation?: FleetVariation;
   /** How often each patient's true delivery is sampled for the 24-h dose (default 1 h). */
   sampleEveryMs?: number;
+  /**
+   * Called with each patient's outcome, in patient-index order whichever worker finished first
+   * (outcomes that arrive early wait in a buffer of a few chunks per worker); on an abort the
+   * ones still waiting follow in index order, past the gap.
+   */
+  onPatient?: (outcome: PatientOutcome) => void;
   /** Called after each patient with the patients done and the patients this run has to do. */
   onProgress?: (done: number, total: number) => void;
   /** Stop early: the aggregate returned holds the patients completed before it aborted. */
@@ -104,13 +112,14 @@ export function scenarioDrugs(scenario: Scenario): string[] {
 export function fleetSpecOf(options: FleetOptions): FleetSpec {
   const { scenario } = options;
   const library = drugLibraryOf(scenario);
+  const sampleEveryMs = options.sampleEveryMs ?? HOUR_MS;
   return {
     scenario: scenario.name,
     scenarioDigest: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
     baseSeed: options.baseSeed ?? scenario.seed,
     patients: options.patients,
     durationMs: scenario.duration,
-    sampleEveryMs: options.sampleEveryMs ?? HOUR_MS,
+    sampleEveryMs,
     variation: { ...(options.variation ?? DEFAULT_VARIATION) },
     drugs: scenarioDrugs(scenario).flatMap((drug) => {
       const limits = library.drugs.find((d) => d.drug === drug);
@@ -118,6 +127,8 @@ export function fleetSpecOf(options: FleetOptions): FleetSpec {
         ? [{ drug, dailyDoseNgHardMax: limits.dailyDoseNgHardMax }]
         : [];
     }),
+    reservoirCapacityNl: scenario.pump.reservoirCapacity,
+    ...bandPointsOf(scenario.duration, sampleEveryMs),
   };
 }
 
@@ -163,24 +174,39 @@ function workerBootstrap(): string {
 /** Between patients in this thread: lets timers, I/O and signals run. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Hands outcomes on in index order from `from`; `flush` hands on those still waiting. */
+function inIndexOrder(from: number, onPatient: (outcome: PatientOutcome) => void) {
+  const waiting = new Map<number, PatientOutcome>();
+  let next = from;
+  return {
+    add(outcome: PatientOutcome): void {
+      waiting.set(outcome.index, outcome);
+      for (let o = waiting.get(next); o !== undefined; o = waiting.get(next)) {
+        waiting.delete(next++);
+        onPatient(o);
+      }
+    },
+    flush(): void {
+      for (const index of [...waiting.keys()].sort((a, b) => a - b)) onPatient(waiting.get(index)!);
+      waiting.clear();
+    },
+  };
+}
+
+type RecordOutcome = (outcome: PatientOutcome) => void;
+
 async function inThisThread(
   options: FleetOptions,
   aggregate: FleetAggregate,
+  record: RecordOutcome,
   from: number,
   to: number,
 ): Promise<void> {
-  const patientOptions = {
-    variation: aggregate.spec.variation,
-    drugs: aggregate.spec.drugs.map((d) => d.drug),
-    sampleEveryMs: aggregate.spec.sampleEveryMs,
-  };
+  const patientOptions = patientOptionsOf(aggregate.spec);
   for (let index = from; index < to; index++) {
     if (index > from) await yieldToEventLoop();
     if (options.signal?.aborted) return;
-    recordPatient(
-      aggregate,
-      runPatient(options.scenario, index, aggregate.spec.baseSeed + index, patientOptions),
-    );
+    record(runPatient(options.scenario, index, aggregate.spec.baseSeed + index, patientOptions));
     options.onProgress?.(index - from + 1, to - from);
   }
 }
@@ -194,11 +220,17 @@ function workerDataOf(options: FleetOptions, aggregate: FleetAggregate): WorkerD
   return {
     scenario: options.scenario,
     baseSeed: aggregate.spec.baseSeed,
-    options: {
-      variation: aggregate.spec.variation,
-      drugs: aggregate.spec.drugs.map((d) => d.drug),
-      sampleEveryMs: aggregate.spec.sampleEveryMs,
-    },
+    options: patientOptionsOf(aggregate.spec),
+  };
+}
+
+/** What each patient needs of the fleet's spec: the variation, drugs, sampling and band points. */
+function patientOptionsOf(spec: FleetSpec): PatientRunOptions {
+  return {
+    variation: spec.variation,
+    drugs: spec.drugs.map((d) => d.drug),
+    sampleEveryMs: spec.sampleEveryMs,
+    band: { stepMs: spec.bandStepMs, points: spec.bandPoints },
   };
 }
 
@@ -214,6 +246,7 @@ function startWorker(bootstrap: string, workerData: WorkerData): Worker {
 async function inWorkers(
   options: FleetOptions,
   aggregate: FleetAggregate,
+  record: RecordOutcome,
   from: number,
   to: number,
   workerCount: number,
@@ -255,7 +288,7 @@ async function inWorkers(
         worker.on('message', (message: FromWorker) => {
           if (stopped) return;
           if (message.type === 'outcome') {
-            recordPatient(aggregate, message.outcome);
+            record(message.outcome);
             options.onProgress?.(++done, total);
           } else if (message.type === 'idle') handOut(worker);
           else
@@ -287,9 +320,19 @@ async function inWorkers(
 export async function runFleet(options: FleetOptions): Promise<FleetAggregate> {
   validate(options);
   const aggregate = createAggregate(fleetSpecOf(options));
+  if (options.shard) aggregate.shard = { ...options.shard };
   const [from, to] = shardRange(options.patients, options.shard);
   const workers = options.workers ?? 1;
-  if (workers === 0) await inThisThread(options, aggregate, from, to);
-  else await inWorkers(options, aggregate, from, to, workers);
+  const ordered = options.onPatient && inIndexOrder(from, options.onPatient);
+  const record: RecordOutcome = (outcome) => {
+    recordPatient(aggregate, outcome);
+    ordered?.add(outcome);
+  };
+  try {
+    if (workers === 0) await inThisThread(options, aggregate, record, from, to);
+    else await inWorkers(options, aggregate, record, from, to, workers);
+  } finally {
+    ordered?.flush();
+  }
   return aggregate;
 }

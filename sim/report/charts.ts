@@ -1347,6 +1347,126 @@ function formatStat(value: number | undefined, perDisplayUnit: number): string {
   return Math.abs(shown) >= 100 ? shown.toFixed(0) : shown.toPrecision(3);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fleet percentile bands over time
+
+/** A band chart's input: at points in time, the sketch of the patients' values then. */
+export interface BandChartInput {
+  /** What is drawn, as a person reads it: "True reservoir volume". */
+  metric: string;
+  /** Unit on the y axis ("mL", "% of hard max"). */
+  displayUnit: string;
+  /** How many of the sketches' integer units make one display unit. */
+  perDisplayUnit: number;
+  points: readonly { timeMs: number; sketch: HistogramSketch }[];
+  /** A level drawn as a dashed rule (a limit, a threshold), in the sketches' unit. */
+  rule?: { value: number; label: string };
+  /** Said after the subtitle ("100 % is the hard daily maximum, 20 mg/day"). */
+  note?: string;
+}
+
+/**
+ * Percentile bands across patients over time: the 5th–95th percentile as a light band, the
+ * 25th–75th as a darker one, the median as a line (sketchQuantile at each point: within one bin).
+ * Points where no patient had a value are left out. The y axis is fitted to the bands (and the
+ * rule, if any), not to the sketches' full range.
+ */
+export async function percentileBandChartSvg(
+  input: BandChartInput,
+  options: ChartOptions = {},
+): Promise<string> {
+  const { widthPx, heightPx } = resolve(options);
+  if (!(input.perDisplayUnit > 0 && Number.isFinite(input.perDisplayUnit)))
+    throw new AnalysisInputError(
+      'invalidValue',
+      'perDisplayUnit',
+      `must be a positive number, got ${input.perDisplayUnit}`,
+    );
+  requireSeries(input.points, 'points', (p) => p.sketch.count);
+  const { startMs, endMs } = span(input.points.map((p) => p.timeMs));
+  const axis = timeAxisFor(endMs - startMs);
+  const x = timeEncoding(axis, startMs, endMs);
+  const show = (v: number | undefined) => round((v ?? 0) / input.perDisplayUnit);
+  const rows = input.points.flatMap(({ timeMs, sketch }) => {
+    if (sketch.count === 0) return [];
+    const q = (p: number) => show(sketchQuantile(sketch, p / 100));
+    return [
+      { t: round(timeMs / axis.unitMs), p5: q(5), p25: q(25), p50: q(50), p75: q(75), p95: q(95) },
+    ];
+  });
+  type Row = (typeof rows)[number];
+  const outer = '5th–95th percentile';
+  const inner = '25th–75th percentile';
+  const median = 'median';
+  const domain = [outer, inner, median, ...(input.rule ? [input.rule.label] : [])];
+  const color = seriesColour(domain, [COLOUR.sky, COLOUR.blue, COLOUR.black, COLOUR.vermillion]);
+  const title = `${input.metric} (${input.displayUnit})`;
+  const band = (series: string, lower: keyof Row, upper: keyof Row, opacity: number): Layer => ({
+    data: { values: rows.map((r) => ({ t: r.t, lo: r[lower], hi: r[upper], series })) },
+    mark: { type: 'area', opacity, clip: true },
+    encoding: {
+      x,
+      y: { field: 'lo', type: 'quantitative', title, scale: { zero: false } },
+      y2: { field: 'hi' },
+      color,
+    },
+  });
+  const patients = largest(
+    input.points.map((p) => p.sketch.count),
+    0,
+  );
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: options.title ?? input.metric,
+      subtitle: `Across ${patients} patients: median and percentile bands at ${rows.length} points in time${input.note ? `; ${input.note}` : ''}`,
+    },
+    width: widthPx,
+    height: heightPx,
+    config: CONFIG,
+    layer: [
+      band(outer, 'p5', 'p95', 0.45),
+      band(inner, 'p25', 'p75', 0.55),
+      {
+        data: { values: rows.map((r) => ({ t: r.t, v: r.p50, series: median })) },
+        mark: { type: 'line', strokeWidth: 1.5, clip: true },
+        encoding: { x, y: { field: 'v', type: 'quantitative' }, color },
+      },
+      ...(input.rule
+        ? [
+            {
+              data: { values: [{ v: show(input.rule.value), series: input.rule.label }] },
+              mark: { type: 'rule' as const, strokeDash: [6, 4], strokeWidth: 1.5 },
+              encoding: { y: { field: 'v', type: 'quantitative' as const }, color },
+            },
+          ]
+        : []),
+    ],
+  };
+  return renderSvg(spec);
+}
+/**
+ * The x range of a histogram fitted to its data, in the sketch's unit: from one bin below the
+ * lowest non-empty bin to one bin above the highest (the min and max themselves where values fell
+ * outside the bins), within the bins' range; the whole range for an empty sketch. So 20 patients
+ * between 30 and 34 days of a 60-day run fill the chart, not a sixth of it.
+ */
+export function histogramDomain(sketch: HistogramSketch): [number, number] {
+  const { spec, binCounts, min, max } = sketch;
+  const first = binCounts.findIndex((count) => count > 0);
+  if (min === null || max === null) return [spec.lowest, spec.highest];
+  const last = binCounts.length - 1 - [...binCounts].reverse().findIndex((count) => count > 0);
+  const lower =
+    sketch.underflowCount > 0 || first < 0
+      ? Math.min(min, spec.lowest)
+      : binEdge(spec, Math.max(0, first - 1));
+  const upper =
+    sketch.overflowCount > 0 || first < 0
+      ? Math.max(max, spec.highest)
+      : binEdge(spec, Math.min(spec.binCount, last + 2));
+  return [lower, upper];
+}
+
 export async function histogramChartSvg(
   sketch: HistogramSketch,
   input: HistogramChartInput,
@@ -1429,7 +1549,7 @@ function histogramLayers(
           field: 'lower',
           type: 'quantitative',
           title: `${input.metric} (${input.displayUnit})`,
-          scale: { domain: [show(bins.lowest), show(bins.highest)], nice: false },
+          scale: { domain: histogramDomain(sketch).map(show), nice: false },
         },
         x2: { field: 'upper' },
         y: { field: 'count', type: 'quantitative', title: countLabel, scale: { zero: true } },

@@ -4,7 +4,7 @@
  * when one of them runs.
  *
  * Bad input throws `InputError` (exit code 2, nothing written), as every other command. Results
- * go to stdout; the fleet's progress bar goes to stderr (sim/fleet/progress.ts). The first Ctrl-C
+ * go to stdout, a fleet's ending with its headline table (sim/fleet/headline.ts); the fleet's progress bar goes to stderr (sim/fleet/progress.ts). The first Ctrl-C
  * or SIGTERM of a fleet stops it: the patients completed so far are written, marked incomplete,
  * and the exit code is 130; a second one exits 130 at once.
  */
@@ -18,10 +18,19 @@ import {
   YEAR_MS,
   type FleetVariation,
 } from '../fleet/patient.js';
-import { mergeFleetDirs, writeFleetOutputs } from '../fleet/output.js';
+import { fleetHeadline } from '../fleet/headline.js';
+import { mergeShardDirs, writeFleetOutputs } from '../fleet/output.js';
+import { mergePatientsCsv, PATIENTS_CSV, PatientsCsvWriter } from '../fleet/patientsCsv.js';
 import { createProgress } from '../fleet/progress.js';
-import { parseShard, runFleet, shardRange, type FleetOptions } from '../fleet/runFleet.js';
-import { missingPatients, type FleetAggregate } from '../fleet/aggregate.js';
+import {
+  fleetSpecOf,
+  parseShard,
+  runFleet,
+  shardRange,
+  type FleetOptions,
+} from '../fleet/runFleet.js';
+import type { FleetAggregate } from '../fleet/aggregate.js';
+import { formatDurationMs } from '../../src/units.js';
 import { interruptOnSignals, Interrupted } from '../cliRun.js';
 import { writeOutputs } from '../outputs.js';
 import { runScenario } from '../runner.js';
@@ -115,6 +124,7 @@ export async function fleetAction(file: string, opts: FleetCliOptions): Promise<
   await runAndWriteFleet(
     { scenario, patients, workers: opts.workers, ...(shard ? { shard } : {}), baseSeed, variation },
     out,
+    replayCommand(file, patients, baseSeed, variation),
   );
 }
 
@@ -124,34 +134,63 @@ export async function fleetAction(file: string, opts: FleetCliOptions): Promise<
  * patients, as the report does) and `Interrupted` is thrown (exit code 130).
  */
 async function runAndWriteFleet(
-  spec: Omit<FleetOptions, 'onProgress' | 'signal'>,
+  spec: Omit<FleetOptions, 'onProgress' | 'signal' | 'onPatient'>,
   out: string,
+  replay: string,
 ): Promise<void> {
   const interrupt = interruptOnSignals('the fleet');
   try {
     const started = performance.now();
-    const aggregate = await runFleetWithProgress({ ...spec, signal: interrupt.signal });
+    const csv = new PatientsCsvWriter(join(out, PATIENTS_CSV), fleetSpecOf(spec));
+    const aggregate = await runFleetWithProgress({
+      ...spec,
+      signal: interrupt.signal,
+      onPatient: (outcome) => csv.write(outcome),
+    });
+    csv.close();
     const seconds = (performance.now() - started) / 1000;
-    const files = await writeFleetOutputs(aggregate, out);
+    const files = [csv.file, ...(await writeFleetOutputs(aggregate, out))];
     const years = aggregate.totals.simulatedMs / YEAR_MS;
     const done = aggregate.totals.patients;
     const workers = spec.workers ?? 1;
     process.stdout.write(
       `${done} patients (${years.toFixed(1)} patient-years) in ${seconds.toFixed(1)} s with ${workers} worker${workers === 1 ? '' : 's'}` +
-        ` (${(done / Math.max(seconds, 1e-3)).toFixed(1)} patients/s)\nwrote ${files.length} files to ${out} (fleet.json, report.html, charts)\n`,
+        ` (${(done / Math.max(seconds, 1e-3)).toFixed(1)} patients/s)\n` +
+        `wrote ${files.length} files to ${out} (fleet.json, ${PATIENTS_CSV}, report.html, charts)\n` +
+        `replay the patient of any row of ${PATIENTS_CSV}: ${replay}\n`,
     );
     const [from, to] = shardRange(spec.patients, spec.shard);
-    if (done < to - from) {
+    const interrupted = done < to - from;
+    if (interrupted)
       process.stdout.write(
         `interrupted: ${done} of ${to - from} patients completed; fleet.json says "complete": false and lists the missing patients\n`,
       );
+    process.stdout.write(`\n${fleetHeadline(aggregate)}`);
+    if (interrupted)
       throw new Interrupted(
         `the fleet was stopped after ${done} of ${to - from} patients; incomplete outputs written to ${out}`,
       );
-    }
   } finally {
     interrupt.dispose();
   }
+}
+
+/**
+ * The command that replays patient `<patient>` of this fleet: the same scenario, N, base seed and
+ * variation, and `--replay` with the patients.csv column of that name.
+ */
+function replayCommand(
+  file: string,
+  patients: number,
+  baseSeed: number,
+  v: FleetVariation,
+): string {
+  return [
+    `itpump fleet ${file} --patients ${patients} --seed ${baseSeed}`,
+    `--motor-error-sd "${v.motorErrorSdPpm} ppm" --stalls-per-year ${v.stallsPerYear}`,
+    `--stall-duration "${formatDurationMs(v.stallDurationMs)}" --clinic-after "${formatDurationMs(v.clinicResponseMs)}"`,
+    '--replay <patient>',
+  ].join(' ');
 }
 
 /** Run the fleet with a progress bar on stderr (sim/fleet/progress.ts). */
@@ -169,21 +208,38 @@ async function runFleetWithProgress(
   }
 }
 
-/** `fleet merge`: join the shards' fleet.json and write the merged fleet's outputs. */
-export async function fleetMergeAction(dirs: string[], opts: { out: string }): Promise<void> {
-  const merged = mergeFleetDirs(dirs);
-  const files = await writeFleetOutputs(merged, opts.out);
-  const missing = missingPatients(merged);
-  const ranges = missing.map(([f, t]) => `${f}-${t - 1}`).join(', ');
+/**
+ * `fleet merge`: join the shards' fleet.json and write the merged fleet's outputs. A set of shards
+ * that misses patients is refused (exit 2, nothing written) unless `--partial`: then the outputs
+ * of what there is are written, say what is missing, and the exit code is 3.
+ */
+export async function fleetMergeAction(
+  dirs: string[],
+  opts: { out: string; partial?: boolean },
+): Promise<void> {
+  const {
+    aggregate: merged,
+    shards,
+    incomplete,
+  } = mergeShardDirs(dirs, { partial: opts.partial === true });
+  const csv = join(opts.out, PATIENTS_CSV);
+  const csvSkipped = mergePatientsCsv(
+    shards.map((s) => ({ csv: join(s.dir, PATIENTS_CSV), aggregate: s.aggregate })),
+    merged.spec,
+    csv,
+  );
+  const files = [...(csvSkipped ? [] : [csv]), ...(await writeFleetOutputs(merged, opts.out))];
   process.stdout.write(
     `merged ${dirs.length} shard${dirs.length === 1 ? '' : 's'}: ${merged.totals.patients} of ${merged.spec.patients} patients` +
-      (missing.length > 0 ? ` (incomplete: missing ${ranges})` : '') +
-      `\nwrote ${files.length} files to ${opts.out}\n`,
+      (incomplete !== undefined ? ` (incomplete: ${incomplete})` : '') +
+      `\nwrote ${files.length} files to ${opts.out}\n` +
+      (csvSkipped ? `${PATIENTS_CSV} not written: ${csvSkipped.skipped}\n` : '') +
+      `\n${fleetHeadline(merged)}`,
   );
-  if (missing.length > 0) {
+  if (incomplete !== undefined) {
     const { IncompleteFleet } = await import('../cliRun.js');
     throw new IncompleteFleet(
-      `fleet merge: incomplete: patients ${ranges} of ${merged.spec.patients} are in none of the shards; the merged outputs in ${opts.out} say so`,
+      `fleet merge: incomplete: ${incomplete}; the merged outputs in ${opts.out} say so`,
     );
   }
 }

@@ -8,7 +8,7 @@
  *   itpump fleet <scenario> --patients N [--workers K] [--shard I/M] [--out DIR] [--seed BASE]
  *                [--motor-error-sd PCT] [--stalls-per-year R] [--stall-duration DUR] [--clinic-after DUR]
  *                [--replay I]
- *   itpump fleet merge <dirs...> --out DIR      (exit 3 when the shards miss patients)
+ *   itpump fleet merge <dirs...> --out DIR [--partial]   (missing or overlapping shards: exit 2)
  */
 import type { Command } from 'commander';
 import { parseDurationMs, QuantityError } from '../../src/units.js';
@@ -108,7 +108,7 @@ function registerFleetCommand(program: Command): Command {
   const fleet = program
     .command('fleet')
     .description(
-      'run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, charts and report.html',
+      'run N virtual patients of a scenario (seeds base + index) across worker threads; write fleet.json, patients.csv (a row per patient), charts and report.html; end with the headline results',
     )
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option(
@@ -144,7 +144,7 @@ function registerFleetCommand(program: Command): Command {
     fleet,
     [
       'itpump fleet my-scenario.yaml --patients 1000 --workers 2',
-      'itpump fleet my-scenario.yaml --patients 1000 --shard 1/4 --out out/s1   # one shard of four',
+      'itpump fleet my-scenario.yaml --patients 1000 --shard 0/4 --out out/s0   # shard 0 of four (0-based: 0/4 to 3/4)',
       'itpump fleet my-scenario.yaml --patients 1000 --replay 17   # patient 17 alone, with its report',
     ],
     exitCodesText(
@@ -188,7 +188,11 @@ function registerFleetMergeCommand(fleet: Command): void {
     )
     .argument('<dirs...>', 'shard output directories')
     .requiredOption('--out <dir>', 'output directory of the merged fleet')
-    .action(async (dirs: string[], opts: { out: string }) =>
+    .option(
+      '--partial',
+      'merge shards that miss patients anyway: the outputs say which are missing (exit 3)',
+    )
+    .action(async (dirs: string[], opts: { out: string; partial?: boolean }) =>
       (await actions()).fleetMergeAction(dirs, opts),
     );
   withExamples(
@@ -196,7 +200,7 @@ function registerFleetMergeCommand(fleet: Command): void {
     ['itpump fleet merge out/s0 out/s1 out/s2 out/s3 --out out/fleet   # same result as one run'],
     exitCodesText(
       undefined,
-      'the shards miss patients: the merged outputs are written and say so; the missing ranges named',
+      'with --partial, the shards miss patients: the merged outputs are written and say so (without it: exit 2, naming the missing shards)',
     ),
   );
 }

@@ -11,7 +11,7 @@
  * Files from outside are checked: a malformed line names the file, the line or field, the value
  * and what was expected, as an `InputError` (exit code 2), and nothing is written.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { alarmCodes } from '../../src/alarms.js';
@@ -21,6 +21,7 @@ import { defaultDrugLibrary } from '../../src/therapy/drugLibrary.js';
 import { drugLibrarySchema, type DrugLibrary } from '../../src/therapy/schema.js';
 import type { RunResult, TraceRow } from '../runner.js';
 import { describeZodError, drugLibraryOf, InputError, type Scenario } from '../scenario.js';
+import { readUserFile } from '../inputError.js';
 import type { Summary } from '../summary.js';
 import type { BatterySample } from './types.js';
 
@@ -194,14 +195,7 @@ export function runDataOf(result: RunResult): RunData {
 // Reading an earlier run's files
 
 function readText(dir: string, name: string): string {
-  const file = join(dir, name);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  return readUserFile(join(dir, name), `the output of an \`itpump run\``);
 }
 
 function parseJson(text: string, where: string): unknown {

@@ -11,12 +11,13 @@
  * It waits through the functions it is given, so tests can run it on any timers. It knows
  * nothing of serialport or the command line.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { MotorEvent } from '../../hal/motor.js';
 import type { SerialRig } from '../../hal/serial/index.js';
 import { InputError } from '../scenario.js';
+import { readUserFile } from '../inputError.js';
 import { defaultCalibrationPath } from './calibrationPath.js';
 import { densityMgPerMl, volumeNlOfMassUg } from './rigRun.js';
 
@@ -38,12 +39,13 @@ export type Calibration = z.infer<typeof calibrationSchema>;
 export { defaultCalibrationPath };
 
 export function loadCalibration(file: string): Calibration {
+  const text = readUserFile(file, 'a calibration from `itpump rig calibrate`');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new InputError(
-      `${file}: cannot read a calibration: ${(e as Error).message.split('\n')[0]}`,
+      `${file}: not a calibration (not valid JSON: ${(e as Error).message.split('\n')[0]})`,
     );
   }
   const parsed = calibrationSchema.safeParse(raw);

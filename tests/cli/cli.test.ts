@@ -6,7 +6,15 @@
  * started up front, a few at a time, and the tests read their results.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +73,8 @@ const badInputs: {
   kind: string;
   name: string;
   text?: string;
+  /** The name is a directory, not a file. */
+  directory?: boolean;
   expected: string[];
   lines?: number;
 }[] = [
@@ -113,7 +123,13 @@ const badInputs: {
   {
     kind: 'an unreadable file',
     name: 'no-such-file.yaml',
-    expected: ['no-such-file.yaml', 'cannot read', 'ENOENT'],
+    expected: ['no-such-file.yaml: no such file or directory (open failed with ENOENT)'],
+  },
+  {
+    kind: 'a directory named as the scenario',
+    name: 'a-directory.yaml',
+    directory: true,
+    expected: ['a-directory.yaml: is a directory, not a file (read failed with EISDIR)'],
   },
   {
     kind: 'bad YAML',
@@ -366,13 +382,14 @@ const result = (name: string): Outcome => results.get(name) ?? expect.fail(`no r
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'itpump-cli-'));
   for (const [name, text] of Object.entries(inputs)) writeFileSync(join(work, name), text);
+  for (const bad of badInputs) if (bad.directory) mkdirSync(join(work, bad.name));
   const queue = Object.entries(invocations);
   const worker = async () => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift())
       results.set(next[0], await cli(next[1]));
   };
   await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) }, worker));
-}, 120_000);
+}, 300_000); // ~60 CLI processes: about 40 s on an idle 2-core machine, far more under load
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });

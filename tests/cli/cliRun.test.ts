@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { describeSystemError, exitCodeOf, Interrupted } from '../../sim/cliRun.js';
-import { InputError } from '../../sim/inputError.js';
+import { exitCodeOf, Interrupted } from '../../sim/cliRun.js';
+import { describeSystemError, InputError } from '../../sim/inputError.js';
 
 function systemError(code: string, syscall: string, path: string): Error {
   return Object.assign(new Error(`${code}: something, ${syscall} '${path}'`), {

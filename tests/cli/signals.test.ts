@@ -192,12 +192,26 @@ describe('itpump fleet', () => {
     };
     expect(fleet.complete).toBe(false);
     expect(fleet.totals.patients).toBe(completed);
+    // patients.csv has a row for each patient completed (a header, then one line each).
+    const csv = readFileSync(join(out, 'patients.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv.length - 1).toBe(completed);
     expect(fleet.missing.reduce((n, [from, to]) => n + (to - from), 0)).toBe(30 - completed);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(
       /Incomplete: patients .* are missing/,
     );
 
-    // `fleet merge` takes it and says what is missing.
+    // `fleet merge` refuses it (exit 2, nothing written); with --partial it takes it and says
+    // what is missing.
+    const refusing = new Command('itpump').exitOverride();
+    registerReportCommands(refusing);
+    const refused = await refusing
+      .parseAsync(['fleet', 'merge', out, '--out', join(work, 'refused')], { from: 'user' })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(
+      /^fleet merge: incomplete: patients [\d, -]+ of 30 are in none of the shards/,
+    );
+    expect(existsSync(join(work, 'refused'))).toBe(false);
     let merged = '';
     const write = vi
       .spyOn(process.stdout, 'write')
@@ -207,15 +221,17 @@ describe('itpump fleet', () => {
       const program = new Command('itpump').exitOverride();
       registerReportCommands(program);
       await program
-        .parseAsync(['fleet', 'merge', out, '--out', join(work, 'merged')], { from: 'user' })
+        .parseAsync(['fleet', 'merge', out, '--partial', '--out', join(work, 'merged')], {
+          from: 'user',
+        })
         .catch((e: unknown) => (failure = e));
     } finally {
       write.mockRestore();
     }
     expect(merged).toMatch(
-      new RegExp(`merged 1 shard: ${completed} of 30 patients \\(incomplete: missing \\d`),
+      new RegExp(`merged 1 shard: ${completed} of 30 patients \\(incomplete: patients \\d`),
     );
-    // An incomplete merge writes its outputs, then exits 3, naming what is missing (issue 15).
+    // An incomplete merge with --partial writes its outputs, then exits 3, naming what is missing.
     expect(existsSync(join(work, 'merged', 'fleet.json'))).toBe(true);
     expect(failure).toBeInstanceOf(IncompleteFleet);
     expect((failure as Error).message).toMatch(

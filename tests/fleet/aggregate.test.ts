@@ -8,6 +8,7 @@ import { alarmCodes } from '../../src/alarms.js';
 import { denyReasons } from '../../src/pump/types.js';
 import { DAY_MS } from '../../src/units.js';
 import {
+  bandPointsOf,
   createAggregate,
   mergeAggregates,
   missingPatients,
@@ -40,6 +41,9 @@ const SPEC: FleetSpec = {
     { drug: 'morphine', dailyDoseNgHardMax: 20_000_000 },
     { drug: 'clonidine', dailyDoseNgHardMax: 1_000_000 },
   ],
+  reservoirCapacityNl: 20_000_000,
+  // Monthly points keep 20,000 synthetic patients fast; a real fleet has up to BAND_POINTS_MAX.
+  ...bandPointsOf(365 * DAY_MS, 30 * DAY_MS),
 };
 
 /** A deterministic, varied outcome for patient i (a cheap hash, no simulation). */
@@ -69,6 +73,15 @@ function outcome(index: number): PatientOutcome {
     deniedByReason: denied,
     alarmsRaised: alarms,
     highest24hPg: [h(13) % 30_000_000_000, h(14) % 900_000_000],
+    series: {
+      reservoirNl: range(0, SPEC.bandPoints).map((k) =>
+        Math.max(0, 20_000_000 - k * (h(15) % 200_000)),
+      ),
+      dailyDosePg: [
+        range(0, SPEC.bandPoints).map((k) => (h(16 + k) % 2_000_000_000) + 1),
+        range(0, SPEC.bandPoints).map((k) => h(17 + k) % 60_000_000),
+      ],
+    },
   };
 }
 

@@ -86,9 +86,15 @@ describe('runFleet', () => {
     });
   });
 
-  it('gives the same fleet.json with two workers as with one', async () => {
-    const twoWorkers = await runFleet({ ...options, workers: 2 });
+  it('gives the same fleet.json with two workers as with one, and each patient in index order', async () => {
+    const order: number[] = [];
+    const twoWorkers = await runFleet({
+      ...options,
+      workers: 2,
+      onPatient: (outcome) => order.push(outcome.index),
+    });
     expect(fleetJson(twoWorkers)).toBe(fleetJson(oneWorker));
+    expect(order).toEqual(Array.from({ length: PATIENTS }, (_, i) => i));
   });
 
   it('gives the same fleet.json from three shards merged, in any order', async () => {

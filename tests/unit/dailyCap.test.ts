@@ -151,6 +151,35 @@ describe('the forward daily cap (REQ-LIM-6)', () => {
     });
   });
 
+  it('a priming bolus replaces the basal while it runs: basal before and after it counts, not during (mutation survivors)', () => {
+    // 1,800 strokes in the last 1.8 s, a basal of 1,000 strokes a day (500,000 nL/day), and a
+    // priming bolus of 10 strokes from 1 h to 2 h on, which replaces the basal meanwhile. The first
+    // window end checked is the last millisecond the oldest stroke (now − 1,799 ms) counts,
+    // now + 24 h − 1,800 ms. What is to come by then, by this test's own arithmetic: the basal of
+    // the first hour and of the 22 h after the bolus less 1,800 ms, and the bolus, in fine units.
+    const now = DAY_MS;
+    const history: StrokeRun[] = [{ firstMs: now - 1_799, intervalMs: 1, strokes: 1_800, mixture }];
+    const priming: ActiveBolus = {
+      kind: 'priming',
+      startMs: now + HOUR_MS,
+      endMs: now + 2 * HOUR_MS,
+      volumeNl: 10 * strokeNl,
+      rateNlPerDay: 10 * strokeNl * 24,
+    };
+    const windowEndMs = now + DAY_MS - 1_800;
+    const basalMs = HOUR_MS + (windowEndMs - (now + 2 * HOUR_MS));
+    const futureFine = 1_000 * strokeNl * basalMs + 10 * strokeNl * DAY_MS;
+    const futureStrokes = Math.ceil(futureFine / strokeFine);
+    expect(futureStrokes).toBe(969); // 968.3125 rounded up: the check below is exact
+    expect(firmware(now, history, 0, programme([1_000 * strokeNl], priming))).toEqual({
+      drug: 'morphine',
+      windowEndMs,
+      dosePg: (1_800 + futureStrokes) * 500_000,
+      limitPg: 1_000_000_000,
+      futureStrokes,
+    });
+  });
+
   it('agrees with the brute-force oracle on random histories, owed volumes and programmes', () => {
     const run = fc.record({
       batches: fc.array(
