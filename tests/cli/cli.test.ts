@@ -570,7 +570,9 @@ describe('itpump validate and schema', () => {
     expect(schema.required).toEqual(
       expect.arrayContaining(['name', 'duration', 'initialFill', 'prescription']),
     );
-    expect(schema.properties.initialFill.properties.volume.description).toMatch(/quantity/);
+    const volume = schema.properties.initialFill.properties.volume;
+    expect(volume.description).toMatch(/^The volume in the reservoir at the start.*Units: nL, uL/);
+    expect(volume.examples).toEqual(['20 mL']);
   });
 });
 
