@@ -187,7 +187,6 @@ async function runAction(
   } finally {
     interrupt.dispose();
   }
-  if (!opts.json) process.stdout.write(`settings: ${JSON.stringify(result.settings)}\n\n`);
   const out = opts.out ?? join('out', basename(file, extname(file)));
   const files = writeOutputs(result, out);
   if (opts.report) {
@@ -198,7 +197,12 @@ async function runAction(
     process.stdout.write(
       JSON.stringify({ settings: result.settings, ...result.summary }, null, 2) + '\n',
     );
-  else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${files.join(', ')}\n`);
+  else
+    // The summary first, for a reader; the settings every derived figure came from after it, for
+    // a replay (the first line already gives the command and seed).
+    process.stdout.write(
+      `${formatSummary(result.summary)}\n\nsettings: ${JSON.stringify(result.settings)}\n\nwrote ${files.join(', ')}\n`,
+    );
   const stoppedAtMs = result.summary.interruptedAtMs;
   if (stoppedAtMs !== undefined) {
     const { formatTimeMs } = await import('../src/units.js');

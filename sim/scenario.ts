@@ -15,9 +15,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   concentrationUgPerMlMax,
+  flexStepsMax,
   mixtureDrugsMax,
   patientBolusesPer24hMax,
 } from '../src/constants.js';
+import { mixingZoneSegmentCountMax } from '../src/dosing/priming.js';
 import { defaultDrugLibrary } from '../src/therapy/drugLibrary.js';
 import {
   drugLibrarySchema,
@@ -31,27 +33,62 @@ import * as u from '../src/units.js';
 import { InputError, readUserFile } from './inputError.js';
 
 /**
- * A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. Given the
- * parser's unit table, the JSON Schema also says it: a string of a number and one of those units
- * (what the parser accepts, bar the negative numbers it refuses), so an editor flags "banana".
+ * Where a field's examples wait for the JSON Schema: zod drops `examples` of a field it transforms
+ * (they would be the output's), and these are the input's, as the user writes them.
  */
-function quantity(
-  parse: (text: string) => number,
-  example: string,
-  units?: Readonly<Record<string, number>>,
-) {
+const inputExamples = 'inputExamples';
+/** What a type takes (a quantity's units), for `field` to add to the field's description. */
+const typeHint = 'typeHint';
+
+/**
+ * A string quantity parsed by one of the unit parsers; a parse failure is a zod issue. The JSON
+ * Schema says it too: a string matching `pattern` (what the parser accepts, from src/units.ts, bar
+ * the negative numbers it refuses), so an editor flags "banana"; `hint` names the units.
+ */
+function quantity(parse: (text: string) => number, example: string, pattern: string, hint: string) {
   // YAML's .nan and .inf are numbers zod refuses with a bare "Invalid input": take them as text,
   // so they get a message of their own below.
   const nonFiniteAsText = (v: unknown) =>
     typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
-  const schema = z.preprocess(nonFiniteAsText, quantityText(parse, example));
-  if (units === undefined) return schema;
-  return schema.meta({
-    description: `a quantity such as "${example}" (units: ${Object.keys(units).join(', ')})`,
+  return z.preprocess(nonFiniteAsText, quantityText(parse, example)).meta({
+    description: `${hint[0]!.toUpperCase()}${hint.slice(1)}.`,
+    [typeHint]: `${hint[0]!.toUpperCase()}${hint.slice(1)}.`,
+    [inputExamples]: [example],
     type: 'string',
-    pattern: u.quantityPattern(units),
+    pattern,
   });
 }
+
+/**
+ * A scenario field as an editor and docs/scenarios.md show it: `text` says what it is in the
+ * user's words (and its limit), then what its type takes (a quantity's units); `example` replaces
+ * the type's. With `defaultValue`, the field may be left out: the default, in the user's units,
+ * goes through the same parser and is said in the description.
+ */
+function field<T extends z.ZodType>(schema: T, text: string, example?: z.input<T>): T {
+  const takes = schema.meta()?.[typeHint] as string | undefined;
+  return schema.meta({
+    description: takes === undefined ? text : `${text} ${takes}`,
+    ...(example === undefined ? {} : { [inputExamples]: [example] }),
+  });
+}
+function defaulted<T extends z.ZodType>(
+  schema: T,
+  text: string,
+  defaultValue: z.input<T> & ({} | null),
+  example?: z.input<T>,
+) {
+  const shown = typeof defaultValue === 'string' ? defaultValue : JSON.stringify(defaultValue);
+  return field(schema, `${text} Default: ${shown}.`, example ?? defaultValue).prefault(
+    defaultValue,
+  );
+}
+/** A quantity of one unit table: its pattern and its list of units. */
+const unitQuantity = (
+  parse: (text: string) => number,
+  example: string,
+  units: Readonly<Record<string, number>>,
+) => quantity(parse, example, u.quantityPattern(units), `units: ${Object.keys(units).join(', ')}`);
 
 function quantityText(parse: (text: string) => number, example: string) {
   return z
@@ -69,11 +106,11 @@ function quantityText(parse: (text: string) => number, example: string) {
     });
 }
 
-const volume = quantity(u.parseVolumeNl, '20 mL', u.volumeUnits);
-const mass = quantity(u.parseMassNg, '0.1 mg', u.massUnits);
-const dailyDose = quantity(u.parseDailyDoseNg, '1 mg/day', u.dailyDoseUnits);
+const volume = unitQuantity(u.parseVolumeNl, '20 mL', u.volumeUnits);
+const mass = unitQuantity(u.parseMassNg, '0.1 mg', u.massUnits);
+const dailyDose = unitQuantity(u.parseDailyDoseNg, '1 mg/day', u.dailyDoseUnits);
 /** A concentration the pump can hold: a whole number of µg/mL from 1 µg/mL to 100 mg/mL. */
-const concentration = quantity(
+const concentration = unitQuantity(
   (text) => {
     const ugPerMl = u.parseConcentrationUgPerMl(text);
     if (!Number.isInteger(ugPerMl) || ugPerMl < 1 || ugPerMl > concentrationUgPerMlMax)
@@ -85,188 +122,422 @@ const concentration = quantity(
   '2 mg/mL',
   u.concentrationUnits,
 );
-const rate = quantity(u.parseRateNlPerDay, '0.048 mL/day', u.rateUnits);
-const duration = quantity(u.parseDurationMs, '10 min');
-const time = quantity(u.parseTimeMs, '2d 08:00');
+const rate = unitQuantity(u.parseRateNlPerDay, '0.048 mL/day', u.rateUnits);
+const durationHint = `units: ${Object.keys(u.durationUnits).join(', ')}; a sum such as "1h 30min"`;
+const duration = quantity(u.parseDurationMs, '10 min', u.durationPattern, durationHint);
+const time = quantity(
+  u.parseTimeMs,
+  '2d 08:00',
+  u.timePattern,
+  `time since the run's start: "2d 08:00" is day 2 at 08:00, day 0 being the first; or a duration, ${durationHint}`,
+);
+/** A flex step's time of day on the pump's clock. */
+export const timeOfDayPattern = String.raw`^([01][0-9]|2[0-3]):[0-5][0-9]$`;
 const timeOfDay = z
   .string()
-  .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time of day "HH:MM"')
+  .regex(new RegExp(timeOfDayPattern), 'a time of day "HH:MM"')
   .transform((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
-/** A date and time with its zone, as `setClock.to` takes it ("2025-06-02T08:00:00Z"). */
-const clockTime = z
-  .string()
-  .refine((t) => /^\d{4}-\d{2}-\d{2}T/.test(t) && Number.isFinite(Date.parse(t)), {
-    message:
-      'is not a date and time such as "2025-06-02T08:00:00Z" (a time of day alone does not say which day)',
-  });
+/**
+ * A date and time with its zone, as `setClock.to` and `startRtc` take it ("2025-06-02T08:00:00Z"):
+ * ISO 8601 with seconds optional and a zone required (without one, Date.parse reads the machine's
+ * local time, and the same scenario would run differently elsewhere).
+ */
+export const dateTimePattern = String.raw`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,3})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$`;
+/** Whether a date-time names a real day: Date.parse reads "2025-02-30" as 2 March. */
+function isCalendarDay(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+const clockTime = (example: string) =>
+  z
+    .string()
+    .refine((t) => new RegExp(dateTimePattern).test(t) && isCalendarDay(t), {
+      error: (issue) =>
+        `is not a date and time with its zone such as "${example}"` +
+        (/^\s*[0-9]{1,2}:[0-9]{2}/.test(String(issue.input))
+          ? ' (a time of day alone does not say which day)'
+          : ''),
+    })
+    .meta({ pattern: dateTimePattern });
 /** Percent as a number or "2.4 %", returned in parts per million. */
-const ppm = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage such as "-2.4 %"` });
-    return z.NEVER;
-  }
-  return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
-});
-
-/** A catheter length in whole cm: 100 or "100 cm". */
-const lengthCm = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
-  if (!m) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${v}" is not a length in whole cm such as "100 cm"`,
-    });
-    return z.NEVER;
-  }
-  return Number(m[1]);
-});
-/** A factor: 1.5, "×1.5", "1.5x" or "150 %", returned in parts per million; null turns the check off. */
-const factorPpm = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const text = String(v).trim();
-  const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
-  if (!m) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"`,
-    });
-    return z.NEVER;
-  }
-  return Math.round(Number(m[1]) * (m[2] === '%' ? 10_000 : 1_000_000));
-});
-/** A pocket fill: the share of the injected volume ("100 %") or a volume ("5 mL") that misses the reservoir. */
-const pocketFill = z.string().transform((v, ctx) => {
-  if (/%\s*$/.test(v)) {
-    const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(v);
-    const percent = m ? Number(m[1]) : Number.NaN;
-    if (!(percent >= 0 && percent <= 100)) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a share from 0 % to 100 %` });
+const ppm = z
+  .union([z.number(), z.string()])
+  .meta({ title: 'percentage' })
+  .transform((v, ctx) => {
+    const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage such as "-2.4 %"` });
       return z.NEVER;
     }
-    return { sharePpm: Math.round(percent * 10_000) };
-  }
-  try {
-    return { volumeNl: u.parseVolumeNl(v) };
-  } catch (e) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${(e as Error).message} (or a share such as "100 %")`,
-    });
-    return z.NEVER;
-  }
-});
-
-const mixture = z
-  .array(z.object({ drug: z.string(), concentration }).strict())
-  .min(1, { error: 'a mixture holds at least one drug' })
-  .max(mixtureDrugsMax, { error: `a mixture holds at most ${mixtureDrugsMax} drugs` })
-  .superRefine((m, ctx) => {
-    m.forEach((d, i) => {
-      const first = m.findIndex((x) => x.drug === d.drug);
-      if (first < i)
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'drug'],
-          message: `${d.drug} is already the mixture's drug [${first}]: each drug once, with its concentration`,
-        });
-    });
+    return Math.round(Number(m[1]) * (m[2] === 'ppm' ? 1 : 10_000));
   });
-const prescription = z.discriminatedUnion(
-  'mode',
-  [
-    z.object({ mode: z.literal('continuous'), dose: dailyDose }).strict(),
-    z
-      .object({
-        mode: z.literal('flex'),
-        steps: z
-          .array(z.object({ at: timeOfDay, dose: dailyDose }).strict())
-          .min(1)
-          .max(24),
-      })
-      .strict(),
-  ],
-  { error: '`mode` is continuous (one daily dose) or flex (steps by time of day)' },
-);
-const ptm = z
-  .object({
-    bolusDose: mass,
-    bolusDuration: duration,
-    lockout: duration,
-    // The range is the pump's to check (it refuses with its limit); here only a whole number.
-    // The meta states the pump's range for editors only (the JSON Schema).
-    maxPer24h: z
-      .number({ error: 'a whole number of boluses' })
-      .int({ error: 'a whole number of boluses' })
-      .meta({
-        description: `patient boluses allowed in any 24 hours, 1 to ${patientBolusesPer24hMax}`,
-        minimum: 1,
-        maximum: patientBolusesPer24hMax,
-      }),
-  })
-  .strict();
 
+/** A catheter length in whole cm: 100 or "100 cm". */
+const lengthCm = z
+  .union([z.number(), z.string()])
+  .meta({ title: 'length in cm' })
+  .transform((v, ctx) => {
+    const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a length in whole cm such as "100 cm"`,
+      });
+      return z.NEVER;
+    }
+    return Number(m[1]);
+  });
+/** A factor: 1.5, "×1.5", "1.5x" or "150 %", returned in parts per million; null turns the check off. */
+const factorPpm = z
+  .union([z.number(), z.string()])
+  .meta({ title: 'factor' })
+  .transform((v, ctx) => {
+    const text = String(v).trim();
+    const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a factor such as 1.5, "×1.5" or "150 %"`,
+      });
+      return z.NEVER;
+    }
+    return Math.round(Number(m[1]) * (m[2] === '%' ? 10_000 : 1_000_000));
+  });
+/** A pocket fill: the share of the injected volume ("100 %") or a volume ("5 mL") that misses the reservoir. */
+const pocketFill = z
+  .string()
+  .meta({ title: 'share or volume' })
+  .transform((v, ctx) => {
+    if (/%\s*$/.test(v)) {
+      const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(v);
+      const percent = m ? Number(m[1]) : Number.NaN;
+      if (!(percent >= 0 && percent <= 100)) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a share from 0 % to 100 %` });
+        return z.NEVER;
+      }
+      return { sharePpm: Math.round(percent * 10_000) };
+    }
+    try {
+      return { volumeNl: u.parseVolumeNl(v) };
+    } catch (e) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${(e as Error).message} (or a share such as "100 %")`,
+      });
+      return z.NEVER;
+    }
+  });
+
+const drugName = field(
+  z.string(),
+  `The drug, by its name in the drug library (the default library's: ${defaultDrugLibrary.drugs.map((d) => d.drug).join(', ')}).`,
+  'morphine',
+);
+const mixture = field(
+  z
+    .array(
+      field(
+        z
+          .object({
+            drug: drugName,
+            concentration: field(
+              concentration,
+              'How much of the drug each mL of the solution holds: a whole number of µg/mL, from 1 µg/mL to the drug library maximum.',
+            ),
+          })
+          .strict(),
+        'One drug of the mixture and its concentration.',
+      ),
+    )
+    .min(1, { error: 'a mixture holds at least one drug' })
+    .max(mixtureDrugsMax, { error: `a mixture holds at most ${mixtureDrugsMax} drugs` })
+    .superRefine((m, ctx) => {
+      m.forEach((d, i) => {
+        const first = m.findIndex((x) => x.drug === d.drug);
+        if (first < i)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'drug'],
+            message: `${d.drug} is already the mixture's drug [${first}]: each drug once, with its concentration`,
+          });
+      });
+    }),
+  `The drugs in the reservoir's solution, 1 to ${mixtureDrugsMax}, each once. The first is the prescription's drug: the doses of the others follow from their concentrations.`,
+  [{ drug: 'morphine', concentration: '2 mg/mL' }],
+);
+const prescriptionText =
+  "The basal infusion: `continuous` (one daily dose, delivered evenly) or `flex` (a daily dose for each part of the day). Doses are of the mixture's first drug; the drug library's limits apply to every drug.";
+const prescription = field(
+  z.discriminatedUnion(
+    'mode',
+    [
+      field(
+        z
+          .object({
+            mode: field(z.literal('continuous'), 'One daily dose, all day.', 'continuous'),
+            dose: field(
+              dailyDose,
+              "The daily dose of the mixture's first drug, within its drug library limits.",
+            ),
+          })
+          .strict(),
+        'One daily dose, delivered evenly.',
+      ),
+      field(
+        z
+          .object({
+            mode: field(z.literal('flex'), 'A daily dose for each part of the day.', 'flex'),
+            steps: field(
+              z
+                .array(
+                  field(
+                    z
+                      .object({
+                        at: field(
+                          timeOfDay,
+                          'The time of day, on the pump\'s clock, the step starts ("HH:MM"; the first step starts at 00:00).',
+                          '08:00',
+                        ),
+                        dose: field(
+                          dailyDose,
+                          "The rate from this time of day on, as a daily dose of the mixture's first drug.",
+                        ),
+                      })
+                      .strict(),
+                    'One step: from a time of day, a rate given as a daily dose.',
+                  ),
+                )
+                .min(1)
+                .max(flexStepsMax),
+              `The steps, 1 to ${flexStepsMax}, in order of their time of day, the first at 00:00; each runs until the next (the last until midnight).`,
+              [
+                { at: '00:00', dose: '0.8 mg/day' },
+                { at: '08:00', dose: '1.2 mg/day' },
+              ],
+            ),
+          })
+          .strict(),
+        'A daily dose for each part of the day.',
+      ),
+    ],
+    { error: '`mode` is continuous (one daily dose) or flex (steps by time of day)' },
+  ),
+  prescriptionText,
+  { mode: 'continuous', dose: '1 mg/day' },
+);
+const ptm = field(
+  z
+    .object({
+      bolusDose: field(
+        mass,
+        "The dose of the mixture's first drug one granted press gives, within the drug library's bolus limits.",
+        '0.1 mg',
+      ),
+      bolusDuration: field(
+        duration,
+        'How long each patient bolus takes to deliver: 1 min to 24 h.',
+        '10 min',
+      ),
+      lockout: field(
+        duration,
+        'The least time from the start of one granted bolus to the start of the next: at least the bolus duration, at most 24 h.',
+        '3 h',
+      ),
+      // The range is the pump's to check (it refuses with its limit); here only a whole number.
+      // The meta states the pump's range for editors only (the JSON Schema).
+      maxPer24h: z
+        .number({ error: 'a whole number of boluses' })
+        .int({ error: 'a whole number of boluses' })
+        .meta({
+          description: `Patient boluses allowed in any 24 hours: a whole number from 1 to ${patientBolusesPer24hMax}.`,
+          examples: [4],
+          minimum: 1,
+          maximum: patientBolusesPer24hMax,
+        }),
+    })
+    .strict(),
+  "The patient's handheld (PTM: patient therapy manager): a press asks for a bolus, granted only outside the lockout, under the count in 24 hours and within the dose limits. Left out: the patient has no boluses.",
+);
+
+const confirmText = (what: string) =>
+  `true: the clinician confirms ${what} above a soft limit of the drug library (a hard limit refuses it anyway).`;
 const refill = z
   .object({
-    withdrawn: z.union([z.literal('auto'), volume]).default('auto'),
-    added: volume,
-    mixture: mixture.optional(),
-    confirm: z.boolean().default(false),
-    /** Keep the old schedule until the new mixture reaches the tip (the pump's default: yes). */
-    bridge: z.boolean().optional(),
-    /** Part or all of the injected volume goes under the skin, not into the reservoir. */
-    pocketFill: pocketFill.optional(),
+    withdrawn: defaulted(
+      z.union([z.literal('auto'), volume]),
+      "The volume drawn out of the reservoir before the new drug goes in; `auto`: what the reservoir truly holds. A volume far from the pump's estimate is flagged (`pump.refillDiscrepancyPercentMax`).",
+      'auto',
+      '4.5 mL',
+    ),
+    added: field(
+      volume,
+      "The volume injected into the reservoir, up to the pump's capacity (more is refused as an overfill).",
+      '20 mL',
+    ),
+    mixture: field(
+      mixture,
+      "The new solution's drugs and concentrations. Left out: the same as before. A new drug or a dose-rate increase above `pump.doseRateIncreaseLimit` needs `confirm`.",
+    ).optional(),
+    confirm: defaulted(z.boolean(), confirmText('a new mixture or dose rate'), false),
+    bridge: field(
+      z.boolean(),
+      "With a new mixture: true keeps the old dose rate until the old mixture has left the catheter; false starts the new prescription at once. Left out: true (the pump's default).",
+      false,
+    ).optional(),
+    pocketFill: field(
+      pocketFill,
+      'A fault to simulate: part of the injection goes under the skin, not into the reservoir, as a share ("100 %") or a volume ("5 mL"). The pump cannot sense it.',
+      '100 %',
+    ).optional(),
   })
   .strict();
 const primingBolus = z
-  .object({ rate: rate.optional(), margin: volume.optional(), confirm: z.boolean().default(false) })
+  .object({
+    rate: field(rate, 'How fast the path is primed. Left out: `pump.primingRate`.').optional(),
+    margin: field(
+      volume,
+      "Volume pushed beyond the drug path's own volume, so the drug surely reaches the tip. Left out: none.",
+      '10 uL',
+    ).optional(),
+    confirm: defaulted(z.boolean(), confirmText('a priming dose'), false),
+  })
   .strict();
 const program = z
   .object({
-    prescription: prescription.optional(),
-    ptm: ptm.nullable().optional(),
-    confirm: z.boolean().default(false),
+    prescription: field(prescription, `The new prescription. ${prescriptionText}`).optional(),
+    ptm: field(
+      ptm.nullable(),
+      'The new PTM settings; null: no patient boluses from now on. Left out: unchanged.',
+      { bolusDose: '0.1 mg', bolusDuration: '10 min', lockout: '3 h', maxPer24h: 4 },
+    ).optional(),
+    confirm: defaulted(z.boolean(), confirmText('a prescription or bolus'), false),
   })
   .strict();
+const noArguments = (text: string) =>
+  field(z.object({}).strict(), `${text} Takes no keys: {}.`, {});
 
+/**
+ * The timeline's actions. Each description says what the action does; docs/scenarios.md shows
+ * each with its keys and an example (the `examples` here).
+ */
 const timelineEventKeys = z
   .object({
-    at: time,
-    press: z.object({}).strict().optional(),
-    program: program.optional(),
-    refill: refill.optional(),
-    clinicianBolus: z
-      .object({ dose: mass, duration, confirm: z.boolean().default(false) })
-      .strict()
-      .optional(),
-    primingBolus: primingBolus.optional(),
-    stop: z.object({}).strict().optional(),
-    resume: z.object({}).strict().optional(),
-    clearAlarms: z.object({}).strict().optional(),
-    setClock: z
-      .object({ shift: duration.optional(), back: duration.optional(), to: clockTime.optional() })
-      .strict()
-      .refine((c) => [c.shift, c.back, c.to].filter((v) => v !== undefined).length === 1, {
-        message:
-          'needs exactly one of `shift` (forward, e.g. 1h), `back` (e.g. 30min) or `to` (a date and time, e.g. 2025-06-02T08:00:00Z)',
-      })
-      .optional(),
-    motorStall: z.object({ for: duration }).strict().optional(),
-    strokeVolumeError: ppm.optional(),
-    reset: z
-      .object({
-        duringWrite: z.number().int().min(1).optional(),
-        atByte: z.number().int().min(0).optional(),
-      })
-      .strict()
-      .optional(),
-    corruptMemory: z
-      .object({ record: z.enum(['prescription', 'ledger', 'reservoir', 'alarms', 'clock']) })
-      .strict()
-      .optional(),
+    at: field(time, "When the event happens, counted from the run's start (not a time of day)."),
+    press: noArguments(
+      'The patient presses the PTM button: a bolus is granted or denied (with its reason).',
+    ).optional(),
+    program: field(
+      program,
+      'The clinician programs a new prescription, new PTM settings, or both; checked against the drug library.',
+      { prescription: { mode: 'continuous', dose: '1.5 mg/day' }, confirm: true },
+    ).optional(),
+    refill: field(
+      refill,
+      'The clinician refills the reservoir: draws out what is left and injects the new volume, with the same or a new mixture.',
+      { added: '20 mL', mixture: [{ drug: 'morphine', concentration: '4 mg/mL' }], confirm: true },
+    ).optional(),
+    clinicianBolus: field(
+      z
+        .object({
+          dose: field(
+            mass,
+            "The dose of the mixture's first drug, within the drug library's bolus limits.",
+            '0.2 mg',
+          ),
+          duration: field(
+            duration,
+            'How long the bolus takes to deliver: 1 min to 24 h.',
+            '30 min',
+          ),
+          confirm: defaulted(z.boolean(), confirmText('a bolus'), false),
+        })
+        .strict(),
+      'The clinician gives a bolus; it restarts the patient lockout.',
+      { dose: '0.2 mg', duration: '30 min' },
+    ).optional(),
+    primingBolus: field(
+      primingBolus,
+      'The clinician primes the drug path (after implant or a catheter revision): the pump pushes its volume, plus a margin, so drug reaches the tip.',
+      { margin: '10 uL' },
+    ).optional(),
+    stop: noArguments(
+      'The clinician stops the infusion (e.g. for an MRI); presses are denied until `resume`.',
+    ).optional(),
+    resume: noArguments(
+      'The clinician resumes a stopped infusion; the stopped time is not caught up.',
+    ).optional(),
+    clearAlarms: noArguments(
+      'The clinician clears the latched alarms whose cause has gone.',
+    ).optional(),
+    setClock: field(
+      z
+        .object({
+          shift: field(duration, "Sets the pump's clock forward by this much.", '1 h').optional(),
+          back: field(duration, "Sets the pump's clock back by this much.", '1 h').optional(),
+          to: field(
+            clockTime('2025-06-02T08:00:00Z'),
+            "Sets the pump's clock to this date and time (ISO 8601 with its zone).",
+            '2025-06-02T08:00:00Z',
+          ).optional(),
+        })
+        .strict()
+        .refine((c) => [c.shift, c.back, c.to].filter((v) => v !== undefined).length === 1, {
+          message:
+            'needs exactly one of `shift` (forward, e.g. 1h), `back` (e.g. 30min) or `to` (a date and time, e.g. 2025-06-02T08:00:00Z)',
+        })
+        .meta({ minProperties: 1, maxProperties: 1 }),
+      "The pump's real-time clock is changed (a programmer setting it, a time zone): exactly one of `shift`, `back` or `to`. A flex schedule follows the new clock; lockouts and 24-hour counts do not move.",
+      { back: '1 h' },
+    ).optional(),
+    motorStall: field(
+      z
+        .object({
+          for: field(duration, 'How long the motor stays jammed.', '2 h'),
+        })
+        .strict(),
+      'A fault to simulate: the motor jams. The pump retries (`pump.stallRetry`) and raises the motorStall alarm after `pump.stallAttemptsMax` attempts.',
+      { for: '2 h' },
+    ).optional(),
+    strokeVolumeError: field(
+      ppm,
+      'A fault to simulate: from now on every stroke moves this much more (or, negative, less) than the pump believes, as a percentage ("-2.4 %") or in ppm. The pump cannot sense it.',
+      '-2.4 %',
+    ).optional(),
+    reset: field(
+      z
+        .object({
+          duringWrite: field(
+            z.number().int().min(1),
+            'Cut the power during the Nth memory write from now (1: the next) instead of at once: a torn write.',
+            3,
+          ).optional(),
+          atByte: field(
+            z.number().int().min(0),
+            'With `duringWrite`: the byte of that write at which the power goes. Default: 0.',
+            40,
+          ).optional(),
+        })
+        .strict(),
+      'A fault to simulate: the controller resets (watchdog, brown-out) and restores what it saved. {} resets at once.',
+      {},
+    ).optional(),
+    corruptMemory: field(
+      z
+        .object({
+          record: field(
+            z.enum(['prescription', 'ledger', 'reservoir', 'alarms', 'clock']),
+            'The saved record to damage.',
+            'prescription',
+          ),
+        })
+        .strict(),
+      'A fault to simulate: a saved record is damaged in memory (bit rot); the pump finds it at its next reset.',
+      { record: 'prescription' },
+    ).optional(),
   })
   .strict();
 /** The timeline's actions, from the schema itself (the messages below name them). */
-const timelineActions = Object.keys(timelineEventKeys.shape).filter((k) => k !== 'at');
+export const timelineActions = Object.keys(timelineEventKeys.shape).filter((k) => k !== 'at');
 const timelineEvent = timelineEventKeys
   .refine(
     (e) =>
@@ -277,97 +548,264 @@ const timelineEvent = timelineEventKeys
   )
   // The same rule for editors (the JSON Schema): `at` plus one key, and no other keys allowed.
   .meta({
-    description: `\`at\` (time since the run's start, e.g. 1d 08:00) and exactly one action: ${timelineActions.join(', ')}`,
+    description: `One event: \`at\` (time since the run's start, e.g. 1d 08:00) and exactly one action: ${timelineActions.join(', ')}.`,
     minProperties: 2,
     maxProperties: 2,
   });
 
-const libraryEntry = z
-  .object({
-    drug: z.string(),
-    maxConcentration: concentration,
-    dailySoftMax: dailyDose,
-    dailyHardMax: dailyDose,
-    bolusSoftMax: mass,
-    bolusHardMax: mass,
-  })
-  .strict();
+const libraryEntry = field(
+  z
+    .object({
+      drug: field(z.string(), "The drug's name, as mixtures name it.", 'morphine'),
+      maxConcentration: field(
+        concentration,
+        'The highest concentration the pump accepts.',
+        '25 mg/mL',
+      ),
+      dailySoftMax: field(dailyDose, 'A daily dose above this needs `confirm`.', '10 mg/day'),
+      dailyHardMax: field(
+        dailyDose,
+        'A daily dose above this is refused, confirmed or not (at least the soft maximum).',
+        '20 mg/day',
+      ),
+      bolusSoftMax: field(mass, 'A bolus above this needs `confirm`.', '1 mg'),
+      bolusHardMax: field(
+        mass,
+        'A bolus above this is refused, confirmed or not (at least the soft maximum).',
+        '2 mg',
+      ),
+    })
+    .strict(),
+  "One drug's limits.",
+);
 
 export const scenarioSchema = z
   .object({
-    name: z.string().min(1),
-    description: z.string().optional(),
-    seed: z
-      .number({ error: 'a whole number from 0 to 2147483647' })
-      .int({ error: 'a whole number from 0 to 2147483647' })
-      .min(0, { error: 'a whole number from 0 to 2147483647' })
-      .max(2 ** 31 - 1, { error: 'a whole number from 0 to 2147483647' })
-      .default(1),
-    duration: duration.refine(
-      (d) => d > 0 && d <= 10 * 365 * u.DAY_MS,
-      'between 1 ms and 10 years',
+    name: field(
+      z.string().min(1),
+      "The scenario's name: outputs go to out/<name>/ unless --out says otherwise.",
+      'my-case',
     ),
-    startRtc: z.string().default('2025-01-06T00:00:00Z'),
-    pump: z
-      .object({
-        model: z.string().default('20 mL'),
-        reservoirCapacity: volume.default(20 * u.NL_PER_ML),
-        strokeVolume: volume.default(500),
-        lowReservoir: volume.default(2 * u.NL_PER_ML),
-        emptyReservoir: volume.default(u.NL_PER_ML / 2),
-        safeMinimumRate: rate.default(48_000),
-        stallRetry: duration.default(10 * u.MINUTE_MS),
-        stallAttemptsMax: z.number().int().default(3),
-        refillDiscrepancyPercentMax: z.number().int().default(20),
-        /** Pump tubing, reservoir outlet to catheter port: UNCONFIRMED for every pump, 0 by default. */
-        tubingVolume: volume.default(0),
-        /** Refills raising a drug's dose rate by more than this need confirmation (placeholder ×1.5); null: no check. */
-        doseRateIncreaseLimit: factorPpm.nullable().default(1_500_000),
-        primingRate: rate.optional(),
-      })
-      .strict()
-      .prefault({}),
-    catheter: z
-      .object({
-        /** Implanted length: placeholder 100 cm (Prometra's 110 cm less a 10 cm trim), UNCONFIRMED. */
-        length: lengthCm.default(100),
-        /** Prometra: 2.6 µL/cm (IFU p.33, CONFIRMED). */
-        volumePerCm: volume.default(2_600),
-        /** Whether the clinician recorded the catheter in the pump (false: no bridge, no priming). */
-        recorded: z.boolean().default(true),
-        /** What the path holds at the start: the initial mixture (primed before the run) or saline (just implanted). */
-        contents: z.enum(['drug', 'saline']).default('drug'),
-        /** Priming mixing zone as a share of the dead volume (placeholder 20 %; 0 % is plug flow). */
-        mixingZone: ppm.default(200_000),
-        mixingZoneSegments: z.number().int().default(8),
-      })
-      .strict()
-      .prefault({}),
-    drugLibrary: z
-      .object({ name: z.string(), drugs: z.array(libraryEntry).min(1) })
-      .strict()
-      .optional(),
-    motor: z
-      .object({ strokeVolumeError: ppm.default(0), strokeVolumeNoise: ppm.default(0) })
-      .strict()
-      .prefault({}),
-    initialFill: z.object({ volume, mixture }).strict(),
+    description: field(
+      z.string(),
+      'What the scenario shows, in a sentence.',
+      'A refill with a new drug, bridged.',
+    ).optional(),
+    seed: defaulted(
+      z
+        .number({ error: 'a whole number from 0 to 2147483647' })
+        .int({ error: 'a whole number from 0 to 2147483647' })
+        .min(0, { error: 'a whole number from 0 to 2147483647' })
+        .max(2 ** 31 - 1, { error: 'a whole number from 0 to 2147483647' }),
+      'The number every random choice of the run comes from (patient demand, motor noise): the same seed and scenario replay the same run. A whole number from 0 to 2147483647; `--seed` overrides it.',
+      1,
+    ),
+    duration: field(
+      duration.refine((d) => d > 0 && d <= 10 * 365 * u.DAY_MS, 'between 1 ms and 10 years'),
+      'How long the simulated run lasts, in virtual time: from 1 ms to 10 years.',
+      '30d',
+    ),
+    startRtc: defaulted(
+      clockTime('2025-01-06T08:00:00Z'),
+      "The pump's clock at the run's start (ISO 8601 date and time with its zone). The flex schedule reads this clock.",
+      '2025-01-06T00:00:00Z',
+    ),
+    pump: field(
+      z
+        .object({
+          model: defaulted(
+            z.string(),
+            "The pump model's name, for the records (1 to 32 characters).",
+            '20 mL',
+          ),
+          reservoirCapacity: defaulted(
+            volume,
+            'The volume the reservoir holds: up to 40 mL.',
+            '20 mL',
+          ),
+          strokeVolume: defaulted(
+            volume,
+            'The volume one motor stroke moves: from 1 nL to 100 µL.',
+            '0.5 uL',
+          ),
+          lowReservoir: defaulted(
+            volume,
+            'The reservoir estimate at which the low-reservoir alarm sounds: below the capacity.',
+            '2 mL',
+          ),
+          emptyReservoir: defaulted(
+            volume,
+            'The reservoir estimate at which the critical empty-reservoir alarm sounds (safe minimum rate, presses denied): below `lowReservoir`.',
+            '0.5 mL',
+          ),
+          safeMinimumRate: defaulted(
+            rate,
+            'The rate the pump falls back to under a critical alarm: below one stroke a second.',
+            '0.048 mL/day',
+          ),
+          stallRetry: defaulted(
+            duration,
+            'How long the pump waits before retrying a stalled motor: 1 s to 24 h.',
+            '10 min',
+          ),
+          stallAttemptsMax: defaulted(
+            z.number().int().meta({ minimum: 1, maximum: 100 }),
+            'Stalled attempts in a row before the critical motorStall alarm: 1 to 100.',
+            3,
+          ),
+          refillDiscrepancyPercentMax: defaulted(
+            z.number().int().meta({ minimum: 0, maximum: 100 }),
+            "A refill's withdrawn volume further than this share (in %) from the pump's estimate is flagged (placeholder): 0 to 100.",
+            20,
+          ),
+          tubingVolume: defaulted(
+            volume,
+            'The volume of the tubing inside the pump, reservoir outlet to catheter port (UNCONFIRMED for every pump). With the catheter, at most 10 mL.',
+            '0 mL',
+          ),
+          doseRateIncreaseLimit: defaulted(
+            factorPpm.nullable(),
+            'A refill raising any drug\'s dose rate by more than this factor (1.5, "×1.5" or "150 %", from ×1 to ×1000; a placeholder) needs `confirm`; null: no such check.',
+            '×1.5',
+          ),
+          primingRate: field(
+            rate,
+            'The rate of a priming bolus that names none. Left out: 12 mL/day (placeholder).',
+            '12 mL/day',
+          ).optional(),
+        })
+        .strict(),
+      'The pump model and its alarm settings. Every key has a default.',
+    ).prefault({}),
+    catheter: field(
+      z
+        .object({
+          length: defaulted(
+            lengthCm,
+            'The implanted catheter\'s length, in whole cm (100 or "100 cm"), up to 1000 cm (placeholder: Prometra\'s 110 cm less a 10 cm trim, UNCONFIRMED).',
+            '100 cm',
+          ),
+          volumePerCm: defaulted(
+            volume,
+            "The catheter's volume per cm of length (Prometra: 2.6 µL/cm, IFU p.33), up to 100 µL.",
+            '2.6 uL',
+          ),
+          recorded: defaulted(
+            z.boolean(),
+            'Whether the clinician recorded the catheter in the pump; false: no bridge at a drug change, no priming bolus.',
+            true,
+          ),
+          contents: defaulted(
+            z.enum(['drug', 'saline']),
+            'What the drug path holds at the start: `drug` (the initial mixture, primed before the run) or `saline` (just implanted).',
+            'drug',
+          ),
+          mixingZone: defaulted(
+            ppm,
+            'How far the drug and what it pushes mix in the catheter, as a share of its volume ("20 %"; 0 % is a clean plug; placeholder).',
+            '20 %',
+          ),
+          mixingZoneSegments: defaulted(
+            z
+              .number()
+              .int({ error: `an even whole number from 2 to ${mixingZoneSegmentCountMax}` })
+              .min(2, { error: `an even whole number from 2 to ${mixingZoneSegmentCountMax}` })
+              .max(mixingZoneSegmentCountMax, {
+                error: `an even whole number from 2 to ${mixingZoneSegmentCountMax}`,
+              })
+              .multipleOf(2, { error: 'even, so a cut falls on the interface of the two fluids' }),
+            `How many pieces the simulator cuts the mixing zone into (more: smoother, slower): an even whole number from 2 to ${mixingZoneSegmentCountMax}.`,
+            8,
+          ),
+        })
+        .strict(),
+      'The implanted catheter the simulator models and, unless `recorded: false`, what the pump knows of it. Every key has a default.',
+    ).prefault({}),
+    drugLibrary: field(
+      z
+        .object({
+          name: field(
+            z.string(),
+            "The library's name, for the records (1 to 64 characters).",
+            'my-library',
+          ),
+          drugs: field(z.array(libraryEntry).min(1), 'The drugs, 1 to 64, each once.', [
+            {
+              drug: 'morphine',
+              maxConcentration: '25 mg/mL',
+              dailySoftMax: '10 mg/day',
+              dailyHardMax: '20 mg/day',
+              bolusSoftMax: '1 mg',
+              bolusHardMax: '2 mg',
+            },
+          ]),
+        })
+        .strict(),
+      "The drug limits the pump enforces (docs/drug-library.md). Left out: the pump's default library.",
+    ).optional(),
+    motor: field(
+      z
+        .object({
+          strokeVolumeError: defaulted(
+            ppm,
+            'A fault to simulate: every stroke moves this much more (or, negative, less) than the pump believes, as a percentage or in ppm.',
+            '0 %',
+            '-2.4 %',
+          ),
+          strokeVolumeNoise: defaulted(
+            ppm,
+            "A fault to simulate: the random spread of each batch's stroke volume (one standard deviation), as a percentage or in ppm.",
+            '0 %',
+            '1 %',
+          ),
+        })
+        .strict(),
+      "The simulated motor's faults, which the pump cannot sense. Every key has a default.",
+    ).prefault({}),
+    initialFill: field(
+      z
+        .object({
+          volume: field(
+            volume,
+            "The volume in the reservoir at the start, up to the pump's capacity.",
+            '20 mL',
+          ),
+          mixture,
+        })
+        .strict(),
+      'What the reservoir holds at the start.',
+    ),
     prescription,
     ptm: ptm.optional(),
-    confirm: z.boolean().default(false),
-    demand: z
-      .object({
-        episodesPerDay: z.number().min(0).max(24),
-        pressesPerEpisode: z
-          .tuple([z.number().int().min(1), z.number().int().min(1)])
-          .refine(([least, most]) => least <= most, {
-            message: 'the fewest presses an episode has come first: [fewest, most]',
-          }),
-        pressSpacing: duration.default(15 * u.MINUTE_MS),
-      })
-      .strict()
-      .optional(),
-    timeline: z.array(timelineEvent).default([]),
+    confirm: defaulted(z.boolean(), confirmText('the initial prescription or PTM settings'), false),
+    demand: field(
+      z
+        .object({
+          episodesPerDay: field(
+            z.number().min(0).max(24),
+            'Breakthrough-pain episodes a day on average (0 to 24), at random times from the seed.',
+            1.5,
+          ),
+          pressesPerEpisode: field(
+            z
+              .tuple([z.number().int().min(1), z.number().int().min(1)])
+              .refine(([least, most]) => least <= most, {
+                message: 'the fewest presses an episode has come first: [fewest, most]',
+              }),
+            'The presses of one episode: [fewest, most], drawn evenly between them.',
+            [1, 3],
+          ),
+          pressSpacing: defaulted(duration, 'The time between presses of one episode.', '15 min'),
+        })
+        .strict(),
+      "A patient pressing at random, from the seed, besides the timeline's presses. Left out: only the timeline's presses.",
+    ).optional(),
+    timeline: defaulted(
+      z.array(timelineEvent),
+      'What happens during the run, in any order: each event an `at` and one action.',
+      [],
+      [{ at: '2d 08:10', press: {} }],
+    ),
   })
   .strict();
 
@@ -544,10 +982,6 @@ export function parseScenario(text: string, file: string): Scenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success)
     throw new InputError(describeZodError(file, parsed.error, raw, scenarioSchema));
-  if (Number.isNaN(Date.parse(parsed.data.startRtc)))
-    throw new InputError(
-      `${file}: startRtc: ${JSON.stringify(parsed.data.startRtc)}: not an ISO 8601 date-time`,
-    );
   if (parsed.data.drugLibrary) {
     const lib = drugLibrarySchema.safeParse(drugLibraryOfRaw(parsed.data));
     if (!lib.success)
@@ -577,5 +1011,33 @@ export function loadScenario(file: string): Scenario {
 
 export function scenarioJsonSchema(): unknown {
   // Draft-07: what the ajv CLI and most editors' YAML support load by default.
-  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
+  const schema = z.toJSONSchema(scenarioSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-7',
+    // A quantity's pattern says what it takes; the string-or-number union zod reads it with would
+    // only add a branch Ajv's strict mode warns about (a number is refused anyway: it has no unit).
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.pattern !== undefined) delete jsonSchema.anyOf;
+      const examples = (jsonSchema as Record<string, unknown>)[inputExamples];
+      if (examples !== undefined) jsonSchema.examples = examples as unknown[];
+      delete (jsonSchema as Record<string, unknown>)[inputExamples];
+      delete (jsonSchema as Record<string, unknown>)[typeHint];
+    },
+  });
+  return oneTypePerBranch(schema);
+}
+
+/** `type: [number, string]` is draft-07, but Ajv's strict mode asks for one type per branch. */
+function oneTypePerBranch(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(oneTypePerBranch);
+  if (typeof node !== 'object' || node === null) return node;
+  const { type, ...rest } = node as Record<string, unknown>;
+  const values = new Set(['examples', 'default', 'const', 'enum']); // data, not schemas
+  const out = Object.fromEntries(
+    Object.entries(rest).map(([k, v]) => [k, values.has(k) ? v : oneTypePerBranch(v)]),
+  );
+  if (Array.isArray(type) && out.anyOf === undefined)
+    return { ...out, anyOf: type.map((t: unknown) => ({ type: t })) };
+  return type === undefined ? out : { ...out, type };
 }

@@ -401,19 +401,38 @@ export function buildSummary(sim: FinishedRun, wallTimeMs: number): Summary {
   };
 }
 
+/** "1 controller event", "2 controller events". */
+function counted(n: number, one: string): string {
+  return `${n} ${n === 1 ? one : `${one}s`}`;
+}
+
+/**
+ * Columns of figures under their titles: the first (a name) to the left, the others to the
+ * right, so each title ends where its figures do; two spaces between columns.
+ */
+export function alignedTable(titles: readonly string[], rows: readonly string[][]): string[] {
+  const widths = titles.map((t, i) => Math.max(t.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(titles), ...rows.map(line)];
+}
+
 /** The rig's flow check in one line: passed (how close it came), failed (where), or not made. */
 function flowCheckLine(f: FlowCheckSummary): string {
   return f.failure !== null
     ? `flow check: FAILED at ${formatTimeMs(f.failure.timeMs)} (the balance ${f.failure.side === 'high' ? 'above' : 'below'} the reported strokes); delivery stopped there`
     : f.readings === 0
       ? 'flow check: not made (no balance reading came; a rig without a balance cannot be checked)'
-      : `flow check: ${f.readings} balance readings within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`;
+      : `flow check: ${counted(f.readings, 'balance reading')} within ±${f.tolerancePercent} % of the reported strokes${f.marginNl !== null ? ` (closest ${formatMl(f.marginNl)} from the band's edge)` : ''}`;
 }
 
 export function formatSummary(s: Summary): string {
   const lines: string[] = [];
   lines.push(
-    `${s.scenario}: ${formatTimeMs(s.simulatedMs)} simulated in ${s.wallTimeMs} ms (${s.controllerEvents} controller events)`,
+    `${s.scenario}: ${formatTimeMs(s.simulatedMs)} simulated in ${s.wallTimeMs} ms (${counted(s.controllerEvents, 'controller event')})`,
   );
   if (s.interruptedAtMs !== undefined)
     lines.push(
@@ -421,18 +440,19 @@ export function formatSummary(s: Summary): string {
     );
   lines.push('');
   const path = s.drugPath;
-  lines.push(
-    `drug          programmed     delivered (pump)  delivered (true)${path ? '  reached patient  in catheter' : ''}`,
-  );
-  for (const d of s.drugs) {
+  const titles = ['drug', 'programmed', 'delivered (pump)', 'delivered (true)'];
+  if (path) titles.push('reached patient', 'in catheter');
+  const rows = s.drugs.map((d) => {
     const at = path?.drugs.find((x) => x.drug === d.drug);
     const reached = at
-      ? `  ${formatDoseNg(at.tipNg + at.subcutaneousNg).padStart(15)}  ${formatDoseNg(at.inCatheterNg).padStart(11)}`
-      : '';
-    lines.push(
-      `${d.drug.padEnd(13)} ${formatDoseNg(d.programmedNg).padStart(12)}  ${formatDoseNg(d.deliveredNg).padStart(15)}  ${formatDoseNg(d.trueDeliveredNg).padStart(15)}${reached}`,
-    );
-  }
+      ? [formatDoseNg(at.tipNg + at.subcutaneousNg), formatDoseNg(at.inCatheterNg)]
+      : path
+        ? ['', '']
+        : [];
+    const doses = [d.programmedNg, d.deliveredNg, d.trueDeliveredNg].map(formatDoseNg);
+    return [d.drug, ...doses, ...reached];
+  });
+  lines.push(...alignedTable(titles, rows));
   lines.push('');
   if (path) lines.push(...formatDrugPath(path));
   const reasons = Object.entries(s.presses.deniedByReason)

@@ -109,15 +109,38 @@ export const durationUnits = {
 } as const;
 
 /**
- * What `parseWith` accepts for a unit table, as a regular expression for a JSON Schema: a
- * non-negative number and one of the units (µ also written as Greek μ, which it reads as µ).
+ * One quantity of a unit table as a regular expression (no anchors, no groups): what `parseWith`
+ * accepts, bar the too large, as a number with no more decimals than the firmware unit keeps
+ * ("1.5 nL" is refused: nL is the firmware unit) and one of the units (µ also written as Greek μ,
+ * which it reads as µ). The JSON Schema's patterns are made of it, so an editor flags "banana".
  */
-export function quantityPattern(units: Readonly<Record<string, number>>): string {
-  const names = Object.keys(units).flatMap((n) =>
-    n.includes('µ') ? [n, n.replace('µ', 'μ')] : [n],
-  );
-  return String.raw`^\s*${number}\s*(${names.join('|')})\s*$`;
+function quantitySource(units: Readonly<Record<string, number>>): string {
+  const alternatives = Object.entries(units).flatMap(([name, factor]) => {
+    const digits = Math.round(Math.log10(factor));
+    const decimals = 10 ** digits !== factor ? '+' : digits === 0 ? null : `{1,${digits}}`;
+    const value = decimals === null ? '[0-9]+' : `[0-9]+(?:\\.[0-9]${decimals})?`;
+    const names = name.includes('µ') ? [name, name.replace('µ', 'μ')] : [name];
+    return names.map((n) => `${value}\\s*${n}`);
+  });
+  return `(?:${alternatives.join('|')})`;
 }
+
+/** What `parseWith` accepts for a unit table, as an anchored pattern for a JSON Schema. */
+export function quantityPattern(units: Readonly<Record<string, number>>): string {
+  return String.raw`^\s*${quantitySource(units)}\s*$`;
+}
+
+/** `parseDurationMs`'s grammar: quantities of `durationUnits`, a space between each two. */
+const durationSource = String.raw`${quantitySource(durationUnits)}(?:\s+${quantitySource(durationUnits)})*`;
+/** "HH:MM" or "HH:MM:SS" after an optional day "Nd": `parseTimeMs`'s clock form. */
+const clockSource = String.raw`(?:[0-9]+d\s*)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?`;
+
+/**
+ * What `parseDurationMs` and `parseTimeMs` accept, as patterns for a JSON Schema: the grammar's one
+ * home (the parsers read the same sources).
+ */
+export const durationPattern = String.raw`^\s*${durationSource}\s*$`;
+export const timePattern = String.raw`^\s*(?:${clockSource}|${durationSource})\s*$`;
 
 export const parseVolumeNl = (t: string) => parseWith(t, volumeUnits, 'a volume');
 export const parseMassNg = (t: string) => parseWith(t, massUnits, 'a drug mass');
@@ -145,7 +168,7 @@ export function parseTimeMs(text: string): number {
   const clock = /^\s*(?:([0-9]+)d\s*)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*$/.exec(text);
   if (clock) {
     const [, d = '0', h, m, s = '0'] = clock;
-    if (Number(h) > 23 || Number(m) > 59 || Number(s) > 59)
+    if (!new RegExp(`^\\s*${clockSource}\\s*$`).test(text))
       throw new QuantityError(`"${text}" is not a time of day`);
     return Number(d) * DAY_MS + Number(h) * HOUR_MS + Number(m) * MINUTE_MS + Number(s) * SECOND_MS;
   }

@@ -395,12 +395,15 @@ afterAll(() => {
 });
 
 describe('itpump run on the default scenario', () => {
-  it('exits 0 and prints the seed and the derived settings first', () => {
+  it('exits 0 and prints the replay command first, then the summary, then the derived settings', () => {
     const first = result('first');
     expect(first.status, first.stderr).toBe(0);
-    const [line1, line2] = first.stdout.split('\n');
-    expect(line1).toBe(`itpump run ${defaultScenario} --seed 1`);
-    expect(line2).toMatch(/^settings: \{"scenario":"potocnik-2025-case","seed":1,/);
+    const lines = first.stdout.split('\n');
+    expect(lines[0]).toBe(`itpump run ${defaultScenario} --seed 1`);
+    expect(lines[1]).toMatch(/^potocnik-2025-case: 180d 00:00:00 simulated in /);
+    const settings = lines.findIndex((l) => l.startsWith('settings: '));
+    expect(lines[settings]).toMatch(/^settings: \{"scenario":"potocnik-2025-case","seed":1,/);
+    expect(settings).toBeGreaterThan(lines.findIndex((l) => l.startsWith('final state: ')));
     expect(first.stdout).toMatch(/wrote .*summary\.json, .*events\.jsonl, .*trace\.csv/);
     expect(first.stderr).toBe('');
   });
@@ -570,7 +573,9 @@ describe('itpump validate and schema', () => {
     expect(schema.required).toEqual(
       expect.arrayContaining(['name', 'duration', 'initialFill', 'prescription']),
     );
-    expect(schema.properties.initialFill.properties.volume.description).toMatch(/quantity/);
+    const volume = schema.properties.initialFill.properties.volume;
+    expect(volume.description).toMatch(/^The volume in the reservoir at the start.*Units: nL, uL/);
+    expect(volume.examples).toEqual(['20 mL']);
   });
 });
 
