@@ -5,7 +5,12 @@
  * its exact value (accepted) and just beyond it (refused). Values computed by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { checkBolusDose, checkTherapy, worstCaseMixture } from '../../src/dosing/limits.js';
+import {
+  capRefusal,
+  checkBolusDose,
+  checkTherapy,
+  worstCaseMixture,
+} from '../../src/dosing/limits.js';
 import {
   dailyVolumeNl,
   rateNlPerDayForDose,
@@ -363,5 +368,29 @@ describe('worstCaseMixture', () => {
       { drug: 'bupivacaine', concentrationUgPerMl: 30_000 },
     ]);
     expect(worstCaseMixture(undefined)).toEqual([]);
+  });
+});
+
+describe('the refusal of the forward daily cap (capRefusal)', () => {
+  const excess = {
+    drug: 'morphine',
+    windowEndMs: DAY_MS + 4 * HOUR_MS,
+    dosePg: 20_000_000_001,
+    limitPg: 20_000_000_000,
+    futureStrokes: 3,
+  };
+
+  it('says when the window ends, counted from now, and the dose against the limit to the picogram', () => {
+    const r = capRefusal(excess, DAY_MS, 'press', 'with this bolus');
+    expect(r.rule).toBe('hard');
+    // One picogram over 20 mg: the excess shows, which "20.0 mg above 20.0 mg" hid (issue 17).
+    expect(r.message).toBe(
+      'press: morphine dose in the 24 h ending in 0d 04:00:00 with this bolus would be 20.000000001 mg, above the hard maximum daily dose of morphine, 20 mg',
+    );
+  });
+
+  it('a window that ends at this very millisecond is "ending now"', () => {
+    const r = capRefusal({ ...excess, windowEndMs: DAY_MS }, DAY_MS, 'press', 'with this bolus');
+    expect(r.message).toMatch(/^press: morphine dose in the 24 h ending now with this bolus/);
   });
 });
