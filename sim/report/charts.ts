@@ -1359,13 +1359,7 @@ export async function balanceChartSvg(
   const measured = 'delivered, by the balance';
   const programmed = `programmed, ${formatRateMlPerDay(programmedRateNlPerDay)}`;
   const domain = [measured, programmed];
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: colourScale(domain, [COLOUR.blue, COLOUR.grey]),
-    sort: domain,
-  };
+  const color = seriesColour(domain, [COLOUR.blue, COLOUR.grey]);
   const rows = [
     ...shown.map((s) => ({
       t: round(s.timeMs / axis.unitMs),
@@ -1430,13 +1424,7 @@ export async function flowRateChartSvg(
   const measured = `flow over each ${formatDurationMs(intervalMs)}`;
   const programmed = `programmed, ${formatRateMlPerDay(programmedRateNlPerDay)}`;
   const domain = [measured, programmed];
-  const color = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: colourScale(domain, [COLOUR.vermillion, COLOUR.black]),
-    sort: domain,
-  };
+  const color = seriesColour(domain, [COLOUR.vermillion, COLOUR.black]);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {

@@ -40,6 +40,40 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'itpump-rig-cli-'));
 }
 
+/**
+ * `rig emulate` at ×720 on the pair's rig end, as its own process, ready; `stop` ends it with
+ * Ctrl-C and returns the strokes it executed, by its own count.
+ */
+async function spawnEmulator(pair: PtyPair, options: readonly string[]) {
+  const child = spawn(
+    join(root, 'node_modules/.bin/tsx'),
+    [
+      'sim/rig/commands.ts',
+      'rig',
+      'emulate',
+      '--port',
+      pair.rigPath,
+      '--time-scale',
+      '720',
+      ...options,
+      '--quiet',
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  cleanups.push(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  expect(await waitFor(() => stderr.includes('itpump rig emulator on'), 20_000)).toBe(true);
+  return {
+    async stop(): Promise<number> {
+      child.kill('SIGINT');
+      await exited;
+      return Number(/emulator stopped: (\d+) strokes executed/.exec(stderr)?.[1]);
+    },
+  };
+}
+
 const scenarioFile = (dir: string) => {
   const file = join(dir, 'short.yaml');
   writeFileSync(
@@ -193,31 +227,14 @@ describe('operator errors: one line, exit code 2', () => {
 describe('the whole chain over ptys', () => {
   it('a spawned `rig emulate` that resets mid-run, and `rig run`: outputs written, strokes agree', async () => {
     const pair = await pty();
-    const emulator = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      [
-        'sim/rig/commands.ts',
-        'rig',
-        'emulate',
-        '--port',
-        pair.rigPath,
-        '--time-scale',
-        '720',
-        '--seed',
-        '5',
-        '--noise-mg',
-        '0.05',
-        '--reboot-after-ms',
-        '1500',
-        '--quiet',
-      ],
-      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let emulatorErr = '';
-    emulator.stderr!.on('data', (d) => (emulatorErr += String(d)));
-    const exited = new Promise<number | null>((resolve) => emulator.once('exit', resolve));
-    cleanups.push(() => void (emulator.exitCode === null && emulator.kill('SIGKILL')));
-    expect(await waitFor(() => emulatorErr.includes('itpump rig emulator on'), 20_000)).toBe(true);
+    const emulator = await spawnEmulator(pair, [
+      '--seed',
+      '5',
+      '--noise-mg',
+      '0.05',
+      '--reboot-after-ms',
+      '1500',
+    ]);
     const dir = tempDir();
     const code = await rigMain([
       'rig',
@@ -234,9 +251,7 @@ describe('the whole chain over ptys', () => {
     ]);
     expect(err).not.toMatch(/error/);
     expect(code).toBe(0);
-    emulator.kill('SIGINT');
-    await exited;
-    const executed = Number(/emulator stopped: (\d+) strokes executed/.exec(emulatorErr)?.[1]);
+    const executed = await emulator.stop();
     const printed = JSON.parse(out) as {
       link: { strokesAccounted: number; rigReboots: number };
       boluses: { clinician: number };
@@ -261,27 +276,7 @@ describe('the whole chain over ptys', () => {
 
   it('a spawned `rig emulate --reported-strokes-ppm 0` (a rig that reports none of its strokes): `rig run` stops on the flow check, writes its outputs, exit 4', async () => {
     const pair = await pty();
-    const emulator = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      [
-        'sim/rig/commands.ts',
-        'rig',
-        'emulate',
-        '--port',
-        pair.rigPath,
-        '--time-scale',
-        '720',
-        '--reported-strokes-ppm',
-        '0',
-        '--quiet',
-      ],
-      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let emulatorErr = '';
-    emulator.stderr!.on('data', (d) => (emulatorErr += String(d)));
-    const exited = new Promise<number | null>((resolve) => emulator.once('exit', resolve));
-    cleanups.push(() => void (emulator.exitCode === null && emulator.kill('SIGKILL')));
-    expect(await waitFor(() => emulatorErr.includes('itpump rig emulator on'), 20_000)).toBe(true);
+    const emulator = await spawnEmulator(pair, ['--reported-strokes-ppm', '0']);
     const dir = tempDir();
     const code = await rigMain([
       'rig',
@@ -295,9 +290,7 @@ describe('the whole chain over ptys', () => {
       join(dir, 'out'),
       '--no-calibration',
     ]);
-    emulator.kill('SIGINT');
-    await exited;
-    const executed = Number(/emulator stopped: (\d+) strokes executed/.exec(emulatorErr)?.[1]);
+    const executed = await emulator.stop();
     // The situation: the rig made strokes and reported none of them.
     expect(executed).toBeGreaterThan(0);
     expect(code).toBe(4);
