@@ -140,6 +140,8 @@ const clockSource = String.raw`(?:[0-9]+d\s*)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?
  * home (the parsers read the same sources).
  */
 export const durationPattern = String.raw`^\s*${durationSource}\s*$`;
+/** A whole clock time in range (hours to 23, minutes and seconds to 59), compiled once. */
+const clockRegex = new RegExp(String.raw`^\s*${clockSource}\s*$`);
 export const timePattern = String.raw`^\s*(?:${clockSource}|${durationSource})\s*$`;
 
 export const parseVolumeNl = (t: string) => parseWith(t, volumeUnits, 'a volume');
@@ -168,8 +170,7 @@ export function parseTimeMs(text: string): number {
   const clock = /^\s*(?:([0-9]+)d\s*)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*$/.exec(text);
   if (clock) {
     const [, d = '0', h, m, s = '0'] = clock;
-    if (!new RegExp(`^\\s*${clockSource}\\s*$`).test(text))
-      throw new QuantityError(`"${text}" is not a time of day`);
+    if (!clockRegex.test(text)) throw new QuantityError(`"${text}" is not a time of day`);
     return Number(d) * DAY_MS + Number(h) * HOUR_MS + Number(m) * MINUTE_MS + Number(s) * SECOND_MS;
   }
   try {
