@@ -403,7 +403,7 @@ export class Simulation {
     });
     const records = this.events.slice(before);
     if (!records.some((e) => e.type === 'refill')) return;
-    // A pocket fill: the needle missed the reservoir for part of the injection (domain.md F1). The
+    // A pocket fill: the needle missed the reservoir for part of the injection (docs/sources.md F1). The
     // pump cannot tell; the drug goes under the skin at once.
     const pf = r.pocketFill;
     const pocketNl =

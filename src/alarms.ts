@@ -4,7 +4,7 @@
  * Alarms are latched: once raised an alarm stays active until a clinician clears it, and a clear is
  * refused for an alarm whose condition still holds (docs/requirements.md, REQ-ALM-*). Two tones
  * exist on the SynchroMed II (a 3-second two-tone and a 1-second single tone); which one means
- * critical and how often each repeats are UNCONFIRMED (domain.md §1.4), so the repeat intervals are
+ * critical and how often each repeats are UNCONFIRMED (docs/sources.md §1.4), so the repeat intervals are
  * settings of the catalogue, documented in docs/alarms.md.
  */
 import type { TonePattern } from '../hal/annunciator.js';

@@ -37,7 +37,7 @@ export const lockoutMsMax = 24 * HOUR_MS;
 export const rollingWindowMs = DAY_MS;
 /** Highest concentration the schema accepts at all, whatever the library says (µg/mL). */
 export const concentrationUgPerMlMax = 100_000;
-/** A stop longer than this is flagged at restart (an overinfusion risk factor, domain.md F3). */
+/** A stop longer than this is flagged at restart (an overinfusion risk factor, docs/sources.md F3). */
 export const longStopMs = 48 * HOUR_MS;
 
 /** Largest dose-rate increase confirmation threshold accepted, in ppm: a 1000-fold increase. */

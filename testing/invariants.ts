@@ -116,7 +116,7 @@ const at = formatTimeMs;
  * The alarm table of the requirements (REQ-ALM-2, REQ-ALM-4), kept here apart from the catalogue in
  * src/alarms.ts so that a change there is judged, not copied: which alarms are critical, and how
  * often each priority repeats (critical every 10 min, non-critical every hour; the catalogue's
- * settings, UNCONFIRMED against the device, domain.md §1.4).
+ * settings, UNCONFIRMED against the device, docs/sources.md §1.4).
  */
 export const alarmPriorities: Readonly<Record<AlarmCode, 'critical' | 'nonCritical'>> = {
   lowReservoir: 'nonCritical',

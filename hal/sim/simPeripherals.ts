@@ -63,7 +63,7 @@ export interface SimBatteryOptions {
 
 /**
  * A cell of an implant's size with placeholder figures (UNCONFIRMED: real longevity depends on the
- * flow rate and is not published in what we found, domain.md §1.1): 1.5 Ah, 120 µAh/day asleep,
+ * flow rate and is not published in what we found, docs/sources.md §1.1): 1.5 Ah, 120 µAh/day asleep,
  * 0.4 µAh a stroke (about 7 years at 0.5 mL/day of 0.5 µL strokes), 100 µAh a telemetry session.
  */
 export const batteryDefaults: SimBatteryOptions = {
@@ -78,7 +78,7 @@ export const batteryDefaults: SimBatteryOptions = {
 /**
  * The cell and its fuel gauge. ERI is raised when the charge above end of service would last no
  * more than `eriLeadMs` at the drain of the last week (standby plus strokes plus telemetry), so at
- * unchanged settings ERI comes at least that long before EOS (90 days: domain.md S5). EOS is a
+ * unchanged settings ERI comes at least that long before EOS (90 days: docs/sources.md S5). EOS is a
  * charge threshold. Levels only move forward: ok → eri → eos.
  */
 export class SimBattery implements BatteryPort {

@@ -1,5 +1,5 @@
 /**
- * The start-up graph of IEC 60601-2-24 (domain.md §5.1): the flow rate over each sampling interval
+ * The start-up graph of IEC 60601-2-24 (docs/sources.md §5.1): the flow rate over each sampling interval
  * Δt, from the delivered volume read off a balance, against time. The delivered volume at each
  * grid time k·Δt is interpolated linearly between the two readings around it (as the trumpet
  * analysis does, sim/analysis/trumpet.ts); the flow of interval k is (W_k − W_{k−1}) / Δt.

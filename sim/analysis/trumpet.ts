@@ -17,7 +17,7 @@
  * - The analysis period and the window lengths are parameters. An implant delivering a few hundred
  *   microlitres a day moves one stroke every few minutes, so a 2-minute window holds zero or one
  *   stroke and its error is meaningless: the simulator analyses days with windows of hours.
- * - The default window list (2, 5, 11, 19, 31 min) is UNCONFIRMED (domain.md §5.1): configurable.
+ * - The default window list (2, 5, 11, 19, 31 min) is UNCONFIRMED (docs/sources.md §5.1): configurable.
  *
  * It must not know where the samples came from, nor draw anything (sim/report/charts.ts does).
  */
@@ -42,7 +42,7 @@ export interface DeliverySample {
 export interface TrumpetOptions {
   /** The rate the pump was programmed to deliver, r. */
   programmedRateNlPerDay: number;
-  /** Δt, the sampling interval the analysis uses. Default 30 s (domain.md §5.1, T1/T2). */
+  /** Δt, the sampling interval the analysis uses. Default 30 s (docs/sources.md §5.1, T1/T2). */
   sampleIntervalMs?: number;
   /** Start of the analysis period on the samples' time axis. Default 1 h (second hour of two). */
   analysisStartMs?: number;
@@ -58,7 +58,7 @@ export const TRUMPET_DEFAULTS = {
   sampleIntervalMs: 30 * SECOND_MS,
   analysisStartMs: HOUR_MS,
   analysisDurationMs: HOUR_MS,
-  /** UNCONFIRMED window list (domain.md §5.1): commonly quoted for the standard, not seen in its text. */
+  /** UNCONFIRMED window list (docs/sources.md §5.1): commonly quoted for the standard, not seen in its text. */
   windowsMs: [2, 5, 11, 19, 31].map((minutes) => minutes * MINUTE_MS),
 } as const;
 

@@ -46,7 +46,7 @@ export interface FleetVariation {
 /**
  * Defaults, all placeholders to be tuned per study (docs/fleet.md): a 2.5 % spread of pump bias
  * (the order of the per-refill mean error measured for the SynchroMed II, +2.5 %, Wesemann 2014 via
- * domain.md S2; the spread itself is UNCONFIRMED), and a rare intermittent stall (UNCONFIRMED rate).
+ * docs/sources.md S2; the spread itself is UNCONFIRMED), and a rare intermittent stall (UNCONFIRMED rate).
  */
 export const DEFAULT_VARIATION: FleetVariation = {
   motorErrorSdPpm: 25_000,

@@ -25,9 +25,9 @@ import { assert, assertSafeInteger } from '../assert.js';
 import { concentrationUgPerMlMax, mixtureDrugsMax, rateNlPerDayMax } from '../constants.js';
 import { DAY_MS, NL_PER_ML } from '../units.js';
 
-/** Prometra catheter volume per cm of implanted length (Prometra II IFU p.33, domain.md §2). */
+/** Prometra catheter volume per cm of implanted length (Prometra II IFU p.33, docs/sources.md §2). */
 export const PROMETRA_CATHETER_VOLUME_NL_PER_CM = 2_600;
-/** Prometra catheter length before trimming (Prometra II IFU p.33, domain.md §2). */
+/** Prometra catheter length before trimming (Prometra II IFU p.33, docs/sources.md §2). */
 export const PROMETRA_CATHETER_LENGTH_CM_UNTRIMMED = 110;
 
 /** Largest drug path accepted: far above any catheter (110 cm of Prometra is 0.286 mL). */

@@ -3,7 +3,7 @@
  *
  * After implant or a catheter revision the drug path holds drug-free fluid; a priming bolus pushes
  * the dead volume at a high programmed rate so the drug reaches the tip. At high rates drug and
- * fluid mix: some drug arrives early, and the fluid behind it arrives diluted (domain.md §1.2, F4).
+ * fluid mix: some drug arrives early, and the fluid behind it arrives diluted (docs/sources.md §1.2, F4).
  *
  * The model (an explicit, documented model, not a measured profile):
  * - The sharp interface between the fluid in the path (ahead) and the drug (behind) becomes a

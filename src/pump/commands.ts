@@ -363,7 +363,7 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
   });
   if (r) return r;
   // A new mixture that raises a drug's dose rate at the tip beyond the configured factor, once the
-  // catheter clears, needs an explicit confirmation (domain.md F5).
+  // catheter clears, needs an explicit confirmation (docs/sources.md F5).
   const increases = doseRateIncreases(ctx, mixture);
   const first = increases?.changes.find((c) => increases.needing.includes(c.drug));
   if (increases && first && event.confirm !== true)
@@ -374,7 +374,7 @@ export function checkRefill(ctx: PumpContext, event: RefillEvent): Refusal | { m
 /**
  * A refill: the clinician empties the reservoir (measuring what was withdrawn) and adds a volume,
  * possibly of a new mixture. The estimate becomes the added volume; a withdrawn volume that differs
- * from the estimate by more than the configured share is logged as a discrepancy (domain.md F6).
+ * from the estimate by more than the configured share is logged as a discrepancy (docs/sources.md F6).
  * A new mixture starts a bridge unless the clinician declines it (`bridge: false`).
  */
 export function refill(context: PumpContext, event: PumpEvent): Step {

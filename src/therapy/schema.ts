@@ -131,7 +131,7 @@ export const pumpConfigSchema = z
     /**
      * Refill discrepancy threshold, in percent: a refill whose withdrawn volume differs from the
      * pump's estimate by more than this share of the estimate is flagged in its log record
-     * (domain.md F6: a sign of occlusion, granuloma or an earlier pocket fill; value UNCONFIRMED).
+     * (docs/sources.md F6: a sign of occlusion, granuloma or an earlier pocket fill; value UNCONFIRMED).
      */
     refillDiscrepancyPercentMax: int(0, 100),
     /** Volume inside the pump from the reservoir outlet to the catheter port (UNCONFIRMED for every pump: no default). */

@@ -1,5 +1,5 @@
 /**
- * A pocket fill (domain.md F1): part of a refill's injection goes under the skin. The patient gets
+ * A pocket fill (docs/sources.md F1): part of a refill's injection goes under the skin. The patient gets
  * that drug at once, the pump's estimate and the true reservoir diverge by that volume, and the
  * true reservoir runs dry before the estimate reaches the empty threshold.
  *

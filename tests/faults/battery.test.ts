@@ -1,5 +1,5 @@
 /**
- * Battery end of life (issue 4, domain.md F8): the charge model drains by standby, strokes and
+ * Battery end of life (issue 4, docs/sources.md F8): the charge model drains by standby, strokes and
  * telemetry; ERI comes at least 90 days before EOS at unchanged settings; at EOS the critical alarm
  * sounds and infusion stops; a low-battery reset falls back to the safe minimum rate.
  * Method: the simulated cell alone against hand arithmetic, then the controller on a small cell.
