@@ -160,11 +160,12 @@ const clockTime = (example: string) =>
     })
     .meta({ pattern: dateTimePattern });
 /** Percent as a number or "2.4 %", returned in parts per million. */
+const ppmPattern = String.raw`^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$`;
 const ppm = z
-  .union([z.number(), z.string()])
+  .union([z.number(), z.string().meta({ pattern: ppmPattern })])
   .meta({ title: 'percentage' })
   .transform((v, ctx) => {
-    const m = /^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(%|ppm)?\s*$/.exec(String(v));
+    const m = new RegExp(ppmPattern).exec(String(v));
     if (!m) {
       ctx.addIssue({ code: 'custom', message: `"${v}" is not a percentage such as "-2.4 %"` });
       return z.NEVER;
@@ -173,11 +174,12 @@ const ppm = z
   });
 
 /** A catheter length in whole cm: 100 or "100 cm". */
+const lengthCmPattern = String.raw`^\s*([0-9]+)\s*(cm)?\s*$`;
 const lengthCm = z
-  .union([z.number(), z.string()])
+  .union([z.number(), z.string().meta({ pattern: lengthCmPattern })])
   .meta({ title: 'length in cm' })
   .transform((v, ctx) => {
-    const m = /^\s*([0-9]+)\s*(cm)?\s*$/.exec(String(v));
+    const m = new RegExp(lengthCmPattern).exec(String(v));
     if (!m) {
       ctx.addIssue({
         code: 'custom',
@@ -188,12 +190,12 @@ const lengthCm = z
     return Number(m[1]);
   });
 /** A factor: 1.5, "×1.5", "1.5x" or "150 %", returned in parts per million; null turns the check off. */
+const factorPattern = String.raw`^\s*(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?\s*$`;
 const factorPpm = z
-  .union([z.number(), z.string()])
+  .union([z.number(), z.string().meta({ pattern: factorPattern })])
   .meta({ title: 'factor' })
   .transform((v, ctx) => {
-    const text = String(v).trim();
-    const m = /^(?:×|x)?\s*([0-9]+(?:\.[0-9]+)?)\s*(×|x|%)?$/.exec(text);
+    const m = new RegExp(factorPattern).exec(String(v));
     if (!m) {
       ctx.addIssue({
         code: 'custom',

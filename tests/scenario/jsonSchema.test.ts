@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { scenarioJsonSchema } from '../../sim/scenario.js';
+import { parseScenario, scenarioJsonSchema } from '../../sim/scenario.js';
 
 const root = join(import.meta.dirname, '../..');
 const examples = join(root, 'sim/scenarios/examples');
@@ -52,5 +52,37 @@ describe('the scenario JSON Schema', () => {
     expect(valid(small)).toBe(true);
     expect(small).toContain(from);
     expect(valid(small.replace(from!, to!))).toBe(false);
+  });
+
+  // Percentages, lengths and factors take a number or a string; the string must read as one.
+  const withSections = `${small}
+motor: { strokeVolumeError: "-2.4 %" }
+catheter: { length: 100 cm }
+`;
+  it.each([
+    [
+      'a stroke error that is not a percentage',
+      ['strokeVolumeError: "-2.4 %"', 'strokeVolumeError: banana'],
+    ],
+    ['a catheter length in metres', ['length: 100 cm', 'length: 1 m']],
+    ['a catheter length with a fraction of a cm', ['length: 100 cm', 'length: 100.5 cm']],
+  ])('refuses %s, as the loader does', (_kind, [from, to]) => {
+    expect(valid(withSections), JSON.stringify(validate.errors)).toBe(true);
+    expect(() => parseScenario(withSections, 'ok.yaml')).not.toThrow();
+    const changed = withSections.replace(from!, to!);
+    expect(changed).not.toBe(withSections);
+    expect(valid(changed)).toBe(false);
+    expect(() => parseScenario(changed, 'bad.yaml')).toThrow();
+  });
+
+  it('takes the factor of a dose-rate increase as a number, "×1.5", "1.5x" or "150 %", and not as a word', () => {
+    for (const factor of ['1.5', '"×1.5"', '1.5x', '"150 %"']) {
+      const text = `${small}\npump: { doseRateIncreaseLimit: ${factor} }\n`;
+      expect(valid(text), `${factor}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect(() => parseScenario(text, 'ok.yaml')).not.toThrow();
+    }
+    const bad = `${small}\npump: { doseRateIncreaseLimit: fast }\n`;
+    expect(valid(bad)).toBe(false);
+    expect(() => parseScenario(bad, 'bad.yaml')).toThrow();
   });
 });
