@@ -944,6 +944,17 @@ function unknownKeysMessage(keys: readonly string[], object: z.ZodType | undefin
 }
 
 /**
+ * The object an unknown key sits in, as written: whole when it is short (a timeline event), else
+ * only its unknown keys (at the top level the object is the whole file).
+ */
+function unknownKeysShown(object: unknown, keys: readonly string[]): string {
+  const whole = shownAsWritten(object);
+  if (whole.length <= 80 || typeof object !== 'object' || object === null) return whole;
+  const record = object as Record<string, unknown>;
+  return shownAsWritten(Object.fromEntries(keys.map((k) => [k, record[k]])));
+}
+
+/**
  * One line per problem: file, YAML path, the value as written, and what is wrong. Given the
  * schema, an unknown key lists the keys its object takes, and it alone is reported at its path
  * (a refinement of the same object, such as "exactly one action", would only repeat it).
@@ -962,7 +973,12 @@ export function describeZodError(
     .slice(0, 5)
     .map((issue) => {
       const value = valueAt(input, issue.path);
-      const shown = value === undefined ? 'missing' : shownAsWritten(value);
+      const shown =
+        value === undefined
+          ? 'missing'
+          : issue.code === 'unrecognized_keys'
+            ? unknownKeysShown(value, issue.keys)
+            : shownAsWritten(value);
       const message =
         issue.code === 'unrecognized_keys'
           ? unknownKeysMessage(issue.keys, schema && schemaAt(schema, issue.path))
