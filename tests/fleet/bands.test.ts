@@ -27,18 +27,10 @@ import { runFleet } from '../../sim/fleet/runFleet.js';
 import { histogramDomain } from '../../sim/report/charts.js';
 import { runScenario } from '../../sim/runner.js';
 import { parseScenario } from '../../sim/scenario.js';
+import { smallFleetScenarioText } from './smallFleet.js';
 
 const SCENARIO = parseScenario(
-  `
-name: fleet-bands-test
-seed: 900
-duration: 6d
-pump: { lowReservoir: 2 mL, emptyReservoir: 0.5 mL }
-initialFill: { volume: 4 mL, mixture: [{ drug: morphine, concentration: 2 mg/mL }, { drug: clonidine, concentration: 100 ug/mL }] }
-prescription: { mode: continuous, dose: 1 mg/day }
-ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 3 h, maxPer24h: 4 }
-demand: { episodesPerDay: 2, pressesPerEpisode: [1, 4] }
-`,
+  smallFleetScenarioText('fleet-bands-test', 900),
   'fleet-bands-test.yaml',
 );
 const VARIATION: FleetVariation = {

@@ -25,18 +25,10 @@ import { runFleet, type FleetOptions } from '../../sim/fleet/runFleet.js';
 import { registerReportCommands } from '../../sim/report/commands.js';
 import { runScenario } from '../../sim/runner.js';
 import { InputError, parseScenario } from '../../sim/scenario.js';
+import { smallFleetScenarioText } from './smallFleet.js';
 
 /** Six days of one small fill: most patients reach the low-reservoir alarm, stalls are frequent. */
-const SCENARIO_TEXT = `
-name: fleet-test
-seed: 500
-duration: 6d
-pump: { lowReservoir: 2 mL, emptyReservoir: 0.5 mL }
-initialFill: { volume: 4 mL, mixture: [{ drug: morphine, concentration: 2 mg/mL }, { drug: clonidine, concentration: 100 ug/mL }] }
-prescription: { mode: continuous, dose: 1 mg/day }
-ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 3 h, maxPer24h: 4 }
-demand: { episodesPerDay: 2, pressesPerEpisode: [1, 4] }
-`;
+const SCENARIO_TEXT = smallFleetScenarioText('fleet-test', 500);
 const SCENARIO = parseScenario(SCENARIO_TEXT, 'fleet-test.yaml');
 const VARIATION: FleetVariation = {
   motorErrorSdPpm: 30_000,

@@ -22,17 +22,9 @@ import { exitCodeOf } from '../../sim/cliRun.js';
 import { parseShard } from '../../sim/fleet/runFleet.js';
 import { registerReportCommands } from '../../sim/report/commands.js';
 import { InputError } from '../../sim/scenario.js';
+import { smallFleetScenarioText } from './smallFleet.js';
 
-const SCENARIO_TEXT = `
-name: fleet-cli-test
-seed: 700
-duration: 6d
-pump: { lowReservoir: 2 mL, emptyReservoir: 0.5 mL }
-initialFill: { volume: 4 mL, mixture: [{ drug: morphine, concentration: 2 mg/mL }, { drug: clonidine, concentration: 100 ug/mL }] }
-prescription: { mode: continuous, dose: 1 mg/day }
-ptm: { bolusDose: 0.1 mg, bolusDuration: 10 min, lockout: 3 h, maxPer24h: 4 }
-demand: { episodesPerDay: 2, pressesPerEpisode: [1, 4] }
-`;
+const SCENARIO_TEXT = smallFleetScenarioText('fleet-cli-test', 700);
 const VARIATION_ARGS = [
   '--motor-error-sd',
   '3 %',
