@@ -18,6 +18,7 @@ import { rateSteps } from '../../src/dosing/rates.js';
 import {
   alarmConditionHolds,
   batchObsolete,
+  dailyCapExcess,
   deliveredPgLast24h,
   denyPress,
   enterMode,
@@ -25,6 +26,7 @@ import {
   grantPress,
   isCurrentBatchReport,
   missedNl,
+  nextBatch,
   pressDenial,
   programmedNlAt,
   raiseAlarm,
@@ -38,12 +40,13 @@ import {
   startBatch,
   Step,
   strokesBeforeThreshold,
+  strokeHistory,
   tipMixtureWorstCase,
 } from '../../src/pump/decide.js';
 import type { DoneBatch, PumpContext, PumpEvent, RunningBatch } from '../../src/pump/types.js';
 import { defaultPumpConfig } from '../../testing/harness.js';
-import type { Bridge, Mixture } from '../../src/therapy/schema.js';
-import { infusing, morphine } from './contexts.js';
+import type { Bridge, Mixture, Prescription } from '../../src/therapy/schema.js';
+import { infusing, morphine, prescription } from './contexts.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
 
 const strokeNl = defaultPumpConfig.strokeVolumeNl; // 500 nL
@@ -270,6 +273,41 @@ describe('pressDenial at the boundary of each deny reason, in order of precedenc
     expect(pressDenial(infusing(now, { ptmBolusNl: 40_001 }), now)).toBeUndefined();
   });
 
+  it('dailyDoseCap: during a bridge, the cap counts the bridge a new bolus pushes through, and the basal after it (mutation survivor)', () => {
+    // A bridge (same morphine 10 mg/mL) with 40,000 nL left to push at 100,000 nL/day: on its own it
+    // runs 9.6 h before the 500,000 nL/day basal takes over. The press's 50,000 nL bolus over
+    // 10 min pushes those 40,000 nL in about 8 min, so the basal is back almost at once. History:
+    // N strokes in the hour after now − 1 h, inside every window ending before now + 23 h. The
+    // window ending just before then holds N + the bolus (100 strokes) + about 23 h of basal
+    // (958 strokes): about N + 1,058 against the cap's 4,000. Counting the bridge at its own
+    // length instead (40,000 nL, then 13.4 h of basal) would make it N + 738.
+    const bridge: Bridge = {
+      startMs: now - HOUR_MS,
+      volumeNl: 300_000,
+      steps: { startsMs: [0], ratesNlPerDay: [100_000] },
+      oldMixture: morphine,
+      remainingFine: 40_000 * FINE_PER_NL,
+      anchorMs: now,
+      endMs: now + (4 * DAY_MS) / 10,
+      pathMixture: morphine,
+    };
+    const bridging = (strokes: number) =>
+      infusing(now, {
+        bridge,
+        steps: {
+          ...rateSteps(prescription, morphine),
+          override: { steps: bridge.steps, untilMs: bridge.endMs },
+        },
+        recentBatches: [
+          { startMs: now - HOUR_MS, leadMs: 0, intervalMs: 1, strokes, mixture: morphine },
+        ],
+      });
+    // 2,800 strokes: about 3,858 with the press, granted (the press is judged near the cap) ...
+    expect(pressDenial(bridging(2_800), now)).toBeUndefined();
+    // ... 3,100: about 4,158, denied; at the bridge's own length it would have been 3,838.
+    expect(pressDenial(bridging(3_100), now)).toBe('dailyDoseCap');
+  });
+
   it('dailyDoseCap: a bolus that fits the last 24 hours is granted; with the window holding just enough more, the same press is denied', () => {
     // Delivery of the last hour as one finished batch of N strokes, one per ms (5 µg each, all
     // well inside the window). Hard daily maximum 20 mg; the bolus is 0.5 mg. A full bolus of
@@ -467,6 +505,22 @@ describe('batches', () => {
     expect(step.ctx.batch).toMatchObject({ count: 1, leadMs: 0 });
   });
 
+  it('exactly one whole stroke owed under a running basal is the planned batch, not a stroke alone (mutation survivor)', () => {
+    // 500,000 nL/day is a stroke every 86.4 s. One stroke owed is due now: the plan starts with it
+    // and goes on at the basal interval, one command for many strokes (a rig answers each command).
+    const { plan } = nextBatch(infusing(0, { owedFine: strokeFine }));
+    expect(plan).toMatchObject({ leadMs: 0, intervalMs: 86_400 });
+    expect(plan!.count).toBeGreaterThan(1);
+  });
+
+  it('stopped, no stroke is due however much is owed (REQ-CMD-1, mutation survivor)', () => {
+    // A stop keeps the volume owed (the stopped batch's strokes are still to be reported): three
+    // strokes owed while off plan nothing. Resumed, the same context owes a stroke at once.
+    const stopped = infusing(0, { mode: 'off', owedFine: 3 * strokeFine });
+    expect(nextBatch(stopped).plan).toBeUndefined();
+    expect(nextBatch({ ...stopped, mode: 'basal' }).plan).toMatchObject({ count: 1, leadMs: 0 });
+  });
+
   it('after a memory error (contents unknown) counts strokes without attributing a dose', () => {
     const ctx = infusing(0, {
       mode: 'minimum',
@@ -609,5 +663,74 @@ describe('report figures', () => {
     });
     expect(programmedNlAt(ctx, HOUR_MS)).toBe(2_005);
     expect(missedNl(ctx)).toBe(3);
+  });
+});
+
+describe('dailyCapExcess on the controller context (REQ-LIM-6)', () => {
+  // Morphine 10 mg/mL: a 500 nL stroke is 5 µg, the 20 mg daily hard maximum 4,000 strokes.
+  it('counts a running batch’s strokes once, from its first stroke, as a finished batch would be (mutation survivors)', () => {
+    // A batch started at 1 h with a 20-minute lead and a stroke a minute has done 41 strokes by
+    // 2 h (at 1 h 20 min ... 2 h 00 min); 3,990 strokes are owed in all, its own included. The same
+    // moment told the other way: the batch finished with 41 strokes, 3,949 still owed. The two
+    // contexts are one pump: the first window over the cap, its dose and its strokes to come agree.
+    const nowMs = 2 * HOUR_MS;
+    const batch = running({ startMs: HOUR_MS, leadMs: 20 * MINUTE_MS, count: 100 });
+    const owedFine = 3_990 * strokeFine;
+    const mid = infusing(nowMs, { batch, owedFine });
+    expect(strokeHistory(mid, nowMs)).toEqual([
+      { firstMs: HOUR_MS + 20 * MINUTE_MS, intervalMs: MINUTE_MS, strokes: 41, mixture: morphine },
+    ]);
+    const done: DoneBatch = {
+      startMs: HOUR_MS,
+      leadMs: 20 * MINUTE_MS,
+      intervalMs: MINUTE_MS,
+      strokes: 41,
+      mixture: morphine,
+    };
+    const finished = infusing(nowMs, {
+      recentBatches: [done],
+      owedFine: owedFine - 41 * strokeFine,
+    });
+    const excess = dailyCapExcess(mid);
+    // Reached: over the cap, in the window that still holds the batch's first stroke.
+    expect(excess).toBeDefined();
+    expect(excess!.windowEndMs).toBe(HOUR_MS + 20 * MINUTE_MS + DAY_MS - 1);
+    expect(excess).toEqual(dailyCapExcess(finished));
+  });
+
+  it('at the safe minimum rate judges the minimum rate too, where it delivers more than the programme (mutation survivor)', () => {
+    // A flex programme at zero until noon, 5 mg/day after; the pump at its safe minimum rate,
+    // 48,000 nL/day (a stroke every 15 min). 4,000 strokes (the cap) were done in the 4 s up to
+    // noon yesterday: they count in every window ending before noon today. Back at the programme,
+    // nothing is added before noon and the pump stays within the cap; at the minimum rate the
+    // first stroke to come, 15 min on, passes it.
+    const flex: Prescription = {
+      mode: 'flex',
+      steps: [
+        { startMinute: 0, doseNgPerDay: 0 },
+        { startMinute: 720, doseNgPerDay: 5_000_000 },
+      ],
+    };
+    const nowMs = DAY_MS; // midnight, the clock at UTC
+    const history: DoneBatch = {
+      startMs: nowMs - 12 * HOUR_MS - 3_999,
+      leadMs: 0,
+      intervalMs: 1,
+      strokes: 4_000,
+      mixture: morphine,
+    };
+    const atMinimum = infusing(nowMs, {
+      mode: 'minimum',
+      prescription: flex,
+      steps: rateSteps(flex, morphine),
+      recentBatches: [history],
+      owedFine: 0,
+    });
+    const excess = dailyCapExcess(atMinimum);
+    expect(excess).toBeDefined();
+    expect(excess!.windowEndMs).toBeLessThan(nowMs + 12 * HOUR_MS);
+    expect(excess!.dosePg).toBeGreaterThan(excess!.limitPg);
+    // The programme alone stays within the cap.
+    expect(dailyCapExcess({ ...atMinimum, mode: 'basal' })).toBeUndefined();
   });
 });
