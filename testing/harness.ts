@@ -38,6 +38,7 @@ import {
 } from '../src/dosing/catheter.js';
 import { FINE_PER_NL, programmedFine } from '../src/dosing/delivery.js';
 import { strokeLeavesAtMs, strokesLeftBy } from '../hal/sim/strokeClock.js';
+import { ProgrammedVolume } from './programmedVolume.js';
 import type { LogBody, LogRecord } from '../src/eventLog.js';
 import { programmeOf } from '../src/pump/decide.js';
 import type { CommandEvent, RestoredState } from '../src/pump/types.js';
@@ -248,6 +249,8 @@ export class PumpRig {
   /** Stall windows the test injected. */
   readonly stallWindows: { fromMs: number; toMs: number }[] = [];
   readonly onStep: ((rig: PumpRig) => void)[];
+  /** INV-4's oracle: the programmed volume by the kit's arithmetic, fed after every step. */
+  private readonly programme: ProgrammedVolume;
   /** Controller steps handled so far (counts across restarts). */
   steps = 0;
   /** Strokes of the batches that have ended (kept so "delivered so far" costs nothing per step). */
@@ -291,6 +294,7 @@ export class PumpRig {
       battery: this.battery,
       button: this.button,
     };
+    this.programme = new ProgrammedVolume(this.config, this.library, this.clock.nowMs());
     this.controller = this.newController();
     if (!options.noBoot) this.controller.boot();
   }
@@ -303,6 +307,7 @@ export class PumpRig {
       onLog: (r) => this.logged(r),
       onStep: () => {
         this.steps++;
+        this.observeProgramme();
         for (const hook of this.onStep) hook(this);
       },
     });
@@ -322,6 +327,20 @@ export class PumpRig {
     this.controller = this.newController();
     this.restarts++;
     this.controller.boot(restored);
+  }
+
+  /** Feed the kit's programmed-volume oracle what the pump now holds (after every step). */
+  private observeProgramme(): void {
+    const c = this.controller.context;
+    this.programme.observe({
+      nowMs: this.nowMs,
+      therapyState: this.controller.state.therapy,
+      prescription: c.prescription,
+      mixture: c.mixture,
+      rtcOffsetMs: c.rtcOffsetMs,
+      bolus: c.bolus,
+      bridge: c.bridge,
+    });
   }
 
   /** Power cycles so far. */
@@ -603,7 +622,16 @@ export class PumpRig {
   }
 
   /**
-   * The programmed cumulative volume by the controller's own accounting, in nL (exact fraction):
+   * The programmed cumulative volume by the kit's own arithmetic (testing/programmedVolume.ts), in
+   * nL: INV-4's oracle, computed apart from the firmware's account.
+   */
+  kitProgrammedNl(t = this.nowMs): number {
+    return this.programme.programmedNl(t);
+  }
+
+  /**
+   * The programmed cumulative volume by the controller's own account (what INV-4 holds equal to
+   * `kitProgrammedNl`), in nL (exact fraction):
    * delivered strokes + owed + missed, settled up to `t` with the programme in force.
    */
   programmedNl(t = this.nowMs): number {

@@ -208,7 +208,8 @@ export function checkDose24h(rig: PumpRig, model: ReferenceModel, t: number): vo
 // INV-4: delivered against programmed volume.
 
 /**
- * INV-4 at `t` (now, or any moment since the last step). Delivered volume is never more than a
+ * INV-4 at `t` (now, or any moment since the last step), against the programmed volume by the
+ * kit's own arithmetic (testing/programmedVolume.ts). Delivered volume is never more than a
  * stroke ahead of the programmed volume. With an ideal motor and a reservoir that never ran out it
  * is never more than a stroke behind either. Once delivery was blocked (a stall, or an estimate
  * below one stroke) the volume the pump could not deliver is dropped as missed, never caught up
@@ -219,7 +220,16 @@ export function checkVolume(rig: PumpRig, model: ReferenceModel, t = rig.nowMs):
   const c = rig.controller.context;
   const stroke = rig.config.strokeVolumeNl;
   const delivered = rig.deliveredNlBy(t);
-  const programmed = rig.programmedNl(t);
+  const programmed = rig.kitProgrammedNl(t);
+  // The pump's own account (delivered strokes + owed + missed) must say the same: a volume it
+  // gains or loses there is delivered or withheld later (FOUND-BUGS #27). Within 2 nL: the kit
+  // spreads a bolus exactly, the pump at a rate rounded down to whole nL per day.
+  const account = rig.programmedNl(t);
+  if (Math.abs(account - programmed) > 2)
+    fail(
+      INVARIANTS.volume,
+      `at ${at(t)} the pump's account of the programmed volume is ${account.toFixed(3)} nL, the programme's ${programmed.toFixed(3)} nL`,
+    );
   if (delivered > programmed + stroke)
     fail(
       INVARIANTS.volume,
