@@ -449,6 +449,49 @@ function startup() {
   ) as { [K in keyof typeof commands]: { wallMs: number; cpuMs: number } };
 }
 
+interface AllocResult {
+  events: number;
+  allocatedBytes: number;
+  bytesPerEvent: number | null;
+  collections: number;
+}
+
+/** One allocation run of `days` of the benchmark patient-year (bench/allocChild.ts). */
+function allocChild(days: number): AllocResult {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--min-semi-space-size=128',
+      '--max-semi-space-size=128',
+      '--import',
+      import.meta.resolve('tsx'),
+      here('./allocChild.ts'),
+      JSON.stringify({ scenario: YEAR_SCENARIO, days }),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as AllocResult;
+}
+
+/**
+ * Heap allocated per controller event: the growth of the used heap over a run with no garbage
+ * collection, of 30 and of 90 days. The difference of the two over the difference of their events
+ * is the per-event figure (what a run allocates once, the NVM buffer and the actor, cancels out).
+ */
+function allocation() {
+  const short = allocChild(30);
+  const long = allocChild(90);
+  const valid = short.collections === 0 && long.collections === 0;
+  return {
+    method: 'used-heap growth without a collection, 90 days minus 30 days of year-demand',
+    runs: [short, long],
+    bytesPerEvent: valid
+      ? Math.round((long.allocatedBytes - short.allocatedBytes) / (long.events - short.events))
+      : null,
+  };
+}
+
 function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
 }
@@ -465,6 +508,8 @@ async function main(): Promise<void> {
   const timings = scenarioTimings();
   process.stderr.write('bench: controller throughput...\n');
   const events = throughput();
+  process.stderr.write('bench: heap allocated per event...\n');
+  const alloc = allocation();
   process.stderr.write('bench: fleet with 1 and 2 workers...\n');
   const fleet = fleetTimings();
   process.stderr.write('bench: peak memory...\n');
@@ -495,6 +540,7 @@ async function main(): Promise<void> {
     cliStartup: cli,
     timings,
     controllerThroughput: events,
+    heapAllocatedPerEvent: alloc,
     fleet,
     memory: rss,
     rigRoundTrip: rig,
@@ -603,6 +649,14 @@ async function main(): Promise<void> {
       'Per event: statechart / state records / log / rest',
       `${events.usPerEventSplit.statechart} / ${events.usPerEventSplit.stateRecords} / ${events.usPerEventSplit.logRecords} / ${events.usPerEventSplit.rest} µs`,
       '',
+      '',
+    ],
+    [
+      'Heap allocated per controller event (with drivers)',
+      alloc.bytesPerEvent === null
+        ? 'not measured: a garbage collection ran during the run'
+        : `${round(alloc.bytesPerEvent / 1024, 1)} KiB`,
+      'measured, falling',
       '',
     ],
     [
