@@ -15,6 +15,7 @@ import { pumpConfigOf } from '../../sim/scenario.js';
 import { DAY_MS, HOUR_MS } from '../../src/units.js';
 import { at, morphineBase, ofType, ptm, scenario, when } from '../scenario/helpers.js';
 import { runWhole } from './helpers.js';
+import { eachTest } from '../eachTest.js';
 
 const t0 = at(1, 10);
 const D = 260_000;
@@ -39,7 +40,7 @@ describe('a patient bolus during the bridge', () => {
   // At 12:00 the old schedule has pushed 500 000 nL/day × 2 h = 41 666⅔ nL; the bolus (0.1 mg at
   // 4 mg/mL = 25 000 nL) pushes 25 000 nL more. Left: (260 000 × DAY − 500 000 × 7 200 000 −
   // 25 000 × DAY) fine = 16 704 000 000 000, pushed at 500 000 nL/day in 33 408 000 ms.
-  const sim = runWhole(withBridge([{ at: when(1, 12), press: {} }]));
+  const sim = eachTest(() => runWhole(withBridge([{ at: when(1, 12), press: {} }])));
   const end = at(1, 12) + 33_408_000;
 
   it('ends the bridge earlier by the bolus volume at the old rate: 72 min', () => {
@@ -75,16 +76,18 @@ describe('a patient bolus still running at a refill with a new mixture', () => {
   // Granted at 09:55: 0.1 mg at 2 mg/mL = 50 000 nL over 10 min, still running at 10:00. A bolus
   // keeps its volume, so the new 4 mg/mL under it would double its dose (QA finding #7): the
   // change of mixture is refused until the bolus has ended, and nothing changes.
-  const sim = runWhole(
-    scenario({
-      ...morphineBase,
-      duration: '2d',
-      ptm,
-      timeline: [
-        { at: when(1, 9, 55), press: {} },
-        { at: when(1, 10), refill: { added: '18 mL', mixture: fourMg } },
-      ],
-    }),
+  const sim = eachTest(() =>
+    runWhole(
+      scenario({
+        ...morphineBase,
+        duration: '2d',
+        ptm,
+        timeline: [
+          { at: when(1, 9, 55), press: {} },
+          { at: when(1, 10), refill: { added: '18 mL', mixture: fourMg } },
+        ],
+      }),
+    ),
   );
 
   it('refuses the refill, naming the running bolus, and starts no bridge', () => {
@@ -97,11 +100,13 @@ describe('a patient bolus still running at a refill with a new mixture', () => {
 });
 
 describe('a stop during the bridge', () => {
-  const sim = runWhole(
-    withBridge([
-      { at: when(1, 14), stop: {} },
-      { at: when(1, 16), resume: {} },
-    ]),
+  const sim = eachTest(() =>
+    runWhole(
+      withBridge([
+        { at: when(1, 14), stop: {} },
+        { at: when(1, 16), resume: {} },
+      ]),
+    ),
   );
 
   it('pauses it and resumes it with what was left: it ends 2 h later than planned', () => {
@@ -117,10 +122,12 @@ describe('a stop during the bridge', () => {
 });
 
 describe('a new prescription during the bridge', () => {
-  const sim = runWhole(
-    withBridge([
-      { at: when(1, 11), program: { prescription: { mode: 'continuous', dose: '2 mg/day' } } },
-    ]),
+  const sim = eachTest(() =>
+    runWhole(
+      withBridge([
+        { at: when(1, 11), program: { prescription: { mode: 'continuous', dose: '2 mg/day' } } },
+      ]),
+    ),
   );
 
   it('leaves the bridge as it is and takes over when it ends', () => {
@@ -139,13 +146,15 @@ describe('a new prescription during the bridge', () => {
 describe('a second drug change before the first has cleared', () => {
   // At 14:00 the catheter holds 2 mg/mL ahead of 4 mg/mL; a refill with 5 mg/mL starts a new bridge
   // on the schedule the tip runs on (the first bridge's 500 000 nL/day) for the whole catheter.
-  const sim = runWhole(
-    withBridge([
-      {
-        at: when(1, 14),
-        refill: { added: '18 mL', mixture: [{ drug: 'morphine', concentration: '5 mg/mL' }] },
-      },
-    ]),
+  const sim = eachTest(() =>
+    runWhole(
+      withBridge([
+        {
+          at: when(1, 14),
+          refill: { added: '18 mL', mixture: [{ drug: 'morphine', concentration: '5 mg/mL' }] },
+        },
+      ]),
+    ),
   );
   const secondEnd = at(1, 14) + 44_928_000;
 

@@ -17,10 +17,12 @@ import { loadScenario } from '../../sim/scenario.js';
 import { runScenario } from '../../sim/runner.js';
 import { formatSummary } from '../../sim/summary.js';
 import { at, ofType } from '../scenario/helpers.js';
+import { eachTest } from '../eachTest.js';
 
-const result = runScenario(
-  loadScenario(new URL('../../sim/scenarios/default.yaml', import.meta.url).pathname),
+const defaultScenario = loadScenario(
+  new URL('../../sim/scenarios/default.yaml', import.meta.url).pathname,
 );
+const result = eachTest(() => runScenario(defaultScenario));
 const t0 = at(90, 10);
 const D = 260_000;
 const r0 = 500_000;
@@ -40,8 +42,8 @@ function expectedArrivalMs(): number {
 }
 
 describe('the default scenario: clonidine added at 90 days', () => {
-  const path = result.summary.drugPath!;
-  const clonidine = path.drugFirstAtTip.find((d) => d.drug === 'clonidine')!;
+  const path = eachTest(() => result.summary.drugPath!);
+  const clonidine = eachTest(() => path.drugFirstAtTip.find((d) => d.drug === 'clonidine')!);
 
   it('reports when clonidine first reached the patient, within a stroke of the hand computation', () => {
     const expected = expectedArrivalMs();

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScenario, type Scenario } from '../../sim/scenario.js';
 import { Simulation } from '../../sim/runner.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/units.js';
+import { eachTest } from '../eachTest.js';
 
 // Morphine 2 mg/mL at 0.5 mL/day (1 mg/day); patient bolus 0.1 mg = 50 µL over 10 min, lockout 3 h, 4 a day.
 function scenario(timeline: string, duration = '2d'): Scenario {
@@ -35,15 +36,17 @@ const count = (sim: Simulation, type: string) => sim.events.filter((e) => e.type
 const basalNl = (ms: number) => Math.floor((500_000 * ms) / DAY_MS);
 
 describe('reset mid-bolus', () => {
-  const sim = run(
-    scenario(
-      `
+  const sim = eachTest(() =>
+    run(
+      scenario(
+        `
   - { at: 0d 08:00, press: {} }
   - { at: 0d 08:05, reset: {} }
   - { at: 0d 08:30, press: {} }
   - { at: 0d 11:00, press: {} }
 `,
-      '1d',
+        '1d',
+      ),
     ),
   );
 

@@ -6,24 +6,27 @@ import { describe, expect, it } from 'vitest';
 import { NL_PER_ML } from '../../src/units.js';
 import { runScenario } from '../../sim/runner.js';
 import { at, mg, morphineBase, ofType, pressOutcomes, ptm, scenario, when } from './helpers.js';
+import { eachTest } from '../eachTest.js';
 
 describe('a clinician bolus restarts the patient lockout', () => {
   // Patient bolus at 1d 08:00: lockout to 11:00. Clinician bolus 0.2 mg over 30 min at 10:00:
   // lockout restarts from its start, to 13:00. Without it, a press at 12:00 would be granted.
-  const result = runScenario(
-    scenario({
-      ...morphineBase,
-      duration: '2d',
-      ptm,
-      timeline: [
-        { at: when(1, 8), press: {} }, //                                              granted
-        { at: when(1, 8, 5), clinicianBolus: { dose: '0.2 mg', duration: '30 min' } }, // refused: patient bolus running
-        { at: when(1, 10), clinicianBolus: { dose: '0.2 mg', duration: '30 min' } }, //   started, lockout to 13:00
-        { at: when(1, 10, 15), press: {} }, //                                         lockout (and a bolus runs)
-        { at: when(1, 12), press: {} }, //                                             lockout, restarted by the clinician bolus
-        { at: when(1, 13), press: {} }, //                                             granted
-      ],
-    }),
+  const result = eachTest(() =>
+    runScenario(
+      scenario({
+        ...morphineBase,
+        duration: '2d',
+        ptm,
+        timeline: [
+          { at: when(1, 8), press: {} }, //                                              granted
+          { at: when(1, 8, 5), clinicianBolus: { dose: '0.2 mg', duration: '30 min' } }, // refused: patient bolus running
+          { at: when(1, 10), clinicianBolus: { dose: '0.2 mg', duration: '30 min' } }, //   started, lockout to 13:00
+          { at: when(1, 10, 15), press: {} }, //                                         lockout (and a bolus runs)
+          { at: when(1, 12), press: {} }, //                                             lockout, restarted by the clinician bolus
+          { at: when(1, 13), press: {} }, //                                             granted
+        ],
+      }),
+    ),
   );
 
   it('denies the presses before 13:00 and grants the one at 13:00', () => {
@@ -66,18 +69,20 @@ describe('a clinician bolus restarts the patient lockout', () => {
 describe('stop and resume', () => {
   // Stopped from 1d 00:00 to 1d 12:00: half a day of basal is not given and not caught up.
   // Delivered: 1.5 days × 0.5 mL/day = 0.75 mL = 1 500 strokes = 1.5 mg.
-  const result = runScenario(
-    scenario({
-      ...morphineBase,
-      duration: '2d',
-      ptm,
-      timeline: [
-        { at: when(1, 0), stop: {} },
-        { at: when(1, 6), press: {} },
-        { at: when(1, 12), resume: {} },
-        { at: when(1, 12, 1), resume: {} },
-      ],
-    }),
+  const result = eachTest(() =>
+    runScenario(
+      scenario({
+        ...morphineBase,
+        duration: '2d',
+        ptm,
+        timeline: [
+          { at: when(1, 0), stop: {} },
+          { at: when(1, 6), press: {} },
+          { at: when(1, 12), resume: {} },
+          { at: when(1, 12, 1), resume: {} },
+        ],
+      }),
+    ),
   );
 
   it('logs the stop and the resume, and refuses a second resume', () => {
@@ -122,8 +127,8 @@ describe('a clock change under a flex schedule', () => {
     },
     timeline: [{ at: when(1, 13), setClock: { shift: '6 h' } }],
   };
-  const result = runScenario(scenario(input));
-  const unchanged = runScenario(scenario({ ...input, timeline: [] }));
+  const result = eachTest(() => runScenario(scenario(input)));
+  const unchanged = eachTest(() => runScenario(scenario({ ...input, timeline: [] })));
 
   it('logs the old and new real-time clock', () => {
     const start = Date.parse(morphineBase.startRtc);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { HOUR_MS, NL_PER_ML } from '../../src/units.js';
 import { runScenario } from '../../sim/runner.js';
 import { mg, morphineBase, scenario } from './helpers.js';
+import { eachTest } from '../eachTest.js';
 
 const strokeNl = 500;
 
@@ -15,17 +16,19 @@ describe('continuous morphine 1 mg/day at 2 mg/mL for exactly 10 days', () => {
   // Morphine: 5 mL × 2 mg/mL = 10 mg. Bupivacaine rides on the same flow: 5 mL × 12 mg/mL = 60 mg.
   const rateNlPerDay = 500_000;
   const strokes = 10_000;
-  const result = runScenario(
-    scenario({
-      ...morphineBase,
-      initialFill: {
-        volume: '20 mL',
-        mixture: [
-          { drug: 'morphine', concentration: '2 mg/mL' },
-          { drug: 'bupivacaine', concentration: '12 mg/mL' },
-        ],
-      },
-    }),
+  const result = eachTest(() =>
+    runScenario(
+      scenario({
+        ...morphineBase,
+        initialFill: {
+          volume: '20 mL',
+          mixture: [
+            { drug: 'morphine', concentration: '2 mg/mL' },
+            { drug: 'bupivacaine', concentration: '12 mg/mL' },
+          ],
+        },
+      }),
+    ),
   );
   const drug = (name: string) => result.summary.drugs.find((d) => d.drug === name)!;
 
@@ -86,19 +89,21 @@ describe('a flex schedule: 1 mg/day from 00:00, 2.4 mg/day from 06:00, 0.8 mg/da
     { fromHour: 18, rateNlPerDay: 400_000 },
   ];
   const dailyNl = 825_000;
-  const result = runScenario(
-    scenario({
-      ...morphineBase,
-      duration: '4d',
-      prescription: {
-        mode: 'flex',
-        steps: [
-          { at: '00:00', dose: '1 mg/day' },
-          { at: '06:00', dose: '2.4 mg/day' },
-          { at: '18:00', dose: '0.8 mg/day' },
-        ],
-      },
-    }),
+  const result = eachTest(() =>
+    runScenario(
+      scenario({
+        ...morphineBase,
+        duration: '4d',
+        prescription: {
+          mode: 'flex',
+          steps: [
+            { at: '00:00', dose: '1 mg/day' },
+            { at: '06:00', dose: '2.4 mg/day' },
+            { at: '18:00', dose: '0.8 mg/day' },
+          ],
+        },
+      }),
+    ),
   );
 
   it('runs each step at its hand-computed rate: 125 000, 600 000 and 100 000 nL in its hours, every day', () => {

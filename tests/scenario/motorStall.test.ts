@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MINUTE_MS, NL_PER_ML } from '../../src/units.js';
 import { runScenario } from '../../sim/runner.js';
 import { at, morphineBase, ofType, pressOutcomes, ptm, scenario, when } from './helpers.js';
+import { eachTest } from '../eachTest.js';
 
 // Basal strokes every 86.4 s: stroke k at k × 86 400 ms. Stroke 1 000 would fall at exactly 1d 00:00,
 // where a one-hour stall window [1d 00:00, 1d 01:00) starts: 999 strokes are made before it.
@@ -16,20 +17,22 @@ const retryMs = 10 * MINUTE_MS;
 const attemptsMs = [0, 1, 2, 3, 4, 5].map((i) => at(1) + i * retryMs);
 
 describe('a one-hour motor stall', () => {
-  const result = runScenario(
-    scenario({
-      ...morphineBase,
-      duration: '3d',
-      pump: { ...morphineBase.pump, stallRetry: '10 min', stallAttemptsMax: 3 },
-      ptm,
-      timeline: [
-        { at: when(1, 0), motorStall: { for: '1 h' } },
-        { at: when(1, 0, 25), press: {} },
-        { at: when(1, 0, 30), clearAlarms: {} },
-        { at: when(2, 2), clearAlarms: {} },
-      ],
-    }),
-    { traceEveryMs: 5 * MINUTE_MS },
+  const result = eachTest(() =>
+    runScenario(
+      scenario({
+        ...morphineBase,
+        duration: '3d',
+        pump: { ...morphineBase.pump, stallRetry: '10 min', stallAttemptsMax: 3 },
+        ptm,
+        timeline: [
+          { at: when(1, 0), motorStall: { for: '1 h' } },
+          { at: when(1, 0, 25), press: {} },
+          { at: when(1, 0, 30), clearAlarms: {} },
+          { at: when(2, 2), clearAlarms: {} },
+        ],
+      }),
+      { traceEveryMs: 5 * MINUTE_MS },
+    ),
   );
 
   it('logs each stalled attempt, 10 min apart, and raises motorStall on the third', () => {

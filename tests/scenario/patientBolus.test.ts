@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NL_PER_ML } from '../../src/units.js';
 import { Simulation, runScenario } from '../../sim/runner.js';
 import { at, mg, morphineBase, ofType, pressOutcomes, ptm, scenario, when } from './helpers.js';
+import { eachTest } from '../eachTest.js';
 
 // Each press, with the reasoning (G = granted; lockout ends 3 h after a grant; the 24-h count is
 // of grants strictly after now − 24 h):
@@ -36,7 +37,7 @@ const input = {
 };
 
 describe('presses against a 3 h lockout and 4 per 24 h', () => {
-  const result = runScenario(scenario(input));
+  const result = eachTest(() => runScenario(scenario(input)));
 
   it('grants and denies each press as worked out by hand, with one reason each', () => {
     expect(pressOutcomes(result.events)).toEqual(

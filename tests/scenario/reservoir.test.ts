@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { NL_PER_ML } from '../../src/units.js';
 import { runScenario, type RunResult } from '../../sim/runner.js';
 import { at, mg, morphineBase, ofType, pressOutcomes, ptm, scenario, when } from './helpers.js';
+import { eachTest } from '../eachTest.js';
 
 // Fill 4.2 mL at 0.5 mL/day (morphine 1 mg/day at 2 mg/mL), strokes of 500 nL every 86.4 s.
 // The estimate falls one stroke at a time; an alarm fires at the stroke that takes it to ≤ its threshold.
@@ -24,18 +25,23 @@ const minimumStrokeMs = 15 * 60_000;
 const durationMs = emptyAtMs + 2 * 86_400_000; // two more days: 2 × 96 strokes
 
 describe('low and empty reservoir', () => {
-  const result = runScenario(
-    scenario({
-      ...morphineBase,
-      duration: `${durationMs} ms`,
-      initialFill: { volume: '4.2 mL', mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }] },
-      ptm,
-      timeline: [
-        { at: when(8, 0), press: {} },
-        { at: when(8, 12), press: {} },
-        { at: when(8, 12, 5), clinicianBolus: { dose: '0.1 mg', duration: '10 min' } },
-      ],
-    }),
+  const result = eachTest(() =>
+    runScenario(
+      scenario({
+        ...morphineBase,
+        duration: `${durationMs} ms`,
+        initialFill: {
+          volume: '4.2 mL',
+          mixture: [{ drug: 'morphine', concentration: '2 mg/mL' }],
+        },
+        ptm,
+        timeline: [
+          { at: when(8, 0), press: {} },
+          { at: when(8, 12), press: {} },
+          { at: when(8, 12, 5), clinicianBolus: { dose: '0.1 mg', duration: '10 min' } },
+        ],
+      }),
+    ),
   );
 
   it('strokes every 86.4 s until empty, then every 15 min: the hourly reservoir, estimate and true, follows by hand', () => {
@@ -103,8 +109,10 @@ describe('low and empty reservoir', () => {
 describe('a refill above capacity', () => {
   const base = { ...morphineBase, duration: '3d', ptm, timeline: [{ at: when(1, 8), press: {} }] };
   const overfill = { at: when(1, 10), refill: { added: '25 mL' } };
-  const plain = runScenario(scenario(base));
-  const refused = runScenario(scenario({ ...base, timeline: [...base.timeline, overfill] }));
+  const plain = eachTest(() => runScenario(scenario(base)));
+  const refused = eachTest(() =>
+    runScenario(scenario({ ...base, timeline: [...base.timeline, overfill] })),
+  );
 
   it('is refused with a log record naming the field, the value and the limit', () => {
     const records = ofType(refused.events, 'refused');
