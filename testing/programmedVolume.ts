@@ -192,7 +192,9 @@ export class ProgrammedVolume {
       o.prescription && primary
         ? kitSchedule(o.prescription, primary.concentrationUgPerMl)
         : undefined;
-    const previousTip = this.segment.override?.schedule ?? this.segment.schedule;
+    // What the tip delivered before this step: a bridge's schedule while one is open (flowing or
+    // paused: a refill during a paused bridge keeps the schedule of before the first change).
+    const previousTip = this.bridgeSchedule?.schedule ?? this.segment.schedule;
     const b = o.bridge;
     let override: Segment['override'];
     if (b !== undefined && b.washoutOnly !== true) {

@@ -79,4 +79,29 @@ describe('the kit’s programmed volume (INV-4’s oracle)', () => {
     expect(p.programmedNl(4 * HOUR_MS)).toBeCloseTo((500_000 * 2 + 250_000 * 2) / 24, 6);
     expect(p.programmedNl(DAY_MS)).toBeCloseTo((500_000 * 2 + 250_000 * 22) / 24, 6);
   });
+
+  it('keeps the schedule of before the first change when a refill comes during a paused bridge', () => {
+    // 500,000 nL/day before a change to 20 mg/mL (250,000): the bridge opens paused (safe minimum
+    // rate). A second refill, to 25 mg/mL (200,000), still bridges the first schedule: the tip
+    // holds the mixture of before both. Deep run, seed 4: the kit took the paused bridge's
+    // schedule from the second mixture and was 2 nL off the pump after 46 min.
+    const p = oracle();
+    p.observe(seen(0));
+    const paused = {
+      startMs: 0,
+      endMs: 0,
+      pausedRateNlPerDay: 48_000,
+      pathMixture: morphine,
+      steps: { startsMs: [0], ratesNlPerDay: [1] },
+    };
+    const strong = [{ drug: 'morphine', concentrationUgPerMl: 20_000 }];
+    p.observe(seen(0, { therapyState: 'minimumRate', mixture: strong, bridge: paused }));
+    const second = { ...paused, startMs: HOUR_MS, endMs: HOUR_MS };
+    const stronger = [{ drug: 'morphine', concentrationUgPerMl: 25_000 }];
+    p.observe(seen(HOUR_MS, { therapyState: 'minimumRate', mixture: stronger, bridge: second }));
+    const flowing = { ...second, pausedRateNlPerDay: undefined, endMs: 3 * HOUR_MS };
+    p.observe(seen(HOUR_MS, { mixture: stronger, bridge: flowing }));
+    // 1 h at 48,000 nL/day, then 2 h of the first schedule: 2,000 + 41,666.67 nL.
+    expect(p.programmedNl(3 * HOUR_MS)).toBeCloseTo(2_000 + (500_000 * 2) / 24, 6);
+  });
 });
