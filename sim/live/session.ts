@@ -24,7 +24,7 @@ import {
   type Scenario,
   type TimelineEvent,
 } from '../scenario.js';
-import type { TimelineRefusal } from '../timelineRefusals.js';
+import { timelineActionOf, timelineFieldOf, type TimelineRefusal } from '../timelineRefusals.js';
 import { softLimitOf } from './softLimit.js';
 
 /** The fastest and slowest pacing a session takes (virtual ms per wall ms). */
@@ -172,7 +172,18 @@ export class LiveSession {
     if (this.ended) return { kind: 'ended', lines: [this.endedLine()] };
     const c = this.sim.controller;
     const soft = softLimitOf(parsed.data, c.context, this.nowMs(), this.sim.motor.trueReservoirNl);
-    if (soft) return { kind: 'confirm', ...soft };
+    if (soft) {
+      // In the page's words (`clinicianBolus.dose`), as a timeline refusal names its field.
+      const action = timelineActionOf(parsed.data);
+      const field = `${action}${timelineFieldOf(`cmd.${action}`, soft.field)}`;
+      return {
+        kind: 'confirm',
+        field,
+        value: soft.value,
+        limit: soft.limit,
+        message: soft.message,
+      };
+    }
     const atMs = this.quietTime();
     if (atMs === undefined) return { kind: 'ended', lines: [this.endedLine()] };
     return this.apply({ ...parsed.data, at: atMs }, action, atMs);
