@@ -19,5 +19,6 @@ if (built.status !== 0) {
   process.stderr.write('itpump build: tsc failed (see above); dist/ is incomplete\n');
   process.exit(built.status ?? 1);
 }
-for (const assets of ['sim/scenarios', 'sim/fleet/scenarios'])
+// sim/live/page: the live page's HTML, CSS and script, which the server inlines at each load.
+for (const assets of ['sim/scenarios', 'sim/fleet/scenarios', 'sim/live/page'])
   cpSync(join(root, assets), join(dist, assets), { recursive: true });

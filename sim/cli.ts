@@ -23,6 +23,7 @@ import {
 import { InputError } from './inputError.js';
 import { registerRigCommands } from './rig/commands.js';
 import { registerReportCommands } from './report/commands.js';
+import { registerLiveCommand } from './live/commands.js';
 
 /** Bad input found while setting the pump up names the file it came from. */
 function inFile<T>(file: string, run: () => T): T {
@@ -123,6 +124,7 @@ export function buildCli(): Command {
 
   registerRigCommands(program);
   registerReportCommands(program);
+  registerLiveCommand(program, defaultScenarioPath);
   markRequiredOptions(program);
   return program;
 }

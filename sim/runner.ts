@@ -169,7 +169,8 @@ export class Simulation {
   drugPath: DrugPathTruth | undefined;
 
   constructor(
-    readonly scenario: Scenario,
+    /** The scenario; `endAt` shortens it when a live session ends early. */
+    public scenario: Scenario,
     readonly seed: number,
     private readonly options: { persist?: boolean } = {},
   ) {
@@ -507,6 +508,7 @@ export class Simulation {
         this.nvm.cutPowerAt(e.reset.duringWrite, e.reset.atByte ?? 0);
       else this.restart();
     } else if (e.corruptMemory) this.corrupt(e.corruptMemory.record);
+    else if (e.batteryLevel) this.battery.drainTo(e.batteryLevel);
   }
 
   /** Flip a bit in both copies of a state record (retention loss), to be found at the next boot. */
@@ -561,8 +563,12 @@ export class Simulation {
     return this.scenario.duration;
   }
 
-  /** Set up, schedule the timeline and the demand, take the first sample; returns the period. */
-  private start(options: RunOptions): number {
+  /**
+   * Set up, schedule the timeline and the demand, take the first sample; returns the period.
+   * `start`, `runTo`, `applyTimed`, `finish` and `endAt` are public for `itpump live`
+   * (sim/live/session.ts), which runs the same steps paced against the wall clock.
+   */
+  start(options: RunOptions): number {
     const duration = this.scenario.duration;
     this.setUp();
     this.scenario.timeline.forEach((e, index) => {
@@ -582,7 +588,7 @@ export class Simulation {
   readonly droppedTimeline: { index: number; atMs: number }[] = [];
 
   /** Apply a timeline event, and note what the pump refused of it under its YAML path. */
-  private applyTimed(e: TimelineEvent, index: number): void {
+  applyTimed(e: TimelineEvent, index: number): void {
     const before = this.events.length;
     try {
       this.apply(e);
@@ -591,18 +597,31 @@ export class Simulation {
     }
   }
 
-  private runTo(t: number, options: RunOptions): void {
+  runTo(t: number, options: RunOptions): void {
     this.clock.runUntil(t);
     this.sample();
     if (options.onProgress && t % DAY_MS === 0) options.onProgress(t / this.scenario.duration);
   }
 
-  private finish(): void {
+  finish(): void {
     const duration = this.scenario.duration;
     this.clock.runUntil(duration);
     this.motor.flush();
     if (this.trace.at(-1)?.timeMs !== duration) this.sample();
     this.closeMixturePeriod(this.controller.context.mixture);
+  }
+
+  /**
+   * End the run at `atMs` as if the scenario lasted that long (a live session ended early): the
+   * timeline events after it are listed as after the end, then the run finishes as `run` does.
+   * The caller stands the clock at `atMs` with nothing left due up to it.
+   */
+  endAt(atMs: number): void {
+    this.scenario = { ...this.scenario, duration: atMs };
+    this.scenario.timeline.forEach((e, index) => {
+      if (e.at > atMs) this.droppedTimeline.push({ index, atMs: e.at });
+    });
+    this.finish();
   }
 
   /** Stop the pump now (if it infuses), let the motor report its stop, and end the run here. */
@@ -671,7 +690,8 @@ export async function runScenarioInterruptible(
   return resultOf(sim, seed, performance.now() - started);
 }
 
-function resultOf(sim: Simulation, seed: number, wallTimeMs: number): RunResult {
+/** A finished simulation's result (`wallTimeMs`: what it took on the wall clock). */
+export function resultOf(sim: Simulation, seed: number, wallTimeMs: number): RunResult {
   const battery = sim.trace.map((r) => ({
     timeMs: r.timeMs,
     remainingUah: r.batteryRemainingUah ?? 0,

@@ -536,11 +536,20 @@ const timelineEventKeys = z
       'A fault to simulate: a saved record is damaged in memory (bit rot); the pump finds it at its next reset.',
       { record: 'prescription' },
     ).optional(),
+    batteryLevel: field(
+      z.enum(['eri', 'eos']),
+      'A fault to simulate: the cell drains at once to the elective-replacement level (`eri`: the pump warns) or to end of service (`eos`: infusion stops).',
+      'eri',
+    ).optional(),
   })
   .strict();
 /** The timeline's actions, from the schema itself (the messages below name them). */
 export const timelineActions = Object.keys(timelineEventKeys.shape).filter((k) => k !== 'at');
-const timelineEvent = timelineEventKeys
+/**
+ * One timeline event, checked as the scenario loader checks it: `itpump live` reads the page's
+ * commands with it, so they meet the same limits and messages as a timeline's.
+ */
+export const timelineEventSchema = timelineEventKeys
   .refine(
     (e) =>
       Object.keys(e).filter((k) => k !== 'at' && e[k as keyof typeof e] !== undefined).length === 1,
@@ -803,7 +812,7 @@ export const scenarioSchema = z
       "A patient pressing at random, from the seed, besides the timeline's presses. Left out: only the timeline's presses.",
     ).optional(),
     timeline: defaulted(
-      z.array(timelineEvent),
+      z.array(timelineEventSchema),
       'What happens during the run, in any order: each event an `at` and one action.',
       [],
       [{ at: '2d 08:10', press: {} }],

@@ -34,6 +34,7 @@ const timelineActions = [
   'strokeVolumeError',
   'reset',
   'corruptMemory',
+  'batteryLevel',
 ] as const;
 
 export function timelineActionOf(e: TimelineEvent): string {

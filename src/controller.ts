@@ -207,6 +207,22 @@ export class Controller {
     };
   }
 
+  /**
+   * The active state of every parallel region, read only, e.g.
+   * `{ therapy: 'infusing.basal', motor: 'idle', drugPath: 'unbridged' }` (`itpump live` lights
+   * them up on its statechart).
+   */
+  get regions(): Record<string, string> {
+    const path = (v: unknown): string =>
+      typeof v === 'string'
+        ? v
+        : Object.entries(v as Record<string, unknown>)
+            .map(([k, s]) => `${k}.${path(s)}`)
+            .join(',');
+    const value = this.actor.getSnapshot().value as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(value).map(([region, v]) => [region, path(v)]));
+  }
+
   get handled(): number {
     return this.eventsHandled;
   }

@@ -145,6 +145,17 @@ export class SimBattery implements BatteryPort {
     return this.options.standbyUahPerDay + active;
   }
 
+  /**
+   * A fault to simulate: the cell loses charge at once, down to the elective-replacement level
+   * (`eri`: just inside the lead time) or to end of service (`eos`). A cell never gains charge.
+   */
+  drainTo(level: 'eri' | 'eos'): void {
+    const leadUah = Math.floor((this.projectedUahPerDay() * this.options.eriLeadMs) / DAY_MS);
+    const targetUah = this.options.eosUah + (level === 'eri' ? leadUah : 0);
+    this.consumedUah += Math.max(0, this.remainingUah() - targetUah);
+    this.update();
+  }
+
   /** Re-evaluate the level; a change is reported through the virtual clock. */
   update(): void {
     const remaining = this.remainingUah();

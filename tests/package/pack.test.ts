@@ -7,7 +7,7 @@
  * The install resolves the dependencies from npm's cache first (`--prefer-offline`): the clone's
  * own `npm install` filled it, so this needs the registry only if the cache was cleared.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,9 @@ describe('the packed package', () => {
       'dist/testing/index.js',
       'dist/testing/index.d.ts',
       'dist/sim/scenarios/default.yaml',
+      'dist/sim/live/page/index.html',
+      'dist/sim/live/page/live.js',
+      'dist/sim/live/page/live.css',
       'docs/library.md',
       'README.md',
     ])
@@ -145,4 +148,30 @@ describe('the packed package', () => {
     expect(summary.simulatedMs).toBe(2 * 86_400_000);
     expect(existsSync(join(app, 'o/events.jsonl'))).toBe(true);
   });
+
+  it('serves the live page from the installed package, offline, token required', async () => {
+    const child = spawn(
+      process.execPath,
+      [join(app, 'node_modules/itpump/bin/itpump.js'), 'live', 'small.yaml', '--paused'],
+      { cwd: app },
+    );
+    try {
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      for (let i = 0; i < 200 && !/token=\S+/.test(stdout); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const url = /http:\S+/.exec(stdout)![0];
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      // The page's script and style are inlined from the package; nothing is fetched from elsewhere.
+      expect(html).toContain('new EventSource(');
+      expect(html).not.toMatch(
+        /<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org\/2000\/svg)/,
+      );
+      expect((await fetch(url.replace(/\?token=.*$/, ''))).status).toBe(403);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
