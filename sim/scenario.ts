@@ -125,6 +125,19 @@ const concentration = unitQuantity(
 const rate = unitQuantity(u.parseRateNlPerDay, '0.048 mL/day', u.rateUnits);
 const durationHint = `units: ${Object.keys(u.durationUnits).join(', ')}; a sum such as "1h 30min"`;
 const duration = quantity(u.parseDurationMs, '10 min', u.durationPattern, durationHint);
+/** A duration the loader refuses at zero: the schema's pattern refuses "0 ms" too. */
+const nonZeroDuration = quantity(
+  u.parseDurationMs,
+  '10 min',
+  u.nonZeroDurationPattern,
+  durationHint,
+);
+/**
+ * Said of a field whose upper limit no pattern can state (a sum such as "1d 2h" has no digit
+ * count to bound): an editor does not flag it, `itpump validate` does.
+ */
+const limitNotInSchema =
+  'The JSON Schema checks only the form of this field; its limits are checked by `itpump validate` and `run`.';
 const time = quantity(
   u.parseTimeMs,
   '2d 08:00',
@@ -337,12 +350,13 @@ const ptm = field(
       ),
       bolusDuration: field(
         duration,
-        'How long each patient bolus takes to deliver: 1 min to 24 h.',
+        'How long each patient bolus takes to deliver: 1 min to 24 h. ' + limitNotInSchema,
         '10 min',
       ),
       lockout: field(
         duration,
-        'The least time from the start of one granted bolus to the start of the next: at least the bolus duration, at most 24 h.',
+        'The least time from the start of one granted bolus to the start of the next: at least the bolus duration, at most 24 h. ' +
+          limitNotInSchema,
         '3 h',
       ),
       // The range is the pump's to check (it refuses with its limit); here only a whole number.
@@ -448,7 +462,7 @@ const timelineEventKeys = z
           ),
           duration: field(
             duration,
-            'How long the bolus takes to deliver: 1 min to 24 h.',
+            'How long the bolus takes to deliver: 1 min to 24 h. ' + limitNotInSchema,
             '30 min',
           ),
           confirm: defaulted(z.boolean(), confirmText('a bolus'), false),
@@ -612,8 +626,8 @@ export const scenarioSchema = z
       1,
     ),
     duration: field(
-      duration.refine((d) => d > 0 && d <= 10 * 365 * u.DAY_MS, 'between 1 ms and 10 years'),
-      'How long the simulated run lasts, in virtual time: from 1 ms to 10 years.',
+      nonZeroDuration.refine((d) => d > 0 && d <= 10 * 365 * u.DAY_MS, 'between 1 ms and 10 years'),
+      'How long the simulated run lasts, in virtual time: from 1 ms to 10 years. The JSON Schema refuses a zero duration; the 10-year limit is checked by `itpump validate` and `run`.',
       '30d',
     ),
     startRtc: defaulted(
@@ -656,7 +670,8 @@ export const scenarioSchema = z
           ),
           stallRetry: defaulted(
             duration,
-            'How long the pump waits before retrying a stalled motor: 1 s to 24 h.',
+            'How long the pump waits before retrying a stalled motor: 1 s to 24 h. ' +
+              limitNotInSchema,
             '10 min',
           ),
           stallAttemptsMax: defaulted(

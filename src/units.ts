@@ -110,19 +110,42 @@ export const durationUnits = {
 
 /**
  * One quantity of a unit table as a regular expression (no anchors, no groups): what `parseWith`
- * accepts, bar the too large, as a number with no more decimals than the firmware unit keeps
- * ("1.5 nL" is refused: nL is the firmware unit) and one of the units (µ also written as Greek μ,
- * which it reads as µ). The JSON Schema's patterns are made of it, so an editor flags "banana".
+ * accepts, as a number with no more decimals than the firmware unit keeps ("1.5 nL" is refused:
+ * nL is the firmware unit) and one of the units (µ also written as Greek μ, which it reads as µ).
+ * The JSON Schema's patterns are made of it, so an editor flags "banana". The whole part has at
+ * most as many digits as keep the quantity a safe integer in the firmware unit (15 for nL, 9 for
+ * mL; leading zeros aside), so "10000000000 mL", which the loader calls too large, is refused too.
+ * With `nonZero`, the number must have a nonzero digit where it counts: in the whole part, or in
+ * the first ⌊log10 factor⌋ decimals (a decimal beyond those would round to 0 in the firmware unit).
  */
-function quantitySource(units: Readonly<Record<string, number>>): string {
+function quantitySource(units: Readonly<Record<string, number>>, nonZero = false): string {
   const alternatives = Object.entries(units).flatMap(([name, factor]) => {
-    const digits = Math.round(Math.log10(factor));
-    const decimals = 10 ** digits !== factor ? '+' : digits === 0 ? null : `{1,${digits}}`;
-    const value = decimals === null ? '[0-9]+' : `[0-9]+(?:\\.[0-9]${decimals})?`;
     const names = name.includes('µ') ? [name, name.replace('µ', 'μ')] : [name];
-    return names.map((n) => `${value}\\s*${n}`);
+    return names.map((n) => `(?:${numberSource(factor, nonZero)})\\s*${n}`);
   });
   return `(?:${alternatives.join('|')})`;
+}
+
+/** A number of a unit of `factor` firmware units, as `quantitySource` says. */
+function numberSource(factor: number, nonZero: boolean): string {
+  const digits = Math.round(Math.log10(factor));
+  const exact = 10 ** digits === factor; // a power of ten: at most `digits` decimals
+  const decimals = !exact ? '+' : digits === 0 ? null : `{1,${digits}}`;
+  const wholeDigits = Math.floor(Math.log10(Number.MAX_SAFE_INTEGER / factor));
+  const whole = `0*[0-9]{1,${wholeDigits}}`;
+  const fraction = decimals === null ? '' : `(?:\\.[0-9]${decimals})?`;
+  if (!nonZero) return `${whole}${fraction}`;
+  const nonZeroWhole = `0*[1-9][0-9]{0,${wholeDigits - 1}}${fraction}`;
+  if (decimals === null) return nonZeroWhole;
+  // A zero whole part: a nonzero digit among the first `significant` decimals.
+  const significant = Math.max(1, Math.floor(Math.log10(factor)));
+  const tails = exact
+    ? Array.from(
+        { length: digits },
+        (_, zeros) => `0{${zeros}}[1-9][0-9]{0,${digits - 1 - zeros}}`,
+      ).join('|')
+    : `0{0,${significant - 1}}[1-9][0-9]*`;
+  return `${nonZeroWhole}|0+\\.(?:${tails})`;
 }
 
 /** What `parseWith` accepts for a unit table, as an anchored pattern for a JSON Schema. */
@@ -140,6 +163,11 @@ const clockSource = String.raw`(?:[0-9]+d\s*)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?
  * home (the parsers read the same sources).
  */
 export const durationPattern = String.raw`^\s*${durationSource}\s*$`;
+/**
+ * A duration that is not zero: a sum of quantities of which at least one is not zero. (Its
+ * terms are bounded one by one; a sum of several near-limit terms can still be too large.)
+ */
+export const nonZeroDurationPattern = String.raw`^\s*(?:${quantitySource(durationUnits)}\s+)*${quantitySource(durationUnits, true)}(?:\s+${quantitySource(durationUnits)})*\s*$`;
 /** A whole clock time in range (hours to 23, minutes and seconds to 59), compiled once. */
 const clockRegex = new RegExp(String.raw`^\s*${clockSource}\s*$`);
 export const timePattern = String.raw`^\s*(?:${clockSource}|${durationSource})\s*$`;

@@ -2,12 +2,13 @@
  * The headline results a fleet's stdout ends with: per patient, the time to the low-reservoir
  * alarm, the share of presses denied, the alarms raised per patient-year and the highest 24-h dose
  * of each drug against its limit, each as median / 95th percentile / max over the patients it
- * applies to, in one aligned table. The figures are fleet.json's `statistics` (output.ts), so
+ * applies to, in one aligned table: nearest-rank percentiles of the patients' values, exact (only
+ * past EXACT_VALUES_MAX patients estimated from the sketch, and the footnote then says which). The figures are fleet.json's `statistics` (output.ts), so
  * the terminal, the JSON and the report never disagree.
  */
 import { alarmCodes } from '../../src/alarms.js';
 import { DAY_MS, formatDosePgExact, formatDurationMs, PG_PER_NG } from '../../src/units.js';
-import type { FleetAggregate } from './aggregate.js';
+import { EXACT_VALUES_MAX, type FleetAggregate } from './aggregate.js';
 import { binEdge } from '../analysis/sketch.js';
 import { distributions, statistics, type Distribution } from './output.js';
 
@@ -70,7 +71,7 @@ function binWidth(d: Distribution): number {
 export function fleetHeadline(a: FleetAggregate): string {
   const headline = headlineRows(a);
   const rows = headline.map((row) => {
-    const s = statistics(row.distribution.sketch, row.distribution.chart.perDisplayUnit, row.unit);
+    const s = statistics(row.distribution, row.distribution.chart.perDisplayUnit, row.unit);
     return [row.label, cell(s.median), cell(s.p95), cell(s.max), row.unit, row.over];
   });
   const header = ['per patient', 'median', 'p95', 'max', 'unit', 'patients'];
@@ -81,15 +82,19 @@ export function fleetHeadline(a: FleetAggregate): string {
       .join('  ')
       .trimEnd();
   const noAlarm = alarmCodes.every((code) => a.totals.alarmsRaised[code] === 0);
+  const estimated = headline.filter((r) => r.distribution.sorted === null);
   const bins = [
-    ...new Set(headline.map((r) => r.bin(Number(binWidth(r.distribution).toPrecision(3))))),
+    ...new Set(estimated.map((r) => r.bin(Number(binWidth(r.distribution).toPrecision(3))))),
   ];
   return [
     `results of ${a.totals.patients} of ${a.spec.patients} patients:`,
     line(header),
     ...rows.map(line),
     ...(noAlarm ? ['no alarm was raised'] : []),
-    `median and p95 are exact where they equal the min or the max, else within one bin of it (${bins.join(', ')}); max is exact`,
+    estimated.length === 0
+      ? "median, p95 and max are exact: nearest-rank percentiles of the patients' own values"
+      : `median and p95 of ${estimated.map((r) => r.label).join(', ')} are estimated within one bin ` +
+        `(${bins.join(', ')}; more than ${EXACT_VALUES_MAX} patients), the others exact; max is exact`,
     '',
   ].join('\n');
 }

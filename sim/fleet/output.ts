@@ -5,9 +5,14 @@
  * fleet.json is a pure function of the aggregate: no wall time, no host, no shard number (shards
  * are recorded as the patient ranges they cover). So `itpump fleet merge` of all shards writes a
  * fleet.json byte-identical to one run over the whole fleet, and the same charts. The statistics
- * (means, quantiles, pooled rates) are derived from the sketches and totals on every write; a
- * reader takes only the sketches, totals, coverage and spec back (`parseFleetJson`) and checks
- * them, so a hand-edited statistic cannot leak into a merge.
+ * (means, quantiles, pooled rates) are derived from the per-patient values, sketches and totals on
+ * every write; a reader takes only the values, sketches, totals, coverage and spec back
+ * (`parseFleetJson`) and checks them, so a hand-edited statistic cannot leak into a merge.
+ *
+ * Percentiles are nearest-rank order statistics of the patients' values (the value of the
+ * ⌈p·n/100⌉-th patient in order), exact; only where a distribution had more than
+ * EXACT_VALUES_MAX patients are they estimated from its sketch, within one bin, and fleet.json
+ * says so (`quantiles: "within one bin"`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,9 +44,12 @@ import type { HistogramChartInput } from '../report/types.js';
 import { describeZodError, InputError } from '../scenario.js';
 import {
   BAND_POINTS_MAX,
+  distributionKeys,
+  EXACT_VALUES_MAX,
   FLEET_FORMAT,
   mergeAggregates,
   missingPatients,
+  sketchOf,
   specDifference,
   type FleetAggregate,
 } from './aggregate.js';
@@ -58,25 +66,47 @@ export interface Statistics {
   max: number | null;
   /** The sketch's unit divided by this gives `displayUnit`. */
   displayUnit: string;
+  /** How p05, median and p95 were found: from the patients' values, or from the sketch. */
+  quantiles: 'exact' | 'within one bin';
+}
+
+/**
+ * The nearest-rank p-th percentile (p an integer percent, 0 to 100) of sorted values: the value of
+ * the ⌈p·n/100⌉-th (at least the first); undefined for no values. p·n is an integer, so the
+ * rank is computed exactly.
+ */
+export function nearestRank(sorted: ArrayLike<number>, percent: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.max(1, Math.ceil((percent * sorted.length) / 100));
+  return sorted[rank - 1];
+}
+
+/** A distribution's percentile: exact from its sorted values, else estimated from its sketch. */
+export function percentileOf(d: Pick<Distribution, 'sketch' | 'sorted'>, percent: number) {
+  return d.sorted !== null
+    ? nearestRank(d.sorted, percent)
+    : sketchQuantile(d.sketch, percent / 100);
 }
 
 /** Readable statistics in display units, rounded so the JSON stays short and stable. */
 export function statistics(
-  sketch: HistogramSketch,
+  d: Pick<Distribution, 'sketch' | 'sorted'>,
   perDisplayUnit: number,
   displayUnit: string,
 ): Statistics {
   const show = (v: number | undefined | null) =>
     v === undefined || v === null ? null : Number((v / perDisplayUnit).toPrecision(6));
+  const { sketch } = d;
   return {
     count: sketch.count,
     mean: show(sketchMean(sketch)),
-    p05: show(sketchQuantile(sketch, 0.05)),
-    median: show(sketchQuantile(sketch, 0.5)),
-    p95: show(sketchQuantile(sketch, 0.95)),
+    p05: show(percentileOf(d, 5)),
+    median: show(percentileOf(d, 50)),
+    p95: show(percentileOf(d, 95)),
     min: show(sketch.min),
     max: show(sketch.max),
     displayUnit,
+    quantiles: d.sorted !== null ? 'exact' : 'within one bin',
   };
 }
 
@@ -85,13 +115,29 @@ export interface Distribution {
   key: string;
   title: string;
   sketch: HistogramSketch;
+  /** The patients' values in ascending order, or null where they were too many to keep. */
+  sorted: Float64Array | null;
   chart: HistogramChartInput;
   file: string;
 }
 
+/** The patients' values of a distribution, sorted (a copy), or null where they were not kept. */
+function sortedValues(a: FleetAggregate, key: string): Float64Array | null {
+  const values = a.perPatient[key];
+  return values ? Float64Array.from(values).sort() : null;
+}
+
 export function distributions(a: FleetAggregate): Distribution[] {
+  return distributionsWithoutValues(a).map((d) => ({ ...d, sorted: sortedValues(a, d.key) }));
+}
+
+function distributionsWithoutValues(a: FleetAggregate): Omit<Distribution, 'sorted'>[] {
   const s = a.sketches;
-  const days = (key: string, title: string, sketch: HistogramSketch): Distribution => ({
+  const days = (
+    key: string,
+    title: string,
+    sketch: HistogramSketch,
+  ): Omit<Distribution, 'sorted'> => ({
     key,
     title,
     sketch,
@@ -181,14 +227,40 @@ export function fleetJsonObject(a: FleetAggregate): unknown {
       distributions: Object.fromEntries(
         distributions(a).map((d) => [
           d.key,
-          statistics(d.sketch, d.chart.perDisplayUnit, d.chart.displayUnit),
+          statistics(d, d.chart.perDisplayUnit, d.chart.displayUnit),
         ]),
       ),
     },
     worst: a.worst,
+    perPatient: perPatientJson(a),
     sketches: a.sketches,
     bands: a.bands,
   };
+}
+
+/**
+ * Per distribution, its patients' values as distinct values ascending and how many patients had
+ * each (most patients share a few values: no alarm is 0), or null where they were not kept.
+ */
+function perPatientJson(a: FleetAggregate): Record<string, PerPatientJson | null> {
+  return Object.fromEntries(
+    distributionKeys(a.spec).map((key) => {
+      const sorted = sortedValues(a, key);
+      if (sorted === null) return [key, null];
+      const values: number[] = [];
+      const counts: number[] = [];
+      for (const v of sorted) {
+        if (values[values.length - 1] === v) counts[counts.length - 1]!++;
+        else (values.push(v), counts.push(1));
+      }
+      return [key, { values, counts }];
+    }),
+  );
+}
+
+interface PerPatientJson {
+  values: number[];
+  counts: number[];
 }
 
 /**
@@ -263,7 +335,63 @@ const fleetFileSchema = z.object({
     reservoirNl: z.array(z.unknown()),
     dailyDoseOfHardMax: z.record(z.string(), z.array(z.unknown())),
   }),
+  perPatient: z.record(
+    z.string(),
+    z.object({ values: z.array(int), counts: z.array(int.positive()) }).nullable(),
+  ),
 });
+
+/**
+ * The per-patient values of a checked fleet.json, expanded, each checked against its
+ * distribution's sketch: ascending distinct values, as many patients as the sketch counts, the
+ * same min and max; null only past EXACT_VALUES_MAX.
+ */
+function parsePerPatient(
+  f: z.infer<typeof fleetFileSchema>,
+  sketches: FleetAggregate['sketches'],
+): FleetAggregate['perPatient'] {
+  return Object.fromEntries(
+    distributionKeys(f.spec).map((key) => {
+      const field = `perPatient.${key}`;
+      const sketch = sketchOf(sketches, key);
+      const raw = f.perPatient[key];
+      if (raw === undefined) throw new AnalysisInputError('mismatch', field, 'is missing');
+      if (raw === null) {
+        if (sketch.count > EXACT_VALUES_MAX) return [key, null];
+        throw new AnalysisInputError(
+          'mismatch',
+          field,
+          `is null, but the sketch counts only ${sketch.count} patients (values are dropped past ${EXACT_VALUES_MAX})`,
+        );
+      }
+      const { values, counts } = raw;
+      const patients = counts.reduce((n, c) => n + c, 0);
+      if (
+        values.length !== counts.length ||
+        values.some((v, k) => k > 0 && v <= values[k - 1]!) ||
+        patients !== sketch.count ||
+        (patients > 0 && (values[0] !== sketch.min || values[values.length - 1] !== sketch.max))
+      )
+        throw new AnalysisInputError(
+          'mismatch',
+          field,
+          `does not fit its sketch: ${patients} patients from ${values[0]} to ${values[values.length - 1]}, the sketch ${sketch.count} from ${sketch.min} to ${sketch.max} (values ascending, one count each)`,
+        );
+      return [key, values.flatMap((v, k) => Array<number>(counts[k]!).fill(v))];
+    }),
+  );
+}
+
+/** fleet.json's format, refused by name when it is another version's (an older itpump's shard). */
+function checkFormat(raw: unknown, file: string): void {
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (format === FLEET_FORMAT || typeof format !== 'string' || !format.startsWith('itpump-fleet/'))
+    return;
+  throw new InputError(
+    `${file}: format ${format} is not ${FLEET_FORMAT}: it was written by another version of itpump ` +
+      '(version 4 holds the per-patient values that exact percentiles need); run that fleet or shard again with this version',
+  );
+}
 
 /** A band's sketches, one per point of the spec, naming the field at fault. */
 function bandSketches(raw: readonly unknown[] | undefined, points: number, field: string) {
@@ -327,18 +455,20 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
   } catch (e) {
     throw new InputError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
+  checkFormat(raw, file);
   const parsed = fleetFileSchema.safeParse(raw);
   if (!parsed.success)
     throw new InputError(describeZodError(file, parsed.error, raw, fleetFileSchema));
   const f = parsed.data;
   try {
+    const sketches = parseSketches(f);
     const aggregate: FleetAggregate = {
       format: FLEET_FORMAT,
       spec: f.spec,
       ...(f.shard ? { shard: f.shard } : {}),
       coverage: f.coverage,
       totals: f.totals as FleetAggregate['totals'],
-      sketches: parseSketches(f),
+      sketches,
       worst: f.worst,
       bands: {
         reservoirNl: bandSketches(f.bands.reservoirNl, f.spec.bandPoints, 'bands.reservoirNl'),
@@ -353,6 +483,7 @@ export function parseFleetJson(text: string, file: string): FleetAggregate {
           ]),
         ),
       },
+      perPatient: parsePerPatient(f, sketches),
     };
     const covered = aggregate.coverage.reduce((n, [from, to]) => n + (to - from), 0);
     if (covered !== aggregate.totals.patients) {
@@ -512,7 +643,10 @@ async function writeFleetCharts(
     // An empty distribution (no patient reached the event) or one that is zero for every patient
     // (an alarm nobody had) gets no chart: the tables and fleet.json say so.
     if (d.sketch.count === 0 || (d.sketch.min === 0 && d.sketch.max === 0)) continue;
-    const svg = await histogramChartSvg(d.sketch, d.chart, { title: d.title });
+    const svg = await histogramChartSvg(d.sketch, d.chart, {
+      title: d.title,
+      percentile: (percent) => percentileOf(d, percent),
+    });
     write(d.file, svg);
     figures.set(d.key, { svg, caption: d.title });
   }

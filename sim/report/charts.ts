@@ -1595,10 +1595,18 @@ export function histogramDomain(sketch: HistogramSketch): [number, number] {
   return [lower, upper];
 }
 
+/**
+ * A histogram of a sketch. Its subtitle's median and 95th percentile are `options.percentile`'s
+ * (a percent to a value in the sketch's unit: the fleet's exact ones, from the patients' values)
+ * or else the sketch's estimates, within one bin.
+ */
 export async function histogramChartSvg(
   sketch: HistogramSketch,
   input: HistogramChartInput,
-  options: ChartOptions & { countLabel?: string } = {},
+  options: ChartOptions & {
+    countLabel?: string;
+    percentile?: (percent: number) => number | undefined;
+  } = {},
 ): Promise<string> {
   const { widthPx, heightPx } = resolve(options);
   if (!(input.perDisplayUnit > 0 && Number.isFinite(input.perDisplayUnit))) {
@@ -1617,7 +1625,14 @@ export async function histogramChartSvg(
   ];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: options.title ?? input.metric, subtitle: histogramSubtitle(sketch, input) },
+    title: {
+      text: options.title ?? input.metric,
+      subtitle: histogramSubtitle(
+        sketch,
+        input,
+        options.percentile ?? ((percent) => sketchQuantile(sketch, percent / 100)),
+      ),
+    },
     width: widthPx,
     height: heightPx,
     config: CONFIG,
@@ -1632,12 +1647,16 @@ export async function histogramChartSvg(
 }
 
 /** n, median, 95th percentile, min, max, and how many fell outside the bins. */
-function histogramSubtitle(sketch: HistogramSketch, input: HistogramChartInput): string {
+function histogramSubtitle(
+  sketch: HistogramSketch,
+  input: HistogramChartInput,
+  percentile: (percent: number) => number | undefined,
+): string {
   const outside = sketch.underflowCount + sketch.overflowCount;
   return [
     `n = ${sketch.count}`,
-    `median ${formatStat(sketchQuantile(sketch, 0.5), input.perDisplayUnit)}`,
-    `95th percentile ${formatStat(sketchQuantile(sketch, 0.95), input.perDisplayUnit)}`,
+    `median ${formatStat(percentile(50), input.perDisplayUnit)}`,
+    `95th percentile ${formatStat(percentile(95), input.perDisplayUnit)}`,
     `min ${formatStat(sketch.min ?? undefined, input.perDisplayUnit)}`,
     `max ${formatStat(sketch.max ?? undefined, input.perDisplayUnit)} ${input.displayUnit}`,
     ...(outside > 0

@@ -54,6 +54,42 @@ describe('the scenario JSON Schema', () => {
     expect(valid(small.replace(from!, to!))).toBe(false);
   });
 
+  it.each([
+    ['a zero duration', ['duration: 2d', 'duration: 0 ms']],
+    ['a zero duration written as a sum', ['duration: 2d', 'duration: 0 h 0.000 min']],
+    ['a volume too large for the loader', ['volume: 10 mL', 'volume: 10000000000 mL']],
+    ['a run duration too large for the loader', ['duration: 2d', 'duration: 99999999999 d']],
+  ])('refuses %s, as the loader does', (_kind, [from, to]) => {
+    expect(valid(small), JSON.stringify(validate.errors)).toBe(true);
+    expect(small).toContain(from);
+    const changed = small.replace(from!, to!);
+    expect(() => parseScenario(changed, 'bad.yaml')).toThrow();
+    expect(valid(changed)).toBe(false);
+  });
+
+  it('takes a nonzero duration in any form the loader takes', () => {
+    for (const d of ['1 ms', '0.001 s', '0 h 30 min', '0.5 h', '1d 2h', '00 d 1 ms']) {
+      const text = small.replace('duration: 2d', `duration: ${d}`);
+      expect(() => parseScenario(text, 'ok.yaml'), d).not.toThrow();
+      expect(valid(text), `${d}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+
+  it('says in the description of a duration with a limit the pattern cannot state that the schema does not check it', () => {
+    const schema = scenarioJsonSchema() as {
+      properties: Record<
+        string,
+        { description: string; properties?: Record<string, { description: string }> }
+      >;
+    };
+    expect(schema.properties.duration!.description).toMatch(
+      /10-year limit is checked by `itpump validate`/,
+    );
+    expect(schema.properties.ptm!.properties!.lockout!.description).toMatch(
+      /at most 24 h\. The JSON Schema checks only the form of this field/,
+    );
+  });
+
   // Percentages, lengths and factors take a number or a string; the string must read as one.
   const withSections = `${small}
 motor: { strokeVolumeError: "-2.4 %" }
