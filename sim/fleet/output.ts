@@ -39,6 +39,7 @@ import {
   percentileBandChartSvg,
   type BandChartInput,
 } from '../report/charts.js';
+import { recordCharts } from '../report/chartManifest.js';
 import { buildReportHtml, type ReportFigure, type ReportSection } from '../report/html.js';
 import type { HistogramChartInput } from '../report/types.js';
 import { describeZodError, InputError } from '../scenario.js';
@@ -627,9 +628,14 @@ export async function writeFleetOutputs(a: FleetAggregate, dir: string): Promise
     written.push(file);
   };
   write('fleet.json', fleetJson(a));
-  const figures = await writeFleetCharts(a, write);
+  const charts: string[] = [];
+  const figures = await writeFleetCharts(a, (name, text) => {
+    write(name, text);
+    charts.push(name);
+  });
   const pick = (keys: string[]) => keys.flatMap((k) => (figures.has(k) ? [figures.get(k)!] : []));
   write('report.html', fleetReportHtml(a, pick));
+  recordCharts(dir, charts);
   return written;
 }
 

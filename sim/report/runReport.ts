@@ -16,6 +16,7 @@
  * so in a sentence and draws no chart.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { recordCharts } from './chartManifest.js';
 import { join } from 'node:path';
 import { alarmCatalogue } from '../../src/alarms.js';
 import {
@@ -638,6 +639,10 @@ export async function writeRunDataReport(data: RunData, dir: string): Promise<st
   const page = join(dir, 'report.html');
   writeFileSync(page, html);
   written.push(page);
+  recordCharts(
+    dir,
+    charts.map((c) => c.file),
+  );
   return written;
 }
 

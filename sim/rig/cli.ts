@@ -525,6 +525,11 @@ async function writeAccuracyFiles(
     'report.html': page.html,
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(opts.out, name), text);
+  const { recordCharts } = await import('../report/chartManifest.js');
+  recordCharts(
+    opts.out,
+    page.charts.map((c) => c.file),
+  );
   return Object.keys(files).map((name) => join(opts.out, name));
 }
 
