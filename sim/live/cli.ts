@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Interrupted, interruptOnSignals } from '../cliRun.js';
 import { InputError } from '../inputError.js';
-import type { LiveCliOptions } from './commands.js';
+import type { LiveCliOptions } from './cliOptions.js';
 
 export async function liveAction(file: string, opts: LiveCliOptions): Promise<void> {
   const { loadScenario } = await import('../scenario.js');

@@ -8,14 +8,7 @@ import type { Command } from 'commander';
 import { exitCodesText, withExamples } from '../cliRun.js';
 import { InputError } from '../inputError.js';
 
-export interface LiveCliOptions {
-  speed: number;
-  port: number;
-  host: string;
-  seed?: number;
-  out?: string;
-  paused?: boolean;
-}
+import type { LiveCliOptions } from './cliOptions.js';
 
 function numberOption(name: string, min: number, max: number, integer: boolean) {
   return (value: string): number => {
