@@ -24,6 +24,7 @@ import {
 } from '../src/units.js';
 import { FINE_PER_NL, programmedFine, type Programme } from '../src/dosing/delivery.js';
 import { strokeLeavesAtMs, strokesLeftBy } from '../hal/sim/strokeClock.js';
+import { kitSchedule, scheduleNlDayMs } from './programmedVolume.js';
 import { programmeOf, withNewBolus } from '../src/pump/decide.js';
 import {
   capOracle,
@@ -267,23 +268,8 @@ export function scheduledNl(
   rtcStartMs: number,
   durationMs: number,
 ): number {
-  const steps =
-    prescription.mode === 'continuous'
-      ? [{ startMinute: 0, doseNgPerDay: prescription.doseNgPerDay }]
-      : prescription.steps;
-  const rate = (doseNg: number) => Math.floor((doseNg * PG_PER_NG) / primaryConcentrationUgPerMl);
-  let fine = 0;
-  let t = 0;
-  while (t < durationMs) {
-    const tod = (((rtcStartMs + t) % DAY_MS) + DAY_MS) % DAY_MS;
-    let i = 0;
-    while (i + 1 < steps.length && steps[i + 1]!.startMinute * MINUTE_MS <= tod) i++;
-    const nextStart = (steps[i + 1]?.startMinute ?? 1440) * MINUTE_MS;
-    const end = Math.min(durationMs, t + (nextStart - tod));
-    fine += rate(steps[i]!.doseNgPerDay) * (end - t);
-    t = end;
-  }
-  return fine / DAY_MS;
+  const schedule = kitSchedule(prescription, primaryConcentrationUgPerMl);
+  return scheduleNlDayMs(schedule, rtcStartMs, 0, durationMs) / DAY_MS;
 }
 
 // ---------------------------------------------------------------------------------------------

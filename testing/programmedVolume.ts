@@ -87,7 +87,7 @@ export function kitSchedule(prescription: Prescription, concentrationUgPerMl: nu
 }
 
 /** nL/day × ms of a schedule over [fromMs, toMs), walking the time-of-day steps. */
-function scheduleNlDayMs(s: KitSchedule, rtcOffsetMs: number, fromMs: number, toMs: number) {
+export function scheduleNlDayMs(s: KitSchedule, rtcOffsetMs: number, fromMs: number, toMs: number) {
   let sum = 0;
   let t = fromMs;
   while (t < toMs) {

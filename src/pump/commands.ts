@@ -1007,6 +1007,8 @@ export function boot(context: PumpContext, event: PumpEvent): Step {
   // The batch in flight at the reset: its strokes up to now left the reservoir (the safe side).
   const inFlight = restored?.inFlightStrokes ?? 0;
   c.reservoirNl = Math.max(0, c.reservoirNl - inFlight * c.config.strokeVolumeNl);
+  // They come off what is owed in full, below zero too: a lead of part of a stroke stays a lead,
+  // not volume to deliver again (FOUND-BUGS #27).
   c.owedFine -= inFlight * c.config.strokeVolumeNl * FINE_PER_NL;
   clampOwed(step); // the reset blocked delivery: what the pump owes beyond a stroke is missed
   const stoppedForMs = c.stoppedSinceMs !== undefined ? event.nowMs - c.stoppedSinceMs : undefined;
